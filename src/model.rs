@@ -1,0 +1,16 @@
+//! The simulated world: what a scenario compiles to, and one trial of it.
+//!
+//! - [`world`] flattens a validated [`Scenario`](crate::scenario::Scenario)
+//!   into index-based tables (regions, services, replica groups, replicas)
+//!   shared read-only by every trial.
+//! - [`trial`] is the event handler: failure and repair processes, failover,
+//!   global routing, and the time integrals that become the metrics.
+//! - [`analytic`] computes the closed-form availability where one exists,
+//!   for `nines check` and the validation tests.
+
+pub mod analytic;
+pub mod trial;
+pub mod world;
+
+pub use trial::{Trial, TrialResult};
+pub use world::World;

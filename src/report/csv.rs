@@ -1,0 +1,96 @@
+//! `trials.csv`: one row per trial, in trial order.
+//!
+//! Columns: `trial`, `availability` (entry, time-based), `downtime_s`,
+//! `downtime_per_year_s`, `incidents`, `longest_outage_s`, `events`, then
+//! `service.NAME.availability` for each service and
+//! `region.NAME.availability` for each region, in scenario order.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use crate::engine::time::{self, YEAR};
+use crate::error::{Error, Result};
+use crate::model::TrialResult;
+use crate::scenario::Scenario;
+
+/// Streams trial rows to a file.
+pub struct TrialWriter {
+    out: csv::Writer<BufWriter<File>>,
+    path: PathBuf,
+    per_year: f64,
+    row: Vec<String>,
+}
+
+impl TrialWriter {
+    /// Creates `path` and writes the header.
+    ///
+    /// # Errors
+    /// [`Error::Write`] when the file cannot be created.
+    pub fn create(path: &Path, scenario: &Scenario) -> Result<Self> {
+        let err = |e: std::io::Error| Error::Write {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let file = File::create(path).map_err(err)?;
+        let mut w = Self {
+            out: csv::Writer::from_writer(BufWriter::new(file)),
+            path: path.to_path_buf(),
+            per_year: time::to_secs(YEAR) / time::to_secs(scenario.horizon),
+            row: Vec::new(),
+        };
+        let mut header: Vec<String> = [
+            "trial",
+            "availability",
+            "downtime_s",
+            "downtime_per_year_s",
+            "incidents",
+            "longest_outage_s",
+            "events",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        header.extend(scenario.services.iter().map(|s| format!("service.{}.availability", s.name)));
+        header.extend(scenario.regions.iter().map(|r| format!("region.{}.availability", r.name)));
+        w.out.write_record(&header).map_err(|e| w.error(e))?;
+        Ok(w)
+    }
+
+    fn error(&self, e: csv::Error) -> Error {
+        Error::Write {
+            path: self.path.clone(),
+            source: e.into(),
+        }
+    }
+
+    /// Writes trial `index`.
+    ///
+    /// # Errors
+    /// [`Error::Write`] on an I/O failure.
+    pub fn write(&mut self, index: u64, r: &TrialResult) -> Result<()> {
+        self.row.clear();
+        self.row.push(index.to_string());
+        self.row.push(r.availability.to_string());
+        self.row.push(r.downtime.to_string());
+        self.row.push((r.downtime * self.per_year).to_string());
+        self.row.push(r.incidents.to_string());
+        self.row.push(r.longest_outage.to_string());
+        self.row.push(r.events.to_string());
+        self.row.extend(r.services.iter().map(f64::to_string));
+        self.row.extend(r.regions.iter().map(f64::to_string));
+        let result = self.out.write_record(&self.row);
+        result.map_err(|e| self.error(e))
+    }
+
+    /// Flushes the file.
+    ///
+    /// # Errors
+    /// [`Error::Write`] on an I/O failure.
+    pub fn finish(mut self) -> Result<()> {
+        self.out.flush().map_err(|e| Error::Write {
+            path: self.path.clone(),
+            source: e,
+        })
+    }
+}

@@ -1,0 +1,123 @@
+//! The terminal table: the headline figures, then where the downtime came
+//! from, then how to look closer.
+
+use std::fmt::Write as _;
+
+use super::human_duration;
+use crate::scenario::{Scenario, duration::Duration};
+use crate::stats::Summary;
+
+fn pct(a: f64) -> String {
+    // Enough digits to show the first non-nine and the next.
+    let digits = match 1.0 - a {
+        u if u <= 0.0 => 4,
+        u => ((-u.log10()).floor() as usize).clamp(1, 9),
+    };
+    format!("{:.*} %", digits, a * 100.0)
+}
+
+/// Renders the summary for a terminal.
+pub fn render(summary: &Summary, scenario: &Scenario) -> String {
+    let a = &summary.availability;
+    let mut t = String::new();
+    let _ = writeln!(t, "nines · {}", summary.scenario);
+    let _ = writeln!(
+        t,
+        "  entry {} · {} trials × {} · seed {}",
+        summary.entry,
+        summary.trials,
+        Duration(scenario.horizon),
+        summary.seed
+    );
+    let _ = writeln!(t);
+    if a.nines_is_bound {
+        let _ = writeln!(t, "  availability      no downtime in any trial");
+        let _ = writeln!(
+            t,
+            "  nines             ≥ {:.2}   (95 % bound from {} trials; run more trials for a tighter bound)",
+            a.nines, summary.trials
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "  availability      {:<14}95 % CI [{}, {}]",
+            pct(a.mean),
+            pct(a.ci95[0]),
+            pct(a.ci95[1])
+        );
+        let hi = a.nines_ci95[1].map_or("∞".to_string(), |n| format!("{n:.2}"));
+        let lo = a.nines_ci95[0].map_or("0".to_string(), |n| format!("{n:.2}"));
+        let _ = writeln!(t, "  nines             {:<14}95 % CI [{lo}, {hi}]", format!("{:.2}", a.nines));
+    }
+    if let Some(x) = a.analytic {
+        let _ = writeln!(t, "  closed form       {:<14}(independent components, renewal theory)", pct(x));
+    }
+    let d = &a.downtime_per_year_s;
+    let _ = writeln!(
+        t,
+        "  downtime / year   mean {} · p50 {} · p90 {} · p99 {}",
+        human_duration(d.mean),
+        human_duration(d.p50),
+        human_duration(d.p90),
+        human_duration(d.p99)
+    );
+    let i = &a.incidents_per_year;
+    let mttr = a.mean_time_to_recover_s.map_or("-".into(), human_duration);
+    let _ = writeln!(
+        t,
+        "  incidents / year  {:.3} [{:.3}, {:.3}] · mean time to recover {mttr} · longest {}",
+        i.mean,
+        i.ci95[0],
+        i.ci95[1],
+        human_duration(a.longest_outage_s)
+    );
+    let _ = writeln!(t);
+    let _ = writeln!(t, "  {:<20} {:>14} {:>14} {:>16}", "service", "availability", "own rule", "downtime share");
+    for (name, s) in &summary.services {
+        let _ = writeln!(
+            t,
+            "  {:<20} {:>14} {:>14} {:>16}",
+            name,
+            pct(s.availability.mean),
+            pct(s.own_availability.mean),
+            format!("{:.1} %", s.downtime_share * 100.0)
+        );
+    }
+    if !summary.regions.is_empty() {
+        let _ = writeln!(t, "  {:<20} {:>14} {:>14} {:>16}", "region", "availability", "", "downtime share");
+        for (name, r) in &summary.regions {
+            let _ = writeln!(
+                t,
+                "  {:<20} {:>14} {:>14} {:>16}",
+                name,
+                pct(r.availability.mean),
+                "",
+                format!("{:.1} %", r.downtime_share * 100.0)
+            );
+        }
+    }
+    let _ = writeln!(t, "  (downtime share: part of the entry's downtime during which that part was down; shares overlap)");
+    if let Some(w) = &summary.worst_trial {
+        let _ = writeln!(t);
+        let _ = writeln!(
+            t,
+            "  worst trial #{} lost {}; its row is in trials.csv (trial = {})",
+            w.trial,
+            human_duration(w.downtime_s),
+            w.trial
+        );
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pct;
+
+    #[test]
+    fn percentages_show_the_significant_nines() {
+        assert_eq!(pct(0.9), "90.0 %");
+        assert_eq!(pct(0.99912), "99.912 %");
+        assert_eq!(pct(0.9999812), "99.9981 %");
+    }
+}

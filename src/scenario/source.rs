@@ -1,0 +1,170 @@
+//! The scenario text and its mapping from byte spans to what a user sees:
+//! file, line and column, or the `--set` flag that supplied a value.
+//!
+//! `--set` overrides edit the document before it is deserialised (see
+//! [`super::overrides`]); a value that came from a flag is reported against
+//! the flag, and lines that an override inserted are subtracted so that
+//! every other location still names the line in the user's file.
+
+use std::ops::Range;
+
+use crate::error::{Diagnostic, Origin};
+
+/// A value that a `--set` flag placed in the text.
+#[derive(Debug, Clone)]
+pub struct FlagSpan {
+    /// Byte range of the key-value in the edited text.
+    pub span: Range<usize>,
+    /// The flag as typed, `--set service.api.replicas=0`.
+    pub flag: String,
+    /// Whether the key was absent from the file (its line was inserted).
+    pub inserted: bool,
+}
+
+/// The text that is deserialised, and how to map its spans back.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The file name as the user gave it.
+    pub path: String,
+    /// The text after overrides.
+    pub text: String,
+    /// Values supplied by flags.
+    pub flags: Vec<FlagSpan>,
+}
+
+impl Source {
+    /// A source with no overrides.
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            text: text.into(),
+            flags: Vec::new(),
+        }
+    }
+
+    /// Where byte `offset` is, for a user.
+    pub fn origin(&self, offset: usize) -> Origin {
+        if let Some(f) = self.flags.iter().find(|f| f.span.contains(&offset)) {
+            return Origin::Flag(f.flag.clone());
+        }
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let mut line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        // Lines inserted by overrides above this one do not exist in the file.
+        line -= self
+            .flags
+            .iter()
+            .filter(|f| f.inserted && f.span.start < line_start)
+            .count();
+        Origin::File {
+            path: self.path.clone(),
+            line,
+            column,
+        }
+    }
+
+    /// A diagnostic at `span`.
+    pub fn diag(&self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            origin: self.origin(span.start),
+            key: Some(key.into()),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// Turns a TOML or serde error into a diagnostic with its key and, for
+    /// a misspelt key or word, a suggestion.
+    pub fn from_toml(&self, err: &toml::de::Error) -> Diagnostic {
+        let span = err.span().unwrap_or(0..0);
+        let message = err.message().trim().to_string();
+        let origin = self.origin(span.start);
+        if let Some(rest) = message.strip_prefix("unknown field `") {
+            let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
+            let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            let help = suggest(key, &candidates)
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| (!candidates.is_empty()).then(|| format!("valid keys here: {}", candidates.join(", "))));
+            return Diagnostic {
+                origin,
+                key: Some(key.to_string()),
+                message: "unknown key".to_string(),
+                help,
+            };
+        }
+        if let Some(rest) = message.strip_prefix("missing field `") {
+            let key = rest.split('`').next().unwrap_or(rest);
+            return Diagnostic {
+                origin,
+                key: Some(key.to_string()),
+                message: "this table needs this key, and it is missing".to_string(),
+                help: None,
+            };
+        }
+        Diagnostic {
+            origin,
+            key: key_before(&self.text, span.start),
+            message,
+            help: None,
+        }
+    }
+}
+
+/// The key whose value starts at `offset`: the word before the nearest `=`
+/// on the same line.
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let head = &text[line_start..offset];
+    let eq = head.rfind('=')?;
+    let key: String = head[..eq]
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let key = key.trim_matches('"').to_string();
+    (!key.is_empty()).then_some(key)
+}
+
+/// The candidate nearest to `word`, when it is near enough to be a typo.
+pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4) && *d < c.len().max(word.len()))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_lines_and_columns() {
+        let s = Source::new("a.toml", "x = 1\n  y = 2\n");
+        let Origin::File { line, column, .. } = s.origin(10) else { panic!() };
+        assert_eq!((line, column), (2, 5));
+    }
+
+    #[test]
+    fn finds_the_key_before_a_value() {
+        let text = "failure = { mean = \"-5h\" }";
+        assert_eq!(key_before(text, 19).as_deref(), Some("mean"));
+        assert_eq!(key_before("replicas = 0", 11).as_deref(), Some("replicas"));
+    }
+
+    #[test]
+    fn suggests_near_misses_only() {
+        let keys = ["replicas", "regions", "repair"];
+        assert_eq!(suggest("replicaz", &keys), Some("replicas"));
+        assert_eq!(suggest("regoins", &keys), Some("regions"));
+        assert_eq!(suggest("banana", &keys), None);
+    }
+}

@@ -1,0 +1,16 @@
+//! Streaming, mergeable statistics across trials.
+//!
+//! Every accumulator here can absorb one trial at a time and merge with
+//! another of its kind. Merging is done in trial-index order (fixed chunks
+//! merged in chunk order), which makes every figure independent of the
+//! number of threads. Nothing here keeps one value per trial: memory is
+//! bounded whatever the trial count.
+
+pub mod histogram;
+pub mod interval;
+pub mod summary;
+pub mod welford;
+
+pub use histogram::Quantiles;
+pub use summary::{Accumulator, Summary};
+pub use welford::Welford;

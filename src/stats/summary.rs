@@ -1,0 +1,368 @@
+//! The run's accumulator (mergeable, one per chunk of trials) and the
+//! [`Summary`] computed from it, which *is* `summary.json`.
+//!
+//! Field order in the structs below is the order in the JSON; services and
+//! regions keep the scenario's order. Every number is finite: a figure that
+//! does not exist (nines of a perfect run's upper end, time to recover with
+//! no incident) is `null`, never NaN or infinity.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::interval::{mean_ci95, nines, zero_event_bound};
+use super::{Quantiles, Welford};
+use crate::engine::time::{self, YEAR};
+use crate::model::TrialResult;
+
+/// Everything the trials measured, mergeable in trial order.
+#[derive(Debug, Clone)]
+pub struct Accumulator {
+    horizon_s: f64,
+    availability: Welford,
+    downtime_year: Welford,
+    downtime_year_q: Quantiles,
+    incidents_year: Welford,
+    total_downtime: f64,
+    total_incidents: u64,
+    with_downtime: u64,
+    longest: f64,
+    worst: Option<(u64, f64)>,
+    services: Vec<Welford>,
+    own: Vec<Welford>,
+    cause_services: Vec<f64>,
+    regions: Vec<Welford>,
+    cause_regions: Vec<f64>,
+    events: u64,
+}
+
+impl Accumulator {
+    /// An empty accumulator for `services` services and `regions` regions.
+    pub fn new(horizon: u64, services: usize, regions: usize) -> Self {
+        Self {
+            horizon_s: time::to_secs(horizon),
+            availability: Welford::default(),
+            downtime_year: Welford::default(),
+            downtime_year_q: Quantiles::default(),
+            incidents_year: Welford::default(),
+            total_downtime: 0.0,
+            total_incidents: 0,
+            with_downtime: 0,
+            longest: 0.0,
+            worst: None,
+            services: vec![Welford::default(); services],
+            own: vec![Welford::default(); services],
+            cause_services: vec![0.0; services],
+            regions: vec![Welford::default(); regions],
+            cause_regions: vec![0.0; regions],
+            events: 0,
+        }
+    }
+
+    fn per_year(&self) -> f64 {
+        time::to_secs(YEAR) / self.horizon_s
+    }
+
+    /// Adds trial `index`.
+    pub fn push(&mut self, index: u64, r: &TrialResult) {
+        let per_year = self.per_year();
+        self.availability.push(r.availability);
+        self.downtime_year.push(r.downtime * per_year);
+        self.downtime_year_q.record(r.downtime * per_year);
+        self.incidents_year.push(f64::from(r.incidents) * per_year);
+        self.total_downtime += r.downtime;
+        self.total_incidents += u64::from(r.incidents);
+        self.with_downtime += u64::from(r.downtime > 0.0);
+        self.longest = self.longest.max(r.longest_outage);
+        if r.downtime > 0.0 && self.worst.is_none_or(|(_, d)| r.downtime > d) {
+            self.worst = Some((index, r.downtime));
+        }
+        for (w, &x) in self.services.iter_mut().zip(&r.services) {
+            w.push(x);
+        }
+        for (w, &x) in self.own.iter_mut().zip(&r.own) {
+            w.push(x);
+        }
+        for (acc, &x) in self.cause_services.iter_mut().zip(&r.cause_services) {
+            *acc += x;
+        }
+        for (w, &x) in self.regions.iter_mut().zip(&r.regions) {
+            w.push(x);
+        }
+        for (acc, &x) in self.cause_regions.iter_mut().zip(&r.cause_regions) {
+            *acc += x;
+        }
+        self.events += r.events;
+    }
+
+    /// Absorbs the trials of `other`, which come after ours.
+    pub fn merge(&mut self, other: &Self) {
+        self.availability.merge(&other.availability);
+        self.downtime_year.merge(&other.downtime_year);
+        self.downtime_year_q.merge(&other.downtime_year_q);
+        self.incidents_year.merge(&other.incidents_year);
+        self.total_downtime += other.total_downtime;
+        self.total_incidents += other.total_incidents;
+        self.with_downtime += other.with_downtime;
+        self.longest = self.longest.max(other.longest);
+        if let Some((i, d)) = other.worst
+            && self.worst.is_none_or(|(_, w)| d > w)
+        {
+            self.worst = Some((i, d));
+        }
+        for (a, b) in self.services.iter_mut().zip(&other.services) {
+            a.merge(b);
+        }
+        for (a, b) in self.own.iter_mut().zip(&other.own) {
+            a.merge(b);
+        }
+        for (a, b) in self.cause_services.iter_mut().zip(&other.cause_services) {
+            *a += b;
+        }
+        for (a, b) in self.regions.iter_mut().zip(&other.regions) {
+            a.merge(b);
+        }
+        for (a, b) in self.cause_regions.iter_mut().zip(&other.cause_regions) {
+            *a += b;
+        }
+        self.events += other.events;
+    }
+
+    /// Trials absorbed.
+    pub fn trials(&self) -> u64 {
+        self.availability.count()
+    }
+
+    /// Events handled across all trials.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+}
+
+/// A mean with its 95 % interval.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Estimate {
+    /// Mean across trials.
+    pub mean: f64,
+    /// 95 % interval `[low, high]`.
+    pub ci95: [f64; 2],
+}
+
+/// Downtime per year across trials.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Spread {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// The headline: the entry point's time-based availability.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Availability {
+    /// Mean availability (1 when no downtime was seen).
+    pub mean: f64,
+    /// 95 % interval.
+    pub ci95: [f64; 2],
+    /// `-log10(1 - mean)`; with no downtime seen, the lower bound the
+    /// trials support.
+    pub nines: f64,
+    /// nines at the interval's ends; `null` for an unbounded upper end.
+    pub nines_ci95: [Option<f64>; 2],
+    /// True when no downtime was seen and `nines` is a lower bound.
+    pub nines_is_bound: bool,
+    /// Closed-form availability, where one exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analytic: Option<f64>,
+    /// Downtime per year (seconds) across trials.
+    pub downtime_per_year_s: Spread,
+    /// Incidents (outages of the entry) per year.
+    pub incidents_per_year: Estimate,
+    /// Mean length of an incident; `null` with none.
+    pub mean_time_to_recover_s: Option<f64>,
+    /// Longest incident in any trial.
+    pub longest_outage_s: f64,
+    /// Trials that saw any downtime.
+    pub trials_with_downtime: u64,
+}
+
+/// One service's figures.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ServiceSummary {
+    /// Availability including everything it requires.
+    pub availability: Estimate,
+    /// Availability by its own topology rule alone.
+    pub own_availability: Estimate,
+    /// Share of the entry's downtime during which this service's own rule
+    /// was broken (shares can overlap and sum past 1).
+    pub downtime_share: f64,
+}
+
+/// One region's figures.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RegionSummary {
+    /// Fraction of time the region was up.
+    pub availability: Estimate,
+    /// Share of the entry's downtime during which this region was down.
+    pub downtime_share: f64,
+}
+
+/// The trial with the most downtime, to rerun and inspect.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Worst {
+    /// Trial index.
+    pub trial: u64,
+    /// Its entry downtime (seconds).
+    pub downtime_s: f64,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Trials run.
+    pub trials: u64,
+    /// Simulated time per trial (seconds).
+    pub horizon_s: f64,
+    /// Entry service.
+    pub entry: String,
+    /// Entry availability.
+    pub availability: Availability,
+    /// Per service, in scenario order.
+    pub services: IndexMap<String, ServiceSummary>,
+    /// Per region, in scenario order (omitted without regions).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub regions: IndexMap<String, RegionSummary>,
+    /// The trial with the most downtime; `null` when none had any.
+    pub worst_trial: Option<Worst>,
+    /// Events simulated in all trials.
+    pub events: u64,
+}
+
+/// Names and context the accumulator does not carry.
+pub struct Labels<'a> {
+    /// Scenario name.
+    pub scenario: &'a str,
+    /// Master seed.
+    pub seed: u64,
+    /// Entry service name.
+    pub entry: &'a str,
+    /// Service names in order.
+    pub services: Vec<&'a str>,
+    /// Region names in order.
+    pub regions: Vec<&'a str>,
+    /// Closed-form availability, if any.
+    pub analytic: Option<f64>,
+}
+
+fn estimate(w: &Welford) -> Estimate {
+    Estimate {
+        mean: w.mean(),
+        ci95: mean_ci95(w, 0.0, 1.0),
+    }
+}
+
+impl Summary {
+    /// Computes the summary of everything in `acc`.
+    pub fn new(acc: &Accumulator, labels: &Labels<'_>) -> Self {
+        let n = acc.trials();
+        let share = |x: f64| if acc.total_downtime > 0.0 { x / acc.total_downtime } else { 0.0 };
+        let availability = if acc.with_downtime == 0 {
+            let bound = zero_event_bound(n);
+            Availability {
+                mean: 1.0,
+                ci95: [1.0 - bound, 1.0],
+                nines: nines(1.0 - bound).unwrap_or(0.0),
+                nines_ci95: [nines(1.0 - bound), None],
+                nines_is_bound: true,
+                analytic: labels.analytic,
+                downtime_per_year_s: Spread {
+                    mean: 0.0,
+                    p50: 0.0,
+                    p90: 0.0,
+                    p99: 0.0,
+                },
+                incidents_per_year: Estimate {
+                    mean: 0.0,
+                    ci95: [0.0, 0.0],
+                },
+                mean_time_to_recover_s: None,
+                longest_outage_s: 0.0,
+                trials_with_downtime: 0,
+            }
+        } else {
+            let mean = acc.availability.mean().min(1.0);
+            let ci95 = mean_ci95(&acc.availability, 0.0, 1.0);
+            let q = &acc.downtime_year_q;
+            Availability {
+                mean,
+                ci95,
+                nines: nines(mean).unwrap_or(0.0),
+                nines_ci95: [Some(nines(ci95[0]).unwrap_or(0.0)), nines(ci95[1])],
+                nines_is_bound: false,
+                analytic: labels.analytic,
+                downtime_per_year_s: Spread {
+                    mean: acc.downtime_year.mean(),
+                    p50: q.quantile(0.5),
+                    p90: q.quantile(0.9),
+                    p99: q.quantile(0.99),
+                },
+                incidents_per_year: Estimate {
+                    mean: acc.incidents_year.mean(),
+                    ci95: mean_ci95(&acc.incidents_year, 0.0, f64::MAX),
+                },
+                mean_time_to_recover_s: (acc.total_incidents > 0)
+                    .then(|| acc.total_downtime / acc.total_incidents as f64),
+                longest_outage_s: acc.longest,
+                trials_with_downtime: acc.with_downtime,
+            }
+        };
+        let services = labels
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                (
+                    name.to_string(),
+                    ServiceSummary {
+                        availability: estimate(&acc.services[i]),
+                        own_availability: estimate(&acc.own[i]),
+                        downtime_share: share(acc.cause_services[i]),
+                    },
+                )
+            })
+            .collect();
+        let regions = labels
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                (
+                    name.to_string(),
+                    RegionSummary {
+                        availability: estimate(&acc.regions[i]),
+                        downtime_share: share(acc.cause_regions[i]),
+                    },
+                )
+            })
+            .collect();
+        Summary {
+            scenario: labels.scenario.to_string(),
+            seed: labels.seed,
+            trials: n,
+            horizon_s: acc.horizon_s,
+            entry: labels.entry.to_string(),
+            availability,
+            services,
+            regions,
+            worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
+            events: acc.events,
+        }
+    }
+}
