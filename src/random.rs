@@ -81,5 +81,5 @@ mod tests {
         assert_eq!(v, PINNED);
     }
 
-    const PINNED: u64 = 0;
+    const PINNED: u64 = 18_052_070_973_424_067_495;
 }

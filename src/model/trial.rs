@@ -13,7 +13,10 @@
 //!   switch; then the first healthy standby (lowest index) is promoted with
 //!   probability `success`. If none is healthy, or the switch-over fails, the
 //!   group stays down until a replica is repaired, which operators put into
-//!   service at once. Cold standbys draw no failures while idle; their clock
+//!   service at once. (When a switch-over fails with no replica under
+//!   repair, because the failed active came back during the switch-over,
+//!   the manual recovery takes one repair time, drawn from the service's
+//!   repair distribution.) Cold standbys draw no failures while idle; their clock
 //!   starts when they are promoted.
 //! - Global active-active: each routed region takes an equal share of the
 //!   traffic and the served share is `serving ∩ routed / routed`. A region
@@ -57,6 +60,13 @@ pub enum Event {
     ReplicaUp(u32),
     /// An active-passive group's switch-over completes.
     Promote {
+        /// Group index.
+        group: u32,
+        /// Generation when scheduled.
+        gen_: u32,
+    },
+    /// An active-passive group's manual recovery after a failed switch-over.
+    Restore {
         /// Group index.
         group: u32,
         /// Generation when scheduled.
@@ -468,9 +478,34 @@ impl<'w> Trial<'w> {
                     self.schedule_failure(r, now);
                 }
             }
-            _ => self.grp[g].ap = Ap::Down,
+            Some(_) => {
+                self.grp[g].ap = Ap::Down;
+                if group.replicas.clone().all(|r| self.rep[r].up) {
+                    // Nothing is being repaired whose return would end this.
+                    let (_, repair) = self.w.services[group.service].process.as_ref().expect("a replica failed");
+                    let t = now + repair.sample(&mut self.group_rng[g]);
+                    let gen_ = self.grp[g].gen_;
+                    self.queue.schedule(t, Event::Restore { group: g as u32, gen_ });
+                }
+            }
+            None => self.grp[g].ap = Ap::Down,
         }
         self.update_group(g, now);
+    }
+
+    fn restore(&mut self, g: usize, now: Nanos) {
+        let group = &self.w.groups[g];
+        if self.grp[g].ap != Ap::Down {
+            return;
+        }
+        if let Some(r) = group.replicas.clone().find(|&r| self.rep[r].up) {
+            self.rep[r].active = true;
+            self.grp[g].ap = Ap::Serving;
+            if group.cold {
+                self.schedule_failure(r, now);
+            }
+            self.update_group(g, now);
+        }
     }
 
     fn reroute(&mut self, s: usize) {
@@ -514,6 +549,11 @@ impl Model for Trial<'_> {
             Event::Promote { group, gen_ } => {
                 if gen_ == self.grp[group as usize].gen_ {
                     self.promote(group as usize, now);
+                }
+            }
+            Event::Restore { group, gen_ } => {
+                if gen_ == self.grp[group as usize].gen_ {
+                    self.restore(group as usize, now);
                 }
             }
             Event::Unroute { group, gen_ } => {
