@@ -67,7 +67,10 @@ impl Dist {
     pub fn exponential(mean: Nanos) -> Result<Self, DistError> {
         let m = positive_secs(mean)?;
         let d = rand_distr::Exp::new(1.0 / m).map_err(|_| DistError::NonPositiveMean)?;
-        Ok(Self { kind: Kind::Exponential(d), mean_secs: m })
+        Ok(Self {
+            kind: Kind::Exponential(d),
+            mean_secs: m,
+        })
     }
 
     /// Weibull with the given shape and mean.
@@ -79,7 +82,10 @@ impl Dist {
         check_shape(shape)?;
         let scale = m / gamma(1.0 + 1.0 / shape);
         let d = rand_distr::Weibull::new(scale, shape).map_err(|_| DistError::BadShape(shape))?;
-        Ok(Self { kind: Kind::Weibull(d), mean_secs: m })
+        Ok(Self {
+            kind: Kind::Weibull(d),
+            mean_secs: m,
+        })
     }
 
     /// Lognormal with the given mean and coefficient of variation.
@@ -94,7 +100,10 @@ impl Dist {
         let sigma2 = (1.0 + cv * cv).ln();
         let mu = m.ln() - sigma2 / 2.0;
         let d = rand_distr::LogNormal::new(mu, sigma2.sqrt()).map_err(|_| DistError::BadCv(cv))?;
-        Ok(Self { kind: Kind::LogNormal(d), mean_secs: m })
+        Ok(Self {
+            kind: Kind::LogNormal(d),
+            mean_secs: m,
+        })
     }
 
     /// Gamma with the given shape and mean.
@@ -105,7 +114,10 @@ impl Dist {
         let m = positive_secs(mean)?;
         check_shape(shape)?;
         let d = rand_distr::Gamma::new(shape, m / shape).map_err(|_| DistError::BadShape(shape))?;
-        Ok(Self { kind: Kind::Gamma(d), mean_secs: m })
+        Ok(Self {
+            kind: Kind::Gamma(d),
+            mean_secs: m,
+        })
     }
 
     /// Uniform on `[min, max]`.
@@ -117,7 +129,10 @@ impl Dist {
             return Err(DistError::BadBounds);
         }
         let mean_secs = (time::to_secs(min) + time::to_secs(max)) / 2.0;
-        Ok(Self { kind: Kind::Uniform(min, max), mean_secs })
+        Ok(Self {
+            kind: Kind::Uniform(min, max),
+            mean_secs,
+        })
     }
 
     /// Always `mean`.
@@ -126,7 +141,10 @@ impl Dist {
     /// [`DistError::NonPositiveMean`] when `mean` is zero.
     pub fn fixed(mean: Nanos) -> Result<Self, DistError> {
         let m = positive_secs(mean)?;
-        Ok(Self { kind: Kind::Fixed(mean), mean_secs: m })
+        Ok(Self {
+            kind: Kind::Fixed(mean),
+            mean_secs: m,
+        })
     }
 
     /// Equally likely draws from `values`.
@@ -138,7 +156,10 @@ impl Dist {
             return Err(DistError::EmptyValues);
         }
         let mean_secs = values.iter().map(|&v| time::to_secs(v)).sum::<f64>() / values.len() as f64;
-        Ok(Self { kind: Kind::Empirical(values), mean_secs })
+        Ok(Self {
+            kind: Kind::Empirical(values),
+            mean_secs,
+        })
     }
 
     /// Draws one duration in nanoseconds.
@@ -186,7 +207,7 @@ fn check_shape(shape: f64) -> Result<(), DistError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::random::{stream, Purpose};
+    use crate::random::{Purpose, stream};
 
     const HOUR: Nanos = 3600 * time::SECOND;
 

@@ -26,7 +26,13 @@ pub fn human_duration(secs: f64) -> String {
     } else {
         (secs / 86_400.0, "d")
     };
-    if v >= 100.0 { format!("{v:.0} {unit}") } else if v >= 10.0 { format!("{v:.1} {unit}") } else { format!("{v:.2} {unit}") }
+    if v >= 100.0 {
+        format!("{v:.0} {unit}")
+    } else if v >= 10.0 {
+        format!("{v:.1} {unit}")
+    } else {
+        format!("{v:.2} {unit}")
+    }
 }
 
 #[cfg(test)]

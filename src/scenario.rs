@@ -169,6 +169,7 @@ pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario> {
 /// [`Error::Scenario`] listing every problem.
 pub fn parse(path: &str, stem: &str, text: &str, overrides: &[Override]) -> Result<Scenario> {
     let source = overrides::apply(path, text, overrides).map_err(Error::Scenario)?;
-    let raw: raw::RawScenario = toml::from_str(&source.text).map_err(|e| Error::Scenario(vec![source.from_toml(&e)]))?;
+    let raw: raw::RawScenario =
+        toml::from_str(&source.text).map_err(|e| Error::Scenario(vec![source.from_toml(&e)]))?;
     validate::validate(&source, stem, raw).map_err(Error::Scenario)
 }

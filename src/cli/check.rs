@@ -19,7 +19,9 @@ pub fn check(args: &CheckArgs) -> Result<()> {
 }
 
 fn dist(d: Option<&crate::distribution::Dist>) -> String {
-    d.map_or("never".into(), |d| format!("mean {}", Duration(crate::engine::time::from_secs(d.mean_secs()))))
+    d.map_or("never".into(), |d| {
+        format!("mean {}", Duration(crate::engine::time::from_secs(d.mean_secs())))
+    })
 }
 
 /// What `check` prints.
@@ -27,7 +29,14 @@ pub fn describe(sc: &Scenario) -> String {
     let world = World::compile(sc);
     let mut t = String::new();
     let _ = writeln!(t, "{}: valid", sc.path);
-    let _ = writeln!(t, "scenario \"{}\" · horizon {} · {} trials · seed {}", sc.name, Duration(sc.horizon), sc.trials, sc.seed);
+    let _ = writeln!(
+        t,
+        "scenario \"{}\" · horizon {} · {} trials · seed {}",
+        sc.name,
+        Duration(sc.horizon),
+        sc.trials,
+        sc.seed
+    );
     let _ = writeln!(t, "entry point: {}", sc.services[sc.entry].name);
     if !sc.regions.is_empty() {
         let mode = match sc.global.mode {
@@ -37,7 +46,13 @@ pub fn describe(sc: &Scenario) -> String {
         let _ = writeln!(t, "global routing: {mode}, failover {}", Duration(sc.global.failover));
         let _ = writeln!(t, "regions:");
         for r in &sc.regions {
-            let _ = writeln!(t, "  {:<16} failure {} · repair {}", r.name, dist(r.failure.as_ref()), dist(r.repair.as_ref()));
+            let _ = writeln!(
+                t,
+                "  {:<16} failure {} · repair {}",
+                r.name,
+                dist(r.failure.as_ref()),
+                dist(r.repair.as_ref())
+            );
         }
     }
     let _ = writeln!(t, "services:");
@@ -62,19 +77,34 @@ pub fn describe(sc: &Scenario) -> String {
             format!("{} replica(s) in each of {}", s.replicas, names.join(", "))
         };
         let _ = writeln!(t, "  {:<16} {placement}", "");
-        let _ = writeln!(t, "  {:<16} failure {} · repair {}", "", dist(s.failure.as_ref()), dist(s.repair.as_ref()));
+        let _ = writeln!(
+            t,
+            "  {:<16} failure {} · repair {}",
+            "",
+            dist(s.failure.as_ref()),
+            dist(s.repair.as_ref())
+        );
         for c in &s.calls {
             let _ = writeln!(
                 t,
                 "  {:<16} calls {}{}",
                 "",
                 sc.services[c.to].name,
-                if c.fallback { " (with fallback: not required)" } else { "" }
+                if c.fallback {
+                    " (with fallback: not required)"
+                } else {
+                    ""
+                }
             );
         }
         match analytic::availability(sc, &world, i) {
             Ok(a) => {
-                let _ = writeln!(t, "  {:<16} closed-form availability {a:.9} ({:.3} nines)", "", -(1.0 - a).log10());
+                let _ = writeln!(
+                    t,
+                    "  {:<16} closed-form availability {a:.9} ({:.3} nines)",
+                    "",
+                    -(1.0 - a).log10()
+                );
             }
             Err(why) => {
                 let _ = writeln!(t, "  {:<16} no closed form: {why}", "");

@@ -23,7 +23,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
         return Err(Error::Usage("--trials must be at least 1".into()));
     }
     let out = args.out.clone().unwrap_or_else(|| {
-        let stem = args.file.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+        let stem = args
+            .file
+            .file_stem()
+            .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
         PathBuf::from("output").join(stem)
     });
     std::fs::create_dir_all(&out).map_err(|source| Error::Write {

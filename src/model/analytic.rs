@@ -40,7 +40,10 @@ pub fn availability(sc: &Scenario, world: &World, service: usize) -> Result<f64,
             }
         }
         if svc.regions.len() > 1 && sc.global.failover > 0 {
-            return Err(format!("service \"{}\" spans regions with a global failover delay", sc.services[s].name));
+            return Err(format!(
+                "service \"{}\" spans regions with a global failover delay",
+                sc.services[s].name
+            ));
         }
     }
     let regions: Vec<usize> = (0..sc.regions.len())
@@ -49,7 +52,10 @@ pub fn availability(sc: &Scenario, world: &World, service: usize) -> Result<f64,
     if regions.len() > 16 {
         return Err("more than 16 regions are involved".into());
     }
-    let region_a: Vec<f64> = regions.iter().map(|&r| renewal(sc.regions[r].failure.as_ref(), sc.regions[r].repair.as_ref())).collect();
+    let region_a: Vec<f64> = regions
+        .iter()
+        .map(|&r| renewal(sc.regions[r].failure.as_ref(), sc.regions[r].repair.as_ref()))
+        .collect();
     let mut total = 0.0;
     for mask in 0u32..(1 << regions.len()) {
         let mut p = 1.0;

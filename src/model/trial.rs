@@ -247,7 +247,11 @@ impl<'w> Trial<'w> {
             let group = &w.groups[spec.group];
             let active = group.topology != Topology::ActivePassive || i == group.replicas.start;
             self.replica_rng[i] = random::stream(seed, trial, Purpose::Replica, spec.stream);
-            self.rep.push(Rep { up: true, active, gen_: 0 });
+            self.rep.push(Rep {
+                up: true,
+                active,
+                gen_: 0,
+            });
             if active || !group.cold {
                 self.schedule_failure(i, 0);
             }
@@ -399,7 +403,11 @@ impl<'w> Trial<'w> {
             GlobalMode::ActiveActive => {
                 let routed = groups.iter().filter(|g| g.routed).count();
                 let serving = groups.iter().filter(|g| g.serving).count();
-                if routed == 0 { 0.0 } else { serving as f64 / routed as f64 }
+                if routed == 0 {
+                    0.0
+                } else {
+                    serving as f64 / routed as f64
+                }
             }
             GlobalMode::ActivePassive => match self.svc[s].current {
                 Some(c) if self.grp[c as usize].serving => 1.0,
@@ -426,7 +434,10 @@ impl<'w> Trial<'w> {
         let spec = self.w.replicas[r];
         let g = spec.group;
         self.rep[r].up = false;
-        let (_, repair) = self.w.services[spec.service].process.as_ref().expect("only failing replicas fail");
+        let (_, repair) = self.w.services[spec.service]
+            .process
+            .as_ref()
+            .expect("only failing replicas fail");
         let t = now + repair.sample(&mut self.replica_rng[r]);
         self.queue.schedule(t, Event::ReplicaUp(r as u32));
         let group = &self.w.groups[g];
@@ -482,7 +493,10 @@ impl<'w> Trial<'w> {
                 self.grp[g].ap = Ap::Down;
                 if group.replicas.clone().all(|r| self.rep[r].up) {
                     // Nothing is being repaired whose return would end this.
-                    let (_, repair) = self.w.services[group.service].process.as_ref().expect("a replica failed");
+                    let (_, repair) = self.w.services[group.service]
+                        .process
+                        .as_ref()
+                        .expect("a replica failed");
                     let t = now + repair.sample(&mut self.group_rng[g]);
                     let gen_ = self.grp[g].gen_;
                     self.queue.schedule(t, Event::Restore { group: g as u32, gen_ });
@@ -534,7 +548,11 @@ impl Model for Trial<'_> {
                 self.region_up[r] = up;
                 let (failure, repair) = self.w.regions[r].process.as_ref().expect("only failing regions fail");
                 let next = if up { failure } else { repair }.sample(&mut self.region_rng[r]);
-                let next_event = if up { Event::RegionDown(r as u32) } else { Event::RegionUp(r as u32) };
+                let next_event = if up {
+                    Event::RegionDown(r as u32)
+                } else {
+                    Event::RegionUp(r as u32)
+                };
                 self.queue.schedule(now + next, next_event);
                 for i in 0..self.w.region_groups[r].len() {
                     self.update_group(self.w.region_groups[r][i], now);

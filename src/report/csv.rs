@@ -51,8 +51,18 @@ impl TrialWriter {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        header.extend(scenario.services.iter().map(|s| format!("service.{}.availability", s.name)));
-        header.extend(scenario.regions.iter().map(|r| format!("region.{}.availability", r.name)));
+        header.extend(
+            scenario
+                .services
+                .iter()
+                .map(|s| format!("service.{}.availability", s.name)),
+        );
+        header.extend(
+            scenario
+                .regions
+                .iter()
+                .map(|r| format!("region.{}.availability", r.name)),
+        );
         w.out.write_record(&header).map_err(|e| w.error(e))?;
         Ok(w)
     }

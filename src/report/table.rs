@@ -47,10 +47,18 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
         );
         let hi = a.nines_ci95[1].map_or("∞".to_string(), |n| format!("{n:.2}"));
         let lo = a.nines_ci95[0].map_or("0".to_string(), |n| format!("{n:.2}"));
-        let _ = writeln!(t, "  nines             {:<14}95 % CI [{lo}, {hi}]", format!("{:.2}", a.nines));
+        let _ = writeln!(
+            t,
+            "  nines             {:<14}95 % CI [{lo}, {hi}]",
+            format!("{:.2}", a.nines)
+        );
     }
     if let Some(x) = a.analytic {
-        let _ = writeln!(t, "  closed form       {:<14}(independent components, renewal theory)", pct(x));
+        let _ = writeln!(
+            t,
+            "  closed form       {:<14}(independent components, renewal theory)",
+            pct(x)
+        );
     }
     let d = &a.downtime_per_year_s;
     let _ = writeln!(
@@ -72,7 +80,11 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
         human_duration(a.longest_outage_s)
     );
     let _ = writeln!(t);
-    let _ = writeln!(t, "  {:<20} {:>14} {:>14} {:>16}", "service", "availability", "own rule", "downtime share");
+    let _ = writeln!(
+        t,
+        "  {:<20} {:>14} {:>14} {:>16}",
+        "service", "availability", "own rule", "downtime share"
+    );
     for (name, s) in &summary.services {
         let _ = writeln!(
             t,
@@ -84,7 +96,11 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
         );
     }
     if !summary.regions.is_empty() {
-        let _ = writeln!(t, "  {:<20} {:>14} {:>14} {:>16}", "region", "availability", "", "downtime share");
+        let _ = writeln!(
+            t,
+            "  {:<20} {:>14} {:>14} {:>16}",
+            "region", "availability", "", "downtime share"
+        );
         for (name, r) in &summary.regions {
             let _ = writeln!(
                 t,
@@ -96,7 +112,10 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
             );
         }
     }
-    let _ = writeln!(t, "  (downtime share: part of the entry's downtime during which that part was down; shares overlap)");
+    let _ = writeln!(
+        t,
+        "  (downtime share: part of the entry's downtime during which that part was down; shares overlap)"
+    );
     if let Some(w) = &summary.worst_trial {
         let _ = writeln!(t);
         let _ = writeln!(

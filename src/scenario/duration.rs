@@ -12,7 +12,8 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 use crate::engine::time::{Nanos, SECOND};
 
 /// What a duration should look like, for error messages.
-pub const EXPECTED: &str = "a duration string with a unit, like \"250ms\", \"30s\", \"4h\" or \"1h30m\" (units: ns us ms s m h d w y)";
+pub const EXPECTED: &str =
+    "a duration string with a unit, like \"250ms\", \"30s\", \"4h\" or \"1h30m\" (units: ns us ms s m h d w y)";
 
 /// A parsed, non-negative duration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -117,13 +118,19 @@ impl<'de> Deserialize<'de> for Duration {
                 parse(v).map_err(E::custom)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-                Err(E::custom(format!("found the number {v} without a unit; expected {EXPECTED}")))
+                Err(E::custom(format!(
+                    "found the number {v} without a unit; expected {EXPECTED}"
+                )))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Duration, E> {
-                Err(E::custom(format!("found the number {v} without a unit; expected {EXPECTED}")))
+                Err(E::custom(format!(
+                    "found the number {v} without a unit; expected {EXPECTED}"
+                )))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Duration, E> {
-                Err(E::custom(format!("found the number {v} without a unit; expected {EXPECTED}")))
+                Err(E::custom(format!(
+                    "found the number {v} without a unit; expected {EXPECTED}"
+                )))
             }
         }
         d.deserialize_any(V)

@@ -39,7 +39,9 @@ impl FromStr for Override {
                 path: p.trim().to_string(),
                 value: v.trim().to_string(),
             }),
-            _ => Err(format!("expected PATH=VALUE (like service.api.replicas=5), found \"{s}\"")),
+            _ => Err(format!(
+                "expected PATH=VALUE (like service.api.replicas=5), found \"{s}\""
+            )),
         }
     }
 }
@@ -136,16 +138,24 @@ fn table_mut<'d>(doc: &'d mut DocumentMut, t: &Target<'_>, o: &Override) -> Resu
     let names: Vec<String> = doc
         .get(kind)
         .and_then(Item::as_array_of_tables)
-        .map(|a| a.iter().filter_map(|t| t.get("name")?.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.get("name")?.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
-    let found = doc
-        .get_mut(kind)
-        .and_then(Item::as_array_of_tables_mut)
-        .and_then(|a| a.iter_mut().find(|t| t.get("name").and_then(Item::as_str) == Some(name)));
+    let found = doc.get_mut(kind).and_then(Item::as_array_of_tables_mut).and_then(|a| {
+        a.iter_mut()
+            .find(|t| t.get("name").and_then(Item::as_str) == Some(name))
+    });
     found.ok_or_else(|| {
         let known: Vec<&str> = names.iter().map(String::as_str).collect();
         let help = suggest(name, &known).map(|s| format!("did you mean \"{s}\"?"));
-        let defined = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+        let defined = if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        };
         o.diag(format!("no {kind} is named \"{name}\" (defined: {defined})"), help)
     })
 }
@@ -156,7 +166,9 @@ fn set(table: &mut Table, keys: &[&str], value: Value) {
             table.insert(k, Item::Value(value));
         }
         [outer, inner] => {
-            let item = table.entry(outer).or_insert_with(|| Item::Value(Value::InlineTable(InlineTable::new())));
+            let item = table
+                .entry(outer)
+                .or_insert_with(|| Item::Value(Value::InlineTable(InlineTable::new())));
             if let Some(t) = item.as_table_like_mut() {
                 t.insert(inner, Item::Value(value));
             } else {
@@ -248,7 +260,12 @@ mod tests {
 
     #[test]
     fn replaces_and_inserts_values() {
-        let src = apply("f.toml", FILE, &[ov("service.api.replicas=5"), ov("service.db.failure.mean=500h")]).unwrap();
+        let src = apply(
+            "f.toml",
+            FILE,
+            &[ov("service.api.replicas=5"), ov("service.db.failure.mean=500h")],
+        )
+        .unwrap();
         assert!(src.text.contains("replicas = 5"));
         assert!(src.text.contains("mean = \"500h\""));
         assert_eq!(src.flags.len(), 2);
@@ -270,10 +287,17 @@ mod tests {
 
     #[test]
     fn keeps_the_lines_of_the_file() {
-        let src = apply("f.toml", FILE, &[ov("service.api.replicas=7"), ov("service.api.failure.mean=5h")]).unwrap();
+        let src = apply(
+            "f.toml",
+            FILE,
+            &[ov("service.api.replicas=7"), ov("service.api.failure.mean=5h")],
+        )
+        .unwrap();
         // `name = "db"` is on line 9 of the file, whatever was inserted above.
         let at = src.text.find("name = \"db\"").unwrap();
-        let Origin::File { line, .. } = src.origin(at) else { panic!() };
+        let Origin::File { line, .. } = src.origin(at) else {
+            panic!()
+        };
         assert_eq!(line, 9);
     }
 }

@@ -96,7 +96,9 @@ pub struct RawDist {
 
 /// Keys each table accepts, for `--set` path checks and suggestions.
 pub mod keys {
-    pub const TOP: &[&str] = &["name", "horizon", "trials", "seed", "entry", "region", "service", "global"];
+    pub const TOP: &[&str] = &[
+        "name", "horizon", "trials", "seed", "entry", "region", "service", "global",
+    ];
     pub const REGION: &[&str] = &["name", "failure", "repair"];
     pub const SERVICE: &[&str] = &[
         "name",

@@ -149,7 +149,9 @@ mod tests {
     #[test]
     fn locates_lines_and_columns() {
         let s = Source::new("a.toml", "x = 1\n  y = 2\n");
-        let Origin::File { line, column, .. } = s.origin(10) else { panic!() };
+        let Origin::File { line, column, .. } = s.origin(10) else {
+            panic!()
+        };
         assert_eq!((line, column), (2, 5));
     }
 

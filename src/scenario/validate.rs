@@ -55,7 +55,11 @@ impl Checker<'_> {
     fn count(&mut self, value: &Spanned<i64>, key: &str, min: i64, max: i64) -> Option<u32> {
         let v = *value.get_ref();
         if v < min || v > max {
-            self.err(&value.span(), key, format!("must be between {min} and {max}, found {v}"));
+            self.err(
+                &value.span(),
+                key,
+                format!("must be between {min} and {max}, found {v}"),
+            );
             None
         } else {
             Some(v as u32)
@@ -67,7 +71,11 @@ impl Checker<'_> {
         if (0.0..=1.0).contains(&v) {
             Some(v)
         } else {
-            self.err(&value.span(), key, format!("a probability must be between 0 and 1, found {v}"));
+            self.err(
+                &value.span(),
+                key,
+                format!("a probability must be between 0 and 1, found {v}"),
+            );
             None
         }
     }
@@ -90,7 +98,11 @@ impl Checker<'_> {
                 self.word(name, &format!("{key}.dist"), &choices)?
             }
         };
-        let wants = FAMILIES.iter().find(|(n, _)| *n == family).map(|(_, k)| *k).unwrap_or(&[]);
+        let wants = FAMILIES
+            .iter()
+            .find(|(n, _)| *n == family)
+            .map(|(_, k)| *k)
+            .unwrap_or(&[]);
         let present: [(&str, Option<Range<usize>>); 6] = [
             ("mean", d.mean.as_ref().map(Spanned::span)),
             ("shape", d.shape.as_ref().map(Spanned::span)),
@@ -107,7 +119,10 @@ impl Checker<'_> {
                 self.err(
                     span,
                     format!("{key}.{name}"),
-                    format!("does not apply to dist = \"{family}\", which takes: {}", wants.join(", ")),
+                    format!(
+                        "does not apply to dist = \"{family}\", which takes: {}",
+                        wants.join(", ")
+                    ),
                 );
                 ok = false;
             }
@@ -135,7 +150,9 @@ impl Checker<'_> {
             "uniform" => Dist::uniform(d.min.as_ref()?.get_ref().0, d.max.as_ref()?.get_ref().0),
             _ => Dist::empirical(d.values.as_ref()?.get_ref().iter().map(|v| v.0).collect()),
         };
-        built.map_err(|e| self.err(&raw.span(), key.to_string(), e.to_string())).ok()
+        built
+            .map_err(|e| self.err(&raw.span(), key.to_string(), e.to_string()))
+            .ok()
     }
 
     /// A failure process: `failure` needs `repair` beside it.
@@ -146,7 +163,9 @@ impl Checker<'_> {
         prefix: &str,
         name_span: &Range<usize>,
     ) -> (Option<Dist>, Option<Dist>) {
-        let f = failure.as_ref().and_then(|f| self.dist(f, &format!("{prefix}.failure")));
+        let f = failure
+            .as_ref()
+            .and_then(|f| self.dist(f, &format!("{prefix}.failure")));
         let r = repair.as_ref().and_then(|r| self.dist(r, &format!("{prefix}.repair")));
         if failure.is_some() && repair.is_none() {
             self.err_help(
@@ -214,7 +233,11 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     if c.diags.is_empty() {
         check_cycles(&mut c, &raw, &services);
     }
-    let entry = if c.diags.is_empty() { entry(&mut c, &raw, &services) } else { 0 };
+    let entry = if c.diags.is_empty() {
+        entry(&mut c, &raw, &services)
+    } else {
+        0
+    };
 
     if !c.diags.is_empty() {
         return Err(c.diags);
@@ -233,7 +256,11 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
 }
 
 /// Checks names are non-empty and unique; returns name -> index.
-fn names<'a>(c: &mut Checker<'_>, list: impl Iterator<Item = &'a Spanned<String>>, what: &str) -> BTreeMap<String, usize> {
+fn names<'a>(
+    c: &mut Checker<'_>,
+    list: impl Iterator<Item = &'a Spanned<String>>,
+    what: &str,
+) -> BTreeMap<String, usize> {
     let mut index = BTreeMap::new();
     for (i, name) in list.enumerate() {
         let n = name.get_ref();
@@ -244,13 +271,23 @@ fn names<'a>(c: &mut Checker<'_>, list: impl Iterator<Item = &'a Spanned<String>
                 format!("\"{n}\" is not a usable name: use letters, digits, '-' and '_'"),
             );
         } else if index.insert(n.clone(), i).is_some() {
-            c.err(&name.span(), format!("{what}.name"), format!("another {what} is already named \"{n}\""));
+            c.err(
+                &name.span(),
+                format!("{what}.name"),
+                format!("another {what} is already named \"{n}\""),
+            );
         }
     }
     index
 }
 
-fn lookup(c: &mut Checker<'_>, name: &Spanned<String>, index: &BTreeMap<String, usize>, key: &str, what: &str) -> Option<usize> {
+fn lookup(
+    c: &mut Checker<'_>,
+    name: &Spanned<String>,
+    index: &BTreeMap<String, usize>,
+    key: &str,
+    what: &str,
+) -> Option<usize> {
     let n = name.get_ref();
     if let Some(&i) = index.get(n) {
         return Some(i);
@@ -308,7 +345,11 @@ fn service(
     let min_healthy = match &s.min_healthy {
         Some(m) => {
             if topology != Topology::ActiveActive {
-                c.err(&m.span(), format!("{p}.min_healthy"), "applies only to topology = \"active-active\"");
+                c.err(
+                    &m.span(),
+                    format!("{p}.min_healthy"),
+                    "applies only to topology = \"active-active\"",
+                );
             }
             let v = *m.get_ref();
             if v < 1 || v > i64::from(replicas) {
@@ -327,13 +368,21 @@ fn service(
     let regions = match &s.regions {
         Some(list) => {
             if list.get_ref().is_empty() {
-                c.err(&list.span(), format!("{p}.regions"), "is empty; omit it or name at least one region");
+                c.err(
+                    &list.span(),
+                    format!("{p}.regions"),
+                    "is empty; omit it or name at least one region",
+                );
             }
             let mut seen = Vec::new();
             for r in list.get_ref() {
                 if let Some(i) = lookup(c, r, region_index, &format!("{p}.regions"), "region") {
                     if seen.contains(&i) {
-                        c.err(&r.span(), format!("{p}.regions"), format!("region \"{}\" is listed twice", r.get_ref()));
+                        c.err(
+                            &r.span(),
+                            format!("{p}.regions"),
+                            format!("region \"{}\" is listed twice", r.get_ref()),
+                        );
                     } else {
                         seen.push(i);
                     }
@@ -351,7 +400,11 @@ fn service(
     };
     if let Some(f) = &s.failover {
         if topology != Topology::ActivePassive {
-            c.err(&f.span(), format!("{p}.failover"), "applies only to topology = \"active-passive\"");
+            c.err(
+                &f.span(),
+                format!("{p}.failover"),
+                "applies only to topology = \"active-passive\"",
+            );
         }
         let f = f.get_ref();
         failover.detect = f.detect.as_ref().map_or(0, |d| d.get_ref().0);
@@ -363,10 +416,18 @@ fn service(
     let standby = match &s.standby {
         Some(sb) => {
             if topology != Topology::ActivePassive {
-                c.err(&sb.span(), format!("{p}.standby"), "applies only to topology = \"active-passive\"");
+                c.err(
+                    &sb.span(),
+                    format!("{p}.standby"),
+                    "applies only to topology = \"active-passive\"",
+                );
             }
-            c.word(sb, &format!("{p}.standby"), &[("hot", Standby::Hot), ("cold", Standby::Cold)])
-                .unwrap_or(Standby::Hot)
+            c.word(
+                sb,
+                &format!("{p}.standby"),
+                &[("hot", Standby::Hot), ("cold", Standby::Cold)],
+            )
+            .unwrap_or(Standby::Hot)
         }
         None => Standby::Hot,
     };
@@ -377,7 +438,11 @@ fn service(
             if to == service_index[s.name.get_ref()] {
                 c.err(&call.to.span(), format!("{p}.call.to"), "a service cannot call itself");
             } else if calls.iter().any(|k: &Call| k.to == to) {
-                c.err(&call.to.span(), format!("{p}.call.to"), format!("\"{}\" is already called", call.to.get_ref()));
+                c.err(
+                    &call.to.span(),
+                    format!("{p}.call.to"),
+                    format!("\"{}\" is already called", call.to.get_ref()),
+                );
             } else {
                 calls.push(Call {
                     to,
@@ -412,7 +477,10 @@ fn global(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service]) -> Globa
                 .word(
                     m,
                     "global.mode",
-                    &[("active-active", GlobalMode::ActiveActive), ("active-passive", GlobalMode::ActivePassive)],
+                    &[
+                        ("active-active", GlobalMode::ActiveActive),
+                        ("active-passive", GlobalMode::ActivePassive),
+                    ],
                 )
                 .unwrap_or(GlobalMode::ActiveActive);
         }

@@ -272,7 +272,13 @@ impl Summary {
     /// Computes the summary of everything in `acc`.
     pub fn new(acc: &Accumulator, labels: &Labels<'_>) -> Self {
         let n = acc.trials();
-        let share = |x: f64| if acc.total_downtime > 0.0 { x / acc.total_downtime } else { 0.0 };
+        let share = |x: f64| {
+            if acc.total_downtime > 0.0 {
+                x / acc.total_downtime
+            } else {
+                0.0
+            }
+        };
         let availability = if acc.with_downtime == 0 {
             let bound = zero_event_bound(n);
             Availability {

@@ -48,12 +48,20 @@ impl Welford {
 
     /// Unbiased sample variance (0 with fewer than two observations).
     pub fn variance(&self) -> f64 {
-        if self.n < 2 { 0.0 } else { (self.m2 / (self.n - 1) as f64).max(0.0) }
+        if self.n < 2 {
+            0.0
+        } else {
+            (self.m2 / (self.n - 1) as f64).max(0.0)
+        }
     }
 
     /// Standard error of the mean.
     pub fn std_error(&self) -> f64 {
-        if self.n == 0 { 0.0 } else { (self.variance() / self.n as f64).sqrt() }
+        if self.n == 0 {
+            0.0
+        } else {
+            (self.variance() / self.n as f64).sqrt()
+        }
     }
 }
 

@@ -1,0 +1,208 @@
+//! One test per class of bad input. Each checks exit code 2, no panic, and
+//! that the message names the file, line and column and the key.
+
+use crate::util::{Dir, SMALL};
+
+/// Runs `check` on `text` and returns stderr (asserting exit code 2).
+fn check_error(text: &str) -> String {
+    let dir = Dir::new();
+    dir.write("bad.toml", text);
+    let err = dir.nines(&["check", "bad.toml"]).bad_input();
+    // `run` must refuse the same file the same way.
+    let run_err = dir.nines(&["run", "bad.toml", "--quiet"]).bad_input();
+    assert_eq!(err, run_err);
+    err
+}
+
+#[test]
+fn unknown_key_names_it_and_suggests_the_near_miss() {
+    let err = check_error(&SMALL.replace("replicas = 2", "replicaz = 2"));
+    assert!(err.contains("bad.toml:9:1: key `replicaz`: unknown key"), "{err}");
+    assert!(err.contains("did you mean `replicas`?"), "{err}");
+}
+
+#[test]
+fn wrong_type_names_the_key_and_what_was_expected() {
+    let err = check_error(&SMALL.replace("replicas = 2", "replicas = \"two\""));
+    assert!(err.contains("bad.toml:9:12: key `replicas`"), "{err}");
+    assert!(err.contains("invalid type: string \"two\""), "{err}");
+}
+
+#[test]
+fn negative_duration_is_rejected() {
+    let err = check_error(&SMALL.replace("mean = \"100h\"", "mean = \"-100h\""));
+    assert!(err.contains("bad.toml:10:20: key `mean`"), "{err}");
+    assert!(err.contains("cannot be negative"), "{err}");
+}
+
+#[test]
+fn duration_without_unit_is_rejected() {
+    let err = check_error(&SMALL.replace("horizon = \"1y\"", "horizon = 8760"));
+    assert!(err.contains("bad.toml:2:11: key `horizon`"), "{err}");
+    assert!(err.contains("without a unit"), "{err}");
+}
+
+#[test]
+fn probability_outside_zero_one_is_rejected() {
+    let text = SMALL.replace(
+        "name = \"db\"",
+        "name = \"db\"\ntopology = \"active-passive\"\nfailover = { detect = \"10s\", success = 1.5 }",
+    );
+    let err = check_error(&text);
+    assert!(err.contains("key `service.db.failover.success`"), "{err}");
+    assert!(err.contains("between 0 and 1, found 1.5"), "{err}");
+    assert!(err.contains("bad.toml:19:"), "{err}");
+}
+
+#[test]
+fn min_healthy_above_replicas_is_rejected() {
+    let err = check_error(&SMALL.replace("replicas = 2", "replicas = 2\nmin_healthy = 3"));
+    assert!(err.contains("bad.toml:10:15: key `service.api.min_healthy`"), "{err}");
+    assert!(err.contains("between 1 and replicas (2), found 3"), "{err}");
+}
+
+#[test]
+fn zero_replicas_is_rejected() {
+    let err = check_error(&SMALL.replace("replicas = 2", "replicas = 0"));
+    assert!(err.contains("bad.toml:9:12: key `service.api.replicas`"), "{err}");
+    assert!(err.contains("found 0"), "{err}");
+}
+
+#[test]
+fn unknown_service_in_a_call_suggests_the_near_miss() {
+    let err = check_error(&SMALL.replace("to = \"db\"", "to = \"bd\""));
+    assert!(err.contains("bad.toml:14:6: key `service.api.call.to`"), "{err}");
+    assert!(err.contains("no service is named \"bd\""), "{err}");
+    assert!(err.contains("did you mean \"db\"?"), "{err}");
+}
+
+#[test]
+fn unknown_region_is_rejected() {
+    let text = SMALL.replace("name = \"db\"", "name = \"db\"\nregions = [\"mars\"]");
+    let err = check_error(&format!("{text}\n[[region]]\nname = \"eu\"\n"));
+    assert!(err.contains("key `service.db.regions`"), "{err}");
+    assert!(err.contains("no region is named \"mars\"; defined: eu"), "{err}");
+}
+
+#[test]
+fn duplicate_names_are_rejected() {
+    let err = check_error(&SMALL.replace("name = \"db\"", "name = \"api\""));
+    assert!(err.contains("bad.toml:17:8: key `service.name`"), "{err}");
+    assert!(err.contains("another service is already named \"api\""), "{err}");
+}
+
+#[test]
+fn a_dependency_cycle_is_named() {
+    let err = check_error(&format!("{SMALL}\n[[service.call]]\nto = \"api\"\n"));
+    assert!(err.contains("the calls form a cycle: api -> db -> api"), "{err}");
+    assert!(err.contains("key `service.db.call.to`"), "{err}");
+}
+
+#[test]
+fn misspelt_topology_suggests_the_word() {
+    let err = check_error(&SMALL.replace("\"active-active\"", "\"active-activ\""));
+    assert!(err.contains("bad.toml:8:12: key `service.api.topology`"), "{err}");
+    assert!(err.contains("did you mean \"active-active\"?"), "{err}");
+}
+
+#[test]
+fn failure_without_repair_is_rejected() {
+    let err = check_error(&SMALL.replace("repair = { mean = \"5h\" }", ""));
+    assert!(err.contains("key `service.db.repair`"), "{err}");
+    assert!(err.contains("would never come back"), "{err}");
+}
+
+#[test]
+fn a_distribution_key_that_does_not_apply_is_rejected() {
+    let err = check_error(&SMALL.replace(
+        "{ mean = \"100h\" }",
+        "{ dist = \"weibull\", cv = 0.5, mean = \"100h\" }",
+    ));
+    assert!(err.contains("key `service.api.failure.cv`"), "{err}");
+    assert!(err.contains("does not apply to dist = \"weibull\""), "{err}");
+}
+
+#[test]
+fn ambiguous_entry_asks_for_entry() {
+    let err = check_error(&SMALL.replace("[[service.call]]\nto = \"db\"\n", ""));
+    assert!(err.contains("key `entry`"), "{err}");
+    assert!(err.contains("api, db are called by no other service"), "{err}");
+}
+
+#[test]
+fn toml_syntax_error_is_located() {
+    let err = check_error(&SMALL.replace("replicas = 2", "replicas = = 2"));
+    assert!(err.contains("bad.toml:9:"), "{err}");
+}
+
+#[test]
+fn several_problems_are_reported_together() {
+    let text = SMALL
+        .replace("replicas = 2", "replicas = 0")
+        .replace("to = \"db\"", "to = \"nope\"");
+    let err = check_error(&text);
+    assert!(
+        err.contains("service.api.replicas") && err.contains("service.api.call.to"),
+        "{err}"
+    );
+    assert!(err.contains("2 problems found"), "{err}");
+}
+
+#[test]
+fn unreadable_file_is_bad_input() {
+    let dir = Dir::new();
+    let err = dir.nines(&["run", "missing.toml"]).bad_input();
+    assert!(err.contains("cannot read scenario missing.toml"), "{err}");
+}
+
+#[test]
+fn set_with_a_path_that_does_not_exist_names_the_flag() {
+    let dir = Dir::new();
+    dir.write("s.toml", SMALL);
+    let err = dir
+        .nines(&["run", "s.toml", "--set", "service.apx.replicas=3"])
+        .bad_input();
+    assert!(
+        err.contains("--set service.apx.replicas=3: key `service.apx.replicas`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean \"api\"?"), "{err}");
+    let err = dir
+        .nines(&["run", "s.toml", "--set", "service.api.replicaz=3"])
+        .bad_input();
+    assert!(err.contains("did you mean `replicas`?"), "{err}");
+    let err = dir.nines(&["run", "s.toml", "--set", "replicas"]).bad_input();
+    assert!(err.contains("expected PATH=VALUE"), "{err}");
+}
+
+#[test]
+fn an_invalid_value_from_set_names_the_flag() {
+    let dir = Dir::new();
+    dir.write("s.toml", SMALL);
+    let err = dir
+        .nines(&["run", "s.toml", "--set", "service.api.replicas=0"])
+        .bad_input();
+    assert!(
+        err.contains("--set service.api.replicas=0: key `service.api.replicas`"),
+        "{err}"
+    );
+    // A key the file lacks, inserted by the flag, is blamed on the flag too.
+    let err = dir
+        .nines(&["check", "s.toml", "--set", "service.api.min_healthy=5"])
+        .bad_input();
+    assert!(
+        err.contains("--set service.api.min_healthy=5: key `service.api.min_healthy`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_flags_exit_with_two() {
+    let dir = Dir::new();
+    dir.write("s.toml", SMALL);
+    dir.nines(&["run", "s.toml", "--threads", "0"]).bad_input();
+    dir.nines(&["run", "s.toml", "--trials", "0"]).bad_input();
+    dir.nines(&["run", "s.toml", "--format", "xml"]).bad_input();
+    dir.nines(&["run", "s.toml", "--trials", "-3"]).bad_input();
+    dir.nines(&["frobnicate"]).bad_input();
+}

@@ -1,0 +1,14 @@
+//! The integration tests: one binary, one module per concern.
+//!
+//! - `cli`: the real `nines` binary in a temporary folder (contract of the
+//!   command line and its files).
+//! - `errors`: one test per class of bad input: exit code 2, a message that
+//!   names file, line, column and key, never a panic.
+//! - `determinism`: identical bytes on any thread count.
+//! - `validation`: the simulator against closed-form results.
+
+mod cli;
+mod determinism;
+mod errors;
+mod util;
+mod validation;

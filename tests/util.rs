@@ -1,0 +1,96 @@
+//! Runs the real binary in a temporary folder.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// A scratch folder with scenario files, where `nines` runs.
+pub struct Dir {
+    dir: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// Writes `name` with `text`; returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).expect("write scenario");
+        p
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+
+    /// Runs `nines ARGS` here.
+    pub fn nines(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_nines"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .expect("run nines");
+        Run(out)
+    }
+}
+
+/// A finished run.
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+
+    /// Asserts success and returns stdout.
+    pub fn ok(&self) -> String {
+        assert_eq!(self.code(), 0, "stderr:\n{}", self.stderr());
+        self.stdout()
+    }
+
+    /// Asserts a bad-input failure (exit 2, no panic) and returns stderr.
+    pub fn bad_input(&self) -> String {
+        let err = self.stderr();
+        assert_eq!(
+            self.code(),
+            2,
+            "expected exit 2; stderr:\n{err}\nstdout:\n{}",
+            self.stdout()
+        );
+        assert!(!err.contains("panicked"), "panicked:\n{err}");
+        assert!(!err.contains("RUST_BACKTRACE"), "backtrace hint:\n{err}");
+        err
+    }
+}
+
+/// A small valid scenario, fast to run.
+pub const SMALL: &str = r#"name = "small"
+horizon = "1y"
+trials = 50
+seed = 1
+
+[[service]]
+name = "api"
+topology = "active-active"
+replicas = 2
+failure = { mean = "100h" }
+repair = { mean = "10h" }
+
+[[service.call]]
+to = "db"
+
+[[service]]
+name = "db"
+failure = { mean = "500h" }
+repair = { mean = "5h" }
+"#;
