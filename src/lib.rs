@@ -46,6 +46,7 @@ pub mod model;
 pub mod montecarlo;
 pub mod random;
 pub mod report;
+pub mod resilience;
 pub mod scenario;
 pub mod stats;
 
@@ -104,6 +105,7 @@ pub fn simulate(
         services: scenario.services.iter().map(|s| s.name.as_str()).collect(),
         regions: scenario.regions.iter().map(|r| r.name.as_str()).collect(),
         analytic: analytic::availability(scenario, &world, scenario.entry).ok(),
+        edges: world.edges.iter().map(|e| e.name.clone()).collect(),
     };
     Ok(Summary::new(&acc, &labels))
 }

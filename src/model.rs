@@ -9,6 +9,8 @@
 //!   for `nines check` and the validation tests.
 
 pub mod analytic;
+pub mod slab;
+pub mod traffic;
 pub mod trial;
 pub mod world;
 

@@ -88,8 +88,7 @@ pub fn run(
     let pool = builder
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {threads:?} threads: {e}")))?;
-    let (ns, nr) = (world.services.len(), world.regions.len());
-    let mut total = Accumulator::new(world.horizon, ns, nr);
+    let mut total = accumulator(world);
     let first_chunk = trials.start / CHUNK;
     let last_chunk = trials.end.div_ceil(CHUNK);
     let mut wave_start = first_chunk;
@@ -123,12 +122,20 @@ pub fn run(
 
 fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> (Accumulator, Vec<TrialResult>) {
     let mut trial = Trial::new(world);
-    let mut acc = Accumulator::new(world.horizon, world.services.len(), world.regions.len());
+    let mut acc = accumulator(world);
     let mut rows = Vec::with_capacity((trials.end - trials.start) as usize);
     for i in trials {
         let r = trial.run(seed, i);
         acc.push(i, &r);
+        if world.has_traffic() {
+            acc.push_latency(trial.latency());
+        }
         rows.push(r);
     }
     (acc, rows)
+}
+
+fn accumulator(world: &World) -> Accumulator {
+    let edges = world.has_traffic().then_some(world.edges.len());
+    Accumulator::new(world.horizon, world.services.len(), world.regions.len(), edges)
 }

@@ -33,6 +33,16 @@ pub enum Purpose {
     Replica = 2,
     /// Switch-over outcomes of one active-passive group.
     Failover = 3,
+    /// Arrivals of one workload.
+    Arrival = 4,
+    /// Service times and errors of one replica.
+    Service = 5,
+    /// Routing and load-balancing choices of one service.
+    Routing = 6,
+    /// Retry jitter of one call edge.
+    Jitter = 7,
+    /// Health-check phase of one replica group.
+    Health = 8,
 }
 
 /// The splitmix64 finaliser: a bijective 64-bit mixer.

@@ -9,6 +9,7 @@
 
 pub mod duration;
 pub mod overrides;
+pub mod policy;
 pub mod raw;
 pub mod source;
 pub mod validate;
@@ -42,6 +43,8 @@ pub struct Scenario {
     pub services: Vec<Service>,
     /// Routing between regions.
     pub global: Global,
+    /// Request sources; empty for a time-based-only scenario.
+    pub workloads: Vec<Workload>,
 }
 
 /// A region: a common-cause failure domain.
@@ -109,15 +112,133 @@ pub struct Service {
     pub standby: Standby,
     /// Dependencies, in file order.
     pub calls: Vec<Call>,
+    /// Request level: requests one replica serves at once; `None` = unlimited.
+    pub concurrency: Option<u32>,
+    /// Request level: waiting room per replica; `None` = unbounded.
+    pub queue: Option<u32>,
+    /// Request level: time to serve one request (before its calls).
+    pub service_time: Option<Dist>,
+    /// Request level: chance a served request fails.
+    pub error_rate: f64,
+    /// Request level: how a request picks a replica.
+    pub load_balancer: LoadBalancer,
+    /// Request level: how the balancer learns a replica's health.
+    pub health_check: HealthCheck,
+    /// Request level: calls one after another, or all at once.
+    pub call_mode: CallMode,
+}
+
+/// How a service's load balancer picks a replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadBalancer {
+    /// Each healthy replica in turn.
+    RoundRobin,
+    /// A healthy replica at random.
+    Random,
+    /// The healthy replica with the fewest requests in flight.
+    LeastOutstanding,
+    /// The less loaded of two healthy replicas drawn at random.
+    PowerOfTwo,
+}
+
+/// Active health checking by the load balancer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HealthCheck {
+    /// Time between probes.
+    pub interval: Nanos,
+    /// Consecutive failed probes that mark a replica unhealthy.
+    pub unhealthy: u32,
+    /// Consecutive good probes that mark it healthy again.
+    pub healthy: u32,
+}
+
+/// How a request makes its calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallMode {
+    /// In file order; a failed required call ends the request.
+    Sequential,
+    /// All at once; the request waits for every one.
+    Parallel,
+}
+
+/// The client side of a call edge: what runs on every call.
+#[derive(Debug, Clone, Default)]
+pub struct ClientPolicy {
+    /// Per-attempt timeout.
+    pub timeout: Option<Nanos>,
+    /// Overall deadline for the call and everything downstream of it.
+    pub deadline: Option<Nanos>,
+    /// Retry policy.
+    pub retry: Option<crate::resilience::retry::RetryConfig>,
+    /// Circuit breaker.
+    pub breaker: Option<crate::resilience::circuit_breaker::BreakerConfig>,
+    /// Bulkhead.
+    pub bulkhead: Option<crate::resilience::bulkhead::BulkheadConfig>,
+    /// A failed call degrades the caller instead of failing it.
+    pub fallback: bool,
+    /// A timed-out attempt cancels the server's work.
+    pub cancel_on_timeout: bool,
+}
+
+/// How requests arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// Exponential gaps.
+    Poisson,
+    /// Evenly spaced.
+    Constant,
+}
+
+/// A daily (or any period) swing of the rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Diurnal {
+    /// Relative swing, 0 ..= 1: the rate goes from (1 - a) to (1 + a) times `rate`.
+    pub amplitude: f64,
+    /// Period of the swing.
+    pub period: Nanos,
+    /// Time of the peak within the period.
+    pub peak: Nanos,
+}
+
+/// A window in which the rate is multiplied.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Burst {
+    /// Start.
+    pub at: Nanos,
+    /// Length.
+    pub duration: Nanos,
+    /// Rate multiplier.
+    pub factor: f64,
+}
+
+/// A source of requests at an entry service.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Unique name (the FROM of its edge).
+    pub name: String,
+    /// Target service.
+    pub to: usize,
+    /// Mean requests per second (before diurnal and bursts).
+    pub rate: f64,
+    /// Arrival process.
+    pub arrival: Arrival,
+    /// Daily swing.
+    pub diurnal: Option<Diurnal>,
+    /// Bursts.
+    pub bursts: Vec<Burst>,
+    /// Client policies on the edge to `to`.
+    pub policy: ClientPolicy,
 }
 
 /// A dependency edge.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Call {
     /// Callee service index.
     pub to: usize,
     /// With a fallback the caller stays up when the callee is down.
     pub fallback: bool,
+    /// Request level: client policies (`policy.fallback` equals `fallback`).
+    pub policy: ClientPolicy,
 }
 
 /// How regions combine.

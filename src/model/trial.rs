@@ -37,6 +37,8 @@
 
 use rand::RngExt as _;
 
+use super::slab::Key;
+use super::traffic::{Traffic, TrafficResult};
 use super::world::World;
 use crate::engine::{self, EventQueue, Model, Nanos};
 use crate::random::{self, Purpose, Rng};
@@ -86,37 +88,61 @@ pub enum Event {
         /// Generation when scheduled.
         gen_: u32,
     },
+    /// A request arrives from a workload.
+    Arrival(u32),
+    /// A call's backoff is over: try again.
+    Retry(Key),
+    /// A call waiting in a bulkhead was let in.
+    BulkheadAdmit(Key),
+    /// A call waited too long in a bulkhead queue.
+    QueueTimeout {
+        /// The call.
+        call: Key,
+        /// Its attempt epoch when scheduled.
+        epoch: u32,
+    },
+    /// An attempt's timeout.
+    AttemptTimeout {
+        /// The call.
+        call: Key,
+        /// Its attempt epoch when scheduled.
+        epoch: u32,
+    },
+    /// A replica finished serving a job.
+    ServiceDone(Key),
+    /// A load balancer probes a replica group.
+    HealthCheck(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ap {
+pub(super) enum Ap {
     Serving,
     FailingOver,
     Down,
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Rep {
-    up: bool,
-    active: bool,
+pub(super) struct Rep {
+    pub(super) up: bool,
+    pub(super) active: bool,
     gen_: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Grp {
+pub(super) struct Grp {
     up_count: u32,
-    ap: Ap,
+    pub(super) ap: Ap,
     gen_: u32,
     serving: bool,
-    routed: bool,
+    pub(super) routed: bool,
     route_gen: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Svc {
+pub(super) struct Svc {
     own: f64,
     frac: f64,
-    current: Option<u32>,
+    pub(super) current: Option<u32>,
     gen_: u32,
 }
 
@@ -143,19 +169,22 @@ pub struct TrialResult {
     pub cause_regions: Vec<f64>,
     /// Events handled.
     pub events: u64,
+    /// Request-level figures, when the scenario has workloads.
+    pub traffic: Option<TrafficResult>,
 }
 
 /// A reusable trial runner for one world: allocate once, run many trials.
 pub struct Trial<'w> {
-    w: &'w World,
-    queue: EventQueue<Event>,
+    pub(super) w: &'w World,
+    pub(super) queue: EventQueue<Event>,
     region_rng: Vec<Rng>,
     replica_rng: Vec<Rng>,
     group_rng: Vec<Rng>,
-    region_up: Vec<bool>,
-    rep: Vec<Rep>,
-    grp: Vec<Grp>,
-    svc: Vec<Svc>,
+    pub(super) region_up: Vec<bool>,
+    pub(super) rep: Vec<Rep>,
+    pub(super) grp: Vec<Grp>,
+    pub(super) svc: Vec<Svc>,
+    pub(super) traffic: Traffic,
     last: Nanos,
     outage_start: Option<Nanos>,
     acc: Acc,
@@ -193,7 +222,13 @@ impl<'w> Trial<'w> {
             last: 0,
             outage_start: None,
             acc: Acc::default(),
+            traffic: Traffic::new(),
         }
+    }
+
+    /// Latency of the last trial's requests (microseconds).
+    pub fn latency(&self) -> &hdrhistogram::Histogram<u64> {
+        &self.traffic.latency
     }
 
     /// Runs trial `trial` of master seed `seed`.
@@ -204,6 +239,9 @@ impl<'w> Trial<'w> {
         let events = engine::run(self, &mut queue, horizon);
         self.queue = queue;
         self.advance(horizon);
+        if self.w.has_traffic() {
+            self.finish_traffic(horizon);
+        }
         self.finish(events)
     }
 
@@ -266,6 +304,9 @@ impl<'w> Trial<'w> {
             });
         }
         self.refresh();
+        if w.has_traffic() {
+            self.reset_traffic(seed, trial);
+        }
     }
 
     fn schedule_failure(&mut self, replica: usize, now: Nanos) {
@@ -337,6 +378,7 @@ impl<'w> Trial<'w> {
             regions: a.region_down.iter().map(|x| 1.0 - x / h).collect(),
             cause_regions: a.cause_regions.iter().map(|&x| secs(x)).collect(),
             events,
+            traffic: self.w.has_traffic().then(|| self.traffic.result.clone()),
         }
     }
 
@@ -434,6 +476,7 @@ impl<'w> Trial<'w> {
         let spec = self.w.replicas[r];
         let g = spec.group;
         self.rep[r].up = false;
+        self.kill_replica_jobs(r, now);
         let (_, repair) = self.w.services[spec.service]
             .process
             .as_ref()
@@ -540,7 +583,22 @@ impl Model for Trial<'_> {
         // The queue is moved out of `self` while the engine runs; put it back
         // for the duration of the handler so helpers can schedule.
         std::mem::swap(&mut self.queue, queue);
-        self.advance(now);
+        // Request events never change what is up, so they skip the
+        // integration and the recomputation of served fractions.
+        let availability = matches!(
+            event,
+            Event::RegionDown(_)
+                | Event::RegionUp(_)
+                | Event::ReplicaDown { .. }
+                | Event::ReplicaUp(_)
+                | Event::Promote { .. }
+                | Event::Restore { .. }
+                | Event::Unroute { .. }
+                | Event::Reroute { .. }
+        );
+        if availability {
+            self.advance(now);
+        }
         match event {
             Event::RegionDown(r) | Event::RegionUp(r) => {
                 let r = r as usize;
@@ -555,7 +613,13 @@ impl Model for Trial<'_> {
                 };
                 self.queue.schedule(now + next, next_event);
                 for i in 0..self.w.region_groups[r].len() {
-                    self.update_group(self.w.region_groups[r][i], now);
+                    let g = self.w.region_groups[r][i];
+                    if !up {
+                        for replica in self.w.groups[g].replicas.clone() {
+                            self.kill_replica_jobs(replica, now);
+                        }
+                    }
+                    self.update_group(g, now);
                 }
             }
             Event::ReplicaDown { replica, gen_ } => {
@@ -585,8 +649,17 @@ impl Model for Trial<'_> {
                     self.reroute(service as usize);
                 }
             }
+            Event::Arrival(w) => self.on_arrival(w as usize, now),
+            Event::Retry(call) => self.start_attempt(call, now),
+            Event::BulkheadAdmit(call) => self.on_bulkhead_admit(call, now),
+            Event::QueueTimeout { call, epoch } => self.on_queue_timeout(call, epoch, now),
+            Event::AttemptTimeout { call, epoch } => self.on_attempt_timeout(call, epoch, now),
+            Event::ServiceDone(job) => self.on_service_done(job, now),
+            Event::HealthCheck(g) => self.on_health_check(g as usize, now),
         }
-        self.refresh();
+        if availability {
+            self.refresh();
+        }
         std::mem::swap(&mut self.queue, queue);
     }
 }

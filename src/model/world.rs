@@ -11,7 +11,10 @@ use std::ops::Range;
 
 use crate::distribution::Dist;
 use crate::engine::Nanos;
-use crate::scenario::{GlobalMode, Scenario, Standby, Topology};
+use crate::resilience::retry::RetryPolicy;
+use crate::scenario::{
+    Arrival, Burst, CallMode, ClientPolicy, Diurnal, GlobalMode, HealthCheck, LoadBalancer, Scenario, Standby, Topology,
+};
 
 /// A region's failure process.
 #[derive(Debug, Clone)]
@@ -35,6 +38,78 @@ pub struct ServiceSpec {
     pub requires: Vec<usize>,
     /// Per-replica time to failure and repair; `None` never fails.
     pub process: Option<(Dist, Dist)>,
+    /// How it serves requests.
+    pub serve: ServeSpec,
+}
+
+/// How a service serves requests (request level only).
+#[derive(Debug, Clone)]
+pub struct ServeSpec {
+    /// Requests one replica serves at once; `None` = unlimited.
+    pub concurrency: Option<u32>,
+    /// Waiting room per replica; `None` = unbounded.
+    pub queue: Option<u32>,
+    /// Time to serve one request.
+    pub service_time: Option<Dist>,
+    /// Chance a served request fails.
+    pub error_rate: f64,
+    /// Replica choice.
+    pub load_balancer: LoadBalancer,
+    /// Health checking.
+    pub health_check: HealthCheck,
+    /// Sequential or parallel calls.
+    pub call_mode: CallMode,
+    /// Its call edges in file order, with whether each is required.
+    pub calls: Vec<usize>,
+}
+
+/// A call edge: a workload or a service calling a service.
+#[derive(Debug, Clone)]
+pub struct EdgeSpec {
+    /// `FROM->TO`.
+    pub name: String,
+    /// Caller service; `None` for a workload.
+    pub from: Option<usize>,
+    /// Callee service.
+    pub to: usize,
+    /// Client policies.
+    pub policy: ClientPolicy,
+    /// The retry policy, built once and shared by every call.
+    pub retry: Option<RetryPolicy>,
+}
+
+/// A request source.
+#[derive(Debug, Clone)]
+pub struct WorkloadSpec {
+    /// Its edge in [`World::edges`] (the same index as the workload).
+    pub edge: usize,
+    /// Mean rate (per second).
+    pub rate: f64,
+    /// The highest rate the diurnal swing and bursts reach.
+    pub max_rate: f64,
+    /// Arrival process.
+    pub arrival: Arrival,
+    /// Daily swing.
+    pub diurnal: Option<Diurnal>,
+    /// Bursts.
+    pub bursts: Vec<Burst>,
+}
+
+impl WorkloadSpec {
+    /// The rate at time `t`, per second.
+    pub fn rate_at(&self, t: Nanos) -> f64 {
+        let mut r = self.rate;
+        if let Some(d) = &self.diurnal {
+            let phase = (t as f64 - d.peak as f64) / d.period as f64;
+            r *= 1.0 + d.amplitude * (std::f64::consts::TAU * phase).cos();
+        }
+        for b in &self.bursts {
+            if t >= b.at && t < b.at.saturating_add(b.duration) {
+                r *= b.factor;
+            }
+        }
+        r
+    }
 }
 
 /// The replicas of one service in one region (or its only group).
@@ -96,6 +171,10 @@ pub struct World {
     pub entry_needs: Vec<bool>,
     /// Regions those services are deployed in.
     pub entry_regions: Vec<bool>,
+    /// Call edges: one per workload (same index), then every service call.
+    pub edges: Vec<EdgeSpec>,
+    /// Request sources.
+    pub workloads: Vec<WorkloadSpec>,
 }
 
 impl World {
@@ -138,6 +217,16 @@ impl World {
                 });
             }
             services.push(ServiceSpec {
+                serve: ServeSpec {
+                    concurrency: s.concurrency,
+                    queue: s.queue,
+                    service_time: s.service_time.clone(),
+                    error_rate: s.error_rate,
+                    load_balancer: s.load_balancer,
+                    health_check: s.health_check,
+                    call_mode: s.call_mode,
+                    calls: Vec::new(),
+                },
                 groups: first..groups.len(),
                 multi_region: !s.regions.is_empty(),
                 mode: sc.global.mode,
@@ -145,6 +234,28 @@ impl World {
                 requires: s.calls.iter().filter(|c| !c.fallback).map(|c| c.to).collect(),
                 process: s.failure.clone().zip(s.repair.clone()),
             });
+        }
+        let mut edges = Vec::new();
+        let mut workloads = Vec::new();
+        for w in &sc.workloads {
+            workloads.push(WorkloadSpec {
+                edge: edges.len(),
+                rate: w.rate,
+                max_rate: w.rate
+                    * w.diurnal.map_or(1.0, |d| 1.0 + d.amplitude)
+                    * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max),
+                arrival: w.arrival,
+                diurnal: w.diurnal,
+                bursts: w.bursts.clone(),
+            });
+            edges.push(edge(format!("{}->{}", w.name, sc.services[w.to].name), None, w.to, &w.policy));
+        }
+        for (si, s) in sc.services.iter().enumerate() {
+            for c in &s.calls {
+                services[si].serve.calls.push(edges.len());
+                let name = format!("{}->{}", s.name, sc.services[c.to].name);
+                edges.push(edge(name, Some(si), c.to, &c.policy));
+            }
         }
         let order = dependency_order(&services);
         let entry_needs = closure(&services, sc.entry);
@@ -173,7 +284,27 @@ impl World {
             order,
             entry_needs,
             entry_regions,
+            edges,
+            workloads,
         }
+    }
+
+    /// Whether requests are simulated.
+    pub fn has_traffic(&self) -> bool {
+        !self.workloads.is_empty()
+    }
+}
+
+fn edge(name: String, from: Option<usize>, to: usize, policy: &ClientPolicy) -> EdgeSpec {
+    EdgeSpec {
+        name,
+        from,
+        to,
+        retry: policy
+            .retry
+            .clone()
+            .map(|r| RetryPolicy::new(r).expect("validation built this policy once already")),
+        policy: policy.clone(),
     }
 }
 

@@ -3,7 +3,9 @@
 //! Columns: `trial`, `availability` (entry, time-based), `downtime_s`,
 //! `downtime_per_year_s`, `incidents`, `longest_outage_s`, `events`, then
 //! `service.NAME.availability` for each service and
-//! `region.NAME.availability` for each region, in scenario order.
+//! `region.NAME.availability` for each region, in scenario order. With
+//! workloads, then: `requests`, `success_ratio`, `degraded_ratio`,
+//! `failed_ratio`, `attempts_per_request`, `latency_mean_s`.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -63,6 +65,12 @@ impl TrialWriter {
                 .iter()
                 .map(|r| format!("region.{}.availability", r.name)),
         );
+        if !scenario.workloads.is_empty() {
+            header.extend(
+                ["requests", "success_ratio", "degraded_ratio", "failed_ratio", "attempts_per_request", "latency_mean_s"]
+                    .map(String::from),
+            );
+        }
         w.out.write_record(&header).map_err(|e| w.error(e))?;
         Ok(w)
     }
@@ -89,6 +97,15 @@ impl TrialWriter {
         self.row.push(r.events.to_string());
         self.row.extend(r.services.iter().map(f64::to_string));
         self.row.extend(r.regions.iter().map(f64::to_string));
+        if let Some(t) = &r.traffic {
+            let per = |x: f64| if t.requests == 0 { 0.0 } else { x / t.requests as f64 };
+            self.row.push(t.requests.to_string());
+            self.row.push(per(t.success as f64).to_string());
+            self.row.push(per(t.degraded as f64).to_string());
+            self.row.push(per(t.failed as f64).to_string());
+            self.row.push((t.entry_attempts as f64 / t.entry_calls.max(1) as f64).to_string());
+            self.row.push(per(t.latency_sum).to_string());
+        }
         let result = self.out.write_record(&self.row);
         result.map_err(|e| self.error(e))
     }

@@ -77,7 +77,7 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
             let allowed = match parts[0] {
                 "service" => keys::SERVICE,
                 "region" => keys::REGION,
-                _ => &[],
+                _ => keys::WORKLOAD,
             };
             (Some((parts[0], *name)), false, rest, allowed)
         }
@@ -96,12 +96,17 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
             .or_else(|| (!allowed.is_empty()).then(|| format!("valid keys here: {}", allowed.join(", "))));
         o.diag(format!("`{k}` is not a key that can be set here"), help)
     };
-    if !allowed.contains(first) || matches!(*first, "service" | "region" | "global" | "call") {
+    if !allowed.contains(first) || matches!(*first, "service" | "region" | "global" | "call" | "burst" | "workload") {
         return Err(unknown(first, allowed));
     }
     let nested: &[&str] = match *first {
-        "failure" | "repair" => keys::DIST,
+        "failure" | "repair" | "service_time" => keys::DIST,
         "failover" if !global => keys::FAILOVER,
+        "health_check" => keys::HEALTH_CHECK,
+        "diurnal" => keys::DIURNAL,
+        "retry" => keys::RETRY,
+        "circuit_breaker" => keys::BREAKER,
+        "bulkhead" => keys::BULKHEAD,
         _ => &[],
     };
     match rest {

@@ -28,6 +28,8 @@ pub struct RawScenario {
     #[serde(default)]
     pub service: Vec<Spanned<RawService>>,
     pub global: Option<Spanned<RawGlobal>>,
+    #[serde(default)]
+    pub workload: Vec<Spanned<RawWorkload>>,
 }
 
 /// `[[region]]`
@@ -54,6 +56,106 @@ pub struct RawService {
     pub standby: Option<Spanned<String>>,
     #[serde(default)]
     pub call: Vec<Spanned<RawCall>>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub queue: Option<Spanned<i64>>,
+    pub service_time: Option<Spanned<RawDist>>,
+    pub error_rate: Option<Spanned<f64>>,
+    pub load_balancer: Option<Spanned<String>>,
+    pub health_check: Option<Spanned<RawHealthCheck>>,
+    pub call_mode: Option<Spanned<String>>,
+}
+
+/// `health_check = { interval, unhealthy, healthy }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealthCheck {
+    pub interval: Option<Spanned<Duration>>,
+    pub unhealthy: Option<Spanned<i64>>,
+    pub healthy: Option<Spanned<i64>>,
+}
+
+/// `[[workload]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub name: Spanned<String>,
+    pub to: Spanned<String>,
+    pub rate: Spanned<f64>,
+    pub arrival: Option<Spanned<String>>,
+    pub diurnal: Option<Spanned<RawDiurnal>>,
+    #[serde(default)]
+    pub burst: Vec<Spanned<RawBurst>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub deadline: Option<Spanned<Duration>>,
+    pub retry: Option<Spanned<RawRetry>>,
+    pub circuit_breaker: Option<Spanned<RawBreaker>>,
+    pub bulkhead: Option<Spanned<RawBulkhead>>,
+    pub fallback: Option<Spanned<bool>>,
+    pub cancel_on_timeout: Option<Spanned<bool>>,
+}
+
+/// `diurnal = { amplitude = 0.5, period = "24h", peak = "14h" }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiurnal {
+    pub amplitude: Spanned<f64>,
+    pub period: Option<Spanned<Duration>>,
+    pub peak: Option<Spanned<Duration>>,
+}
+
+/// `[[workload.burst]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBurst {
+    pub at: Spanned<Duration>,
+    pub duration: Spanned<Duration>,
+    pub factor: Spanned<f64>,
+}
+
+/// `retry = { max_attempts, backoff, base, max_delay, jitter, retry_on, budget }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    pub max_attempts: Option<Spanned<i64>>,
+    pub backoff: Option<Spanned<String>>,
+    pub base: Option<Spanned<Duration>>,
+    pub max_delay: Option<Spanned<Duration>>,
+    pub jitter: Option<Spanned<String>>,
+    pub retry_on: Option<Spanned<Vec<Spanned<String>>>>,
+    pub budget: Option<Spanned<RawBudget>>,
+}
+
+/// `budget = { ratio, burst }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    pub ratio: Spanned<f64>,
+    pub burst: Option<Spanned<f64>>,
+}
+
+/// `circuit_breaker = { ... }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBreaker {
+    pub failure_threshold: Option<Spanned<i64>>,
+    pub window: Option<Spanned<String>>,
+    pub size: Option<Spanned<toml::Value>>,
+    pub failure_rate: Option<Spanned<f64>>,
+    pub min_calls: Option<Spanned<i64>>,
+    pub slow_call: Option<Spanned<Duration>>,
+    pub slow_call_rate: Option<Spanned<f64>>,
+    pub open_for: Option<Spanned<Duration>>,
+    pub half_open_calls: Option<Spanned<i64>>,
+    pub success_threshold: Option<Spanned<i64>>,
+}
+
+/// `bulkhead = { max_concurrent, max_queue, queue_timeout }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBulkhead {
+    pub max_concurrent: Spanned<i64>,
+    pub max_queue: Option<Spanned<i64>>,
+    pub queue_timeout: Option<Spanned<Duration>>,
 }
 
 /// `failover = { detect, switch, success }`
@@ -71,6 +173,12 @@ pub struct RawFailover {
 pub struct RawCall {
     pub to: Spanned<String>,
     pub fallback: Option<Spanned<bool>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub deadline: Option<Spanned<Duration>>,
+    pub retry: Option<Spanned<RawRetry>>,
+    pub circuit_breaker: Option<Spanned<RawBreaker>>,
+    pub bulkhead: Option<Spanned<RawBulkhead>>,
+    pub cancel_on_timeout: Option<Spanned<bool>>,
 }
 
 /// `[global]`
@@ -111,7 +219,45 @@ pub mod keys {
         "failover",
         "standby",
         "call",
+        "concurrency",
+        "queue",
+        "service_time",
+        "error_rate",
+        "load_balancer",
+        "health_check",
+        "call_mode",
     ];
+    pub const WORKLOAD: &[&str] = &[
+        "name",
+        "to",
+        "rate",
+        "arrival",
+        "diurnal",
+        "burst",
+        "timeout",
+        "deadline",
+        "retry",
+        "circuit_breaker",
+        "bulkhead",
+        "fallback",
+        "cancel_on_timeout",
+    ];
+    pub const HEALTH_CHECK: &[&str] = &["interval", "unhealthy", "healthy"];
+    pub const DIURNAL: &[&str] = &["amplitude", "period", "peak"];
+    pub const RETRY: &[&str] = &["max_attempts", "backoff", "base", "max_delay", "jitter", "retry_on", "budget"];
+    pub const BREAKER: &[&str] = &[
+        "failure_threshold",
+        "window",
+        "size",
+        "failure_rate",
+        "min_calls",
+        "slow_call",
+        "slow_call_rate",
+        "open_for",
+        "half_open_calls",
+        "success_threshold",
+    ];
+    pub const BULKHEAD: &[&str] = &["max_concurrent", "max_queue", "queue_timeout"];
     pub const FAILOVER: &[&str] = &["detect", "switch", "success"];
     pub const GLOBAL: &[&str] = &["mode", "failover"];
     pub const DIST: &[&str] = &["dist", "mean", "shape", "cv", "min", "max", "values"];

@@ -9,11 +9,15 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-use super::raw::{RawDist, RawScenario, RawService};
+use super::policy::{self, RawClient};
+use super::raw::{RawDist, RawScenario, RawService, RawWorkload};
 use super::source::{Source, suggest};
-use super::{Call, Failover, Global, GlobalMode, Region, Scenario, Service, Standby, Topology};
+use super::{
+    Arrival, Burst, Call, CallMode, Diurnal, Failover, Global, GlobalMode, HealthCheck, LoadBalancer, Region, Scenario,
+    Service, Standby, Topology, Workload,
+};
 use crate::distribution::Dist;
-use crate::engine::time::YEAR;
+use crate::engine::time::{SECOND, YEAR};
 use crate::error::{Diagnostic, Origin};
 
 /// Defaults when the file is silent.
@@ -21,24 +25,25 @@ pub const DEFAULT_TRIALS: u64 = 1000;
 /// One simulated year per trial unless `horizon` says otherwise.
 pub const DEFAULT_HORIZON: u64 = YEAR;
 
-struct Checker<'a> {
+/// Collects diagnostics while checking.
+pub(super) struct Checker<'a> {
     src: &'a Source,
     diags: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
-    fn err(&mut self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn err(&mut self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         self.diags.push(self.src.diag(span, key, message));
     }
 
-    fn err_help(&mut self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>, help: String) {
+    pub(super) fn err_help(&mut self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>, help: String) {
         let mut d = self.src.diag(span, key, message);
         d.help = Some(help);
         self.diags.push(d);
     }
 
     /// A word from a fixed list, with a suggestion when it is misspelt.
-    fn word<T: Copy>(&mut self, value: &Spanned<String>, key: &str, choices: &[(&str, T)]) -> Option<T> {
+    pub(super) fn word<T: Copy>(&mut self, value: &Spanned<String>, key: &str, choices: &[(&str, T)]) -> Option<T> {
         let v = value.get_ref().as_str();
         if let Some((_, t)) = choices.iter().find(|(name, _)| *name == v) {
             return Some(*t);
@@ -52,7 +57,7 @@ impl Checker<'_> {
         None
     }
 
-    fn count(&mut self, value: &Spanned<i64>, key: &str, min: i64, max: i64) -> Option<u32> {
+    pub(super) fn count(&mut self, value: &Spanned<i64>, key: &str, min: i64, max: i64) -> Option<u32> {
         let v = *value.get_ref();
         if v < min || v > max {
             self.err(
@@ -66,7 +71,7 @@ impl Checker<'_> {
         }
     }
 
-    fn probability(&mut self, value: &Spanned<f64>, key: &str) -> Option<f64> {
+    pub(super) fn probability(&mut self, value: &Spanned<f64>, key: &str) -> Option<f64> {
         let v = *value.get_ref();
         if (0.0..=1.0).contains(&v) {
             Some(v)
@@ -80,7 +85,7 @@ impl Checker<'_> {
         }
     }
 
-    fn dist(&mut self, raw: &Spanned<RawDist>, key: &str) -> Option<Dist> {
+    pub(super) fn dist(&mut self, raw: &Spanned<RawDist>, key: &str) -> Option<Dist> {
         let d = raw.get_ref();
         const FAMILIES: [(&str, &[&str]); 7] = [
             ("exponential", &["mean"]),
@@ -221,6 +226,21 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         .collect();
 
     let global = global(&mut c, &raw, &services);
+    let workload_names = names(&mut c, raw.workload.iter().map(|w| &w.get_ref().name), "workload");
+    for name in workload_names.keys() {
+        if service_index.contains_key(name) {
+            let span = raw.workload[workload_names[name]].get_ref().name.span();
+            c.err(&span, "workload.name", format!("\"{name}\" is also a service's name; edges are named FROM->TO, so names must differ"));
+        }
+    }
+    let workloads: Vec<Workload> = raw
+        .workload
+        .iter()
+        .map(|w| workload(&mut c, w.get_ref(), &service_index))
+        .collect();
+    if c.diags.is_empty() {
+        check_request_level(&mut c, &raw, &services, &workloads);
+    }
 
     if services.is_empty() {
         c.diags.push(Diagnostic {
@@ -234,7 +254,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         check_cycles(&mut c, &raw, &services);
     }
     let entry = if c.diags.is_empty() {
-        entry(&mut c, &raw, &services)
+        entry(&mut c, &raw, &services, &workloads)
     } else {
         0
     };
@@ -252,6 +272,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         regions,
         services,
         global,
+        workloads,
     })
 }
 
@@ -444,13 +465,70 @@ fn service(
                     format!("\"{}\" is already called", call.to.get_ref()),
                 );
             } else {
+                let key = format!("{p}.call");
+                let policy = policy::client(
+                    c,
+                    RawClient {
+                        timeout: &call.timeout,
+                        deadline: &call.deadline,
+                        retry: &call.retry,
+                        breaker: &call.circuit_breaker,
+                        bulkhead: &call.bulkhead,
+                        fallback: &call.fallback,
+                        cancel_on_timeout: &call.cancel_on_timeout,
+                    },
+                    &key,
+                );
                 calls.push(Call {
                     to,
-                    fallback: call.fallback.as_ref().is_some_and(|f| *f.get_ref()),
+                    fallback: policy.fallback,
+                    policy,
                 });
             }
         }
     }
+    let concurrency = s.concurrency.as_ref().and_then(|n| c.count(n, &format!("{p}.concurrency"), 1, 1_000_000));
+    let queue = s.queue.as_ref().and_then(|n| c.count(n, &format!("{p}.queue"), 0, 100_000_000));
+    let service_time = s.service_time.as_ref().and_then(|d| c.dist(d, &format!("{p}.service_time")));
+    let error_rate = s.error_rate.as_ref().map_or(0.0, |e| c.probability(e, &format!("{p}.error_rate")).unwrap_or(0.0));
+    let load_balancer = match &s.load_balancer {
+        Some(lb) => c
+            .word(
+                lb,
+                &format!("{p}.load_balancer"),
+                &[
+                    ("round-robin", LoadBalancer::RoundRobin),
+                    ("random", LoadBalancer::Random),
+                    ("least-outstanding", LoadBalancer::LeastOutstanding),
+                    ("power-of-two", LoadBalancer::PowerOfTwo),
+                ],
+            )
+            .unwrap_or(LoadBalancer::RoundRobin),
+        None => LoadBalancer::RoundRobin,
+    };
+    let mut health_check = DEFAULT_HEALTH_CHECK;
+    if let Some(hc) = &s.health_check {
+        let h = hc.get_ref();
+        if let Some(i) = &h.interval {
+            if i.get_ref().0 == 0 {
+                c.err(&i.span(), format!("{p}.health_check.interval"), "must be longer than zero");
+            } else {
+                health_check.interval = i.get_ref().0;
+            }
+        }
+        if let Some(u) = &h.unhealthy {
+            health_check.unhealthy = c.count(u, &format!("{p}.health_check.unhealthy"), 1, 1000).unwrap_or(1);
+        }
+        if let Some(u) = &h.healthy {
+            health_check.healthy = c.count(u, &format!("{p}.health_check.healthy"), 1, 1000).unwrap_or(1);
+        }
+    }
+    let call_mode = match &s.call_mode {
+        Some(m) => c
+            .word(m, &format!("{p}.call_mode"), &[("sequential", CallMode::Sequential), ("parallel", CallMode::Parallel)])
+            .unwrap_or(CallMode::Sequential),
+        None => CallMode::Sequential,
+    };
     Service {
         name: s.name.get_ref().clone(),
         topology,
@@ -462,6 +540,111 @@ fn service(
         failover,
         standby,
         calls,
+        concurrency,
+        queue,
+        service_time,
+        error_rate,
+        load_balancer,
+        health_check,
+        call_mode,
+    }
+}
+
+/// Kubernetes' readiness-probe defaults: every 10 s, 3 failures to mark a
+/// replica unhealthy, 1 success to mark it healthy again.
+pub const DEFAULT_HEALTH_CHECK: HealthCheck = HealthCheck {
+    interval: 10 * SECOND,
+    unhealthy: 3,
+    healthy: 1,
+};
+
+fn workload(c: &mut Checker<'_>, w: &RawWorkload, service_index: &BTreeMap<String, usize>) -> Workload {
+    let p = format!("workload.{}", w.name.get_ref());
+    let to = lookup(c, &w.to, service_index, &format!("{p}.to"), "service").unwrap_or(0);
+    let rate = *w.rate.get_ref();
+    if !(rate.is_finite() && rate > 0.0) {
+        c.err(&w.rate.span(), format!("{p}.rate"), format!("must be a positive number of requests per second, found {rate}"));
+    }
+    let arrival = match &w.arrival {
+        Some(a) => c
+            .word(a, &format!("{p}.arrival"), &[("poisson", Arrival::Poisson), ("constant", Arrival::Constant)])
+            .unwrap_or(Arrival::Poisson),
+        None => Arrival::Poisson,
+    };
+    let diurnal = w.diurnal.as_ref().and_then(|d| {
+        let raw = d.get_ref();
+        let amplitude = c.probability(&raw.amplitude, &format!("{p}.diurnal.amplitude"))?;
+        let period = raw.period.as_ref().map_or(24 * 3600 * SECOND, |x| x.get_ref().0);
+        if period == 0 {
+            c.err(&d.span(), format!("{p}.diurnal.period"), "must be longer than zero");
+            return None;
+        }
+        Some(Diurnal {
+            amplitude,
+            period,
+            peak: raw.peak.as_ref().map_or(14 * 3600 * SECOND, |x| x.get_ref().0),
+        })
+    });
+    let bursts = w
+        .burst
+        .iter()
+        .filter_map(|b| {
+            let raw = b.get_ref();
+            let factor = *raw.factor.get_ref();
+            if !(factor.is_finite() && factor >= 0.0) {
+                c.err(&raw.factor.span(), format!("{p}.burst.factor"), format!("must be a number >= 0, found {factor}"));
+                return None;
+            }
+            Some(Burst {
+                at: raw.at.get_ref().0,
+                duration: raw.duration.get_ref().0,
+                factor,
+            })
+        })
+        .collect();
+    let policy = policy::client(
+        c,
+        RawClient {
+            timeout: &w.timeout,
+            deadline: &w.deadline,
+            retry: &w.retry,
+            breaker: &w.circuit_breaker,
+            bulkhead: &w.bulkhead,
+            fallback: &w.fallback,
+            cancel_on_timeout: &w.cancel_on_timeout,
+        },
+        &p,
+    );
+    Workload {
+        name: w.name.get_ref().clone(),
+        to,
+        rate,
+        arrival,
+        diurnal,
+        bursts,
+        policy,
+    }
+}
+
+/// Every service that requests reach must say how long serving takes.
+fn check_request_level(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads: &[Workload]) {
+    let mut reached = vec![false; services.len()];
+    let mut stack: Vec<usize> = workloads.iter().map(|w| w.to).collect();
+    while let Some(s) = stack.pop() {
+        if !reached[s] {
+            reached[s] = true;
+            stack.extend(services[s].calls.iter().map(|k| k.to));
+        }
+    }
+    for (i, s) in services.iter().enumerate() {
+        if reached[i] && s.service_time.is_none() {
+            c.err_help(
+                &raw.service[i].get_ref().name.span(),
+                format!("service.{}.service_time", s.name),
+                "requests reach this service, but it has no service_time",
+                "add service_time = { mean = \"10ms\" } (any distribution)".into(),
+            );
+        }
     }
 }
 
@@ -548,10 +731,24 @@ fn dfs(node: usize, services: &[Service], state: &mut [u8], path: &mut Vec<usize
     None
 }
 
-fn entry(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service]) -> usize {
+fn entry(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads: &[Workload]) -> usize {
     if let Some(e) = &raw.entry {
         let index: BTreeMap<String, usize> = services.iter().enumerate().map(|(i, s)| (s.name.clone(), i)).collect();
         return lookup(c, e, &index, "entry", "service").unwrap_or(0);
+    }
+    if let Some(first) = workloads.first() {
+        if workloads.iter().all(|w| w.to == first.to) {
+            return first.to;
+        }
+        let mut targets: Vec<&str> = workloads.iter().map(|w| services[w.to].name.as_str()).collect();
+        targets.dedup();
+        c.diags.push(Diagnostic {
+            origin: Origin::Scenario(c.src.path.clone()),
+            key: Some("entry".into()),
+            message: format!("cannot tell which service is the entry point: workloads target {}", targets.join(", ")),
+            help: Some(format!("add entry = \"{}\" at the top of the file", targets[0])),
+        });
+        return 0;
     }
     let called: Vec<bool> = (0..services.len())
         .map(|i| services.iter().any(|s| s.calls.iter().any(|k| k.to == i)))

@@ -13,6 +13,8 @@ use super::interval::{mean_ci95, nines, zero_event_bound};
 use super::{Quantiles, Welford};
 use crate::engine::time::{self, YEAR};
 use crate::model::TrialResult;
+use crate::model::traffic::{EdgeCounts, TrafficResult};
+use hdrhistogram::Histogram;
 
 /// Everything the trials measured, mergeable in trial order.
 #[derive(Debug, Clone)]
@@ -33,11 +35,113 @@ pub struct Accumulator {
     regions: Vec<Welford>,
     cause_regions: Vec<f64>,
     events: u64,
+    traffic: Option<TrafficAcc>,
+}
+
+/// Request-level figures across trials.
+#[derive(Debug, Clone)]
+struct TrafficAcc {
+    requests: u64,
+    success: u64,
+    degraded: u64,
+    failed: u64,
+    latency_sum: f64,
+    entry_attempts: u64,
+    entry_calls: u64,
+    success_ratio: Welford,
+    degraded_ratio: Welford,
+    failed_ratio: Welford,
+    latency_us: Histogram<u64>,
+    services: Vec<(u64, u64, Welford)>,
+    edges: Vec<EdgeCounts>,
+}
+
+impl TrafficAcc {
+    fn new(services: usize, edges: usize) -> Self {
+        Self {
+            requests: 0,
+            success: 0,
+            degraded: 0,
+            failed: 0,
+            latency_sum: 0.0,
+            entry_attempts: 0,
+            entry_calls: 0,
+            success_ratio: Welford::default(),
+            degraded_ratio: Welford::default(),
+            failed_ratio: Welford::default(),
+            latency_us: Histogram::new(3).expect("3 significant digits is valid"),
+            services: vec![(0, 0, Welford::default()); services],
+            edges: vec![EdgeCounts::default(); edges],
+        }
+    }
+
+    fn push(&mut self, t: &TrafficResult) {
+        self.requests += t.requests;
+        self.success += t.success;
+        self.degraded += t.degraded;
+        self.failed += t.failed;
+        self.latency_sum += t.latency_sum;
+        self.entry_attempts += t.entry_attempts;
+        self.entry_calls += t.entry_calls;
+        if t.requests > 0 {
+            let n = t.requests as f64;
+            self.success_ratio.push(t.success as f64 / n);
+            self.degraded_ratio.push(t.degraded as f64 / n);
+            self.failed_ratio.push(t.failed as f64 / n);
+        }
+        for (acc, &(received, ok)) in self.services.iter_mut().zip(&t.services) {
+            acc.0 += received;
+            acc.1 += ok;
+            if received > 0 {
+                acc.2.push(ok as f64 / received as f64);
+            }
+        }
+        for (acc, e) in self.edges.iter_mut().zip(&t.edges) {
+            add_counts(acc, e);
+        }
+    }
+
+    fn merge(&mut self, o: &Self) {
+        self.requests += o.requests;
+        self.success += o.success;
+        self.degraded += o.degraded;
+        self.failed += o.failed;
+        self.latency_sum += o.latency_sum;
+        self.entry_attempts += o.entry_attempts;
+        self.entry_calls += o.entry_calls;
+        self.success_ratio.merge(&o.success_ratio);
+        self.degraded_ratio.merge(&o.degraded_ratio);
+        self.failed_ratio.merge(&o.failed_ratio);
+        self.latency_us.add(&o.latency_us).expect("auto-resizing histograms merge");
+        for (a, b) in self.services.iter_mut().zip(&o.services) {
+            a.0 += b.0;
+            a.1 += b.1;
+            a.2.merge(&b.2);
+        }
+        for (a, b) in self.edges.iter_mut().zip(&o.edges) {
+            add_counts(a, b);
+        }
+    }
+}
+
+fn add_counts(a: &mut EdgeCounts, b: &EdgeCounts) {
+    a.calls += b.calls;
+    a.attempts += b.attempts;
+    a.retries += b.retries;
+    a.timeouts += b.timeouts;
+    a.errors += b.errors;
+    a.breaker_rejected += b.breaker_rejected;
+    a.bulkhead_rejected += b.bulkhead_rejected;
+    a.fallbacks += b.fallbacks;
+    a.failed += b.failed;
+    a.succeeded += b.succeeded;
+    a.breaker_open_s += b.breaker_open_s;
 }
 
 impl Accumulator {
-    /// An empty accumulator for `services` services and `regions` regions.
-    pub fn new(horizon: u64, services: usize, regions: usize) -> Self {
+    /// An empty accumulator for `services` services and `regions` regions;
+    /// `edges` is `Some(count)` when requests are simulated.
+    pub fn new(horizon: u64, services: usize, regions: usize, edges: Option<usize>) -> Self {
         Self {
             horizon_s: time::to_secs(horizon),
             availability: Welford::default(),
@@ -55,6 +159,14 @@ impl Accumulator {
             regions: vec![Welford::default(); regions],
             cause_regions: vec![0.0; regions],
             events: 0,
+            traffic: edges.map(|e| TrafficAcc::new(services, e)),
+        }
+    }
+
+    /// Adds one trial's request latencies (microseconds).
+    pub fn push_latency(&mut self, latency_us: &Histogram<u64>) {
+        if let Some(t) = &mut self.traffic {
+            t.latency_us.add(latency_us).expect("auto-resizing histograms merge");
         }
     }
 
@@ -92,6 +204,9 @@ impl Accumulator {
             *acc += x;
         }
         self.events += r.events;
+        if let (Some(acc), Some(t)) = (&mut self.traffic, &r.traffic) {
+            acc.push(t);
+        }
     }
 
     /// Absorbs the trials of `other`, which come after ours.
@@ -125,6 +240,9 @@ impl Accumulator {
             *a += b;
         }
         self.events += other.events;
+        if let (Some(a), Some(b)) = (&mut self.traffic, &other.traffic) {
+            a.merge(b);
+        }
     }
 
     /// Trials absorbed.
@@ -199,6 +317,81 @@ pub struct ServiceSummary {
     /// Share of the entry's downtime during which this service's own rule
     /// was broken (shares can overlap and sum past 1).
     pub downtime_share: f64,
+    /// Requests it served (request level only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<ServiceRequests>,
+}
+
+/// Requests at one service.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ServiceRequests {
+    /// Requests that reached a replica, over all trials.
+    pub received: u64,
+    /// Requests it answered with success / requests received (per trial, then across trials).
+    pub success_ratio: Estimate,
+}
+
+/// Request latency, seconds.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Latency {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+}
+
+/// Request-level figures at the entry.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Requests {
+    /// Requests concluded in all trials.
+    pub total: u64,
+    /// Full successes / requests.
+    pub success_ratio: Estimate,
+    /// Fallbacks / requests (mean across trials).
+    pub degraded_ratio: f64,
+    /// 95 % interval of `degraded_ratio`.
+    pub degraded_ratio_ci95: [f64; 2],
+    /// Failures / requests.
+    pub failed_ratio: Estimate,
+    /// Attempts at the entry service / requests.
+    pub attempts_per_request: f64,
+    /// Latency of every concluded request.
+    pub latency_s: Latency,
+}
+
+/// One call edge, totals over all trials.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EdgeSummary {
+    /// Original calls.
+    pub calls: u64,
+    /// Attempts sent to a replica.
+    pub attempts: u64,
+    /// Retries scheduled.
+    pub retries: u64,
+    /// Attempts that timed out.
+    pub timeouts: u64,
+    /// Attempts answered with an error, refused or reset.
+    pub errors: u64,
+    /// Attempts the circuit breaker rejected.
+    pub breaker_rejected: u64,
+    /// Fraction of time the breaker was open.
+    pub breaker_open_fraction: f64,
+    /// Attempts the bulkhead rejected.
+    pub bulkhead_rejected: u64,
+    /// Calls that ended in their fallback.
+    pub fallbacks: u64,
+    /// Calls that failed.
+    pub failed: u64,
+    /// Attempts sent per call (retry amplification).
+    pub attempts_per_call: f64,
+    /// Calls that succeeded (fully or degraded) / calls.
+    pub success_ratio: f64,
 }
 
 /// One region's figures.
@@ -239,6 +432,12 @@ pub struct Summary {
     /// Per region, in scenario order (omitted without regions).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub regions: IndexMap<String, RegionSummary>,
+    /// Request-level figures (omitted without workloads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Requests>,
+    /// Per call edge `FROM->TO` (omitted without workloads).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub edges: IndexMap<String, EdgeSummary>,
     /// The trial with the most downtime; `null` when none had any.
     pub worst_trial: Option<Worst>,
     /// Events simulated in all trials.
@@ -259,6 +458,8 @@ pub struct Labels<'a> {
     pub regions: Vec<&'a str>,
     /// Closed-form availability, if any.
     pub analytic: Option<f64>,
+    /// Call edge names `FROM->TO`, in world order.
+    pub edges: Vec<String>,
 }
 
 fn estimate(w: &Welford) -> Estimate {
@@ -340,6 +541,10 @@ impl Summary {
                         availability: estimate(&acc.services[i]),
                         own_availability: estimate(&acc.own[i]),
                         downtime_share: share(acc.cause_services[i]),
+                        requests: acc.traffic.as_ref().map(|t| ServiceRequests {
+                            received: t.services[i].0,
+                            success_ratio: estimate(&t.services[i].2),
+                        }),
                     },
                 )
             })
@@ -367,8 +572,63 @@ impl Summary {
             availability,
             services,
             regions,
+            requests: acc.traffic.as_ref().map(requests),
+            edges: acc
+                .traffic
+                .as_ref()
+                .map(|t| {
+                    let exposure = acc.horizon_s * n as f64;
+                    labels.edges.iter().zip(&t.edges).map(|(name, e)| (name.clone(), edge(e, exposure))).collect()
+                })
+                .unwrap_or_default(),
             worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
             events: acc.events,
         }
+    }
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+fn requests(t: &TrafficAcc) -> Requests {
+    let q = |p: f64| {
+        if t.latency_us.is_empty() {
+            0.0
+        } else {
+            t.latency_us.median_equivalent(t.latency_us.value_at_quantile(p)) as f64 / 1e6
+        }
+    };
+    Requests {
+        total: t.requests,
+        success_ratio: estimate(&t.success_ratio),
+        degraded_ratio: t.degraded_ratio.mean(),
+        degraded_ratio_ci95: mean_ci95(&t.degraded_ratio, 0.0, 1.0),
+        failed_ratio: estimate(&t.failed_ratio),
+        attempts_per_request: ratio(t.entry_attempts, t.entry_calls),
+        latency_s: Latency {
+            mean: if t.requests == 0 { 0.0 } else { t.latency_sum / t.requests as f64 },
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            p999: q(0.999),
+        },
+    }
+}
+
+fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
+    EdgeSummary {
+        calls: e.calls,
+        attempts: e.attempts,
+        retries: e.retries,
+        timeouts: e.timeouts,
+        errors: e.errors,
+        breaker_rejected: e.breaker_rejected,
+        breaker_open_fraction: if exposure_s > 0.0 { e.breaker_open_s / exposure_s } else { 0.0 },
+        bulkhead_rejected: e.bulkhead_rejected,
+        fallbacks: e.fallbacks,
+        failed: e.failed,
+        attempts_per_call: ratio(e.attempts, e.calls),
+        success_ratio: ratio(e.succeeded, e.succeeded + e.failed),
     }
 }
