@@ -116,6 +116,9 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
         t,
         "  (downtime share: part of the entry's downtime during which that part was down; shares overlap)"
     );
+    if let Some(r) = &summary.requests {
+        requests(&mut t, summary, r);
+    }
     if let Some(w) = &summary.worst_trial {
         let _ = writeln!(t);
         let _ = writeln!(
@@ -127,6 +130,69 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
         );
     }
     t
+}
+
+fn ratio_pct(x: f64) -> String {
+    format!("{:.3} %", x * 100.0)
+}
+
+fn ms(s: f64) -> String {
+    human_duration(s)
+}
+
+fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Requests) {
+    let _ = writeln!(t);
+    let _ = writeln!(
+        t,
+        "  requests          {} · success {} [{}, {}] · degraded {} · failed {}",
+        r.total,
+        ratio_pct(r.success_ratio.mean),
+        ratio_pct(r.success_ratio.ci95[0]),
+        ratio_pct(r.success_ratio.ci95[1]),
+        ratio_pct(r.degraded_ratio),
+        ratio_pct(r.failed_ratio.mean)
+    );
+    let l = &r.latency_s;
+    let _ = writeln!(
+        t,
+        "  latency           mean {} · p50 {} · p90 {} · p99 {} · p99.9 {}",
+        ms(l.mean),
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.p999)
+    );
+    let _ = writeln!(t, "  attempts/request  {:.3}", r.attempts_per_request);
+    let _ = writeln!(t);
+    let _ = writeln!(t, "  {:<20} {:>16}", "service", "request success");
+    for (name, s) in &summary.services {
+        if let Some(q) = &s.requests
+            && q.received > 0
+        {
+            let _ = writeln!(t, "  {:<20} {:>16}", name, ratio_pct(q.success_ratio.mean));
+        }
+    }
+    let _ = writeln!(t);
+    let _ = writeln!(
+        t,
+        "  {:<22} {:>12} {:>9} {:>10} {:>10} {:>10} {:>8} {:>10} {:>9}",
+        "edge", "calls", "att/call", "retries", "timeouts", "errors", "brk open", "bulkhd rej", "success"
+    );
+    for (name, e) in &summary.edges {
+        let _ = writeln!(
+            t,
+            "  {:<22} {:>12} {:>9.3} {:>10} {:>10} {:>10} {:>8} {:>10} {:>9}",
+            name,
+            e.calls,
+            e.attempts_per_call,
+            e.retries,
+            e.timeouts,
+            e.errors,
+            format!("{:.1} %", e.breaker_open_fraction * 100.0),
+            e.bulkhead_rejected,
+            format!("{:.2} %", e.success_ratio * 100.0)
+        );
+    }
 }
 
 #[cfg(test)]

@@ -2,16 +2,17 @@
 //! while, and resume when it answers again.
 //!
 //! ```text
-//!                 trip condition                  open_for has passed
-//!   ┌────────┐ ─────────────────> ┌──────┐ ──────────────────────────> ┌──────────┐
-//!   │ Closed │                    │ Open │   (lazily, on try_acquire   │ HalfOpen │
-//!   └────────┘ <───────┐          └──────┘    or state)                └──────────┘
-//!     all calls        │          rejects       ^   any trial fails (or is slow)  │
-//!     admitted;        │          everything    └─────────────────────────────────┤
-//!     results          │                                                          │
-//!     measured         └──────────── success_threshold trial successes ───────────┘
-//!                                    (window cleared)    at most half_open_calls
-//!                                                        trials in flight at once
+//!               trip condition met
+//!   ┌────────┐ ───────────────────────────> ┌──────┐   rejects every call
+//!   │ Closed │                              │ Open │
+//!   └────────┘ <──┐              ┌────────> └──────┘
+//!   admits all,   │              │ a trial      │ open_for has passed
+//!   measures      │              │ fails or     │ (lazily, in try_acquire
+//!   results       │              │ is slow      │  or state)
+//!                 │           ┌──────────┐ <────┘
+//!                 └────────── │ HalfOpen │   at most half_open_calls
+//!   success_threshold trial   └──────────┘   trials in flight at once
+//!   successes (window cleared)
 //! ```
 //!
 //! # Trip condition
@@ -761,7 +762,7 @@ mod tests {
         /// permit is only issued while half-open.
         #[test]
         fn half_open_never_exceeds_its_trial_calls(c in any_config(), ops in prop::collection::vec(op(), 0..300)) {
-            let mut b = CircuitBreaker::new(c).unwrap();
+            let mut b = CircuitBreaker::new(c.clone()).unwrap();
             let mut outstanding: Vec<Permit> = Vec::new();
             let mut now = 0;
             for op in ops {

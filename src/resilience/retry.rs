@@ -178,7 +178,7 @@ impl RetryPolicy {
         if config.retry_on.contains(Outcome::Success) {
             return Err(RetryError::RetriesSuccess);
         }
-        if let Some(budget) = config.budget {
+        if let Some(budget) = &config.budget {
             budget.validate()?;
         }
         Ok(RetryPolicy { config })
@@ -196,8 +196,8 @@ impl RetryPolicy {
 
     /// The budget configuration, for the caller to build the edge's
     /// [`RetryBudget`].
-    pub fn budget(&self) -> Option<BudgetConfig> {
-        self.config.budget
+    pub fn budget(&self) -> Option<&BudgetConfig> {
+        self.config.budget.as_ref()
     }
 
     /// The validated configuration.
@@ -514,7 +514,7 @@ mod tests {
         /// Every delay lies within its strategy's bounds.
         #[test]
         fn delays_lie_within_bounds(p in any_policy(), n in 1u32..120, prev in 0u64..1_000_000_000_000, seed: u64) {
-            let c = *p.config();
+            let c = p.config();
             let d = p.delay(n, prev, &mut rng(seed));
             let cap = c.max_delay.unwrap_or(DELAY_CEILING);
             prop_assert!(d <= cap && d <= DELAY_CEILING);

@@ -61,7 +61,7 @@ impl BudgetConfig {
     }
 
     /// The config in millionths of a token: (deposit, capacity).
-    pub(super) fn validate(self) -> Result<(u64, u64), RetryError> {
+    pub(super) fn validate(&self) -> Result<(u64, u64), RetryError> {
         let deposit = (self.ratio * SCALE).round();
         if !(self.ratio.is_finite() && deposit >= 1.0 && self.ratio <= MAX_BURST) {
             return Err(RetryError::BudgetRatio(self.ratio));
