@@ -32,8 +32,10 @@
 //! # Invariants
 //! Events about calls and jobs hold generational slab keys (and calls an
 //! attempt epoch), so an event about something finished is ignored. Per
-//! replica, `busy <= concurrency`, `queue.len() <= queue`, and `active`
-//! lists exactly the jobs holding a slot.
+//! replica, `busy <= concurrency`, `waiting <= queue`, and `active` lists
+//! exactly the jobs holding a slot. The FIFO may also hold keys of jobs
+//! cancelled while waiting (removal is lazy, so cancelling is O(1)); they
+//! are skipped when popped and are not counted in `waiting`.
 
 use std::collections::VecDeque;
 
@@ -82,6 +84,8 @@ struct Call {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JobState {
+    /// Created, not yet queued or started.
+    Arriving,
     Queued,
     Serving,
     Calling,
@@ -104,6 +108,7 @@ struct Job {
 #[derive(Default)]
 struct Server {
     busy: u32,
+    waiting: u32,
     queue: VecDeque<Key>,
     active: Vec<Key>,
 }
@@ -179,6 +184,10 @@ pub struct Traffic {
     service_rng: Vec<Rng>,
     route_rng: Vec<Rng>,
     jitter_rng: Vec<Rng>,
+    /// Per edge: attempt timeouts in due order (see [`Trial::arm_timeout`]).
+    timeouts: Vec<VecDeque<(Nanos, Key, u32)>>,
+    /// Per edge: whether an `EdgeTimeouts` event is pending.
+    armed: Vec<bool>,
     /// Latency of concluded requests, microseconds.
     pub latency: Histogram<u64>,
     /// Counters.
@@ -201,6 +210,8 @@ impl Traffic {
             service_rng: Vec::new(),
             route_rng: Vec::new(),
             jitter_rng: Vec::new(),
+            timeouts: Vec::new(),
+            armed: Vec::new(),
             latency: Histogram::new(3).expect("3 significant digits is valid"),
             result: TrafficResult::default(),
         }
@@ -224,6 +235,7 @@ impl Trial<'_> {
         t.servers.resize_with(w.replicas.len(), Server::default);
         for s in &mut t.servers {
             s.busy = 0;
+            s.waiting = 0;
             s.queue.clear();
             s.active.clear();
         }
@@ -243,6 +255,10 @@ impl Trial<'_> {
             t.budgets.push(budget.map(|b| RetryBudget::new(b).expect("validated")));
             t.jitter_rng.push(random::stream(seed, trial, Purpose::Jitter, i as u64));
         }
+        t.timeouts.resize_with(w.edges.len(), VecDeque::new);
+        t.timeouts.iter_mut().for_each(VecDeque::clear);
+        t.armed.clear();
+        t.armed.resize(w.edges.len(), false);
         t.arrival_rng.clear();
         t.arrival_rng.extend((0..w.workloads.len()).map(|i| random::stream(seed, trial, Purpose::Arrival, i as u64)));
         t.service_rng.clear();
@@ -413,12 +429,12 @@ impl Trial<'_> {
         let spec = &self.w.edges[edge];
         t.result.edges[edge].attempts += 1;
         c.attempt_start = now;
-        if let Some(limit) = c.deadline.attempt_timeout(now, spec.policy.timeout) {
-            let epoch = c.epoch;
-            self.queue.schedule(now + limit, Event::AttemptTimeout { call, epoch });
-        }
+        let limit = c.deadline.attempt_timeout(now, spec.policy.timeout);
         let deadline = c.deadline;
         let epoch = c.epoch;
+        if let Some(limit) = limit {
+            self.arm_timeout(edge, now + limit, call, epoch);
+        }
         match self.route(spec.to) {
             Some(r) if self.reachable(r) => {
                 let job = self.traffic.jobs.insert(Job {
@@ -427,7 +443,7 @@ impl Trial<'_> {
                     service: spec.to as u32,
                     replica: r as u32,
                     deadline,
-                    state: JobState::Queued,
+                    state: JobState::Arriving,
                     next_call: 0,
                     pending: 0,
                     failed: false,
@@ -440,6 +456,45 @@ impl Trial<'_> {
             }
             // No endpoint, or a dead one: the connection is refused at once.
             _ => self.attempt_done(call, Outcome::Refused, false, now),
+        }
+    }
+
+    /// Schedules an attempt's timeout.
+    ///
+    /// Nearly every timeout is overtaken by its answer, so pushing each one
+    /// on the event heap would make the heap mostly dead timers. An edge's
+    /// timeouts are almost always due in the order they were armed (same
+    /// duration), so they wait in a per-edge FIFO with a single event on the
+    /// heap for its head; answered ones are dropped when they reach the head.
+    /// A timeout shortened by a deadline, out of order, goes on the heap.
+    fn arm_timeout(&mut self, edge: usize, due: Nanos, call: Key, epoch: u32) {
+        let fifo = &mut self.traffic.timeouts[edge];
+        if fifo.back().is_some_and(|b| b.0 > due) {
+            self.queue.schedule(due, Event::AttemptTimeout { call, epoch });
+            return;
+        }
+        fifo.push_back((due, call, epoch));
+        if !self.traffic.armed[edge] {
+            self.traffic.armed[edge] = true;
+            self.queue.schedule(due, Event::EdgeTimeouts(edge as u32));
+        }
+    }
+
+    pub(super) fn on_edge_timeouts(&mut self, edge: usize, now: Nanos) {
+        self.traffic.armed[edge] = false;
+        while let Some(&(due, call, epoch)) = self.traffic.timeouts[edge].front() {
+            let live = self.traffic.calls.get(call).is_some_and(|c| c.epoch == epoch && !c.queued);
+            if live && due > now {
+                if !self.traffic.armed[edge] {
+                    self.traffic.armed[edge] = true;
+                    self.queue.schedule(due, Event::EdgeTimeouts(edge as u32));
+                }
+                return;
+            }
+            self.traffic.timeouts[edge].pop_front();
+            if live {
+                self.on_attempt_timeout(call, epoch, now);
+            }
         }
     }
 
@@ -543,8 +598,10 @@ impl Trial<'_> {
         let server = &mut self.traffic.servers[replica];
         if serve.concurrency.is_none_or(|c| server.busy < c) {
             self.start_job(job, now);
-        } else if serve.queue.is_none_or(|q| (server.queue.len() as u32) < q) {
+        } else if serve.queue.is_none_or(|q| server.waiting < q) {
+            server.waiting += 1;
             server.queue.push_back(job);
+            self.traffic.jobs.get_mut(job).expect("new job").state = JobState::Queued;
         } else {
             self.complete_job(job, Outcome::Shed, now);
         }
@@ -644,11 +701,9 @@ impl Trial<'_> {
         let j = t.jobs.remove(job).expect("live job");
         let server = &mut t.servers[j.replica as usize];
         match j.state {
-            JobState::Queued => {
-                if let Some(pos) = server.queue.iter().position(|&k| k == job) {
-                    server.queue.remove(pos);
-                }
-            }
+            JobState::Arriving => {}
+            // Its key stays in the FIFO and is skipped when popped.
+            JobState::Queued => server.waiting -= 1,
             JobState::Serving | JobState::Calling => {
                 server.busy -= 1;
                 let slot = j.slot as usize;
@@ -656,8 +711,12 @@ impl Trial<'_> {
                 if let Some(&moved) = server.active.get(slot) {
                     t.jobs.get_mut(moved).expect("active jobs are live").slot = slot as u32;
                 }
-                if let Some(next) = server.queue.pop_front() {
-                    self.start_job(next, now);
+                while let Some(next) = server.queue.pop_front() {
+                    if t.jobs.get(next).is_some() {
+                        server.waiting -= 1;
+                        self.start_job(next, now);
+                        break;
+                    }
                 }
             }
         }
@@ -689,6 +748,7 @@ impl Trial<'_> {
         let mut victims: Vec<Key> = server.active.drain(..).collect();
         victims.extend(server.queue.drain(..));
         server.busy = 0;
+        server.waiting = 0;
         for job in victims {
             if let Some(j) = self.traffic.jobs.remove(job) {
                 self.respond(&j, Outcome::Refused, now);
@@ -741,7 +801,7 @@ impl Trial<'_> {
         let eligible = |r: usize| panic || t.health[r].healthy;
         let n = if panic { replicas.len() } else { healthy };
         let nth = |k: usize| replicas.clone().filter(|&r| eligible(r)).nth(k);
-        let load = |r: usize| t.servers[r].busy as usize + t.servers[r].queue.len();
+        let load = |r: usize| t.servers[r].busy + t.servers[r].waiting;
         match self.w.services[s].serve.load_balancer {
             LoadBalancer::RoundRobin => {
                 let k = t.cursor[group] as usize % n;

@@ -108,6 +108,8 @@ pub enum Event {
         /// Its attempt epoch when scheduled.
         epoch: u32,
     },
+    /// The head of an edge's timeout FIFO is due.
+    EdgeTimeouts(u32),
     /// A replica finished serving a job.
     ServiceDone(Key),
     /// A load balancer probes a replica group.
@@ -654,6 +656,7 @@ impl Model for Trial<'_> {
             Event::BulkheadAdmit(call) => self.on_bulkhead_admit(call, now),
             Event::QueueTimeout { call, epoch } => self.on_queue_timeout(call, epoch, now),
             Event::AttemptTimeout { call, epoch } => self.on_attempt_timeout(call, epoch, now),
+            Event::EdgeTimeouts(edge) => self.on_edge_timeouts(edge as usize, now),
             Event::ServiceDone(job) => self.on_service_done(job, now),
             Event::HealthCheck(g) => self.on_health_check(g as usize, now),
         }
