@@ -55,6 +55,13 @@ pub fn describe(sc: &Scenario) -> String {
             );
         }
     }
+    let load = offered_load(sc);
+    if !sc.workloads.is_empty() {
+        let _ = writeln!(t, "workloads:");
+        for w in &sc.workloads {
+            let _ = writeln!(t, "  {:<16} {} requests/s ({}) to {}{}", w.name, w.rate, arrival(w), sc.services[w.to].name, policy(&w.policy));
+        }
+    }
     let _ = writeln!(t, "services:");
     for (i, s) in sc.services.iter().enumerate() {
         let topo = match s.topology {
@@ -87,9 +94,10 @@ pub fn describe(sc: &Scenario) -> String {
         for c in &s.calls {
             let _ = writeln!(
                 t,
-                "  {:<16} calls {}{}",
+                "  {:<16} calls {}{}{}",
                 "",
                 sc.services[c.to].name,
+                policy(&c.policy),
                 if c.fallback {
                     " (with fallback: not required)"
                 } else {
@@ -97,7 +105,13 @@ pub fn describe(sc: &Scenario) -> String {
                 }
             );
         }
+        if let Some(line) = serving(sc, i, &load) {
+            let _ = writeln!(t, "  {:<16} {line}", "");
+        }
         match analytic::availability(sc, &world, i) {
+            Ok(a) if a >= 1.0 => {
+                let _ = writeln!(t, "  {:<16} never down: nothing it needs can fail", "");
+            }
             Ok(a) => {
                 let _ = writeln!(
                     t,
@@ -112,4 +126,97 @@ pub fn describe(sc: &Scenario) -> String {
         }
     }
     t
+}
+
+fn arrival(w: &crate::scenario::Workload) -> String {
+    let mut s = match w.arrival {
+        crate::scenario::Arrival::Poisson => "poisson".to_string(),
+        crate::scenario::Arrival::Constant => "constant".to_string(),
+    };
+    if let Some(d) = &w.diurnal {
+        s.push_str(&format!(", diurnal ±{:.0} % peaking at {}", d.amplitude * 100.0, Duration(d.peak)));
+    }
+    for b in &w.bursts {
+        s.push_str(&format!(", ×{} for {} at {}", b.factor, Duration(b.duration), Duration(b.at)));
+    }
+    s
+}
+
+/// The client policies of an edge, in words.
+fn policy(p: &crate::scenario::ClientPolicy) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = p.timeout {
+        parts.push(format!("timeout {}", Duration(t)));
+    }
+    if let Some(d) = p.deadline {
+        parts.push(format!("deadline {}", Duration(d)));
+    }
+    if let Some(r) = &p.retry {
+        let budget = r.budget.as_ref().map_or(String::new(), |b| format!(", budget {}", b.ratio));
+        parts.push(format!("{} attempts {:?} backoff base {}{}", r.max_attempts, r.backoff, Duration(r.base), budget).to_lowercase());
+    }
+    if let Some(b) = &p.breaker {
+        use crate::resilience::circuit_breaker::Trip;
+        let rule = match b.trip {
+            Trip::Consecutive { failure_threshold } => format!("{failure_threshold} consecutive failures"),
+            Trip::CountWindow { size } => format!("{:.0} % failing of the last {size} calls", b.failure_rate * 100.0),
+            Trip::TimeWindow { size } => format!("{:.0} % failing over {}", b.failure_rate * 100.0, Duration(size)),
+        };
+        parts.push(format!(
+            "breaker opens on {rule} for {}, {} half-open probe(s)",
+            Duration(b.open_for),
+            b.half_open_calls
+        ));
+    }
+    if let Some(b) = &p.bulkhead {
+        parts.push(format!("bulkhead {} + queue {}", b.max_concurrent, b.max_queue));
+    }
+    if p.cancel_on_timeout {
+        parts.push("cancels on timeout".into());
+    }
+    if parts.is_empty() { String::new() } else { format!(" [{}]", parts.join(", ")) }
+}
+
+/// Requests per second reaching each service, counting one call per edge
+/// per request (no retries, no errors).
+fn offered_load(sc: &Scenario) -> Vec<f64> {
+    let mut load = vec![0.0; sc.services.len()];
+    for w in &sc.workloads {
+        load[w.to] += w.rate;
+    }
+    // Callers before callees: reverse of the dependency order.
+    let world = World::compile(sc);
+    for &s in world.order.iter().rev() {
+        for c in &sc.services[s].calls {
+            load[c.to] += load[s];
+        }
+    }
+    load
+}
+
+/// How a service serves requests, and how busy the offered load keeps it.
+fn serving(sc: &Scenario, s: usize, load: &[f64]) -> Option<String> {
+    let svc = &sc.services[s];
+    let st = svc.service_time.as_ref()?;
+    let groups = svc.regions.len().max(1) as f64;
+    let serving_replicas = match svc.topology {
+        Topology::ActivePassive => groups,
+        _ => groups * f64::from(svc.replicas),
+    };
+    let conc = svc.concurrency.map_or("unlimited".to_string(), |c| c.to_string());
+    let queue = svc.queue.map_or("unbounded".to_string(), |q| q.to_string());
+    let mut line = format!(
+        "serves: concurrency {conc}, queue {queue}, service time mean {}, error rate {}; offered {:.1} requests/s",
+        Duration(crate::engine::time::from_secs(st.mean_secs())),
+        svc.error_rate,
+        load[s]
+    );
+    if let Some(c) = svc.concurrency {
+        let rho = load[s] * st.mean_secs() / (serving_replicas * f64::from(c));
+        line.push_str(&format!(", utilisation {:.1} %", rho * 100.0));
+        if rho >= 1.0 {
+            line.push_str(" (OVERLOADED: more work arrives than the replicas can serve)");
+        }
+    }
+    Some(line)
 }
