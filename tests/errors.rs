@@ -206,3 +206,61 @@ fn bad_flags_exit_with_two() {
     dir.nines(&["run", "s.toml", "--trials", "-3"]).bad_input();
     dir.nines(&["frobnicate"]).bad_input();
 }
+
+/// A small request-level scenario for the request-key error tests.
+const TRAFFIC: &str = r#"horizon = "1m"
+[[workload]]
+name = "users"
+to = "api"
+rate = 10
+[[service]]
+name = "api"
+service_time = { mean = "10ms" }
+[[service.call]]
+to = "db"
+timeout = "100ms"
+[[service]]
+name = "db"
+service_time = { mean = "5ms" }
+"#;
+
+#[test]
+fn a_breaker_without_a_trip_rule_is_rejected() {
+    let err = check_error(&TRAFFIC.replace("timeout = \"100ms\"", "circuit_breaker = { open_for = \"30s\" }"));
+    assert!(err.contains("bad.toml:11:19: key `service.api.call.circuit_breaker`: needs a trip rule"), "{err}");
+    assert!(err.contains("help: add failure_threshold = 5"), "{err}");
+}
+
+#[test]
+fn a_service_that_requests_reach_needs_a_service_time() {
+    let err = check_error(&TRAFFIC.replace("service_time = { mean = \"5ms\" }\n", ""));
+    assert!(err.contains("key `service.db.service_time`"), "{err}");
+    assert!(err.contains("requests reach this service, but it has no service_time"), "{err}");
+}
+
+#[test]
+fn a_misspelt_retry_outcome_suggests_the_word() {
+    let err = check_error(&TRAFFIC.replace("timeout = \"100ms\"", "retry = { retry_on = [\"timeuot\"] }"));
+    assert!(err.contains("key `service.api.call.retry.retry_on`"), "{err}");
+    assert!(err.contains("did you mean \"timeout\"?"), "{err}");
+}
+
+#[test]
+fn a_workload_to_an_unknown_service_is_rejected() {
+    let err = check_error(&TRAFFIC.replace("to = \"api\"", "to = \"apj\""));
+    assert!(err.contains("bad.toml:4:6: key `workload.users.to`"), "{err}");
+    assert!(err.contains("did you mean \"api\"?"), "{err}");
+}
+
+#[test]
+fn a_bulkhead_with_no_room_is_rejected() {
+    let err = check_error(&TRAFFIC.replace("timeout = \"100ms\"", "bulkhead = { max_concurrent = 0 }"));
+    assert!(err.contains("key `service.api.call.bulkhead.max_concurrent`"), "{err}");
+    assert!(err.contains("between 1 and 1000000, found 0"), "{err}");
+}
+
+#[test]
+fn a_negative_rate_is_rejected() {
+    let err = check_error(&TRAFFIC.replace("rate = 10", "rate = -5.0"));
+    assert!(err.contains("bad.toml:5:8: key `workload.users.rate`"), "{err}");
+}

@@ -145,6 +145,8 @@ pub struct EdgeCounts {
     pub succeeded: u64,
     /// Time the breaker was open (seconds).
     pub breaker_open_s: f64,
+    /// Most calls running at once in the bulkhead.
+    pub bulkhead_peak: u32,
 }
 
 /// What the requests of one trial measured.
@@ -289,6 +291,11 @@ impl Trial<'_> {
         for (i, b) in t.breakers.iter().enumerate() {
             if let Some(b) = b {
                 t.result.edges[i].breaker_open_s = b.open_time(horizon) as f64 / 1e9;
+            }
+        }
+        for (i, b) in t.bulkheads.iter().enumerate() {
+            if let Some(b) = b {
+                t.result.edges[i].bulkhead_peak = b.peak_running();
             }
         }
         t.result.entry_attempts = self.w.workloads.iter().map(|wl| t.result.edges[wl.edge].attempts).sum();

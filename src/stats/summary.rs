@@ -136,6 +136,7 @@ fn add_counts(a: &mut EdgeCounts, b: &EdgeCounts) {
     a.failed += b.failed;
     a.succeeded += b.succeeded;
     a.breaker_open_s += b.breaker_open_s;
+    a.bulkhead_peak = a.bulkhead_peak.max(b.bulkhead_peak);
 }
 
 impl Accumulator {
@@ -384,6 +385,8 @@ pub struct EdgeSummary {
     pub breaker_open_fraction: f64,
     /// Attempts the bulkhead rejected.
     pub bulkhead_rejected: u64,
+    /// Most calls running at once in the bulkhead, in any trial.
+    pub bulkhead_peak: u32,
     /// Calls that ended in their fallback.
     pub fallbacks: u64,
     /// Calls that failed.
@@ -626,6 +629,7 @@ fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
         breaker_rejected: e.breaker_rejected,
         breaker_open_fraction: if exposure_s > 0.0 { e.breaker_open_s / exposure_s } else { 0.0 },
         bulkhead_rejected: e.bulkhead_rejected,
+        bulkhead_peak: e.bulkhead_peak,
         fallbacks: e.fallbacks,
         failed: e.failed,
         attempts_per_call: ratio(e.attempts, e.calls),
