@@ -1,6 +1,6 @@
 //! Many independent trials in parallel, merged in trial order.
 //!
-//! Trials are cut into fixed chunks of [`CHUNK`] consecutive indices. A
+//! Trials are cut into fixed chunks of [`chunk_size`] consecutive indices. A
 //! chunk runs sequentially on one worker with one reusable [`Trial`] and
 //! yields its accumulator and per-trial results; chunks are processed in
 //! waves of [`WAVE`] and merged in chunk order on the calling thread. The
@@ -19,8 +19,13 @@ use crate::error::{Error, Result};
 use crate::model::{Trial, TrialResult, World};
 use crate::stats::Accumulator;
 
-/// Trials per chunk.
-pub const CHUNK: u64 = 64;
+/// Trials per chunk: many short failure/repair trials share a chunk to
+/// amortise the merge; request-level trials are long, so each is its own
+/// chunk and even a handful of them spread over every core. The size
+/// depends only on the world, never on the thread count.
+pub fn chunk_size(world: &World) -> u64 {
+    if world.has_traffic() { 1 } else { 64 }
+}
 /// Chunks per wave.
 pub const WAVE: u64 = 128;
 
@@ -89,8 +94,9 @@ pub fn run(
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {threads:?} threads: {e}")))?;
     let mut total = accumulator(world);
-    let first_chunk = trials.start / CHUNK;
-    let last_chunk = trials.end.div_ceil(CHUNK);
+    let chunk = chunk_size(world);
+    let first_chunk = trials.start / chunk;
+    let last_chunk = trials.end.div_ceil(chunk);
     let mut wave_start = first_chunk;
     while wave_start < last_chunk {
         let wave_end = (wave_start + WAVE).min(last_chunk);
@@ -98,15 +104,15 @@ pub fn run(
             (wave_start..wave_end)
                 .into_par_iter()
                 .map(|c| {
-                    let lo = (c * CHUNK).max(trials.start);
-                    let hi = ((c + 1) * CHUNK).min(trials.end);
+                    let lo = (c * chunk).max(trials.start);
+                    let hi = ((c + 1) * chunk).min(trials.end);
                     let out = run_chunk(world, seed, lo..hi);
                     progress.advance(hi - lo);
                     out
                 })
                 .collect()
         });
-        let mut index = (wave_start * CHUNK).max(trials.start);
+        let mut index = (wave_start * chunk).max(trials.start);
         for (acc, rows) in &results {
             for r in rows {
                 on_trial(index, r)?;

@@ -30,7 +30,10 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
         summary.seed
     );
     let _ = writeln!(t);
-    if a.nines_is_bound {
+    let cannot_fail = a.analytic.is_some_and(|x| x >= 1.0);
+    if cannot_fail {
+        let _ = writeln!(t, "  availability      100 % by construction: nothing the entry needs can fail");
+    } else if a.nines_is_bound {
         let _ = writeln!(t, "  availability      no downtime in any trial");
         let _ = writeln!(
             t,
@@ -53,7 +56,7 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
             format!("{:.2}", a.nines)
         );
     }
-    if let Some(x) = a.analytic {
+    if let Some(x) = a.analytic.filter(|_| !cannot_fail) {
         let _ = writeln!(
             t,
             "  closed form       {:<14}(independent components, renewal theory)",
