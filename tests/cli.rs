@@ -118,7 +118,16 @@ fn no_downtime_reports_a_bound_not_infinity() {
     let nines = a["nines"].as_f64().unwrap();
     assert!((nines - 2.5241).abs() < 1e-3, "{nines}");
     let table = dir.nines(&["run", "solid.toml"]).ok();
-    assert!(table.contains("≥ 2.52"), "{table}");
+    assert!(table.contains("100 % by construction"), "{table}");
+    // Something that can fail but did not in any trial: a bound, not 100 %.
+    dir.write(
+        "lucky.toml",
+        "trials = 1000\n[[service]]\nname = \"rock\"\nfailure = { mean = \"100000y\" }\nrepair = { mean = \"1s\" }\n",
+    );
+    let s = json(&dir.nines(&["run", "lucky.toml", "--format", "json"]).ok());
+    assert_eq!(s["availability"]["nines_is_bound"], true);
+    let table = dir.nines(&["run", "lucky.toml"]).ok();
+    assert!(table.contains("no downtime in any trial") && table.contains("≥ 2.52"), "{table}");
 }
 
 #[test]
