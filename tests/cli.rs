@@ -122,7 +122,7 @@ fn no_downtime_reports_a_bound_not_infinity() {
     // Something that can fail but did not in any trial: a bound, not 100 %.
     dir.write(
         "lucky.toml",
-        "trials = 1000\n[[service]]\nname = \"rock\"\nfailure = { mean = \"1000y\" }\nrepair = { mean = \"1s\" }\n",
+        "horizon = \"1d\"\ntrials = 1000\n[[service]]\nname = \"rock\"\nfailure = { mean = \"200y\" }\nrepair = { mean = \"1s\" }\n",
     );
     let s = json(&dir.nines(&["run", "lucky.toml", "--format", "json"]).ok());
     assert_eq!(s["availability"]["nines_is_bound"], true);

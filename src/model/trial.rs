@@ -411,7 +411,7 @@ impl<'w> Trial<'w> {
                 } else {
                     let gen_ = grp.route_gen;
                     self.queue
-                        .schedule(now + sspec.failover, Event::Unroute { group: g as u32, gen_ });
+                        .schedule(now.saturating_add(sspec.failover), Event::Unroute { group: g as u32, gen_ });
                 }
             }
             GlobalMode::ActivePassive => {
@@ -422,7 +422,7 @@ impl<'w> Trial<'w> {
                         if !serving {
                             let gen_ = svc.gen_;
                             self.queue.schedule(
-                                now + sspec.failover,
+                                now.saturating_add(sspec.failover),
                                 Event::Reroute {
                                     service: s as u32,
                                     gen_,
@@ -483,7 +483,7 @@ impl<'w> Trial<'w> {
             .process
             .as_ref()
             .expect("only failing replicas fail");
-        let t = now + repair.sample(&mut self.replica_rng[r]);
+        let t = now.saturating_add(repair.sample(&mut self.replica_rng[r]));
         self.queue.schedule(t, Event::ReplicaUp(r as u32));
         let group = &self.w.groups[g];
         if group.topology == Topology::ActivePassive {
@@ -494,7 +494,7 @@ impl<'w> Trial<'w> {
                 grp.gen_ = grp.gen_.wrapping_add(1);
                 let gen_ = grp.gen_;
                 self.queue
-                    .schedule(now + group.failover_delay, Event::Promote { group: g as u32, gen_ });
+                    .schedule(now.saturating_add(group.failover_delay), Event::Promote { group: g as u32, gen_ });
             }
         } else {
             self.grp[g].up_count -= 1;
@@ -542,7 +542,7 @@ impl<'w> Trial<'w> {
                         .process
                         .as_ref()
                         .expect("a replica failed");
-                    let t = now + repair.sample(&mut self.group_rng[g]);
+                    let t = now.saturating_add(repair.sample(&mut self.group_rng[g]));
                     let gen_ = self.grp[g].gen_;
                     self.queue.schedule(t, Event::Restore { group: g as u32, gen_ });
                 }
@@ -613,7 +613,7 @@ impl Model for Trial<'_> {
                 } else {
                     Event::RegionUp(r as u32)
                 };
-                self.queue.schedule(now + next, next_event);
+                self.queue.schedule(now.saturating_add(next), next_event);
                 for i in 0..self.w.region_groups[r].len() {
                     let g = self.w.region_groups[r][i];
                     if !up {

@@ -211,7 +211,7 @@ impl World {
                     replicas: start..replicas.len(),
                     topology: s.topology,
                     min_healthy: s.min_healthy,
-                    failover_delay: s.failover.detect + s.failover.switch,
+                    failover_delay: s.failover.detect.saturating_add(s.failover.switch),
                     failover_success: s.failover.success,
                     cold: s.standby == Standby::Cold,
                 });

@@ -15,6 +15,10 @@ use crate::engine::time::{Nanos, SECOND};
 pub const EXPECTED: &str =
     "a duration string with a unit, like \"250ms\", \"30s\", \"4h\" or \"1h30m\" (units: ns us ms s m h d w y)";
 
+/// The longest duration a scenario may state (half of `u64` nanoseconds,
+/// about 292 years), so that a time plus a duration never overflows.
+pub const MAX: Duration = Duration(Nanos::MAX / 2);
+
 /// A parsed, non-negative duration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Duration(pub Nanos);
@@ -67,8 +71,8 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         total += value * scale;
         rest = tail;
     }
-    if total >= (Nanos::MAX / 4) as f64 {
-        return Err(format!("\"{text}\" is too long (the limit is about 2,000 years)"));
+    if total >= MAX.0 as f64 {
+        return Err(format!("\"{text}\" is too long: the longest duration is 292 years"));
     }
     Ok(Duration(total.round() as Nanos))
 }
