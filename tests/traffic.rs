@@ -66,7 +66,10 @@ service_time = { dist = "fixed", mean = "1ms" }
     let expect = 4.0 * 2.0 * 3600.0 * 50.0;
     let got = s.requests.unwrap().total as f64;
     // Poisson count: sd = sqrt(1.44e6) = 1200; allow 4 sd.
-    assert!((got - expect).abs() < 4.0 * expect.sqrt(), "got {got}, expected {expect}");
+    assert!(
+        (got - expect).abs() < 4.0 * expect.sqrt(),
+        "got {got}, expected {expect}"
+    );
     assert_eq!(rows.len(), 4);
 }
 
@@ -127,9 +130,15 @@ repair = { dist = "fixed", mean = "1h" }
 "#;
     let single_deaths = |text: &str| -> Vec<f64> {
         let (_, rows) = run(text, 24);
-        let refused: Vec<f64> = rows.iter().map(|r| r.traffic.as_ref().unwrap().edges[0].errors as f64).collect();
+        let refused: Vec<f64> = rows
+            .iter()
+            .map(|r| r.traffic.as_ref().unwrap().edges[0].errors as f64)
+            .collect();
         // No death: nothing refused. Both: everything for the last 30 s (3000).
-        assert!(refused.iter().all(|&x| x == 0.0 || x < 2000.0 || x >= 3000.0), "{refused:?}");
+        assert!(
+            refused.iter().all(|&x| x == 0.0 || !(2000.0..3000.0).contains(&x)),
+            "{refused:?}"
+        );
         refused.into_iter().filter(|&x| x > 0.0 && x < 2000.0).collect()
     };
     let slow = single_deaths(text);
@@ -137,7 +146,10 @@ repair = { dist = "fixed", mean = "1h" }
     // Half of 100 requests/s for 20 to 30 s.
     assert!(slow.iter().all(|x| (1000.0..=1500.0).contains(x)), "{slow:?}");
     // Probes every second shorten it in proportion: 2 to 3 s.
-    let fast = single_deaths(&text.replace("repair =", "health_check = { interval = \"1s\", unhealthy = 3 }\nrepair ="));
+    let fast = single_deaths(&text.replace(
+        "repair =",
+        "health_check = { interval = \"1s\", unhealthy = 3 }\nrepair =",
+    ));
     assert!(!fast.is_empty());
     assert!(fast.iter().all(|x| (100.0..=150.0).contains(x)), "{fast:?}");
 }
@@ -174,7 +186,17 @@ fn request_level_files_are_identical_on_any_thread_count() {
     dir.write("r.toml", text);
     for threads in ["1", "2"] {
         dir.nines(&[
-            "run", "r.toml", "--trials", "70", "--threads", threads, "--set", "horizon=20s", "--out", threads, "--quiet",
+            "run",
+            "r.toml",
+            "--trials",
+            "70",
+            "--threads",
+            threads,
+            "--set",
+            "horizon=20s",
+            "--out",
+            threads,
+            "--quiet",
         ])
         .ok();
     }

@@ -59,7 +59,15 @@ pub fn describe(sc: &Scenario) -> String {
     if !sc.workloads.is_empty() {
         let _ = writeln!(t, "workloads:");
         for w in &sc.workloads {
-            let _ = writeln!(t, "  {:<16} {} requests/s ({}) to {}{}", w.name, w.rate, arrival(w), sc.services[w.to].name, policy(&w.policy));
+            let _ = writeln!(
+                t,
+                "  {:<16} {} requests/s ({}) to {}{}",
+                w.name,
+                w.rate,
+                arrival(w),
+                sc.services[w.to].name,
+                policy(&w.policy)
+            );
         }
     }
     let _ = writeln!(t, "services:");
@@ -134,10 +142,19 @@ fn arrival(w: &crate::scenario::Workload) -> String {
         crate::scenario::Arrival::Constant => "constant".to_string(),
     };
     if let Some(d) = &w.diurnal {
-        s.push_str(&format!(", diurnal ±{:.0} % peaking at {}", d.amplitude * 100.0, Duration(d.peak)));
+        s.push_str(&format!(
+            ", diurnal ±{:.0} % peaking at {}",
+            d.amplitude * 100.0,
+            Duration(d.peak)
+        ));
     }
     for b in &w.bursts {
-        s.push_str(&format!(", ×{} for {} at {}", b.factor, Duration(b.duration), Duration(b.at)));
+        s.push_str(&format!(
+            ", ×{} for {} at {}",
+            b.factor,
+            Duration(b.duration),
+            Duration(b.at)
+        ));
     }
     s
 }
@@ -152,8 +169,20 @@ fn policy(p: &crate::scenario::ClientPolicy) -> String {
         parts.push(format!("deadline {}", Duration(d)));
     }
     if let Some(r) = &p.retry {
-        let budget = r.budget.as_ref().map_or(String::new(), |b| format!(", budget {}", b.ratio));
-        parts.push(format!("{} attempts {:?} backoff base {}{}", r.max_attempts, r.backoff, Duration(r.base), budget).to_lowercase());
+        let budget = r
+            .budget
+            .as_ref()
+            .map_or(String::new(), |b| format!(", budget {}", b.ratio));
+        parts.push(
+            format!(
+                "{} attempts {:?} backoff base {}{}",
+                r.max_attempts,
+                r.backoff,
+                Duration(r.base),
+                budget
+            )
+            .to_lowercase(),
+        );
     }
     if let Some(b) = &p.breaker {
         use crate::resilience::circuit_breaker::Trip;
@@ -174,7 +203,11 @@ fn policy(p: &crate::scenario::ClientPolicy) -> String {
     if p.cancel_on_timeout {
         parts.push("cancels on timeout".into());
     }
-    if parts.is_empty() { String::new() } else { format!(" [{}]", parts.join(", ")) }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", parts.join(", "))
+    }
 }
 
 /// Requests per second reaching each service, counting one call per edge

@@ -60,7 +60,10 @@ impl<T> Slab<T> {
             return Key { index, gen_: slot.gen_ };
         }
         let index = self.slots.len() as u32;
-        self.slots.push(Slot { gen_: 0, value: Some(value) });
+        self.slots.push(Slot {
+            gen_: 0,
+            value: Some(value),
+        });
         Key { index, gen_: 0 }
     }
 
@@ -68,14 +71,22 @@ impl<T> Slab<T> {
     #[inline]
     pub fn get(&self, key: Key) -> Option<&T> {
         let slot = self.slots.get(key.index as usize)?;
-        if slot.gen_ == key.gen_ { slot.value.as_ref() } else { None }
+        if slot.gen_ == key.gen_ {
+            slot.value.as_ref()
+        } else {
+            None
+        }
     }
 
     /// The item, mutably, if `key` is still current.
     #[inline]
     pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         let slot = self.slots.get_mut(key.index as usize)?;
-        if slot.gen_ == key.gen_ { slot.value.as_mut() } else { None }
+        if slot.gen_ == key.gen_ {
+            slot.value.as_mut()
+        } else {
+            None
+        }
     }
 
     /// Removes and returns the item; its keys stop resolving.

@@ -410,8 +410,10 @@ impl<'w> Trial<'w> {
                     grp.routed = true;
                 } else {
                     let gen_ = grp.route_gen;
-                    self.queue
-                        .schedule(now.saturating_add(sspec.failover), Event::Unroute { group: g as u32, gen_ });
+                    self.queue.schedule(
+                        now.saturating_add(sspec.failover),
+                        Event::Unroute { group: g as u32, gen_ },
+                    );
                 }
             }
             GlobalMode::ActivePassive => {
@@ -493,8 +495,10 @@ impl<'w> Trial<'w> {
                 grp.ap = Ap::FailingOver;
                 grp.gen_ = grp.gen_.wrapping_add(1);
                 let gen_ = grp.gen_;
-                self.queue
-                    .schedule(now.saturating_add(group.failover_delay), Event::Promote { group: g as u32, gen_ });
+                self.queue.schedule(
+                    now.saturating_add(group.failover_delay),
+                    Event::Promote { group: g as u32, gen_ },
+                );
             }
         } else {
             self.grp[g].up_count -= 1;

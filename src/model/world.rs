@@ -248,7 +248,12 @@ impl World {
                 diurnal: w.diurnal,
                 bursts: w.bursts.clone(),
             });
-            edges.push(edge(format!("{}->{}", w.name, sc.services[w.to].name), None, w.to, &w.policy));
+            edges.push(edge(
+                format!("{}->{}", w.name, sc.services[w.to].name),
+                None,
+                w.to,
+                &w.policy,
+            ));
         }
         for (si, s) in sc.services.iter().enumerate() {
             for c in &s.calls {

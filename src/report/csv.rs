@@ -67,8 +67,15 @@ impl TrialWriter {
         );
         if !scenario.workloads.is_empty() {
             header.extend(
-                ["requests", "success_ratio", "degraded_ratio", "failed_ratio", "attempts_per_request", "latency_mean_s"]
-                    .map(String::from),
+                [
+                    "requests",
+                    "success_ratio",
+                    "degraded_ratio",
+                    "failed_ratio",
+                    "attempts_per_request",
+                    "latency_mean_s",
+                ]
+                .map(String::from),
             );
         }
         w.out.write_record(&header).map_err(|e| w.error(e))?;
@@ -103,7 +110,8 @@ impl TrialWriter {
             self.row.push(per(t.success as f64).to_string());
             self.row.push(per(t.degraded as f64).to_string());
             self.row.push(per(t.failed as f64).to_string());
-            self.row.push((t.entry_attempts as f64 / t.entry_calls.max(1) as f64).to_string());
+            self.row
+                .push((t.entry_attempts as f64 / t.entry_calls.max(1) as f64).to_string());
             self.row.push(per(t.latency_sum).to_string());
         }
         let result = self.out.write_record(&self.row);

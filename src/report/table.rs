@@ -32,7 +32,10 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     let _ = writeln!(t);
     let cannot_fail = a.analytic.is_some_and(|x| x >= 1.0);
     if cannot_fail {
-        let _ = writeln!(t, "  availability      100 % by construction: nothing the entry needs can fail");
+        let _ = writeln!(
+            t,
+            "  availability      100 % by construction: nothing the entry needs can fail"
+        );
     } else if a.nines_is_bound {
         let _ = writeln!(t, "  availability      no downtime in any trial");
         let _ = writeln!(

@@ -51,8 +51,14 @@ pub(super) fn client(c: &mut Checker<'_>, raw: RawClient<'_>, key: &str) -> Clie
         timeout: positive(c, raw.timeout, "timeout"),
         deadline: positive(c, raw.deadline, "deadline"),
         retry: raw.retry.as_ref().and_then(|r| retry(c, r, &format!("{key}.retry"))),
-        breaker: raw.breaker.as_ref().and_then(|b| breaker(c, b, &format!("{key}.circuit_breaker"))),
-        bulkhead: raw.bulkhead.as_ref().and_then(|b| bulkhead(c, b, &format!("{key}.bulkhead"))),
+        breaker: raw
+            .breaker
+            .as_ref()
+            .and_then(|b| breaker(c, b, &format!("{key}.circuit_breaker"))),
+        bulkhead: raw
+            .bulkhead
+            .as_ref()
+            .and_then(|b| bulkhead(c, b, &format!("{key}.bulkhead"))),
         fallback: raw.fallback.as_ref().is_some_and(|f| *f.get_ref()),
         cancel_on_timeout: raw.cancel_on_timeout.as_ref().is_some_and(|f| *f.get_ref()),
     }
@@ -90,7 +96,15 @@ fn retry(c: &mut Checker<'_>, raw: &Spanned<RawRetry>, key: &str) -> Option<Retr
         Some(list) => {
             let mut set = OutcomeSet::default();
             for name in list.get_ref() {
-                let names = ["timeout", "error", "refused", "breaker", "bulkhead", "rate_limited", "shed"];
+                let names = [
+                    "timeout",
+                    "error",
+                    "refused",
+                    "breaker",
+                    "bulkhead",
+                    "rate_limited",
+                    "shed",
+                ];
                 let choices: Vec<(&str, &str)> = names.iter().map(|n| (*n, *n)).collect();
                 let n = c.word(name, &format!("{key}.retry_on"), &choices)?;
                 set.insert(Outcome::from_name(n).expect("listed names are outcomes"));
@@ -199,14 +213,23 @@ fn breaker(c: &mut Checker<'_>, raw: &Spanned<RawBreaker>, key: &str) -> Option<
 fn window(c: &mut Checker<'_>, raw: &Spanned<RawBreaker>, key: &str, count: bool) -> Option<Trip> {
     let Some(size) = &raw.get_ref().size else {
         let example = if count { "size = 20" } else { "size = \"10s\"" };
-        c.err_help(&raw.span(), format!("{key}.size"), "a sliding window needs a size", format!("add {example}"));
+        c.err_help(
+            &raw.span(),
+            format!("{key}.size"),
+            "a sliding window needs a size",
+            format!("add {example}"),
+        );
         return None;
     };
     let k = format!("{key}.size");
     match (count, size.get_ref()) {
         (true, toml::Value::Integer(n)) if (1..=100_000).contains(n) => Some(Trip::CountWindow { size: *n as u32 }),
         (true, v) => {
-            c.err(&size.span(), k, format!("a count window's size is a number of calls (1 to 100000), found {v}"));
+            c.err(
+                &size.span(),
+                k,
+                format!("a count window's size is a number of calls (1 to 100000), found {v}"),
+            );
             None
         }
         (false, toml::Value::String(s)) => match super::duration::parse(s) {
@@ -221,7 +244,11 @@ fn window(c: &mut Checker<'_>, raw: &Spanned<RawBreaker>, key: &str, count: bool
             }
         },
         (false, v) => {
-            c.err(&size.span(), k, format!("a time window's size is a duration like \"10s\", found {v}"));
+            c.err(
+                &size.span(),
+                k,
+                format!("a time window's size is a duration like \"10s\", found {v}"),
+            );
             None
         }
     }

@@ -244,7 +244,15 @@ pub mod keys {
     ];
     pub const HEALTH_CHECK: &[&str] = &["interval", "unhealthy", "healthy"];
     pub const DIURNAL: &[&str] = &["amplitude", "period", "peak"];
-    pub const RETRY: &[&str] = &["max_attempts", "backoff", "base", "max_delay", "jitter", "retry_on", "budget"];
+    pub const RETRY: &[&str] = &[
+        "max_attempts",
+        "backoff",
+        "base",
+        "max_delay",
+        "jitter",
+        "retry_on",
+        "budget",
+    ];
     pub const BREAKER: &[&str] = &[
         "failure_threshold",
         "window",

@@ -36,7 +36,13 @@ impl Checker<'_> {
         self.diags.push(self.src.diag(span, key, message));
     }
 
-    pub(super) fn err_help(&mut self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>, help: String) {
+    pub(super) fn err_help(
+        &mut self,
+        span: &Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+        help: String,
+    ) {
         let mut d = self.src.diag(span, key, message);
         d.help = Some(help);
         self.diags.push(d);
@@ -230,7 +236,11 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     for name in workload_names.keys() {
         if service_index.contains_key(name) {
             let span = raw.workload[workload_names[name]].get_ref().name.span();
-            c.err(&span, "workload.name", format!("\"{name}\" is also a service's name; edges are named FROM->TO, so names must differ"));
+            c.err(
+                &span,
+                "workload.name",
+                format!("\"{name}\" is also a service's name; edges are named FROM->TO, so names must differ"),
+            );
         }
     }
     let workloads: Vec<Workload> = raw
@@ -487,10 +497,22 @@ fn service(
             }
         }
     }
-    let concurrency = s.concurrency.as_ref().and_then(|n| c.count(n, &format!("{p}.concurrency"), 1, 1_000_000));
-    let queue = s.queue.as_ref().and_then(|n| c.count(n, &format!("{p}.queue"), 0, 100_000_000));
-    let service_time = s.service_time.as_ref().and_then(|d| c.dist(d, &format!("{p}.service_time")));
-    let error_rate = s.error_rate.as_ref().map_or(0.0, |e| c.probability(e, &format!("{p}.error_rate")).unwrap_or(0.0));
+    let concurrency = s
+        .concurrency
+        .as_ref()
+        .and_then(|n| c.count(n, &format!("{p}.concurrency"), 1, 1_000_000));
+    let queue = s
+        .queue
+        .as_ref()
+        .and_then(|n| c.count(n, &format!("{p}.queue"), 0, 100_000_000));
+    let service_time = s
+        .service_time
+        .as_ref()
+        .and_then(|d| c.dist(d, &format!("{p}.service_time")));
+    let error_rate = s
+        .error_rate
+        .as_ref()
+        .map_or(0.0, |e| c.probability(e, &format!("{p}.error_rate")).unwrap_or(0.0));
     let load_balancer = match &s.load_balancer {
         Some(lb) => c
             .word(
@@ -511,7 +533,11 @@ fn service(
         let h = hc.get_ref();
         if let Some(i) = &h.interval {
             if i.get_ref().0 == 0 {
-                c.err(&i.span(), format!("{p}.health_check.interval"), "must be longer than zero");
+                c.err(
+                    &i.span(),
+                    format!("{p}.health_check.interval"),
+                    "must be longer than zero",
+                );
             } else {
                 health_check.interval = i.get_ref().0;
             }
@@ -525,7 +551,11 @@ fn service(
     }
     let call_mode = match &s.call_mode {
         Some(m) => c
-            .word(m, &format!("{p}.call_mode"), &[("sequential", CallMode::Sequential), ("parallel", CallMode::Parallel)])
+            .word(
+                m,
+                &format!("{p}.call_mode"),
+                &[("sequential", CallMode::Sequential), ("parallel", CallMode::Parallel)],
+            )
             .unwrap_or(CallMode::Sequential),
         None => CallMode::Sequential,
     };
@@ -563,11 +593,19 @@ fn workload(c: &mut Checker<'_>, w: &RawWorkload, service_index: &BTreeMap<Strin
     let to = lookup(c, &w.to, service_index, &format!("{p}.to"), "service").unwrap_or(0);
     let rate = *w.rate.get_ref();
     if !(rate.is_finite() && rate > 0.0) {
-        c.err(&w.rate.span(), format!("{p}.rate"), format!("must be a positive number of requests per second, found {rate}"));
+        c.err(
+            &w.rate.span(),
+            format!("{p}.rate"),
+            format!("must be a positive number of requests per second, found {rate}"),
+        );
     }
     let arrival = match &w.arrival {
         Some(a) => c
-            .word(a, &format!("{p}.arrival"), &[("poisson", Arrival::Poisson), ("constant", Arrival::Constant)])
+            .word(
+                a,
+                &format!("{p}.arrival"),
+                &[("poisson", Arrival::Poisson), ("constant", Arrival::Constant)],
+            )
             .unwrap_or(Arrival::Poisson),
         None => Arrival::Poisson,
     };
@@ -592,7 +630,11 @@ fn workload(c: &mut Checker<'_>, w: &RawWorkload, service_index: &BTreeMap<Strin
             let raw = b.get_ref();
             let factor = *raw.factor.get_ref();
             if !(factor.is_finite() && factor >= 0.0) {
-                c.err(&raw.factor.span(), format!("{p}.burst.factor"), format!("must be a number >= 0, found {factor}"));
+                c.err(
+                    &raw.factor.span(),
+                    format!("{p}.burst.factor"),
+                    format!("must be a number >= 0, found {factor}"),
+                );
                 return None;
             }
             Some(Burst {
@@ -745,7 +787,10 @@ fn entry(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads
         c.diags.push(Diagnostic {
             origin: Origin::Scenario(c.src.path.clone()),
             key: Some("entry".into()),
-            message: format!("cannot tell which service is the entry point: workloads target {}", targets.join(", ")),
+            message: format!(
+                "cannot tell which service is the entry point: workloads target {}",
+                targets.join(", ")
+            ),
             help: Some(format!("add entry = \"{}\" at the top of the file", targets[0])),
         });
         return 0;

@@ -112,7 +112,9 @@ impl TrafficAcc {
         self.success_ratio.merge(&o.success_ratio);
         self.degraded_ratio.merge(&o.degraded_ratio);
         self.failed_ratio.merge(&o.failed_ratio);
-        self.latency_us.add(&o.latency_us).expect("auto-resizing histograms merge");
+        self.latency_us
+            .add(&o.latency_us)
+            .expect("auto-resizing histograms merge");
         for (a, b) in self.services.iter_mut().zip(&o.services) {
             a.0 += b.0;
             a.1 += b.1;
@@ -581,7 +583,12 @@ impl Summary {
                 .as_ref()
                 .map(|t| {
                     let exposure = acc.horizon_s * n as f64;
-                    labels.edges.iter().zip(&t.edges).map(|(name, e)| (name.clone(), edge(e, exposure))).collect()
+                    labels
+                        .edges
+                        .iter()
+                        .zip(&t.edges)
+                        .map(|(name, e)| (name.clone(), edge(e, exposure)))
+                        .collect()
                 })
                 .unwrap_or_default(),
             worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
@@ -610,7 +617,11 @@ fn requests(t: &TrafficAcc) -> Requests {
         failed_ratio: estimate(&t.failed_ratio),
         attempts_per_request: ratio(t.entry_attempts, t.entry_calls),
         latency_s: Latency {
-            mean: if t.requests == 0 { 0.0 } else { t.latency_sum / t.requests as f64 },
+            mean: if t.requests == 0 {
+                0.0
+            } else {
+                t.latency_sum / t.requests as f64
+            },
             p50: q(0.5),
             p90: q(0.9),
             p99: q(0.99),
@@ -627,7 +638,11 @@ fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
         timeouts: e.timeouts,
         errors: e.errors,
         breaker_rejected: e.breaker_rejected,
-        breaker_open_fraction: if exposure_s > 0.0 { e.breaker_open_s / exposure_s } else { 0.0 },
+        breaker_open_fraction: if exposure_s > 0.0 {
+            e.breaker_open_s / exposure_s
+        } else {
+            0.0
+        },
         bulkhead_rejected: e.bulkhead_rejected,
         bulkhead_peak: e.bulkhead_peak,
         fallbacks: e.fallbacks,

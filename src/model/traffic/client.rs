@@ -1,0 +1,286 @@
+//! The client side of a call: deadline, breaker, bulkhead, the attempt and
+//! its timeout, retry or give up, then hand the result to the caller.
+
+use super::{Call, CallResult, Job, JobState, Parent};
+use crate::engine::Nanos;
+use crate::model::slab::Key;
+use crate::model::trial::{Event, Trial};
+use crate::resilience::Outcome;
+use crate::resilience::bulkhead::Admission;
+use crate::resilience::deadline::Deadline;
+use crate::resilience::retry::{RetryBudget, RetryDecision};
+
+impl Trial<'_> {
+    pub(super) fn new_call(&mut self, edge: usize, parent: Parent, inherited: Deadline, now: Nanos) {
+        let deadline = inherited.min(Deadline::after(now, self.w.edges[edge].policy.deadline));
+        let t = &mut self.traffic;
+        if let Some(b) = &mut t.budgets[edge] {
+            b.on_request();
+        }
+        t.result.edges[edge].calls += 1;
+        let call = t.calls.insert(Call {
+            edge: edge as u32,
+            parent,
+            deadline,
+            attempts: 0,
+            prev_delay: 0,
+            permit: None,
+            holds_bulkhead: false,
+            queued: false,
+            epoch: 0,
+            attempt_start: now,
+            job: None,
+            started: now,
+        });
+        self.start_attempt(call, now);
+    }
+
+    /// Deadline, breaker, bulkhead, then send.
+    pub(in crate::model) fn start_attempt(&mut self, call: Key, now: Nanos) {
+        let t = &mut self.traffic;
+        let Some(c) = t.calls.get_mut(call) else { return };
+        let edge = c.edge as usize;
+        if c.deadline.expired(now) {
+            self.give_up(call, Outcome::Timeout, now);
+            return;
+        }
+        c.attempts += 1;
+        if let Some(b) = &mut t.breakers[edge] {
+            match b.try_acquire(now) {
+                Some(p) => c.permit = Some(p),
+                None => {
+                    t.result.edges[edge].breaker_rejected += 1;
+                    self.attempt_done(call, Outcome::BreakerOpen, false, now);
+                    return;
+                }
+            }
+        }
+        if let Some(b) = &mut t.bulkheads[edge] {
+            match b.try_enter(now, call.id()) {
+                Admission::Run => c.holds_bulkhead = true,
+                Admission::Queued => {
+                    c.queued = true;
+                    if let Some(limit) = b.queue_timeout() {
+                        let epoch = c.epoch;
+                        self.queue.schedule(now + limit, Event::QueueTimeout { call, epoch });
+                    }
+                    return;
+                }
+                Admission::Rejected => {
+                    t.result.edges[edge].bulkhead_rejected += 1;
+                    if let (Some(p), Some(br)) = (c.permit.take(), &mut t.breakers[edge]) {
+                        br.release(p);
+                    }
+                    self.attempt_done(call, Outcome::BulkheadFull, false, now);
+                    return;
+                }
+            }
+        }
+        self.send(call, now);
+    }
+
+    /// A call waiting in a bulkhead was admitted.
+    pub(in crate::model) fn on_bulkhead_admit(&mut self, call: Key, now: Nanos) {
+        if let Some(c) = self.traffic.calls.get_mut(call) {
+            c.queued = false;
+            c.holds_bulkhead = true;
+            self.send(call, now);
+        }
+    }
+
+    pub(in crate::model) fn on_queue_timeout(&mut self, call: Key, epoch: u32, now: Nanos) {
+        let t = &mut self.traffic;
+        let Some(c) = t.calls.get_mut(call) else { return };
+        if c.epoch != epoch || !c.queued {
+            return;
+        }
+        let edge = c.edge as usize;
+        if let Some(b) = &mut t.bulkheads[edge]
+            && b.abandon(call.id())
+        {
+            c.queued = false;
+            t.result.edges[edge].bulkhead_rejected += 1;
+            if let (Some(p), Some(br)) = (c.permit.take(), &mut t.breakers[edge]) {
+                br.release(p);
+            }
+            self.attempt_done(call, Outcome::BulkheadFull, false, now);
+        }
+    }
+
+    pub(super) fn send(&mut self, call: Key, now: Nanos) {
+        let t = &mut self.traffic;
+        let c = t.calls.get_mut(call).expect("send is called on a live call");
+        let edge = c.edge as usize;
+        let spec = &self.w.edges[edge];
+        t.result.edges[edge].attempts += 1;
+        c.attempt_start = now;
+        let limit = c.deadline.attempt_timeout(now, spec.policy.timeout);
+        let deadline = c.deadline;
+        let epoch = c.epoch;
+        if let Some(limit) = limit {
+            self.arm_timeout(edge, now + limit, call, epoch);
+        }
+        match self.route(spec.to) {
+            Some(r) if self.reachable(r) => {
+                let job = self.traffic.jobs.insert(Job {
+                    call,
+                    call_epoch: epoch,
+                    service: spec.to as u32,
+                    replica: r as u32,
+                    deadline,
+                    state: JobState::Arriving,
+                    next_call: 0,
+                    pending: 0,
+                    failed: false,
+                    degraded: false,
+                    slot: 0,
+                });
+                self.traffic.calls.get_mut(call).expect("live").job = Some(job);
+                self.traffic.result.services[spec.to].0 += 1;
+                self.arrive(job, now);
+            }
+            // No endpoint, or a dead one: the connection is refused at once.
+            _ => self.attempt_done(call, Outcome::Refused, false, now),
+        }
+    }
+
+    /// Schedules an attempt's timeout.
+    ///
+    /// Nearly every timeout is overtaken by its answer, so pushing each one
+    /// on the event heap would make the heap mostly dead timers. An edge's
+    /// timeouts are almost always due in the order they were armed (same
+    /// duration), so they wait in a per-edge FIFO with a single event on the
+    /// heap for its head; answered ones are dropped when they reach the head.
+    /// A timeout shortened by a deadline, out of order, goes on the heap.
+    pub(super) fn arm_timeout(&mut self, edge: usize, due: Nanos, call: Key, epoch: u32) {
+        let fifo = &mut self.traffic.timeouts[edge];
+        if fifo.back().is_some_and(|b| b.0 > due) {
+            self.queue.schedule(due, Event::AttemptTimeout { call, epoch });
+            return;
+        }
+        fifo.push_back((due, call, epoch));
+        if !self.traffic.armed[edge] {
+            self.traffic.armed[edge] = true;
+            self.queue.schedule(due, Event::EdgeTimeouts(edge as u32));
+        }
+    }
+
+    pub(in crate::model) fn on_edge_timeouts(&mut self, edge: usize, now: Nanos) {
+        self.traffic.armed[edge] = false;
+        while let Some(&(due, call, epoch)) = self.traffic.timeouts[edge].front() {
+            let live = self
+                .traffic
+                .calls
+                .get(call)
+                .is_some_and(|c| c.epoch == epoch && !c.queued);
+            if live && due > now {
+                if !self.traffic.armed[edge] {
+                    self.traffic.armed[edge] = true;
+                    self.queue.schedule(due, Event::EdgeTimeouts(edge as u32));
+                }
+                return;
+            }
+            self.traffic.timeouts[edge].pop_front();
+            if live {
+                self.on_attempt_timeout(call, epoch, now);
+            }
+        }
+    }
+
+    pub(in crate::model) fn on_attempt_timeout(&mut self, call: Key, epoch: u32, now: Nanos) {
+        let t = &mut self.traffic;
+        let Some(c) = t.calls.get_mut(call) else { return };
+        if c.epoch != epoch || c.queued {
+            return;
+        }
+        let edge = c.edge as usize;
+        t.result.edges[edge].timeouts += 1;
+        let job = c.job.take();
+        if self.w.edges[edge].policy.cancel_on_timeout
+            && let Some(job) = job
+        {
+            self.cancel_job(job, now);
+        }
+        self.attempt_done(call, Outcome::Timeout, false, now);
+    }
+
+    /// One attempt is over: free its bulkhead slot, tell the breaker, then
+    /// succeed, retry or give up.
+    pub(super) fn attempt_done(&mut self, call: Key, outcome: Outcome, degraded: bool, now: Nanos) {
+        let t = &mut self.traffic;
+        let Some(c) = t.calls.get_mut(call) else { return };
+        let edge = c.edge as usize;
+        c.epoch = c.epoch.wrapping_add(1);
+        c.job = None;
+        if c.holds_bulkhead {
+            c.holds_bulkhead = false;
+            if let Some(next) = t.bulkheads[edge].as_mut().and_then(|b| b.leave(now)) {
+                self.queue.schedule(now, Event::BulkheadAdmit(Key::from_id(next)));
+            }
+        }
+        if let (Some(p), Some(b)) = (c.permit.take(), &mut t.breakers[edge]) {
+            b.record(p, now, outcome.is_success(), now - c.attempt_start);
+        }
+        if outcome.is_success() {
+            self.finish_call(call, CallResult::Success { degraded }, now);
+            return;
+        }
+        if matches!(outcome, Outcome::Error | Outcome::Refused | Outcome::Shed) {
+            t.result.edges[edge].errors += 1;
+        }
+        if let Some(policy) = &self.w.edges[edge].retry {
+            let decision = policy.decide(
+                c.attempts,
+                outcome,
+                now,
+                c.deadline.get(),
+                c.prev_delay,
+                &mut t.jitter_rng[edge],
+            );
+            if let RetryDecision::Retry { after } = decision
+                && t.budgets[edge].as_mut().is_none_or(RetryBudget::try_withdraw)
+            {
+                c.prev_delay = after;
+                t.result.edges[edge].retries += 1;
+                self.queue.schedule(now + after, Event::Retry(call));
+                return;
+            }
+        }
+        self.give_up(call, outcome, now);
+    }
+
+    pub(super) fn give_up(&mut self, call: Key, _outcome: Outcome, now: Nanos) {
+        let edge = self.traffic.calls.get(call).expect("live").edge as usize;
+        if self.w.edges[edge].policy.fallback {
+            self.traffic.result.edges[edge].fallbacks += 1;
+            self.finish_call(call, CallResult::Success { degraded: true }, now);
+        } else {
+            self.finish_call(call, CallResult::Failed, now);
+        }
+    }
+
+    pub(super) fn finish_call(&mut self, call: Key, result: CallResult, now: Nanos) {
+        let t = &mut self.traffic;
+        let c = t.calls.remove(call).expect("live");
+        let counts = &mut t.result.edges[c.edge as usize];
+        match result {
+            CallResult::Failed => counts.failed += 1,
+            CallResult::Success { .. } => counts.succeeded += 1,
+        }
+        match c.parent {
+            Parent::Root => {
+                let r = &mut t.result;
+                r.requests += 1;
+                match result {
+                    CallResult::Success { degraded: false } => r.success += 1,
+                    CallResult::Success { degraded: true } => r.degraded += 1,
+                    CallResult::Failed => r.failed += 1,
+                }
+                let latency = now - c.started;
+                r.latency_sum += latency as f64 / 1e9;
+                let _ = t.latency.record((latency / 1000).max(1));
+            }
+            Parent::Job { job } => self.job_call_done(job, result, now),
+        }
+    }
+}

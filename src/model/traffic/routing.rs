@@ -1,0 +1,102 @@
+//! Where a request goes: the region (global routing), the replica (the load
+//! balancer, which sees only what health checks told it) and the probes.
+
+use rand::RngExt as _;
+
+use crate::engine::Nanos;
+use crate::model::trial::{Ap, Event, Trial};
+use crate::scenario::{GlobalMode, LoadBalancer, Topology};
+
+impl Trial<'_> {
+    /// Whether replica `r` accepts connections.
+    pub(super) fn reachable(&self, r: usize) -> bool {
+        let g = self.w.replicas[r].group;
+        self.rep[r].up && self.w.groups[g].region.is_none_or(|reg| self.region_up[reg])
+    }
+
+    /// The replica a request to service `s` goes to.
+    pub(super) fn route(&mut self, s: usize) -> Option<usize> {
+        let spec = &self.w.services[s];
+        let group = if !spec.multi_region {
+            spec.groups.start
+        } else {
+            match spec.mode {
+                GlobalMode::ActiveActive => {
+                    let routed = spec.groups.clone().filter(|&g| self.grp[g].routed).count();
+                    if routed == 0 {
+                        return None;
+                    }
+                    let k = self.traffic.route_rng[s].random_range(0..routed);
+                    spec.groups.clone().filter(|&g| self.grp[g].routed).nth(k)?
+                }
+                GlobalMode::ActivePassive => self.svc[s].current? as usize,
+            }
+        };
+        let g = &self.w.groups[group];
+        if g.topology == Topology::ActivePassive {
+            if self.grp[group].ap != Ap::Serving {
+                return None;
+            }
+            return g.replicas.clone().find(|&r| self.rep[r].active);
+        }
+        self.balance(s, group)
+    }
+
+    pub(super) fn balance(&mut self, s: usize, group: usize) -> Option<usize> {
+        let replicas = self.w.groups[group].replicas.clone();
+        let t = &mut self.traffic;
+        let healthy = replicas.clone().filter(|&r| t.health[r].healthy).count();
+        // Panic routing: with nothing healthy, spread over everything.
+        let panic = healthy == 0;
+        let eligible = |r: usize| panic || t.health[r].healthy;
+        let n = if panic { replicas.len() } else { healthy };
+        let nth = |k: usize| replicas.clone().filter(|&r| eligible(r)).nth(k);
+        let load = |r: usize| t.servers[r].busy + t.servers[r].waiting;
+        match self.w.services[s].serve.load_balancer {
+            LoadBalancer::RoundRobin => {
+                let k = t.cursor[group] as usize % n;
+                t.cursor[group] = t.cursor[group].wrapping_add(1);
+                nth(k)
+            }
+            LoadBalancer::Random => {
+                let k = t.route_rng[s].random_range(0..n);
+                nth(k)
+            }
+            LoadBalancer::LeastOutstanding => {
+                // Ties go round-robin so equal replicas share the load.
+                let start = t.cursor[group] as usize % n;
+                t.cursor[group] = t.cursor[group].wrapping_add(1);
+                (0..n).filter_map(|i| nth((start + i) % n)).min_by_key(|&r| load(r))
+            }
+            LoadBalancer::PowerOfTwo => {
+                let a = t.route_rng[s].random_range(0..n);
+                let b = t.route_rng[s].random_range(0..n);
+                let (ra, rb) = (nth(a)?, nth(b)?);
+                Some(if load(rb) < load(ra) { rb } else { ra })
+            }
+        }
+    }
+
+    pub(in crate::model) fn on_health_check(&mut self, group: usize, now: Nanos) {
+        let spec = &self.w.groups[group];
+        let hc = self.w.services[spec.service].serve.health_check;
+        for r in spec.replicas.clone() {
+            let ok = self.reachable(r);
+            let h = &mut self.traffic.health[r];
+            if ok {
+                h.oks += 1;
+                h.fails = 0;
+                if h.oks >= hc.healthy {
+                    h.healthy = true;
+                }
+            } else {
+                h.fails += 1;
+                h.oks = 0;
+                if h.fails >= hc.unhealthy {
+                    h.healthy = false;
+                }
+            }
+        }
+        self.queue.schedule(now + hc.interval, Event::HealthCheck(group as u32));
+    }
+}

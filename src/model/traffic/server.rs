@@ -1,0 +1,186 @@
+//! The server side: a replica's slots and FIFO, serving a job, its own
+//! calls, and answering (or resetting) the caller.
+
+use rand::RngExt as _;
+
+use super::{CallResult, Job, JobState, Parent};
+use crate::engine::Nanos;
+use crate::model::slab::Key;
+use crate::model::trial::{Event, Trial};
+use crate::resilience::Outcome;
+use crate::scenario::CallMode;
+
+impl Trial<'_> {
+    pub(super) fn arrive(&mut self, job: Key, now: Nanos) {
+        let j = self.traffic.jobs.get(job).expect("new job");
+        let (service, replica) = (j.service as usize, j.replica as usize);
+        let serve = &self.w.services[service].serve;
+        let server = &mut self.traffic.servers[replica];
+        if serve.concurrency.is_none_or(|c| server.busy < c) {
+            self.start_job(job, now);
+        } else if serve.queue.is_none_or(|q| server.waiting < q) {
+            server.waiting += 1;
+            server.queue.push_back(job);
+            self.traffic.jobs.get_mut(job).expect("new job").state = JobState::Queued;
+        } else {
+            self.complete_job(job, Outcome::Shed, now);
+        }
+    }
+
+    pub(super) fn start_job(&mut self, job: Key, now: Nanos) {
+        let t = &mut self.traffic;
+        let j = t.jobs.get_mut(job).expect("live job");
+        let (service, replica) = (j.service as usize, j.replica as usize);
+        let server = &mut t.servers[replica];
+        server.busy += 1;
+        j.slot = server.active.len() as u32;
+        server.active.push(job);
+        j.state = JobState::Serving;
+        let st = self.w.services[service]
+            .serve
+            .service_time
+            .as_ref()
+            .expect("validated: reached services have one");
+        let d = st.sample(&mut t.service_rng[replica]);
+        self.queue.schedule(now + d, Event::ServiceDone(job));
+    }
+
+    pub(in crate::model) fn on_service_done(&mut self, job: Key, now: Nanos) {
+        let t = &mut self.traffic;
+        let Some(j) = t.jobs.get_mut(job) else { return };
+        if j.state != JobState::Serving {
+            return;
+        }
+        let (service, replica) = (j.service as usize, j.replica as usize);
+        let serve = &self.w.services[service].serve;
+        if serve.error_rate > 0.0 && t.service_rng[replica].random::<f64>() < serve.error_rate {
+            self.complete_job(job, Outcome::Error, now);
+            return;
+        }
+        let n = serve.calls.len();
+        if n == 0 {
+            self.complete_job(job, Outcome::Success, now);
+            return;
+        }
+        j.state = JobState::Calling;
+        let deadline = j.deadline;
+        match serve.call_mode {
+            CallMode::Sequential => {
+                j.next_call = 1;
+                self.new_call(serve.calls[0], Parent::Job { job }, deadline, now);
+            }
+            CallMode::Parallel => {
+                j.pending = n as u16;
+                for &edge in &serve.calls {
+                    if self.traffic.jobs.get(job).is_none() {
+                        break;
+                    }
+                    self.new_call(edge, Parent::Job { job }, deadline, now);
+                }
+            }
+        }
+    }
+
+    pub(super) fn job_call_done(&mut self, job: Key, result: CallResult, now: Nanos) {
+        let Some(j) = self.traffic.jobs.get_mut(job) else {
+            return;
+        };
+        match result {
+            CallResult::Failed => j.failed = true,
+            CallResult::Success { degraded } => j.degraded |= degraded,
+        }
+        let serve = &self.w.services[j.service as usize].serve;
+        match serve.call_mode {
+            CallMode::Sequential => {
+                let next = j.next_call as usize;
+                if j.failed || next == serve.calls.len() {
+                    let outcome = if j.failed { Outcome::Error } else { Outcome::Success };
+                    self.complete_job(job, outcome, now);
+                } else {
+                    j.next_call += 1;
+                    let deadline = j.deadline;
+                    self.new_call(serve.calls[next], Parent::Job { job }, deadline, now);
+                }
+            }
+            CallMode::Parallel => {
+                j.pending -= 1;
+                if j.pending == 0 {
+                    let outcome = if j.failed { Outcome::Error } else { Outcome::Success };
+                    self.complete_job(job, outcome, now);
+                }
+            }
+        }
+    }
+
+    /// Frees the job's slot (admitting the next queued job) and answers.
+    pub(super) fn complete_job(&mut self, job: Key, outcome: Outcome, now: Nanos) {
+        let j = self.release_job(job, now);
+        if outcome == Outcome::Success {
+            self.traffic.result.services[j.service as usize].1 += 1;
+        }
+        self.respond(&j, outcome, now);
+    }
+
+    /// Removes a job from its replica, starting the next queued one.
+    pub(super) fn release_job(&mut self, job: Key, now: Nanos) -> Job {
+        let t = &mut self.traffic;
+        let j = t.jobs.remove(job).expect("live job");
+        let server = &mut t.servers[j.replica as usize];
+        match j.state {
+            JobState::Arriving => {}
+            // Its key stays in the FIFO and is skipped when popped.
+            JobState::Queued => server.waiting -= 1,
+            JobState::Serving | JobState::Calling => {
+                server.busy -= 1;
+                let slot = j.slot as usize;
+                server.active.swap_remove(slot);
+                if let Some(&moved) = server.active.get(slot) {
+                    t.jobs.get_mut(moved).expect("active jobs are live").slot = slot as u32;
+                }
+                while let Some(next) = server.queue.pop_front() {
+                    if t.jobs.get(next).is_some() {
+                        server.waiting -= 1;
+                        self.start_job(next, now);
+                        break;
+                    }
+                }
+            }
+        }
+        j
+    }
+
+    pub(super) fn respond(&mut self, j: &Job, outcome: Outcome, now: Nanos) {
+        let Some(c) = self.traffic.calls.get(j.call) else {
+            return;
+        };
+        if c.epoch == j.call_epoch {
+            self.attempt_done(j.call, outcome, j.degraded && outcome.is_success(), now);
+        }
+    }
+
+    /// The caller gave up and asked the server to stop.
+    pub(super) fn cancel_job(&mut self, job: Key, now: Nanos) {
+        // A job waiting on its own calls is left to finish: its answer is
+        // dropped, and cancelling its children would need a cancel chain.
+        if self.traffic.jobs.get(job).is_some_and(|j| j.state != JobState::Calling) {
+            self.release_job(job, now);
+        }
+    }
+
+    /// A replica crashed or lost its region: reset every connection to it.
+    pub(in crate::model) fn kill_replica_jobs(&mut self, replica: usize, now: Nanos) {
+        if self.traffic.servers.is_empty() {
+            return;
+        }
+        let server = &mut self.traffic.servers[replica];
+        let mut victims: Vec<Key> = server.active.drain(..).collect();
+        victims.extend(server.queue.drain(..));
+        server.busy = 0;
+        server.waiting = 0;
+        for job in victims {
+            if let Some(j) = self.traffic.jobs.remove(job) {
+                self.respond(&j, Outcome::Refused, now);
+            }
+        }
+    }
+}
