@@ -127,7 +127,10 @@ fn no_downtime_reports_a_bound_not_infinity() {
     let s = json(&dir.nines(&["run", "lucky.toml", "--format", "json"]).ok());
     assert_eq!(s["availability"]["nines_is_bound"], true);
     let table = dir.nines(&["run", "lucky.toml"]).ok();
-    assert!(table.contains("no downtime in any trial") && table.contains("≥ 2.52"), "{table}");
+    assert!(
+        table.contains("no downtime in any trial") && table.contains("≥ 2.52"),
+        "{table}"
+    );
 }
 
 #[test]

@@ -227,7 +227,10 @@ service_time = { mean = "5ms" }
 #[test]
 fn a_breaker_without_a_trip_rule_is_rejected() {
     let err = check_error(&TRAFFIC.replace("timeout = \"100ms\"", "circuit_breaker = { open_for = \"30s\" }"));
-    assert!(err.contains("bad.toml:11:19: key `service.api.call.circuit_breaker`: needs a trip rule"), "{err}");
+    assert!(
+        err.contains("bad.toml:11:19: key `service.api.call.circuit_breaker`: needs a trip rule"),
+        "{err}"
+    );
     assert!(err.contains("help: add failure_threshold = 5"), "{err}");
 }
 
@@ -235,7 +238,10 @@ fn a_breaker_without_a_trip_rule_is_rejected() {
 fn a_service_that_requests_reach_needs_a_service_time() {
     let err = check_error(&TRAFFIC.replace("service_time = { mean = \"5ms\" }\n", ""));
     assert!(err.contains("key `service.db.service_time`"), "{err}");
-    assert!(err.contains("requests reach this service, but it has no service_time"), "{err}");
+    assert!(
+        err.contains("requests reach this service, but it has no service_time"),
+        "{err}"
+    );
 }
 
 #[test]

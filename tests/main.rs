@@ -6,9 +6,13 @@
 //!   names file, line, column and key, never a panic.
 //! - `determinism`: identical bytes on any thread count.
 //! - `validation`: the simulator against closed-form results.
+//! - `requests`: the request path against queueing and retry closed forms.
+//! - `traffic`: request-level behaviour with a clear expected direction.
 
 mod cli;
 mod determinism;
 mod errors;
+mod requests;
+mod traffic;
 mod util;
 mod validation;
