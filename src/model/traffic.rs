@@ -329,9 +329,9 @@ impl Trial<'_> {
                 // probability rate(t) / peak.
                 let mut t = now;
                 loop {
-                    let gap: f64 = -(-rng.random::<f64>()).ln_1p() / spec.max_rate;
+                    let gap: f64 = rng.sample::<f64, _>(rand_distr::Exp1) / spec.max_rate;
                     t = t.saturating_add((gap * 1e9) as Nanos).max(t + 1);
-                    if spec.rate_at(t) >= spec.max_rate * rng.random::<f64>() || t >= self.w.horizon {
+                    if !spec.shaped || spec.rate_at(t) >= spec.max_rate * rng.random::<f64>() || t >= self.w.horizon {
                         break t;
                     }
                 }

@@ -93,6 +93,9 @@ pub struct WorkloadSpec {
     pub diurnal: Option<Diurnal>,
     /// Bursts.
     pub bursts: Vec<Burst>,
+    /// Whether the rate varies (diurnal or bursts); a flat rate needs no
+    /// thinning draw.
+    pub shaped: bool,
 }
 
 impl WorkloadSpec {
@@ -247,6 +250,7 @@ impl World {
                 arrival: w.arrival,
                 diurnal: w.diurnal,
                 bursts: w.bursts.clone(),
+                shaped: w.diurnal.is_some() || !w.bursts.is_empty(),
             });
             edges.push(edge(
                 format!("{}->{}", w.name, sc.services[w.to].name),

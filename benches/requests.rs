@@ -1,0 +1,2 @@
+//! Request-path benchmarks (filled in by the benchmark work).
+fn main() {}
