@@ -20,9 +20,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
-use criterion::{
-    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
-};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -44,9 +42,7 @@ const MEAN_INCREMENT: f64 = 1_000_000.0;
 fn increments() -> Vec<Nanos> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
     let exp = Exp::new(1.0 / MEAN_INCREMENT).expect("positive rate");
-    (0..INCREMENTS)
-        .map(|_| exp.sample(&mut rng).round() as Nanos)
-        .collect()
+    (0..INCREMENTS).map(|_| exp.sample(&mut rng).round() as Nanos).collect()
 }
 
 /// Hold model: pop one event, schedule one a random increment later.
@@ -57,24 +53,20 @@ fn event_queue_hold(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(4));
     for pending in [10usize, 1_000, 100_000] {
-        group.bench_with_input(
-            BenchmarkId::from_parameter(pending),
-            &pending,
-            |b, &pending| {
-                let mut queue = EventQueue::<u32>::new();
-                // Initial population: `pending` events spread like the increments.
-                for i in 0..pending {
-                    queue.schedule(incs[i % INCREMENTS], i as u32);
-                }
-                let mut next = pending;
-                b.iter(|| {
-                    let (now, event) = queue.pop().expect("the hold model never empties");
-                    queue.schedule(now + incs[next & (INCREMENTS - 1)], black_box(event));
-                    next = next.wrapping_add(1);
-                });
-                assert_eq!(queue.len(), pending);
-            },
-        );
+        group.bench_with_input(BenchmarkId::from_parameter(pending), &pending, |b, &pending| {
+            let mut queue = EventQueue::<u32>::new();
+            // Initial population: `pending` events spread like the increments.
+            for i in 0..pending {
+                queue.schedule(incs[i % INCREMENTS], i as u32);
+            }
+            let mut next = pending;
+            b.iter(|| {
+                let (now, event) = queue.pop().expect("the hold model never empties");
+                queue.schedule(now + incs[next & (INCREMENTS - 1)], black_box(event));
+                next = next.wrapping_add(1);
+            });
+            assert_eq!(queue.len(), pending);
+        });
     }
     group.finish();
 }
@@ -96,9 +88,8 @@ repair = { mean = "10h" }
 
 /// One trial of three replicas over one simulated year.
 fn trial(c: &mut Criterion) {
-    let scenario =
-        nines::scenario::parse("failure-repair.toml", "failure-repair", FAILURE_REPAIR, &[])
-            .expect("the benchmark scenario is valid");
+    let scenario = nines::scenario::parse("failure-repair.toml", "failure-repair", FAILURE_REPAIR, &[])
+        .expect("the benchmark scenario is valid");
     let world = World::compile(&scenario);
     let mut runner = Trial::new(&world);
 
@@ -138,22 +129,17 @@ fn monte_carlo(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(6));
     for threads in [1usize, 2] {
-        group.bench_with_input(
-            BenchmarkId::new("threads", threads),
-            &threads,
-            |b, &threads| {
-                b.iter(|| {
-                    let options = RunOptions {
-                        trials: Some(TRIALS),
-                        threads: Some(threads),
-                        ..Default::default()
-                    };
-                    let summary =
-                        simulate(&scenario, &options, |_, _| Ok(())).expect("the run succeeds");
-                    black_box(summary)
-                });
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("threads", threads), &threads, |b, &threads| {
+            b.iter(|| {
+                let options = RunOptions {
+                    trials: Some(TRIALS),
+                    threads: Some(threads),
+                    ..Default::default()
+                };
+                let summary = simulate(&scenario, &options, |_, _| Ok(())).expect("the run succeeds");
+                black_box(summary)
+            });
+        });
     }
     group.finish();
 }

@@ -6,7 +6,9 @@
 //! flag); 1 anything else. Errors are one clear message on stderr.
 
 pub mod check;
+pub mod compare;
 pub mod run;
+pub mod sweep;
 
 use std::path::PathBuf;
 
@@ -30,6 +32,10 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario and print what it compiles to.
     Check(CheckArgs),
+    /// Run a scenario over a grid of one or two varied values.
+    Sweep(SweepArgs),
+    /// Run two or more designs on the same trials and compare them.
+    Compare(CompareArgs),
 }
 
 /// Output format on stdout.
@@ -67,6 +73,66 @@ pub struct RunArgs {
     /// No progress bar or notes on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Availability objective, e.g. 0.9999 (overrides the file's `slo`).
+    #[arg(long)]
+    pub slo: Option<f64>,
+    /// Also write the plots that fit this run (PNG and SVG) and report.html.
+    #[arg(long)]
+    pub plot: bool,
+}
+
+/// Flags shared by `sweep` and `compare`.
+#[derive(Debug, clap::Args)]
+pub struct Shared {
+    /// Number of trials per point (default: the file's `trials`).
+    #[arg(long)]
+    pub trials: Option<u64>,
+    /// Master seed, the same for every point (default: the file's `seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: every core). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override one value of the file(s): service.api.replicas=5.
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_override)]
+    pub set: Vec<Override>,
+    /// Availability objective, e.g. 0.9999.
+    #[arg(long)]
+    pub slo: Option<f64>,
+    /// No progress bar or notes on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `nines sweep`.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Scenario file (TOML).
+    pub file: PathBuf,
+    /// A value to vary: PATH=SPEC, SPEC a list (1,2,5), a range (1..6) or a
+    /// range with a step (100h..1000h:100h). Give one or two.
+    #[arg(long, value_name = "PATH=SPEC", required = true)]
+    pub vary: Vec<String>,
+    /// Flags shared with `compare`.
+    #[command(flatten)]
+    pub shared: Shared,
+}
+
+/// `nines compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Two or more scenario files; the first is the baseline.
+    #[arg(required = true, num_args = 2..)]
+    pub files: Vec<PathBuf>,
+    /// Flags shared with `sweep`.
+    #[command(flatten)]
+    pub shared: Shared,
 }
 
 /// `nines check`.
@@ -91,5 +157,48 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Check(args) => check::check(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Compare(args) => compare::compare(&args),
     }
+}
+
+/// Checks flags every running command shares.
+///
+/// # Errors
+/// [`crate::Error::Usage`] for zero threads or trials, or an objective
+/// outside (0, 1).
+pub fn check_flags(threads: Option<usize>, trials: Option<u64>, slo: Option<f64>) -> crate::Result<()> {
+    if threads == Some(0) {
+        return Err(crate::Error::Usage("--threads must be at least 1".into()));
+    }
+    if trials == Some(0) {
+        return Err(crate::Error::Usage("--trials must be at least 1".into()));
+    }
+    if let Some(s) = slo
+        && !(s > 0.0 && s < 1.0)
+    {
+        return Err(crate::Error::Usage(format!(
+            "--slo is an availability between 0 and 1 (0.9999 for four nines), found {s}"
+        )));
+    }
+    Ok(())
+}
+
+/// `output/<name>` unless `--out` says otherwise; created.
+///
+/// # Errors
+/// [`crate::Error::Write`] when the folder cannot be created.
+pub fn out_dir(out: Option<&std::path::Path>, name: &str) -> crate::Result<PathBuf> {
+    let dir = out.map_or_else(|| PathBuf::from("output").join(name), std::path::Path::to_path_buf);
+    std::fs::create_dir_all(&dir).map_err(|source| crate::Error::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    Ok(dir)
+}
+
+/// The stem of a scenario file, for naming outputs.
+pub fn stem(file: &std::path::Path) -> String {
+    file.file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned())
 }

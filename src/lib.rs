@@ -49,6 +49,7 @@ pub mod report;
 pub mod resilience;
 pub mod scenario;
 pub mod stats;
+pub mod sweep;
 
 pub use error::{Error, Result};
 pub use scenario::{Scenario, load};
@@ -68,6 +69,8 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Progress reporting.
     pub progress: Progress,
+    /// Availability objective; `None` uses the scenario's `slo`.
+    pub slo: Option<f64>,
 }
 
 impl Default for RunOptions {
@@ -77,6 +80,7 @@ impl Default for RunOptions {
             seed: None,
             threads: None,
             progress: Progress::hidden(),
+            slo: None,
         }
     }
 }
@@ -106,6 +110,7 @@ pub fn simulate(
         regions: scenario.regions.iter().map(|r| r.name.as_str()).collect(),
         analytic: analytic::availability(scenario, &world, scenario.entry).ok(),
         edges: world.edges.iter().map(|e| e.name.clone()).collect(),
+        slo: options.slo.or(scenario.slo),
     };
     Ok(Summary::new(&acc, &labels))
 }

@@ -30,10 +30,12 @@ pub fn chunk_size(world: &World) -> u64 {
 pub const WAVE: u64 = 128;
 
 /// Progress on stderr, shown only for runs that last more than a second.
+/// Clones share one bar, so a sweep can count all its points on it.
+#[derive(Clone)]
 pub struct Progress {
     bar: ProgressBar,
     enabled: bool,
-    shown: AtomicBool,
+    shown: std::sync::Arc<AtomicBool>,
     start: Instant,
 }
 
@@ -48,7 +50,7 @@ impl Progress {
         Self {
             bar,
             enabled,
-            shown: AtomicBool::new(false),
+            shown: std::sync::Arc::new(AtomicBool::new(false)),
             start: Instant::now(),
         }
     }
@@ -67,7 +69,8 @@ impl Progress {
         }
     }
 
-    fn finish(&self) {
+    /// Removes the bar from the terminal.
+    pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }
@@ -122,7 +125,6 @@ pub fn run(
         }
         wave_start = wave_end;
     }
-    progress.finish();
     Ok(total)
 }
 

@@ -2,6 +2,9 @@
 //! table. Each writer takes finished figures; none computes statistics.
 
 pub mod csv;
+pub mod figures;
+pub mod html;
+pub mod plot;
 pub mod table;
 
 use crate::stats::Summary;
@@ -11,6 +14,23 @@ pub fn json(summary: &Summary) -> String {
     let mut s = serde_json::to_string_pretty(summary).expect("a summary always serialises");
     s.push('\n');
     s
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and
+/// a rename, so a crash never leaves a half-written file behind.
+///
+/// # Errors
+/// [`crate::Error::Write`] on an I/O failure.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
+    let err = |source| crate::Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
 }
 
 /// A duration in seconds in the largest unit that keeps it readable.

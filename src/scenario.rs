@@ -45,6 +45,8 @@ pub struct Scenario {
     pub global: Global,
     /// Request sources; empty for a time-based-only scenario.
     pub workloads: Vec<Workload>,
+    /// Availability objective of the entry point, in (0, 1).
+    pub slo: Option<f64>,
 }
 
 /// A region: a common-cause failure domain.

@@ -22,6 +22,11 @@ impl Dir {
         p
     }
 
+    /// The absolute path of `rel` in this folder.
+    pub fn path_of(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.dir.path().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }

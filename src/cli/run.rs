@@ -1,5 +1,6 @@
-//! `nines run FILE`: simulate, write `summary.json` and `trials.csv`,
-//! print the table (or exactly the JSON).
+//! `nines run FILE`: simulate, write `summary.json` and `trials.csv` (and
+//! with `--plot` the figures and `report.html`), print the table (or exactly
+//! the JSON).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 use super::{Format, RunArgs};
 use crate::error::{Error, Result};
 use crate::montecarlo::Progress;
-use crate::report::{self, csv::TrialWriter};
+use crate::report::{self, csv::TrialWriter, figures};
 use crate::{RunOptions, scenario, simulate};
 
 /// Runs `nines run`.
@@ -16,23 +17,8 @@ use crate::{RunOptions, scenario, simulate};
 /// Bad input (exit 2) or an output that cannot be written (exit 1).
 pub fn run(args: &RunArgs) -> Result<()> {
     let scenario = scenario::load(&args.file, &args.set)?;
-    if args.threads == Some(0) {
-        return Err(Error::Usage("--threads must be at least 1".into()));
-    }
-    if args.trials == Some(0) {
-        return Err(Error::Usage("--trials must be at least 1".into()));
-    }
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stem = args
-            .file
-            .file_stem()
-            .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
-        PathBuf::from("output").join(stem)
-    });
-    std::fs::create_dir_all(&out).map_err(|source| Error::Write {
-        path: out.clone(),
-        source,
-    })?;
+    super::check_flags(args.threads, args.trials, args.slo)?;
+    let out = super::out_dir(args.out.as_deref(), &super::stem(&args.file))?;
     let trials = args.trials.unwrap_or(scenario.trials);
     let show = !args.quiet && std::io::stderr().is_terminal();
     let options = RunOptions {
@@ -40,32 +26,59 @@ pub fn run(args: &RunArgs) -> Result<()> {
         seed: args.seed,
         threads: args.threads,
         progress: Progress::new(trials, show),
+        slo: args.slo,
     };
-    let mut rows = TrialWriter::create(&out.join("trials.csv"), &scenario)?;
+    let csv_path = out.join("trials.csv");
+    let tmp_csv = out.join("trials.csv.tmp");
+    let mut rows = TrialWriter::create(&tmp_csv, &scenario)?;
+    let mut timelines = Vec::new();
     let started = std::time::Instant::now();
-    let summary = simulate(&scenario, &options, |i, r| rows.write(i, r))?;
+    let summary = simulate(&scenario, &options, |i, r| {
+        if args.plot
+            && let Some(t) = &r.traffic
+        {
+            timelines.push(t.timeline.clone());
+        }
+        rows.write(i, r)
+    })?;
+    options.progress.finish();
     let elapsed = started.elapsed().as_secs_f64();
     rows.finish()?;
-    let json = report::json(&summary);
-    let summary_path = out.join("summary.json");
-    std::fs::write(&summary_path, &json).map_err(|source| Error::Write {
-        path: summary_path.clone(),
+    std::fs::rename(&tmp_csv, &csv_path).map_err(|source| Error::Write {
+        path: csv_path.clone(),
         source,
     })?;
-    let stdout = std::io::stdout();
-    let mut stdout = stdout.lock();
+    let json = report::json(&summary);
+    let summary_path = out.join("summary.json");
+    report::write_atomic(&summary_path, json.as_bytes())?;
+    let mut written = vec![summary_path.clone(), csv_path];
+    if args.plot {
+        let figs = figures::for_run(&out, &scenario, &summary, &timelines)?;
+        let page = report::html::run_page(&scenario, &summary, &figs);
+        let page_path = out.join("report.html");
+        report::write_atomic(&page_path, page.as_bytes())?;
+        written.extend(figs.iter().flat_map(|f| f.files.iter().cloned()));
+        written.push(page_path);
+    }
     let text = match args.format {
         Format::Json => json,
         Format::Table => report::table::render(&summary, &scenario),
     };
-    stdout.write_all(text.as_bytes()).map_err(|source| Error::Write {
-        path: PathBuf::from("<stdout>"),
-        source,
-    })?;
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|source| Error::Write {
+            path: PathBuf::from("<stdout>"),
+            source,
+        })?;
     if !args.quiet {
         eprintln!(
-            "wrote {} and trials.csv · {} trials in {:.2} s ({:.0} trials/s, {:.1} M events/s)",
-            summary_path.display(),
+            "wrote {} · {} trials in {:.2} s ({:.0} trials/s, {:.1} M events/s)",
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
             summary.trials,
             elapsed,
             summary.trials as f64 / elapsed.max(1e-9),

@@ -173,7 +173,14 @@ pub struct TrafficResult {
     pub services: Vec<(u64, u64)>,
     /// Per edge.
     pub edges: Vec<EdgeCounts>,
+    /// The horizon cut into [`TIMELINE_BUCKETS`] equal buckets: requests
+    /// concluded, full successes, degraded, and attempts sent on the
+    /// workload edges, in each.
+    pub timeline: Vec<[u32; 4]>,
 }
+
+/// Buckets in a trial's timeline.
+pub const TIMELINE_BUCKETS: usize = 60;
 
 /// The request-level state of a trial, reused across trials.
 pub struct Traffic {
@@ -197,6 +204,11 @@ pub struct Traffic {
     pub latency: Histogram<u64>,
     /// Counters.
     pub result: TrafficResult,
+}
+
+/// The timeline bucket of time `t`.
+pub(super) fn bucket(t: Nanos, horizon: Nanos) -> usize {
+    ((u128::from(t) * TIMELINE_BUCKETS as u128 / u128::from(horizon.max(1))) as usize).min(TIMELINE_BUCKETS - 1)
 }
 
 impl Traffic {
@@ -290,6 +302,7 @@ impl Trial<'_> {
         t.result = TrafficResult {
             services: vec![(0, 0); w.services.len()],
             edges: vec![EdgeCounts::default(); w.edges.len()],
+            timeline: vec![[0; 4]; TIMELINE_BUCKETS],
             ..TrafficResult::default()
         };
         for i in 0..w.workloads.len() {

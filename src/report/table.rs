@@ -66,6 +66,9 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
             pct(x)
         );
     }
+    if let Some((text, _)) = super::html::slo_verdict(summary) {
+        let _ = writeln!(t, "  {text}");
+    }
     let d = &a.downtime_per_year_s;
     let _ = writeln!(
         t,

@@ -23,6 +23,7 @@ pub struct RawScenario {
     pub trials: Option<Spanned<i64>>,
     pub seed: Option<Spanned<u64>>,
     pub entry: Option<Spanned<String>>,
+    pub slo: Option<Spanned<f64>>,
     #[serde(default)]
     pub region: Vec<Spanned<RawRegion>>,
     #[serde(default)]
@@ -205,7 +206,7 @@ pub struct RawDist {
 /// Keys each table accepts, for `--set` path checks and suggestions.
 pub mod keys {
     pub const TOP: &[&str] = &[
-        "name", "horizon", "trials", "seed", "entry", "region", "service", "global",
+        "name", "horizon", "trials", "seed", "entry", "slo", "region", "service", "global", "workload",
     ];
     pub const REGION: &[&str] = &["name", "failure", "repair"];
     pub const SERVICE: &[&str] = &[

@@ -207,6 +207,20 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         None => DEFAULT_TRIALS,
     };
     let seed = raw.seed.as_ref().map_or(0, |s| *s.get_ref());
+    let slo = raw.slo.as_ref().and_then(|s| {
+        let v = *s.get_ref();
+        if v > 0.0 && v < 1.0 {
+            Some(v)
+        } else {
+            c.err_help(
+                &s.span(),
+                "slo",
+                format!("an availability objective is a fraction between 0 and 1, found {v}"),
+                "write slo = 0.9999 for four nines".into(),
+            );
+            None
+        }
+    });
 
     let region_index = names(&mut c, raw.region.iter().map(|r| &r.get_ref().name), "region");
     let regions: Vec<Region> = raw
@@ -283,6 +297,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         services,
         global,
         workloads,
+        slo,
     })
 }
 

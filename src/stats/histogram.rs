@@ -48,6 +48,39 @@ impl Quantiles {
     pub fn histogram(&self) -> &Histogram<u64> {
         &self.hist
     }
+
+    /// The share of values at or below `secs`.
+    pub fn fraction_at_or_below(&self, secs: f64) -> f64 {
+        if self.hist.is_empty() {
+            return 0.0;
+        }
+        let ms = (secs.max(0.0) * 1000.0).round() as u64;
+        self.hist.count_between(0, ms) as f64 / self.hist.len() as f64
+    }
+
+    /// The empirical CDF as `(seconds, share at or below)` steps, one per
+    /// occupied bucket (a few hundred points at most).
+    pub fn cdf(&self) -> Vec<(f64, f64)> {
+        cdf_of(&self.hist, 1e-3)
+    }
+}
+
+/// The CDF of a histogram whose unit is `scale` seconds.
+pub fn cdf_of(hist: &Histogram<u64>, scale: f64) -> Vec<(f64, f64)> {
+    let total = hist.len() as f64;
+    if total == 0.0 {
+        return Vec::new();
+    }
+    let mut below = 0u64;
+    hist.iter_recorded()
+        .map(|v| {
+            below += v.count_at_value();
+            (
+                hist.highest_equivalent(v.value_iterated_to()) as f64 * scale,
+                below as f64 / total,
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -68,5 +101,9 @@ mod tests {
         (5001..=10_000).for_each(|i| b.record(i as f64));
         a.merge(&b);
         assert_eq!(a.quantile(0.9), q.quantile(0.9));
+        assert!((q.fraction_at_or_below(2500.0) - 0.25).abs() < 2e-3);
+        let cdf = q.cdf();
+        assert!(cdf.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
+        assert_eq!(cdf.last().unwrap().1, 1.0);
     }
 }

@@ -443,10 +443,39 @@ pub struct Summary {
     /// Per call edge `FROM->TO` (omitted without workloads).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub edges: IndexMap<String, EdgeSummary>,
+    /// The availability objective, when the scenario or `--slo` sets one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slo: Option<Slo>,
     /// The trial with the most downtime; `null` when none had any.
     pub worst_trial: Option<Worst>,
     /// Events simulated in all trials.
     pub events: u64,
+    /// Downtime per year across trials as a CDF `(seconds, share)`, for plots.
+    #[serde(skip)]
+    pub downtime_cdf: Vec<(f64, f64)>,
+    /// Request latency as a CDF `(seconds, share)`, for plots.
+    #[serde(skip)]
+    pub latency_cdf: Vec<(f64, f64)>,
+}
+
+/// Whether the design meets its availability objective.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Slo {
+    /// The objective, e.g. 0.9999.
+    pub target: f64,
+    /// True when the whole 95 % interval of availability is at or above it.
+    pub meets: bool,
+    /// Confidence that the long-run availability is at or above the
+    /// objective: the one-sided Student t probability given the trials.
+    pub confidence: f64,
+    /// Downtime a year the objective allows (seconds).
+    pub error_budget_per_year_s: f64,
+    /// Mean downtime a year spends of it (seconds).
+    pub expected_downtime_per_year_s: f64,
+    /// Budget left a year on average (negative when overspent).
+    pub budget_left_per_year_s: f64,
+    /// Share of simulated years that stayed within the budget.
+    pub years_within_budget: f64,
 }
 
 /// Names and context the accumulator does not carry.
@@ -465,6 +494,8 @@ pub struct Labels<'a> {
     pub analytic: Option<f64>,
     /// Call edge names `FROM->TO`, in world order.
     pub edges: Vec<String>,
+    /// Availability objective, if any.
+    pub slo: Option<f64>,
 }
 
 fn estimate(w: &Welford) -> Estimate {
@@ -591,8 +622,15 @@ impl Summary {
                         .collect()
                 })
                 .unwrap_or_default(),
+            slo: labels.slo.map(|target| slo(acc, target)),
             worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
             events: acc.events,
+            downtime_cdf: acc.downtime_year_q.cdf(),
+            latency_cdf: acc
+                .traffic
+                .as_ref()
+                .map(|t| super::histogram::cdf_of(&t.latency_us, 1e-6))
+                .unwrap_or_default(),
         }
     }
 }
@@ -649,5 +687,44 @@ fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
         failed: e.failed,
         attempts_per_call: ratio(e.attempts, e.calls),
         success_ratio: ratio(e.succeeded, e.succeeded + e.failed),
+    }
+}
+
+fn slo(acc: &Accumulator, target: f64) -> Slo {
+    let year = time::to_secs(YEAR);
+    let budget = (1.0 - target) * year;
+    let n = acc.trials();
+    let w = &acc.availability;
+    let (mean, ci) = if acc.with_downtime == 0 {
+        (1.0, [1.0 - zero_event_bound(n), 1.0])
+    } else {
+        (w.mean(), mean_ci95(w, 0.0, 1.0))
+    };
+    let confidence = if acc.with_downtime == 0 {
+        // Only the bound is known: certain above it, unknown below.
+        if ci[0] >= target { 0.975 } else { 0.5 }
+    } else if w.std_error() > 0.0 && n > 1 {
+        use statrs::distribution::{ContinuousCDF, StudentsT};
+        StudentsT::new(0.0, 1.0, (n - 1) as f64)
+            .map(|t| t.cdf((mean - target) / w.std_error()))
+            .unwrap_or(0.5)
+    } else if mean >= target {
+        1.0
+    } else {
+        0.0
+    };
+    let expected = acc.downtime_year.mean();
+    Slo {
+        target,
+        meets: ci[0] >= target,
+        confidence,
+        error_budget_per_year_s: budget,
+        expected_downtime_per_year_s: expected,
+        budget_left_per_year_s: budget - expected,
+        years_within_budget: if acc.with_downtime == 0 {
+            1.0
+        } else {
+            acc.downtime_year_q.fraction_at_or_below(budget)
+        },
     }
 }

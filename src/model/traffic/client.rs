@@ -1,7 +1,7 @@
 //! The client side of a call: deadline, breaker, bulkhead, the attempt and
 //! its timeout, retry or give up, then hand the result to the caller.
 
-use super::{Call, CallResult, Job, JobState, Parent};
+use super::{Call, CallResult, Job, JobState, Parent, bucket};
 use crate::engine::Nanos;
 use crate::model::slab::Key;
 use crate::model::trial::{Event, Trial};
@@ -113,6 +113,9 @@ impl Trial<'_> {
         let edge = c.edge as usize;
         let spec = &self.w.edges[edge];
         t.result.edges[edge].attempts += 1;
+        if spec.from.is_none() {
+            t.result.timeline[bucket(now, self.w.horizon)][3] += 1;
+        }
         c.attempt_start = now;
         let limit = c.deadline.attempt_timeout(now, spec.policy.timeout);
         let deadline = c.deadline;
@@ -271,9 +274,17 @@ impl Trial<'_> {
             Parent::Root => {
                 let r = &mut t.result;
                 r.requests += 1;
+                let b = &mut r.timeline[bucket(now, self.w.horizon)];
+                b[0] += 1;
                 match result {
-                    CallResult::Success { degraded: false } => r.success += 1,
-                    CallResult::Success { degraded: true } => r.degraded += 1,
+                    CallResult::Success { degraded: false } => {
+                        r.success += 1;
+                        b[1] += 1;
+                    }
+                    CallResult::Success { degraded: true } => {
+                        r.degraded += 1;
+                        b[2] += 1;
+                    }
                     CallResult::Failed => r.failed += 1,
                 }
                 let latency = now - c.started;

@@ -1,0 +1,291 @@
+//! `nines compare A.toml B.toml [...]`: every design on the same trial
+//! indices with the same seed, side by side, with each difference from the
+//! first design and whether it is larger than its interval.
+//!
+//! Differences are paired: trial `i` of each design draws the same random
+//! streams for every component they share, so the per-trial difference has
+//! far less noise than the two runs apart, and its Student t interval says
+//! whether the designs really differ.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::{CompareArgs, Format};
+use crate::error::{Error, Result};
+use crate::montecarlo::Progress;
+use crate::report::{self, figures, html};
+use crate::scenario::{self, Scenario};
+use crate::stats::interval::mean_ci95;
+use crate::stats::{Summary, Welford};
+use crate::{RunOptions, simulate};
+
+/// A difference from the baseline, paired by trial.
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    /// Mean difference (this design minus the baseline).
+    pub mean: f64,
+    /// Its 95 % interval.
+    pub ci95: [f64; 2],
+    /// True when the interval excludes zero.
+    pub significant: bool,
+}
+
+#[derive(Serialize)]
+struct Design {
+    name: String,
+    file: String,
+    summary: Summary,
+    /// Availability minus the baseline's (absent for the baseline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    availability_difference: Option<Difference>,
+    /// Request success ratio minus the baseline's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    success_ratio_difference: Option<Difference>,
+}
+
+fn difference(a: &[f64], base: &[f64]) -> Option<Difference> {
+    if a.len() != base.len() || a.is_empty() {
+        return None;
+    }
+    let mut w = Welford::default();
+    a.iter().zip(base).for_each(|(x, b)| w.push(x - b));
+    let ci95 = mean_ci95(&w, f64::MIN, f64::MAX);
+    Some(Difference {
+        mean: w.mean(),
+        ci95,
+        significant: ci95[0] > 0.0 || ci95[1] < 0.0,
+    })
+}
+
+/// Runs `nines compare`.
+///
+/// # Errors
+/// Bad input (exit 2) or an output that cannot be written (exit 1).
+pub fn compare(args: &CompareArgs) -> Result<()> {
+    let sh = &args.shared;
+    super::check_flags(sh.threads, sh.trials, sh.slo)?;
+    let scenarios: Vec<Scenario> = args
+        .files
+        .iter()
+        .map(|f| scenario::load(f, &sh.set))
+        .collect::<Result<_>>()?;
+    let trials = sh.trials.unwrap_or(scenarios[0].trials);
+    let seed = sh.seed.unwrap_or(scenarios[0].seed);
+    let slo = sh.slo.or(scenarios[0].slo);
+    let mut names: Vec<String> = args.files.iter().map(|f| super::stem(f)).collect();
+    for i in 0..names.len() {
+        if names[..i].contains(&names[i]) {
+            names[i] = format!("{}-{}", names[i], i + 1);
+        }
+    }
+    let out = super::out_dir(sh.out.as_deref(), &format!("compare-{}", names.join("-vs-")))?;
+    let progress = Progress::new(
+        trials * scenarios.len() as u64,
+        !sh.quiet && std::io::stderr().is_terminal(),
+    );
+    let mut runs = Vec::new();
+    for sc in &scenarios {
+        let options = RunOptions {
+            trials: Some(trials),
+            seed: Some(seed),
+            threads: sh.threads,
+            progress: progress.clone(),
+            slo,
+        };
+        let (mut avail, mut success) = (Vec::with_capacity(trials as usize), Vec::new());
+        let summary = simulate(sc, &options, |_, r| {
+            avail.push(r.availability);
+            if let Some(t) = &r.traffic {
+                success.push(if t.requests == 0 {
+                    1.0
+                } else {
+                    t.success as f64 / t.requests as f64
+                });
+            }
+            Ok(())
+        })?;
+        runs.push((summary, avail, success));
+    }
+    progress.finish();
+    let designs: Vec<Design> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, (summary, avail, success))| Design {
+            name: names[i].clone(),
+            file: args.files[i].display().to_string(),
+            summary: summary.clone(),
+            availability_difference: (i > 0).then(|| difference(avail, &runs[0].1)).flatten(),
+            success_ratio_difference: (i > 0).then(|| difference(success, &runs[0].2)).flatten(),
+        })
+        .collect();
+    let mut json =
+        serde_json::to_string_pretty(&serde_json::json!({ "trials": trials, "seed": seed, "designs": designs }))
+            .unwrap_or_default();
+    json.push('\n');
+    report::write_atomic(&out.join("compare.json"), json.as_bytes())?;
+    report::write_atomic(&out.join("compare.csv"), compare_csv(&designs).as_bytes())?;
+    let summaries: Vec<Summary> = designs.iter().map(|d| d.summary.clone()).collect();
+    let figs = figures::for_compare(&out, &names, &summaries, slo)?;
+    let (headers, rows) = rows(&designs);
+    let mut page = html::Page::new(&format!("nines compare · {}", names.join(" vs ")));
+    page.para(&format!(
+        "{trials} trials per design, seed {seed}. Differences are paired by trial (the designs share their random streams), and marked significant when their 95 % interval excludes zero."
+    ));
+    for d in &designs {
+        if let Some((text, ok)) = html::slo_verdict(&d.summary) {
+            page.verdict(&format!("{}: {text}", d.name), ok);
+        }
+    }
+    let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+    page.heading("Side by side").table(&h, &rows);
+    page.heading("Figures").figures(&figs);
+    report::write_atomic(&out.join("report.html"), page.finish().as_bytes())?;
+    let text = match sh.format {
+        Format::Json => json,
+        Format::Table => table(&headers, &rows),
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|source| Error::Write {
+            path: PathBuf::from("<stdout>"),
+            source,
+        })?;
+    if !sh.quiet {
+        eprintln!(
+            "wrote compare.csv, compare.json, the figures and report.html in {}",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+fn diff_text(d: &Option<Difference>, scale: f64, unit: &str) -> String {
+    match d {
+        None => "baseline".into(),
+        Some(d) => format!(
+            "{:+.4}{unit} [{:+.4}, {:+.4}]{}",
+            d.mean * scale,
+            d.ci95[0] * scale,
+            d.ci95[1] * scale,
+            if d.significant {
+                " significant"
+            } else {
+                " not significant"
+            }
+        ),
+    }
+}
+
+fn rows(designs: &[Design]) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut headers = vec![String::from("")];
+    headers.extend(designs.iter().map(|d| d.name.clone()));
+    let requests = designs.iter().all(|d| d.summary.requests.is_some());
+    let metric = |name: &str, f: &dyn Fn(&Design) -> String| -> Vec<String> {
+        let mut row = vec![name.to_string()];
+        row.extend(designs.iter().map(f));
+        row
+    };
+    let mut rows = vec![
+        metric("availability", &|d| {
+            format!("{:.5} %", d.summary.availability.mean * 100.0)
+        }),
+        metric("95 % CI", &|d| {
+            let c = d.summary.availability.ci95;
+            format!("[{:.5}, {:.5}]", c[0] * 100.0, c[1] * 100.0)
+        }),
+        metric("nines", &|d| {
+            let a = &d.summary.availability;
+            format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines)
+        }),
+        metric("downtime / year", &|d| {
+            report::human_duration(d.summary.availability.downtime_per_year_s.mean)
+        }),
+        metric("p99 downtime / year", &|d| {
+            report::human_duration(d.summary.availability.downtime_per_year_s.p99)
+        }),
+        metric("incidents / year", &|d| {
+            format!("{:.3}", d.summary.availability.incidents_per_year.mean)
+        }),
+        metric("Δ availability vs baseline", &|d| {
+            diff_text(&d.availability_difference, 100.0, " pp")
+        }),
+    ];
+    if requests {
+        rows.push(metric("request success", &|d| {
+            format!(
+                "{:.3} %",
+                d.summary.requests.as_ref().map_or(0.0, |r| r.success_ratio.mean) * 100.0
+            )
+        }));
+        rows.push(metric("Δ request success vs baseline", &|d| {
+            diff_text(&d.success_ratio_difference, 100.0, " pp")
+        }));
+    }
+    (headers, rows)
+}
+
+fn table(headers: &[String], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([headers[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut t = String::new();
+    for r in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
+        t.push_str(&format!("  {:<w$}", r[0], w = widths[0]));
+        for (c, cell) in r.iter().enumerate().skip(1) {
+            t.push_str(&format!("  {:>w$}", cell, w = widths[c]));
+        }
+        t.push('\n');
+    }
+    t
+}
+
+fn compare_csv(designs: &[Design]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "design",
+        "file",
+        "availability",
+        "availability_low",
+        "availability_high",
+        "nines",
+        "downtime_per_year_s_mean",
+        "downtime_per_year_s_p99",
+        "success_ratio",
+        "availability_difference",
+        "availability_difference_low",
+        "availability_difference_high",
+        "availability_difference_significant",
+    ]);
+    for d in designs {
+        let a = &d.summary.availability;
+        let diff = d.availability_difference.as_ref();
+        let _ = w.write_record([
+            d.name.clone(),
+            d.file.clone(),
+            a.mean.to_string(),
+            a.ci95[0].to_string(),
+            a.ci95[1].to_string(),
+            a.nines.to_string(),
+            a.downtime_per_year_s.mean.to_string(),
+            a.downtime_per_year_s.p99.to_string(),
+            d.summary
+                .requests
+                .as_ref()
+                .map_or(String::new(), |r| r.success_ratio.mean.to_string()),
+            diff.map_or(String::new(), |x| x.mean.to_string()),
+            diff.map_or(String::new(), |x| x.ci95[0].to_string()),
+            diff.map_or(String::new(), |x| x.ci95[1].to_string()),
+            diff.map_or(String::new(), |x| x.significant.to_string()),
+        ]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}

@@ -1,0 +1,254 @@
+//! `nines sweep FILE --vary PATH=SPEC [--vary PATH=SPEC]`: one run per point
+//! of a grid, the same trials and seed at every point (common random
+//! numbers), written as `sweep.csv`, `sweep.json`, the availability curve
+//! and `report.html`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use super::{Format, SweepArgs};
+use crate::error::{Error, Result};
+use crate::montecarlo::Progress;
+use crate::report::{self, figures, html};
+use crate::scenario::{self, Override};
+use crate::stats::Summary;
+use crate::sweep::Vary;
+use crate::{RunOptions, simulate};
+
+/// Runs `nines sweep`.
+///
+/// # Errors
+/// Bad input (exit 2) or an output that cannot be written (exit 1).
+pub fn sweep(args: &SweepArgs) -> Result<()> {
+    let sh = &args.shared;
+    let vary: Vec<Vary> = args.vary.iter().map(|v| v.parse()).collect::<Result<_>>()?;
+    if vary.len() > 2 {
+        return Err(Error::Usage(format!("at most two --vary, found {}", vary.len())));
+    }
+    super::check_flags(sh.threads, sh.trials, sh.slo)?;
+    let base = scenario::load(&args.file, &sh.set)?;
+    let trials = sh.trials.unwrap_or(base.trials);
+    let seed = sh.seed.unwrap_or(base.seed);
+    let grid: Vec<Vec<usize>> = match vary.get(1) {
+        None => (0..vary[0].values.len()).map(|i| vec![i]).collect(),
+        Some(second) => (0..vary[0].values.len())
+            .flat_map(|i| (0..second.values.len()).map(move |j| vec![i, j]))
+            .collect(),
+    };
+    // Validate every point before running any, so a bad value fails fast.
+    let mut scenarios = Vec::with_capacity(grid.len());
+    for idx in &grid {
+        let mut overrides = sh.set.clone();
+        overrides.extend(idx.iter().zip(&vary).map(|(&i, v)| Override {
+            path: v.path.clone(),
+            value: v.values[i].clone(),
+        }));
+        scenarios.push(scenario::load(&args.file, &overrides)?);
+    }
+    let out = super::out_dir(sh.out.as_deref(), &format!("{}-sweep", super::stem(&args.file)))?;
+    let progress = Progress::new(trials * grid.len() as u64, !sh.quiet && std::io::stderr().is_terminal());
+    let mut points = Vec::with_capacity(grid.len());
+    for (idx, sc) in grid.into_iter().zip(&scenarios) {
+        let options = RunOptions {
+            trials: Some(trials),
+            seed: Some(seed),
+            threads: sh.threads,
+            progress: progress.clone(),
+            slo: sh.slo,
+        };
+        let summary = simulate(sc, &options, |_, _| Ok(()))?;
+        points.push((idx, summary));
+    }
+    progress.finish();
+    let csv = sweep_csv(&vary, &points);
+    report::write_atomic(&out.join("sweep.csv"), csv.as_bytes())?;
+    let json = sweep_json(&vary, &points);
+    report::write_atomic(&out.join("sweep.json"), json.as_bytes())?;
+    let figs = figures::for_sweep(&out, &vary, &points)?;
+    let page = page(&base.name, &vary, &points, &figs, trials, seed);
+    report::write_atomic(&out.join("report.html"), page.as_bytes())?;
+    let text = match sh.format {
+        Format::Json => json,
+        Format::Table => table(&vary, &points),
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|source| Error::Write {
+            path: PathBuf::from("<stdout>"),
+            source,
+        })?;
+    if !sh.quiet {
+        eprintln!(
+            "wrote sweep.csv, sweep.json, the curves and report.html in {}",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| v.to_string())
+}
+
+/// `sweep.csv`: one row per point.
+fn sweep_csv(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> String {
+    let requests = points.iter().any(|p| p.1.requests.is_some());
+    let mut header: Vec<String> = vary.iter().map(|v| v.path.clone()).collect();
+    header.extend(
+        [
+            "availability",
+            "availability_low",
+            "availability_high",
+            "nines",
+            "nines_low",
+            "nines_high",
+            "nines_is_bound",
+            "downtime_per_year_s_mean",
+            "downtime_per_year_s_p50",
+            "downtime_per_year_s_p90",
+            "downtime_per_year_s_p99",
+            "incidents_per_year",
+        ]
+        .map(String::from),
+    );
+    if requests {
+        header.extend(
+            [
+                "success_ratio",
+                "success_ratio_low",
+                "success_ratio_high",
+                "degraded_ratio",
+                "failed_ratio",
+                "attempts_per_request",
+                "latency_p50_s",
+                "latency_p99_s",
+            ]
+            .map(String::from),
+        );
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(&header);
+    for (idx, s) in points {
+        let a = &s.availability;
+        let d = &a.downtime_per_year_s;
+        let mut row: Vec<String> = idx.iter().zip(vary).map(|(&i, v)| v.values[i].clone()).collect();
+        row.extend([
+            a.mean.to_string(),
+            a.ci95[0].to_string(),
+            a.ci95[1].to_string(),
+            a.nines.to_string(),
+            opt(a.nines_ci95[0]),
+            opt(a.nines_ci95[1]),
+            a.nines_is_bound.to_string(),
+            d.mean.to_string(),
+            d.p50.to_string(),
+            d.p90.to_string(),
+            d.p99.to_string(),
+            a.incidents_per_year.mean.to_string(),
+        ]);
+        if let Some(r) = &s.requests {
+            row.extend([
+                r.success_ratio.mean.to_string(),
+                r.success_ratio.ci95[0].to_string(),
+                r.success_ratio.ci95[1].to_string(),
+                r.degraded_ratio.to_string(),
+                r.failed_ratio.mean.to_string(),
+                r.attempts_per_request.to_string(),
+                r.latency_s.p50.to_string(),
+                r.latency_s.p99.to_string(),
+            ]);
+        }
+        let _ = w.write_record(&row);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// `sweep.json`: the varied values and the full summary of every point.
+fn sweep_json(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> String {
+    let list: Vec<serde_json::Value> = points
+        .iter()
+        .map(|(idx, s)| {
+            let values: serde_json::Map<String, serde_json::Value> = idx
+                .iter()
+                .zip(vary)
+                .map(|(&i, v)| (v.path.clone(), v.values[i].clone().into()))
+                .collect();
+            serde_json::json!({ "values": values, "summary": s })
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "points": list })).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn rows(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> (Vec<String>, Vec<Vec<String>>) {
+    let requests = points.iter().any(|p| p.1.requests.is_some());
+    let mut headers: Vec<String> = vary.iter().map(|v| v.path.clone()).collect();
+    headers.extend(["availability", "95 % CI", "nines", "downtime / year"].map(String::from));
+    if requests {
+        headers.push("request success".into());
+    }
+    let rows = points
+        .iter()
+        .map(|(idx, s)| {
+            let a = &s.availability;
+            let mut row: Vec<String> = idx.iter().zip(vary).map(|(&i, v)| v.values[i].clone()).collect();
+            row.push(format!("{:.6} %", a.mean * 100.0));
+            row.push(format!("[{:.6}, {:.6}]", a.ci95[0] * 100.0, a.ci95[1] * 100.0));
+            row.push(format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines));
+            row.push(report::human_duration(a.downtime_per_year_s.mean));
+            if let Some(r) = &s.requests {
+                row.push(format!("{:.3} %", r.success_ratio.mean * 100.0));
+            }
+            row
+        })
+        .collect();
+    (headers, rows)
+}
+
+fn table(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> String {
+    let (headers, rows) = rows(vary, points);
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([headers[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let mut l = String::from(" ");
+        for (c, cell) in cells.iter().enumerate() {
+            l.push_str(&format!(" {:>w$}", cell, w = widths[c]));
+        }
+        l.push('\n');
+        l
+    };
+    let mut t = line(&headers);
+    for r in &rows {
+        t.push_str(&line(r));
+    }
+    t
+}
+
+fn page(
+    name: &str,
+    vary: &[Vary],
+    points: &[(Vec<usize>, Summary)],
+    figs: &[figures::Figure],
+    trials: u64,
+    seed: u64,
+) -> String {
+    let mut p = html::Page::new(&format!("nines sweep · {name}"));
+    p.para(&format!(
+        "{} points, {trials} trials each, seed {seed}: every point runs the same trials with the same random streams (common random numbers), so differences between points come from the model, not from noise.",
+        points.len()
+    ));
+    p.heading("Figures").figures(figs);
+    let (headers, rows) = rows(vary, points);
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    p.heading("Points").table(&headers, &rows);
+    p.finish()
+}

@@ -1,0 +1,315 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no script,
+//! no network) with the scenario, the summary tables and every figure of a
+//! run, a sweep or a comparison.
+//!
+//! Everything the page shows that came from the user (names, the scenario
+//! text) is HTML-escaped; SVGs come from our own renderer.
+
+use std::fmt::Write as _;
+
+use super::figures::Figure;
+use super::human_duration;
+use crate::scenario::Scenario;
+use crate::stats::Summary;
+
+/// Escapes text for HTML.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A page under construction.
+pub struct Page {
+    body: String,
+    title: String,
+}
+
+const STYLE: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;max-width:1040px;margin:2em auto;padding:0 1em;color:#222}\
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd}\
+table{border-collapse:collapse;margin:1em 0}td,th{padding:.3em .8em;border-bottom:1px solid #eee;text-align:right}\
+td:first-child,th:first-child{text-align:left;white-space:nowrap}th{background:#f6f6f6}\
+pre{background:#f8f8f8;padding:1em;overflow-x:auto;font-size:.85em}\
+.verdict{padding:.6em 1em;border-radius:4px;display:inline-block}.ok{background:#e6f4ea}.bad{background:#fce8e6}\
+figure{margin:1.5em 0}figure svg{max-width:100%;height:auto}figcaption{color:#555;font-size:.9em}";
+
+impl Page {
+    /// A page titled `title`.
+    pub fn new(title: &str) -> Self {
+        Self {
+            body: String::new(),
+            title: title.to_string(),
+        }
+    }
+
+    /// A section heading.
+    pub fn heading(&mut self, text: &str) -> &mut Self {
+        let _ = writeln!(self.body, "<h2>{}</h2>", escape(text));
+        self
+    }
+
+    /// A paragraph of plain text.
+    pub fn para(&mut self, text: &str) -> &mut Self {
+        let _ = writeln!(self.body, "<p>{}</p>", escape(text));
+        self
+    }
+
+    /// A verdict box, green when `ok`.
+    pub fn verdict(&mut self, text: &str, ok: bool) -> &mut Self {
+        let class = if ok { "ok" } else { "bad" };
+        let _ = writeln!(self.body, "<p class=\"verdict {class}\">{}</p>", escape(text));
+        self
+    }
+
+    /// A table.
+    pub fn table(&mut self, headers: &[&str], rows: &[Vec<String>]) -> &mut Self {
+        self.body.push_str("<table><tr>");
+        for h in headers {
+            let _ = write!(self.body, "<th>{}</th>", escape(h));
+        }
+        self.body.push_str("</tr>\n");
+        for row in rows {
+            self.body.push_str("<tr>");
+            for cell in row {
+                let _ = write!(self.body, "<td>{}</td>", escape(cell));
+            }
+            self.body.push_str("</tr>\n");
+        }
+        self.body.push_str("</table>\n");
+        self
+    }
+
+    /// Preformatted text (the scenario file).
+    pub fn pre(&mut self, text: &str) -> &mut Self {
+        let _ = writeln!(self.body, "<pre>{}</pre>", escape(text));
+        self
+    }
+
+    /// The figures, inline.
+    pub fn figures(&mut self, figs: &[Figure]) -> &mut Self {
+        for f in figs {
+            let svg = f.svg.find("<svg").map_or("", |i| &f.svg[i..]);
+            let _ = writeln!(
+                self.body,
+                "<figure>{svg}<figcaption>{}</figcaption></figure>",
+                escape(&f.title)
+            );
+        }
+        self
+    }
+
+    /// The finished document.
+    pub fn finish(&self) -> String {
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head>\n<body><h1>{t}</h1>\n{}</body></html>\n",
+            self.body,
+            t = escape(&self.title)
+        )
+    }
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.5} %", x * 100.0)
+}
+
+/// The headline rows of a summary.
+pub fn headline(s: &Summary) -> Vec<Vec<String>> {
+    let a = &s.availability;
+    let mut rows = vec![
+        vec![
+            "availability".into(),
+            pct(a.mean),
+            format!("[{}, {}]", pct(a.ci95[0]), pct(a.ci95[1])),
+        ],
+        vec![
+            "nines".into(),
+            format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines),
+            format!(
+                "[{}, {}]",
+                a.nines_ci95[0].map_or("-".into(), |x| format!("{x:.2}")),
+                a.nines_ci95[1].map_or("∞".into(), |x| format!("{x:.2}"))
+            ),
+        ],
+        vec![
+            "downtime per year".into(),
+            human_duration(a.downtime_per_year_s.mean),
+            format!(
+                "p50 {} · p90 {} · p99 {}",
+                human_duration(a.downtime_per_year_s.p50),
+                human_duration(a.downtime_per_year_s.p90),
+                human_duration(a.downtime_per_year_s.p99)
+            ),
+        ],
+        vec![
+            "incidents per year".into(),
+            format!("{:.3}", a.incidents_per_year.mean),
+            format!(
+                "[{:.3}, {:.3}]",
+                a.incidents_per_year.ci95[0], a.incidents_per_year.ci95[1]
+            ),
+        ],
+    ];
+    if let Some(x) = a.analytic {
+        rows.push(vec!["closed form".into(), pct(x), String::new()]);
+    }
+    if let Some(r) = &s.requests {
+        rows.push(vec![
+            "request success".into(),
+            pct(r.success_ratio.mean),
+            format!("[{}, {}]", pct(r.success_ratio.ci95[0]), pct(r.success_ratio.ci95[1])),
+        ]);
+        rows.push(vec![
+            "degraded / failed".into(),
+            pct(r.degraded_ratio),
+            pct(r.failed_ratio.mean),
+        ]);
+        rows.push(vec![
+            "latency".into(),
+            human_duration(r.latency_s.mean),
+            format!(
+                "p50 {} · p99 {} · p99.9 {}",
+                human_duration(r.latency_s.p50),
+                human_duration(r.latency_s.p99),
+                human_duration(r.latency_s.p999)
+            ),
+        ]);
+        rows.push(vec![
+            "attempts per request".into(),
+            format!("{:.3}", r.attempts_per_request),
+            String::new(),
+        ]);
+    }
+    rows
+}
+
+/// The SLO verdict in words, and whether it is met.
+pub fn slo_verdict(s: &Summary) -> Option<(String, bool)> {
+    let o = s.slo.as_ref()?;
+    let verdict = if o.meets {
+        "meets it"
+    } else if o.confidence >= 0.5 {
+        "probably meets it, but not with 95 % confidence"
+    } else {
+        "does not meet it"
+    };
+    Some((
+        format!(
+            "SLO {}: the design {verdict} (confidence {:.1} %). Error budget {} a year; expected downtime {} leaves {}; {:.1} % of simulated years stayed within budget.",
+            o.target,
+            o.confidence * 100.0,
+            human_duration(o.error_budget_per_year_s),
+            human_duration(o.expected_downtime_per_year_s),
+            if o.budget_left_per_year_s >= 0.0 {
+                human_duration(o.budget_left_per_year_s)
+            } else {
+                format!("an overspend of {}", human_duration(-o.budget_left_per_year_s))
+            },
+            o.years_within_budget * 100.0
+        ),
+        o.meets,
+    ))
+}
+
+/// The page of one run.
+pub fn run_page(sc: &Scenario, s: &Summary, figs: &[Figure]) -> String {
+    let mut p = Page::new(&format!("nines · {}", s.scenario));
+    p.para(&format!(
+        "Entry point {} · {} trials of {} · seed {} · {} events simulated.",
+        s.entry,
+        s.trials,
+        crate::scenario::duration::Duration(sc.horizon),
+        s.seed,
+        s.events
+    ));
+    if let Some((text, ok)) = slo_verdict(s) {
+        p.verdict(&text, ok);
+    }
+    p.heading("Summary")
+        .table(&["", "value", "95 % interval / spread"], &headline(s));
+    let services: Vec<Vec<String>> = s
+        .services
+        .iter()
+        .map(|(n, v)| {
+            vec![
+                n.clone(),
+                pct(v.availability.mean),
+                pct(v.own_availability.mean),
+                format!("{:.1} %", v.downtime_share * 100.0),
+                v.requests.as_ref().map_or(String::new(), |r| pct(r.success_ratio.mean)),
+            ]
+        })
+        .collect();
+    p.heading("Services").table(
+        &[
+            "service",
+            "availability",
+            "own rule",
+            "downtime share",
+            "request success",
+        ],
+        &services,
+    );
+    if !s.edges.is_empty() {
+        let edges: Vec<Vec<String>> = s
+            .edges
+            .iter()
+            .map(|(n, e)| {
+                vec![
+                    n.clone(),
+                    e.calls.to_string(),
+                    format!("{:.3}", e.attempts_per_call),
+                    e.retries.to_string(),
+                    e.timeouts.to_string(),
+                    e.errors.to_string(),
+                    format!("{:.1} %", e.breaker_open_fraction * 100.0),
+                    e.bulkhead_rejected.to_string(),
+                    format!("{:.3} %", e.success_ratio * 100.0),
+                ]
+            })
+            .collect();
+        p.heading("Call edges").table(
+            &[
+                "edge",
+                "calls",
+                "attempts/call",
+                "retries",
+                "timeouts",
+                "errors",
+                "breaker open",
+                "bulkhead rejected",
+                "success",
+            ],
+            &edges,
+        );
+    }
+    p.heading("Figures").figures(figs);
+    if let Ok(text) = std::fs::read_to_string(&sc.path) {
+        p.heading("Scenario").pre(&text);
+    }
+    p.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        let mut p = Page::new("t<i>");
+        p.para("1 < 2").table(&["a"], &[vec!["<b>".into()]]);
+        let html = p.finish();
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.contains("t&lt;i&gt;") && html.contains("1 &lt; 2") && html.contains("&lt;b&gt;"));
+        assert!(!html.contains("<b>"));
+    }
+}
