@@ -385,16 +385,22 @@ mod tests {
         assert!(text.contains(r#"font-family="sans-serif""#));
     }
 
-    /// The raw RGB pixels of a figure, which must not be blank and must
-    /// have text in the title strip (so the embedded font works).
-    fn check_pixels(fig: &impl Figure) {
-        font().unwrap();
+    /// The raw RGB pixels of a figure.
+    fn pixels(fig: &impl Figure) -> Result<Vec<u8>, PlotError> {
+        font()?;
         let mut buf = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
         {
             let root = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
-            fig.draw(&root).unwrap();
-            root.present().unwrap();
+            fig.draw(&root)?;
+            root.present().map_err(frame::draw_err)?;
         }
+        Ok(buf)
+    }
+
+    /// A figure's pixels must not be blank and must have text in the title
+    /// strip (so the embedded font works).
+    fn check_pixels(fig: &impl Figure) {
+        let buf = pixels(fig).unwrap();
         let dark = |px: &[u8]| px.iter().all(|c| *c < 128);
         assert!(buf.chunks(3).any(|px| px != &buf[..3]), "blank image");
         let title = &buf[..(WIDTH * 44 * 3) as usize];
@@ -503,6 +509,25 @@ mod tests {
                     });
                 }
             }
+        }
+        // No text at all.
+        let blank = Labels {
+            title: String::new(),
+            x: String::new(),
+            y: String::new(),
+        };
+        let s = [sweep("", 0.0)];
+        for f in [Format::Png, Format::Svg] {
+            curve(&blank, &s, false, &[], f).unwrap();
+            cdf(
+                &blank,
+                &[(String::new(), downtime(1.0))],
+                &[(1.0, String::new())],
+                false,
+                f,
+            )
+            .unwrap();
+            bars(&blank, &[(String::new(), 1.0, 0.5, 1.5)], f).unwrap();
         }
         // More series than colours, with labels too long for the legend.
         let many: Vec<Series> = (0..20)
@@ -616,6 +641,51 @@ mod tests {
         assert!(!dir.path().join("x.png").exists());
         let missing = write_both(&dir.path().join("no/such/dir/x"), |f| bars(&l, &b, f));
         assert!(matches!(missing, Err(PlotError::Io { .. })), "{missing:?}");
+    }
+
+    /// Any mix of ordinary and hostile numbers.
+    fn number() -> impl proptest::strategy::Strategy<Value = f64> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => -1e6..1e6f64,
+            1 => prop::sample::select(vec![
+                0.0, -0.0, 1.0, 1.0 + f64::EPSILON, f64::NAN, f64::INFINITY, f64::NEG_INFINITY,
+                f64::MAX, f64::MIN, f64::MIN_POSITIVE, 1e-310, -1e300, 1e300,
+            ]),
+            1 => any::<f64>(),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(48))]
+
+        /// Whatever the numbers, every figure renders in both formats.
+        #[test]
+        fn any_numbers_render(
+            pts in proptest::collection::vec((number(), number(), number(), number()), 0..12),
+            x_log: bool,
+        ) {
+            let l = labels("fuzz");
+            let series = [Series {
+                label: "s".into(),
+                points: pts.iter().map(|&(x, mid, lo, hi)| BandPoint { x, mid, lo, hi }).collect(),
+            }];
+            let shade: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1)).collect();
+            let steps = vec![("c".to_string(), pts.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>())];
+            let vlines: Vec<(f64, String)> = pts.iter().map(|p| (p.2, "v".to_string())).collect();
+            let columns: Vec<(String, f64, f64, f64)> = pts.iter().map(|p| ("b".to_string(), p.1, p.2, p.3)).collect();
+            let results = [
+                curve(&l, &series, x_log, &shade, Format::Svg).map(drop),
+                cdf(&l, &steps, &vlines, x_log, Format::Svg).map(drop),
+                bars(&l, &columns, Format::Svg).map(drop),
+                pixels(&curve::Curve { labels: &l, series: &series, x_log, shade: &shade }).map(drop),
+                pixels(&cdf::Cdf { labels: &l, series: &steps, vlines: &vlines, x_log }).map(drop),
+                pixels(&bars::Bars { labels: &l, bars: &columns }).map(drop),
+            ];
+            for r in results {
+                proptest::prop_assert!(r.is_ok(), "{:?}", r);
+            }
+        }
     }
 
     /// Writes sample figures to /tmp/nines-plots for looking at:

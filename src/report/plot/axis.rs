@@ -12,6 +12,8 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 
 /// Values beyond this magnitude are treated like infinities: skipped.
 const HUGE: f64 = 1e300;
+/// The smallest value a log axis reaches down to.
+const TINY: f64 = 1e-300;
 
 /// Whether `v` can be placed on an axis.
 pub(super) fn usable(v: f64) -> bool {
@@ -35,11 +37,14 @@ pub(super) fn linear(lo: f64, hi: f64, pad: f64, target: usize) -> Axis {
     let (lo, hi) = (lo.min(hi), lo.max(hi));
     let span = hi - lo;
     let (lo, hi) = if span <= 1e-12 * lo.abs().max(hi.abs()) {
-        let w = if lo == 0.0 { 1.0 } else { lo.abs() * 0.05 };
+        let w = if lo == 0.0 { 1.0 } else { (lo.abs() * 0.05).max(TINY) };
         (lo - w, hi + w)
     } else {
         (lo - span * pad, hi + span * pad)
     };
+    if !(lo < hi && (hi - lo).is_finite()) {
+        return linear(0.0, 1.0, 0.0, target);
+    }
     let step = nice_step(hi - lo, target);
     Axis {
         lo,
@@ -54,7 +59,7 @@ pub(super) fn linear(lo: f64, hi: f64, pad: f64, target: usize) -> Axis {
 /// A log10 axis over `[lo, hi]` (both > 0), widened by `pad` of its decades
 /// on each side; a single value gets a factor of 2 either way.
 pub(super) fn log(lo: f64, hi: f64, pad: f64) -> Axis {
-    let (lo, hi) = (lo.min(hi), lo.max(hi));
+    let (lo, hi) = (lo.min(hi).clamp(TINY, HUGE), lo.max(hi).clamp(TINY, HUGE));
     let (a, b) = (lo.log10(), hi.log10());
     let (a, b) = if b - a < 1e-9 {
         (a - 2f64.log10(), b + 2f64.log10())
@@ -62,6 +67,9 @@ pub(super) fn log(lo: f64, hi: f64, pad: f64) -> Axis {
         (a - (b - a) * pad, b + (b - a) * pad)
     };
     let (lo, hi) = (10f64.powf(a), 10f64.powf(b));
+    if !(lo > 0.0 && lo < hi && hi.is_finite()) {
+        return log(1.0, 10.0, 0.0);
+    }
     let mut axis = Axis {
         lo,
         hi,
@@ -174,7 +182,8 @@ impl Axis {
 
     /// `v` clamped to the axis.
     pub(super) fn clamp(&self, v: f64) -> f64 {
-        v.clamp(self.lo, self.hi)
+        // Not f64::clamp, which panics if the bounds are out of order.
+        v.max(self.lo).min(self.hi)
     }
 
     /// A tick's label.

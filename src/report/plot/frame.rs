@@ -38,6 +38,8 @@ pub(super) const SMALL_PX: f64 = 17.0;
 const LEGEND_PX: f64 = 18.0;
 const LEGEND_ROW: i32 = 28;
 const MARGIN: i32 = 14;
+/// More characters than any line of text here has room for.
+const LONGEST: usize = 160;
 /// The legend's line sample, and the space between entries in a row.
 const SWATCH: i32 = 32;
 const GAP: i32 = 28;
@@ -123,7 +125,8 @@ pub(super) fn fit<DB: Backend>(
     if width(area, s, style)? <= max {
         return Ok(s.to_string());
     }
-    let mut chars: Vec<char> = s.chars().collect();
+    // No figure has room for more; this bounds the search below.
+    let mut chars: Vec<char> = s.chars().take(LONGEST).collect();
     while !chars.is_empty() {
         chars.pop();
         let t: String = chars.iter().collect::<String>().trim_end().to_string() + "…";
@@ -142,18 +145,17 @@ pub(super) fn fit_middle<DB: Backend>(
     style: &TextStyle,
     max: i32,
 ) -> Result<String, PlotError> {
+    if width(area, s, style)? <= max {
+        return Ok(s.to_string());
+    }
     let chars: Vec<char> = s.chars().collect();
-    for keep in (1..=chars.len()).rev() {
+    for keep in (1..chars.len().min(LONGEST)).rev() {
         let (head, tail) = (keep.div_ceil(2), keep / 2);
-        let t: String = if keep == chars.len() {
-            s.to_string()
-        } else {
-            chars[..head]
-                .iter()
-                .chain(['…'].iter())
-                .chain(&chars[chars.len() - tail..])
-                .collect()
-        };
+        let t: String = chars[..head]
+            .iter()
+            .chain(['…'].iter())
+            .chain(&chars[chars.len() - tail..])
+            .collect();
         if width(area, &t, style)? <= max {
             return Ok(t);
         }
