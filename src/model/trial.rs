@@ -148,6 +148,10 @@ pub(super) struct Svc {
     gen_: u32,
 }
 
+/// One figure per service or region. Small scenarios keep them inline, so
+/// a trial's result costs no allocation (it matters at 10^5 trials a second).
+pub type PerPart = smallvec::SmallVec<[f64; 4]>;
+
 /// What one trial measured. Times are in seconds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrialResult {
@@ -160,15 +164,15 @@ pub struct TrialResult {
     /// Longest such period.
     pub longest_outage: f64,
     /// Per service: availability including what it requires.
-    pub services: Vec<f64>,
+    pub services: PerPart,
     /// Per service: availability by its own topology rule alone.
-    pub own: Vec<f64>,
+    pub own: PerPart,
     /// Per service: entry downtime while this service's own rule was broken.
-    pub cause_services: Vec<f64>,
+    pub cause_services: PerPart,
     /// Per region: availability.
-    pub regions: Vec<f64>,
+    pub regions: PerPart,
     /// Per region: entry downtime while this region was down.
-    pub cause_regions: Vec<f64>,
+    pub cause_regions: PerPart,
     /// Events handled.
     pub events: u64,
     /// Request-level figures, when the scenario has workloads.
@@ -190,6 +194,8 @@ pub struct Trial<'w> {
     last: Nanos,
     outage_start: Option<Nanos>,
     acc: Acc,
+    /// Something that served fractions depend on changed during this event.
+    dirty: bool,
 }
 
 /// Time integrals in nanoseconds (weighted by traffic share).
@@ -224,6 +230,7 @@ impl<'w> Trial<'w> {
             last: 0,
             outage_start: None,
             acc: Acc::default(),
+            dirty: false,
             traffic: Traffic::new(),
         }
     }
@@ -253,14 +260,20 @@ impl<'w> Trial<'w> {
         self.last = 0;
         self.outage_start = None;
         let (ns, nr) = (w.services.len(), w.regions.len());
-        self.acc = Acc {
-            lost: vec![0.0; ns],
-            own_lost: vec![0.0; ns],
-            cause_services: vec![0.0; ns],
-            region_down: vec![0.0; nr],
-            cause_regions: vec![0.0; nr],
-            ..Acc::default()
-        };
+        let a = &mut self.acc;
+        a.downtime = 0.0;
+        a.incidents = 0;
+        a.longest = 0;
+        for (v, n) in [
+            (&mut a.lost, ns),
+            (&mut a.own_lost, ns),
+            (&mut a.cause_services, ns),
+            (&mut a.region_down, nr),
+            (&mut a.cause_regions, nr),
+        ] {
+            v.clear();
+            v.resize(n, 0.0);
+        }
         for (r, spec) in w.regions.iter().enumerate() {
             self.region_rng[r] = random::stream(seed, trial, Purpose::Region, r as u64);
             self.region_up[r] = true;
@@ -396,6 +409,7 @@ impl<'w> Trial<'w> {
         if serving == grp.serving {
             return;
         }
+        self.changing(now);
         self.grp[g].serving = serving;
         let s = spec.service;
         let sspec = &self.w.services[s];
@@ -437,6 +451,16 @@ impl<'w> Trial<'w> {
                 }
             }
         }
+    }
+
+    /// Integrates up to `now` before a change that can move a served
+    /// fraction, and marks the fractions for recomputation. Events that
+    /// change nothing (a replica failing while enough others serve) skip
+    /// both: the integral is piecewise constant, so the next change
+    /// integrates the whole interval at once.
+    fn changing(&mut self, now: Nanos) {
+        self.advance(now);
+        self.dirty = true;
     }
 
     fn own_fraction(&self, s: usize) -> f64 {
@@ -571,13 +595,14 @@ impl<'w> Trial<'w> {
         }
     }
 
-    fn reroute(&mut self, s: usize) {
+    fn reroute(&mut self, s: usize, now: Nanos) {
         let spec = &self.w.services[s];
         if let Some(c) = self.svc[s].current
             && self.grp[c as usize].serving
         {
             return;
         }
+        self.changing(now);
         self.svc[s].current = spec.groups.clone().find(|&g| self.grp[g].serving).map(|g| g as u32);
     }
 }
@@ -589,26 +614,12 @@ impl Model for Trial<'_> {
         // The queue is moved out of `self` while the engine runs; put it back
         // for the duration of the handler so helpers can schedule.
         std::mem::swap(&mut self.queue, queue);
-        // Request events never change what is up, so they skip the
-        // integration and the recomputation of served fractions.
-        let availability = matches!(
-            event,
-            Event::RegionDown(_)
-                | Event::RegionUp(_)
-                | Event::ReplicaDown { .. }
-                | Event::ReplicaUp(_)
-                | Event::Promote { .. }
-                | Event::Restore { .. }
-                | Event::Unroute { .. }
-                | Event::Reroute { .. }
-        );
-        if availability {
-            self.advance(now);
-        }
         match event {
             Event::RegionDown(r) | Event::RegionUp(r) => {
                 let r = r as usize;
                 let up = matches!(event, Event::RegionUp(_));
+                // Region time is integrated per region, so always advance.
+                self.changing(now);
                 self.region_up[r] = up;
                 let (failure, repair) = self.w.regions[r].process.as_ref().expect("only failing regions fail");
                 let next = if up { failure } else { repair }.sample(&mut self.region_rng[r]);
@@ -647,12 +658,13 @@ impl Model for Trial<'_> {
             Event::Unroute { group, gen_ } => {
                 let grp = &mut self.grp[group as usize];
                 if gen_ == grp.route_gen && !grp.serving {
-                    grp.routed = false;
+                    self.changing(now);
+                    self.grp[group as usize].routed = false;
                 }
             }
             Event::Reroute { service, gen_ } => {
                 if gen_ == self.svc[service as usize].gen_ {
-                    self.reroute(service as usize);
+                    self.reroute(service as usize, now);
                 }
             }
             Event::Arrival(w) => self.on_arrival(w as usize, now),
@@ -664,7 +676,8 @@ impl Model for Trial<'_> {
             Event::ServiceDone(job) => self.on_service_done(job, now),
             Event::HealthCheck(g) => self.on_health_check(g as usize, now),
         }
-        if availability {
+        if self.dirty {
+            self.dirty = false;
             self.refresh();
         }
         std::mem::swap(&mut self.queue, queue);
