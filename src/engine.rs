@@ -18,8 +18,8 @@ pub use time::Nanos;
 
 /// A simulated system driven by events of type `Self::Event`.
 pub trait Model {
-    /// The event type, usually a small `Copy` enum.
-    type Event;
+    /// The event type: a small `Copy` enum.
+    type Event: Copy;
 
     /// Handles one event due at `now`; may schedule further events.
     fn handle(&mut self, now: Nanos, event: Self::Event, queue: &mut EventQueue<Self::Event>);
