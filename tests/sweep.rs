@@ -233,7 +233,12 @@ fn run_plot_writes_the_figures_and_a_self_contained_report() {
         "--quiet",
     ])
     .ok();
-    for f in ["latency", "success_over_time", "attempts_over_time"] {
+    for f in [
+        "latency",
+        "success_over_time",
+        "attempts_over_time",
+        "breakers_over_time",
+    ] {
         assert_png(&std::fs::read(dir.path_of(&format!("o/{f}.png"))).unwrap());
     }
 }

@@ -37,7 +37,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
         if args.plot
             && let Some(t) = &r.traffic
         {
-            timelines.push(t.timeline.clone());
+            timelines.push(figures::TrialTimeline {
+                root: t.timeline.clone(),
+                edges: t.edge_timeline.clone(),
+            });
         }
         rows.write(i, r)
     })?;

@@ -177,6 +177,10 @@ pub struct TrafficResult {
     /// concluded, full successes, degraded, and attempts sent on the
     /// workload edges, in each.
     pub timeline: Vec<[u32; 4]>,
+    /// Per edge, per timeline bucket: calls started, attempts sent and
+    /// seconds the breaker was open, in that bucket (edge-major:
+    /// `edge * TIMELINE_BUCKETS + bucket`).
+    pub edge_timeline: Vec<[f32; 3]>,
 }
 
 /// Buckets in a trial's timeline.
@@ -200,10 +204,18 @@ pub struct Traffic {
     timeouts: Vec<VecDeque<(Nanos, Key, u32)>>,
     /// Per edge: whether an `EdgeTimeouts` event is pending.
     armed: Vec<bool>,
+    /// Per edge: the cumulative (calls, attempts, breaker open seconds) at
+    /// the last timeline tick.
+    marks: Vec<[f64; 3]>,
     /// Latency of concluded requests, microseconds.
     pub latency: Histogram<u64>,
     /// Counters.
     pub result: TrafficResult,
+}
+
+/// When timeline bucket `b` ends.
+fn bucket_end(b: usize, horizon: Nanos) -> Nanos {
+    (u128::from(horizon) * (b as u128 + 1) / TIMELINE_BUCKETS as u128) as Nanos
 }
 
 /// The timeline bucket of time `t`.
@@ -229,6 +241,7 @@ impl Traffic {
             jitter_rng: Vec::new(),
             timeouts: Vec::new(),
             armed: Vec::new(),
+            marks: Vec::new(),
             latency: Histogram::new(3).expect("3 significant digits is valid"),
             result: TrafficResult::default(),
         }
@@ -303,8 +316,12 @@ impl Trial<'_> {
             services: vec![(0, 0); w.services.len()],
             edges: vec![EdgeCounts::default(); w.edges.len()],
             timeline: vec![[0; 4]; TIMELINE_BUCKETS],
+            edge_timeline: vec![[0.0; 3]; w.edges.len() * TIMELINE_BUCKETS],
             ..TrafficResult::default()
         };
+        t.marks.clear();
+        t.marks.resize(w.edges.len(), [0.0; 3]);
+        self.queue.schedule(bucket_end(0, w.horizon), Event::Tick(0));
         for i in 0..w.workloads.len() {
             self.schedule_arrival(i, 0);
         }
@@ -317,7 +334,28 @@ impl Trial<'_> {
     }
 
     /// Copies the breakers' open time into the result at the horizon.
+    /// Records each edge's calls, attempts and breaker time in bucket `b`.
+    pub(in crate::model) fn on_tick(&mut self, b: usize, now: Nanos) {
+        let t = &mut self.traffic;
+        for (e, mark) in t.marks.iter_mut().enumerate() {
+            let counts = &t.result.edges[e];
+            let open = t.breakers[e].as_ref().map_or(0.0, |br| br.open_time(now) as f64 / 1e9);
+            let cur = [counts.calls as f64, counts.attempts as f64, open];
+            let cell = &mut t.result.edge_timeline[e * TIMELINE_BUCKETS + b];
+            for k in 0..3 {
+                cell[k] = (cur[k] - mark[k]) as f32;
+            }
+            *mark = cur;
+        }
+        if b + 1 < TIMELINE_BUCKETS {
+            self.queue
+                .schedule(bucket_end(b + 1, self.w.horizon), Event::Tick(b as u32 + 1));
+        }
+    }
+
     pub(in crate::model) fn finish_traffic(&mut self, horizon: Nanos) {
+        // The last bucket ends at the horizon, where no event runs.
+        self.on_tick(TIMELINE_BUCKETS - 1, horizon);
         let t = &mut self.traffic;
         for (i, b) in t.breakers.iter().enumerate() {
             if let Some(b) = b {

@@ -114,6 +114,8 @@ pub enum Event {
     ServiceDone(Key),
     /// A load balancer probes a replica group.
     HealthCheck(u32),
+    /// A timeline bucket ends.
+    Tick(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -675,6 +677,7 @@ impl Model for Trial<'_> {
             Event::EdgeTimeouts(edge) => self.on_edge_timeouts(edge as usize, now),
             Event::ServiceDone(job) => self.on_service_done(job, now),
             Event::HealthCheck(g) => self.on_health_check(g as usize, now),
+            Event::Tick(b) => self.on_tick(b as usize, now),
         }
         if self.dirty {
             self.dirty = false;

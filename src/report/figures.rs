@@ -15,6 +15,15 @@ use crate::scenario::Scenario;
 use crate::stats::Summary;
 use crate::sweep::Vary;
 
+/// What `run --plot` keeps of each request-level trial: its timelines.
+#[derive(Debug, Clone)]
+pub struct TrialTimeline {
+    /// Requests, successes, degraded, entry attempts per bucket.
+    pub root: Vec<[u32; 4]>,
+    /// Per edge and bucket: calls, attempts, breaker open seconds.
+    pub edges: Vec<[f32; 3]>,
+}
+
 /// One point of a sweep: the index of each varied value, and its summary.
 pub type Point = (Vec<usize>, Summary);
 
@@ -81,14 +90,14 @@ fn downtime_cdf(dir: &Path, series: &[(String, Vec<(f64, f64)>)], slo: Option<f6
 
 /// Median and 10-90 % band across trials of a per-bucket ratio.
 fn band(
-    timelines: &[Vec<[u32; 4]>],
+    timelines: &[TrialTimeline],
     horizon_s: f64,
     unit: f64,
-    ratio: impl Fn(&[u32; 4]) -> Option<f64>,
+    ratio: impl Fn(&TrialTimeline, usize) -> Option<f64>,
 ) -> Vec<BandPoint> {
     (0..TIMELINE_BUCKETS)
         .filter_map(|b| {
-            let mut v: Vec<f64> = timelines.iter().filter_map(|t| ratio(&t[b])).collect();
+            let mut v: Vec<f64> = timelines.iter().filter_map(|t| ratio(t, b)).collect();
             if v.is_empty() {
                 return None;
             }
@@ -110,7 +119,7 @@ fn band(
 ///
 /// # Errors
 /// [`Error::Write`] when a file cannot be written.
-pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[Vec<[u32; 4]>]) -> Result<Vec<Figure>> {
+pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[TrialTimeline]) -> Result<Vec<Figure>> {
     let mut figs = vec![downtime_cdf(
         dir,
         &[(s.scenario.clone(), s.downtime_cdf.clone())],
@@ -135,8 +144,9 @@ pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[Vec<[u32; 4]
             (60.0, "min")
         };
         let x = format!("time in trial ({unit_name})");
-        let success = band(timelines, horizon_s, unit, |b| {
-            (b[0] > 0).then(|| f64::from(b[1] + b[2]) / f64::from(b[0]))
+        let success = band(timelines, horizon_s, unit, |t, b| {
+            let r = &t.root[b];
+            (r[0] > 0).then(|| f64::from(r[1] + r[2]) / f64::from(r[0]))
         });
         let title = "Requests served (success or degraded) over time";
         let series = [Series {
@@ -146,19 +156,73 @@ pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[Vec<[u32; 4]
         figs.push(write(dir, "success_over_time", title, |f| {
             plot::curve(&labels(title, &x, "share of requests served"), &series, false, &[], f)
         })?);
-        let attempts = band(timelines, horizon_s, unit, |b| {
-            (b[0] > 0).then(|| f64::from(b[3]) / f64::from(b[0]))
-        });
-        let title = "Retry amplification at the entry over time";
-        let series = [Series {
-            label: "median, 10-90 % band".into(),
-            points: attempts,
-        }];
+        let edges: Vec<&String> = s.edges.keys().collect();
+        let per_edge = |k: usize, b: usize, t: &TrialTimeline| t.edges[k * TIMELINE_BUCKETS + b];
+        let amplification: Vec<Series> = edges
+            .iter()
+            .enumerate()
+            .map(|(k, name)| Series {
+                label: name.to_string(),
+                points: band(timelines, horizon_s, unit, |t, b| {
+                    let c = per_edge(k, b, t);
+                    (c[0] > 0.0).then(|| f64::from(c[1]) / f64::from(c[0]))
+                }),
+            })
+            .collect();
+        let title = "Retry amplification over time";
         figs.push(write(dir, "attempts_over_time", title, |f| {
-            plot::curve(&labels(title, &x, "attempts per request"), &series, false, &[], f)
+            plot::curve(
+                &labels(title, &x, "attempts per call (median, 10-90 % band)"),
+                &amplification,
+                false,
+                &[],
+                f,
+            )
         })?);
+        let bucket_s = horizon_s / TIMELINE_BUCKETS as f64;
+        let breakers: Vec<Series> = edges
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| sc_has_breaker(sc, name))
+            .map(|(k, name)| Series {
+                label: name.to_string(),
+                points: band(timelines, horizon_s, unit, |t, b| {
+                    Some(f64::from(per_edge(k, b, t)[2]) / bucket_s)
+                }),
+            })
+            .collect();
+        if !breakers.is_empty() {
+            let title = "Circuit breakers open over time";
+            figs.push(write(dir, "breakers_over_time", title, |f| {
+                plot::curve(
+                    &labels(title, &x, "share of time open (median, 10-90 % band)"),
+                    &breakers,
+                    false,
+                    &[],
+                    f,
+                )
+            })?);
+        }
     }
     Ok(figs)
+}
+
+/// Whether the edge named `FROM->TO` has a circuit breaker.
+fn sc_has_breaker(sc: &Scenario, edge: &str) -> bool {
+    let Some((from, to)) = edge.split_once("->") else {
+        return false;
+    };
+    sc.workloads
+        .iter()
+        .filter(|w| w.name == from && sc.services[w.to].name == to)
+        .map(|w| &w.policy)
+        .chain(sc.services.iter().filter(|s| s.name == from).flat_map(|s| {
+            s.calls
+                .iter()
+                .filter(|c| sc.services[c.to].name == to)
+                .map(|c| &c.policy)
+        }))
+        .any(|p| p.breaker.is_some())
 }
 
 /// The last two parts of a path (`failover.success`), short enough for a legend.
