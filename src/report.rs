@@ -33,6 +33,21 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
     std::fs::rename(&tmp, path).map_err(err)
 }
 
+/// Prints `text` on stdout.
+///
+/// # Errors
+/// [`crate::Error::Write`] when stdout is closed.
+pub fn print(text: &str) -> crate::Result<()> {
+    use std::io::Write as _;
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|source| crate::Error::Write {
+            path: std::path::PathBuf::from("<stdout>"),
+            source,
+        })
+}
+
 /// A duration in seconds in the largest unit that keeps it readable.
 pub fn human_duration(secs: f64) -> String {
     let (v, unit) = if secs < 1.0 {

@@ -7,13 +7,12 @@
 //! far less noise than the two runs apart, and its Student t interval says
 //! whether the designs really differ.
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::IsTerminal;
 
 use serde::Serialize;
 
 use super::{CompareArgs, Format};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::montecarlo::Progress;
 use crate::report::{self, figures, html};
 use crate::scenario::{self, Scenario};
@@ -144,15 +143,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     report::write_atomic(&out.join("report.html"), page.finish().as_bytes())?;
     let text = match sh.format {
         Format::Json => json,
-        Format::Table => table(&headers, &rows),
+        Format::Table => report::table::grid(&headers, &rows),
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|source| Error::Write {
-            path: PathBuf::from("<stdout>"),
-            source,
-        })?;
+    report::print(&text)?;
     if !sh.quiet {
         eprintln!(
             "wrote compare.csv, compare.json, the figures and report.html in {}",
@@ -225,27 +218,6 @@ fn rows(designs: &[Design]) -> (Vec<String>, Vec<Vec<String>>) {
         }));
     }
     (headers, rows)
-}
-
-fn table(headers: &[String], rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain([headers[c].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut t = String::new();
-    for r in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
-        t.push_str(&format!("  {:<w$}", r[0], w = widths[0]));
-        for (c, cell) in r.iter().enumerate().skip(1) {
-            t.push_str(&format!("  {:>w$}", cell, w = widths[c]));
-        }
-        t.push('\n');
-    }
-    t
 }
 
 fn compare_csv(designs: &[Design]) -> String {

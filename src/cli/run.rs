@@ -2,8 +2,7 @@
 //! with `--plot` the figures and `report.html`), print the table (or exactly
 //! the JSON).
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::IsTerminal;
 
 use super::{Format, RunArgs};
 use crate::error::{Error, Result};
@@ -67,13 +66,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         Format::Json => json,
         Format::Table => report::table::render(&summary, &scenario),
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|source| Error::Write {
-            path: PathBuf::from("<stdout>"),
-            source,
-        })?;
+    report::print(&text)?;
     if !args.quiet {
         eprintln!(
             "wrote {} · {} trials in {:.2} s ({:.0} trials/s, {:.1} M events/s)",

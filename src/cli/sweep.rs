@@ -3,8 +3,7 @@
 //! numbers), written as `sweep.csv`, `sweep.json`, the availability curve
 //! and `report.html`.
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::IsTerminal;
 
 use super::{Format, SweepArgs};
 use crate::error::{Error, Result};
@@ -69,15 +68,12 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     report::write_atomic(&out.join("report.html"), page.as_bytes())?;
     let text = match sh.format {
         Format::Json => json,
-        Format::Table => table(&vary, &points),
+        Format::Table => {
+            let (headers, rows) = rows(&vary, &points);
+            report::table::grid(&headers, &rows)
+        }
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|source| Error::Write {
-            path: PathBuf::from("<stdout>"),
-            source,
-        })?;
+    report::print(&text)?;
     if !sh.quiet {
         eprintln!(
             "wrote sweep.csv, sweep.json, the curves and report.html in {}",
@@ -205,32 +201,6 @@ fn rows(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> (Vec<String>, Vec<Ve
         })
         .collect();
     (headers, rows)
-}
-
-fn table(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> String {
-    let (headers, rows) = rows(vary, points);
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain([headers[c].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        let mut l = String::from(" ");
-        for (c, cell) in cells.iter().enumerate() {
-            l.push_str(&format!(" {:>w$}", cell, w = widths[c]));
-        }
-        l.push('\n');
-        l
-    };
-    let mut t = line(&headers);
-    for r in &rows {
-        t.push_str(&line(r));
-    }
-    t
 }
 
 fn page(

@@ -204,6 +204,29 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
     }
 }
 
+/// Aligns `rows` under `headers`: the first column to the left, the rest
+/// to the right (for the sweep and compare tables).
+pub fn grid(headers: &[String], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([headers[c].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut t = String::new();
+    for r in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
+        t.push_str(&format!("  {:<w$}", r[0], w = widths[0]));
+        for (c, cell) in r.iter().enumerate().skip(1) {
+            t.push_str(&format!("  {:>w$}", cell, w = widths[c]));
+        }
+        t.push('\n');
+    }
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::pct;
