@@ -61,7 +61,7 @@ pub struct RunArgs {
     /// Worker threads (default: every core). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Output folder (default: output/<file stem>/).
+    /// Output folder (default: `output/<file stem>/`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// What to print on stdout.
