@@ -192,6 +192,8 @@ pub struct Traffic {
     jobs: Slab<Job>,
     servers: Vec<Server>,
     health: Vec<Health>,
+    /// Per group: replicas the balancer currently thinks unhealthy.
+    unhealthy: Vec<u32>,
     cursor: Vec<u32>,
     breakers: Vec<Option<CircuitBreaker>>,
     bulkheads: Vec<Option<Bulkhead>>,
@@ -231,6 +233,7 @@ impl Traffic {
             jobs: Slab::default(),
             servers: Vec::new(),
             health: Vec::new(),
+            unhealthy: Vec::new(),
             cursor: Vec::new(),
             breakers: Vec::new(),
             bulkheads: Vec::new(),
@@ -280,6 +283,8 @@ impl Trial<'_> {
         );
         t.cursor.clear();
         t.cursor.resize(w.groups.len(), 0);
+        t.unhealthy.clear();
+        t.unhealthy.resize(w.groups.len(), 0);
         t.breakers.clear();
         t.bulkheads.clear();
         t.budgets.clear();

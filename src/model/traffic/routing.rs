@@ -45,12 +45,24 @@ impl Trial<'_> {
     pub(super) fn balance(&mut self, s: usize, group: usize) -> Option<usize> {
         let replicas = self.w.groups[group].replicas.clone();
         let t = &mut self.traffic;
-        let healthy = replicas.clone().filter(|&r| t.health[r].healthy).count();
+        let n_all = replicas.len();
+        // The common case, every replica healthy, needs no scan.
+        let healthy = if t.unhealthy[group] == 0 {
+            n_all
+        } else {
+            replicas.clone().filter(|&r| t.health[r].healthy).count()
+        };
         // Panic routing: with nothing healthy, spread over everything.
-        let panic = healthy == 0;
-        let eligible = |r: usize| panic || t.health[r].healthy;
-        let n = if panic { replicas.len() } else { healthy };
-        let nth = |k: usize| replicas.clone().filter(|&r| eligible(r)).nth(k);
+        let every = healthy == n_all || healthy == 0;
+        let eligible = |r: usize| every || t.health[r].healthy;
+        let n = if every { n_all } else { healthy };
+        let nth = |k: usize| {
+            if every {
+                Some(replicas.start + k)
+            } else {
+                replicas.clone().filter(|&r| eligible(r)).nth(k)
+            }
+        };
         let load = |r: usize| t.servers[r].busy + t.servers[r].waiting;
         match self.w.services[s].serve.load_balancer {
             LoadBalancer::RoundRobin => {
@@ -64,9 +76,12 @@ impl Trial<'_> {
             }
             LoadBalancer::LeastOutstanding => {
                 // Ties go round-robin so equal replicas share the load.
-                let start = t.cursor[group] as usize % n;
+                let start = t.cursor[group] as usize % n_all;
                 t.cursor[group] = t.cursor[group].wrapping_add(1);
-                (0..n).filter_map(|i| nth((start + i) % n)).min_by_key(|&r| load(r))
+                (0..n_all)
+                    .map(|i| replicas.start + (start + i) % n_all)
+                    .filter(|&r| eligible(r))
+                    .min_by_key(|&r| load(r))
             }
             LoadBalancer::PowerOfTwo => {
                 let a = t.route_rng[s].random_range(0..n);
@@ -87,12 +102,18 @@ impl Trial<'_> {
                 h.oks += 1;
                 h.fails = 0;
                 if h.oks >= hc.healthy {
+                    if !h.healthy {
+                        self.traffic.unhealthy[group] -= 1;
+                    }
                     h.healthy = true;
                 }
             } else {
                 h.fails += 1;
                 h.oks = 0;
                 if h.fails >= hc.unhealthy {
+                    if h.healthy {
+                        self.traffic.unhealthy[group] += 1;
+                    }
                     h.healthy = false;
                 }
             }
