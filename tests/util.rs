@@ -99,3 +99,15 @@ name = "db"
 failure = { mean = "500h" }
 repair = { mean = "5h" }
 "#;
+
+/// Asserts that a plausible wrong answer is outside `ci`: the interval is
+/// tight enough to tell a natural mistake from the truth.
+pub fn assert_excludes(name: &str, wrong: f64, ci: [f64; 2]) {
+    println!("{name}: wrong answer {wrong:.7} vs ci95 [{:.7}, {:.7}]", ci[0], ci[1]);
+    assert!(
+        wrong < ci[0] || wrong > ci[1],
+        "{name}: the interval [{:.7}, {:.7}] cannot tell the wrong answer {wrong:.7} from the truth",
+        ci[0],
+        ci[1]
+    );
+}

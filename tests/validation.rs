@@ -45,6 +45,7 @@
 
 use std::time::Instant;
 
+use crate::util::assert_excludes;
 use nines::RunOptions;
 use nines::stats::Summary;
 
@@ -90,17 +91,6 @@ fn assert_covers(name: &str, truth: f64, ci: [f64; 2], max_half_width: f64) {
     println!("{report}");
     assert!(ci[0] <= truth && truth <= ci[1], "truth outside the interval: {report}");
     assert!(half <= max_half_width, "interval too wide to mean anything: {report}");
-}
-
-/// Asserts that a plausible wrong answer is outside `ci`.
-fn assert_excludes(name: &str, wrong: f64, ci: [f64; 2]) {
-    println!("{name}: wrong answer {wrong:.7} vs ci95 [{:.7}, {:.7}]", ci[0], ci[1]);
-    assert!(
-        wrong < ci[0] || wrong > ci[1],
-        "{name}: the interval [{:.7}, {:.7}] cannot tell the wrong answer {wrong:.7} from the truth",
-        ci[0],
-        ci[1]
-    );
 }
 
 /// Renewal availability `MTTF / (MTTF + MTTR)`.
