@@ -111,6 +111,15 @@ pub fn simulate(
         analytic: analytic::availability(scenario, &world, scenario.entry).ok(),
         edges: world.edges.iter().map(|e| e.name.clone()).collect(),
         slo: options.slo.or(scenario.slo),
+        faults: scenario
+            .faults
+            .iter()
+            .map(|f| stats::faults::FaultLabel {
+                name: &f.name,
+                kind: f.kind.word(),
+                target: &f.target_text,
+            })
+            .collect(),
     };
     Ok(Summary::new(&acc, &labels))
 }

@@ -43,6 +43,8 @@ pub enum Purpose {
     Jitter = 7,
     /// Health-check phase of one replica group.
     Health = 8,
+    /// Start times and lengths of one injected fault.
+    Fault = 9,
 }
 
 /// The splitmix64 finaliser: a bijective 64-bit mixer.

@@ -8,6 +8,7 @@
 //! and the entry point is known.
 
 pub mod duration;
+pub mod fault;
 pub mod overrides;
 pub mod policy;
 pub mod raw;
@@ -47,6 +48,110 @@ pub struct Scenario {
     pub workloads: Vec<Workload>,
     /// Availability objective of the entry point, in (0, 1).
     pub slo: Option<f64>,
+    /// Injected faults, in file order.
+    pub faults: Vec<Fault>,
+    /// How a fault's impact is judged.
+    pub cascade: Cascade,
+}
+
+/// What an injected fault does.
+#[derive(Debug, Clone)]
+pub enum FaultKind {
+    /// The target is down: connections are refused (fast failure).
+    Crash,
+    /// The target accepts connections and never answers.
+    Hang,
+    /// Every request served (or sent over a link) takes this much longer.
+    Latency(Dist),
+    /// Served requests fail with this extra chance.
+    Errors(f64),
+    /// Calls across the link get no answer.
+    Partition,
+    /// This share of each replica's concurrency is left.
+    Capacity(f64),
+}
+
+impl FaultKind {
+    /// The word used in scenario files.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Self::Crash => "crash",
+            Self::Hang => "hang",
+            Self::Latency(_) => "latency",
+            Self::Errors(_) => "errors",
+            Self::Partition => "partition",
+            Self::Capacity(_) => "capacity",
+        }
+    }
+}
+
+/// What a fault hits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultTarget {
+    /// Every replica of a service.
+    Service(usize),
+    /// One replica: the service, and the index among its replicas (region
+    /// by region, in the order of `regions`).
+    Replica(usize, u32),
+    /// A region.
+    Region(usize),
+    /// Calls from a caller (a service, or a workload when `from` is
+    /// `None` and `workload` is set) to a service.
+    Link {
+        /// Calling service; `None` for a workload.
+        from: Option<usize>,
+        /// The workload, when the caller is one.
+        workload: Option<usize>,
+        /// Callee service.
+        to: usize,
+    },
+    /// Calls between replicas in two regions, both ways.
+    RegionLink(usize, usize),
+}
+
+/// When a fault happens.
+#[derive(Debug, Clone)]
+pub enum FaultSchedule {
+    /// Once, at this time after the start of each trial.
+    Once(Nanos),
+    /// Again and again: the first start at `first` (or one draw of `every`
+    /// after time zero), then each next start `every` after the previous
+    /// one ended.
+    Process {
+        /// Time of the first start, when given.
+        first: Option<Nanos>,
+        /// Time from the end of one occurrence to the next start.
+        every: Dist,
+    },
+}
+
+/// An injected fault.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// Its name (`name`, else "KIND TARGET").
+    pub name: String,
+    /// What it does.
+    pub kind: FaultKind,
+    /// What it hits, as written.
+    pub target_text: String,
+    /// What it hits.
+    pub target: FaultTarget,
+    /// When.
+    pub schedule: FaultSchedule,
+    /// How long each occurrence lasts.
+    pub duration: Dist,
+}
+
+/// How fault impact is judged (`[cascade]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cascade {
+    /// A service whose callers see a success ratio below this within one
+    /// bucket is affected.
+    pub threshold: f64,
+    /// Measurement bucket.
+    pub bucket: Nanos,
+    /// Good buckets in a row, after a fault ended, that count as recovered.
+    pub settle: Nanos,
 }
 
 /// A region: a common-cause failure domain.

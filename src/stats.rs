@@ -6,6 +6,7 @@
 //! number of threads. Nothing here keeps one value per trial: memory is
 //! bounded whatever the trial count.
 
+pub mod faults;
 pub mod histogram;
 pub mod interval;
 pub mod summary;

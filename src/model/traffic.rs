@@ -209,10 +209,46 @@ pub struct Traffic {
     /// Per edge: the cumulative (calls, attempts, breaker open seconds) at
     /// the last timeline tick.
     marks: Vec<[f64; 3]>,
+    /// Per replica: hang faults holding it (empty until reset).
+    pub(super) hung: Vec<u16>,
+    /// Hang faults active on any replica.
+    pub(super) hung_any: u32,
+    /// Per replica: latency faults slowing it.
+    pub(super) slow: Vec<u16>,
+    /// Per edge: latency faults slowing the link.
+    pub(super) edge_slow: Vec<u16>,
+    /// Per edge: partitions cutting the link.
+    pub(super) edge_cut: Vec<u16>,
+    /// Active faults on links (edges or between regions).
+    pub(super) link_faults: u16,
+    /// Per replica: chance a served request fails, faults included.
+    pub(super) err: Vec<f64>,
+    /// Per replica: slots, capacity faults included; `None` = unlimited.
+    pub(super) cap: Vec<Option<u32>>,
     /// Latency of concluded requests, microseconds.
     pub latency: Histogram<u64>,
     /// Counters.
     pub result: TrafficResult,
+}
+
+impl Traffic {
+    /// Replica `r`'s (busy slots, queued jobs).
+    pub(super) fn load_of(&self, r: usize) -> (u32, u32) {
+        self.servers.get(r).map_or((0, 0), |s| (s.busy, s.waiting))
+    }
+
+    /// Per edge: its breaker's state (`None`: no breaker).
+    pub(super) fn breaker_states(&self, now: Nanos) -> Vec<Option<crate::resilience::circuit_breaker::BreakerState>> {
+        self.breakers.iter().map(|b| b.as_ref().map(|b| b.state(now))).collect()
+    }
+
+    /// Per edge: how many times its breaker has opened so far.
+    pub(super) fn breakers_opened(&self) -> Vec<u64> {
+        self.breakers
+            .iter()
+            .map(|b| b.as_ref().map_or(0, CircuitBreaker::times_opened))
+            .collect()
+    }
 }
 
 /// When timeline bucket `b` ends.
@@ -245,6 +281,14 @@ impl Traffic {
             timeouts: Vec::new(),
             armed: Vec::new(),
             marks: Vec::new(),
+            hung: Vec::new(),
+            hung_any: 0,
+            slow: Vec::new(),
+            edge_slow: Vec::new(),
+            edge_cut: Vec::new(),
+            link_faults: 0,
+            err: Vec::new(),
+            cap: Vec::new(),
             latency: Histogram::new(3).expect("3 significant digits is valid"),
             result: TrafficResult::default(),
         }
@@ -281,6 +325,23 @@ impl Trial<'_> {
                 oks: 0,
             },
         );
+        let nr = w.replicas.len();
+        for v in [&mut t.hung, &mut t.slow] {
+            v.clear();
+            v.resize(nr, 0);
+        }
+        for v in [&mut t.edge_slow, &mut t.edge_cut] {
+            v.clear();
+            v.resize(w.edges.len(), 0);
+        }
+        t.hung_any = 0;
+        t.link_faults = 0;
+        t.err.clear();
+        t.err
+            .extend(w.replicas.iter().map(|r| w.services[r.service].serve.error_rate));
+        t.cap.clear();
+        t.cap
+            .extend(w.replicas.iter().map(|r| w.services[r.service].serve.concurrency));
         t.cursor.clear();
         t.cursor.resize(w.groups.len(), 0);
         t.unhealthy.clear();

@@ -37,7 +37,9 @@
 
 use rand::RngExt as _;
 
+use super::fault::{FaultResult, FaultState};
 use super::slab::Key;
+use super::trace::Subject;
 use super::traffic::{Traffic, TrafficResult};
 use super::world::World;
 use crate::engine::{self, EventQueue, Model, Nanos};
@@ -116,6 +118,14 @@ pub enum Event {
     HealthCheck(u32),
     /// A timeline bucket ends.
     Tick(u32),
+    /// A fault occurrence starts.
+    FaultStart(u32),
+    /// A fault occurrence ends.
+    FaultEnd(u32),
+    /// A cascade measurement bucket ends.
+    Probe,
+    /// An attempt delayed on a slow link reaches its replica.
+    Deliver(Key),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,9 +137,14 @@ pub(super) enum Ap {
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Rep {
+    /// Serving: naturally up and not held down by a fault.
     pub(super) up: bool,
     pub(super) active: bool,
     gen_: u32,
+    /// Up by its own failure and repair process.
+    pub(super) natural: bool,
+    /// Crash or hang faults holding it down.
+    pub(super) held: u16,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -179,6 +194,8 @@ pub struct TrialResult {
     pub events: u64,
     /// Request-level figures, when the scenario has workloads.
     pub traffic: Option<TrafficResult>,
+    /// Per injected fault (empty without faults).
+    pub faults: Vec<FaultResult>,
 }
 
 /// A reusable trial runner for one world: allocate once, run many trials.
@@ -189,6 +206,13 @@ pub struct Trial<'w> {
     replica_rng: Vec<Rng>,
     group_rng: Vec<Rng>,
     pub(super) region_up: Vec<bool>,
+    /// Per region: up by its own outage process.
+    pub(super) region_natural: Vec<bool>,
+    /// Per region: crash faults holding it down.
+    pub(super) region_held: Vec<u16>,
+    pub(super) faults: FaultState,
+    /// Recording of this trial's story, when asked for.
+    pub(super) trace: Option<Box<super::trace::Trace>>,
     pub(super) rep: Vec<Rep>,
     pub(super) grp: Vec<Grp>,
     pub(super) svc: Vec<Svc>,
@@ -226,6 +250,10 @@ impl<'w> Trial<'w> {
             replica_rng: vec![seedless(); w.replicas.len()],
             group_rng: vec![seedless(); w.groups.len()],
             region_up: vec![true; w.regions.len()],
+            region_natural: vec![true; w.regions.len()],
+            region_held: vec![0; w.regions.len()],
+            faults: FaultState::default(),
+            trace: None,
             rep: Vec::with_capacity(w.replicas.len()),
             grp: Vec::with_capacity(w.groups.len()),
             svc: Vec::with_capacity(w.services.len()),
@@ -253,6 +281,7 @@ impl<'w> Trial<'w> {
         if self.w.has_traffic() {
             self.finish_traffic(horizon);
         }
+        self.finish_faults(horizon);
         self.finish(events)
     }
 
@@ -279,6 +308,8 @@ impl<'w> Trial<'w> {
         for (r, spec) in w.regions.iter().enumerate() {
             self.region_rng[r] = random::stream(seed, trial, Purpose::Region, r as u64);
             self.region_up[r] = true;
+            self.region_natural[r] = true;
+            self.region_held[r] = 0;
             if let Some((failure, _)) = &spec.process {
                 let t = failure.sample(&mut self.region_rng[r]);
                 self.queue.schedule(t, Event::RegionDown(r as u32));
@@ -306,6 +337,8 @@ impl<'w> Trial<'w> {
                 up: true,
                 active,
                 gen_: 0,
+                natural: true,
+                held: 0,
             });
             if active || !group.cold {
                 self.schedule_failure(i, 0);
@@ -324,6 +357,7 @@ impl<'w> Trial<'w> {
         if w.has_traffic() {
             self.reset_traffic(seed, trial);
         }
+        self.reset_faults(seed, trial);
     }
 
     fn schedule_failure(&mut self, replica: usize, now: Nanos) {
@@ -396,6 +430,7 @@ impl<'w> Trial<'w> {
             cause_regions: a.cause_regions.iter().map(|&x| secs(x)).collect(),
             events,
             traffic: self.w.has_traffic().then(|| self.traffic.result.clone()),
+            faults: self.faults.results.clone(),
         }
     }
 
@@ -502,17 +537,30 @@ impl<'w> Trial<'w> {
         }
     }
 
+    /// The replica's own failure.
     fn replica_down(&mut self, r: usize, now: Nanos) {
         let spec = self.w.replicas[r];
-        let g = spec.group;
-        self.rep[r].up = false;
-        self.kill_replica_jobs(r, now);
+        self.rep[r].natural = false;
         let (_, repair) = self.w.services[spec.service]
             .process
             .as_ref()
             .expect("only failing replicas fail");
         let t = now.saturating_add(repair.sample(&mut self.replica_rng[r]));
         self.queue.schedule(t, Event::ReplicaUp(r as u32));
+        if self.rep[r].held == 0 {
+            self.replica_lost(r, now, true);
+        }
+    }
+
+    /// The replica stops serving (its own failure, or a fault). With
+    /// `reset`, connections to it are reset; a hung replica keeps them.
+    pub(super) fn replica_lost(&mut self, r: usize, now: Nanos, reset: bool) {
+        let g = self.w.replicas[r].group;
+        self.rep[r].up = false;
+        self.record(now, "replica_down", Subject::Replica(r));
+        if reset {
+            self.kill_replica_jobs(r, now);
+        }
         let group = &self.w.groups[g];
         if group.topology == Topology::ActivePassive {
             if self.rep[r].active {
@@ -532,10 +580,25 @@ impl<'w> Trial<'w> {
         self.update_group(g, now);
     }
 
+    /// The replica's repair completes.
     fn replica_up(&mut self, r: usize, now: Nanos) {
+        self.rep[r].natural = true;
+        if self.rep[r].held == 0 {
+            self.replica_back(r, now);
+        }
+        let cold = self.w.groups[self.w.replicas[r].group].cold;
+        if self.rep[r].active || !cold {
+            self.schedule_failure(r, now);
+        }
+    }
+
+    /// The replica serves again (repaired, or a fault released it). A
+    /// returning replica takes over a group that has nothing active.
+    pub(super) fn replica_back(&mut self, r: usize, now: Nanos) {
         let g = self.w.replicas[r].group;
         let group = &self.w.groups[g];
         self.rep[r].up = true;
+        self.record(now, "replica_up", Subject::Replica(r));
         if group.topology == Topology::ActivePassive {
             if self.grp[g].ap == Ap::Down {
                 self.rep[r].active = true;
@@ -544,10 +607,43 @@ impl<'w> Trial<'w> {
         } else {
             self.grp[g].up_count += 1;
         }
-        if self.rep[r].active || !group.cold {
-            self.schedule_failure(r, now);
-        }
         self.update_group(g, now);
+    }
+
+    /// Whether the replica's failure clock runs (cold standbys' does not).
+    pub(super) fn ages(&self, r: usize) -> bool {
+        self.rep[r].active || !self.w.groups[self.w.replicas[r].group].cold
+    }
+
+    /// Cancels the replica's pending failure.
+    pub(super) fn bump_generation(&mut self, r: usize) {
+        self.rep[r].gen_ = self.rep[r].gen_.wrapping_add(1);
+    }
+
+    /// Restarts the failure clock of a replica a fault released.
+    pub(super) fn restart_clock(&mut self, r: usize, now: Nanos) {
+        self.schedule_failure(r, now);
+    }
+
+    /// Applies a change of region `r`'s effective state: naturally up and
+    /// not held down by a fault.
+    pub(super) fn set_region(&mut self, r: usize, now: Nanos) {
+        let up = self.region_natural[r] && self.region_held[r] == 0;
+        if up == self.region_up[r] {
+            return;
+        }
+        self.changing(now);
+        self.region_up[r] = up;
+        self.record(now, if up { "region_up" } else { "region_down" }, Subject::Region(r));
+        for i in 0..self.w.region_groups[r].len() {
+            let g = self.w.region_groups[r][i];
+            if !up {
+                for replica in self.w.groups[g].replicas.clone() {
+                    self.kill_replica_jobs(replica, now);
+                }
+            }
+            self.update_group(g, now);
+        }
     }
 
     fn promote(&mut self, g: usize, now: Nanos) {
@@ -558,6 +654,7 @@ impl<'w> Trial<'w> {
         let candidate = group.replicas.clone().find(|&r| self.rep[r].up);
         match candidate {
             Some(r) if u < group.failover_success => {
+                self.record(now, "promoted", Subject::Replica(r));
                 self.rep[r].active = true;
                 self.grp[g].ap = Ap::Serving;
                 if group.cold {
@@ -565,6 +662,7 @@ impl<'w> Trial<'w> {
                 }
             }
             Some(_) => {
+                self.record(now, "switch_failed", Subject::Group(g));
                 self.grp[g].ap = Ap::Down;
                 if group.replicas.clone().all(|r| self.rep[r].up) {
                     // Nothing is being repaired whose return would end this.
@@ -605,7 +703,11 @@ impl<'w> Trial<'w> {
             return;
         }
         self.changing(now);
+        self.fault_signal(now);
         self.svc[s].current = spec.groups.clone().find(|&g| self.grp[g].serving).map(|g| g as u32);
+        if let Some(g) = self.svc[s].current {
+            self.record(now, "rerouted", Subject::Group(g as usize));
+        }
     }
 }
 
@@ -620,9 +722,7 @@ impl Model for Trial<'_> {
             Event::RegionDown(r) | Event::RegionUp(r) => {
                 let r = r as usize;
                 let up = matches!(event, Event::RegionUp(_));
-                // Region time is integrated per region, so always advance.
-                self.changing(now);
-                self.region_up[r] = up;
+                self.region_natural[r] = up;
                 let (failure, repair) = self.w.regions[r].process.as_ref().expect("only failing regions fail");
                 let next = if up { failure } else { repair }.sample(&mut self.region_rng[r]);
                 let next_event = if up {
@@ -631,15 +731,9 @@ impl Model for Trial<'_> {
                     Event::RegionUp(r as u32)
                 };
                 self.queue.schedule(now.saturating_add(next), next_event);
-                for i in 0..self.w.region_groups[r].len() {
-                    let g = self.w.region_groups[r][i];
-                    if !up {
-                        for replica in self.w.groups[g].replicas.clone() {
-                            self.kill_replica_jobs(replica, now);
-                        }
-                    }
-                    self.update_group(g, now);
-                }
+                // Region time is integrated per region, so always advance.
+                self.changing(now);
+                self.set_region(r, now);
             }
             Event::ReplicaDown { replica, gen_ } => {
                 if gen_ == self.rep[replica as usize].gen_ {
@@ -649,6 +743,7 @@ impl Model for Trial<'_> {
             Event::ReplicaUp(r) => self.replica_up(r as usize, now),
             Event::Promote { group, gen_ } => {
                 if gen_ == self.grp[group as usize].gen_ {
+                    self.fault_signal(now);
                     self.promote(group as usize, now);
                 }
             }
@@ -660,6 +755,8 @@ impl Model for Trial<'_> {
             Event::Unroute { group, gen_ } => {
                 let grp = &mut self.grp[group as usize];
                 if gen_ == grp.route_gen && !grp.serving {
+                    self.fault_signal(now);
+                    self.record(now, "unrouted", Subject::Group(group as usize));
                     self.changing(now);
                     self.grp[group as usize].routed = false;
                 }
@@ -678,6 +775,10 @@ impl Model for Trial<'_> {
             Event::ServiceDone(job) => self.on_service_done(job, now),
             Event::HealthCheck(g) => self.on_health_check(g as usize, now),
             Event::Tick(b) => self.on_tick(b as usize, now),
+            Event::FaultStart(f) => self.on_fault_start(f as usize, now),
+            Event::FaultEnd(f) => self.on_fault_end(f as usize, now),
+            Event::Probe => self.on_probe(now),
+            Event::Deliver(job) => self.on_deliver(job, now),
         }
         if self.dirty {
             self.dirty = false;

@@ -13,7 +13,8 @@ use crate::distribution::Dist;
 use crate::engine::Nanos;
 use crate::resilience::retry::RetryPolicy;
 use crate::scenario::{
-    Arrival, Burst, CallMode, ClientPolicy, Diurnal, GlobalMode, HealthCheck, LoadBalancer, Scenario, Standby, Topology,
+    Arrival, Burst, CallMode, Cascade, ClientPolicy, Diurnal, FaultKind, FaultSchedule, FaultTarget, GlobalMode,
+    HealthCheck, LoadBalancer, Scenario, Standby, Topology,
 };
 
 /// A region's failure process.
@@ -151,6 +152,25 @@ pub struct ReplicaSpec {
     pub stream: u64,
 }
 
+/// An injected fault, resolved to what it touches.
+#[derive(Debug, Clone)]
+pub struct FaultSpec {
+    /// What it does.
+    pub kind: FaultKind,
+    /// When it happens.
+    pub schedule: FaultSchedule,
+    /// How long each occurrence lasts.
+    pub duration: Dist,
+    /// Replicas it acts on (crash, hang, errors, capacity, latency).
+    pub replicas: Vec<usize>,
+    /// A region it takes down (crash on a region).
+    pub region: Option<usize>,
+    /// Call edges it acts on (a link between a caller and a callee).
+    pub edges: Vec<usize>,
+    /// Two regions between which calls are cut or slowed, both ways.
+    pub region_link: Option<(usize, usize)>,
+}
+
 /// The compiled scenario.
 #[derive(Debug, Clone)]
 pub struct World {
@@ -178,6 +198,10 @@ pub struct World {
     pub edges: Vec<EdgeSpec>,
     /// Request sources.
     pub workloads: Vec<WorkloadSpec>,
+    /// Injected faults.
+    pub faults: Vec<FaultSpec>,
+    /// How fault impact is judged.
+    pub cascade: Cascade,
 }
 
 impl World {
@@ -276,7 +300,14 @@ impl World {
                 entry_regions[r] = true;
             }
         }
+        let faults = sc
+            .faults
+            .iter()
+            .map(|f| fault(sc, f, &groups, &replicas, &edges))
+            .collect();
         World {
+            faults,
+            cascade: sc.cascade,
             horizon: sc.horizon,
             entry: sc.entry,
             regions: sc
@@ -302,6 +333,50 @@ impl World {
     pub fn has_traffic(&self) -> bool {
         !self.workloads.is_empty()
     }
+}
+
+fn fault(
+    sc: &Scenario,
+    f: &crate::scenario::Fault,
+    groups: &[GroupSpec],
+    replicas: &[ReplicaSpec],
+    edges: &[EdgeSpec],
+) -> FaultSpec {
+    let mut spec = FaultSpec {
+        kind: f.kind.clone(),
+        schedule: f.schedule.clone(),
+        duration: f.duration.clone(),
+        replicas: Vec::new(),
+        region: None,
+        edges: Vec::new(),
+        region_link: None,
+    };
+    match f.target {
+        FaultTarget::Service(s) => spec.replicas = (0..replicas.len()).filter(|&r| replicas[r].service == s).collect(),
+        FaultTarget::Replica(s, i) => {
+            let of_service: Vec<usize> = (0..replicas.len()).filter(|&r| replicas[r].service == s).collect();
+            spec.replicas = vec![of_service[i as usize]];
+        }
+        FaultTarget::Region(region) => {
+            if matches!(f.kind, FaultKind::Crash) {
+                spec.region = Some(region);
+            } else {
+                spec.replicas = (0..replicas.len())
+                    .filter(|&r| groups[replicas[r].group].region == Some(region))
+                    .collect();
+            }
+        }
+        FaultTarget::Link { from, workload, to } => {
+            spec.edges = match workload {
+                Some(w) => vec![w],
+                None => (sc.workloads.len()..edges.len())
+                    .filter(|&e| edges[e].from == from && edges[e].to == to)
+                    .collect(),
+            };
+        }
+        FaultTarget::RegionLink(a, b) => spec.region_link = Some((a, b)),
+    }
+    spec
 }
 
 fn edge(name: String, from: Option<usize>, to: usize, policy: &ClientPolicy) -> EdgeSpec {

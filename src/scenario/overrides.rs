@@ -73,10 +73,11 @@ struct Target<'p> {
 fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
     let parts: Vec<&str> = o.path.split('.').collect();
     let (array, global, rest, allowed): (_, _, &[&str], &[&str]) = match parts.as_slice() {
-        ["service" | "region" | "workload", name, rest @ ..] => {
+        ["service" | "region" | "workload" | "fault", name, rest @ ..] => {
             let allowed = match parts[0] {
                 "service" => keys::SERVICE,
                 "region" => keys::REGION,
+                "fault" => keys::FAULT,
                 _ => keys::WORKLOAD,
             };
             (Some((parts[0], *name)), false, rest, allowed)
@@ -96,11 +97,17 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
             .or_else(|| (!allowed.is_empty()).then(|| format!("valid keys here: {}", allowed.join(", "))));
         o.diag(format!("`{k}` is not a key that can be set here"), help)
     };
-    if !allowed.contains(first) || matches!(*first, "service" | "region" | "global" | "call" | "burst" | "workload") {
+    if !allowed.contains(first)
+        || matches!(
+            *first,
+            "service" | "region" | "global" | "call" | "burst" | "workload" | "fault"
+        )
+    {
         return Err(unknown(first, allowed));
     }
     let nested: &[&str] = match *first {
-        "failure" | "repair" | "service_time" => keys::DIST,
+        "failure" | "repair" | "service_time" | "every" | "latency" => keys::DIST,
+        "cascade" => keys::CASCADE,
         "failover" if !global => keys::FAILOVER,
         "health_check" => keys::HEALTH_CHECK,
         "diurnal" => keys::DIURNAL,

@@ -31,6 +31,60 @@ pub struct RawScenario {
     pub global: Option<Spanned<RawGlobal>>,
     #[serde(default)]
     pub workload: Vec<Spanned<RawWorkload>>,
+    #[serde(default)]
+    pub fault: Vec<Spanned<RawFault>>,
+    pub cascade: Option<Spanned<RawCascade>>,
+}
+
+/// `[[fault]]`: a scripted fault, or a fault process when `every` is given.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    pub name: Option<Spanned<String>>,
+    pub kind: Spanned<String>,
+    pub target: Spanned<String>,
+    pub at: Option<Spanned<Duration>>,
+    pub duration: Spanned<RawLength>,
+    pub every: Option<Spanned<RawDist>>,
+    pub latency: Option<Spanned<RawDist>>,
+    pub error_rate: Option<Spanned<f64>>,
+    pub capacity: Option<Spanned<f64>>,
+}
+
+/// A length: a duration string, or a distribution table.
+#[derive(Debug)]
+pub enum RawLength {
+    Fixed(Duration),
+    Dist(Box<RawDist>),
+}
+
+impl<'de> Deserialize<'de> for RawLength {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawLength;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a duration like \"10m\", or a distribution table like { mean = \"10m\" }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawLength, E> {
+                super::duration::parse(v).map(RawLength::Fixed).map_err(E::custom)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawLength, A::Error> {
+                RawDist::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|d| RawLength::Dist(Box::new(d)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[cascade]`: how fault impact is judged.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCascade {
+    pub threshold: Option<Spanned<f64>>,
+    pub bucket: Option<Spanned<Duration>>,
+    pub settle: Option<Spanned<Duration>>,
 }
 
 /// `[[region]]`
@@ -206,8 +260,21 @@ pub struct RawDist {
 /// Keys each table accepts, for `--set` path checks and suggestions.
 pub mod keys {
     pub const TOP: &[&str] = &[
-        "name", "horizon", "trials", "seed", "entry", "slo", "region", "service", "global", "workload",
+        "name", "horizon", "trials", "seed", "entry", "slo", "region", "service", "global", "workload", "fault",
+        "cascade",
     ];
+    pub const FAULT: &[&str] = &[
+        "name",
+        "kind",
+        "target",
+        "at",
+        "duration",
+        "every",
+        "latency",
+        "error_rate",
+        "capacity",
+    ];
+    pub const CASCADE: &[&str] = &["threshold", "bucket", "settle"];
     pub const REGION: &[&str] = &["name", "failure", "repair"];
     pub const SERVICE: &[&str] = &[
         "name",

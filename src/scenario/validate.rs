@@ -265,6 +265,17 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     if c.diags.is_empty() {
         check_request_level(&mut c, &raw, &services, &workloads);
     }
+    let cascade = super::fault::cascade(&mut c, &raw.cascade);
+    let faults = if c.diags.is_empty() {
+        let names = super::fault::Names {
+            services: &service_index,
+            regions: &region_index,
+            workloads: &workload_names,
+        };
+        super::fault::faults(&mut c, &raw, &services, &names, !workloads.is_empty())
+    } else {
+        Vec::new()
+    };
 
     if services.is_empty() {
         c.diags.push(Diagnostic {
@@ -298,6 +309,8 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         global,
         workloads,
         slo,
+        faults,
+        cascade,
     })
 }
 

@@ -36,6 +36,7 @@ pub struct Accumulator {
     cause_regions: Vec<f64>,
     events: u64,
     traffic: Option<TrafficAcc>,
+    faults: Vec<super::faults::FaultTotals>,
 }
 
 /// Request-level figures across trials.
@@ -163,6 +164,7 @@ impl Accumulator {
             cause_regions: vec![0.0; regions],
             events: 0,
             traffic: edges.map(|e| TrafficAcc::new(services, e)),
+            faults: Vec::new(),
         }
     }
 
@@ -210,6 +212,7 @@ impl Accumulator {
         if let (Some(acc), Some(t)) = (&mut self.traffic, &r.traffic) {
             acc.push(t);
         }
+        super::faults::push_all(&mut self.faults, &r.faults);
     }
 
     /// Absorbs the trials of `other`, which come after ours.
@@ -246,6 +249,7 @@ impl Accumulator {
         if let (Some(a), Some(b)) = (&mut self.traffic, &other.traffic) {
             a.merge(b);
         }
+        super::faults::merge_all(&mut self.faults, &other.faults);
     }
 
     /// Trials absorbed.
@@ -446,6 +450,9 @@ pub struct Summary {
     /// The availability objective, when the scenario or `--slo` sets one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<Slo>,
+    /// Per injected fault, in scenario order (omitted without faults).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub faults: IndexMap<String, super::faults::FaultSummary>,
     /// The trial with the most downtime; `null` when none had any.
     pub worst_trial: Option<Worst>,
     /// Events simulated in all trials.
@@ -496,6 +503,8 @@ pub struct Labels<'a> {
     pub edges: Vec<String>,
     /// Availability objective, if any.
     pub slo: Option<f64>,
+    /// Injected faults in scenario order.
+    pub faults: Vec<super::faults::FaultLabel<'a>>,
 }
 
 fn estimate(w: &Welford) -> Estimate {
@@ -623,6 +632,7 @@ impl Summary {
                 })
                 .unwrap_or_default(),
             slo: labels.slo.map(|target| slo(acc, target)),
+            faults: super::faults::summarize(&acc.faults, &labels.faults, &labels.services, n, acc.traffic.is_some()),
             worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
             events: acc.events,
             downtime_cdf: acc.downtime_year_q.cdf(),

@@ -123,27 +123,52 @@ impl Trial<'_> {
         if let Some(limit) = limit {
             self.arm_timeout(edge, now + limit, call, epoch);
         }
-        match self.route(spec.to) {
-            Some(r) if self.reachable(r) => {
-                let job = self.traffic.jobs.insert(Job {
-                    call,
-                    call_epoch: epoch,
-                    service: spec.to as u32,
-                    replica: r as u32,
-                    deadline,
-                    state: JobState::Arriving,
-                    next_call: 0,
-                    pending: 0,
-                    failed: false,
-                    degraded: false,
-                    slot: 0,
-                });
-                self.traffic.calls.get_mut(call).expect("live").job = Some(job);
-                self.traffic.result.services[spec.to].0 += 1;
-                self.arrive(job, now);
+        let Some(r) = self.route(spec.to) else {
+            // No endpoint: the connection is refused at once.
+            self.attempt_done(call, Outcome::Refused, false, now);
+            return;
+        };
+        let mut delay = 0;
+        if self.traffic.link_faults > 0 || self.traffic.hung_any > 0 {
+            let from_region = match self.traffic.calls.get(call).expect("live").parent {
+                Parent::Job { job } => self
+                    .traffic
+                    .jobs
+                    .get(job)
+                    .and_then(|j| self.region_of(j.replica as usize)),
+                Parent::Root => None,
+            };
+            let (cut, d) = self.link_state(edge, from_region, self.region_of(r));
+            if cut || self.hangs(r) {
+                // No answer will come: only the timeout ends this attempt.
+                return;
             }
-            // No endpoint, or a dead one: the connection is refused at once.
-            _ => self.attempt_done(call, Outcome::Refused, false, now),
+            delay = d;
+        }
+        if !self.reachable(r) {
+            // A dead endpoint refuses the connection at once.
+            self.attempt_done(call, Outcome::Refused, false, now);
+            return;
+        }
+        let job = self.traffic.jobs.insert(Job {
+            call,
+            call_epoch: epoch,
+            service: spec.to as u32,
+            replica: r as u32,
+            deadline,
+            state: JobState::Arriving,
+            next_call: 0,
+            pending: 0,
+            failed: false,
+            degraded: false,
+            slot: 0,
+        });
+        self.traffic.calls.get_mut(call).expect("live").job = Some(job);
+        self.traffic.result.services[spec.to].0 += 1;
+        if delay > 0 {
+            self.queue.schedule(now.saturating_add(delay), Event::Deliver(job));
+        } else {
+            self.arrive(job, now);
         }
     }
 
@@ -223,6 +248,11 @@ impl Trial<'_> {
         }
         if let (Some(p), Some(b)) = (c.permit.take(), &mut t.breakers[edge]) {
             b.record(p, now, outcome.is_success(), now - c.attempt_start);
+        }
+        if self.faults.probing() {
+            let seen = &mut self.faults.seen[self.w.edges[edge].to];
+            seen[0] += u32::from(outcome.is_success());
+            seen[1] += 1;
         }
         if outcome.is_success() {
             self.finish_call(call, CallResult::Success { degraded }, now);

@@ -14,6 +14,17 @@ impl Trial<'_> {
         self.rep[r].up && self.w.groups[g].region.is_none_or(|reg| self.region_up[reg])
     }
 
+    /// The region replica `r` is placed in.
+    pub(super) fn region_of(&self, r: usize) -> Option<usize> {
+        self.w.groups[self.w.replicas[r].group].region
+    }
+
+    /// Whether replica `r` is hung: it accepts connections (it and its
+    /// region are otherwise up) and never answers.
+    pub(super) fn hangs(&self, r: usize) -> bool {
+        self.traffic.hung[r] > 0 && self.rep[r].natural && self.region_of(r).is_none_or(|reg| self.region_up[reg])
+    }
+
     /// The replica a request to service `s` goes to.
     pub(super) fn route(&mut self, s: usize) -> Option<usize> {
         let spec = &self.w.services[s];
@@ -101,20 +112,19 @@ impl Trial<'_> {
             if ok {
                 h.oks += 1;
                 h.fails = 0;
-                if h.oks >= hc.healthy {
-                    if !h.healthy {
-                        self.traffic.unhealthy[group] -= 1;
-                    }
+                if h.oks >= hc.healthy && !h.healthy {
+                    self.traffic.unhealthy[group] -= 1;
                     h.healthy = true;
+                    self.trace_health(r, now, true);
                 }
             } else {
                 h.fails += 1;
                 h.oks = 0;
-                if h.fails >= hc.unhealthy {
-                    if h.healthy {
-                        self.traffic.unhealthy[group] += 1;
-                    }
+                if h.fails >= hc.unhealthy && h.healthy {
+                    self.traffic.unhealthy[group] += 1;
                     h.healthy = false;
+                    self.fault_signal(now);
+                    self.trace_health(r, now, false);
                 }
             }
         }

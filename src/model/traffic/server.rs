@@ -16,7 +16,7 @@ impl Trial<'_> {
         let (service, replica) = (j.service as usize, j.replica as usize);
         let serve = &self.w.services[service].serve;
         let server = &mut self.traffic.servers[replica];
-        if serve.concurrency.is_none_or(|c| server.busy < c) {
+        if self.traffic.cap[replica].is_none_or(|c| server.busy < c) {
             self.start_job(job, now);
         } else if serve.queue.is_none_or(|q| server.waiting < q) {
             server.waiting += 1;
@@ -41,8 +41,11 @@ impl Trial<'_> {
             .service_time
             .as_ref()
             .expect("validated: reached services have one");
-        let d = st.sample(&mut t.service_rng[replica]);
-        self.queue.schedule(now + d, Event::ServiceDone(job));
+        let mut d = st.sample(&mut t.service_rng[replica]);
+        if t.slow[replica] > 0 {
+            d = d.saturating_add(self.fault_delay(replica));
+        }
+        self.queue.schedule(now.saturating_add(d), Event::ServiceDone(job));
     }
 
     pub(in crate::model) fn on_service_done(&mut self, job: Key, now: Nanos) {
@@ -53,7 +56,8 @@ impl Trial<'_> {
         }
         let (service, replica) = (j.service as usize, j.replica as usize);
         let serve = &self.w.services[service].serve;
-        if serve.error_rate > 0.0 && t.service_rng[replica].random::<f64>() < serve.error_rate {
+        let error_rate = t.err[replica];
+        if error_rate > 0.0 && t.service_rng[replica].random::<f64>() < error_rate {
             self.complete_job(job, Outcome::Error, now);
             return;
         }
@@ -137,11 +141,13 @@ impl Trial<'_> {
                 if let Some(&moved) = server.active.get(slot) {
                     t.jobs.get_mut(moved).expect("active jobs are live").slot = slot as u32;
                 }
-                while let Some(next) = server.queue.pop_front() {
-                    if t.jobs.get(next).is_some() {
-                        server.waiting -= 1;
-                        self.start_job(next, now);
-                        break;
+                if t.cap[j.replica as usize].is_none_or(|c| server.busy < c) {
+                    while let Some(next) = server.queue.pop_front() {
+                        if t.jobs.get(next).is_some() {
+                            server.waiting -= 1;
+                            self.start_job(next, now);
+                            break;
+                        }
                     }
                 }
             }
@@ -149,7 +155,43 @@ impl Trial<'_> {
         j
     }
 
+    /// Starts queued jobs while replica `r` has free slots (after its
+    /// capacity grew back).
+    pub(in crate::model) fn fill_slots(&mut self, r: usize, now: Nanos) {
+        loop {
+            let t = &mut self.traffic;
+            let server = &mut t.servers[r];
+            if t.cap[r].is_some_and(|c| server.busy >= c) {
+                return;
+            }
+            let Some(next) = server.queue.pop_front() else { return };
+            if t.jobs.get(next).is_some() {
+                server.waiting -= 1;
+                self.start_job(next, now);
+            }
+        }
+    }
+
+    /// An attempt delayed on a slow link reaches its replica.
+    pub(in crate::model) fn on_deliver(&mut self, job: Key, now: Nanos) {
+        let Some(j) = self.traffic.jobs.get(job) else { return };
+        let r = j.replica as usize;
+        if self.hangs(r) {
+            // Accepted and never answered: the caller's timeout decides.
+            self.traffic.jobs.remove(job);
+        } else if !self.reachable(r) {
+            let j = self.traffic.jobs.remove(job).expect("checked above");
+            self.respond(&j, Outcome::Refused, now);
+        } else {
+            self.arrive(job, now);
+        }
+    }
+
     pub(super) fn respond(&mut self, j: &Job, outcome: Outcome, now: Nanos) {
+        if self.traffic.hung_any > 0 && self.traffic.hung[j.replica as usize] > 0 {
+            // A hung replica never answers.
+            return;
+        }
         let Some(c) = self.traffic.calls.get(j.call) else {
             return;
         };
