@@ -9,6 +9,7 @@ pub mod check;
 pub mod compare;
 pub mod run;
 pub mod sweep;
+pub mod trace;
 
 use std::path::PathBuf;
 
@@ -36,6 +37,9 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Run two or more designs on the same trials and compare them.
     Compare(CompareArgs),
+    /// Record one trial's story: faults, failures, failovers, breakers and
+    /// per-bucket success, as CSV and JSON Lines.
+    Trace(TraceArgs),
 }
 
 /// Output format on stdout.
@@ -135,6 +139,28 @@ pub struct CompareArgs {
     pub shared: Shared,
 }
 
+/// `nines trace FILE --trial K`.
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// Scenario file.
+    pub file: PathBuf,
+    /// Trial index to record (the same trial K as in `run` with the same seed).
+    #[arg(long, default_value_t = 0)]
+    pub trial: u64,
+    /// Master seed (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output folder (default: output/<file stem>/trace-K).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override one value of the file.
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_override)]
+    pub set: Vec<Override>,
+    /// Print nothing on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// `nines check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -159,6 +185,7 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
         Command::Check(args) => check::check(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Trace(args) => trace::trace(&args),
     }
 }
 

@@ -5,7 +5,11 @@
 //! `service.NAME.availability` for each service and
 //! `region.NAME.availability` for each region, in scenario order. With
 //! workloads, then: `requests`, `success_ratio`, `degraded_ratio`,
-//! `failed_ratio`, `attempts_per_request`, `latency_mean_s`.
+//! `failed_ratio`, `attempts_per_request`, `latency_mean_s`. Then per
+//! injected fault: `fault.NAME.occurrences`, and with workloads
+//! `fault.NAME.success_ratio_during` (empty when no request concluded
+//! during it), `fault.NAME.recovered` and `fault.NAME.metastable`
+//! (occurrences that did and did not recover before the horizon).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -78,6 +82,14 @@ impl TrialWriter {
                 .map(String::from),
             );
         }
+        for f in &scenario.faults {
+            header.push(format!("fault.{}.occurrences", f.name));
+            if !scenario.workloads.is_empty() {
+                for col in ["success_ratio_during", "recovered", "metastable"] {
+                    header.push(format!("fault.{}.{col}", f.name));
+                }
+            }
+        }
         w.out.write_record(&header).map_err(|e| w.error(e))?;
         Ok(w)
     }
@@ -113,6 +125,18 @@ impl TrialWriter {
             self.row
                 .push((t.entry_attempts as f64 / t.entry_calls.max(1) as f64).to_string());
             self.row.push(per(t.latency_sum).to_string());
+        }
+        for f in &r.faults {
+            self.row.push(f.occurrences.to_string());
+            if r.traffic.is_some() {
+                self.row.push(if f.requests == 0 {
+                    String::new()
+                } else {
+                    (f.success as f64 / f.requests as f64).to_string()
+                });
+                self.row.push(f.recovered.to_string());
+                self.row.push((f.judged - f.recovered).to_string());
+            }
         }
         let result = self.out.write_record(&self.row);
         result.map_err(|e| self.error(e))

@@ -128,6 +128,9 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     if let Some(r) = &summary.requests {
         requests(&mut t, summary, r);
     }
+    if !summary.faults.is_empty() {
+        faults(&mut t, summary);
+    }
     if let Some(w) = &summary.worst_trial {
         let _ = writeln!(t);
         let _ = writeln!(
@@ -201,6 +204,55 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
             e.bulkhead_rejected,
             format!("{:.2} %", e.success_ratio * 100.0)
         );
+    }
+}
+
+/// One line per fault: how often, what share of requests succeeded while
+/// it lasted, how fast a defence reacted, whether the system came back,
+/// then the services it hurt.
+fn faults(t: &mut String, summary: &Summary) {
+    let _ = writeln!(t);
+    let _ = writeln!(
+        t,
+        "  {:<22} {:>10} {:>8} {:>12} {:>10} {:>10} {:>10} {:>10}",
+        "fault", "kind", "per trial", "success in", "detected", "detect", "recovered", "recover"
+    );
+    let opt_s = |x: Option<f64>| x.map_or("-".to_string(), human_duration);
+    for (name, f) in &summary.faults {
+        let _ = writeln!(
+            t,
+            "  {:<22} {:>10} {:>8.2} {:>12} {:>10} {:>10} {:>10} {:>10}",
+            name,
+            f.kind,
+            f.occurrences_per_trial,
+            f.success_ratio_during
+                .as_ref()
+                .map_or("-".to_string(), |e| ratio_pct(e.mean)),
+            f.detected
+                .as_ref()
+                .map_or("-".to_string(), |d| format!("{:.0} %", d.mean * 100.0)),
+            opt_s(f.time_to_detect_s),
+            f.recovered
+                .as_ref()
+                .map_or("-".to_string(), |d| format!("{:.0} %", d.mean * 100.0)),
+            opt_s(f.time_to_recover_s),
+        );
+        let hit: Vec<String> = f
+            .blast_radius
+            .iter()
+            .filter(|(_, x)| **x > 0.0)
+            .map(|(s, x)| format!("{s} {:.0} %", x * 100.0))
+            .collect();
+        if !hit.is_empty() {
+            let _ = writeln!(t, "    blast radius: {}", hit.join(" · "));
+        }
+        if let Some(m) = f.metastable.filter(|&m| m > 0.0) {
+            let _ = writeln!(
+                t,
+                "    metastable: {:.0} % of occurrences never recovered before the horizon",
+                m * 100.0
+            );
+        }
     }
 }
 
