@@ -8,11 +8,13 @@
 //! - `validation`: the simulator against closed-form results.
 //! - `requests`: the request path against queueing and retry closed forms.
 //! - `traffic`: request-level behaviour with a clear expected direction.
+//! - `faults`: injected faults, cascades and `nines trace`.
 //! - `sweep`: sweeps, comparisons, plots, `report.html` and the SLO.
 
 mod cli;
 mod determinism;
 mod errors;
+mod faults;
 mod requests;
 mod sweep;
 mod traffic;

@@ -87,6 +87,8 @@ pub struct FaultState {
     ends: Vec<Nanos>,
     open: Vec<Occurrence>,
     probing: bool,
+    /// When the current probe bucket started.
+    bucket_start: Nanos,
     /// Per edge: breaker openings seen at the last probe.
     opened: Vec<u64>,
     /// Per service: (successful, all) attempt outcomes in this bucket.
@@ -120,6 +122,7 @@ impl Trial<'_> {
         f.ends.resize(n, 0);
         f.open.clear();
         f.probing = false;
+        f.bucket_start = 0;
         f.opened.clear();
         f.opened.resize(w.edges.len(), 0);
         f.seen.clear();
@@ -350,6 +353,7 @@ impl Trial<'_> {
             return;
         }
         self.faults.probing = true;
+        self.faults.bucket_start = now;
         self.faults.seen.iter_mut().for_each(|s| *s = [0, 0]);
         for (e, b) in self.traffic.breakers_opened().into_iter().enumerate() {
             self.faults.opened[e] = b;
@@ -375,7 +379,8 @@ impl Trial<'_> {
 
     pub(in crate::model) fn on_probe(&mut self, now: Nanos) {
         let c = self.w.cascade;
-        let from = now.saturating_sub(c.bucket);
+        let from = self.faults.bucket_start;
+        self.faults.bucket_start = now;
         let opened = self.traffic.breakers_opened();
         if opened.iter().zip(&self.faults.opened).any(|(a, b)| a != b) {
             self.fault_signal(now);
@@ -431,6 +436,10 @@ impl Trial<'_> {
     }
 
     pub(super) fn finish_faults(&mut self, horizon: Nanos) {
+        if self.faults.probing && self.faults.bucket_start < horizon {
+            // The last bucket ends at the horizon, where no event runs.
+            self.on_probe(horizon);
+        }
         let (requests, success) = (self.traffic.result.requests, self.traffic.result.success);
         let settle = self.w.cascade.settle;
         let f = &mut self.faults;
