@@ -7,6 +7,7 @@
 //! are at least one, `min_healthy` fits, names resolve, calls form a DAG,
 //! and the entry point is known.
 
+pub mod defence;
 pub mod duration;
 pub mod fault;
 pub mod overrides;
@@ -233,6 +234,41 @@ pub struct Service {
     pub health_check: HealthCheck,
     /// Request level: calls one after another, or all at once.
     pub call_mode: CallMode,
+    /// Request level: server-side defences.
+    pub defence: Defence,
+}
+
+/// A service's server-side defences (request level).
+#[derive(Debug, Clone, Default)]
+pub struct Defence {
+    /// Per replica token bucket; requests over it are refused at once.
+    pub rate_limit: Option<crate::resilience::rate_limit::RateLimitConfig>,
+    /// Load shedding.
+    pub shed: Shed,
+    /// Ejecting replicas that fail in a row (as Envoy's outlier detection).
+    pub outlier: Option<Outlier>,
+}
+
+/// Load shedding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shed {
+    /// A queued request that waited longer than this is dropped when its
+    /// turn comes, instead of being served for a caller that gave up.
+    pub queue_wait: Option<Nanos>,
+    /// Low-priority requests are refused once this many wait.
+    pub low_priority_queue: Option<u32>,
+}
+
+/// Outlier detection by the balancer in front of a service.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outlier {
+    /// Failed attempts in a row (errors, resets, refusals, timeouts) that
+    /// eject a replica.
+    pub consecutive: u32,
+    /// How long an ejected replica stays out.
+    pub eject_for: Nanos,
+    /// Largest share of a group's replicas ejected at once.
+    pub max_ejected: f64,
 }
 
 /// How a service's load balancer picks a replica.
@@ -335,6 +371,8 @@ pub struct Workload {
     pub bursts: Vec<Burst>,
     /// Client policies on the edge to `to`.
     pub policy: ClientPolicy,
+    /// Its requests are shed first (`priority = "low"`).
+    pub low_priority: bool,
 }
 
 /// A dependency edge.

@@ -133,6 +133,41 @@ pub fn describe(sc: &Scenario) -> String {
             }
         }
     }
+    if !sc.faults.is_empty() {
+        let _ = writeln!(t, "faults:");
+        for f in &sc.faults {
+            let when = match &f.schedule {
+                crate::scenario::FaultSchedule::Once(at) => format!("at {}", Duration(*at)),
+                crate::scenario::FaultSchedule::Process { first, every } => format!(
+                    "every {}{}",
+                    dist(Some(every)),
+                    first.map_or(String::new(), |a| format!(", first at {}", Duration(a)))
+                ),
+            };
+            let what = match &f.kind {
+                crate::scenario::FaultKind::Latency(d) => format!(" +{}", dist(Some(d))),
+                crate::scenario::FaultKind::Errors(p) => format!(" error_rate {p}"),
+                crate::scenario::FaultKind::Capacity(c) => format!(" capacity {c}"),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                t,
+                "  {:<16} {}{what} on {}, {when}, lasting {}",
+                f.name,
+                f.kind.word(),
+                f.target_text,
+                dist(Some(&f.duration))
+            );
+        }
+        let c = &sc.cascade;
+        let _ = writeln!(
+            t,
+            "  impact judged per {} bucket: affected below {:.1} % success, recovered after {} above",
+            Duration(c.bucket),
+            c.threshold * 100.0,
+            Duration(c.settle)
+        );
+    }
     t
 }
 

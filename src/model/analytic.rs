@@ -25,6 +25,14 @@ use crate::scenario::{Scenario, Standby, Topology};
 /// # Errors
 /// A sentence saying why no closed form applies.
 pub fn availability(sc: &Scenario, world: &World, service: usize) -> Result<f64, String> {
+    if let Some(f) = sc.faults.iter().find(|f| {
+        matches!(
+            f.kind,
+            crate::scenario::FaultKind::Crash | crate::scenario::FaultKind::Hang
+        )
+    }) {
+        return Err(format!("fault \"{}\" takes components down on a schedule", f.name));
+    }
     let needs = closure(&world.services, service);
     for (s, svc) in sc.services.iter().enumerate().filter(|(s, _)| needs[*s]) {
         let fails = svc.failure.is_some();

@@ -83,7 +83,15 @@ struct Call {
     attempt_start: Nanos,
     job: Option<Key>,
     started: Nanos,
+    /// Low priority (inherited from the workload that started the request).
+    low: bool,
+    /// The replica the current attempt went to ([`NO_REPLICA`] before one
+    /// is chosen).
+    replica: u32,
 }
+
+/// No replica chosen yet.
+const NO_REPLICA: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JobState {
@@ -106,6 +114,9 @@ struct Job {
     failed: bool,
     degraded: bool,
     slot: u32,
+    low: bool,
+    /// When it joined the FIFO.
+    queued_at: Nanos,
 }
 
 #[derive(Default)]
@@ -118,9 +129,27 @@ struct Server {
 
 #[derive(Clone, Copy)]
 struct Health {
+    /// The balancer sends it traffic: probes pass and it is not ejected.
     healthy: bool,
+    /// The last health-check verdict.
+    probe_ok: bool,
+    /// Ejected by outlier detection.
+    ejected: bool,
     fails: u32,
     oks: u32,
+}
+
+/// A service's server-side defences at work, in one trial.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DefenceCounts {
+    /// Requests refused because the queue was full, or (low priority) long.
+    pub shed: u64,
+    /// Queued requests dropped because they waited past `shed.queue_wait`.
+    pub shed_wait: u64,
+    /// Requests refused by the rate limiter.
+    pub rate_limited: u64,
+    /// Replicas ejected by outlier detection.
+    pub ejections: u64,
 }
 
 /// Per-edge counters of one trial.
@@ -173,6 +202,8 @@ pub struct TrafficResult {
     pub services: Vec<(u64, u64)>,
     /// Per edge.
     pub edges: Vec<EdgeCounts>,
+    /// Per service: its server-side defences at work.
+    pub defence: Vec<DefenceCounts>,
     /// The horizon cut into [`TIMELINE_BUCKETS`] equal buckets: requests
     /// concluded, full successes, degraded, and attempts sent on the
     /// workload edges, in each.
@@ -225,6 +256,10 @@ pub struct Traffic {
     pub(super) err: Vec<f64>,
     /// Per replica: slots, capacity faults included; `None` = unlimited.
     pub(super) cap: Vec<Option<u32>>,
+    /// Per replica: its rate limiter.
+    limiters: Vec<Option<crate::resilience::rate_limit::RateLimiter>>,
+    /// Per replica: failed attempts in a row (outlier detection).
+    consecutive: Vec<u32>,
     /// Latency of concluded requests, microseconds.
     pub latency: Histogram<u64>,
     /// Counters.
@@ -289,6 +324,8 @@ impl Traffic {
             link_faults: 0,
             err: Vec::new(),
             cap: Vec::new(),
+            limiters: Vec::new(),
+            consecutive: Vec::new(),
             latency: Histogram::new(3).expect("3 significant digits is valid"),
             result: TrafficResult::default(),
         }
@@ -321,6 +358,8 @@ impl Trial<'_> {
             w.replicas.len(),
             Health {
                 healthy: true,
+                probe_ok: true,
+                ejected: false,
                 fails: 0,
                 oks: 0,
             },
@@ -342,6 +381,13 @@ impl Trial<'_> {
         t.cap.clear();
         t.cap
             .extend(w.replicas.iter().map(|r| w.services[r.service].serve.concurrency));
+        t.limiters.clear();
+        t.limiters.extend(w.replicas.iter().map(|r| {
+            let config = w.services[r.service].serve.defence.rate_limit.clone();
+            config.map(|c| crate::resilience::rate_limit::RateLimiter::new(c).expect("validated"))
+        }));
+        t.consecutive.clear();
+        t.consecutive.resize(nr, 0);
         t.cursor.clear();
         t.cursor.resize(w.groups.len(), 0);
         t.unhealthy.clear();
@@ -381,6 +427,7 @@ impl Trial<'_> {
         t.result = TrafficResult {
             services: vec![(0, 0); w.services.len()],
             edges: vec![EdgeCounts::default(); w.edges.len()],
+            defence: vec![DefenceCounts::default(); w.services.len()],
             timeline: vec![[0; 4]; TIMELINE_BUCKETS],
             edge_timeline: vec![[0.0; 3]; w.edges.len() * TIMELINE_BUCKETS],
             ..TrafficResult::default()
@@ -459,6 +506,60 @@ impl Trial<'_> {
             }
         };
         self.queue.schedule(next, Event::Arrival(workload as u32));
+    }
+
+    /// Outlier detection: one more attempt outcome from replica `r`.
+    fn observe_outlier(&mut self, r: usize, ok: bool, now: Nanos) {
+        let spec = self.w.replicas[r];
+        let Some(o) = self.w.services[spec.service].serve.defence.outlier else {
+            return;
+        };
+        let t = &mut self.traffic;
+        if ok {
+            t.consecutive[r] = 0;
+            return;
+        }
+        t.consecutive[r] += 1;
+        if t.consecutive[r] < o.consecutive || t.health[r].ejected {
+            return;
+        }
+        let replicas = self.w.groups[spec.group].replicas.clone();
+        let ejected = replicas.clone().filter(|&x| t.health[x].ejected).count();
+        if (ejected + 1) as f64 > o.max_ejected * replicas.len() as f64 {
+            return;
+        }
+        t.consecutive[r] = 0;
+        t.health[r].ejected = true;
+        t.result.defence[spec.service].ejections += 1;
+        self.set_eligible(r);
+        self.queue
+            .schedule(now.saturating_add(o.eject_for), Event::Uneject(r as u32));
+        self.fault_signal(now);
+        self.record(now, "ejected", crate::model::trace::Subject::Replica(r));
+    }
+
+    /// An ejected replica's time out is over.
+    pub(in crate::model) fn on_uneject(&mut self, r: usize, now: Nanos) {
+        self.traffic.health[r].ejected = false;
+        self.traffic.consecutive[r] = 0;
+        self.set_eligible(r);
+        self.record(now, "returned", crate::model::trace::Subject::Replica(r));
+    }
+
+    /// Recomputes whether the balancer may send to replica `r`.
+    pub(super) fn set_eligible(&mut self, r: usize) {
+        let g = self.w.replicas[r].group;
+        let t = &mut self.traffic;
+        let h = &mut t.health[r];
+        let eligible = h.probe_ok && !h.ejected;
+        if eligible != h.healthy {
+            h.healthy = eligible;
+            if eligible {
+                t.unhealthy[g] -= 1;
+            } else {
+                t.unhealthy[g] += 1;
+            }
+        }
     }
 
     pub(in crate::model) fn on_arrival(&mut self, workload: usize, now: Nanos) {

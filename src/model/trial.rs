@@ -126,6 +126,8 @@ pub enum Event {
     Probe,
     /// An attempt delayed on a slow link reaches its replica.
     Deliver(Key),
+    /// An ejected replica returns to its balancer.
+    Uneject(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -779,6 +781,7 @@ impl Model for Trial<'_> {
             Event::FaultEnd(f) => self.on_fault_end(f as usize, now),
             Event::Probe => self.on_probe(now),
             Event::Deliver(job) => self.on_deliver(job, now),
+            Event::Uneject(r) => self.on_uneject(r as usize, now),
         }
         if self.dirty {
             self.dirty = false;

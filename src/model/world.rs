@@ -62,6 +62,8 @@ pub struct ServeSpec {
     pub call_mode: CallMode,
     /// Its call edges in file order, with whether each is required.
     pub calls: Vec<usize>,
+    /// Server-side defences.
+    pub defence: crate::scenario::Defence,
 }
 
 /// A call edge: a workload or a service calling a service.
@@ -97,6 +99,8 @@ pub struct WorkloadSpec {
     /// Whether the rate varies (diurnal or bursts); a flat rate needs no
     /// thinning draw.
     pub shaped: bool,
+    /// Its requests are shed first.
+    pub low_priority: bool,
 }
 
 impl WorkloadSpec {
@@ -253,6 +257,7 @@ impl World {
                     health_check: s.health_check,
                     call_mode: s.call_mode,
                     calls: Vec::new(),
+                    defence: s.defence.clone(),
                 },
                 groups: first..groups.len(),
                 multi_region: !s.regions.is_empty(),
@@ -275,6 +280,7 @@ impl World {
                 diurnal: w.diurnal,
                 bursts: w.bursts.clone(),
                 shaped: w.diurnal.is_some() || !w.bursts.is_empty(),
+                low_priority: w.low_priority,
             });
             edges.push(edge(
                 format!("{}->{}", w.name, sc.services[w.to].name),

@@ -176,12 +176,38 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
     );
     let _ = writeln!(t, "  attempts/request  {:.3}", r.attempts_per_request);
     let _ = writeln!(t);
-    let _ = writeln!(t, "  {:<20} {:>16}", "service", "request success");
+    let defended = summary
+        .services
+        .values()
+        .filter_map(|s| s.requests.as_ref())
+        .any(|q| q.shed + q.shed_wait + q.rate_limited + q.ejections > 0);
+    if defended {
+        let _ = writeln!(
+            t,
+            "  {:<20} {:>16} {:>10} {:>10} {:>12} {:>10}",
+            "service", "request success", "shed", "shed wait", "rate limited", "ejections"
+        );
+    } else {
+        let _ = writeln!(t, "  {:<20} {:>16}", "service", "request success");
+    }
     for (name, s) in &summary.services {
         if let Some(q) = &s.requests
             && q.received > 0
         {
-            let _ = writeln!(t, "  {:<20} {:>16}", name, ratio_pct(q.success_ratio.mean));
+            if defended {
+                let _ = writeln!(
+                    t,
+                    "  {:<20} {:>16} {:>10} {:>10} {:>12} {:>10}",
+                    name,
+                    ratio_pct(q.success_ratio.mean),
+                    q.shed,
+                    q.shed_wait,
+                    q.rate_limited,
+                    q.ejections
+                );
+            } else {
+                let _ = writeln!(t, "  {:<20} {:>16}", name, ratio_pct(q.success_ratio.mean));
+            }
         }
     }
     let _ = writeln!(t);

@@ -108,6 +108,9 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
     let nested: &[&str] = match *first {
         "failure" | "repair" | "service_time" | "every" | "latency" => keys::DIST,
         "cascade" => keys::CASCADE,
+        "rate_limit" => keys::RATE_LIMIT,
+        "shed" => keys::SHED,
+        "outlier_detection" => keys::OUTLIER,
         "failover" if !global => keys::FAILOVER,
         "health_check" => keys::HEALTH_CHECK,
         "diurnal" => keys::DIURNAL,

@@ -118,6 +118,34 @@ pub struct RawService {
     pub load_balancer: Option<Spanned<String>>,
     pub health_check: Option<Spanned<RawHealthCheck>>,
     pub call_mode: Option<Spanned<String>>,
+    pub rate_limit: Option<Spanned<RawRateLimit>>,
+    pub shed: Option<Spanned<RawShed>>,
+    pub outlier_detection: Option<Spanned<RawOutlier>>,
+}
+
+/// `rate_limit = { rate, burst }` (per replica).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    pub rate: Spanned<f64>,
+    pub burst: Option<Spanned<f64>>,
+}
+
+/// `shed = { queue_wait, low_priority_queue }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShed {
+    pub queue_wait: Option<Spanned<Duration>>,
+    pub low_priority_queue: Option<Spanned<i64>>,
+}
+
+/// `outlier_detection = { consecutive_failures, eject_for, max_ejected }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutlier {
+    pub consecutive_failures: Option<Spanned<i64>>,
+    pub eject_for: Option<Spanned<Duration>>,
+    pub max_ejected: Option<Spanned<f64>>,
 }
 
 /// `health_check = { interval, unhealthy, healthy }`
@@ -147,6 +175,7 @@ pub struct RawWorkload {
     pub bulkhead: Option<Spanned<RawBulkhead>>,
     pub fallback: Option<Spanned<bool>>,
     pub cancel_on_timeout: Option<Spanned<bool>>,
+    pub priority: Option<Spanned<String>>,
 }
 
 /// `diurnal = { amplitude = 0.5, period = "24h", peak = "14h" }`
@@ -294,7 +323,13 @@ pub mod keys {
         "load_balancer",
         "health_check",
         "call_mode",
+        "rate_limit",
+        "shed",
+        "outlier_detection",
     ];
+    pub const RATE_LIMIT: &[&str] = &["rate", "burst"];
+    pub const SHED: &[&str] = &["queue_wait", "low_priority_queue"];
+    pub const OUTLIER: &[&str] = &["consecutive_failures", "eject_for", "max_ejected"];
     pub const WORKLOAD: &[&str] = &[
         "name",
         "to",
@@ -309,6 +344,7 @@ pub mod keys {
         "bulkhead",
         "fallback",
         "cancel_on_timeout",
+        "priority",
     ];
     pub const HEALTH_CHECK: &[&str] = &["interval", "unhealthy", "healthy"];
     pub const DIURNAL: &[&str] = &["amplitude", "period", "peak"];

@@ -605,6 +605,7 @@ fn service(
         load_balancer,
         health_check,
         call_mode,
+        defence: super::defence::defence(c, s, &p),
     }
 }
 
@@ -686,6 +687,7 @@ fn workload(c: &mut Checker<'_>, w: &RawWorkload, service_index: &BTreeMap<Strin
         &p,
     );
     Workload {
+        low_priority: super::defence::low_priority(c, w, &p),
         name: w.name.get_ref().clone(),
         to,
         rate,

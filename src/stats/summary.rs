@@ -13,7 +13,7 @@ use super::interval::{mean_ci95, nines, zero_event_bound};
 use super::{Quantiles, Welford};
 use crate::engine::time::{self, YEAR};
 use crate::model::TrialResult;
-use crate::model::traffic::{EdgeCounts, TrafficResult};
+use crate::model::traffic::{DefenceCounts, EdgeCounts, TrafficResult};
 use hdrhistogram::Histogram;
 
 /// Everything the trials measured, mergeable in trial order.
@@ -55,6 +55,7 @@ struct TrafficAcc {
     latency_us: Histogram<u64>,
     services: Vec<(u64, u64, Welford)>,
     edges: Vec<EdgeCounts>,
+    defence: Vec<DefenceCounts>,
 }
 
 impl TrafficAcc {
@@ -73,6 +74,7 @@ impl TrafficAcc {
             latency_us: Histogram::new(3).expect("3 significant digits is valid"),
             services: vec![(0, 0, Welford::default()); services],
             edges: vec![EdgeCounts::default(); edges],
+            defence: vec![DefenceCounts::default(); services],
         }
     }
 
@@ -100,6 +102,9 @@ impl TrafficAcc {
         for (acc, e) in self.edges.iter_mut().zip(&t.edges) {
             add_counts(acc, e);
         }
+        for (acc, d) in self.defence.iter_mut().zip(&t.defence) {
+            add_defence(acc, d);
+        }
     }
 
     fn merge(&mut self, o: &Self) {
@@ -124,7 +129,17 @@ impl TrafficAcc {
         for (a, b) in self.edges.iter_mut().zip(&o.edges) {
             add_counts(a, b);
         }
+        for (a, b) in self.defence.iter_mut().zip(&o.defence) {
+            add_defence(a, b);
+        }
     }
+}
+
+fn add_defence(a: &mut DefenceCounts, b: &DefenceCounts) {
+    a.shed += b.shed;
+    a.shed_wait += b.shed_wait;
+    a.rate_limited += b.rate_limited;
+    a.ejections += b.ejections;
 }
 
 fn add_counts(a: &mut EdgeCounts, b: &EdgeCounts) {
@@ -336,6 +351,15 @@ pub struct ServiceRequests {
     pub received: u64,
     /// Requests it answered with success / requests received (per trial, then across trials).
     pub success_ratio: Estimate,
+    /// Requests refused because its queue was full (or, for low-priority
+    /// requests, past `shed.low_priority_queue`), over all trials.
+    pub shed: u64,
+    /// Queued requests dropped after waiting past `shed.queue_wait`.
+    pub shed_wait: u64,
+    /// Requests refused by its rate limiter.
+    pub rate_limited: u64,
+    /// Replicas ejected by outlier detection.
+    pub ejections: u64,
 }
 
 /// Request latency, seconds.
@@ -589,6 +613,10 @@ impl Summary {
                         requests: acc.traffic.as_ref().map(|t| ServiceRequests {
                             received: t.services[i].0,
                             success_ratio: estimate(&t.services[i].2),
+                            shed: t.defence[i].shed,
+                            shed_wait: t.defence[i].shed_wait,
+                            rate_limited: t.defence[i].rate_limited,
+                            ejections: t.defence[i].ejections,
                         }),
                     },
                 )

@@ -13,6 +13,10 @@ use crate::resilience::retry::{RetryBudget, RetryDecision};
 impl Trial<'_> {
     pub(super) fn new_call(&mut self, edge: usize, parent: Parent, inherited: Deadline, now: Nanos) {
         let deadline = inherited.min(Deadline::after(now, self.w.edges[edge].policy.deadline));
+        let low = match parent {
+            Parent::Root => self.w.workloads.get(edge).is_some_and(|w| w.low_priority),
+            Parent::Job { job } => self.traffic.jobs.get(job).is_some_and(|j| j.low),
+        };
         let t = &mut self.traffic;
         if let Some(b) = &mut t.budgets[edge] {
             b.on_request();
@@ -31,6 +35,8 @@ impl Trial<'_> {
             attempt_start: now,
             job: None,
             started: now,
+            low,
+            replica: super::NO_REPLICA,
         });
         self.start_attempt(call, now);
     }
@@ -128,6 +134,9 @@ impl Trial<'_> {
             self.attempt_done(call, Outcome::Refused, false, now);
             return;
         };
+        let c = self.traffic.calls.get_mut(call).expect("live");
+        c.replica = r as u32;
+        let low = c.low;
         let mut delay = 0;
         if self.traffic.link_faults > 0 || self.traffic.hung_any > 0 {
             let from_region = match self.traffic.calls.get(call).expect("live").parent {
@@ -162,6 +171,8 @@ impl Trial<'_> {
             failed: false,
             degraded: false,
             slot: 0,
+            low,
+            queued_at: now,
         });
         self.traffic.calls.get_mut(call).expect("live").job = Some(job);
         self.traffic.result.services[spec.to].0 += 1;
@@ -249,6 +260,15 @@ impl Trial<'_> {
         if let (Some(p), Some(b)) = (c.permit.take(), &mut t.breakers[edge]) {
             b.record(p, now, outcome.is_success(), now - c.attempt_start);
         }
+        if c.replica != super::NO_REPLICA {
+            let r = c.replica as usize;
+            c.replica = super::NO_REPLICA;
+            if self.w.services[self.w.edges[edge].to].serve.defence.outlier.is_some() {
+                self.observe_outlier(r, outcome.is_success(), now);
+            }
+        }
+        let t = &mut self.traffic;
+        let Some(c) = t.calls.get_mut(call) else { return };
         if self.faults.probing() {
             let seen = &mut self.faults.seen[self.w.edges[edge].to];
             seen[0] += u32::from(outcome.is_success());

@@ -112,17 +112,17 @@ impl Trial<'_> {
             if ok {
                 h.oks += 1;
                 h.fails = 0;
-                if h.oks >= hc.healthy && !h.healthy {
-                    self.traffic.unhealthy[group] -= 1;
-                    h.healthy = true;
+                if h.oks >= hc.healthy && !h.probe_ok {
+                    h.probe_ok = true;
+                    self.set_eligible(r);
                     self.trace_health(r, now, true);
                 }
             } else {
                 h.fails += 1;
                 h.oks = 0;
-                if h.fails >= hc.unhealthy && h.healthy {
-                    self.traffic.unhealthy[group] += 1;
-                    h.healthy = false;
+                if h.fails >= hc.unhealthy && h.probe_ok {
+                    h.probe_ok = false;
+                    self.set_eligible(r);
                     self.fault_signal(now);
                     self.trace_health(r, now, false);
                 }

@@ -12,17 +12,29 @@ use crate::scenario::CallMode;
 
 impl Trial<'_> {
     pub(super) fn arrive(&mut self, job: Key, now: Nanos) {
-        let j = self.traffic.jobs.get(job).expect("new job");
+        let t = &mut self.traffic;
+        let j = t.jobs.get_mut(job).expect("new job");
         let (service, replica) = (j.service as usize, j.replica as usize);
-        let serve = &self.w.services[service].serve;
-        let server = &mut self.traffic.servers[replica];
-        if self.traffic.cap[replica].is_none_or(|c| server.busy < c) {
+        if let Some(limiter) = &mut t.limiters[replica]
+            && !limiter.try_acquire(now)
+        {
+            t.result.defence[service].rate_limited += 1;
+            self.complete_job(job, Outcome::Shed, now);
+            return;
+        }
+        let shed = self.w.services[service].serve.defence.shed;
+        let server = &mut t.servers[replica];
+        if t.cap[replica].is_none_or(|c| server.busy < c) {
             self.start_job(job, now);
-        } else if serve.queue.is_none_or(|q| server.waiting < q) {
+        } else if self.w.services[service].serve.queue.is_none_or(|q| server.waiting < q)
+            && !(j.low && shed.low_priority_queue.is_some_and(|q| server.waiting >= q))
+        {
             server.waiting += 1;
             server.queue.push_back(job);
-            self.traffic.jobs.get_mut(job).expect("new job").state = JobState::Queued;
+            j.state = JobState::Queued;
+            j.queued_at = now;
         } else {
+            t.result.defence[service].shed += 1;
             self.complete_job(job, Outcome::Shed, now);
         }
     }
@@ -141,15 +153,7 @@ impl Trial<'_> {
                 if let Some(&moved) = server.active.get(slot) {
                     t.jobs.get_mut(moved).expect("active jobs are live").slot = slot as u32;
                 }
-                if t.cap[j.replica as usize].is_none_or(|c| server.busy < c) {
-                    while let Some(next) = server.queue.pop_front() {
-                        if t.jobs.get(next).is_some() {
-                            server.waiting -= 1;
-                            self.start_job(next, now);
-                            break;
-                        }
-                    }
-                }
+                self.fill_slots(j.replica as usize, now);
             }
         }
         j
@@ -158,6 +162,11 @@ impl Trial<'_> {
     /// Starts queued jobs while replica `r` has free slots (after its
     /// capacity grew back).
     pub(in crate::model) fn fill_slots(&mut self, r: usize, now: Nanos) {
+        let queue_wait = self.w.services[self.w.replicas[r].service]
+            .serve
+            .defence
+            .shed
+            .queue_wait;
         loop {
             let t = &mut self.traffic;
             let server = &mut t.servers[r];
@@ -165,10 +174,19 @@ impl Trial<'_> {
                 return;
             }
             let Some(next) = server.queue.pop_front() else { return };
-            if t.jobs.get(next).is_some() {
-                server.waiting -= 1;
-                self.start_job(next, now);
+            let Some(j) = t.jobs.get_mut(next) else { continue };
+            server.waiting -= 1;
+            if let Some(limit) = queue_wait
+                && now - j.queued_at > limit
+            {
+                // Its caller has most likely given up: serving it would
+                // only delay the requests behind it.
+                j.state = JobState::Arriving;
+                t.result.defence[j.service as usize].shed_wait += 1;
+                self.complete_job(next, Outcome::Shed, now);
+                continue;
             }
+            self.start_job(next, now);
         }
     }
 

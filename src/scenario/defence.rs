@@ -1,0 +1,75 @@
+//! Server-side defences of a service (`rate_limit`, `shed`,
+//! `outlier_detection`) and a workload's `priority`: checked here, applied
+//! in the request path.
+
+use super::raw::{RawService, RawWorkload};
+use super::validate::Checker;
+use super::{Defence, Outlier, Shed};
+use crate::resilience::rate_limit::{RateLimitConfig, RateLimiter};
+
+pub(super) fn defence(c: &mut Checker<'_>, s: &RawService, p: &str) -> Defence {
+    let mut d = Defence::default();
+    if let Some(rl) = &s.rate_limit {
+        let r = rl.get_ref();
+        let config = RateLimitConfig {
+            rate: *r.rate.get_ref(),
+            burst: r.burst.as_ref().map_or(1.0, |b| *b.get_ref()),
+        };
+        match RateLimiter::new(config.clone()) {
+            Ok(_) => d.rate_limit = Some(config),
+            Err(e) => c.err(&rl.span(), format!("{p}.rate_limit"), e.to_string()),
+        }
+    }
+    if let Some(sh) = &s.shed {
+        let r = sh.get_ref();
+        d.shed = Shed {
+            queue_wait: r.queue_wait.as_ref().map(|w| w.get_ref().0),
+            low_priority_queue: r
+                .low_priority_queue
+                .as_ref()
+                .and_then(|q| c.count(q, &format!("{p}.shed.low_priority_queue"), 0, 100_000_000)),
+        };
+        if d.shed.queue_wait.is_none() && d.shed.low_priority_queue.is_none() {
+            c.err_help(
+                &sh.span(),
+                format!("{p}.shed"),
+                "sheds nothing",
+                "add queue_wait = \"200ms\" (drop requests that waited longer) or low_priority_queue = 20".into(),
+            );
+        }
+    }
+    if let Some(od) = &s.outlier_detection {
+        let r = od.get_ref();
+        let key = format!("{p}.outlier_detection");
+        let consecutive = r.consecutive_failures.as_ref().map_or(Some(5), |n| {
+            c.count(n, &format!("{key}.consecutive_failures"), 1, 1_000_000)
+        });
+        let eject_for = r
+            .eject_for
+            .as_ref()
+            .map_or(30 * crate::engine::time::SECOND, |e| e.get_ref().0);
+        if eject_for == 0 {
+            c.err(&od.span(), format!("{key}.eject_for"), "must be longer than zero");
+        }
+        let max_ejected = match &r.max_ejected {
+            Some(m) => c.probability(m, &format!("{key}.max_ejected")),
+            None => Some(0.5),
+        };
+        if let (Some(consecutive), Some(max_ejected)) = (consecutive, max_ejected) {
+            d.outlier = Some(Outlier {
+                consecutive,
+                eject_for,
+                max_ejected,
+            });
+        }
+    }
+    d
+}
+
+/// Whether a workload's requests are low priority.
+pub(super) fn low_priority(c: &mut Checker<'_>, w: &RawWorkload, p: &str) -> bool {
+    w.priority.as_ref().is_some_and(|v| {
+        c.word(v, &format!("{p}.priority"), &[("normal", false), ("low", true)])
+            .unwrap_or(false)
+    })
+}
