@@ -373,6 +373,8 @@ pub struct Workload {
     pub policy: ClientPolicy,
     /// Its requests are shed first (`priority = "low"`).
     pub low_priority: bool,
+    /// The region its clients are in (`None`: outside every region).
+    pub region: Option<usize>,
 }
 
 /// A dependency edge.
@@ -396,12 +398,14 @@ pub enum GlobalMode {
 }
 
 /// Routing between regions.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Global {
     /// Combination rule.
     pub mode: GlobalMode,
     /// Time for traffic to leave a failed region.
     pub failover: Nanos,
+    /// Request level: added delay of a call between regions.
+    pub latency: Option<Dist>,
 }
 
 impl Scenario {

@@ -43,7 +43,16 @@ pub fn describe(sc: &Scenario) -> String {
             GlobalMode::ActiveActive => "active-active",
             GlobalMode::ActivePassive => "active-passive",
         };
-        let _ = writeln!(t, "global routing: {mode}, failover {}", Duration(sc.global.failover));
+        let latency = sc
+            .global
+            .latency
+            .as_ref()
+            .map_or(String::new(), |l| format!(", calls between regions +{}", dist(Some(l))));
+        let _ = writeln!(
+            t,
+            "global routing: {mode}, failover {}{latency}",
+            Duration(sc.global.failover)
+        );
         let _ = writeln!(t, "regions:");
         for r in &sc.regions {
             let _ = writeln!(

@@ -101,6 +101,8 @@ pub struct WorkloadSpec {
     pub shaped: bool,
     /// Its requests are shed first.
     pub low_priority: bool,
+    /// The region its clients are in.
+    pub region: Option<usize>,
 }
 
 impl WorkloadSpec {
@@ -206,6 +208,8 @@ pub struct World {
     pub faults: Vec<FaultSpec>,
     /// How fault impact is judged.
     pub cascade: Cascade,
+    /// Added delay of a call between regions.
+    pub cross_region: Option<Dist>,
 }
 
 impl World {
@@ -281,6 +285,7 @@ impl World {
                 bursts: w.bursts.clone(),
                 shaped: w.diurnal.is_some() || !w.bursts.is_empty(),
                 low_priority: w.low_priority,
+                region: w.region,
             });
             edges.push(edge(
                 format!("{}->{}", w.name, sc.services[w.to].name),
@@ -314,6 +319,7 @@ impl World {
         World {
             faults,
             cascade: sc.cascade,
+            cross_region: sc.global.latency.clone(),
             horizon: sc.horizon,
             entry: sc.entry,
             regions: sc

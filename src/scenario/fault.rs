@@ -408,7 +408,7 @@ fn resolve_target(
     }
 }
 
-fn clone_dist(d: &super::raw::RawDist) -> super::raw::RawDist {
+pub(super) fn clone_dist(d: &super::raw::RawDist) -> super::raw::RawDist {
     super::raw::RawDist {
         dist: d.dist.clone(),
         mean: d.mean.clone(),

@@ -176,6 +176,7 @@ pub struct RawWorkload {
     pub fallback: Option<Spanned<bool>>,
     pub cancel_on_timeout: Option<Spanned<bool>>,
     pub priority: Option<Spanned<String>>,
+    pub region: Option<Spanned<String>>,
 }
 
 /// `diurnal = { amplitude = 0.5, period = "24h", peak = "14h" }`
@@ -271,6 +272,7 @@ pub struct RawCall {
 pub struct RawGlobal {
     pub mode: Option<Spanned<String>>,
     pub failover: Option<Spanned<Duration>>,
+    pub latency: Option<Spanned<RawLength>>,
 }
 
 /// A distribution table: `{ dist = "weibull", shape = 2.0, mean = "1000h" }`.
@@ -345,6 +347,7 @@ pub mod keys {
         "fallback",
         "cancel_on_timeout",
         "priority",
+        "region",
     ];
     pub const HEALTH_CHECK: &[&str] = &["interval", "unhealthy", "healthy"];
     pub const DIURNAL: &[&str] = &["amplitude", "period", "peak"];
@@ -371,6 +374,6 @@ pub mod keys {
     ];
     pub const BULKHEAD: &[&str] = &["max_concurrent", "max_queue", "queue_timeout"];
     pub const FAILOVER: &[&str] = &["detect", "switch", "success"];
-    pub const GLOBAL: &[&str] = &["mode", "failover"];
+    pub const GLOBAL: &[&str] = &["mode", "failover", "latency"];
     pub const DIST: &[&str] = &["dist", "mean", "shape", "cv", "min", "max", "values"];
 }

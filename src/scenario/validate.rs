@@ -260,7 +260,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     let workloads: Vec<Workload> = raw
         .workload
         .iter()
-        .map(|w| workload(&mut c, w.get_ref(), &service_index))
+        .map(|w| workload(&mut c, w.get_ref(), &service_index, &region_index))
         .collect();
     if c.diags.is_empty() {
         check_request_level(&mut c, &raw, &services, &workloads);
@@ -617,8 +617,17 @@ pub const DEFAULT_HEALTH_CHECK: HealthCheck = HealthCheck {
     healthy: 1,
 };
 
-fn workload(c: &mut Checker<'_>, w: &RawWorkload, service_index: &BTreeMap<String, usize>) -> Workload {
+fn workload(
+    c: &mut Checker<'_>,
+    w: &RawWorkload,
+    service_index: &BTreeMap<String, usize>,
+    region_index: &BTreeMap<String, usize>,
+) -> Workload {
     let p = format!("workload.{}", w.name.get_ref());
+    let region = w
+        .region
+        .as_ref()
+        .and_then(|r| lookup(c, r, region_index, &format!("{p}.region"), "region"));
     let to = lookup(c, &w.to, service_index, &format!("{p}.to"), "service").unwrap_or(0);
     let rate = *w.rate.get_ref();
     if !(rate.is_finite() && rate > 0.0) {
@@ -687,6 +696,7 @@ fn workload(c: &mut Checker<'_>, w: &RawWorkload, service_index: &BTreeMap<Strin
         &p,
     );
     Workload {
+        region,
         low_priority: super::defence::low_priority(c, w, &p),
         name: w.name.get_ref().clone(),
         to,
@@ -724,6 +734,7 @@ fn global(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service]) -> Globa
     let mut g = Global {
         mode: GlobalMode::ActiveActive,
         failover: 0,
+        latency: None,
     };
     if let Some(gl) = &raw.global {
         let gl = gl.get_ref();
@@ -741,6 +752,15 @@ fn global(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service]) -> Globa
         }
         if let Some(f) = &gl.failover {
             g.failover = f.get_ref().0;
+        }
+        if let Some(l) = &gl.latency {
+            g.latency = match l.get_ref() {
+                super::raw::RawLength::Fixed(d) => crate::distribution::Dist::fixed(d.0).ok(),
+                super::raw::RawLength::Dist(d) => {
+                    let spanned = Spanned::new(l.span(), super::fault::clone_dist(d));
+                    c.dist(&spanned, "global.latency")
+                }
+            };
         }
         if services.iter().all(|s| s.regions.is_empty())
             && let Some(span) = raw.global.as_ref().map(Spanned::span)

@@ -129,7 +129,14 @@ impl Trial<'_> {
         if let Some(limit) = limit {
             self.arm_timeout(edge, now + limit, call, epoch);
         }
-        let Some(r) = self.route(spec.to) else {
+        let multi = self.w.services[spec.to].multi_region;
+        let faults = self.traffic.link_faults > 0 || self.traffic.hung_any > 0;
+        let from_region = if multi || faults {
+            self.caller_region(call)
+        } else {
+            None
+        };
+        let Some(r) = self.route(spec.to, from_region) else {
             // No endpoint: the connection is refused at once.
             self.attempt_done(call, Outcome::Refused, false, now);
             return;
@@ -138,21 +145,19 @@ impl Trial<'_> {
         c.replica = r as u32;
         let low = c.low;
         let mut delay = 0;
-        if self.traffic.link_faults > 0 || self.traffic.hung_any > 0 {
-            let from_region = match self.traffic.calls.get(call).expect("live").parent {
-                Parent::Job { job } => self
-                    .traffic
-                    .jobs
-                    .get(job)
-                    .and_then(|j| self.region_of(j.replica as usize)),
-                Parent::Root => None,
-            };
+        if let Some(latency) = &self.w.cross_region
+            && let (Some(a), Some(b)) = (from_region, self.region_of(r))
+            && a != b
+        {
+            delay = latency.sample(&mut self.traffic.route_rng[spec.to]);
+        }
+        if faults {
             let (cut, d) = self.link_state(edge, from_region, self.region_of(r));
             if cut || self.hangs(r) {
                 // No answer will come: only the timeout ends this attempt.
                 return;
             }
-            delay = d;
+            delay += d;
         }
         if !self.reachable(r) {
             // A dead endpoint refuses the connection at once.
@@ -180,6 +185,16 @@ impl Trial<'_> {
             self.queue.schedule(now.saturating_add(delay), Event::Deliver(job));
         } else {
             self.arrive(job, now);
+        }
+    }
+
+    /// The region the caller of `call` is in: its workload's clients, or
+    /// the replica serving the job that made it.
+    fn caller_region(&self, call: Key) -> Option<usize> {
+        let c = self.traffic.calls.get(call)?;
+        match c.parent {
+            Parent::Root => self.w.workloads.get(c.edge as usize)?.region,
+            Parent::Job { job } => self.region_of(self.traffic.jobs.get(job)?.replica as usize),
         }
     }
 

@@ -25,14 +25,24 @@ impl Trial<'_> {
         self.traffic.hung[r] > 0 && self.rep[r].natural && self.region_of(r).is_none_or(|reg| self.region_up[reg])
     }
 
-    /// The replica a request to service `s` goes to.
-    pub(super) fn route(&mut self, s: usize) -> Option<usize> {
+    /// The replica a request to service `s` from `from` (the caller's
+    /// region) goes to. Between regions, a caller in a region stays in it
+    /// while its group there takes traffic (locality first, as global load
+    /// balancers do); other callers spread over the routed regions.
+    pub(super) fn route(&mut self, s: usize, from: Option<usize>) -> Option<usize> {
         let spec = &self.w.services[s];
         let group = if !spec.multi_region {
             spec.groups.start
         } else {
             match spec.mode {
                 GlobalMode::ActiveActive => {
+                    if let Some(local) = from.and_then(|r| {
+                        spec.groups
+                            .clone()
+                            .find(|&g| self.w.groups[g].region == Some(r) && self.grp[g].routed)
+                    }) {
+                        return self.pick(s, local);
+                    }
                     let routed = spec.groups.clone().filter(|&g| self.grp[g].routed).count();
                     if routed == 0 {
                         return None;
@@ -43,6 +53,11 @@ impl Trial<'_> {
                 GlobalMode::ActivePassive => self.svc[s].current? as usize,
             }
         };
+        self.pick(s, group)
+    }
+
+    /// The replica of `group` (of service `s`) a request goes to.
+    fn pick(&mut self, s: usize, group: usize) -> Option<usize> {
         let g = &self.w.groups[group];
         if g.topology == Topology::ActivePassive {
             if self.grp[group].ap != Ap::Serving {
