@@ -615,6 +615,24 @@ fn fault_runs_are_identical_on_any_thread_count() {
     d.nines(&["run", p, "--threads", "2", "--out", "two", "--quiet"]).ok();
     assert_eq!(d.read("one/summary.json"), d.read("two/summary.json"));
     assert_eq!(d.read("one/trials.csv"), d.read("two/trials.csv"));
+    let timeline = d.read("one/timeline.csv");
+    assert_eq!(timeline, d.read("two/timeline.csv"));
+    assert_eq!(timeline.lines().count(), 61, "a header and 60 buckets");
+    // The cut of api->db (60 s to 70 s of 120 s) is in buckets 30 to 35:
+    // the entry's success ratio falls there; it is back once the breaker
+    // (open for 5 s) has closed again, and high outside both faults.
+    let success: Vec<f64> = timeline
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .collect();
+    for (b, x) in success.iter().enumerate() {
+        if (30..35).contains(&b) {
+            assert!(*x < 0.5, "bucket {b}: {x}");
+        } else if !(10..21).contains(&b) && !(35..40).contains(&b) {
+            assert!(*x > 0.95, "bucket {b}: {x}");
+        }
+    }
     let header = d.read("one/trials.csv");
     let header = header.lines().next().unwrap();
     assert!(header.ends_with(

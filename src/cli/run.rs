@@ -31,8 +31,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let tmp_csv = out.join("trials.csv.tmp");
     let mut rows = TrialWriter::create(&tmp_csv, &scenario)?;
     let mut timelines = Vec::new();
+    let mut timeline = report::timeline::TimelineAcc::default();
     let started = std::time::Instant::now();
     let summary = simulate(&scenario, &options, |i, r| {
+        if let Some(t) = &r.traffic {
+            timeline.push(t);
+        }
         if args.plot
             && let Some(t) = &r.traffic
         {
@@ -54,6 +58,11 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let summary_path = out.join("summary.json");
     report::write_atomic(&summary_path, json.as_bytes())?;
     let mut written = vec![summary_path.clone(), csv_path];
+    if let Some(text) = timeline.csv(&scenario) {
+        let path = out.join("timeline.csv");
+        report::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
     if args.plot {
         let figs = figures::for_run(&out, &scenario, &summary, &timelines)?;
         let page = report::html::run_page(&scenario, &summary, &figs);

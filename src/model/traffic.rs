@@ -200,6 +200,9 @@ pub struct TrafficResult {
     pub entry_calls: u64,
     /// Per service: jobs received and jobs that succeeded.
     pub services: Vec<(u64, u64)>,
+    /// Per service: jobs that ended without success (errors, sheds,
+    /// resets).
+    pub service_failed: Vec<u64>,
     /// Per edge.
     pub edges: Vec<EdgeCounts>,
     /// Per service: its server-side defences at work.
@@ -212,6 +215,10 @@ pub struct TrafficResult {
     /// seconds the breaker was open, in that bucket (edge-major:
     /// `edge * TIMELINE_BUCKETS + bucket`).
     pub edge_timeline: Vec<[f32; 3]>,
+    /// Per service, per timeline bucket: jobs that concluded in that
+    /// bucket, the ones that succeeded, and jobs queued at its end
+    /// (service-major: `service * TIMELINE_BUCKETS + bucket`).
+    pub service_timeline: Vec<[f32; 3]>,
 }
 
 /// Buckets in a trial's timeline.
@@ -240,6 +247,8 @@ pub struct Traffic {
     /// Per edge: the cumulative (calls, attempts, breaker open seconds) at
     /// the last timeline tick.
     marks: Vec<[f64; 3]>,
+    /// Per service: the cumulative (concluded, succeeded) at the last tick.
+    service_marks: Vec<[u64; 2]>,
     /// Per replica: hang faults holding it (empty until reset).
     pub(super) hung: Vec<u16>,
     /// Hang faults active on any replica.
@@ -316,6 +325,7 @@ impl Traffic {
             timeouts: Vec::new(),
             armed: Vec::new(),
             marks: Vec::new(),
+            service_marks: Vec::new(),
             hung: Vec::new(),
             hung_any: 0,
             slow: Vec::new(),
@@ -428,12 +438,16 @@ impl Trial<'_> {
             services: vec![(0, 0); w.services.len()],
             edges: vec![EdgeCounts::default(); w.edges.len()],
             defence: vec![DefenceCounts::default(); w.services.len()],
+            service_failed: vec![0; w.services.len()],
             timeline: vec![[0; 4]; TIMELINE_BUCKETS],
             edge_timeline: vec![[0.0; 3]; w.edges.len() * TIMELINE_BUCKETS],
+            service_timeline: vec![[0.0; 3]; w.services.len() * TIMELINE_BUCKETS],
             ..TrafficResult::default()
         };
         t.marks.clear();
         t.marks.resize(w.edges.len(), [0.0; 3]);
+        t.service_marks.clear();
+        t.service_marks.resize(w.services.len(), [0, 0]);
         self.queue.schedule(bucket_end(0, w.horizon), Event::Tick(0));
         for i in 0..w.workloads.len() {
             self.schedule_arrival(i, 0);
@@ -459,6 +473,17 @@ impl Trial<'_> {
                 cell[k] = (cur[k] - mark[k]) as f32;
             }
             *mark = cur;
+        }
+        for (sv, mark) in t.service_marks.iter_mut().enumerate() {
+            let ok = t.result.services[sv].1;
+            let done = ok + t.result.service_failed[sv];
+            let cell = &mut t.result.service_timeline[sv * TIMELINE_BUCKETS + b];
+            cell[0] = (done - mark[0]) as f32;
+            cell[1] = (ok - mark[1]) as f32;
+            *mark = [done, ok];
+        }
+        for (r, spec) in self.w.replicas.iter().enumerate() {
+            t.result.service_timeline[spec.service * TIMELINE_BUCKETS + b][2] += t.servers[r].waiting as f32;
         }
         if b + 1 < TIMELINE_BUCKETS {
             self.queue

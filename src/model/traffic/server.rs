@@ -133,6 +133,8 @@ impl Trial<'_> {
         let j = self.release_job(job, now);
         if outcome == Outcome::Success {
             self.traffic.result.services[j.service as usize].1 += 1;
+        } else {
+            self.traffic.result.service_failed[j.service as usize] += 1;
         }
         self.respond(&j, outcome, now);
     }
@@ -239,6 +241,7 @@ impl Trial<'_> {
         server.waiting = 0;
         for job in victims {
             if let Some(j) = self.traffic.jobs.remove(job) {
+                self.traffic.result.service_failed[j.service as usize] += 1;
                 self.respond(&j, Outcome::Refused, now);
             }
         }

@@ -1,0 +1,130 @@
+//! `timeline.csv`: the horizon cut into [`TIMELINE_BUCKETS`] equal
+//! buckets, each summarised across all trials, so a retry storm or a
+//! fault's aftermath shows as a curve rather than an average.
+//!
+//! Columns: `bucket,start_s,end_s`, then for the entry requests
+//! `requests` concluded (mean per trial), `success_ratio`, `degraded_ratio`
+//! and `attempts_per_request` (attempts sent in the bucket over requests
+//! concluded in it; all pooled over trials: sums divided by sums); per
+//! service `service.NAME.concluded` (jobs that ended, mean per trial),
+//! `service.NAME.success_ratio` (the share of them that succeeded, pooled)
+//! and `service.NAME.queued` (mean queue length at the bucket's end); per edge `edge.FROM->TO.calls`
+//! (mean per trial), `edge.FROM->TO.attempts_per_call` (pooled) and
+//! `edge.FROM->TO.breaker_open` (share of the bucket the breaker was open,
+//! mean across trials). A ratio with nothing to divide is left empty.
+//!
+//! Memory is one row of sums per bucket whatever the trial count; sums are
+//! taken in trial order, so the file is identical for any thread count.
+
+use std::fmt::Write as _;
+
+use crate::model::traffic::{TIMELINE_BUCKETS, TrafficResult};
+use crate::scenario::Scenario;
+
+/// Per-bucket sums across trials.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineAcc {
+    trials: u64,
+    /// Per bucket: requests, successes, degraded, entry attempts.
+    entry: Vec<[f64; 4]>,
+    /// Service-major: concluded, succeeded, queued.
+    services: Vec<[f64; 3]>,
+    /// Edge-major: calls, attempts, breaker open seconds.
+    edges: Vec<[f64; 3]>,
+}
+
+impl TimelineAcc {
+    /// Adds one trial.
+    pub fn push(&mut self, t: &TrafficResult) {
+        if self.entry.is_empty() {
+            self.entry = vec![[0.0; 4]; TIMELINE_BUCKETS];
+            self.services = vec![[0.0; 3]; t.service_timeline.len()];
+            self.edges = vec![[0.0; 3]; t.edge_timeline.len()];
+        }
+        self.trials += 1;
+        for (acc, row) in self.entry.iter_mut().zip(&t.timeline) {
+            for k in 0..4 {
+                acc[k] += f64::from(row[k]);
+            }
+        }
+        for (acc, row) in self.services.iter_mut().zip(&t.service_timeline) {
+            for k in 0..3 {
+                acc[k] += f64::from(row[k]);
+            }
+        }
+        for (acc, row) in self.edges.iter_mut().zip(&t.edge_timeline) {
+            for k in 0..3 {
+                acc[k] += f64::from(row[k]);
+            }
+        }
+    }
+
+    /// The CSV text; `None` when no trial had requests.
+    pub fn csv(&self, sc: &Scenario) -> Option<String> {
+        if self.trials == 0 {
+            return None;
+        }
+        // Edges in world order: workloads first, then each service's calls.
+        let mut edge_names: Vec<String> = sc
+            .workloads
+            .iter()
+            .map(|w| format!("{}->{}", w.name, sc.services[w.to].name))
+            .collect();
+        for s in &sc.services {
+            edge_names.extend(
+                s.calls
+                    .iter()
+                    .map(|c| format!("{}->{}", s.name, sc.services[c.to].name)),
+            );
+        }
+        let n = self.trials as f64;
+        let horizon = sc.horizon as f64 / 1e9;
+        let width = horizon / TIMELINE_BUCKETS as f64;
+        let ratio = |a: f64, b: f64| if b > 0.0 { (a / b).to_string() } else { String::new() };
+        let mut out = String::from("bucket,start_s,end_s,requests,success_ratio,degraded_ratio,attempts_per_request");
+        for s in &sc.services {
+            let _ = write!(
+                out,
+                ",service.{0}.concluded,service.{0}.success_ratio,service.{0}.queued",
+                s.name
+            );
+        }
+        for e in &edge_names {
+            let _ = write!(
+                out,
+                ",edge.{0}.calls,edge.{0}.attempts_per_call,edge.{0}.breaker_open",
+                e
+            );
+        }
+        out.push('\n');
+        for b in 0..TIMELINE_BUCKETS {
+            let start = width * b as f64;
+            let end = width * (b + 1) as f64;
+            let [req, ok, degraded, attempts] = self.entry[b];
+            let _ = write!(
+                out,
+                "{b},{start},{end},{},{},{},{}",
+                req / n,
+                ratio(ok, req),
+                ratio(degraded, req),
+                ratio(attempts, req)
+            );
+            for s in 0..sc.services.len() {
+                let [done, succeeded, queued] = self.services[s * TIMELINE_BUCKETS + b];
+                let _ = write!(out, ",{},{},{}", done / n, ratio(succeeded, done), queued / n);
+            }
+            for e in 0..edge_names.len() {
+                let [calls, attempts, open] = self.edges[e * TIMELINE_BUCKETS + b];
+                let _ = write!(
+                    out,
+                    ",{},{},{}",
+                    calls / n,
+                    ratio(attempts, calls),
+                    open / n / (end - start)
+                );
+            }
+            out.push('\n');
+        }
+        Some(out)
+    }
+}
