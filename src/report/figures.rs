@@ -144,6 +144,19 @@ pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[TrialTimelin
             (60.0, "min")
         };
         let x = format!("time in trial ({unit_name})");
+        // Scripted fault windows, shaded behind the curves.
+        let shade: Vec<(f64, f64)> = sc
+            .faults
+            .iter()
+            .filter_map(|f| match f.schedule {
+                crate::scenario::FaultSchedule::Once(at) if at < sc.horizon => {
+                    let start = time::to_secs(at);
+                    let end = (start + f.duration.mean_secs()).min(horizon_s);
+                    Some((start / unit, end / unit))
+                }
+                _ => None,
+            })
+            .collect();
         let success = band(timelines, horizon_s, unit, |t, b| {
             let r = &t.root[b];
             (r[0] > 0).then(|| f64::from(r[1] + r[2]) / f64::from(r[0]))
@@ -154,7 +167,13 @@ pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[TrialTimelin
             points: success,
         }];
         figs.push(write(dir, "success_over_time", title, |f| {
-            plot::curve(&labels(title, &x, "share of requests served"), &series, false, &[], f)
+            plot::curve(
+                &labels(title, &x, "share of requests served"),
+                &series,
+                false,
+                &shade,
+                f,
+            )
         })?);
         let edges: Vec<&String> = s.edges.keys().collect();
         let per_edge = |k: usize, b: usize, t: &TrialTimeline| t.edges[k * TIMELINE_BUCKETS + b];
@@ -175,7 +194,7 @@ pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[TrialTimelin
                 &labels(title, &x, "attempts per call (median, 10-90 % band)"),
                 &amplification,
                 false,
-                &[],
+                &shade,
                 f,
             )
         })?);
@@ -198,7 +217,7 @@ pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[TrialTimelin
                     &labels(title, &x, "share of time open (median, 10-90 % band)"),
                     &breakers,
                     false,
-                    &[],
+                    &shade,
                     f,
                 )
             })?);
