@@ -70,6 +70,9 @@ pub enum FaultKind {
     Partition,
     /// This share of each replica's concurrency is left.
     Capacity(f64),
+    /// The target's clock is off by this many nanoseconds (positive:
+    /// ahead), which shifts how it reads the absolute deadlines it inherits.
+    ClockSkew(i64),
 }
 
 impl FaultKind {
@@ -82,6 +85,7 @@ impl FaultKind {
             Self::Errors(_) => "errors",
             Self::Partition => "partition",
             Self::Capacity(_) => "capacity",
+            Self::ClockSkew(_) => "clock_skew",
         }
     }
 }

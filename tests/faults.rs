@@ -902,3 +902,38 @@ FAULT
         }
     }
 }
+
+/// A request carries a 100 ms deadline to the api, which spends 10 ms and
+/// calls the database (10 ms). With the api's clock 95 ms ahead, it reads
+/// the deadline as already past and gives up on the call: every request
+/// fails. 50 ms ahead still leaves it 40 ms: every request succeeds. A
+/// clock behind changes nothing here (the deadline is never near).
+#[test]
+fn clock_skew_shifts_how_a_service_reads_propagated_deadlines() {
+    let text = r#"horizon = "30s"
+[[workload]]
+name = "users"
+to = "api"
+rate = 50
+deadline = "100ms"
+[[service]]
+name = "api"
+service_time = { dist = "fixed", mean = "10ms" }
+[[service.call]]
+to = "db"
+[[service]]
+name = "db"
+service_time = { dist = "fixed", mean = "10ms" }
+[[fault]]
+at = "0s"
+duration = "1h"
+kind = "clock_skew"
+target = "api"
+skew = "SKEW"
+"#;
+    for (skew, success) in [("95ms", 0.0), ("50ms", 1.0), ("-500ms", 1.0)] {
+        let (s, _) = run(&text.replace("SKEW", skew), 2, 1);
+        let got = s.requests.as_ref().unwrap().success_ratio.mean;
+        assert_eq!(got, success, "skew {skew}");
+    }
+}

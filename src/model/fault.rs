@@ -13,6 +13,9 @@
 //! - capacity: each replica keeps `floor(share * concurrency)` slots; jobs
 //!   already running finish, new ones wait for a slot under the new limit.
 //! - partition: calls across the link get no answer.
+//! - clock_skew: the replicas read the absolute deadline a request carries
+//!   with a clock that is off: ahead, they see it (nearly) expired and give
+//!   up on downstream calls early; behind, they keep calling past it.
 //!
 //! Overlapping faults add up: a replica is held down while any crash or
 //! hang holds it, error chances combine as independent causes, capacity
@@ -246,6 +249,14 @@ impl Trial<'_> {
                     step(&mut t.edge_cut[e]);
                 }
                 step(&mut t.link_faults);
+            }
+            FaultKind::ClockSkew(skew) => {
+                let t = &mut self.traffic;
+                let d = if on { skew } else { -skew };
+                for &r in &spec.replicas {
+                    t.skew[r] += d;
+                }
+                t.skew_any = if on { t.skew_any + 1 } else { t.skew_any - 1 };
             }
             FaultKind::Errors(_) | FaultKind::Capacity(_) => {
                 for i in 0..spec.replicas.len() {

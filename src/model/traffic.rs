@@ -265,6 +265,10 @@ pub struct Traffic {
     pub(super) err: Vec<f64>,
     /// Per replica: slots, capacity faults included; `None` = unlimited.
     pub(super) cap: Vec<Option<u32>>,
+    /// Per replica: how far its clock is ahead (negative: behind).
+    pub(super) skew: Vec<i64>,
+    /// Clock-skew faults active anywhere.
+    pub(super) skew_any: u32,
     /// Per replica: its rate limiter.
     limiters: Vec<Option<crate::resilience::rate_limit::RateLimiter>>,
     /// Per replica: failed attempts in a row (outlier detection).
@@ -336,6 +340,8 @@ impl Traffic {
             cap: Vec::new(),
             limiters: Vec::new(),
             consecutive: Vec::new(),
+            skew: Vec::new(),
+            skew_any: 0,
             latency: Histogram::new(3).expect("3 significant digits is valid"),
             result: TrafficResult::default(),
         }
@@ -384,6 +390,9 @@ impl Trial<'_> {
             v.resize(w.edges.len(), 0);
         }
         t.hung_any = 0;
+        t.skew.clear();
+        t.skew.resize(nr, 0);
+        t.skew_any = 0;
         t.link_faults = 0;
         t.err.clear();
         t.err

@@ -5,7 +5,8 @@
 //! replicas (a service, one replica, or a region for crash); errors and
 //! capacity hit served requests; partition cuts a link; latency slows
 //! serving (on a service, replica or region) or a link. Kinds that only
-//! act on requests need a `[[workload]]`. Everything here is checked once,
+//! act on requests need a `[[workload]]`. Clock skew shifts how a
+//! service reads the absolute deadlines it inherits. Everything here is checked once,
 //! so the model never meets a target that does not resolve.
 
 use std::collections::BTreeMap;
@@ -117,13 +118,14 @@ fn one(
         Some(n) => format!("fault.{}", n.get_ref()),
         None => format!("fault[{index}]"),
     };
-    const KINDS: [(&str, &str); 6] = [
+    const KINDS: [(&str, &str); 7] = [
         ("crash", "crash"),
         ("hang", "hang"),
         ("latency", "latency"),
         ("errors", "errors"),
         ("partition", "partition"),
         ("capacity", "capacity"),
+        ("clock_skew", "clock_skew"),
     ];
     let kind_word = c.word(&f.kind, &format!("{p}.kind"), &KINDS);
     let target = resolve_target(c, &f.target, &format!("{p}.target"), services, names);
@@ -149,14 +151,16 @@ fn one(
     };
 
     // Parameters that belong to one kind only.
-    let params: [(&str, Option<std::ops::Range<usize>>); 3] = [
+    let params: [(&str, Option<std::ops::Range<usize>>); 4] = [
         ("latency", f.latency.as_ref().map(Spanned::span)),
         ("error_rate", f.error_rate.as_ref().map(Spanned::span)),
         ("capacity", f.capacity.as_ref().map(Spanned::span)),
+        ("skew", f.skew.as_ref().map(Spanned::span)),
     ];
     let owner = |param: &str| match param {
         "latency" => "latency",
         "error_rate" => "errors",
+        "skew" => "clock_skew",
         _ => "capacity",
     };
     if let Some(k) = kind_word {
@@ -200,6 +204,29 @@ fn one(
             };
             FaultKind::Errors(c.probability(e, &format!("{p}.error_rate"))?)
         }
+        "clock_skew" => {
+            let Some(sk) = &f.skew else {
+                c.err_help(
+                    &f.kind.span(),
+                    format!("{p}.skew"),
+                    "kind = \"clock_skew\" needs how far the clock is off",
+                    "add skew = \"300ms\" (ahead) or skew = \"-300ms\" (behind)".into(),
+                );
+                return None;
+            };
+            let text = sk.get_ref().trim();
+            let (sign, body) = match text.strip_prefix('-') {
+                Some(rest) => (-1, rest),
+                None => (1, text.strip_prefix('+').unwrap_or(text)),
+            };
+            match super::duration::parse(body) {
+                Ok(d) => FaultKind::ClockSkew(sign * d.0 as i64),
+                Err(e) => {
+                    c.err(&sk.span(), format!("{p}.skew"), e);
+                    return None;
+                }
+            }
+        }
         _ => {
             let Some(cap) = &f.capacity else {
                 c.err_help(
@@ -216,7 +243,7 @@ fn one(
     let target = target?;
     if !fits(&kind, &target) {
         let wants = match kind {
-            FaultKind::Crash | FaultKind::Errors(_) | FaultKind::Capacity(_) => {
+            FaultKind::Crash | FaultKind::Errors(_) | FaultKind::Capacity(_) | FaultKind::ClockSkew(_) => {
                 "a service, one replica like \"db[0]\", or a region"
             }
             FaultKind::Hang => "a service or one replica like \"db[0]\"",
@@ -287,7 +314,7 @@ pub(super) fn hit_services(target: &FaultTarget, services: &[Service]) -> Vec<us
 fn fits(kind: &FaultKind, target: &FaultTarget) -> bool {
     let link = matches!(target, FaultTarget::Link { .. } | FaultTarget::RegionLink(..));
     match kind {
-        FaultKind::Crash | FaultKind::Errors(_) | FaultKind::Capacity(_) => !link,
+        FaultKind::Crash | FaultKind::Errors(_) | FaultKind::Capacity(_) | FaultKind::ClockSkew(_) => !link,
         FaultKind::Hang => matches!(target, FaultTarget::Service(_) | FaultTarget::Replica(..)),
         FaultKind::Partition => link,
         FaultKind::Latency(_) => true,

@@ -49,6 +49,7 @@ pub struct RawFault {
     pub latency: Option<Spanned<RawDist>>,
     pub error_rate: Option<Spanned<f64>>,
     pub capacity: Option<Spanned<f64>>,
+    pub skew: Option<Spanned<String>>,
 }
 
 /// A length: a duration string, or a distribution table.
@@ -304,6 +305,7 @@ pub mod keys {
         "latency",
         "error_rate",
         "capacity",
+        "skew",
     ];
     pub const CASCADE: &[&str] = &["threshold", "bucket", "settle"];
     pub const REGION: &[&str] = &["name", "failure", "repair"];

@@ -12,6 +12,11 @@ use crate::resilience::retry::{RetryBudget, RetryDecision};
 
 impl Trial<'_> {
     pub(super) fn new_call(&mut self, edge: usize, parent: Parent, inherited: Deadline, now: Nanos) {
+        let inherited = if self.traffic.skew_any > 0 {
+            self.skewed(parent, inherited)
+        } else {
+            inherited
+        };
         let deadline = inherited.min(Deadline::after(now, self.w.edges[edge].policy.deadline));
         let low = match parent {
             Parent::Root => self.w.workloads.get(edge).is_some_and(|w| w.low_priority),
@@ -186,6 +191,19 @@ impl Trial<'_> {
         } else {
             self.arrive(job, now);
         }
+    }
+
+    /// The inherited deadline as a caller with a skewed clock reads it: a
+    /// clock `s` ahead sees the same instant `s` closer.
+    fn skewed(&self, parent: Parent, inherited: Deadline) -> Deadline {
+        let (Parent::Job { job }, Some(at)) = (parent, inherited.get()) else {
+            return inherited;
+        };
+        let Some(j) = self.traffic.jobs.get(job) else {
+            return inherited;
+        };
+        let skew = self.traffic.skew[j.replica as usize];
+        Deadline::at((at as i64).saturating_sub(skew).max(0) as Nanos)
     }
 
     /// The region the caller of `call` is in: its workload's clients, or
