@@ -124,7 +124,7 @@ struct Health {
 }
 
 /// Per-edge counters of one trial.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EdgeCounts {
     /// Original calls (not counting retries).
     pub calls: u64,
