@@ -9,11 +9,14 @@
 //! - `requests`: the request path against queueing and retry closed forms.
 //! - `traffic`: request-level behaviour with a clear expected direction.
 //! - `sweep`: sweeps, comparisons, plots, `report.html` and the SLO.
+//! - `shard`: shards and merge, precision targets, Ctrl-C, the output
+//!   folder guard and the recipes.
 
 mod cli;
 mod determinism;
 mod errors;
 mod requests;
+mod shard;
 mod sweep;
 mod traffic;
 mod util;

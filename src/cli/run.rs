@@ -180,8 +180,13 @@ fn run_shard(
     let world = World::compile(scenario);
     let seed = args.seed.unwrap_or(scenario.seed);
     let trials = args.trials.unwrap_or(scenario.trials);
-    let chunk = montecarlo::chunk_size(&world);
-    let mut meta = shard::new_meta(&args.file, text, &args.set, seed, trials, args.slo, s, chunk);
+    let plan = shard::Plan {
+        seed,
+        trials,
+        slo: args.slo,
+        chunk: montecarlo::chunk_size(&world),
+    };
+    let mut meta = shard::new_meta(&args.file, text, &args.set, plan, s);
     let range = meta.first..meta.end;
     let path = out.join(s.file_name());
     let tmp = out.join(format!("{}.tmp", s.file_name()));

@@ -96,7 +96,7 @@ impl Shard {
 /// What a part file carries besides its CSV rows.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Meta {
-    /// [`FORMAT`].
+    /// The part layout version this file was written in.
     pub format: u32,
     /// The nines version that wrote it.
     pub version: String,
@@ -223,19 +223,23 @@ pub fn read_meta(path: &Path) -> Result<Meta> {
     Ok(meta)
 }
 
+/// What every shard of one run shares besides the scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// Master seed.
+    pub seed: u64,
+    /// Trials of the whole run.
+    pub trials: u64,
+    /// `--slo`, if given.
+    pub slo: Option<f64>,
+    /// Trials per chunk ([`super::chunk_size`]).
+    pub chunk: u64,
+}
+
 /// The metadata of a part before its run: everything but what the run
 /// measures.
-pub fn new_meta(
-    file: &Path,
-    text: String,
-    overrides: &[Override],
-    seed: u64,
-    trials: u64,
-    slo: Option<f64>,
-    shard: Shard,
-    chunk: u64,
-) -> Meta {
-    let range = shard.slice(trials, chunk);
+pub fn new_meta(file: &Path, text: String, overrides: &[Override], plan: Plan, shard: Shard) -> Meta {
+    let range = shard.slice(plan.trials, plan.chunk);
     Meta {
         format: FORMAT,
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -246,12 +250,12 @@ pub fn new_meta(
             .map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned()),
         text,
         overrides: overrides.iter().map(|o| (o.path.clone(), o.value.clone())).collect(),
-        seed,
-        trials,
-        slo,
+        seed: plan.seed,
+        trials: plan.trials,
+        slo: plan.slo,
         index: shard.index,
         count: shard.count,
-        chunk,
+        chunk: plan.chunk,
         first: range.start,
         end: range.end,
         header_len: 0,
