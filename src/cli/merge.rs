@@ -27,7 +27,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     })?;
     super::marker::claim(&args.out, &meta.identity, args.force)?;
     let world = World::compile(&scenario);
-    let acc = merged.fold(montecarlo::accumulator(&world));
+    let acc = merged.fold(montecarlo::accumulator(&world))?;
     let summary = crate::summarise(&scenario, &world, &acc, meta.seed, meta.slo);
 
     let csv_path = args.out.join("trials.csv");

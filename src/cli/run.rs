@@ -203,7 +203,7 @@ fn run_shard(
         |i, r| rows.write(i, r),
         |acc| {
             done += acc.trials();
-            meta.chunks.push(acc);
+            meta.chunks.push(shard::encode(&acc, &tmp)?);
             Ok(())
         },
     )?;

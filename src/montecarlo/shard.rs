@@ -130,8 +130,11 @@ pub struct Meta {
     pub header_len: u64,
     /// Bytes of CSV (header and rows) at the start of the file.
     pub csv_len: u64,
-    /// One accumulator per chunk, in chunk order.
-    pub chunks: Vec<Accumulator>,
+    /// One accumulator per chunk, in chunk order, each postcard-encoded:
+    /// a decoded accumulator holds its histograms' full bucket arrays (tens
+    /// of kilobytes), an encoded one only the occupied buckets, so a part
+    /// of a million trials stays a few megabytes in memory.
+    pub chunks: Vec<Vec<u8>>,
 }
 
 impl Meta {
@@ -264,6 +267,18 @@ pub fn new_meta(file: &Path, text: String, overrides: &[Override], plan: Plan, s
     }
 }
 
+/// Encodes one chunk's accumulator for [`Meta::chunks`].
+///
+/// # Errors
+/// [`Error::Write`] naming `path` (the part) if serde fails, which an
+/// accumulator of finite numbers never makes it do.
+pub fn encode(acc: &Accumulator, path: &Path) -> Result<Vec<u8>> {
+    postcard::to_stdvec(acc).map_err(|e| Error::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })
+}
+
 /// The canonical path of a scenario file (as given when it cannot be
 /// resolved): what makes two runs "of the same scenario" for an output folder.
 pub fn identity(file: &Path) -> String {
@@ -381,14 +396,20 @@ impl Merged {
         &self.parts[0].1
     }
 
-    /// The accumulators of every chunk folded in chunk order onto `total`.
-    pub fn fold(&self, mut total: Accumulator) -> Accumulator {
-        for (_, m) in &self.parts {
+    /// The accumulators of every chunk folded in chunk order onto `total`,
+    /// decoded one at a time.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] naming the part whose accumulator does not decode.
+    pub fn fold(&self, mut total: Accumulator) -> Result<Accumulator> {
+        for (path, m) in &self.parts {
             for c in &m.chunks {
-                total.merge(c);
+                let acc: Accumulator = postcard::from_bytes(c)
+                    .map_err(|e| Error::Usage(format!("{}: not a nines part file ({e})", path.display())))?;
+                total.merge(&acc);
             }
         }
-        total
+        Ok(total)
     }
 
     /// Writes the joined `trials.csv` to `out`: the header once, then each
@@ -468,6 +489,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Decoded accumulators fold into exactly the summary of the originals,
+    /// histograms and request figures included.
+    #[test]
+    fn accumulators_round_trip_bit_for_bit() {
+        let text = r#"
+            horizon = "10m"
+            [[workload]]
+            name = "users"
+            to = "api"
+            rate = 50
+            timeout = "200ms"
+            retry = { max_attempts = 2 }
+            [[service]]
+            name = "api"
+            replicas = 2
+            topology = "active-active"
+            concurrency = 4
+            service_time = { mean = "20ms" }
+            error_rate = 0.02
+            failure = { mean = "2m" }
+            repair = { mean = "20s" }
+        "#;
+        let sc = scenario::parse("t.toml", "t", text, &[]).unwrap();
+        let world = crate::model::World::compile(&sc);
+        let mut chunks = Vec::new();
+        let progress = super::super::Progress::hidden();
+        super::super::run_chunks(
+            &world,
+            3,
+            0..6,
+            Some(2),
+            &progress,
+            |_, _| Ok(()),
+            |a| {
+                chunks.push(a);
+                Ok(())
+            },
+        )
+        .unwrap();
+        let mut direct = super::super::accumulator(&world);
+        let mut decoded = super::super::accumulator(&world);
+        for c in &chunks {
+            direct.merge(c);
+            let bytes = encode(c, Path::new("p")).unwrap();
+            decoded.merge(&postcard::from_bytes(&bytes).unwrap());
+        }
+        let a = crate::summarise(&sc, &world, &direct, 3, Some(0.9));
+        let b = crate::summarise(&sc, &world, &decoded, 3, Some(0.9));
+        assert!(a.requests.as_ref().is_some_and(|r| r.total > 0));
+        assert_eq!(a, b);
+        assert_eq!(a.latency_cdf, b.latency_cdf);
+        assert_eq!(a.downtime_cdf, b.downtime_cdf);
     }
 
     #[test]
