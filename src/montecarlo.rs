@@ -11,8 +11,8 @@
 //! The fold is a left fold over chunks starting from an empty accumulator;
 //! [`shard`] relies on it to rebuild a whole run from slices, and
 //! [`precision`] continues it batch after batch. A stop request (Ctrl-C) is
-//! honoured between waves, so what was merged is always a prefix of the
-//! trials.
+//! honoured between chunks, and only the finished chunks that form a
+//! prefix of the trials are merged.
 
 pub mod precision;
 pub mod shard;
@@ -87,8 +87,8 @@ impl Progress {
 /// Runs trials `trials` of `seed` on `threads` workers (`None`: all cores),
 /// calling `on_trial` for each trial in index order on the calling thread.
 ///
-/// Stops early, at a wave boundary, once [`request_stop`] was called: the
-/// accumulator then holds the trials done so far, in order.
+/// Stops early, at a chunk boundary, once [`request_stop`] was called: the
+/// accumulator then holds a prefix of the trials, in order.
 ///
 /// # Errors
 /// [`Error::Usage`] when the thread pool cannot be built (e.g. zero
@@ -158,20 +158,26 @@ pub fn run_chunks(
     let mut wave_start = first_chunk;
     while wave_start < last_chunk && !stop_requested() {
         let wave_end = (wave_start + WAVE).min(last_chunk);
-        let results: Vec<(Accumulator, Vec<TrialResult>)> = pool.install(|| {
+        // After a stop request, chunks not yet started are skipped (`None`).
+        let results: Vec<Option<(Accumulator, Vec<TrialResult>)>> = pool.install(|| {
             (wave_start..wave_end)
                 .into_par_iter()
                 .map(|c| {
+                    if stop_requested() {
+                        return None;
+                    }
                     let lo = (c * chunk).max(trials.start);
                     let hi = ((c + 1) * chunk).min(trials.end);
                     let out = run_chunk(world, seed, lo..hi);
                     progress.advance(hi - lo);
-                    out
+                    Some(out)
                 })
                 .collect()
         });
         let mut index = (wave_start * chunk).max(trials.start);
-        for (acc, rows) in results {
+        // Only the chunks before the first skipped one are kept: what is
+        // merged stays a prefix of the trials, whatever ran after the gap.
+        for (acc, rows) in results.into_iter().map_while(|r| r) {
             for r in &rows {
                 on_trial(index, r)?;
                 index += 1;
@@ -186,8 +192,9 @@ pub fn run_chunks(
 /// Set once the user asked to stop (Ctrl-C); never cleared in a process.
 static STOP: AtomicBool = AtomicBool::new(false);
 
-/// Asks every running [`run`] in this process to stop after its current
-/// wave of chunks (at most [`WAVE`] chunks), keeping what is done.
+/// Asks every running [`run`] in this process to stop: chunks under way
+/// finish, no new one starts, and the longest run of finished chunks from
+/// the start is kept (whole chunks, a prefix of the trials).
 pub fn request_stop() {
     STOP.store(true, Ordering::SeqCst);
 }

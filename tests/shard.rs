@@ -361,7 +361,7 @@ fn ctrl_c_writes_the_trials_done_marked_partial() {
     assert_eq!(s["partial"], true);
     let trials = s["trials"].as_u64().unwrap();
     assert!(trials > 0 && trials < 1_000_000_000, "{trials}");
-    assert_eq!(trials % (64 * 128), 0, "it stopped on a wave boundary");
+    assert_eq!(trials % 64, 0, "it stopped on a chunk boundary");
     assert_eq!(dir.read("o/trials.csv").lines().count() as u64, trials + 1);
     assert!(!dir.path_of("o/trials.csv.tmp").exists());
     // The trials done are exactly the first trials of a whole run.

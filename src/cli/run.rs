@@ -4,7 +4,7 @@
 //! `nines merge` instead; with `--precision` it runs batches until the
 //! interval on nines is narrow enough.
 //!
-//! Ctrl-C stops at the next batch boundary (a wave of chunks) and writes
+//! Ctrl-C stops at the next chunk boundary (no new chunk starts) and writes
 //! what was done, marked `"partial": true` (exit 1); a second Ctrl-C exits
 //! at once (exit 130). Every file appears under its name only when complete.
 
@@ -233,7 +233,7 @@ fn run_shard(
     Ok(())
 }
 
-/// First Ctrl-C: stop at the next batch boundary and write what is done.
+/// First Ctrl-C: stop at the next chunk boundary and write what is done.
 /// Second: exit at once; files being written stay under their temporary
 /// names, so no result file is ever half-written.
 fn catch_interrupts() {
@@ -244,7 +244,7 @@ fn catch_interrupts() {
         if PRESSES.fetch_add(1, Ordering::SeqCst) == 0 {
             montecarlo::request_stop();
             eprintln!(
-                "\ninterrupted: finishing the current batch and writing the results so far (Ctrl-C again to quit now)"
+                "\ninterrupted: finishing the trials under way and writing the results so far (Ctrl-C again to quit now)"
             );
         } else {
             std::process::exit(130);
