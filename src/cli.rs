@@ -7,6 +7,8 @@
 
 pub mod check;
 pub mod compare;
+pub mod marker;
+pub mod merge;
 pub mod run;
 pub mod sweep;
 pub mod trace;
@@ -40,6 +42,9 @@ pub enum Command {
     /// Record one trial's story: faults, failures, failovers, breakers and
     /// per-bucket success, as CSV and JSON Lines.
     Trace(TraceArgs),
+    /// Join the parts of a sharded run (`run --shard I/N`) into the
+    /// `summary.json` and `trials.csv` one whole run would have written.
+    Merge(MergeArgs),
 }
 
 /// Output format on stdout.
@@ -83,6 +88,42 @@ pub struct RunArgs {
     /// Also write the plots that fit this run (PNG and SVG) and report.html.
     #[arg(long)]
     pub plot: bool,
+    /// Run only shard I of N (0-based) and write `shard-I-of-N.nines-part`
+    /// into the output folder, for `nines merge`.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::montecarlo::shard::Shard>,
+    /// Run batches of `--trials` until the 95 % interval on nines is at
+    /// most this wide (e.g. 0.05), or `--max-trials` is reached.
+    #[arg(long, value_name = "NINES")]
+    pub precision: Option<f64>,
+    /// Trial cap for `--precision` (default: 100 batches).
+    #[arg(long, value_name = "N", requires = "precision")]
+    pub max_trials: Option<u64>,
+    /// Write into an output folder that holds another scenario's results,
+    /// deleting the files nines wrote there.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `nines merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Part files (`shard-I-of-N.nines-part`), or folders holding them.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Output folder for `summary.json` and `trials.csv`.
+    #[arg(long, required = true)]
+    pub out: PathBuf,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// No notes on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Write into an output folder that holds another scenario's results,
+    /// deleting the files nines wrote there.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Flags shared by `sweep` and `compare`.
@@ -175,6 +216,10 @@ fn parse_override(s: &str) -> Result<Override, String> {
     s.parse()
 }
 
+fn parse_shard(s: &str) -> Result<crate::montecarlo::shard::Shard, String> {
+    s.parse()
+}
+
 /// Runs a parsed command line.
 ///
 /// # Errors
@@ -186,6 +231,7 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Trace(args) => trace::trace(&args),
+        Command::Merge(args) => merge::merge(&args),
     }
 }
 

@@ -83,6 +83,15 @@ pub enum Error {
     /// A flag's value is invalid.
     #[error("{0}")]
     Usage(String),
+    /// The user interrupted the run (Ctrl-C) after `trials` trials; `what`
+    /// says what was kept.
+    #[error("interrupted after {trials} trials: {what}")]
+    Interrupted {
+        /// Trials done.
+        trials: u64,
+        /// What was written, or that nothing was.
+        what: String,
+    },
     /// A result could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {

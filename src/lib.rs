@@ -102,15 +102,24 @@ pub fn simulate(
     }
     let world = World::compile(scenario);
     let acc = montecarlo::run(&world, seed, 0..trials, options.threads, &options.progress, on_trial)?;
+    let mut summary = summarise(scenario, &world, &acc, seed, options.slo);
+    summary.partial = acc.trials() < trials;
+    Ok(summary)
+}
+
+/// The summary of the trials in `acc`, labelled from `scenario`; `slo`
+/// overrides the scenario's objective. Every way of running (whole, to a
+/// precision, merged from shards) ends here, so their outputs agree.
+pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, seed: u64, slo: Option<f64>) -> Summary {
     let labels = Labels {
         scenario: &scenario.name,
         seed,
         entry: &scenario.services[scenario.entry].name,
         services: scenario.services.iter().map(|s| s.name.as_str()).collect(),
         regions: scenario.regions.iter().map(|r| r.name.as_str()).collect(),
-        analytic: analytic::availability(scenario, &world, scenario.entry).ok(),
+        analytic: analytic::availability(scenario, world, scenario.entry).ok(),
         edges: world.edges.iter().map(|e| e.name.clone()).collect(),
-        slo: options.slo.or(scenario.slo),
+        slo: slo.or(scenario.slo),
         faults: scenario
             .faults
             .iter()
@@ -121,5 +130,5 @@ pub fn simulate(
             })
             .collect(),
     };
-    Ok(Summary::new(&acc, &labels))
+    Summary::new(acc, &labels)
 }

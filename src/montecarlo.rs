@@ -7,6 +7,15 @@
 //! chunk boundaries do not depend on the thread count, so neither does any
 //! figure (rayon's own parallel float sums would). Memory is bounded by one
 //! wave, whatever the number of trials.
+//!
+//! The fold is a left fold over chunks starting from an empty accumulator;
+//! [`shard`] relies on it to rebuild a whole run from slices, and
+//! [`precision`] continues it batch after batch. A stop request (Ctrl-C) is
+//! honoured between chunks, and only the finished chunks that form a
+//! prefix of the trials are merged.
+
+pub mod precision;
+pub mod shard;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,6 +87,9 @@ impl Progress {
 /// Runs trials `trials` of `seed` on `threads` workers (`None`: all cores),
 /// calling `on_trial` for each trial in index order on the calling thread.
 ///
+/// Stops early, at a chunk boundary, once [`request_stop`] was called: the
+/// accumulator then holds a prefix of the trials, in order.
+///
 /// # Errors
 /// [`Error::Usage`] when the thread pool cannot be built (e.g. zero
 /// threads); any error `on_trial` returns.
@@ -87,8 +99,52 @@ pub fn run(
     trials: Range<u64>,
     threads: Option<usize>,
     progress: &Progress,
-    mut on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
+    on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
 ) -> Result<Accumulator> {
+    let mut total = accumulator(world);
+    run_into(&mut total, world, seed, trials, threads, progress, on_trial)?;
+    Ok(total)
+}
+
+/// Like [`run`], but folds the chunks into `total`, which holds the trials
+/// before `trials.start`. When `trials.start` is a multiple of
+/// [`chunk_size`], the result is bit for bit that of one [`run`] over
+/// `0..trials.end`: the merges happen in the same order.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_into(
+    total: &mut Accumulator,
+    world: &World,
+    seed: u64,
+    trials: Range<u64>,
+    threads: Option<usize>,
+    progress: &Progress,
+    on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
+) -> Result<()> {
+    run_chunks(world, seed, trials, threads, progress, on_trial, |acc| {
+        total.merge(&acc);
+        Ok(())
+    })
+}
+
+/// The engine under [`run`]: hands every chunk's accumulator to `on_chunk`
+/// in chunk order, after `on_trial` has seen that chunk's trials. Chunks are
+/// the fixed slices `[c * chunk_size, (c + 1) * chunk_size)` cut by
+/// `trials`, so a shard that starts on a chunk boundary yields exactly the
+/// accumulators a whole run would have merged.
+///
+/// # Errors
+/// As [`run`]; any error `on_chunk` returns.
+pub fn run_chunks(
+    world: &World,
+    seed: u64,
+    trials: Range<u64>,
+    threads: Option<usize>,
+    progress: &Progress,
+    mut on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
+    mut on_chunk: impl FnMut(Accumulator) -> Result<()>,
+) -> Result<()> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         builder = builder.num_threads(t);
@@ -96,36 +152,56 @@ pub fn run(
     let pool = builder
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {threads:?} threads: {e}")))?;
-    let mut total = accumulator(world);
     let chunk = chunk_size(world);
     let first_chunk = trials.start / chunk;
     let last_chunk = trials.end.div_ceil(chunk);
     let mut wave_start = first_chunk;
-    while wave_start < last_chunk {
+    while wave_start < last_chunk && !stop_requested() {
         let wave_end = (wave_start + WAVE).min(last_chunk);
-        let results: Vec<(Accumulator, Vec<TrialResult>)> = pool.install(|| {
+        // After a stop request, chunks not yet started are skipped (`None`).
+        let results: Vec<Option<(Accumulator, Vec<TrialResult>)>> = pool.install(|| {
             (wave_start..wave_end)
                 .into_par_iter()
                 .map(|c| {
+                    if stop_requested() {
+                        return None;
+                    }
                     let lo = (c * chunk).max(trials.start);
                     let hi = ((c + 1) * chunk).min(trials.end);
                     let out = run_chunk(world, seed, lo..hi);
                     progress.advance(hi - lo);
-                    out
+                    Some(out)
                 })
                 .collect()
         });
         let mut index = (wave_start * chunk).max(trials.start);
-        for (acc, rows) in &results {
-            for r in rows {
+        // Only the chunks before the first skipped one are kept: what is
+        // merged stays a prefix of the trials, whatever ran after the gap.
+        for (acc, rows) in results.into_iter().map_while(|r| r) {
+            for r in &rows {
                 on_trial(index, r)?;
                 index += 1;
             }
-            total.merge(acc);
+            on_chunk(acc)?;
         }
         wave_start = wave_end;
     }
-    Ok(total)
+    Ok(())
+}
+
+/// Set once the user asked to stop (Ctrl-C); never cleared in a process.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Asks every running [`run`] in this process to stop: chunks under way
+/// finish, no new one starts, and the longest run of finished chunks from
+/// the start is kept (whole chunks, a prefix of the trials).
+pub fn request_stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`request_stop`] was called.
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::SeqCst)
 }
 
 fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> (Accumulator, Vec<TrialResult>) {
@@ -143,7 +219,8 @@ fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> (Accumulator, Vec<
     (acc, rows)
 }
 
-fn accumulator(world: &World) -> Accumulator {
+/// An empty accumulator shaped for `world`: where every run's fold starts.
+pub fn accumulator(world: &World) -> Accumulator {
     let edges = world.has_traffic().then_some(world.edges.len());
     Accumulator::new(world.horizon, world.services.len(), world.regions.len(), edges)
 }

@@ -10,12 +10,15 @@
 //! - `traffic`: request-level behaviour with a clear expected direction.
 //! - `faults`: injected faults, cascades and `nines trace`.
 //! - `sweep`: sweeps, comparisons, plots, `report.html` and the SLO.
+//! - `shard`: shards and merge, precision targets, Ctrl-C, the output
+//!   folder guard and the recipes.
 
 mod cli;
 mod determinism;
 mod errors;
 mod faults;
 mod requests;
+mod shard;
 mod sweep;
 mod traffic;
 mod util;

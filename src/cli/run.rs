@@ -1,12 +1,21 @@
 //! `nines run FILE`: simulate, write `summary.json` and `trials.csv` (and
 //! with `--plot` the figures and `report.html`), print the table (or exactly
-//! the JSON).
+//! the JSON). With `--shard I/N` it runs one slice and writes a part for
+//! `nines merge` instead; with `--precision` it runs batches until the
+//! interval on nines is narrow enough.
+//!
+//! Ctrl-C stops at the next chunk boundary (no new chunk starts) and writes
+//! what was done, marked `"partial": true` (exit 1); a second Ctrl-C exits
+//! at once (exit 130). Every file appears under its name only when complete.
 
 use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::{Format, RunArgs};
 use crate::error::{Error, Result};
-use crate::montecarlo::Progress;
+use crate::model::{TrialResult, World};
+use crate::montecarlo::{self, Progress, precision, shard};
 use crate::report::{self, csv::TrialWriter, figures};
 use crate::{RunOptions, scenario, simulate};
 
@@ -15,16 +24,39 @@ use crate::{RunOptions, scenario, simulate};
 /// # Errors
 /// Bad input (exit 2) or an output that cannot be written (exit 1).
 pub fn run(args: &RunArgs) -> Result<()> {
-    let scenario = scenario::load(&args.file, &args.set)?;
+    let text = std::fs::read_to_string(&args.file).map_err(|source| Error::Read {
+        path: args.file.clone(),
+        source,
+    })?;
+    // As `scenario::load`, keeping the text for a shard's part.
+    let scenario = scenario::parse(
+        &args.file.display().to_string(),
+        &super::stem(&args.file),
+        &text,
+        &args.set,
+    )?;
     super::check_flags(args.threads, args.trials, args.slo)?;
+    check_modes(args)?;
     let out = super::out_dir(args.out.as_deref(), &super::stem(&args.file))?;
+    super::marker::claim(&out, &shard::identity(&args.file), args.force)?;
+    catch_interrupts();
     let trials = args.trials.unwrap_or(scenario.trials);
     let show = !args.quiet && std::io::stderr().is_terminal();
+    if let Some(s) = args.shard {
+        return run_shard(args, &scenario, text, s, &out, show);
+    }
+    let target = match args.precision {
+        Some(w) => Some(precision::Target::new(
+            w,
+            args.max_trials.unwrap_or(trials.saturating_mul(100)),
+        )?),
+        None => None,
+    };
     let options = RunOptions {
         trials: Some(trials),
         seed: args.seed,
         threads: args.threads,
-        progress: Progress::new(trials, show),
+        progress: Progress::new(target.map_or(trials, |t| t.max_trials), show),
         slo: args.slo,
     };
     let csv_path = out.join("trials.csv");
@@ -33,7 +65,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let mut timelines = Vec::new();
     let mut timeline = report::timeline::TimelineAcc::default();
     let started = std::time::Instant::now();
-    let summary = simulate(&scenario, &options, |i, r| {
+    let on_trial = |i: u64, r: &TrialResult| {
         if let Some(t) = &r.traffic {
             timeline.push(t);
         }
@@ -46,10 +78,21 @@ pub fn run(args: &RunArgs) -> Result<()> {
             });
         }
         rows.write(i, r)
-    })?;
+    };
+    let summary = match target {
+        Some(t) => precision::simulate(&scenario, &options, t, on_trial)?,
+        None => simulate(&scenario, &options, on_trial)?,
+    };
     options.progress.finish();
     let elapsed = started.elapsed().as_secs_f64();
     rows.finish()?;
+    if summary.trials == 0 {
+        let _ = std::fs::remove_file(&tmp_csv);
+        return Err(Error::Interrupted {
+            trials: 0,
+            what: "nothing written".into(),
+        });
+    }
     std::fs::rename(&tmp_csv, &csv_path).map_err(|source| Error::Write {
         path: csv_path.clone(),
         source,
@@ -76,14 +119,35 @@ pub fn run(args: &RunArgs) -> Result<()> {
         Format::Table => report::table::render(&summary, &scenario),
     };
     report::print(&text)?;
+    let written = written
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Some(p) = &summary.precision
+        && !args.quiet
+    {
+        let width = p.achieved.map_or("unbounded".into(), |w| format!("{w:.4}"));
+        eprintln!(
+            "precision: the 95 % interval on nines is {width} wide after {} trials; target {} {}",
+            summary.trials,
+            p.target,
+            if p.reached {
+                "reached"
+            } else {
+                "not reached (trial cap)"
+            }
+        );
+    }
+    if summary.partial {
+        return Err(Error::Interrupted {
+            trials: summary.trials,
+            what: format!("wrote partial results (\"partial\": true) to {written}"),
+        });
+    }
     if !args.quiet {
         eprintln!(
-            "wrote {} · {} trials in {:.2} s ({:.0} trials/s, {:.1} M events/s)",
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+            "wrote {written} · {} trials in {:.2} s ({:.0} trials/s, {:.1} M events/s)",
             summary.trials,
             elapsed,
             summary.trials as f64 / elapsed.max(1e-9),
@@ -91,4 +155,108 @@ pub fn run(args: &RunArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Rejects flag combinations that mean nothing together.
+fn check_modes(args: &RunArgs) -> Result<()> {
+    if args.shard.is_some() {
+        let clash = [
+            (args.precision.is_some(), "--precision"),
+            (args.plot, "--plot"),
+            (args.format == Format::Json, "--format json"),
+        ];
+        if let Some((_, flag)) = clash.iter().find(|(on, _)| *on) {
+            return Err(Error::Usage(format!(
+                "--shard writes a part for `nines merge`, which writes the results; {flag} belongs there or on an unsharded run"
+            )));
+        }
+    }
+    if let Some(w) = args.precision {
+        precision::Target::new(w, args.max_trials.unwrap_or(1))?;
+    }
+    Ok(())
+}
+
+/// One shard: its trials' rows and per-chunk accumulators in a part file.
+fn run_shard(
+    args: &RunArgs,
+    scenario: &scenario::Scenario,
+    text: String,
+    s: shard::Shard,
+    out: &Path,
+    show: bool,
+) -> Result<()> {
+    let world = World::compile(scenario);
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let trials = args.trials.unwrap_or(scenario.trials);
+    let plan = shard::Plan {
+        seed,
+        trials,
+        slo: args.slo,
+        chunk: montecarlo::chunk_size(&world),
+    };
+    let mut meta = shard::new_meta(&args.file, text, &args.set, plan, s);
+    let range = meta.first..meta.end;
+    let path = out.join(s.file_name());
+    let tmp = out.join(format!("{}.tmp", s.file_name()));
+    let mut rows = TrialWriter::create(&tmp, scenario)?;
+    let progress = Progress::new(range.end - range.start, show);
+    let started = std::time::Instant::now();
+    let mut done = 0;
+    montecarlo::run_chunks(
+        &world,
+        seed,
+        range.clone(),
+        args.threads,
+        &progress,
+        |i, r| rows.write(i, r),
+        |acc| {
+            done += acc.trials();
+            meta.chunks.push(shard::encode(&acc, &tmp)?);
+            Ok(())
+        },
+    )?;
+    progress.finish();
+    rows.finish()?;
+    if done < range.end - range.start {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::Interrupted {
+            trials: done,
+            what: "a shard is merged only when complete, so nothing was written".into(),
+        });
+    }
+    shard::finish_part(&tmp, meta)?;
+    std::fs::rename(&tmp, &path).map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
+    if !args.quiet {
+        eprintln!(
+            "wrote {} · shard {s}: trials {}..{} of {trials} in {:.2} s",
+            path.display(),
+            range.start,
+            range.end,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// First Ctrl-C: stop at the next chunk boundary and write what is done.
+/// Second: exit at once; files being written stay under their temporary
+/// names, so no result file is ever half-written.
+fn catch_interrupts() {
+    static PRESSES: AtomicU32 = AtomicU32::new(0);
+    // Fails only when a handler is already set (a second run in one
+    // process), which then already does this.
+    let _ = ctrlc::set_handler(|| {
+        if PRESSES.fetch_add(1, Ordering::SeqCst) == 0 {
+            montecarlo::request_stop();
+            eprintln!(
+                "\ninterrupted: finishing the trials under way and writing the results so far (Ctrl-C again to quit now)"
+            );
+        } else {
+            std::process::exit(130);
+        }
+    });
 }

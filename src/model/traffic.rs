@@ -140,7 +140,7 @@ struct Health {
 }
 
 /// A service's server-side defences at work, in one trial.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DefenceCounts {
     /// Requests refused because the queue was full, or (low priority) long.
     pub shed: u64,
@@ -153,7 +153,7 @@ pub struct DefenceCounts {
 }
 
 /// Per-edge counters of one trial.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EdgeCounts {
     /// Original calls (not counting retries).
     pub calls: u64,

@@ -17,7 +17,7 @@ use super::summary::Estimate;
 use crate::model::fault::FaultResult;
 
 /// One fault's totals across trials.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct FaultTotals {
     occurrences: u64,
     active_s: f64,

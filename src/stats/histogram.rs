@@ -8,8 +8,9 @@
 use hdrhistogram::Histogram;
 
 /// A mergeable quantile sketch of values in seconds.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Quantiles {
+    #[serde(with = "exact")]
     hist: Histogram<u64>,
 }
 
@@ -81,6 +82,43 @@ pub fn cdf_of(hist: &Histogram<u64>, scale: f64) -> Vec<(f64, f64)> {
             )
         })
         .collect()
+}
+
+/// Serde for a histogram as its occupied buckets, `(value, count)` in
+/// value order, for partial results (`nines run --shard`).
+///
+/// Every figure nines reads from a histogram (quantiles, counts, the CDF)
+/// depends only on the count in each bucket, and recording a bucket's
+/// highest equivalent value lands in that same bucket, so a round trip
+/// gives identical figures and merges.
+pub mod exact {
+    use hdrhistogram::Histogram;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error as _};
+
+    /// Writes the occupied buckets.
+    ///
+    /// # Errors
+    /// Whatever the serializer returns.
+    pub fn serialize<S: Serializer>(h: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
+        let buckets: Vec<(u64, u64)> = h
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect();
+        (h.sigfig(), buckets).serialize(s)
+    }
+
+    /// Rebuilds an auto-resizing histogram from its buckets.
+    ///
+    /// # Errors
+    /// A bad precision or a value the histogram cannot hold.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Histogram<u64>, D::Error> {
+        let (sigfig, buckets) = <(u8, Vec<(u64, u64)>)>::deserialize(d)?;
+        let mut h = Histogram::new(sigfig).map_err(D::Error::custom)?;
+        for (value, count) in buckets {
+            h.record_n(value, count).map_err(D::Error::custom)?;
+        }
+        Ok(h)
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! no incident) is `null`, never NaN or infinity.
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::interval::{mean_ci95, nines, zero_event_bound};
 use super::{Quantiles, Welford};
@@ -17,7 +17,11 @@ use crate::model::traffic::{DefenceCounts, EdgeCounts, TrafficResult};
 use hdrhistogram::Histogram;
 
 /// Everything the trials measured, mergeable in trial order.
-#[derive(Debug, Clone)]
+///
+/// It serialises exactly (floats bit for bit, histograms bucket for bucket)
+/// so that shards of a run can be merged elsewhere into the same figures
+/// (`nines merge`); a field added here travels with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Accumulator {
     horizon_s: f64,
     availability: Welford,
@@ -40,7 +44,7 @@ pub struct Accumulator {
 }
 
 /// Request-level figures across trials.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct TrafficAcc {
     requests: u64,
     success: u64,
@@ -52,6 +56,7 @@ struct TrafficAcc {
     success_ratio: Welford,
     degraded_ratio: Welford,
     failed_ratio: Welford,
+    #[serde(with = "super::histogram::exact")]
     latency_us: Histogram<u64>,
     services: Vec<(u64, u64, Welford)>,
     edges: Vec<EdgeCounts>,
@@ -481,12 +486,41 @@ pub struct Summary {
     pub worst_trial: Option<Worst>,
     /// Events simulated in all trials.
     pub events: u64,
+    /// With `--precision`: the target, what was achieved and whether it was
+    /// reached before the trial cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<Precision>,
+    /// True when the run was interrupted and `trials` counts the trials
+    /// done; omitted for a complete run.
+    #[serde(skip_serializing_if = "is_false")]
+    pub partial: bool,
     /// Downtime per year across trials as a CDF `(seconds, share)`, for plots.
     #[serde(skip)]
     pub downtime_cdf: Vec<(f64, f64)>,
     /// Request latency as a CDF `(seconds, share)`, for plots.
     #[serde(skip)]
     pub latency_cdf: Vec<(f64, f64)>,
+}
+
+/// The outcome of a run to a precision target (`--precision`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Precision {
+    /// Asked width of the 95 % interval on nines.
+    pub target: f64,
+    /// Width reached; `null` while the interval is unbounded (no downtime
+    /// seen, or its upper end at availability 1).
+    pub achieved: Option<f64>,
+    /// True when `achieved <= target`; false when the trial cap (or an
+    /// interruption) came first.
+    pub reached: bool,
+    /// Trials per batch: the interval is checked after each batch.
+    pub batch: u64,
+    /// The trial cap (`--max-trials`).
+    pub max_trials: u64,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Whether the design meets its availability objective.
@@ -663,6 +697,8 @@ impl Summary {
             faults: super::faults::summarize(&acc.faults, &labels.faults, &labels.services, n, acc.traffic.is_some()),
             worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
             events: acc.events,
+            precision: None,
+            partial: false,
             downtime_cdf: acc.downtime_year_q.cdf(),
             latency_cdf: acc
                 .traffic

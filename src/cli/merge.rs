@@ -1,0 +1,68 @@
+//! `nines merge PARTS... --out DIR`: join the parts of a sharded run into
+//! exactly the `summary.json` and `trials.csv` an unsharded run of the same
+//! scenario and seed writes (see [`crate::montecarlo::shard`] for why the
+//! bytes match), then print the table (or exactly the JSON).
+
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+
+use super::{Format, MergeArgs};
+use crate::error::{Error, Result};
+use crate::model::World;
+use crate::montecarlo::{self, shard::Merged};
+use crate::report;
+
+/// Runs `nines merge`.
+///
+/// # Errors
+/// Parts that are unreadable, of different runs, missing or repeated
+/// (exit 2); an output that cannot be written (exit 1).
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let merged = Merged::open(&args.parts)?;
+    let meta = merged.meta();
+    let scenario = meta.scenario()?;
+    std::fs::create_dir_all(&args.out).map_err(|source| Error::Write {
+        path: args.out.clone(),
+        source,
+    })?;
+    super::marker::claim(&args.out, &meta.identity, args.force)?;
+    let world = World::compile(&scenario);
+    let acc = merged.fold(montecarlo::accumulator(&world))?;
+    let summary = crate::summarise(&scenario, &world, &acc, meta.seed, meta.slo);
+
+    let csv_path = args.out.join("trials.csv");
+    let tmp = args.out.join("trials.csv.tmp");
+    let werr = |source| Error::Write {
+        path: tmp.clone(),
+        source,
+    };
+    let mut w = BufWriter::new(File::create(&tmp).map_err(werr)?);
+    merged.write_csv(&mut w, &tmp)?;
+    w.into_inner()
+        .map_err(|e| werr(e.into_error()))?
+        .sync_all()
+        .map_err(werr)?;
+    std::fs::rename(&tmp, &csv_path).map_err(|source| Error::Write {
+        path: csv_path.clone(),
+        source,
+    })?;
+    let json = report::json(&summary);
+    let summary_path = args.out.join("summary.json");
+    report::write_atomic(&summary_path, json.as_bytes())?;
+    let text = match args.format {
+        Format::Json => json,
+        Format::Table => report::table::render(&summary, &scenario),
+    };
+    report::print(&text)?;
+    if !args.quiet {
+        eprintln!(
+            "wrote {}, {} · {} trials from {} shards",
+            summary_path.display(),
+            csv_path.display(),
+            summary.trials,
+            merged.parts.len()
+        );
+    }
+    let _ = std::io::stderr().flush();
+    Ok(())
+}

@@ -1,0 +1,564 @@
+//! Scale-out and nothing lost: shards merged into the bytes of one run,
+//! runs to a precision, Ctrl-C, the output folder guard and the recipes in
+//! `recipes/` (Slurm run locally, Kubernetes manifests against the CLI).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{Dir, SMALL};
+
+/// Request level: a workload, retries, a breaker and crashes, so every
+/// request figure (histograms, per-edge counts) goes through the merge.
+const REQUESTS: &str = r#"name = "requests"
+horizon = "20m"
+trials = 5
+seed = 9
+
+[[workload]]
+name = "users"
+to = "api"
+rate = 40
+timeout = "1s"
+retry = { max_attempts = 3, backoff = "exponential", base = "20ms", jitter = "full" }
+
+[[service]]
+name = "api"
+topology = "active-active"
+replicas = 2
+concurrency = 8
+service_time = { mean = "5ms" }
+failure = { mean = "5m" }
+repair = { mean = "30s" }
+
+[[service.call]]
+to = "db"
+timeout = "100ms"
+circuit_breaker = { failure_threshold = 3, success_threshold = 1, open_for = "2s" }
+fallback = true
+
+[[service]]
+name = "db"
+concurrency = 4
+service_time = { mean = "3ms" }
+error_rate = 0.05
+failure = { mean = "4m" }
+repair = { mean = "20s" }
+"#;
+
+/// Runs `file` whole and in `n` shards for each `n`, merges, and asserts
+/// identical `summary.json` and `trials.csv`.
+fn assert_shards_match(dir: &Dir, file: &str, trials: &str, counts: &[u64]) {
+    dir.nines(&["run", file, "--trials", trials, "--out", "whole", "--quiet"])
+        .ok();
+    let summary = dir.read("whole/summary.json");
+    let csv = dir.read("whole/trials.csv");
+    for &n in counts {
+        let parts = format!("parts{n}");
+        for i in 0..n {
+            let shard = format!("{i}/{n}");
+            dir.nines(&[
+                "run",
+                file,
+                "--trials",
+                trials,
+                "--shard",
+                &shard,
+                "--out",
+                &parts,
+                "--threads",
+                "2",
+                "--quiet",
+            ])
+            .ok();
+        }
+        let merged = format!("merged{n}");
+        let stdout = dir
+            .nines(&["merge", &parts, "--out", &merged, "--format", "json", "--quiet"])
+            .ok();
+        assert_eq!(stdout, summary, "merge --format json prints summary.json ({n} shards)");
+        assert_eq!(
+            dir.read(&format!("{merged}/summary.json")),
+            summary,
+            "summary.json, {n} shards"
+        );
+        assert_eq!(dir.read(&format!("{merged}/trials.csv")), csv, "trials.csv, {n} shards");
+    }
+}
+
+#[test]
+fn shards_merge_into_the_bytes_of_one_run() {
+    let dir = Dir::new();
+    dir.write("small.toml", SMALL);
+    // 150 trials are 3 chunks of 64: with 5 shards two hold none.
+    assert_shards_match(&dir, "small.toml", "150", &[1, 2, 3, 5]);
+}
+
+#[test]
+fn request_level_shards_merge_exactly_even_with_more_shards_than_trials() {
+    let dir = Dir::new();
+    dir.write("req.toml", REQUESTS);
+    assert_shards_match(&dir, "req.toml", "5", &[1, 2, 3, 7]);
+    let s = dir.read("merged7/summary.json");
+    assert!(s.contains("\"requests\"") && s.contains("\"api->db\""), "{s}");
+}
+
+/// Runs shard `shard` of `small.toml` into `out`, with `extra` flags.
+fn small_shard(dir: &Dir, trials: &str, shard: &str, out: &str, extra: &[&str]) {
+    let mut args = vec![
+        "run",
+        "small.toml",
+        "--trials",
+        trials,
+        "--shard",
+        shard,
+        "--out",
+        out,
+        "-q",
+    ];
+    args.extend(extra);
+    dir.nines(&args).ok();
+}
+
+/// Three shards of SMALL in `parts`, seed 1, and one of seed 2 in `other`.
+fn three_parts(dir: &Dir) {
+    dir.write("small.toml", SMALL);
+    for i in 0..3 {
+        small_shard(dir, "200", &format!("{i}/3"), "parts", &[]);
+    }
+    small_shard(dir, "200", "1/3", "other", &["--seed", "2"]);
+}
+
+#[test]
+fn merge_refuses_parts_that_do_not_make_one_run() {
+    let dir = Dir::new();
+    three_parts(&dir);
+    let p = |i: u64| format!("parts/shard-{i}-of-3.nines-part");
+    let cases: [(Vec<String>, &str); 5] = [
+        (vec![p(0), p(2)], "shard 1/3 missing"),
+        (vec![p(0), p(1), p(1), p(2)], "shard 1/3 is given twice"),
+        (
+            vec![p(0), "other/shard-1-of-3.nines-part".into(), p(2)],
+            "seed differs (1 vs 2)",
+        ),
+        (vec![p(0), p(1), p(2), "small.toml".into()], "not a nines part file"),
+        (vec!["small.toml".into()], "not a nines part file"),
+    ];
+    for (parts, expected) in cases {
+        let mut args = vec!["merge".to_string()];
+        args.extend(parts);
+        args.extend(["--out".into(), "m".into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let err = dir.nines(&args).bad_input();
+        assert!(err.contains(expected), "{args:?}: expected `{expected}` in\n{err}");
+    }
+    // A different trial count or shard count is another run too.
+    small_shard(&dir, "201", "1/3", "t", &[]);
+    let err = dir
+        .nines(&["merge", &p(0), "t/shard-1-of-3.nines-part", &p(2), "--out", "m"])
+        .bad_input();
+    assert!(err.contains("trial count differs (200 vs 201)"), "{err}");
+    assert!(!dir.path_of("m/summary.json").exists(), "nothing is written on refusal");
+    dir.nines(&["merge", "parts", "--out", "m", "-q"]).ok();
+}
+
+#[test]
+fn bad_shard_flags_are_refused() {
+    let dir = Dir::new();
+    dir.write("small.toml", SMALL);
+    for (args, expected) in [
+        (vec!["--shard", "3/3"], "expected I/N"),
+        (vec!["--shard", "1/0"], "expected I/N"),
+        (vec!["--shard", "0/2", "--precision", "0.1"], "--precision"),
+        (vec!["--shard", "0/2", "--plot"], "--plot"),
+        (vec!["--precision", "0"], "positive number"),
+        (vec!["--max-trials", "10"], "--precision"),
+    ] {
+        let mut all = vec!["run", "small.toml", "--out", "o"];
+        all.extend(args);
+        let err = dir.nines(&all).bad_input();
+        assert!(err.contains(expected), "{all:?}: expected `{expected}` in\n{err}");
+    }
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("summary.json is JSON")
+}
+
+#[test]
+fn precision_stops_when_the_interval_on_nines_is_narrow_enough() {
+    let dir = Dir::new();
+    dir.write("small.toml", SMALL);
+    let run = |threads: &str, out: &str| {
+        dir.nines(&[
+            "run",
+            "small.toml",
+            "--trials",
+            "100",
+            "--precision",
+            "0.02",
+            "--max-trials",
+            "100000",
+            "--threads",
+            threads,
+            "--out",
+            out,
+            "--format",
+            "json",
+            "-q",
+        ])
+        .ok()
+    };
+    let one = run("1", "p1");
+    assert_eq!(
+        one,
+        run("3", "p3"),
+        "the stopping point and figures depend on the thread count"
+    );
+    assert_eq!(dir.read("p1/trials.csv"), dir.read("p3/trials.csv"));
+    let mut s = json(&one);
+    let p = s["precision"].clone();
+    assert_eq!(p["reached"], true, "{p}");
+    assert!(p["achieved"].as_f64().unwrap() <= 0.02, "{p}");
+    assert_eq!(p["batch"], 128, "100 trials round up to whole chunks of 64");
+    let trials = s["trials"].as_u64().unwrap();
+    assert!(trials % 128 == 0 && trials > 128, "several batches ran: {trials}");
+    assert!(s.get("partial").is_none(), "a complete run has no `partial`");
+    // Batches continue one fold: the figures are those of a plain run of as many trials.
+    let plain = dir
+        .nines(&[
+            "run",
+            "small.toml",
+            "--trials",
+            &trials.to_string(),
+            "--out",
+            "plain",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .ok();
+    s.as_object_mut().unwrap().remove("precision");
+    assert_eq!(s, json(&plain));
+    // One batch fewer would not have been narrow enough.
+    let fewer = dir
+        .nines(&[
+            "run",
+            "small.toml",
+            "--trials",
+            &(trials - 128).to_string(),
+            "--out",
+            "fewer",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .ok();
+    let a = &json(&fewer)["availability"]["nines_ci95"];
+    assert!(a[1].as_f64().unwrap() - a[0].as_f64().unwrap() > 0.02, "{a}");
+}
+
+#[test]
+fn precision_says_when_the_trial_cap_came_first() {
+    let dir = Dir::new();
+    dir.write("small.toml", SMALL);
+    let out = dir
+        .nines(&[
+            "run",
+            "small.toml",
+            "--trials",
+            "64",
+            "--precision",
+            "0.001",
+            "--max-trials",
+            "300",
+            "--out",
+            "o",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .ok();
+    let s = json(&out);
+    assert_eq!(s["trials"], 300, "the cap is exact even within a batch");
+    assert_eq!(s["precision"]["reached"], false);
+    assert!(s["precision"]["achieved"].as_f64().unwrap() > 0.001);
+    assert_eq!(s["precision"]["max_trials"], 300);
+    assert_eq!(dir.read("o/trials.csv").lines().count(), 301);
+}
+
+/// Spawns `nines ARGS` in `dir`, waits until `file` exists with at least
+/// `len` bytes (the run is under way, its Ctrl-C handler set), and returns the child.
+fn spawn_running(dir: &Dir, args: &[&str], file: &str, len: u64) -> std::process::Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nines"))
+        .args(args)
+        .current_dir(dir.path_of(""))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn nines");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::metadata(dir.path_of(file)).map_or(true, |m| m.len() < len) {
+        assert!(Instant::now() < deadline, "{file} never grew");
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("nines ended before the test could interrupt it: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+fn sigint(child: &std::process::Child) {
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(ok.success());
+}
+
+/// Waits at most a minute for `child`, killing it if it hangs.
+fn finish(mut child: std::process::Child) -> (i32, String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut err = String::new();
+            use std::io::Read as _;
+            child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+            return (status.code().unwrap_or(-1), err);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("nines did not stop within a minute of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ctrl_c_writes_the_trials_done_marked_partial() {
+    let dir = Dir::new();
+    dir.write("small.toml", SMALL);
+    let child = spawn_running(
+        &dir,
+        &[
+            "run",
+            "small.toml",
+            "--trials",
+            "1000000000",
+            "--out",
+            "o",
+            "--threads",
+            "2",
+        ],
+        "o/trials.csv.tmp",
+        1,
+    );
+    sigint(&child);
+    let (code, err) = finish(child);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("interrupted after") && err.contains("partial"), "{err}");
+    let s = json(&dir.read("o/summary.json"));
+    assert_eq!(s["partial"], true);
+    let trials = s["trials"].as_u64().unwrap();
+    assert!(trials > 0 && trials < 1_000_000_000, "{trials}");
+    assert_eq!(trials % 64, 0, "it stopped on a chunk boundary");
+    assert_eq!(dir.read("o/trials.csv").lines().count() as u64, trials + 1);
+    assert!(!dir.path_of("o/trials.csv.tmp").exists());
+    // The trials done are exactly the first trials of a whole run.
+    let rows: Vec<String> = dir.read("o/trials.csv").lines().take(65).map(String::from).collect();
+    dir.nines(&["run", "small.toml", "--trials", "64", "--out", "o", "-q"])
+        .ok();
+    let whole: Vec<String> = dir.read("o/trials.csv").lines().map(String::from).collect();
+    assert_eq!(rows, whole);
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once_without_half_written_files() {
+    let dir = Dir::new();
+    // A wave of these trials takes minutes: only the second Ctrl-C can end it.
+    let long = SMALL
+        .replace("horizon = \"1y\"", "horizon = \"250y\"")
+        .replace("mean = \"100h\"", "mean = \"1h\"");
+    dir.write("long.toml", &long);
+    // The temporary CSV exists (empty) once the handler is set.
+    let child = spawn_running(
+        &dir,
+        &[
+            "run",
+            "long.toml",
+            "--trials",
+            "1000000",
+            "--out",
+            "o",
+            "--threads",
+            "1",
+        ],
+        "o/trials.csv.tmp",
+        0,
+    );
+    sigint(&child);
+    std::thread::sleep(Duration::from_millis(300));
+    let at = Instant::now();
+    sigint(&child);
+    let (code, err) = finish(child);
+    assert_eq!(code, 130, "{err}");
+    assert!(
+        at.elapsed() < Duration::from_secs(20),
+        "the second Ctrl-C did not exit at once"
+    );
+    assert!(!dir.path_of("o/summary.json").exists());
+    assert!(!dir.path_of("o/trials.csv").exists());
+}
+
+#[test]
+fn an_output_folder_is_not_mixed_between_scenarios() {
+    let dir = Dir::new();
+    dir.write("a.toml", SMALL);
+    dir.write("b.toml", &SMALL.replace("replicas = 2", "replicas = 3"));
+    dir.nines(&["run", "a.toml", "--out", "o", "-q", "--plot"]).ok();
+    dir.nines(&["run", "a.toml", "--out", "o", "-q", "--seed", "5"]).ok();
+    let err = dir.nines(&["run", "b.toml", "--out", "o", "-q"]).bad_input();
+    assert!(
+        err.contains("another scenario") && err.contains("a.toml") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(dir.read("o/trials.csv").lines().count() == 51);
+    let plots = |d: &str| {
+        std::fs::read_dir(dir.path_of(d))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png"))
+            .count()
+    };
+    assert!(plots("o") > 0);
+    dir.nines(&["run", "b.toml", "--out", "o", "-q", "--force"]).ok();
+    assert_eq!(plots("o"), 0, "--force deletes the other scenario's plots");
+    assert!(!dir.path_of("o/report.html").exists());
+    assert!(dir.read("o/.nines-run").contains("b.toml"));
+    // The merge of a.toml's shards may not land there either.
+    dir.nines(&["run", "a.toml", "--shard", "0/1", "--out", "parts", "-q"])
+        .ok();
+    let err = dir.nines(&["merge", "parts", "--out", "o"]).bad_input();
+    assert!(err.contains("another scenario"), "{err}");
+}
+
+fn bash(dir: &Dir, script: &str, env: &[(&str, String)], args: &[&str]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new("bash")
+        .arg(root.join(script))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("NINES", env!("CARGO_BIN_EXE_nines"))
+        .current_dir(dir.path_of(""))
+        .status()
+        .expect("bash");
+    assert!(status.success(), "{script} {args:?} {env:?}");
+}
+
+#[test]
+fn slurm_array_script_run_locally_then_merged() {
+    let dir = Dir::new();
+    dir.write("small.toml", SMALL);
+    dir.nines(&["run", "small.toml", "--trials", "300", "--out", "whole", "-q"])
+        .ok();
+    for task in 0..4 {
+        let env = [
+            ("SLURM_ARRAY_TASK_ID", task.to_string()),
+            ("SLURM_ARRAY_TASK_COUNT", "4".into()),
+            ("SLURM_CPUS_PER_TASK", "2".into()),
+        ];
+        bash(
+            &dir,
+            "recipes/slurm/shard.sbatch",
+            &env,
+            &["small.toml", "res", "--trials", "300"],
+        );
+    }
+    // What the merge job of recipes/slurm/submit.sh runs.
+    let submit =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes/slurm/submit.sh")).unwrap();
+    assert!(
+        submit.contains("--wrap \"$nines merge $out/parts --out $out\""),
+        "{submit}"
+    );
+    dir.nines(&["merge", "res/parts", "--out", "res", "-q"]).ok();
+    assert_eq!(dir.read("res/summary.json"), dir.read("whole/summary.json"));
+    assert_eq!(dir.read("res/trials.csv"), dir.read("whole/trials.csv"));
+}
+
+#[test]
+fn parallel_recipe_gives_the_bytes_of_one_run() {
+    let dir = Dir::new();
+    dir.write("small.toml", SMALL);
+    dir.nines(&["run", "small.toml", "--trials", "300", "--out", "whole", "-q"])
+        .ok();
+    bash(
+        &dir,
+        "recipes/parallel.sh",
+        &[],
+        &["small.toml", "res", "3", "--trials", "300"],
+    );
+    assert_eq!(dir.read("res/summary.json"), dir.read("whole/summary.json"));
+    assert_eq!(dir.read("res/trials.csv"), dir.read("whole/trials.csv"));
+}
+
+/// The documents of a multi-document YAML file.
+fn yaml_docs(rel: &str) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap();
+    serde_norway::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap_or_else(|e| panic!("{rel}: {e}")))
+        .collect()
+}
+
+/// The command line of the job's one container.
+fn command_of(job: &serde_json::Value) -> Vec<String> {
+    let c = &job["spec"]["template"]["spec"]["containers"][0];
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut cmd = strings(&c["command"]);
+    cmd.extend(strings(&c["args"]));
+    cmd
+}
+
+#[test]
+fn kubernetes_manifests_give_every_index_a_shard_the_cli_accepts() {
+    use clap::Parser as _;
+    let docs = yaml_docs("recipes/kubernetes/shards.yaml");
+    let job = docs.iter().find(|d| d["kind"] == "Job").expect("a Job");
+    let spec = &job["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    let n = spec["completions"].as_u64().unwrap();
+    assert_eq!(spec["parallelism"].as_u64(), Some(n));
+    let env = &spec["template"]["spec"]["containers"][0]["env"][0];
+    assert_eq!(env["name"], "JOB_COMPLETION_INDEX");
+    assert_eq!(
+        env["valueFrom"]["fieldRef"]["fieldPath"],
+        "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+    );
+    let cmd = command_of(job);
+    for index in 0..n {
+        // Kubernetes expands $(VAR) from the container's env.
+        let args: Vec<String> = cmd
+            .iter()
+            .map(|a| a.replace("$(JOB_COMPLETION_INDEX)", &index.to_string()))
+            .collect();
+        let cli = nines::cli::Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        let nines::cli::Command::Run(run) = cli.command else {
+            panic!("not `nines run`: {args:?}")
+        };
+        assert_eq!(run.shard.map(|s| (s.index, s.count)), Some((index, n)), "{args:?}");
+        assert_eq!(run.out.as_deref(), Some(Path::new("/results/parts")));
+    }
+    let merge = yaml_docs("recipes/kubernetes/merge.yaml");
+    let args = command_of(merge.iter().find(|d| d["kind"] == "Job").unwrap());
+    let cli = nines::cli::Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    let nines::cli::Command::Merge(m) = cli.command else {
+        panic!("not `nines merge`: {args:?}")
+    };
+    assert_eq!(m.parts, [Path::new("/results/parts")]);
+    assert_eq!(m.out, Path::new("/results"));
+}
