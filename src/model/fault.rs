@@ -235,6 +235,9 @@ impl Trial<'_> {
                 for &r in &spec.replicas {
                     step(&mut t.slow[r]);
                 }
+                if !spec.replicas.is_empty() {
+                    t.slow_any = if on { t.slow_any + 1 } else { t.slow_any - 1 };
+                }
                 for &e in &spec.edges {
                     step(&mut t.edge_slow[e]);
                 }

@@ -255,6 +255,8 @@ pub struct Traffic {
     pub(super) hung_any: u32,
     /// Per replica: latency faults slowing it.
     pub(super) slow: Vec<u16>,
+    /// Latency faults active on any replica.
+    pub(super) slow_any: u32,
     /// Per edge: latency faults slowing the link.
     pub(super) edge_slow: Vec<u16>,
     /// Per edge: partitions cutting the link.
@@ -333,6 +335,7 @@ impl Traffic {
             hung: Vec::new(),
             hung_any: 0,
             slow: Vec::new(),
+            slow_any: 0,
             edge_slow: Vec::new(),
             edge_cut: Vec::new(),
             link_faults: 0,
@@ -390,6 +393,7 @@ impl Trial<'_> {
             v.resize(w.edges.len(), 0);
         }
         t.hung_any = 0;
+        t.slow_any = 0;
         t.skew.clear();
         t.skew.resize(nr, 0);
         t.skew_any = 0;

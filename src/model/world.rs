@@ -79,6 +79,8 @@ pub struct EdgeSpec {
     pub policy: ClientPolicy,
     /// The retry policy, built once and shared by every call.
     pub retry: Option<RetryPolicy>,
+    /// The callee's balancer runs outlier detection.
+    pub outlier: bool,
 }
 
 /// A request source.
@@ -210,6 +212,10 @@ pub struct World {
     pub cascade: Cascade,
     /// Added delay of a call between regions.
     pub cross_region: Option<Dist>,
+    /// Some workload is low priority.
+    pub low_priority: bool,
+    /// Some service has a rate limiter.
+    pub rate_limited: bool,
 }
 
 impl World {
@@ -292,13 +298,14 @@ impl World {
                 None,
                 w.to,
                 &w.policy,
+                sc,
             ));
         }
         for (si, s) in sc.services.iter().enumerate() {
             for c in &s.calls {
                 services[si].serve.calls.push(edges.len());
                 let name = format!("{}->{}", s.name, sc.services[c.to].name);
-                edges.push(edge(name, Some(si), c.to, &c.policy));
+                edges.push(edge(name, Some(si), c.to, &c.policy, sc));
             }
         }
         let order = dependency_order(&services);
@@ -320,6 +327,8 @@ impl World {
             faults,
             cascade: sc.cascade,
             cross_region: sc.global.latency.clone(),
+            low_priority: sc.workloads.iter().any(|w| w.low_priority),
+            rate_limited: sc.services.iter().any(|s| s.defence.rate_limit.is_some()),
             horizon: sc.horizon,
             entry: sc.entry,
             regions: sc
@@ -391,8 +400,9 @@ fn fault(
     spec
 }
 
-fn edge(name: String, from: Option<usize>, to: usize, policy: &ClientPolicy) -> EdgeSpec {
+fn edge(name: String, from: Option<usize>, to: usize, policy: &ClientPolicy, sc: &Scenario) -> EdgeSpec {
     EdgeSpec {
+        outlier: sc.services[to].defence.outlier.is_some(),
         name,
         from,
         to,

@@ -18,10 +18,11 @@ impl Trial<'_> {
             inherited
         };
         let deadline = inherited.min(Deadline::after(now, self.w.edges[edge].policy.deadline));
-        let low = match parent {
-            Parent::Root => self.w.workloads.get(edge).is_some_and(|w| w.low_priority),
-            Parent::Job { job } => self.traffic.jobs.get(job).is_some_and(|j| j.low),
-        };
+        let low = self.w.low_priority
+            && match parent {
+                Parent::Root => self.w.workloads.get(edge).is_some_and(|w| w.low_priority),
+                Parent::Job { job } => self.traffic.jobs.get(job).is_some_and(|j| j.low),
+            };
         let t = &mut self.traffic;
         if let Some(b) = &mut t.budgets[edge] {
             b.on_request();
@@ -293,24 +294,27 @@ impl Trial<'_> {
         if let (Some(p), Some(b)) = (c.permit.take(), &mut t.breakers[edge]) {
             b.record(p, now, outcome.is_success(), now - c.attempt_start);
         }
-        if c.replica != super::NO_REPLICA {
-            let r = c.replica as usize;
-            c.replica = super::NO_REPLICA;
-            if self.w.services[self.w.edges[edge].to].serve.defence.outlier.is_some() {
-                self.observe_outlier(r, outcome.is_success(), now);
-            }
-        }
-        let t = &mut self.traffic;
-        let Some(c) = t.calls.get_mut(call) else { return };
+        let replica = std::mem::replace(&mut c.replica, super::NO_REPLICA);
+        // Outlier detection judges the replica once this call is settled
+        // (it never touches the call, so the order does not matter).
+        let observe = replica != super::NO_REPLICA && self.w.edges[edge].outlier;
         if self.faults.probing() {
             let seen = &mut self.faults.seen[self.w.edges[edge].to];
             seen[0] += u32::from(outcome.is_success());
             seen[1] += 1;
         }
         if outcome.is_success() {
+            if observe {
+                self.observe_outlier(replica as usize, true, now);
+            }
             self.finish_call(call, CallResult::Success { degraded }, now);
             return;
         }
+        if observe {
+            self.observe_outlier(replica as usize, false, now);
+        }
+        let t = &mut self.traffic;
+        let c = t.calls.get_mut(call).expect("outlier detection keeps calls");
         if matches!(outcome, Outcome::Error | Outcome::Refused | Outcome::Shed) {
             t.result.edges[edge].errors += 1;
         }

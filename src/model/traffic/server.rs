@@ -15,19 +15,25 @@ impl Trial<'_> {
         let t = &mut self.traffic;
         let j = t.jobs.get_mut(job).expect("new job");
         let (service, replica) = (j.service as usize, j.replica as usize);
-        if let Some(limiter) = &mut t.limiters[replica]
+        if self.w.rate_limited
+            && let Some(limiter) = &mut t.limiters[replica]
             && !limiter.try_acquire(now)
         {
             t.result.defence[service].rate_limited += 1;
             self.complete_job(job, Outcome::Shed, now);
             return;
         }
-        let shed = self.w.services[service].serve.defence.shed;
         let server = &mut t.servers[replica];
         if t.cap[replica].is_none_or(|c| server.busy < c) {
             self.start_job(job, now);
         } else if self.w.services[service].serve.queue.is_none_or(|q| server.waiting < q)
-            && !(j.low && shed.low_priority_queue.is_some_and(|q| server.waiting >= q))
+            && !(j.low
+                && self.w.services[service]
+                    .serve
+                    .defence
+                    .shed
+                    .low_priority_queue
+                    .is_some_and(|q| server.waiting >= q))
         {
             server.waiting += 1;
             server.queue.push_back(job);
@@ -54,7 +60,7 @@ impl Trial<'_> {
             .as_ref()
             .expect("validated: reached services have one");
         let mut d = st.sample(&mut t.service_rng[replica]);
-        if t.slow[replica] > 0 {
+        if t.slow_any > 0 && t.slow[replica] > 0 {
             d = d.saturating_add(self.fault_delay(replica));
         }
         self.queue.schedule(now.saturating_add(d), Event::ServiceDone(job));
@@ -163,7 +169,14 @@ impl Trial<'_> {
 
     /// Starts queued jobs while replica `r` has free slots (after its
     /// capacity grew back).
+    #[inline]
     pub(in crate::model) fn fill_slots(&mut self, r: usize, now: Nanos) {
+        if !self.traffic.servers[r].queue.is_empty() {
+            self.start_queued(r, now);
+        }
+    }
+
+    fn start_queued(&mut self, r: usize, now: Nanos) {
         let queue_wait = self.w.services[self.w.replicas[r].service]
             .serve
             .defence
