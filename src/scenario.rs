@@ -13,6 +13,7 @@ pub mod policy;
 pub mod raw;
 pub mod source;
 pub mod validate;
+pub mod workflow;
 
 use std::path::Path;
 
@@ -21,6 +22,7 @@ use crate::engine::Nanos;
 use crate::error::{Error, Result};
 
 pub use overrides::Override;
+pub use workflow::{Compensation, Step, Workflow};
 
 /// A validated scenario.
 #[derive(Debug, Clone)]
@@ -47,6 +49,8 @@ pub struct Scenario {
     pub workloads: Vec<Workload>,
     /// Availability objective of the entry point, in (0, 1).
     pub slo: Option<f64>,
+    /// Workflows (sagas) in file order; each is started by some workload.
+    pub workflows: Vec<Workflow>,
 }
 
 /// A region: a common-cause failure domain.
@@ -230,6 +234,9 @@ pub struct Workload {
     pub bursts: Vec<Burst>,
     /// Client policies on the edge to `to`.
     pub policy: ClientPolicy,
+    /// The workflow it starts instead of single requests (then `to` is the
+    /// first step's service and `policy` is empty).
+    pub workflow: Option<usize>,
 }
 
 /// A dependency edge.

@@ -116,6 +116,8 @@ pub enum Event {
     HealthCheck(u32),
     /// A timeline bucket ends.
     Tick(u32),
+    /// After a pivot, a saga calls a step that gave up again.
+    SagaResume(Key),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -678,6 +680,7 @@ impl Model for Trial<'_> {
             Event::ServiceDone(job) => self.on_service_done(job, now),
             Event::HealthCheck(g) => self.on_health_check(g as usize, now),
             Event::Tick(b) => self.on_tick(b as usize, now),
+            Event::SagaResume(saga) => self.on_saga_resume(saga, now),
         }
         if self.dirty {
             self.dirty = false;

@@ -31,6 +31,8 @@ pub struct RawScenario {
     pub global: Option<Spanned<RawGlobal>>,
     #[serde(default)]
     pub workload: Vec<Spanned<RawWorkload>>,
+    #[serde(default)]
+    pub workflow: Vec<Spanned<super::workflow::RawWorkflow>>,
 }
 
 /// `[[region]]`
@@ -80,7 +82,8 @@ pub struct RawHealthCheck {
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
     pub name: Spanned<String>,
-    pub to: Spanned<String>,
+    pub to: Option<Spanned<String>>,
+    pub workflow: Option<Spanned<String>>,
     pub rate: Spanned<f64>,
     pub arrival: Option<Spanned<String>>,
     pub diurnal: Option<Spanned<RawDiurnal>>,
@@ -242,6 +245,7 @@ pub mod keys {
         "bulkhead",
         "fallback",
         "cancel_on_timeout",
+        "workflow",
     ];
     pub const HEALTH_CHECK: &[&str] = &["interval", "unhealthy", "healthy"];
     pub const DIURNAL: &[&str] = &["amplitude", "period", "peak"];

@@ -257,13 +257,15 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
             );
         }
     }
+    let (workflows, workflow_index) = super::workflow::workflows(&mut c, &raw.workflow, &service_index);
     let workloads: Vec<Workload> = raw
         .workload
         .iter()
-        .map(|w| workload(&mut c, w.get_ref(), &service_index))
+        .map(|w| workload(&mut c, w.get_ref(), &service_index, (&workflow_index, &workflows)))
         .collect();
+    super::workflow::check_started(&mut c, &raw.workflow, &workloads);
     if c.diags.is_empty() {
-        check_request_level(&mut c, &raw, &services, &workloads);
+        check_request_level(&mut c, &raw, &services, &workloads, &workflows);
     }
 
     if services.is_empty() {
@@ -298,11 +300,12 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         global,
         workloads,
         slo,
+        workflows,
     })
 }
 
 /// Checks names are non-empty and unique; returns name -> index.
-fn names<'a>(
+pub(super) fn names<'a>(
     c: &mut Checker<'_>,
     list: impl Iterator<Item = &'a Spanned<String>>,
     what: &str,
@@ -327,7 +330,7 @@ fn names<'a>(
     index
 }
 
-fn lookup(
+pub(super) fn lookup(
     c: &mut Checker<'_>,
     name: &Spanned<String>,
     index: &BTreeMap<String, usize>,
@@ -603,9 +606,14 @@ pub const DEFAULT_HEALTH_CHECK: HealthCheck = HealthCheck {
     healthy: 1,
 };
 
-fn workload(c: &mut Checker<'_>, w: &RawWorkload, service_index: &BTreeMap<String, usize>) -> Workload {
+fn workload(
+    c: &mut Checker<'_>,
+    w: &RawWorkload,
+    service_index: &BTreeMap<String, usize>,
+    (workflow_index, workflows): (&BTreeMap<String, usize>, &[super::Workflow]),
+) -> Workload {
     let p = format!("workload.{}", w.name.get_ref());
-    let to = lookup(c, &w.to, service_index, &format!("{p}.to"), "service").unwrap_or(0);
+    let (to, workflow) = super::workflow::target(c, w, service_index, workflow_index, workflows, &p);
     let rate = *w.rate.get_ref();
     if !(rate.is_finite() && rate > 0.0) {
         c.err(
@@ -680,13 +688,21 @@ fn workload(c: &mut Checker<'_>, w: &RawWorkload, service_index: &BTreeMap<Strin
         diurnal,
         bursts,
         policy,
+        workflow,
     }
 }
 
 /// Every service that requests reach must say how long serving takes.
-fn check_request_level(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads: &[Workload]) {
+fn check_request_level(
+    c: &mut Checker<'_>,
+    raw: &RawScenario,
+    services: &[Service],
+    workloads: &[Workload],
+    workflows: &[super::Workflow],
+) {
     let mut reached = vec![false; services.len()];
     let mut stack: Vec<usize> = workloads.iter().map(|w| w.to).collect();
+    stack.extend(super::workflow::services_reached(workflows, workloads));
     while let Some(s) = stack.pop() {
         if !reached[s] {
             reached[s] = true;

@@ -198,11 +198,15 @@ impl Trial<'_> {
         }
         let edge = c.edge as usize;
         t.result.edges[edge].timeouts += 1;
+        let (parent, attempt_start) = (c.parent, c.attempt_start);
         let job = c.job.take();
         if self.w.edges[edge].policy.cancel_on_timeout
             && let Some(job) = job
         {
             self.cancel_job(job, now);
+        }
+        if let Parent::Saga { saga } = parent {
+            self.saga_attempt_timed_out(saga, attempt_start);
         }
         self.attempt_done(call, Outcome::Timeout, false, now);
     }
@@ -292,6 +296,7 @@ impl Trial<'_> {
                 let _ = t.latency.record((latency / 1000).max(1));
             }
             Parent::Job { job } => self.job_call_done(job, result, now),
+            Parent::Saga { saga } => self.saga_call_done(saga, result, now),
         }
     }
 }
