@@ -111,6 +111,11 @@ pub fn simulate(
         analytic: analytic::availability(scenario, &world, scenario.entry).ok(),
         edges: world.edges.iter().map(|e| e.name.clone()).collect(),
         slo: options.slo.or(scenario.slo),
+        workflows: scenario
+            .workflows
+            .iter()
+            .map(|w| (w.name.clone(), w.steps.iter().map(|s| s.name.clone()).collect()))
+            .collect(),
     };
     Ok(Summary::new(&acc, &labels))
 }

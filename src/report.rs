@@ -6,6 +6,7 @@ pub mod figures;
 pub mod html;
 pub mod plot;
 pub mod table;
+pub mod workflows;
 
 use crate::stats::Summary;
 

@@ -5,7 +5,11 @@
 //! `service.NAME.availability` for each service and
 //! `region.NAME.availability` for each region, in scenario order. With
 //! workloads, then: `requests`, `success_ratio`, `degraded_ratio`,
-//! `failed_ratio`, `attempts_per_request`, `latency_mean_s`.
+//! `failed_ratio`, `attempts_per_request`, `latency_mean_s`. Then, per
+//! workflow: `workflow.NAME.sagas` (ended), `.completed_ratio`,
+//! `.compensated_ratio`, `.stuck_ratio`, `.completed_latency_mean_s`,
+//! `.compensated_latency_mean_s`, `.inconsistency_window_mean_s`, and
+//! `workflow.NAME.step.STEP.failed` per step.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -78,6 +82,22 @@ impl TrialWriter {
                 .map(String::from),
             );
         }
+        for wf in &scenario.workflows {
+            let p = format!("workflow.{}", wf.name);
+            header.extend(
+                [
+                    "sagas",
+                    "completed_ratio",
+                    "compensated_ratio",
+                    "stuck_ratio",
+                    "completed_latency_mean_s",
+                    "compensated_latency_mean_s",
+                    "inconsistency_window_mean_s",
+                ]
+                .map(|k| format!("{p}.{k}")),
+            );
+            header.extend(wf.steps.iter().map(|s| format!("{p}.step.{}.failed", s.name)));
+        }
         w.out.write_record(&header).map_err(|e| w.error(e))?;
         Ok(w)
     }
@@ -113,6 +133,18 @@ impl TrialWriter {
             self.row
                 .push((t.entry_attempts as f64 / t.entry_calls.max(1) as f64).to_string());
             self.row.push(per(t.latency_sum).to_string());
+            for wf in &t.workflows {
+                let n = wf.concluded();
+                let per = |x: f64, n: u64| if n == 0 { 0.0 } else { x / n as f64 };
+                self.row.push(n.to_string());
+                self.row.push(per(wf.completed as f64, n).to_string());
+                self.row.push(per(wf.compensated as f64, n).to_string());
+                self.row.push(per(wf.stuck as f64, n).to_string());
+                self.row.push(per(wf.completed_latency_s, wf.completed).to_string());
+                self.row.push(per(wf.compensated_latency_s, wf.compensated).to_string());
+                self.row.push(per(wf.window_s, wf.windows).to_string());
+                self.row.extend(wf.steps.iter().map(|s| s.failed.to_string()));
+            }
         }
         let result = self.out.write_record(&self.row);
         result.map_err(|e| self.error(e))

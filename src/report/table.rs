@@ -128,6 +128,7 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     if let Some(r) = &summary.requests {
         requests(&mut t, summary, r);
     }
+    super::workflows::render(&mut t, summary);
     if let Some(w) = &summary.worst_trial {
         let _ = writeln!(t);
         let _ = writeln!(

@@ -13,6 +13,8 @@ use super::interval::{mean_ci95, nines, zero_event_bound};
 use super::{Quantiles, Welford};
 use crate::engine::time::{self, YEAR};
 use crate::model::TrialResult;
+use super::workflow::{WorkflowAcc, WorkflowSummary};
+use crate::model::traffic::workflow::WorkflowHistograms;
 use crate::model::traffic::{EdgeCounts, TrafficResult};
 use hdrhistogram::Histogram;
 
@@ -54,6 +56,8 @@ struct TrafficAcc {
     latency_us: Histogram<u64>,
     services: Vec<(u64, u64, Welford)>,
     edges: Vec<EdgeCounts>,
+    /// Per workflow; sized by the first trial (empty without workflows).
+    workflows: Vec<WorkflowAcc>,
 }
 
 impl TrafficAcc {
@@ -72,6 +76,7 @@ impl TrafficAcc {
             latency_us: Histogram::new(3).expect("3 significant digits is valid"),
             services: vec![(0, 0, Welford::default()); services],
             edges: vec![EdgeCounts::default(); edges],
+            workflows: Vec::new(),
         }
     }
 
@@ -99,6 +104,12 @@ impl TrafficAcc {
         for (acc, e) in self.edges.iter_mut().zip(&t.edges) {
             add_counts(acc, e);
         }
+        if self.workflows.is_empty() {
+            self.workflows = t.workflows.iter().map(|w| WorkflowAcc::new(w.steps.len())).collect();
+        }
+        for (acc, w) in self.workflows.iter_mut().zip(&t.workflows) {
+            acc.push(w);
+        }
     }
 
     fn merge(&mut self, o: &Self) {
@@ -122,6 +133,13 @@ impl TrafficAcc {
         }
         for (a, b) in self.edges.iter_mut().zip(&o.edges) {
             add_counts(a, b);
+        }
+        if self.workflows.is_empty() {
+            self.workflows = o.workflows.clone();
+        } else {
+            for (a, b) in self.workflows.iter_mut().zip(&o.workflows) {
+                a.merge(b);
+            }
         }
     }
 }
@@ -170,6 +188,16 @@ impl Accumulator {
     pub fn push_latency(&mut self, latency_us: &Histogram<u64>) {
         if let Some(t) = &mut self.traffic {
             t.latency_us.add(latency_us).expect("auto-resizing histograms merge");
+        }
+    }
+
+    /// Adds one trial's saga latency histograms, per workflow (after
+    /// [`Accumulator::push`] of the same trial).
+    pub fn push_workflow_histograms(&mut self, hists: &[WorkflowHistograms]) {
+        if let Some(t) = &mut self.traffic {
+            for (acc, h) in t.workflows.iter_mut().zip(hists) {
+                acc.push_histograms(h);
+            }
         }
     }
 
@@ -443,6 +471,9 @@ pub struct Summary {
     /// Per call edge `FROM->TO` (omitted without workloads).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub edges: IndexMap<String, EdgeSummary>,
+    /// Per workflow (sagas), in scenario order (omitted without workflows).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub workflows: IndexMap<String, WorkflowSummary>,
     /// The availability objective, when the scenario or `--slo` sets one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<Slo>,
@@ -496,6 +527,8 @@ pub struct Labels<'a> {
     pub edges: Vec<String>,
     /// Availability objective, if any.
     pub slo: Option<f64>,
+    /// Workflow names, each with its step names, in scenario order.
+    pub workflows: Vec<(String, Vec<String>)>,
 }
 
 fn estimate(w: &Welford) -> Estimate {
@@ -619,6 +652,18 @@ impl Summary {
                         .iter()
                         .zip(&t.edges)
                         .map(|(name, e)| (name.clone(), edge(e, exposure)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            workflows: acc
+                .traffic
+                .as_ref()
+                .map(|t| {
+                    labels
+                        .workflows
+                        .iter()
+                        .zip(&t.workflows)
+                        .map(|((name, steps), w)| (name.clone(), WorkflowSummary::new(w, steps)))
                         .collect()
                 })
                 .unwrap_or_default(),
