@@ -9,6 +9,7 @@
 //! - `requests`: the request path against queueing and retry closed forms.
 //! - `traffic`: request-level behaviour with a clear expected direction.
 //! - `sweep`: sweeps, comparisons, plots, `report.html` and the SLO.
+//! - `workflows`: sagas against closed forms, their errors, determinism.
 
 mod cli;
 mod determinism;
@@ -18,3 +19,4 @@ mod sweep;
 mod traffic;
 mod util;
 mod validation;
+mod workflows;

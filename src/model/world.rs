@@ -287,12 +287,7 @@ impl World {
             });
             // A workflow workload's edge stands for its sagas: WORKLOAD->WORKFLOW.
             let target = w.workflow.map_or(&sc.services[w.to].name, |i| &sc.workflows[i].name);
-            edges.push(edge(
-                format!("{}->{}", w.name, target),
-                None,
-                w.to,
-                &w.policy,
-            ));
+            edges.push(edge(format!("{}->{}", w.name, target), None, w.to, &w.policy));
         }
         for (si, s) in sc.services.iter().enumerate() {
             for c in &s.calls {

@@ -19,7 +19,11 @@ fn interval(e: &crate::stats::summary::Estimate) -> String {
 pub fn render(t: &mut String, summary: &Summary) {
     for (name, w) in &summary.workflows {
         let _ = writeln!(t);
-        let _ = writeln!(t, "  workflow {name} · {} sagas ended of {} started", w.sagas, w.started);
+        let _ = writeln!(
+            t,
+            "  workflow {name} · {} sagas ended of {} started",
+            w.sagas, w.started
+        );
         let _ = writeln!(t, "    completed       {}", interval(&w.completed_ratio));
         let _ = writeln!(t, "    compensated     {}", interval(&w.compensated_ratio));
         let _ = writeln!(t, "    stuck           {}", interval(&w.stuck_ratio));

@@ -5,7 +5,8 @@
 //! Checked here: names are unique and resolve; a step's and a compensation's
 //! policies go through the same [`super::policy::client`] as any call edge; a
 //! step takes no `fallback` (a failed step is compensated, not degraded); a
-//! pivot step has no compensation (it is the point of no return); a
+//! pivot step has no compensation (it is the point of no return), nor has
+//! any step after it (those only go forward); a
 //! workflow whose pivot has later steps has a `deadline` (those steps are
 //! retried until it passes); a workload gives exactly one of `to` and
 //! `workflow`, and a workflow workload carries no client policy (its steps
@@ -144,7 +145,24 @@ fn workflow(c: &mut Checker<'_>, raw: &Spanned<RawWorkflow>, service_index: &BTr
     }
     names(c, w.step.iter().map(|s| &s.get_ref().name), &format!("{p}.step"));
     let steps: Vec<Step> = w.step.iter().map(|s| step(c, s.get_ref(), service_index, &p)).collect();
-    if let Some(pivot) = w.step.iter().position(|s| s.get_ref().pivot.as_ref().is_some_and(|v| *v.get_ref()))
+    if let Some(pivot) = steps.iter().position(|s| s.pivot) {
+        for s in &w.step[pivot + 1..] {
+            if let Some(k) = &s.get_ref().compensation {
+                c.err(
+                    &k.span(),
+                    format!("{p}.step.{}.compensation", s.get_ref().name.get_ref()),
+                    format!(
+                        "would never run: after the pivot \"{}\" succeeds the saga only goes forward",
+                        steps[pivot].name
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(pivot) = w
+        .step
+        .iter()
+        .position(|s| s.get_ref().pivot.as_ref().is_some_and(|v| *v.get_ref()))
         && pivot + 1 < w.step.len()
         && w.deadline.is_none()
     {
@@ -258,7 +276,10 @@ pub(super) fn target(
             );
             (0, None)
         }
-        (Some(to), None) => (lookup(c, to, service_index, &format!("{p}.to"), "service").unwrap_or(0), None),
+        (Some(to), None) => (
+            lookup(c, to, service_index, &format!("{p}.to"), "service").unwrap_or(0),
+            None,
+        ),
         (None, Some(wf)) => {
             let policies = [
                 ("timeout", w.timeout.as_ref().map(Spanned::span)),

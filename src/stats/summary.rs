@@ -10,10 +10,10 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use super::interval::{mean_ci95, nines, zero_event_bound};
+use super::workflow::{WorkflowAcc, WorkflowSummary};
 use super::{Quantiles, Welford};
 use crate::engine::time::{self, YEAR};
 use crate::model::TrialResult;
-use super::workflow::{WorkflowAcc, WorkflowSummary};
 use crate::model::traffic::workflow::WorkflowHistograms;
 use crate::model::traffic::{EdgeCounts, TrafficResult};
 use hdrhistogram::Histogram;

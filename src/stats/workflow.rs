@@ -164,6 +164,12 @@ pub struct WorkflowSummary {
     pub started: u64,
     /// Sagas that ended (completed, compensated or stuck) in all trials.
     pub sagas: u64,
+    /// Sagas whose every step succeeded, in all trials.
+    pub completed: u64,
+    /// Sagas rolled back cleanly, in all trials.
+    pub compensated: u64,
+    /// Sagas left with a partial effect, in all trials.
+    pub stuck: u64,
     /// Completed / ended.
     pub completed_ratio: Estimate,
     /// Rolled back cleanly / ended.
@@ -211,6 +217,9 @@ impl WorkflowSummary {
         Self {
             started: acc.started,
             sagas: acc.completed + acc.compensated + acc.stuck,
+            completed: acc.completed,
+            compensated: acc.compensated,
+            stuck: acc.stuck,
             completed_ratio: estimate(&acc.completed_ratio),
             compensated_ratio: estimate(&acc.compensated_ratio),
             stuck_ratio: estimate(&acc.stuck_ratio),

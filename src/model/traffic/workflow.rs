@@ -331,7 +331,9 @@ impl Trial<'_> {
         s.timed_out = None;
         let step = &w.workflows[s.workflow as usize].steps[s.step as usize];
         let (edge, deadline) = if s.compensating {
-            let edge = step.compensation.expect("only steps with a compensation are compensated");
+            let edge = step
+                .compensation
+                .expect("only steps with a compensation are compensated");
             (edge, Deadline::NONE)
         } else {
             (step.edge, s.deadline)
@@ -348,7 +350,9 @@ impl Trial<'_> {
 
     /// After a pivot: the backoff of a step that gave up is over.
     pub(in crate::model) fn on_saga_resume(&mut self, key: Key, now: Nanos) {
-        let Some(s) = self.traffic.sagas.live.get(key) else { return };
+        let Some(s) = self.traffic.sagas.live.get(key) else {
+            return;
+        };
         if s.deadline.expired(now) {
             let (wf, step) = (s.workflow as usize, s.step as usize);
             self.traffic.result.workflows[wf].steps[step].failed += 1;
@@ -362,7 +366,9 @@ impl Trial<'_> {
     /// The saga's call concluded.
     pub(super) fn saga_call_done(&mut self, key: Key, result: CallResult, now: Nanos) {
         let w = self.w;
-        let Some(s) = self.traffic.sagas.live.get_mut(key) else { return };
+        let Some(s) = self.traffic.sagas.live.get_mut(key) else {
+            return;
+        };
         let ok = matches!(result, CallResult::Success { .. });
         let (wf, i) = (s.workflow as usize, s.step as usize);
         let spec = &w.workflows[wf];
@@ -404,7 +410,14 @@ impl Trial<'_> {
         if s.pivoted {
             if s.deadline.expired(now) {
                 self.traffic.result.workflows[wf].steps[i].failed += 1;
-                self.log(key, None, SagaEvent::StepFailed { ambiguous: ambiguous.is_some() }, now);
+                self.log(
+                    key,
+                    None,
+                    SagaEvent::StepFailed {
+                        ambiguous: ambiguous.is_some(),
+                    },
+                    now,
+                );
                 self.end_saga(key, End::Stuck, now);
             } else {
                 self.queue.schedule(now + step.resume_after, Event::SagaResume(key));
@@ -417,7 +430,14 @@ impl Trial<'_> {
             s.effects[i] = t0;
         }
         self.traffic.result.workflows[wf].steps[i].failed += 1;
-        self.log(key, None, SagaEvent::StepFailed { ambiguous: ambiguous.is_some() }, now);
+        self.log(
+            key,
+            None,
+            SagaEvent::StepFailed {
+                ambiguous: ambiguous.is_some(),
+            },
+            now,
+        );
         if compensate_self.is_some() {
             self.compensate(key, i, now);
         } else {
