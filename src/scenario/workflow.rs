@@ -3,7 +3,7 @@
 //! and the `workflow = "NAME"` key of a workload that starts them.
 //!
 //! Checked here: names are unique and resolve; a step's and a compensation's
-//! policies go through the same [`super::policy::client`] as any call edge; a
+//! policies go through the same `policy::client` as any call edge; a
 //! step takes no `fallback` (a failed step is compensated, not degraded); a
 //! pivot step has no compensation (it is the point of no return), nor has
 //! any step after it (those only go forward); a

@@ -1,5 +1,5 @@
 //! Sagas: a workload arrival that starts a workflow runs its steps in order,
-//! each as an ordinary call ([`Parent::Saga`]) through the whole request
+//! each as an ordinary call (`Parent::Saga`) through the whole request
 //! path (routing, replicas, queues, timeouts, breaker, bulkhead, retry), and
 //! on a failure runs the compensations of what was done, newest first.
 //!
@@ -33,9 +33,9 @@
 //! - The saga orchestrator is outside the simulated services (like a
 //!   workload) and never fails; the workflow deadline bounds forward steps
 //!   only, compensations run under their own policies.
-//! - Each saga is one request of its workload: a [`Call`] on the workload
+//! - Each saga is one request of its workload: a `Call` on the workload
 //!   edge that is never sent stands for it, and concludes through
-//!   [`Trial::finish_call`] (completed = success, otherwise failed), so the
+//!   `finish_call` (completed = success, otherwise failed), so the
 //!   request figures and the workload edge count sagas.
 //!
 //! # Invariants
@@ -492,5 +492,62 @@ impl Trial<'_> {
         };
         self.log_saga(&s, event, now);
         self.finish_call(s.root, result, now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SagaEvent::*;
+    use crate::model::{Trial, World};
+
+    /// `b` always fails after `a` succeeded: every saga compensates `a`.
+    const TEXT: &str = r#"
+        horizon = "1s"
+        [[workload]]
+        name = "w"
+        workflow = "f"
+        rate = 5
+        arrival = "constant"
+        [[workflow]]
+        name = "f"
+        [[workflow.step]]
+        name = "a"
+        to = "x"
+        compensation = { to = "x" }
+        [[workflow.step]]
+        name = "b"
+        to = "y"
+        [[service]]
+        name = "x"
+        service_time = { dist = "fixed", mean = "10ms" }
+        [[service]]
+        name = "y"
+        service_time = { dist = "fixed", mean = "10ms" }
+        error_rate = 1.0
+    "#;
+
+    #[test]
+    fn the_saga_log_records_each_transition_for_a_trace() {
+        let sc = crate::scenario::parse("t.toml", "t", TEXT, &[]).expect("valid");
+        let world = World::compile(&sc);
+        let mut trial = Trial::new(&world);
+        assert!(trial.run(1, 0).traffic.expect("traffic").saga_log.is_empty());
+        trial.record_sagas(true);
+        let log = trial.run(1, 0).traffic.expect("traffic").saga_log;
+        let first: Vec<_> = log.iter().filter(|t| t.saga == 0).map(|t| (t.step, t.event)).collect();
+        assert_eq!(
+            first,
+            [
+                (0, Started),
+                (0, StepSucceeded),
+                (1, StepFailed { ambiguous: false }),
+                (0, Compensated),
+                (0, RolledBack)
+            ]
+        );
+        let ends = log.iter().filter(|t| t.event == RolledBack).count();
+        assert_eq!(ends, 4, "arrivals at 0.2, 0.4, 0.6 and 0.8 s end before 1 s");
+        assert!(log.windows(2).all(|p| p[0].at <= p[1].at));
+        assert_eq!(log[2].describe(&world), "saga 0 (f): step b failed");
     }
 }
