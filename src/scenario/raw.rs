@@ -247,7 +247,7 @@ pub mod keys {
         "cancel_on_timeout",
         "workflow",
     ];
-    pub const WORKFLOW: &[&str] = &["name", "deadline", "step"];
+    pub const WORKFLOW: &[&str] = &["name", "deadline"];
     pub const HEALTH_CHECK: &[&str] = &["interval", "unhealthy", "healthy"];
     pub const DIURNAL: &[&str] = &["amplitude", "period", "peak"];
     pub const RETRY: &[&str] = &[
