@@ -129,6 +129,11 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
                 target: &f.target_text,
             })
             .collect(),
+        workflows: scenario
+            .workflows
+            .iter()
+            .map(|w| (w.name.clone(), w.steps.iter().map(|s| s.name.clone()).collect()))
+            .collect(),
     };
     Summary::new(acc, &labels)
 }

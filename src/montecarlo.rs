@@ -213,6 +213,9 @@ fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> (Accumulator, Vec<
         acc.push(i, &r);
         if world.has_traffic() {
             acc.push_latency(trial.latency());
+            if !world.workflows.is_empty() {
+                acc.push_workflow_histograms(trial.workflow_histograms());
+            }
         }
         rows.push(r);
     }

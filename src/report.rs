@@ -7,6 +7,7 @@ pub mod html;
 pub mod plot;
 pub mod table;
 pub mod timeline;
+pub mod workflows;
 
 use crate::stats::Summary;
 

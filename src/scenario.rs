@@ -15,6 +15,7 @@ pub mod policy;
 pub mod raw;
 pub mod source;
 pub mod validate;
+pub mod workflow;
 
 use std::path::Path;
 
@@ -23,6 +24,7 @@ use crate::engine::Nanos;
 use crate::error::{Error, Result};
 
 pub use overrides::Override;
+pub use workflow::{Compensation, Step, Workflow};
 
 /// A validated scenario.
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     /// How a fault's impact is judged.
     pub cascade: Cascade,
+    /// Workflows (sagas) in file order; each is started by some workload.
+    pub workflows: Vec<Workflow>,
 }
 
 /// What an injected fault does.
@@ -379,6 +383,9 @@ pub struct Workload {
     pub low_priority: bool,
     /// The region its clients are in (`None`: outside every region).
     pub region: Option<usize>,
+    /// The workflow it starts instead of single requests (then `to` is the
+    /// first step's service and `policy` is empty).
+    pub workflow: Option<usize>,
 }
 
 /// A dependency edge.

@@ -11,6 +11,7 @@ pub mod histogram;
 pub mod interval;
 pub mod summary;
 pub mod welford;
+pub mod workflow;
 
 pub use histogram::Quantiles;
 pub use summary::{Accumulator, Summary};

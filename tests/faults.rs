@@ -937,3 +937,45 @@ skew = "SKEW"
         assert_eq!(got, success, "skew {skew}");
     }
 }
+
+/// A trace of a scenario with workflows also lists every saga's
+/// transitions, in time order, each saga starting before it ends.
+#[test]
+fn trace_lists_saga_transitions() {
+    let d = Dir::new();
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/order-saga.toml");
+    d.nines(&[
+        "trace",
+        scenario.to_str().unwrap(),
+        "--set",
+        "horizon=20s",
+        "--out",
+        "tr",
+        "--quiet",
+    ])
+    .ok();
+    let sagas = d.read("tr/sagas.csv");
+    let rows: Vec<(f64, &str, &str)> = sagas
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let mut it = l.splitn(3, ',');
+            (
+                it.next().unwrap().parse().unwrap(),
+                it.next().unwrap(),
+                it.next().unwrap(),
+            )
+        })
+        .collect();
+    assert!(rows.len() > 100, "{} rows", rows.len());
+    assert!(rows.windows(2).all(|w| w[0].0 <= w[1].0), "time order");
+    assert!(rows[0].2.ends_with("started"), "{:?}", rows[0]);
+    let first = rows[0].1;
+    let end = rows
+        .iter()
+        .position(|r| {
+            r.1 == first && (r.2.contains("completed") || r.2.contains("compensated") || r.2.contains("stuck"))
+        })
+        .expect("the first saga ends");
+    assert!(end > 0);
+}

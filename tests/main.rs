@@ -12,6 +12,7 @@
 //! - `sweep`: sweeps, comparisons, plots, `report.html` and the SLO.
 //! - `shard`: shards and merge, precision targets, Ctrl-C, the output
 //!   folder guard and the recipes.
+//! - `workflows`: sagas against closed forms, their errors, determinism.
 
 mod cli;
 mod determinism;
@@ -23,3 +24,4 @@ mod sweep;
 mod traffic;
 mod util;
 mod validation;
+mod workflows;

@@ -68,15 +68,44 @@ pub fn describe(sc: &Scenario) -> String {
     if !sc.workloads.is_empty() {
         let _ = writeln!(t, "workloads:");
         for w in &sc.workloads {
+            let target = match w.workflow {
+                Some(i) => format!("starting workflow {}", sc.workflows[i].name),
+                None => format!("to {}", sc.services[w.to].name),
+            };
             let _ = writeln!(
                 t,
-                "  {:<16} {} requests/s ({}) to {}{}",
+                "  {:<16} {} requests/s ({}) {target}{}",
                 w.name,
                 w.rate,
                 arrival(w),
-                sc.services[w.to].name,
                 policy(&w.policy)
             );
+        }
+    }
+    for wf in &sc.workflows {
+        let deadline = wf
+            .deadline
+            .map_or(String::new(), |d| format!(" · deadline {}", Duration(d)));
+        let _ = writeln!(t, "workflow {}{deadline}:", wf.name);
+        for (i, s) in wf.steps.iter().enumerate() {
+            let _ = writeln!(
+                t,
+                "  {}. {:<13} calls {}{}{}",
+                i + 1,
+                s.name,
+                sc.services[s.to].name,
+                policy(&s.policy),
+                if s.pivot { " (pivot: only forward after it)" } else { "" }
+            );
+            if let Some(k) = &s.compensation {
+                let _ = writeln!(
+                    t,
+                    "     {:<13} compensated by calling {}{}",
+                    "",
+                    sc.services[k.to].name,
+                    policy(&k.policy)
+                );
+            }
         }
     }
     let _ = writeln!(t, "services:");
@@ -259,7 +288,11 @@ fn policy(p: &crate::scenario::ClientPolicy) -> String {
 fn offered_load(sc: &Scenario) -> Vec<f64> {
     let mut load = vec![0.0; sc.services.len()];
     for w in &sc.workloads {
-        load[w.to] += w.rate;
+        match w.workflow {
+            // Every step once per saga (compensations are rare).
+            Some(i) => sc.workflows[i].steps.iter().for_each(|s| load[s.to] += w.rate),
+            None => load[w.to] += w.rate,
+        }
     }
     // Callers before callees: reverse of the dependency order.
     let world = World::compile(sc);

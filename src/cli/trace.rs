@@ -15,7 +15,10 @@
 //!   edge the calls, attempts, retries, timeouts, errors, breaker and
 //!   bulkhead rejections in the bucket and the breaker's state;
 //! - `trace.jsonl`: the same events and buckets as JSON Lines, merged in
-//!   time order (`"type": "event"` or `"bucket"`).
+//!   time order (`"type": "event"` or `"bucket"`);
+//! - `sagas.csv` (scenarios with workflows): `t_s,saga,transition`, every
+//!   saga's state changes (started, step succeeded or failed, compensation
+//!   started, succeeded or gave up, ended completed, compensated or stuck).
 //!
 //! Trial K is the same trial K as in `nines run` with the same seed: its
 //! randomness depends only on (seed, K), never on the trial count.
@@ -66,6 +69,7 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
         source,
     })?;
     let mut trial = Trial::new(&world);
+    trial.record_sagas(!world.workflows.is_empty());
     let (result, trace) = trial.run_traced(seed, args.trial);
     let names = Names::new(&sc, &world);
     let events = events(&sc, &world, &trace, &names);
@@ -96,6 +100,15 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
     if world.has_traffic() {
         let path = dir.join("buckets.csv");
         report::write_atomic(&path, buckets_csv(&trace, &names).as_bytes())?;
+        written.push(path);
+    }
+    if let Some(t) = result.traffic.as_ref().filter(|t| !t.saga_log.is_empty()) {
+        let mut text = String::from("t_s,saga,transition\n");
+        for e in &t.saga_log {
+            let _ = writeln!(text, "{},{},{}", secs(e.at), e.saga, quote(&e.describe(&world)));
+        }
+        let path = dir.join("sagas.csv");
+        report::write_atomic(&path, text.as_bytes())?;
         written.push(path);
     }
     let jsonl = dir.join("trace.jsonl");

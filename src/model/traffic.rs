@@ -40,6 +40,7 @@
 mod client;
 mod routing;
 mod server;
+pub mod workflow;
 
 use std::collections::VecDeque;
 
@@ -61,6 +62,7 @@ use crate::scenario::Arrival;
 enum Parent {
     Root,
     Job { job: Key },
+    Saga { saga: Key },
 }
 
 /// What a finished call hands its parent.
@@ -219,6 +221,11 @@ pub struct TrafficResult {
     /// bucket, the ones that succeeded, and jobs queued at its end
     /// (service-major: `service * TIMELINE_BUCKETS + bucket`).
     pub service_timeline: Vec<[f32; 3]>,
+    /// Per workflow, in scenario order.
+    pub workflows: Vec<workflow::WorkflowResult>,
+    /// Every saga state transition, in order, when the trial was asked to
+    /// record them ([`Trial::record_sagas`]); for a trace of one trial.
+    pub saga_log: Vec<workflow::SagaTransition>,
 }
 
 /// Buckets in a trial's timeline.
@@ -279,6 +286,7 @@ pub struct Traffic {
     pub latency: Histogram<u64>,
     /// Counters.
     pub result: TrafficResult,
+    sagas: workflow::Sagas,
 }
 
 impl Traffic {
@@ -347,6 +355,7 @@ impl Traffic {
             skew_any: 0,
             latency: Histogram::new(3).expect("3 significant digits is valid"),
             result: TrafficResult::default(),
+            sagas: workflow::Sagas::default(),
         }
     }
 }
@@ -461,6 +470,7 @@ impl Trial<'_> {
         t.marks.resize(w.edges.len(), [0.0; 3]);
         t.service_marks.clear();
         t.service_marks.resize(w.services.len(), [0, 0]);
+        self.reset_sagas();
         self.queue.schedule(bucket_end(0, w.horizon), Event::Tick(0));
         for i in 0..w.workloads.len() {
             self.schedule_arrival(i, 0);
@@ -602,6 +612,10 @@ impl Trial<'_> {
 
     pub(in crate::model) fn on_arrival(&mut self, workload: usize, now: Nanos) {
         self.schedule_arrival(workload, now);
+        if let Some(wf) = self.w.workloads[workload].workflow {
+            self.start_saga(workload, wf, now);
+            return;
+        }
         let edge = self.w.workloads[workload].edge;
         let deadline = Deadline::after(now, self.w.edges[edge].policy.deadline);
         self.new_call(edge, Parent::Root, deadline, now);

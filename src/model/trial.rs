@@ -128,6 +128,8 @@ pub enum Event {
     Deliver(Key),
     /// An ejected replica returns to its balancer.
     Uneject(u32),
+    /// After a pivot, a saga calls a step that gave up again.
+    SagaResume(Key),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -782,6 +784,7 @@ impl Model for Trial<'_> {
             Event::Probe => self.on_probe(now),
             Event::Deliver(job) => self.on_deliver(job, now),
             Event::Uneject(r) => self.on_uneject(r as usize, now),
+            Event::SagaResume(saga) => self.on_saga_resume(saga, now),
         }
         if self.dirty {
             self.dirty = false;

@@ -105,6 +105,36 @@ pub struct WorkloadSpec {
     pub low_priority: bool,
     /// The region its clients are in.
     pub region: Option<usize>,
+    /// The workflow each arrival starts, instead of a call on `edge`.
+    pub workflow: Option<usize>,
+}
+
+/// A workflow (saga), compiled: each step and compensation is a call edge
+/// of its own (from outside, like a workload's), after the service calls.
+#[derive(Debug, Clone)]
+pub struct WorkflowSpec {
+    /// Its name.
+    pub name: String,
+    /// Time from a saga's start after which it stops going forward.
+    pub deadline: Option<Nanos>,
+    /// Steps in order.
+    pub steps: Vec<StepSpec>,
+}
+
+/// One step of a workflow.
+#[derive(Debug, Clone)]
+pub struct StepSpec {
+    /// Its name.
+    pub name: String,
+    /// The step's call edge.
+    pub edge: usize,
+    /// The compensation's call edge, if the step has one.
+    pub compensation: Option<usize>,
+    /// After it succeeds the saga only goes forward.
+    pub pivot: bool,
+    /// After a pivot, the wait before a step that gave up is called again
+    /// (its retry `base`, else the default base).
+    pub resume_after: Nanos,
 }
 
 impl WorkloadSpec {
@@ -216,6 +246,8 @@ pub struct World {
     pub low_priority: bool,
     /// Some service has a rate limiter.
     pub rate_limited: bool,
+    /// Workflows (sagas), in scenario order.
+    pub workflows: Vec<WorkflowSpec>,
 }
 
 impl World {
@@ -292,14 +324,11 @@ impl World {
                 shaped: w.diurnal.is_some() || !w.bursts.is_empty(),
                 low_priority: w.low_priority,
                 region: w.region,
+                workflow: w.workflow,
             });
-            edges.push(edge(
-                format!("{}->{}", w.name, sc.services[w.to].name),
-                None,
-                w.to,
-                &w.policy,
-                sc,
-            ));
+            // A workflow workload's edge stands for its sagas: WORKLOAD->WORKFLOW.
+            let target = w.workflow.map_or(&sc.services[w.to].name, |i| &sc.workflows[i].name);
+            edges.push(edge(format!("{}->{}", w.name, target), None, w.to, &w.policy, sc));
         }
         for (si, s) in sc.services.iter().enumerate() {
             for c in &s.calls {
@@ -308,6 +337,7 @@ impl World {
                 edges.push(edge(name, Some(si), c.to, &c.policy, sc));
             }
         }
+        let workflows = compile_workflows(sc, &mut edges);
         let order = dependency_order(&services);
         let entry_needs = closure(&services, sc.entry);
         let mut entry_regions = vec![false; sc.regions.len()];
@@ -347,6 +377,7 @@ impl World {
             entry_regions,
             edges,
             workloads,
+            workflows,
         }
     }
 
@@ -412,6 +443,43 @@ fn edge(name: String, from: Option<usize>, to: usize, policy: &ClientPolicy, sc:
             .map(|r| RetryPolicy::new(r).expect("validation built this policy once already")),
         policy: policy.clone(),
     }
+}
+
+/// Appends each workflow's step and compensation edges, named
+/// `WORKFLOW.STEP->SERVICE` and `WORKFLOW.STEP.compensate->SERVICE`.
+fn compile_workflows(sc: &Scenario, edges: &mut Vec<EdgeSpec>) -> Vec<WorkflowSpec> {
+    let mut out = Vec::with_capacity(sc.workflows.len());
+    for wf in &sc.workflows {
+        let mut steps = Vec::with_capacity(wf.steps.len());
+        for s in &wf.steps {
+            let edge_ix = edges.len();
+            let name = format!("{}.{}->{}", wf.name, s.name, sc.services[s.to].name);
+            edges.push(edge(name, None, s.to, &s.policy, sc));
+            let compensation = s.compensation.as_ref().map(|k| {
+                let name = format!("{}.{}.compensate->{}", wf.name, s.name, sc.services[k.to].name);
+                edges.push(edge(name, None, k.to, &k.policy, sc));
+                edges.len() - 1
+            });
+            steps.push(StepSpec {
+                name: s.name.clone(),
+                edge: edge_ix,
+                compensation,
+                pivot: s.pivot,
+                resume_after: s
+                    .policy
+                    .retry
+                    .as_ref()
+                    .map_or(crate::scenario::policy::DEFAULT_BASE, |r| r.base)
+                    .max(1),
+            });
+        }
+        out.push(WorkflowSpec {
+            name: wf.name.clone(),
+            deadline: wf.deadline,
+            steps,
+        });
+    }
+    out
 }
 
 /// Post-order over `requires`: every service after what it requires.

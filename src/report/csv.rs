@@ -5,8 +5,12 @@
 //! `service.NAME.availability` for each service and
 //! `region.NAME.availability` for each region, in scenario order. With
 //! workloads, then: `requests`, `success_ratio`, `degraded_ratio`,
-//! `failed_ratio`, `attempts_per_request`, `latency_mean_s`. Then per
-//! injected fault: `fault.NAME.occurrences`, and with workloads
+//! `failed_ratio`, `attempts_per_request`, `latency_mean_s`. Then, per
+//! workflow: `workflow.NAME.sagas` (ended), `.completed_ratio`,
+//! `.compensated_ratio`, `.stuck_ratio`, `.completed_latency_mean_s`,
+//! `.compensated_latency_mean_s`, `.inconsistency_window_mean_s`, and
+//! `workflow.NAME.step.STEP.failed` per step. Then per injected fault:
+//! `fault.NAME.occurrences`, and with workloads
 //! `fault.NAME.success_ratio_during` (empty when no request concluded
 //! during it), `fault.NAME.recovered` and `fault.NAME.metastable`
 //! (occurrences that did and did not recover before the horizon).
@@ -82,6 +86,22 @@ impl TrialWriter {
                 .map(String::from),
             );
         }
+        for wf in &scenario.workflows {
+            let p = format!("workflow.{}", wf.name);
+            header.extend(
+                [
+                    "sagas",
+                    "completed_ratio",
+                    "compensated_ratio",
+                    "stuck_ratio",
+                    "completed_latency_mean_s",
+                    "compensated_latency_mean_s",
+                    "inconsistency_window_mean_s",
+                ]
+                .map(|k| format!("{p}.{k}")),
+            );
+            header.extend(wf.steps.iter().map(|s| format!("{p}.step.{}.failed", s.name)));
+        }
         for f in &scenario.faults {
             header.push(format!("fault.{}.occurrences", f.name));
             if !scenario.workloads.is_empty() {
@@ -125,6 +145,18 @@ impl TrialWriter {
             self.row
                 .push((t.entry_attempts as f64 / t.entry_calls.max(1) as f64).to_string());
             self.row.push(per(t.latency_sum).to_string());
+            for wf in &t.workflows {
+                let n = wf.concluded();
+                let per = |x: f64, n: u64| if n == 0 { 0.0 } else { x / n as f64 };
+                self.row.push(n.to_string());
+                self.row.push(per(wf.completed as f64, n).to_string());
+                self.row.push(per(wf.compensated as f64, n).to_string());
+                self.row.push(per(wf.stuck as f64, n).to_string());
+                self.row.push(per(wf.completed_latency_s, wf.completed).to_string());
+                self.row.push(per(wf.compensated_latency_s, wf.compensated).to_string());
+                self.row.push(per(wf.window_s, wf.windows).to_string());
+                self.row.extend(wf.steps.iter().map(|s| s.failed.to_string()));
+            }
         }
         for f in &r.faults {
             self.row.push(f.occurrences.to_string());

@@ -241,6 +241,19 @@ fn sc_has_breaker(sc: &Scenario, edge: &str) -> bool {
                 .filter(|c| sc.services[c.to].name == to)
                 .map(|c| &c.policy)
         }))
+        .chain(sc.workflows.iter().flat_map(|wf| {
+            // Step edges are named WORKFLOW.STEP->TO, compensations WORKFLOW.STEP.compensate->TO.
+            wf.steps.iter().flat_map(move |s| {
+                let step = format!("{}.{}", wf.name, s.name);
+                let own = (from == step).then_some(&s.policy);
+                let undo = s
+                    .compensation
+                    .as_ref()
+                    .filter(|_| from == format!("{step}.compensate"))
+                    .map(|k| &k.policy);
+                own.into_iter().chain(undo)
+            })
+        }))
         .any(|p| p.breaker.is_some())
 }
 

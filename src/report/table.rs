@@ -131,6 +131,7 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     if !summary.faults.is_empty() {
         faults(&mut t, summary);
     }
+    super::workflows::render(&mut t, summary);
     if let Some(w) = &summary.worst_trial {
         let _ = writeln!(t);
         let _ = writeln!(

@@ -1,7 +1,9 @@
 //! `--set PATH=VALUE`: one value of the file replaced before validation.
 //!
-//! Paths name services, regions and workloads by their `name`
-//! (`service.api.replicas`, `region.eu.failure.mean`), `[global]` keys as
+//! Paths name services, regions, workloads and workflows by their `name`
+//! (`service.api.replicas`, `region.eu.failure.mean`,
+//! `workflow.order.deadline`; a workflow's steps cannot be addressed),
+//! `[global]` keys as
 //! `global.KEY`, and top-level keys by themselves (`horizon`). A path that
 //! names nothing, or a key the schema does not have, is an error that names
 //! the flag. The value is read as TOML (`5`, `0.99`, `true`, `["eu"]`,
@@ -73,11 +75,16 @@ struct Target<'p> {
 fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
     let parts: Vec<&str> = o.path.split('.').collect();
     let (array, global, rest, allowed): (_, _, &[&str], &[&str]) = match parts.as_slice() {
-        ["service" | "region" | "workload" | "fault", name, rest @ ..] => {
+        [
+            "service" | "region" | "workload" | "fault" | "workflow",
+            name,
+            rest @ ..,
+        ] => {
             let allowed = match parts[0] {
                 "service" => keys::SERVICE,
                 "region" => keys::REGION,
                 "fault" => keys::FAULT,
+                "workflow" => keys::WORKFLOW,
                 _ => keys::WORKLOAD,
             };
             (Some((parts[0], *name)), false, rest, allowed)
@@ -100,7 +107,7 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
     if !allowed.contains(first)
         || matches!(
             *first,
-            "service" | "region" | "global" | "call" | "burst" | "workload" | "fault"
+            "service" | "region" | "global" | "call" | "burst" | "workload" | "fault" | "step"
         )
     {
         return Err(unknown(first, allowed));

@@ -34,6 +34,8 @@ pub struct RawScenario {
     #[serde(default)]
     pub fault: Vec<Spanned<RawFault>>,
     pub cascade: Option<Spanned<RawCascade>>,
+    #[serde(default)]
+    pub workflow: Vec<Spanned<super::workflow::RawWorkflow>>,
 }
 
 /// `[[fault]]`: a scripted fault, or a fault process when `every` is given.
@@ -163,7 +165,8 @@ pub struct RawHealthCheck {
 #[serde(deny_unknown_fields)]
 pub struct RawWorkload {
     pub name: Spanned<String>,
-    pub to: Spanned<String>,
+    pub to: Option<Spanned<String>>,
+    pub workflow: Option<Spanned<String>>,
     pub rate: Spanned<f64>,
     pub arrival: Option<Spanned<String>>,
     pub diurnal: Option<Spanned<RawDiurnal>>,
@@ -293,7 +296,7 @@ pub struct RawDist {
 pub mod keys {
     pub const TOP: &[&str] = &[
         "name", "horizon", "trials", "seed", "entry", "slo", "region", "service", "global", "workload", "fault",
-        "cascade",
+        "cascade", "workflow",
     ];
     pub const FAULT: &[&str] = &[
         "name",
@@ -350,7 +353,9 @@ pub mod keys {
         "cancel_on_timeout",
         "priority",
         "region",
+        "workflow",
     ];
+    pub const WORKFLOW: &[&str] = &["name", "deadline"];
     pub const HEALTH_CHECK: &[&str] = &["interval", "unhealthy", "healthy"];
     pub const DIURNAL: &[&str] = &["amplitude", "period", "peak"];
     pub const RETRY: &[&str] = &[

@@ -257,13 +257,23 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
             );
         }
     }
+    let (workflows, workflow_index) = super::workflow::workflows(&mut c, &raw.workflow, &service_index);
     let workloads: Vec<Workload> = raw
         .workload
         .iter()
-        .map(|w| workload(&mut c, w.get_ref(), &service_index, &region_index))
+        .map(|w| {
+            workload(
+                &mut c,
+                w.get_ref(),
+                &service_index,
+                &region_index,
+                (&workflow_index, &workflows),
+            )
+        })
         .collect();
+    super::workflow::check_started(&mut c, &raw.workflow, &workloads);
     if c.diags.is_empty() {
-        check_request_level(&mut c, &raw, &services, &workloads);
+        check_request_level(&mut c, &raw, &services, &workloads, &workflows);
     }
     let cascade = super::fault::cascade(&mut c, &raw.cascade);
     let faults = if c.diags.is_empty() {
@@ -311,11 +321,12 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         slo,
         faults,
         cascade,
+        workflows,
     })
 }
 
 /// Checks names are non-empty and unique; returns name -> index.
-fn names<'a>(
+pub(super) fn names<'a>(
     c: &mut Checker<'_>,
     list: impl Iterator<Item = &'a Spanned<String>>,
     what: &str,
@@ -340,7 +351,7 @@ fn names<'a>(
     index
 }
 
-fn lookup(
+pub(super) fn lookup(
     c: &mut Checker<'_>,
     name: &Spanned<String>,
     index: &BTreeMap<String, usize>,
@@ -622,13 +633,14 @@ fn workload(
     w: &RawWorkload,
     service_index: &BTreeMap<String, usize>,
     region_index: &BTreeMap<String, usize>,
+    (workflow_index, workflows): (&BTreeMap<String, usize>, &[super::Workflow]),
 ) -> Workload {
     let p = format!("workload.{}", w.name.get_ref());
     let region = w
         .region
         .as_ref()
         .and_then(|r| lookup(c, r, region_index, &format!("{p}.region"), "region"));
-    let to = lookup(c, &w.to, service_index, &format!("{p}.to"), "service").unwrap_or(0);
+    let (to, workflow) = super::workflow::target(c, w, service_index, workflow_index, workflows, &p);
     let rate = *w.rate.get_ref();
     if !(rate.is_finite() && rate > 0.0) {
         c.err(
@@ -705,13 +717,21 @@ fn workload(
         diurnal,
         bursts,
         policy,
+        workflow,
     }
 }
 
 /// Every service that requests reach must say how long serving takes.
-fn check_request_level(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads: &[Workload]) {
+fn check_request_level(
+    c: &mut Checker<'_>,
+    raw: &RawScenario,
+    services: &[Service],
+    workloads: &[Workload],
+    workflows: &[super::Workflow],
+) {
     let mut reached = vec![false; services.len()];
     let mut stack: Vec<usize> = workloads.iter().map(|w| w.to).collect();
+    stack.extend(super::workflow::services_reached(workflows, workloads));
     while let Some(s) = stack.pop() {
         if !reached[s] {
             reached[s] = true;

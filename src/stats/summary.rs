@@ -10,9 +10,11 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::interval::{mean_ci95, nines, zero_event_bound};
+use super::workflow::{WorkflowAcc, WorkflowSummary};
 use super::{Quantiles, Welford};
 use crate::engine::time::{self, YEAR};
 use crate::model::TrialResult;
+use crate::model::traffic::workflow::WorkflowHistograms;
 use crate::model::traffic::{DefenceCounts, EdgeCounts, TrafficResult};
 use hdrhistogram::Histogram;
 
@@ -61,6 +63,8 @@ struct TrafficAcc {
     services: Vec<(u64, u64, Welford)>,
     edges: Vec<EdgeCounts>,
     defence: Vec<DefenceCounts>,
+    /// Per workflow; sized by the first trial (empty without workflows).
+    workflows: Vec<WorkflowAcc>,
 }
 
 impl TrafficAcc {
@@ -80,6 +84,7 @@ impl TrafficAcc {
             services: vec![(0, 0, Welford::default()); services],
             edges: vec![EdgeCounts::default(); edges],
             defence: vec![DefenceCounts::default(); services],
+            workflows: Vec::new(),
         }
     }
 
@@ -110,6 +115,12 @@ impl TrafficAcc {
         for (acc, d) in self.defence.iter_mut().zip(&t.defence) {
             add_defence(acc, d);
         }
+        if self.workflows.is_empty() {
+            self.workflows = t.workflows.iter().map(|w| WorkflowAcc::new(w.steps.len())).collect();
+        }
+        for (acc, w) in self.workflows.iter_mut().zip(&t.workflows) {
+            acc.push(w);
+        }
     }
 
     fn merge(&mut self, o: &Self) {
@@ -136,6 +147,13 @@ impl TrafficAcc {
         }
         for (a, b) in self.defence.iter_mut().zip(&o.defence) {
             add_defence(a, b);
+        }
+        if self.workflows.is_empty() {
+            self.workflows = o.workflows.clone();
+        } else {
+            for (a, b) in self.workflows.iter_mut().zip(&o.workflows) {
+                a.merge(b);
+            }
         }
     }
 }
@@ -192,6 +210,16 @@ impl Accumulator {
     pub fn push_latency(&mut self, latency_us: &Histogram<u64>) {
         if let Some(t) = &mut self.traffic {
             t.latency_us.add(latency_us).expect("auto-resizing histograms merge");
+        }
+    }
+
+    /// Adds one trial's saga latency histograms, per workflow (after
+    /// [`Accumulator::push`] of the same trial).
+    pub fn push_workflow_histograms(&mut self, hists: &[WorkflowHistograms]) {
+        if let Some(t) = &mut self.traffic {
+            for (acc, h) in t.workflows.iter_mut().zip(hists) {
+                acc.push_histograms(h);
+            }
         }
     }
 
@@ -476,6 +504,9 @@ pub struct Summary {
     /// Per call edge `FROM->TO` (omitted without workloads).
     #[serde(skip_serializing_if = "IndexMap::is_empty")]
     pub edges: IndexMap<String, EdgeSummary>,
+    /// Per workflow (sagas), in scenario order (omitted without workflows).
+    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    pub workflows: IndexMap<String, WorkflowSummary>,
     /// The availability objective, when the scenario or `--slo` sets one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<Slo>,
@@ -563,6 +594,8 @@ pub struct Labels<'a> {
     pub slo: Option<f64>,
     /// Injected faults in scenario order.
     pub faults: Vec<super::faults::FaultLabel<'a>>,
+    /// Workflow names, each with its step names, in scenario order.
+    pub workflows: Vec<(String, Vec<String>)>,
 }
 
 fn estimate(w: &Welford) -> Estimate {
@@ -690,6 +723,18 @@ impl Summary {
                         .iter()
                         .zip(&t.edges)
                         .map(|(name, e)| (name.clone(), edge(e, exposure)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            workflows: acc
+                .traffic
+                .as_ref()
+                .map(|t| {
+                    labels
+                        .workflows
+                        .iter()
+                        .zip(&t.workflows)
+                        .map(|((name, steps), w)| (name.clone(), WorkflowSummary::new(w, steps)))
                         .collect()
                 })
                 .unwrap_or_default(),

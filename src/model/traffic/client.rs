@@ -22,6 +22,9 @@ impl Trial<'_> {
             && match parent {
                 Parent::Root => self.w.workloads.get(edge).is_some_and(|w| w.low_priority),
                 Parent::Job { job } => self.traffic.jobs.get(job).is_some_and(|j| j.low),
+                Parent::Saga { saga } => self
+                    .saga_workload(saga)
+                    .is_some_and(|w| self.w.workloads[w].low_priority),
             };
         let t = &mut self.traffic;
         if let Some(b) = &mut t.budgets[edge] {
@@ -214,6 +217,7 @@ impl Trial<'_> {
         match c.parent {
             Parent::Root => self.w.workloads.get(c.edge as usize)?.region,
             Parent::Job { job } => self.region_of(self.traffic.jobs.get(job)?.replica as usize),
+            Parent::Saga { saga } => self.w.workloads[self.saga_workload(saga)?].region,
         }
     }
 
@@ -268,11 +272,15 @@ impl Trial<'_> {
         }
         let edge = c.edge as usize;
         t.result.edges[edge].timeouts += 1;
+        let (parent, attempt_start) = (c.parent, c.attempt_start);
         let job = c.job.take();
         if self.w.edges[edge].policy.cancel_on_timeout
             && let Some(job) = job
         {
             self.cancel_job(job, now);
+        }
+        if let Parent::Saga { saga } = parent {
+            self.saga_attempt_timed_out(saga, attempt_start);
         }
         self.attempt_done(call, Outcome::Timeout, false, now);
     }
@@ -379,6 +387,7 @@ impl Trial<'_> {
                 let _ = t.latency.record((latency / 1000).max(1));
             }
             Parent::Job { job } => self.job_call_done(job, result, now),
+            Parent::Saga { saga } => self.saga_call_done(saga, result, now),
         }
     }
 }
