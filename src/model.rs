@@ -9,10 +9,12 @@
 //!   for `nines check` and the validation tests.
 
 pub mod analytic;
+pub mod budget;
 pub mod slab;
 pub mod traffic;
 pub mod trial;
 pub mod world;
 
+pub use budget::Runaway;
 pub use trial::{Trial, TrialResult};
 pub use world::World;

@@ -103,7 +103,7 @@ pub fn run(
     let mut wave_start = first_chunk;
     while wave_start < last_chunk {
         let wave_end = (wave_start + WAVE).min(last_chunk);
-        let results: Vec<(Accumulator, Vec<TrialResult>)> = pool.install(|| {
+        let results: Vec<Result<(Accumulator, Vec<TrialResult>)>> = pool.install(|| {
             (wave_start..wave_end)
                 .into_par_iter()
                 .map(|c| {
@@ -116,31 +116,33 @@ pub fn run(
                 .collect()
         });
         let mut index = (wave_start * chunk).max(trials.start);
-        for (acc, rows) in &results {
-            for r in rows {
+        for chunk in results {
+            // The first runaway in trial order, whatever the thread count.
+            let (acc, rows) = chunk?;
+            for r in &rows {
                 on_trial(index, r)?;
                 index += 1;
             }
-            total.merge(acc);
+            total.merge(&acc);
         }
         wave_start = wave_end;
     }
     Ok(total)
 }
 
-fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> (Accumulator, Vec<TrialResult>) {
+fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> Result<(Accumulator, Vec<TrialResult>)> {
     let mut trial = Trial::new(world);
     let mut acc = accumulator(world);
     let mut rows = Vec::with_capacity((trials.end - trials.start) as usize);
     for i in trials {
-        let r = trial.run(seed, i);
+        let r = trial.run(seed, i).map_err(|r| Error::Runaway(Box::new(r)))?;
         acc.push(i, &r);
         if world.has_traffic() {
             acc.push_latency(trial.latency());
         }
         rows.push(r);
     }
-    (acc, rows)
+    Ok((acc, rows))
 }
 
 fn accumulator(world: &World) -> Accumulator {

@@ -8,6 +8,7 @@
 //! and the entry point is known.
 
 pub mod duration;
+pub mod limits;
 pub mod overrides;
 pub mod policy;
 pub mod raw;
@@ -20,6 +21,7 @@ use crate::distribution::Dist;
 use crate::engine::Nanos;
 use crate::error::{Error, Result};
 
+pub use limits::Limits;
 pub use overrides::Override;
 
 /// A validated scenario.
@@ -47,6 +49,8 @@ pub struct Scenario {
     pub workloads: Vec<Workload>,
     /// Availability objective of the entry point, in (0, 1).
     pub slo: Option<f64>,
+    /// Per-trial budgets (`[limits]`).
+    pub limits: Limits,
 }
 
 /// A region: a common-cause failure domain.

@@ -178,6 +178,10 @@ pub struct World {
     pub edges: Vec<EdgeSpec>,
     /// Request sources.
     pub workloads: Vec<WorkloadSpec>,
+    /// Per-trial budgets.
+    pub limits: crate::scenario::Limits,
+    /// Names of the parts, for messages about a runaway trial.
+    pub names: super::budget::Names,
 }
 
 impl World {
@@ -295,6 +299,8 @@ impl World {
             entry_regions,
             edges,
             workloads,
+            limits: sc.limits,
+            names: super::budget::Names::of(sc),
         }
     }
 

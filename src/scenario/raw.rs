@@ -31,6 +31,7 @@ pub struct RawScenario {
     pub global: Option<Spanned<RawGlobal>>,
     #[serde(default)]
     pub workload: Vec<Spanned<RawWorkload>>,
+    pub limits: Option<Spanned<super::limits::RawLimits>>,
 }
 
 /// `[[region]]`
@@ -206,8 +207,9 @@ pub struct RawDist {
 /// Keys each table accepts, for `--set` path checks and suggestions.
 pub mod keys {
     pub const TOP: &[&str] = &[
-        "name", "horizon", "trials", "seed", "entry", "slo", "region", "service", "global", "workload",
+        "name", "horizon", "trials", "seed", "entry", "slo", "region", "service", "global", "workload", "limits",
     ];
+    pub const LIMITS: &[&str] = &["events_per_trial", "in_flight"];
     pub const REGION: &[&str] = &["name", "failure", "repair"];
     pub const SERVICE: &[&str] = &[
         "name",

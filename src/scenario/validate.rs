@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::limits;
 use super::policy::{self, RawClient};
 use super::raw::{RawDist, RawScenario, RawService, RawWorkload};
 use super::source::{Source, suggest};
@@ -282,6 +283,17 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     } else {
         0
     };
+    let limits = limits::limits(&mut c, raw.limits.as_ref());
+    if c.diags.is_empty() {
+        let sizes = limits::Sizes {
+            horizon,
+            regions: &regions,
+            services: &services,
+            workloads: &workloads,
+            limits,
+        };
+        limits::check(&mut c, &raw, &sizes);
+    }
 
     if !c.diags.is_empty() {
         return Err(c.diags);
@@ -298,6 +310,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         global,
         workloads,
         slo,
+        limits,
     })
 }
 
