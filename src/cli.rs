@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod generate;
 pub mod run;
 pub mod sweep;
 
@@ -36,6 +37,12 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Run two or more designs on the same trials and compare them.
     Compare(CompareArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command with --out.
+    Man(generate::ManArgs),
+    /// Print a JSON Schema of the scenario format, for editors.
+    Schema,
 }
 
 /// Output format on stdout.
@@ -159,6 +166,9 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
         Command::Check(args) => check::check(&args),
         Command::Sweep(args) => sweep::sweep(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man(args) => generate::man(&args),
+        Command::Schema => generate::schema(),
     }
 }
 

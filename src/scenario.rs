@@ -12,6 +12,7 @@ pub mod limits;
 pub mod overrides;
 pub mod policy;
 pub mod raw;
+pub mod schema;
 pub mod source;
 pub mod validate;
 

@@ -204,15 +204,21 @@ impl Trial<'_> {
             .iter()
             .enumerate()
             .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)));
-        let mut out = match edge {
-            Some((e, n)) => format!("{} has {n} calls unfinished", self.name(Part::Edge(e))),
-            None => "no edge has calls unfinished".into(),
+        let calls = match edge {
+            Some((e, n)) => (n, format!("{} has {n} calls unfinished", self.name(Part::Edge(e)))),
+            None => (0, "no edge has calls unfinished".into()),
         };
-        if let Some((s, &n)) = service
-            && n > 0
-        {
-            out.push_str(&format!(", {} has {n} requests queued", self.name(Part::Service(s))));
+        match service {
+            // The larger pile first: that is where the memory goes.
+            Some((s, &n)) if n > 0 => {
+                let jobs = format!("{} has {n} requests queued", self.name(Part::Service(s)));
+                if n > calls.0 {
+                    format!("{jobs}, {}", calls.1)
+                } else {
+                    format!("{}, {jobs}", calls.1)
+                }
+            }
+            _ => calls.1,
         }
-        out
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Two kinds of guard, so that no scenario ends in an out-of-memory kill or
 //! a run that never returns:
-//! - **Sizes, checked at validation** ([`check`]): the total number of
+//! - **Sizes, checked at validation**: the total number of
 //!   replicas, and an estimate of the events one trial must handle (failure
 //!   and repair cycles, request arrivals) against the event budget. Over
 //!   either, the scenario is invalid input (exit 2) and the message says
