@@ -79,7 +79,24 @@ fn a_workload_too_heavy_for_the_horizon_is_refused() {
     );
     let err = d.nines(&["check", f.to_str().unwrap()]).bad_input();
     assert!(err.contains("key `workload.users.rate`"), "{err}");
-    assert!(err.contains("requests arriving"), "{err}");
+    assert!(err.contains("arrivals drawn"), "{err}");
+}
+
+#[test]
+fn a_huge_burst_is_costed_at_its_peak_rate() {
+    // Poisson arrivals are drawn by thinning at the peak rate: a 1 ns burst
+    // of factor 1e9 costs 1e9 draws a second over the whole horizon.
+    let d = Dir::new();
+    let f = d.write(
+        "burst.toml",
+        "horizon = \"1h\"\n[[workload]]\nname = \"w\"\nto = \"api\"\nrate = 1\n[[workload.burst]]\nat = \"10m\"\nduration = \"1ns\"\nfactor = 1e9\n[[service]]\nname = \"api\"\nservice_time = { mean = \"1ms\" }\n",
+    );
+    let err = d.nines(&["run", f.to_str().unwrap(), "--quiet"]).bad_input();
+    assert!(
+        err.contains("key `workload.w.rate`") && err.contains("3.600e12 events"),
+        "{err}"
+    );
+    assert!(err.contains("at the peak rate"), "{err}");
 }
 
 #[test]

@@ -25,7 +25,7 @@ use toml::Spanned;
 
 use super::raw::RawScenario;
 use super::validate::Checker;
-use super::{Region, Service, Workload};
+use super::{Arrival, Region, Service, Workload};
 use crate::distribution::Dist;
 use crate::engine::Nanos;
 use crate::engine::time::to_secs;
@@ -90,11 +90,16 @@ pub(super) fn limits(c: &mut Checker<'_>, raw: Option<&Spanned<RawLimits>>) -> L
 }
 
 /// The parts of a scenario the size checks look at.
-pub(super) struct Sizes<'a> {
+pub struct Sizes<'a> {
+    /// Simulated time per trial.
     pub horizon: Nanos,
+    /// Regions.
     pub regions: &'a [Region],
+    /// Services.
     pub services: &'a [Service],
+    /// Workloads.
     pub workloads: &'a [Workload],
+    /// Budgets.
     pub limits: Limits,
 }
 
@@ -107,10 +112,74 @@ fn cycles(horizon: Nanos, failure: Option<&Dist>, repair: Option<&Dist>) -> f64 
     }
 }
 
+/// The part of a scenario an estimate is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// A region's outages, by index.
+    Region(usize),
+    /// A service's replica failures, by index.
+    Service(usize),
+    /// A workload's arrivals, by index.
+    Workload(usize),
+}
+
+/// Expected events of one trial, per part: every failure and repair cycle
+/// of every region and replica, and every arrival a workload draws. Poisson
+/// arrivals with a diurnal swing or bursts are drawn by thinning at the
+/// peak rate over the whole horizon, so that is what they cost, whatever
+/// the mean rate.
+pub fn estimate(s: &Sizes<'_>) -> Vec<(f64, Part)> {
+    let mut parts = Vec::new();
+    for (i, r) in s.regions.iter().enumerate() {
+        parts.push((
+            cycles(s.horizon, r.failure.as_ref(), r.repair.as_ref()),
+            Part::Region(i),
+        ));
+    }
+    for (i, svc) in s.services.iter().enumerate() {
+        let n = cycles(s.horizon, svc.failure.as_ref(), svc.repair.as_ref()) * copies(svc) as f64;
+        parts.push((n, Part::Service(i)));
+    }
+    for (i, w) in s.workloads.iter().enumerate() {
+        let shaped = w.diurnal.is_some() || !w.bursts.is_empty();
+        let n = if w.arrival == Arrival::Poisson && shaped {
+            let peak = w.rate
+                * w.diurnal.map_or(1.0, |d| 1.0 + d.amplitude)
+                * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max);
+            peak * to_secs(s.horizon)
+        } else {
+            let burst: f64 = w
+                .bursts
+                .iter()
+                .map(|b| (b.factor - 1.0).max(0.0) * to_secs(b.duration.min(s.horizon)))
+                .sum();
+            w.rate * (to_secs(s.horizon) + burst)
+        };
+        parts.push((n, Part::Workload(i)));
+    }
+    parts
+}
+
+/// [`estimate`] summed, for a validated scenario.
+pub fn events_per_trial(sc: &super::Scenario) -> f64 {
+    let sizes = Sizes {
+        horizon: sc.horizon,
+        regions: &sc.regions,
+        services: &sc.services,
+        workloads: &sc.workloads,
+        limits: sc.limits,
+    };
+    estimate(&sizes).iter().map(|p| p.0).sum()
+}
+
+/// Replicas of `svc` over all its regions.
+fn copies(svc: &Service) -> u64 {
+    u64::from(svc.replicas) * svc.regions.len().max(1) as u64
+}
+
 /// Checks the replica total and the estimated events per trial; each
 /// problem points at the part that contributes most.
 pub(super) fn check(c: &mut Checker<'_>, raw: &RawScenario, s: &Sizes<'_>) {
-    let copies = |svc: &Service| u64::from(svc.replicas) * svc.regions.len().max(1) as u64;
     let total: u64 = s.services.iter().map(copies).sum();
     if total > MAX_REPLICAS
         && let Some((i, svc)) = s.services.iter().enumerate().max_by_key(|(_, svc)| copies(svc))
@@ -130,47 +199,43 @@ pub(super) fn check(c: &mut Checker<'_>, raw: &RawScenario, s: &Sizes<'_>) {
         );
         return;
     }
-
-    // (events, key, span) of each contributor.
-    let mut parts: Vec<(f64, String, std::ops::Range<usize>)> = Vec::new();
-    for (i, r) in s.regions.iter().enumerate() {
-        let n = cycles(s.horizon, r.failure.as_ref(), r.repair.as_ref());
-        let raw_r = raw.region[i].get_ref();
-        let span = raw_r.failure.as_ref().map_or_else(|| raw_r.name.span(), Spanned::span);
-        parts.push((n, format!("region.{}.failure", r.name), span));
-    }
-    for (i, svc) in s.services.iter().enumerate() {
-        let n = cycles(s.horizon, svc.failure.as_ref(), svc.repair.as_ref()) * copies(svc) as f64;
-        let raw_s = raw.service[i].get_ref();
-        let span = raw_s.failure.as_ref().map_or_else(|| raw_s.name.span(), Spanned::span);
-        parts.push((n, format!("service.{}.failure", svc.name), span));
-    }
-    for (i, w) in s.workloads.iter().enumerate() {
-        let burst: f64 = w
-            .bursts
-            .iter()
-            .map(|b| (b.factor - 1.0).max(0.0) * to_secs(b.duration.min(s.horizon)))
-            .sum();
-        let n = w.rate * (to_secs(s.horizon) + burst);
-        let raw_w = raw.workload[i].get_ref();
-        parts.push((n, format!("workload.{}.rate", w.name), raw_w.rate.span()));
-    }
+    let parts = estimate(s);
     let total: f64 = parts.iter().map(|p| p.0).sum();
     let budget = s.limits.events_per_trial;
     if total <= budget as f64 {
         return;
     }
-    let Some((n, key, span)) = parts.iter().max_by(|a, b| a.0.total_cmp(&b.0)) else {
+    let Some(&(n, part)) = parts.iter().max_by(|a, b| a.0.total_cmp(&b.0)) else {
         return;
     };
-    let what = if key.starts_with("workload.") {
-        "requests arriving"
-    } else {
-        "failures and repairs"
+    let (key, span, what) = match part {
+        Part::Region(i) => {
+            let r = raw.region[i].get_ref();
+            let span = r.failure.as_ref().map_or_else(|| r.name.span(), Spanned::span);
+            (
+                format!("region.{}.failure", s.regions[i].name),
+                span,
+                "failures and repairs",
+            )
+        }
+        Part::Service(i) => {
+            let r = raw.service[i].get_ref();
+            let span = r.failure.as_ref().map_or_else(|| r.name.span(), Spanned::span);
+            (
+                format!("service.{}.failure", s.services[i].name),
+                span,
+                "failures and repairs",
+            )
+        }
+        Part::Workload(i) => (
+            format!("workload.{}.rate", s.workloads[i].name),
+            raw.workload[i].get_ref().rate.span(),
+            "arrivals drawn (at the peak rate, with diurnal swing and bursts)",
+        ),
     };
     c.err_help(
-        span,
-        key.clone(),
+        &span,
+        key,
         format!(
             "one trial would handle about {total:.3e} events ({n:.3e} of them {what} here), more than limits.events_per_trial = {budget}"
         ),
