@@ -42,6 +42,12 @@ fn hand_made_extremes_are_rejected_with_their_key() {
         // A burst of factor 1e9 made the Poisson thinning loop draw 3.6e12
         // candidates inside one event: a hang no event budget could stop.
         ("handmade-burst-thinning.toml", "3.600e12 events"),
+        // A service with an unusable name that calls another service:
+        // validation indexed the name map with the unusable name and panicked.
+        (
+            "crash-a4efc4607bac35cf5f46ce0cb1f1b45afe1f5263",
+            "\"front]end\" is not a usable name",
+        ),
     ];
     for (file, key) in expect {
         let data = std::fs::read(dir.join(file)).expect("read input");

@@ -494,7 +494,8 @@ fn service(
     for call in &s.call {
         let call = call.get_ref();
         if let Some(to) = lookup(c, &call.to, service_index, &format!("{p}.call.to"), "service") {
-            if to == service_index[s.name.get_ref()] {
+            // A service whose own name is unusable is not in the index.
+            if service_index.get(s.name.get_ref()) == Some(&to) {
                 c.err(&call.to.span(), format!("{p}.call.to"), "a service cannot call itself");
             } else if calls.iter().any(|k: &Call| k.to == to) {
                 c.err(
