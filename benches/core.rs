@@ -95,7 +95,9 @@ fn trial(c: &mut Criterion) {
 
     // Not timed: how much work one trial is, to relate trials/s to events/s.
     let sample = 10_000u64;
-    let events: u64 = (0..sample).map(|i| runner.run(SEED, i).events).sum();
+    let events: u64 = (0..sample)
+        .map(|i| runner.run(SEED, i).expect("within budget").events)
+        .sum();
     eprintln!(
         "trial/failure_repair_3x_1y: {:.1} events per trial on average ({sample} trials, seed {SEED})",
         events as f64 / sample as f64
@@ -108,7 +110,7 @@ fn trial(c: &mut Criterion) {
     group.bench_function("failure_repair_3x_1y", |b| {
         let mut i = 0u64;
         b.iter(|| {
-            let r = runner.run(SEED, i);
+            let r = runner.run(SEED, i).expect("within budget");
             i = i.wrapping_add(1);
             black_box(r)
         });

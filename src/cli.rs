@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod generate;
 pub mod marker;
 pub mod merge;
 pub mod run;
@@ -45,6 +46,12 @@ pub enum Command {
     /// Join the parts of a sharded run (`run --shard I/N`) into the
     /// `summary.json` and `trials.csv` one whole run would have written.
     Merge(MergeArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command with --out.
+    Man(generate::ManArgs),
+    /// Print a JSON Schema of the scenario format, for editors.
+    Schema,
 }
 
 /// Output format on stdout.
@@ -191,7 +198,7 @@ pub struct TraceArgs {
     /// Master seed (default: the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Output folder (default: output/<file stem>/trace-K).
+    /// Output folder (default: `output/<file stem>/trace-K`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Override one value of the file.
@@ -232,6 +239,9 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
         Command::Compare(args) => compare::compare(&args),
         Command::Trace(args) => trace::trace(&args),
         Command::Merge(args) => merge::merge(&args),
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man(args) => generate::man(&args),
+        Command::Schema => generate::schema(),
     }
 }
 

@@ -23,6 +23,89 @@ pub trait Model {
 
     /// Handles one event due at `now`; may schedule further events.
     fn handle(&mut self, now: Nanos, event: Self::Event, queue: &mut EventQueue<Self::Event>);
+
+    /// Whether the model asks [`run_within`] to stop after the event it
+    /// just handled (a budget of its own ran out). Checked after every
+    /// event, so it must be cheap.
+    fn halted(&self) -> bool {
+        false
+    }
+}
+
+/// Events in a row at one simulated instant after which a run is stopped:
+/// time has stopped advancing (a loop of zero-length delays). Far above
+/// anything a real model does at one nanosecond.
+pub const STALL_EVENTS: u64 = 10_000_000;
+
+/// Why [`run_within`] stopped before the horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// The event budget ran out.
+    Events,
+    /// [`STALL_EVENTS`] events in a row happened at one instant.
+    Stalled,
+    /// The model's own budget ran out ([`Model::halted`]).
+    Model,
+}
+
+/// A run stopped early: why, when (simulated time), and after how many events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// Why.
+    pub halt: Halt,
+    /// Simulated time of the last event handled.
+    pub at: Nanos,
+    /// Events handled.
+    pub events: u64,
+}
+
+/// [`run`] with budgets: stops with [`Stopped`] once `max_events` events
+/// have been handled and more are due before `horizon`, when time stands
+/// still for [`STALL_EVENTS`] events, or when the model reports
+/// [`Model::halted`]. Returns the number of events handled otherwise.
+///
+/// # Errors
+/// [`Stopped`] as above; the queue then still holds the pending events.
+pub fn run_within<M: Model>(
+    model: &mut M,
+    queue: &mut EventQueue<M::Event>,
+    horizon: Nanos,
+    max_events: u64,
+) -> Result<u64, Stopped> {
+    let mut handled = 0;
+    let (mut instant, mut same) = (0, 0);
+    while let Some(time) = queue.peek_time() {
+        if time >= horizon {
+            break;
+        }
+        let stop = |halt| Stopped {
+            halt,
+            at: time,
+            events: handled,
+        };
+        if handled >= max_events {
+            return Err(stop(Halt::Events));
+        }
+        if time == instant {
+            same += 1;
+            if same >= STALL_EVENTS {
+                return Err(stop(Halt::Stalled));
+            }
+        } else {
+            (instant, same) = (time, 0);
+        }
+        let (now, event) = queue.pop().expect("peeked an event");
+        model.handle(now, event, queue);
+        handled += 1;
+        if model.halted() {
+            return Err(Stopped {
+                halt: Halt::Model,
+                at: now,
+                events: handled,
+            });
+        }
+    }
+    Ok(handled)
 }
 
 /// Runs `model` until the queue is empty or the next event is at or after
@@ -71,5 +154,53 @@ mod tests {
         assert_eq!(handled, 10);
         assert_eq!(model.ticks, 10);
         assert_eq!(queue.peek_time(), Some(100));
+    }
+
+    #[test]
+    fn stops_at_the_event_budget() {
+        let mut queue = EventQueue::new();
+        queue.schedule(0, ());
+        let mut model = Ticker { period: 10, ticks: 0 };
+        let stopped = run_within(&mut model, &mut queue, 1_000, 5).unwrap_err();
+        assert_eq!(stopped.halt, Halt::Events);
+        assert_eq!((stopped.events, stopped.at, model.ticks), (5, 50, 5));
+        // A budget the run fits in changes nothing.
+        let mut queue = EventQueue::new();
+        queue.schedule(0, ());
+        let mut model = Ticker { period: 10, ticks: 0 };
+        assert_eq!(run_within(&mut model, &mut queue, 100, 10), Ok(10));
+    }
+
+    #[test]
+    fn stops_when_time_stands_still() {
+        let mut queue = EventQueue::new();
+        queue.schedule(7, ());
+        let mut model = Ticker { period: 0, ticks: 0 };
+        let stopped = run_within(&mut model, &mut queue, 100, u64::MAX).unwrap_err();
+        assert_eq!(stopped.halt, Halt::Stalled);
+        assert_eq!(stopped.at, 7);
+        assert_eq!(stopped.events, STALL_EVENTS);
+    }
+
+    /// Halts once it has run `limit` times.
+    struct Capped(Ticker, u64);
+
+    impl Model for Capped {
+        type Event = ();
+        fn handle(&mut self, now: Nanos, e: (), queue: &mut EventQueue<()>) {
+            self.0.handle(now, e, queue);
+        }
+        fn halted(&self) -> bool {
+            self.0.ticks >= self.1
+        }
+    }
+
+    #[test]
+    fn stops_when_the_model_halts() {
+        let mut queue = EventQueue::new();
+        queue.schedule(0, ());
+        let mut model = Capped(Ticker { period: 10, ticks: 0 }, 3);
+        let stopped = run_within(&mut model, &mut queue, 1_000, u64::MAX).unwrap_err();
+        assert_eq!((stopped.halt, stopped.at, stopped.events), (Halt::Model, 20, 3));
     }
 }

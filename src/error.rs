@@ -92,6 +92,9 @@ pub enum Error {
         /// What was written, or that nothing was.
         what: String,
     },
+    /// A trial exceeded a budget of `[limits]`: the model runs away.
+    #[error("{0}")]
+    Runaway(Box<crate::model::Runaway>),
     /// A result could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -119,7 +122,12 @@ fn render(diags: &[Diagnostic]) -> String {
 impl Error {
     /// Whether the user's input caused this (exit code 2).
     pub fn is_input(&self) -> bool {
-        matches!(self, Self::Scenario(_) | Self::Read { .. } | Self::Usage(_))
+        // A runaway is the scenario's doing: the user changes the model or
+        // raises its budget, so it is bad input too.
+        matches!(
+            self,
+            Self::Scenario(_) | Self::Read { .. } | Self::Usage(_) | Self::Runaway(_)
+        )
     }
 
     /// The process exit code this error maps to.

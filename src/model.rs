@@ -11,6 +11,7 @@
 //!   for `nines check` and the validation tests.
 
 pub mod analytic;
+pub mod budget;
 pub mod fault;
 pub mod slab;
 pub mod trace;
@@ -18,5 +19,6 @@ pub mod traffic;
 pub mod trial;
 pub mod world;
 
+pub use budget::Runaway;
 pub use trial::{Trial, TrialResult};
 pub use world::World;

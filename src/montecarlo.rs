@@ -38,6 +38,9 @@ pub fn chunk_size(world: &World) -> u64 {
 /// Chunks per wave.
 pub const WAVE: u64 = 128;
 
+/// What one chunk yields: its accumulator and its trials' results.
+type ChunkOut = (Accumulator, Vec<TrialResult>);
+
 /// Progress on stderr, shown only for runs that last more than a second.
 /// Clones share one bar, so a sweep can count all its points on it.
 #[derive(Clone)]
@@ -159,7 +162,7 @@ pub fn run_chunks(
     while wave_start < last_chunk && !stop_requested() {
         let wave_end = (wave_start + WAVE).min(last_chunk);
         // After a stop request, chunks not yet started are skipped (`None`).
-        let results: Vec<Option<(Accumulator, Vec<TrialResult>)>> = pool.install(|| {
+        let results: Vec<Option<Result<ChunkOut>>> = pool.install(|| {
             (wave_start..wave_end)
                 .into_par_iter()
                 .map(|c| {
@@ -177,7 +180,9 @@ pub fn run_chunks(
         let mut index = (wave_start * chunk).max(trials.start);
         // Only the chunks before the first skipped one are kept: what is
         // merged stays a prefix of the trials, whatever ran after the gap.
-        for (acc, rows) in results.into_iter().map_while(|r| r) {
+        for chunk in results.into_iter().map_while(|r| r) {
+            // The first runaway in trial order, whatever the thread count.
+            let (acc, rows) = chunk?;
             for r in &rows {
                 on_trial(index, r)?;
                 index += 1;
@@ -204,12 +209,12 @@ pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 
-fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> (Accumulator, Vec<TrialResult>) {
+fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> Result<(Accumulator, Vec<TrialResult>)> {
     let mut trial = Trial::new(world);
     let mut acc = accumulator(world);
     let mut rows = Vec::with_capacity((trials.end - trials.start) as usize);
     for i in trials {
-        let r = trial.run(seed, i);
+        let r = trial.run(seed, i).map_err(|r| Error::Runaway(Box::new(r)))?;
         acc.push(i, &r);
         if world.has_traffic() {
             acc.push_latency(trial.latency());
@@ -219,7 +224,7 @@ fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> (Accumulator, Vec<
         }
         rows.push(r);
     }
-    (acc, rows)
+    Ok((acc, rows))
 }
 
 /// An empty accumulator shaped for `world`: where every run's fold starts.

@@ -10,9 +10,11 @@
 pub mod defence;
 pub mod duration;
 pub mod fault;
+pub mod limits;
 pub mod overrides;
 pub mod policy;
 pub mod raw;
+pub mod schema;
 pub mod source;
 pub mod validate;
 pub mod workflow;
@@ -23,6 +25,7 @@ use crate::distribution::Dist;
 use crate::engine::Nanos;
 use crate::error::{Error, Result};
 
+pub use limits::Limits;
 pub use overrides::Override;
 pub use workflow::{Compensation, Step, Workflow};
 
@@ -57,6 +60,8 @@ pub struct Scenario {
     pub cascade: Cascade,
     /// Workflows (sagas) in file order; each is started by some workload.
     pub workflows: Vec<Workflow>,
+    /// Per-trial budgets (`[limits]`).
+    pub limits: Limits,
 }
 
 /// What an injected fault does.

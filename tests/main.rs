@@ -6,9 +6,15 @@
 //!   names file, line, column and key, never a panic.
 //! - `determinism`: identical bytes on any thread count.
 //! - `validation`: the simulator against closed-form results.
+//! - `fuzz_regressions`: inputs the fuzzer found, replayed: no panic.
+//! - `limits`: size limits at validation, runaway budgets while running.
+//! - `properties`: generated valid scenarios never break the simulator's
+//!   invariants, on any thread count.
 //! - `requests`: the request path against queueing and retry closed forms.
 //! - `traffic`: request-level behaviour with a clear expected direction.
 //! - `faults`: injected faults, cascades and `nines trace`.
+//! - `schema`: `nines schema` against the raw structs and the scenarios;
+//!   `completions` and `man`.
 //! - `sweep`: sweeps, comparisons, plots, `report.html` and the SLO.
 //! - `shard`: shards and merge, precision targets, Ctrl-C, the output
 //!   folder guard and the recipes.
@@ -18,7 +24,11 @@ mod cli;
 mod determinism;
 mod errors;
 mod faults;
+mod fuzz_regressions;
+mod limits;
+mod properties;
 mod requests;
+mod schema;
 mod shard;
 mod sweep;
 mod traffic;

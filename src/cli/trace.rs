@@ -70,7 +70,9 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
     })?;
     let mut trial = Trial::new(&world);
     trial.record_sagas(!world.workflows.is_empty());
-    let (result, trace) = trial.run_traced(seed, args.trial);
+    let (result, trace) = trial
+        .run_traced(seed, args.trial)
+        .map_err(|r| Error::Runaway(Box::new(r)))?;
     let names = Names::new(&sc, &world);
     let events = events(&sc, &world, &trace, &names);
 

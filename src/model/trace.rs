@@ -112,11 +112,14 @@ fn minus(a: &EdgeCounts, b: &EdgeCounts) -> EdgeCounts {
 
 impl Trial<'_> {
     /// Runs trial `trial` of seed `seed`, recording its story.
-    pub fn run_traced(&mut self, seed: u64, trial: u64) -> (super::TrialResult, Trace) {
+    ///
+    /// # Errors
+    /// The trial ran away (a budget of `[limits]` was exceeded).
+    pub fn run_traced(&mut self, seed: u64, trial: u64) -> Result<(super::TrialResult, Trace), super::budget::Runaway> {
         self.trace = Some(Box::default());
         let result = self.run(seed, trial);
         let trace = self.trace.take().map(|b| *b).unwrap_or_default();
-        (result, trace)
+        Ok((result?, trace))
     }
 
     pub(super) fn tracing(&self) -> bool {

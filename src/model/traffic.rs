@@ -360,6 +360,29 @@ impl Traffic {
     }
 }
 
+impl Traffic {
+    /// Calls and jobs alive: what `limits.in_flight` bounds.
+    #[inline]
+    pub(super) fn in_flight(&self) -> u64 {
+        (self.calls.len() + self.jobs.len()) as u64
+    }
+
+    /// The edge of a live call.
+    pub(super) fn call_edge(&self, call: Key) -> Option<usize> {
+        self.calls.get(call).map(|c| c.edge as usize)
+    }
+
+    /// The service of a live job.
+    pub(super) fn job_service(&self, job: Key) -> Option<usize> {
+        self.jobs.get(job).map(|j| j.service as usize)
+    }
+
+    /// Jobs waiting in each replica's queue.
+    pub(super) fn waiting(&self) -> impl Iterator<Item = u32> + '_ {
+        self.servers.iter().map(|s| s.waiting)
+    }
+}
+
 impl Default for Traffic {
     fn default() -> Self {
         Self::new()

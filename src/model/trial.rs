@@ -37,6 +37,7 @@
 
 use rand::RngExt as _;
 
+use super::budget::Runaway;
 use super::fault::{FaultResult, FaultState};
 use super::slab::Key;
 use super::trace::Subject;
@@ -275,18 +276,22 @@ impl<'w> Trial<'w> {
     }
 
     /// Runs trial `trial` of master seed `seed`.
-    pub fn run(&mut self, seed: u64, trial: u64) -> TrialResult {
+    ///
+    /// # Errors
+    /// [`Runaway`] when the trial exceeds a budget of `[limits]`.
+    pub fn run(&mut self, seed: u64, trial: u64) -> Result<TrialResult, Runaway> {
         self.reset(seed, trial);
         let horizon = self.w.horizon;
         let mut queue = std::mem::take(&mut self.queue);
-        let events = engine::run(self, &mut queue, horizon);
+        let events = engine::run_within(self, &mut queue, horizon, self.w.limits.events_per_trial);
         self.queue = queue;
+        let events = events.map_err(|stopped| self.runaway(trial, stopped))?;
         self.advance(horizon);
         if self.w.has_traffic() {
             self.finish_traffic(horizon);
         }
         self.finish_faults(horizon);
-        self.finish(events)
+        Ok(self.finish(events))
     }
 
     fn reset(&mut self, seed: u64, trial: u64) {
@@ -791,5 +796,9 @@ impl Model for Trial<'_> {
             self.refresh();
         }
         std::mem::swap(&mut self.queue, queue);
+    }
+
+    fn halted(&self) -> bool {
+        self.traffic.in_flight() > self.w.limits.in_flight
     }
 }

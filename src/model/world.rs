@@ -248,6 +248,10 @@ pub struct World {
     pub rate_limited: bool,
     /// Workflows (sagas), in scenario order.
     pub workflows: Vec<WorkflowSpec>,
+    /// Per-trial budgets.
+    pub limits: crate::scenario::Limits,
+    /// Names of the parts, for messages about a runaway trial.
+    pub names: super::budget::Names,
 }
 
 impl World {
@@ -378,6 +382,8 @@ impl World {
             edges,
             workloads,
             workflows,
+            limits: sc.limits,
+            names: super::budget::Names::of(sc),
         }
     }
 

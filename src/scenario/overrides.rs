@@ -124,6 +124,7 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
         "retry" => keys::RETRY,
         "circuit_breaker" => keys::BREAKER,
         "bulkhead" => keys::BULKHEAD,
+        "limits" => keys::LIMITS,
         _ => &[],
     };
     match rest {

@@ -36,6 +36,7 @@ pub struct RawScenario {
     pub cascade: Option<Spanned<RawCascade>>,
     #[serde(default)]
     pub workflow: Vec<Spanned<super::workflow::RawWorkflow>>,
+    pub limits: Option<Spanned<super::limits::RawLimits>>,
 }
 
 /// `[[fault]]`: a scripted fault, or a fault process when `every` is given.
@@ -296,7 +297,7 @@ pub struct RawDist {
 pub mod keys {
     pub const TOP: &[&str] = &[
         "name", "horizon", "trials", "seed", "entry", "slo", "region", "service", "global", "workload", "fault",
-        "cascade", "workflow",
+        "cascade", "workflow", "limits",
     ];
     pub const FAULT: &[&str] = &[
         "name",
@@ -311,6 +312,7 @@ pub mod keys {
         "skew",
     ];
     pub const CASCADE: &[&str] = &["threshold", "bucket", "settle"];
+    pub const LIMITS: &[&str] = &["events_per_trial", "in_flight"];
     pub const REGION: &[&str] = &["name", "failure", "repair"];
     pub const SERVICE: &[&str] = &[
         "name",

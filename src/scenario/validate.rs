@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::limits;
 use super::policy::{self, RawClient};
 use super::raw::{RawDist, RawScenario, RawService, RawWorkload};
 use super::source::{Source, suggest};
@@ -303,6 +304,17 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     } else {
         0
     };
+    let limits = limits::limits(&mut c, raw.limits.as_ref());
+    if c.diags.is_empty() {
+        let sizes = limits::Sizes {
+            horizon,
+            regions: &regions,
+            services: &services,
+            workloads: &workloads,
+            limits,
+        };
+        limits::check(&mut c, &raw, &sizes);
+    }
 
     if !c.diags.is_empty() {
         return Err(c.diags);
@@ -322,6 +334,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         faults,
         cascade,
         workflows,
+        limits,
     })
 }
 
@@ -505,7 +518,8 @@ fn service(
     for call in &s.call {
         let call = call.get_ref();
         if let Some(to) = lookup(c, &call.to, service_index, &format!("{p}.call.to"), "service") {
-            if to == service_index[s.name.get_ref()] {
+            // A service whose own name is unusable is not in the index.
+            if service_index.get(s.name.get_ref()) == Some(&to) {
                 c.err(&call.to.span(), format!("{p}.call.to"), "a service cannot call itself");
             } else if calls.iter().any(|k: &Call| k.to == to) {
                 c.err(

@@ -539,9 +539,17 @@ mod tests {
         let sc = crate::scenario::parse("t.toml", "t", TEXT, &[]).expect("valid");
         let world = World::compile(&sc);
         let mut trial = Trial::new(&world);
-        assert!(trial.run(1, 0).traffic.expect("traffic").saga_log.is_empty());
+        assert!(
+            trial
+                .run(1, 0)
+                .expect("no runaway")
+                .traffic
+                .expect("traffic")
+                .saga_log
+                .is_empty()
+        );
         trial.record_sagas(true);
-        let log = trial.run(1, 0).traffic.expect("traffic").saga_log;
+        let log = trial.run(1, 0).expect("no runaway").traffic.expect("traffic").saga_log;
         let first: Vec<_> = log.iter().filter(|t| t.saga == 0).map(|t| (t.step, t.event)).collect();
         assert_eq!(
             first,

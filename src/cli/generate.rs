@@ -1,0 +1,75 @@
+//! `nines completions`, `nines man` and `nines schema`: files for the
+//! user's shell, manual and editor, generated from the definitions the
+//! program itself uses (the clap [`super::Cli`] and
+//! [`crate::scenario::schema`]), so they never drift from it.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::CommandFactory as _;
+
+use super::Cli;
+use crate::error::{Error, Result};
+
+/// `nines completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `nines man`.
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write `nines.1` and one page per command (`nines-run.1`, ...) into
+    /// this folder instead of printing `nines.1`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn stdout_error(source: std::io::Error) -> Error {
+    Error::Write {
+        path: PathBuf::from("<stdout>"),
+        source,
+    }
+}
+
+/// Prints the completion script for `args.shell`.
+///
+/// # Errors
+/// [`Error::Write`] when stdout is closed.
+pub fn completions(args: &CompletionsArgs) -> Result<()> {
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "nines", &mut out);
+    std::io::stdout().write_all(&out).map_err(stdout_error)
+}
+
+/// Prints the man page, or writes every page into `args.out`.
+///
+/// # Errors
+/// [`Error::Write`] when a page cannot be written.
+pub fn man(args: &ManArgs) -> Result<()> {
+    let command = Cli::command();
+    if let Some(dir) = &args.out {
+        let write = |source| Error::Write {
+            path: dir.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(write)?;
+        return clap_mangen::generate_to(command, dir).map_err(write);
+    }
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command).render(&mut out).map_err(stdout_error)?;
+    std::io::stdout().write_all(&out).map_err(stdout_error)
+}
+
+/// Prints the scenario format's JSON Schema.
+///
+/// # Errors
+/// [`Error::Write`] when stdout is closed.
+pub fn schema() -> Result<()> {
+    std::io::stdout()
+        .write_all(crate::scenario::schema::text().as_bytes())
+        .map_err(stdout_error)
+}

@@ -1,0 +1,247 @@
+//! Limits that keep one trial inside memory and time: the `[limits]` table,
+//! its defaults, and the size checks made before anything runs.
+//!
+//! Two kinds of guard, so that no scenario ends in an out-of-memory kill or
+//! a run that never returns:
+//! - **Sizes, checked at validation**: the total number of
+//!   replicas, and an estimate of the events one trial must handle (failure
+//!   and repair cycles, request arrivals) against the event budget. Over
+//!   either, the scenario is invalid input (exit 2) and the message says
+//!   what to change.
+//! - **Budgets, enforced while running**: at most `events_per_trial` events
+//!   handled and `in_flight` calls plus jobs alive at once in one trial. A
+//!   runaway model that validation cannot foresee (a retry storm into an
+//!   unbounded queue, a failure and repair loop of near-zero length) stops
+//!   with an error naming the part responsible and the simulated time
+//!   ([`crate::model::budget`]).
+//!
+//! ```toml
+//! [limits]
+//! events_per_trial = 500_000_000   # default
+//! in_flight = 1_000_000            # default
+//! ```
+
+use toml::Spanned;
+
+use super::raw::RawScenario;
+use super::validate::Checker;
+use super::{Arrival, Region, Service, Workload};
+use crate::distribution::Dist;
+use crate::engine::Nanos;
+use crate::engine::time::to_secs;
+
+/// Default event budget of one trial: about a minute of one core.
+pub const DEFAULT_EVENTS_PER_TRIAL: u64 = 500_000_000;
+/// Default budget of calls and jobs alive at once (a few hundred MB at most).
+pub const DEFAULT_IN_FLIGHT: u64 = 1_000_000;
+/// Most replicas a scenario may hold, over all services and regions.
+pub const MAX_REPLICAS: u64 = 100_000;
+/// Largest budget accepted for either key.
+const MAX_BUDGET: i64 = 1_000_000_000_000;
+
+/// `[limits]` as written.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Events one trial may handle.
+    pub events_per_trial: Option<Spanned<i64>>,
+    /// Calls and jobs alive at once in one trial.
+    pub in_flight: Option<Spanned<i64>>,
+}
+
+/// Per-trial budgets of the simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Events one trial may handle before it is stopped as a runaway.
+    pub events_per_trial: u64,
+    /// Calls plus jobs alive at once before a trial is stopped as a runaway.
+    pub in_flight: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            events_per_trial: DEFAULT_EVENTS_PER_TRIAL,
+            in_flight: DEFAULT_IN_FLIGHT,
+        }
+    }
+}
+
+/// Reads `[limits]`, defaults where the file is silent.
+pub(super) fn limits(c: &mut Checker<'_>, raw: Option<&Spanned<RawLimits>>) -> Limits {
+    let mut limits = Limits::default();
+    let Some(raw) = raw else { return limits };
+    let budget = |c: &mut Checker<'_>, v: &Option<Spanned<i64>>, key: &str, default: u64| match v {
+        Some(v) if !(1..=MAX_BUDGET).contains(v.get_ref()) => {
+            c.err(
+                &v.span(),
+                format!("limits.{key}"),
+                format!("must be between 1 and {MAX_BUDGET}, found {}", v.get_ref()),
+            );
+            default
+        }
+        Some(v) => *v.get_ref() as u64,
+        None => default,
+    };
+    let r = raw.get_ref();
+    limits.events_per_trial = budget(c, &r.events_per_trial, "events_per_trial", limits.events_per_trial);
+    limits.in_flight = budget(c, &r.in_flight, "in_flight", limits.in_flight);
+    limits
+}
+
+/// The parts of a scenario the size checks look at.
+pub struct Sizes<'a> {
+    /// Simulated time per trial.
+    pub horizon: Nanos,
+    /// Regions.
+    pub regions: &'a [Region],
+    /// Services.
+    pub services: &'a [Service],
+    /// Workloads.
+    pub workloads: &'a [Workload],
+    /// Budgets.
+    pub limits: Limits,
+}
+
+/// Expected events of one failure process over `horizon`: a failure and a
+/// repair per cycle.
+fn cycles(horizon: Nanos, failure: Option<&Dist>, repair: Option<&Dist>) -> f64 {
+    match (failure, repair) {
+        (Some(f), Some(r)) => 2.0 * to_secs(horizon) / (f.mean_secs() + r.mean_secs()).max(1e-9),
+        _ => 0.0,
+    }
+}
+
+/// The part of a scenario an estimate is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// A region's outages, by index.
+    Region(usize),
+    /// A service's replica failures, by index.
+    Service(usize),
+    /// A workload's arrivals, by index.
+    Workload(usize),
+}
+
+/// Expected events of one trial, per part: every failure and repair cycle
+/// of every region and replica, and every arrival a workload draws. Poisson
+/// arrivals with a diurnal swing or bursts are drawn by thinning at the
+/// peak rate over the whole horizon, so that is what they cost, whatever
+/// the mean rate.
+pub fn estimate(s: &Sizes<'_>) -> Vec<(f64, Part)> {
+    let mut parts = Vec::new();
+    for (i, r) in s.regions.iter().enumerate() {
+        parts.push((
+            cycles(s.horizon, r.failure.as_ref(), r.repair.as_ref()),
+            Part::Region(i),
+        ));
+    }
+    for (i, svc) in s.services.iter().enumerate() {
+        let n = cycles(s.horizon, svc.failure.as_ref(), svc.repair.as_ref()) * copies(svc) as f64;
+        parts.push((n, Part::Service(i)));
+    }
+    for (i, w) in s.workloads.iter().enumerate() {
+        let shaped = w.diurnal.is_some() || !w.bursts.is_empty();
+        let n = if w.arrival == Arrival::Poisson && shaped {
+            let peak = w.rate
+                * w.diurnal.map_or(1.0, |d| 1.0 + d.amplitude)
+                * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max);
+            peak * to_secs(s.horizon)
+        } else {
+            let burst: f64 = w
+                .bursts
+                .iter()
+                .map(|b| (b.factor - 1.0).max(0.0) * to_secs(b.duration.min(s.horizon)))
+                .sum();
+            w.rate * (to_secs(s.horizon) + burst)
+        };
+        parts.push((n, Part::Workload(i)));
+    }
+    parts
+}
+
+/// [`estimate`] summed, for a validated scenario.
+pub fn events_per_trial(sc: &super::Scenario) -> f64 {
+    let sizes = Sizes {
+        horizon: sc.horizon,
+        regions: &sc.regions,
+        services: &sc.services,
+        workloads: &sc.workloads,
+        limits: sc.limits,
+    };
+    estimate(&sizes).iter().map(|p| p.0).sum()
+}
+
+/// Replicas of `svc` over all its regions.
+fn copies(svc: &Service) -> u64 {
+    u64::from(svc.replicas) * svc.regions.len().max(1) as u64
+}
+
+/// Checks the replica total and the estimated events per trial; each
+/// problem points at the part that contributes most.
+pub(super) fn check(c: &mut Checker<'_>, raw: &RawScenario, s: &Sizes<'_>) {
+    let total: u64 = s.services.iter().map(copies).sum();
+    if total > MAX_REPLICAS
+        && let Some((i, svc)) = s.services.iter().enumerate().max_by_key(|(_, svc)| copies(svc))
+    {
+        let span = raw.service[i]
+            .get_ref()
+            .replicas
+            .as_ref()
+            .map_or_else(|| raw.service[i].get_ref().name.span(), Spanned::span);
+        c.err_help(
+            &span,
+            format!("service.{}.replicas", svc.name),
+            format!(
+                "the scenario holds {total} replicas in all (replicas x regions, over every service), more than the {MAX_REPLICAS} one trial may hold"
+            ),
+            "model a large fleet as fewer, larger replicas (raise concurrency), or split it into several scenarios".into(),
+        );
+        return;
+    }
+    let parts = estimate(s);
+    let total: f64 = parts.iter().map(|p| p.0).sum();
+    let budget = s.limits.events_per_trial;
+    if total <= budget as f64 {
+        return;
+    }
+    let Some(&(n, part)) = parts.iter().max_by(|a, b| a.0.total_cmp(&b.0)) else {
+        return;
+    };
+    let (key, span, what) = match part {
+        Part::Region(i) => {
+            let r = raw.region[i].get_ref();
+            let span = r.failure.as_ref().map_or_else(|| r.name.span(), Spanned::span);
+            (
+                format!("region.{}.failure", s.regions[i].name),
+                span,
+                "failures and repairs",
+            )
+        }
+        Part::Service(i) => {
+            let r = raw.service[i].get_ref();
+            let span = r.failure.as_ref().map_or_else(|| r.name.span(), Spanned::span);
+            (
+                format!("service.{}.failure", s.services[i].name),
+                span,
+                "failures and repairs",
+            )
+        }
+        Part::Workload(i) => (
+            format!("workload.{}.rate", s.workloads[i].name),
+            raw.workload[i].get_ref().rate.span(),
+            "arrivals drawn (at the peak rate, with diurnal swing and bursts)",
+        ),
+    };
+    c.err_help(
+        &span,
+        key,
+        format!(
+            "one trial would handle about {total:.3e} events ({n:.3e} of them {what} here), more than limits.events_per_trial = {budget}"
+        ),
+        format!(
+            "shorten horizon (now {}), make this part less frequent, or raise the budget with [limits] events_per_trial = N or --set limits.events_per_trial=N",
+            crate::report::human_duration(to_secs(s.horizon))
+        ),
+    );
+}

@@ -1,0 +1,428 @@
+//! A JSON Schema (draft 2020-12) of the scenario format, printed by
+//! `nines schema`, so that editors validate and complete scenario files
+//! (Taplo and Even Better TOML read a `#:schema` line or a settings entry;
+//! any JSON Schema validator works on the file converted to JSON).
+//!
+//! It mirrors [`super::raw`] key for key: every table is
+//! `additionalProperties: false`, words are `enum`s, durations are strings
+//! checked by [`DURATION_PATTERN`], and a distribution is a `oneOf` over its
+//! families. The schema checks form, not meaning (names that resolve, a
+//! breaker that has a trip rule, calls that form no cycle): `nines check`
+//! does the rest. Keys and their types are pinned to the raw structs by the
+//! integration test `schema`, which reads the field lists serde generates,
+//! so a key added to `raw.rs` without a schema entry fails it.
+
+use serde_json::{Value, json};
+
+/// What a duration string looks like: numbers with units, `"250ms"`,
+/// `"1h30m"`, `"1.5d"` (units `ns us ms s m h d w y`).
+pub const DURATION_PATTERN: &str = r"^\s*((\d[\d_]*(\.[\d_]*)?|\.\d[\d_]*)(ns|us|ms|s|m|h|d|w|y))+\s*$";
+
+fn duration(description: &str) -> Value {
+    json!({ "$ref": "#/$defs/duration", "description": description })
+}
+
+fn dist(description: &str) -> Value {
+    json!({ "$ref": "#/$defs/distribution", "description": description })
+}
+
+fn words(description: &str, choices: &[&str]) -> Value {
+    json!({ "type": "string", "enum": choices, "description": description })
+}
+
+fn int(description: &str, min: i64, max: i64) -> Value {
+    json!({ "type": "integer", "minimum": min, "maximum": max, "description": description })
+}
+
+fn probability(description: &str) -> Value {
+    json!({ "type": "number", "minimum": 0, "maximum": 1, "description": description })
+}
+
+fn table(description: &str, required: &[&str], properties: Value) -> Value {
+    json!({
+        "type": "object",
+        "description": description,
+        "additionalProperties": false,
+        "required": required,
+        "properties": properties,
+    })
+}
+
+/// One family of a distribution: `dist` equal to `name` (optional for the
+/// exponential, the default) and the keys it takes.
+fn family(name: &str, description: &str, required: &[&str], properties: Value) -> Value {
+    let mut props = properties;
+    props["dist"] = json!({ "const": name });
+    let mut required: Vec<&str> = required.to_vec();
+    if name != "exponential" {
+        required.push("dist");
+    }
+    table(description, &required, props)
+}
+
+fn distribution() -> Value {
+    let mean = duration("Mean of the distribution.");
+    json!({
+        "description": "A distribution of durations. Without `dist` it is exponential with the given `mean`.",
+        "oneOf": [
+            family("exponential", "Exponential: `{ mean = \"1000h\" }`.", &["mean"], json!({ "mean": mean })),
+            family(
+                "weibull",
+                "Weibull: `{ dist = \"weibull\", shape = 2.0, mean = \"1000h\" }`.",
+                &["shape", "mean"],
+                json!({ "shape": { "type": "number", "exclusiveMinimum": 0, "description": "Shape (above 1: wear-out)." }, "mean": mean }),
+            ),
+            family(
+                "lognormal",
+                "Lognormal: `{ dist = \"lognormal\", mean = \"10h\", cv = 0.5 }`.",
+                &["mean", "cv"],
+                json!({ "cv": { "type": "number", "exclusiveMinimum": 0, "description": "Coefficient of variation: stddev / mean." }, "mean": mean }),
+            ),
+            family(
+                "gamma",
+                "Gamma: `{ dist = \"gamma\", shape = 2.0, mean = \"10h\" }`.",
+                &["shape", "mean"],
+                json!({ "shape": { "type": "number", "exclusiveMinimum": 0, "description": "Shape." }, "mean": mean }),
+            ),
+            family("fixed", "Always `mean`: `{ dist = \"fixed\", mean = \"5m\" }`.", &["mean"], json!({ "mean": mean })),
+            family(
+                "uniform",
+                "Uniform: `{ dist = \"uniform\", min = \"1m\", max = \"9m\" }`.",
+                &["min", "max"],
+                json!({ "min": duration("Shortest."), "max": duration("Longest.") }),
+            ),
+            family(
+                "empirical",
+                "Equally likely draws from a list: `{ dist = \"empirical\", values = [\"1m\", \"5m\"] }`.",
+                &["values"],
+                json!({ "values": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/duration" }, "description": "The durations to draw from." } }),
+            ),
+        ]
+    })
+}
+
+fn retry() -> Value {
+    table(
+        "Retry policy: attempts, backoff, jitter, which outcomes to retry, and an optional budget.",
+        &[],
+        json!({
+            "max_attempts": int("Attempts in all, counting the first (default 3).", 1, 1000),
+            "backoff": words("Delay growth between attempts (default exponential).", &["constant", "linear", "fibonacci", "exponential", "decorrelated"]),
+            "base": duration("First retry delay (default 100ms)."),
+            "max_delay": duration("Cap on one delay."),
+            "jitter": words("Randomisation of the delay (default none).", &["none", "full", "equal"]),
+            "retry_on": {
+                "type": "array",
+                "description": "Outcomes worth a retry (default: every failure).",
+                "items": words("An outcome.", &["timeout", "error", "refused", "breaker", "bulkhead", "rate_limited", "shed"]),
+            },
+            "budget": table(
+                "Retry budget: a token bucket that gains `ratio` per call and pays 1 per retry.",
+                &["ratio"],
+                json!({
+                    "ratio": { "type": "number", "minimum": 0, "description": "Tokens each call adds." },
+                    "burst": { "type": "number", "minimum": 0, "description": "Bucket size, and its start (default 10)." },
+                }),
+            ),
+        }),
+    )
+}
+
+fn breaker() -> Value {
+    table(
+        "Circuit breaker: `failure_threshold`, or a sliding `window` with `size`; then `open_for`.",
+        &[],
+        json!({
+            "failure_threshold": int("Consecutive failures that open it.", 1, 1_000_000),
+            "window": words("Sliding window over a number of calls or a time.", &["count", "time"]),
+            "size": {
+                "description": "Window size: calls (count window) or a duration (time window).",
+                "oneOf": [ { "type": "integer", "minimum": 1, "maximum": 100_000 }, { "$ref": "#/$defs/duration" } ],
+            },
+            "failure_rate": probability("Failure rate that opens it (default 0.5)."),
+            "min_calls": int("Calls in the window before the rate counts.", 1, 1_000_000),
+            "slow_call": duration("A call slower than this counts as slow."),
+            "slow_call_rate": probability("Slow-call rate that opens it (default 1)."),
+            "open_for": duration("Time it stays open (default 60s)."),
+            "half_open_calls": int("Trial calls at once in half-open (default 1).", 1, 10_000),
+            "success_threshold": int("Successes in half-open that close it (default 1).", 1, 10_000),
+        }),
+    )
+}
+
+fn bulkhead() -> Value {
+    table(
+        "Bulkhead: calls running at once, and a waiting room.",
+        &["max_concurrent"],
+        json!({
+            "max_concurrent": int("Calls running at once.", 1, 1_000_000),
+            "max_queue": int("Calls waiting for a slot (default 0).", 0, 1_000_000),
+            "queue_timeout": duration("Longest wait for a slot."),
+        }),
+    )
+}
+
+/// The client keys shared by `[[workload]]` and `[[service.call]]`.
+fn client(props: &mut Value) {
+    props["timeout"] = duration("Per-attempt timeout.");
+    props["deadline"] = duration("Overall deadline for the call and everything downstream of it.");
+    props["retry"] = retry();
+    props["circuit_breaker"] = breaker();
+    props["bulkhead"] = bulkhead();
+    props["fallback"] =
+        json!({ "type": "boolean", "description": "A failed call degrades the caller instead of failing it." });
+    props["cancel_on_timeout"] = json!({ "type": "boolean", "description": "A timed-out attempt stops the server's work (default: it does not)." });
+}
+
+fn call() -> Value {
+    let mut props = json!({ "to": { "type": "string", "description": "The service called." } });
+    client(&mut props);
+    table("A dependency of the service, with its client policies.", &["to"], props)
+}
+
+fn workload() -> Value {
+    let mut props = json!({
+        "name": { "type": "string", "description": "Unique name (the FROM of its edge)." },
+        "to": { "type": "string", "description": "The service requests go to." },
+        "rate": { "type": "number", "exclusiveMinimum": 0, "description": "Requests per second." },
+        "arrival": words("Arrival process (default poisson).", &["poisson", "constant"]),
+        "diurnal": table(
+            "A periodic swing of the rate.",
+            &["amplitude"],
+            json!({
+                "amplitude": probability("Relative swing: the rate goes from (1 - a) to (1 + a) times `rate`."),
+                "period": duration("Period of the swing (default 24h)."),
+                "peak": duration("Time of the peak within the period."),
+            }),
+        ),
+        "burst": {
+            "type": "array",
+            "description": "Windows in which the rate is multiplied.",
+            "items": table(
+                "The rate times `factor` in [at, at + duration).",
+                &["at", "duration", "factor"],
+                json!({
+                    "at": duration("Start."),
+                    "duration": duration("Length."),
+                    "factor": { "type": "number", "minimum": 0, "description": "Rate multiplier." },
+                }),
+            ),
+        },
+    });
+    client(&mut props);
+    props["priority"] = words(
+        "Low-priority requests (and every call they make) are shed first (default normal).",
+        &["normal", "low"],
+    );
+    props["region"] =
+        json!({ "type": "string", "description": "The region its clients are in (default: outside every region)." });
+    props["workflow"] = json!({ "type": "string", "description": "The workflow (saga) each arrival starts, instead of a request to `to`." });
+    table(
+        "A source of requests (give `to` or `workflow`).",
+        &["name", "rate"],
+        props,
+    )
+}
+
+fn workflow() -> Value {
+    // A step's failure is what the saga handles, so steps and compensations
+    // take every client key but `fallback` (nines rejects it there).
+    let mut compensation = json!({ "to": { "type": "string", "description": "The service that undoes the step." } });
+    client(&mut compensation);
+    compensation.as_object_mut().map(|o| o.remove("fallback"));
+    let mut step = json!({
+        "name": { "type": "string", "description": "Unique within the workflow." },
+        "to": { "type": "string", "description": "The service the step calls." },
+        "pivot": { "type": "boolean", "description": "After it succeeds the saga only goes forward." },
+        "compensation": table("The call that undoes the step, with its own policies.", &["to"], compensation),
+    });
+    client(&mut step);
+    step.as_object_mut().map(|o| o.remove("fallback"));
+    table(
+        "A workflow (saga): ordered steps, each with an optional compensation.",
+        &["name", "step"],
+        json!({
+            "name": { "type": "string", "description": "Unique name." },
+            "deadline": duration("Time from a saga's start after which it stops going forward (required when a pivot has later steps)."),
+            "step": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 64,
+                "description": "Steps in order.",
+                "items": table("One step: a call with the usual client policies.", &["name", "to"], step),
+            },
+        }),
+    )
+}
+
+/// A duration string, or a distribution table.
+fn length(description: &str) -> Value {
+    json!({
+        "description": description,
+        "anyOf": [ { "$ref": "#/$defs/duration" }, { "$ref": "#/$defs/distribution" } ],
+    })
+}
+
+fn fault() -> Value {
+    table(
+        "An injected fault: scripted (`at`), or a process (`every`).",
+        &["kind", "target", "duration"],
+        json!({
+            "name": { "type": "string", "description": "Names it in the output and for --set fault.NAME.KEY." },
+            "kind": words("What it does.", &["crash", "hang", "latency", "errors", "partition", "capacity", "clock_skew"]),
+            "target": { "type": "string", "description": "A service, one replica \"db[0]\", a region, or a link \"api->db\" / \"eu->us\"." },
+            "at": duration("Start, from the beginning of each trial (default 0); with `every`, the first start."),
+            "duration": length("How long each occurrence lasts: a duration, or a distribution."),
+            "every": dist("A fault process: time from the end of one occurrence to the next start."),
+            "latency": dist("kind = latency: the added delay."),
+            "error_rate": probability("kind = errors: extra chance that a served request fails."),
+            "capacity": probability("kind = capacity: share of each replica's concurrency left."),
+            "skew": { "type": "string", "pattern": "^\\s*[-+]?\\s*((\\d[\\d_]*(\\.[\\d_]*)?|\\.\\d[\\d_]*)(ns|us|ms|s|m|h|d|w|y))+\\s*$", "description": "kind = clock_skew: how far the target's clock is ahead (\"-300ms\": behind)." },
+        }),
+    )
+}
+
+fn service() -> Value {
+    table(
+        "A service: its replicas, how they fail and are repaired, what it calls, and how it serves requests.",
+        &["name"],
+        json!({
+            "name": { "type": "string", "description": "Unique name." },
+            "topology": words("How replicas combine (default single).", &["single", "active-passive", "active-active"]),
+            "replicas": int("Replicas (per region when `regions` is given).", 1, 10_000),
+            "min_healthy": int("Active-active: up while at least this many replicas are up (default 1).", 1, 10_000),
+            "regions": { "type": "array", "minItems": 1, "items": { "type": "string" }, "description": "Regions the service is deployed in." },
+            "failure": dist("Per replica: time to failure. Omitted: never fails."),
+            "repair": dist("Per replica: time to repair."),
+            "failover": table(
+                "Active-passive switch-over.",
+                &[],
+                json!({
+                    "detect": duration("Time to notice the active has failed."),
+                    "switch": duration("Time to promote a standby."),
+                    "success": probability("Chance that a switch-over works."),
+                }),
+            ),
+            "standby": words("Active-passive: whether idle standbys fail (default hot).", &["hot", "cold"]),
+            "call": { "type": "array", "items": call(), "description": "Dependencies." },
+            "concurrency": int("Per replica: requests served at once (omitted: unlimited).", 1, 1_000_000),
+            "queue": int("Per replica: waiting room (omitted: unbounded; 0: none).", 0, 100_000_000),
+            "service_time": dist("Time to serve one request, before its calls."),
+            "error_rate": probability("Chance that a served request fails."),
+            "load_balancer": words("How a request picks a replica (default round-robin).", &["round-robin", "random", "least-outstanding", "power-of-two"]),
+            "health_check": table(
+                "How the load balancer learns a replica's health.",
+                &[],
+                json!({
+                    "interval": duration("Time between probes (default 10s)."),
+                    "unhealthy": int("Failed probes in a row that eject a replica (default 3).", 1, 1000),
+                    "healthy": int("Good probes in a row that restore it (default 1).", 1, 1000),
+                }),
+            ),
+            "call_mode": words("Calls one after another or all at once (default sequential).", &["sequential", "parallel"]),
+            "rate_limit": table(
+                "Per replica token bucket; requests over it are refused at once.",
+                &["rate"],
+                json!({
+                    "rate": { "type": "number", "exclusiveMinimum": 0, "description": "Requests per second." },
+                    "burst": { "type": "number", "minimum": 1, "description": "Bucket size (default 1)." },
+                }),
+            ),
+            "shed": table(
+                "Load shedding.",
+                &[],
+                json!({
+                    "queue_wait": duration("Drop a queued request that waited longer than this when its turn comes."),
+                    "low_priority_queue": int("Refuse low-priority requests once this many wait.", 0, 100_000_000),
+                }),
+            ),
+            "outlier_detection": table(
+                "Eject replicas that fail in a row (as Envoy does).",
+                &[],
+                json!({
+                    "consecutive_failures": int("Failed attempts in a row that eject a replica (default 5).", 1, 1_000_000),
+                    "eject_for": duration("How long an ejected replica stays out (default 30s)."),
+                    "max_ejected": probability("Largest share of a group ejected at once (default 0.5)."),
+                }),
+            ),
+        }),
+    )
+}
+
+/// The schema as a JSON value.
+pub fn schema() -> Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/nines/nines/scenario.schema.json",
+        "title": "nines scenario",
+        "description": "A deployment for nines to simulate: regions, services, workloads, faults, workflows and budgets.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "name": { "type": "string", "description": "Human name (default: the file stem)." },
+            "horizon": duration("Simulated time per trial (default 1y)."),
+            "trials": int("Default number of trials.", 1, 1_000_000_000),
+            "seed": { "type": "integer", "minimum": 0, "description": "Default master seed." },
+            "entry": { "type": "string", "description": "The service whose availability is the headline." },
+            "slo": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "Availability objective, e.g. 0.9999." },
+            "region": {
+                "type": "array",
+                "description": "Regions: a region outage takes down all it holds.",
+                "items": table(
+                    "A region.",
+                    &["name"],
+                    json!({
+                        "name": { "type": "string", "description": "Unique name." },
+                        "failure": dist("Time to an outage. Omitted: never fails."),
+                        "repair": dist("Outage duration."),
+                    }),
+                ),
+            },
+            "service": { "type": "array", "items": service(), "description": "Services." },
+            "global": table(
+                "Routing between regions.",
+                &[],
+                json!({
+                    "mode": words("How regions combine (default active-active).", &["active-active", "active-passive"]),
+                    "failover": duration("Time for traffic to leave a failed region."),
+                    "latency": length("Request level: added delay of a call between regions."),
+                }),
+            ),
+            "workload": { "type": "array", "items": workload(), "description": "Request sources." },
+            "fault": { "type": "array", "items": fault(), "description": "Injected faults." },
+            "cascade": table(
+                "How a fault's impact is judged.",
+                &[],
+                json!({
+                    "threshold": { "type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "A service is affected when its callers' success ratio falls below this (default 0.9)." },
+                    "bucket": duration("Measurement bucket (default 1s)."),
+                    "settle": duration("Good buckets in a row that count as recovered (default 10s)."),
+                }),
+            ),
+            "workflow": { "type": "array", "items": workflow(), "description": "Workflows (sagas)." },
+            "limits": table(
+                "Per-trial budgets; a trial over one stops with an error naming the part responsible.",
+                &[],
+                json!({
+                    "events_per_trial": int("Events one trial may handle (default 500000000).", 1, 1_000_000_000_000),
+                    "in_flight": int("Calls and jobs alive at once in one trial (default 1000000).", 1, 1_000_000_000_000),
+                }),
+            ),
+        },
+        "$defs": {
+            "duration": {
+                "type": "string",
+                "pattern": DURATION_PATTERN,
+                "description": "A duration with a unit: \"250ms\", \"30s\", \"4h\", \"10y\", \"1h30m\" (units: ns us ms s m h d w y; y = 365 d).",
+            },
+            "distribution": distribution(),
+        },
+    })
+}
+
+/// The schema, pretty-printed.
+pub fn text() -> String {
+    let mut s = serde_json::to_string_pretty(&schema()).unwrap_or_default();
+    s.push('\n');
+    s
+}
