@@ -212,15 +212,23 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
         }
     }
     let _ = writeln!(t);
+    // Saga step edges (`order.reserve.compensate->inventory`) run long.
+    let w = summary
+        .edges
+        .keys()
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(22);
     let _ = writeln!(
         t,
-        "  {:<22} {:>12} {:>9} {:>10} {:>10} {:>10} {:>8} {:>10} {:>9}",
+        "  {:<w$} {:>12} {:>9} {:>10} {:>10} {:>10} {:>8} {:>10} {:>9}",
         "edge", "calls", "att/call", "retries", "timeouts", "errors", "brk open", "bulkhd rej", "success"
     );
     for (name, e) in &summary.edges {
         let _ = writeln!(
             t,
-            "  {:<22} {:>12} {:>9.3} {:>10} {:>10} {:>10} {:>8} {:>10} {:>9}",
+            "  {:<w$} {:>12} {:>9.3} {:>10} {:>10} {:>10} {:>8} {:>10} {:>9}",
             name,
             e.calls,
             e.attempts_per_call,
