@@ -4,37 +4,13 @@
 //! the outcome their design predicts; bad fault tables are rejected with
 //! the key named; `nines trace` tells one trial's story.
 
+use nines::Summary;
 use nines::model::TrialResult;
-use nines::{RunOptions, Summary};
 
-use crate::util::{Dir, assert_excludes};
+use crate::util::{Dir, assert_excludes, simulate, t_ci95};
 
 fn run(text: &str, trials: u64, seed: u64) -> (Summary, Vec<TrialResult>) {
-    let sc = nines::scenario::parse("case.toml", "case", text, &[])
-        .unwrap_or_else(|e| panic!("scenario does not parse: {e}"));
-    let opts = RunOptions {
-        trials: Some(trials),
-        seed: Some(seed),
-        ..Default::default()
-    };
-    let mut rows = Vec::new();
-    let s = nines::simulate(&sc, &opts, |_, r| {
-        rows.push(r.clone());
-        Ok(())
-    })
-    .expect("runs");
-    (s, rows)
-}
-
-/// Mean and Student t 95 % interval of per-trial values.
-fn t_ci95(xs: &[f64]) -> (f64, [f64; 2]) {
-    use statrs::distribution::{ContinuousCDF, StudentsT};
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let t = StudentsT::new(0.0, 1.0, n - 1.0).unwrap().inverse_cdf(0.975);
-    let half = t * (var / n).sqrt();
-    (mean, [mean - half, mean + half])
+    simulate(text, trials, seed)
 }
 
 fn assert_covers(name: &str, truth: f64, ci: [f64; 2], max_half: f64) {

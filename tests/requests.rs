@@ -52,11 +52,10 @@
 
 use std::time::Instant;
 
-use crate::util::assert_excludes;
+use crate::util::{assert_excludes, t_ci95};
 use nines::RunOptions;
 use nines::model::traffic::TrafficResult;
 use nines::stats::Summary;
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 // ---------------------------------------------------------------- helpers
 
@@ -103,17 +102,6 @@ fn run(name: &str, toml: &str, trials: u64, seed: u64) -> Run {
     );
     assert_eq!(per_trial.len() as u64, trials);
     Run { s, trials: per_trial }
-}
-
-/// Mean and Student t 95 % interval of independent per-trial values.
-fn t_ci95(xs: &[f64]) -> (f64, [f64; 2]) {
-    let n = xs.len() as f64;
-    assert!(n >= 2.0, "an interval needs two trials");
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let t = StudentsT::new(0.0, 1.0, n - 1.0).unwrap().inverse_cdf(0.975);
-    let half = t * (var / n).sqrt();
-    (mean, [mean - half, mean + half])
 }
 
 /// Asserts that `truth` lies in `ci` and that `ci` is at most

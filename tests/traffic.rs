@@ -2,25 +2,13 @@
 //! direction or bound: arrival shaping, balancers, health-check delay,
 //! cancellation, and determinism of the request path.
 
+use nines::Summary;
 use nines::model::TrialResult;
-use nines::{RunOptions, Summary};
 
-use crate::util::Dir;
+use crate::util::{Dir, simulate};
 
 fn run(text: &str, trials: u64) -> (Summary, Vec<TrialResult>) {
-    let sc = nines::scenario::parse("case.toml", "case", text, &[]).expect("valid scenario");
-    let opts = RunOptions {
-        trials: Some(trials),
-        seed: Some(3),
-        ..Default::default()
-    };
-    let mut rows = Vec::new();
-    let s = nines::simulate(&sc, &opts, |_, r| {
-        rows.push(r.clone());
-        Ok(())
-    })
-    .expect("runs");
-    (s, rows)
+    simulate(text, trials, 3)
 }
 
 /// A constant workload with a burst: requests = ∫ rate dt exactly (up to

@@ -111,3 +111,34 @@ pub fn assert_excludes(name: &str, wrong: f64, ci: [f64; 2]) {
         ci[1]
     );
 }
+
+/// Mean and Student t 95 % interval of independent per-trial values.
+pub fn t_ci95(xs: &[f64]) -> (f64, [f64; 2]) {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    let n = xs.len() as f64;
+    assert!(n >= 2.0, "an interval needs two trials");
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let t = StudentsT::new(0.0, 1.0, n - 1.0).unwrap().inverse_cdf(0.975);
+    let half = t * (var / n).sqrt();
+    (mean, [mean - half, mean + half])
+}
+
+/// Runs scenario `text` through the library with `trials` trials and
+/// master seed `seed`, keeping every trial's result.
+pub fn simulate(text: &str, trials: u64, seed: u64) -> (nines::Summary, Vec<nines::model::TrialResult>) {
+    let sc = nines::scenario::parse("case.toml", "case", text, &[])
+        .unwrap_or_else(|e| panic!("scenario does not parse: {e}"));
+    let opts = nines::RunOptions {
+        trials: Some(trials),
+        seed: Some(seed),
+        ..Default::default()
+    };
+    let mut rows = Vec::new();
+    let s = nines::simulate(&sc, &opts, |_, r| {
+        rows.push(r.clone());
+        Ok(())
+    })
+    .expect("runs");
+    (s, rows)
+}

@@ -134,11 +134,7 @@ fn one(
             c.err(&f.duration.span(), format!("{p}.duration"), "must be longer than zero");
             None
         }
-        RawLength::Fixed(d) => Dist::fixed(d.0).ok(),
-        RawLength::Dist(d) => {
-            let spanned = Spanned::new(f.duration.span(), clone_dist(d));
-            c.dist(&spanned, &format!("{p}.duration"))
-        }
+        _ => length(c, &f.duration, &format!("{p}.duration")),
     };
     let every = f.every.as_ref().and_then(|e| c.dist(e, &format!("{p}.every")));
     let schedule = match (&f.every, every) {
@@ -435,14 +431,11 @@ fn resolve_target(
     }
 }
 
-pub(super) fn clone_dist(d: &super::raw::RawDist) -> super::raw::RawDist {
-    super::raw::RawDist {
-        dist: d.dist.clone(),
-        mean: d.mean.clone(),
-        shape: d.shape.clone(),
-        cv: d.cv.clone(),
-        min: d.min.clone(),
-        max: d.max.clone(),
-        values: d.values.clone(),
+/// A length given as a duration (a fixed distribution) or a distribution
+/// table; a table's problems are reported at the key's span.
+pub(super) fn length(c: &mut Checker<'_>, raw: &Spanned<RawLength>, key: &str) -> Option<Dist> {
+    match raw.get_ref() {
+        RawLength::Fixed(d) => Dist::fixed(d.0).ok(),
+        RawLength::Dist(d) => c.dist(&Spanned::new(raw.span(), (**d).clone()), key),
     }
 }

@@ -281,7 +281,7 @@ pub struct RawGlobal {
 }
 
 /// A distribution table: `{ dist = "weibull", shape = 2.0, mean = "1000h" }`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDist {
     pub dist: Option<Spanned<String>>,

@@ -788,13 +788,7 @@ fn global(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service]) -> Globa
             g.failover = f.get_ref().0;
         }
         if let Some(l) = &gl.latency {
-            g.latency = match l.get_ref() {
-                super::raw::RawLength::Fixed(d) => crate::distribution::Dist::fixed(d.0).ok(),
-                super::raw::RawLength::Dist(d) => {
-                    let spanned = Spanned::new(l.span(), super::fault::clone_dist(d));
-                    c.dist(&spanned, "global.latency")
-                }
-            };
+            g.latency = super::fault::length(c, l, "global.latency");
         }
         if services.iter().all(|s| s.regions.is_empty())
             && let Some(span) = raw.global.as_ref().map(Spanned::span)
