@@ -1,9 +1,9 @@
 //! The discrete-event core: simulated time and a deterministic event queue.
 //!
 //! This module knows nothing of services, replicas or requests. A model owns
-//! its state and an event type (a plain `enum`); [`run`] pops events in
-//! `(time, sequence)` order and hands each one to the model, which may
-//! schedule more. Time is an integer count of nanoseconds, so ordering is
+//! its state, its [`EventQueue`] and an event type (a plain `enum`); [`run`]
+//! pops events in `(time, sequence)` order and hands each one to the model,
+//! which may schedule more on its own queue. Time is an integer count of nanoseconds, so ordering is
 //! exact and never depends on float rounding.
 //!
 //! Cancellation is lazy: a model that wants to cancel a pending timer bumps a
@@ -21,8 +21,12 @@ pub trait Model {
     /// The event type: a small `Copy` enum.
     type Event: Copy;
 
-    /// Handles one event due at `now`; may schedule further events.
-    fn handle(&mut self, now: Nanos, event: Self::Event, queue: &mut EventQueue<Self::Event>);
+    /// The model's pending events.
+    fn queue(&mut self) -> &mut EventQueue<Self::Event>;
+
+    /// Handles one event due at `now`; may schedule further events on
+    /// [`Model::queue`].
+    fn handle(&mut self, now: Nanos, event: Self::Event);
 
     /// Whether the model asks [`run_within`] to stop after the event it
     /// just handled (a budget of its own ran out). Checked after every
@@ -66,36 +70,24 @@ pub struct Stopped {
 ///
 /// # Errors
 /// [`Stopped`] as above; the queue then still holds the pending events.
-pub fn run_within<M: Model>(
-    model: &mut M,
-    queue: &mut EventQueue<M::Event>,
-    horizon: Nanos,
-    max_events: u64,
-) -> Result<u64, Stopped> {
+pub fn run_within<M: Model>(model: &mut M, horizon: Nanos, max_events: u64) -> Result<u64, Stopped> {
     let mut handled = 0;
-    let (mut instant, mut same) = (0, 0);
-    while let Some(time) = queue.peek_time() {
-        if time >= horizon {
-            break;
-        }
-        let stop = |halt| Stopped {
-            halt,
-            at: time,
-            events: handled,
-        };
+    let (mut instant, mut same) = (Nanos::MAX, 0);
+    loop {
         if handled >= max_events {
-            return Err(stop(Halt::Events));
+            return match model.queue().peek_time() {
+                Some(at) if at < horizon => Err(Stopped {
+                    halt: Halt::Events,
+                    at,
+                    events: handled,
+                }),
+                _ => Ok(handled),
+            };
         }
-        if time == instant {
-            same += 1;
-            if same >= STALL_EVENTS {
-                return Err(stop(Halt::Stalled));
-            }
-        } else {
-            (instant, same) = (time, 0);
-        }
-        let (now, event) = queue.pop().expect("peeked an event");
-        model.handle(now, event, queue);
+        let Some((now, event)) = model.queue().pop_before(horizon) else {
+            return Ok(handled);
+        };
+        model.handle(now, event);
         handled += 1;
         if model.halted() {
             return Err(Stopped {
@@ -104,23 +96,30 @@ pub fn run_within<M: Model>(
                 events: handled,
             });
         }
+        if now != instant {
+            (instant, same) = (now, 1);
+        } else {
+            same += 1;
+            if same >= STALL_EVENTS && model.queue().peek_time() == Some(now) {
+                return Err(Stopped {
+                    halt: Halt::Stalled,
+                    at: now,
+                    events: handled,
+                });
+            }
+        }
     }
-    Ok(handled)
 }
 
-/// Runs `model` until the queue is empty or the next event is at or after
+/// Runs `model` until its queue is empty or the next event is at or after
 /// `horizon`. Returns the number of events handled.
 ///
 /// Events scheduled exactly at `horizon` are not handled: the trial covers
 /// the half-open interval `[0, horizon)`.
-pub fn run<M: Model>(model: &mut M, queue: &mut EventQueue<M::Event>, horizon: Nanos) -> u64 {
+pub fn run<M: Model>(model: &mut M, horizon: Nanos) -> u64 {
     let mut handled = 0;
-    while let Some(time) = queue.peek_time() {
-        if time >= horizon {
-            break;
-        }
-        let (now, event) = queue.pop().expect("peeked an event");
-        model.handle(now, event, queue);
+    while let Some((now, event)) = model.queue().pop_before(horizon) {
+        model.handle(now, event);
         handled += 1;
     }
     handled
@@ -134,49 +133,56 @@ mod tests {
     struct Ticker {
         period: Nanos,
         ticks: u64,
+        queue: EventQueue<()>,
+    }
+
+    /// A ticker whose first tick is at `first`.
+    fn ticker(period: Nanos, first: Nanos) -> Ticker {
+        let mut queue = EventQueue::new();
+        queue.schedule(first, ());
+        Ticker {
+            period,
+            ticks: 0,
+            queue,
+        }
     }
 
     impl Model for Ticker {
         type Event = ();
-        fn handle(&mut self, now: Nanos, _: (), queue: &mut EventQueue<()>) {
+        fn queue(&mut self) -> &mut EventQueue<()> {
+            &mut self.queue
+        }
+        fn handle(&mut self, now: Nanos, _: ()) {
             self.ticks += 1;
-            queue.schedule(now + self.period, ());
+            self.queue.schedule(now + self.period, ());
         }
     }
 
     #[test]
     fn stops_before_the_horizon() {
-        let mut queue = EventQueue::new();
-        queue.schedule(0, ());
-        let mut model = Ticker { period: 10, ticks: 0 };
-        let handled = run(&mut model, &mut queue, 100);
+        let mut model = ticker(10, 0);
+        let handled = run(&mut model, 100);
         // Ticks at 0, 10, ..., 90; the one at 100 is outside [0, 100).
         assert_eq!(handled, 10);
         assert_eq!(model.ticks, 10);
-        assert_eq!(queue.peek_time(), Some(100));
+        assert_eq!(model.queue.peek_time(), Some(100));
     }
 
     #[test]
     fn stops_at_the_event_budget() {
-        let mut queue = EventQueue::new();
-        queue.schedule(0, ());
-        let mut model = Ticker { period: 10, ticks: 0 };
-        let stopped = run_within(&mut model, &mut queue, 1_000, 5).unwrap_err();
+        let mut model = ticker(10, 0);
+        let stopped = run_within(&mut model, 1_000, 5).unwrap_err();
         assert_eq!(stopped.halt, Halt::Events);
         assert_eq!((stopped.events, stopped.at, model.ticks), (5, 50, 5));
         // A budget the run fits in changes nothing.
-        let mut queue = EventQueue::new();
-        queue.schedule(0, ());
-        let mut model = Ticker { period: 10, ticks: 0 };
-        assert_eq!(run_within(&mut model, &mut queue, 100, 10), Ok(10));
+        let mut model = ticker(10, 0);
+        assert_eq!(run_within(&mut model, 100, 10), Ok(10));
     }
 
     #[test]
     fn stops_when_time_stands_still() {
-        let mut queue = EventQueue::new();
-        queue.schedule(7, ());
-        let mut model = Ticker { period: 0, ticks: 0 };
-        let stopped = run_within(&mut model, &mut queue, 100, u64::MAX).unwrap_err();
+        let mut model = ticker(0, 7);
+        let stopped = run_within(&mut model, 100, u64::MAX).unwrap_err();
         assert_eq!(stopped.halt, Halt::Stalled);
         assert_eq!(stopped.at, 7);
         assert_eq!(stopped.events, STALL_EVENTS);
@@ -187,8 +193,11 @@ mod tests {
 
     impl Model for Capped {
         type Event = ();
-        fn handle(&mut self, now: Nanos, e: (), queue: &mut EventQueue<()>) {
-            self.0.handle(now, e, queue);
+        fn queue(&mut self) -> &mut EventQueue<()> {
+            &mut self.0.queue
+        }
+        fn handle(&mut self, now: Nanos, e: ()) {
+            self.0.handle(now, e);
         }
         fn halted(&self) -> bool {
             self.0.ticks >= self.1
@@ -197,10 +206,8 @@ mod tests {
 
     #[test]
     fn stops_when_the_model_halts() {
-        let mut queue = EventQueue::new();
-        queue.schedule(0, ());
-        let mut model = Capped(Ticker { period: 10, ticks: 0 }, 3);
-        let stopped = run_within(&mut model, &mut queue, 1_000, u64::MAX).unwrap_err();
+        let mut model = Capped(ticker(10, 0), 3);
+        let stopped = run_within(&mut model, 1_000, u64::MAX).unwrap_err();
         assert_eq!((stopped.halt, stopped.at, stopped.events), (Halt::Model, 20, 3));
     }
 }

@@ -1,26 +1,46 @@
-//! The pending-event set: a 4-ary min-heap keyed by `(time, sequence)`.
+//! The pending-event set: a 4-ary min-heap keyed by `(time, sequence)`, in
+//! front of which sits a FIFO lane for events due at the current instant.
 //!
 //! Ordering rule: events come out by ascending time; events due at the same
 //! time come out first-in first-out, by a sequence number assigned when they
 //! were scheduled. Keys are unique, so the order never depends on the heap's
 //! internal layout, which is what makes a trial reproducible.
 //!
-//! The heap's storage is reused across [`EventQueue::clear`], so a trial in
-//! steady state allocates nothing per event.
+//! The lane holds events scheduled for exactly the time of the last event
+//! popped ("now"): a bulkhead admitting the next waiter, a call handing its
+//! result up. They are due before anything scheduled later could be, so they
+//! skip the heap; `pop` takes the lane's head unless the heap holds an
+//! earlier key (an event due now that was scheduled before it). The order is
+//! therefore exactly the heap-only order.
+//!
+//! The storage is reused across [`EventQueue::clear`], so a trial in steady
+//! state allocates nothing per event.
+
+use std::collections::VecDeque;
 
 use super::Nanos;
 
 #[derive(Clone, Copy)]
 struct Entry<E> {
-    time: Nanos,
-    seq: u64,
+    /// `time << 64 | seq`: one integer comparison orders two entries, and
+    /// the compiler turns it into flag arithmetic rather than branches on
+    /// the (unpredictable) outcome of comparing the time, then the sequence.
+    key: u128,
     event: E,
 }
 
 impl<E: Copy> Entry<E> {
     #[inline]
-    fn before(&self, other: &Self) -> bool {
-        (self.time, self.seq) < (other.time, other.seq)
+    fn new(time: Nanos, seq: u64, event: E) -> Self {
+        Self {
+            key: (u128::from(time) << 64) | u128::from(seq),
+            event,
+        }
+    }
+
+    #[inline]
+    fn time(&self) -> Nanos {
+        (self.key >> 64) as Nanos
     }
 }
 
@@ -30,9 +50,14 @@ impl<E: Copy> Entry<E> {
 /// trial throughput of `std`'s `BinaryHeap` (`cargo bench --bench core`).
 const ARITY: usize = 4;
 
-/// A deterministic priority queue of timed events (a 4-ary min-heap).
+/// A deterministic priority queue of timed events (a 4-ary min-heap with a
+/// FIFO lane for events due at the current instant).
 pub struct EventQueue<E> {
     heap: Vec<Entry<E>>,
+    /// Events scheduled at `now`, in sequence order.
+    lane: VecDeque<Entry<E>>,
+    /// The time of the last event popped (0 before the first).
+    now: Nanos,
     next_seq: u64,
 }
 
@@ -49,6 +74,8 @@ impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         Self {
             heap: Vec::new(),
+            lane: VecDeque::new(),
+            now: 0,
             next_seq: 0,
         }
     }
@@ -58,12 +85,19 @@ impl<E: Copy> EventQueue<E> {
     pub fn schedule(&mut self, time: Nanos, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Entry { time, seq, event };
+        let entry = Entry::new(time, seq, event);
+        // The lane stays sorted: all its entries share one time, and
+        // sequence numbers only grow. (A model scheduling into the past
+        // moves `now` back; the lane's older entries then keep it.)
+        if time == self.now && self.lane.back().is_none_or(|b| b.time() == time) {
+            self.lane.push_back(entry);
+            return;
+        }
         self.heap.push(entry);
         let mut i = self.heap.len() - 1;
         while i > 0 {
             let parent = (i - 1) / ARITY;
-            if !entry.before(&self.heap[parent]) {
+            if entry.key >= self.heap[parent].key {
                 break;
             }
             self.heap[i] = self.heap[parent];
@@ -75,12 +109,50 @@ impl<E: Copy> EventQueue<E> {
     /// Removes and returns the earliest event (FIFO among equal times).
     #[inline]
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
-        let last = self.heap.pop()?;
-        if self.heap.is_empty() {
-            return Some((last.time, last.event));
+        if let Some(front) = self.lane.front()
+            && self.heap.first().is_none_or(|top| top.key > front.key)
+        {
+            let e = self.lane.pop_front().expect("checked above");
+            return Some((e.time(), e.event));
         }
-        let top = self.heap[0];
+        let top = self.pop_heap()?;
+        self.now = top.time();
+        Some((self.now, top.event))
+    }
+
+    /// [`EventQueue::pop`] if the earliest event is due before `horizon`;
+    /// `None` (leaving it pending) otherwise.
+    #[inline]
+    pub fn pop_before(&mut self, horizon: Nanos) -> Option<(Nanos, E)> {
+        if let Some(front) = self.lane.front()
+            && self.heap.first().is_none_or(|top| top.key > front.key)
+        {
+            if front.time() >= horizon {
+                return None;
+            }
+            let e = self.lane.pop_front().expect("checked above");
+            return Some((e.time(), e.event));
+        }
+        if self.heap.first()?.time() >= horizon {
+            return None;
+        }
+        let top = self.pop_heap()?;
+        self.now = top.time();
+        Some((self.now, top.event))
+    }
+
+    // Index arithmetic is the heap's nature; iterator adaptors here cost
+    // more than they read better.
+    #[allow(clippy::needless_range_loop)]
+    #[inline]
+    fn pop_heap(&mut self) -> Option<Entry<E>> {
+        let last = self.heap.pop()?;
         let n = self.heap.len();
+        if n == 0 {
+            return Some(last);
+        }
+        let heap = &mut self.heap[..];
+        let top = heap[0];
         let mut i = 0;
         loop {
             let first = ARITY * i + 1;
@@ -88,40 +160,50 @@ impl<E: Copy> EventQueue<E> {
                 break;
             }
             let mut min = first;
+            let mut min_key = heap[first].key;
             for c in first + 1..(first + ARITY).min(n) {
-                if self.heap[c].before(&self.heap[min]) {
+                let k = heap[c].key;
+                if k < min_key {
                     min = c;
+                    min_key = k;
                 }
             }
-            if !self.heap[min].before(&last) {
+            if min_key >= last.key {
                 break;
             }
-            self.heap[i] = self.heap[min];
+            heap[i] = heap[min];
             i = min;
         }
-        self.heap[i] = last;
-        Some((top.time, top.event))
+        heap[i] = last;
+        Some(top)
     }
 
     /// The time of the earliest pending event.
     #[inline]
     pub fn peek_time(&self) -> Option<Nanos> {
-        self.heap.first().map(|e| e.time)
+        let heap = self.heap.first().map(Entry::time);
+        match self.lane.front() {
+            Some(front) => Some(heap.map_or(front.time(), |h| h.min(front.time()))),
+            None => heap,
+        }
     }
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lane.len()
     }
 
     /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.heap.is_empty() && self.lane.is_empty()
     }
 
-    /// Drops every pending event and restarts the sequence, keeping storage.
+    /// Drops every pending event and restarts the clock and the sequence,
+    /// keeping storage.
     pub fn clear(&mut self) {
         self.heap.clear();
+        self.lane.clear();
+        self.now = 0;
         self.next_seq = 0;
     }
 }
@@ -145,24 +227,42 @@ mod tests {
     }
 
     /// The queue against a `BTreeMap` keyed by `(time, seq)` under a
-    /// fixed-seed random mix of pushes and pops.
-    #[test]
-    fn matches_a_btreemap_model() {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    /// fixed-seed random mix of pushes and pops. `spread` is how far from
+    /// the last popped time events are scheduled (a small one sends most
+    /// of them through the same-instant lane); `past` allows scheduling
+    /// before it.
+    fn check_against_btreemap(spread: u64, past: bool) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7 + spread);
         let mut q = EventQueue::new();
         let mut model = BTreeMap::new();
-        let mut seq = 0u64;
+        let (mut seq, mut now, mut lane_hits) = (0u64, 0u64, 0);
         for _ in 0..20_000 {
             if rng.random_bool(0.55) {
-                let t = rng.random_range(0..50u64);
+                let back = if past { rng.random_range(0..=spread.min(now)) } else { 0 };
+                let t = now - back + rng.random_range(0..spread);
+                lane_hits += u32::from(t == now);
                 q.schedule(t, seq);
                 model.insert((t, seq), seq);
                 seq += 1;
             } else {
                 let expect = model.pop_first().map(|((t, _), v)| (t, v));
-                assert_eq!(q.pop(), expect);
+                let got = q.pop();
+                assert_eq!(got, expect);
+                if let Some((t, _)) = got {
+                    now = t;
+                }
             }
             assert_eq!(q.len(), model.len());
+            assert_eq!(q.peek_time(), model.keys().next().map(|k| k.0));
         }
+        assert!(lane_hits > 100, "the lane was exercised {lane_hits} times");
+    }
+
+    #[test]
+    fn matches_a_btreemap_model() {
+        check_against_btreemap(50, false);
+        check_against_btreemap(3, false);
+        check_against_btreemap(3, true);
+        check_against_btreemap(40, true);
     }
 }

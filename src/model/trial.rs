@@ -282,9 +282,7 @@ impl<'w> Trial<'w> {
     pub fn run(&mut self, seed: u64, trial: u64) -> Result<TrialResult, Runaway> {
         self.reset(seed, trial);
         let horizon = self.w.horizon;
-        let mut queue = std::mem::take(&mut self.queue);
-        let events = engine::run_within(self, &mut queue, horizon, self.w.limits.events_per_trial);
-        self.queue = queue;
+        let events = engine::run_within(self, horizon, self.w.limits.events_per_trial);
         let events = events.map_err(|stopped| self.runaway(trial, stopped))?;
         self.advance(horizon);
         if self.w.has_traffic() {
@@ -723,10 +721,11 @@ impl<'w> Trial<'w> {
 impl Model for Trial<'_> {
     type Event = Event;
 
-    fn handle(&mut self, now: Nanos, event: Event, queue: &mut EventQueue<Event>) {
-        // The queue is moved out of `self` while the engine runs; put it back
-        // for the duration of the handler so helpers can schedule.
-        std::mem::swap(&mut self.queue, queue);
+    fn queue(&mut self) -> &mut EventQueue<Event> {
+        &mut self.queue
+    }
+
+    fn handle(&mut self, now: Nanos, event: Event) {
         match event {
             Event::RegionDown(r) | Event::RegionUp(r) => {
                 let r = r as usize;
@@ -795,7 +794,6 @@ impl Model for Trial<'_> {
             self.dirty = false;
             self.refresh();
         }
-        std::mem::swap(&mut self.queue, queue);
     }
 
     fn halted(&self) -> bool {
