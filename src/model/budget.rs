@@ -155,7 +155,7 @@ impl Trial<'_> {
             | Event::BulkheadAdmit(call)
             | Event::QueueTimeout { call, .. }
             | Event::AttemptTimeout { call, .. } => Part::Edge(t.call_edge(call)?),
-            Event::EdgeTimeouts(e) => Part::Edge(e as usize),
+            Event::EdgeTimers { edge, .. } => Part::Edge(edge as usize),
             Event::ServiceDone(job) => Part::Service(t.job_service(job)?),
             // Timeline ticks, and any event kind added later, belong to no part.
             #[allow(unreachable_patterns)]

@@ -92,6 +92,25 @@ struct Call {
     replica: u32,
 }
 
+/// The timers an edge keeps in FIFOs (see [`Trial::arm_timer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerKind {
+    /// An attempt's timeout.
+    Attempt = 0,
+    /// A call's wait in the bulkhead queue.
+    Queue = 1,
+}
+
+/// Timers of one kind on one edge, in due order, behind at most one heap
+/// event for the head.
+#[derive(Default)]
+struct TimerFifo {
+    /// `(due, call, attempt epoch)`.
+    due: VecDeque<(Nanos, Key, u32)>,
+    /// Whether an [`Event::EdgeTimers`] for this FIFO is pending.
+    armed: bool,
+}
+
 /// No replica chosen yet.
 const NO_REPLICA: u32 = u32::MAX;
 
@@ -247,10 +266,9 @@ pub struct Traffic {
     service_rng: Vec<Rng>,
     route_rng: Vec<Rng>,
     jitter_rng: Vec<Rng>,
-    /// Per edge: attempt timeouts in due order (see [`Trial::arm_timeout`]).
-    timeouts: Vec<VecDeque<(Nanos, Key, u32)>>,
-    /// Per edge: whether an `EdgeTimeouts` event is pending.
-    armed: Vec<bool>,
+    /// Per edge, per [`TimerKind`]: timers in due order (see
+    /// [`Trial::arm_timer`]).
+    timers: Vec<[TimerFifo; 2]>,
     /// Per edge: the cumulative (calls, attempts, breaker open seconds) at
     /// the last timeline tick.
     marks: Vec<[f64; 3]>,
@@ -336,8 +354,7 @@ impl Traffic {
             service_rng: Vec::new(),
             route_rng: Vec::new(),
             jitter_rng: Vec::new(),
-            timeouts: Vec::new(),
-            armed: Vec::new(),
+            timers: Vec::new(),
             marks: Vec::new(),
             service_marks: Vec::new(),
             hung: Vec::new(),
@@ -462,10 +479,11 @@ impl Trial<'_> {
             t.jitter_rng
                 .push(random::stream(seed, trial, Purpose::Jitter, i as u64));
         }
-        t.timeouts.resize_with(w.edges.len(), VecDeque::new);
-        t.timeouts.iter_mut().for_each(VecDeque::clear);
-        t.armed.clear();
-        t.armed.resize(w.edges.len(), false);
+        t.timers.resize_with(w.edges.len(), Default::default);
+        for fifo in t.timers.iter_mut().flatten() {
+            fifo.due.clear();
+            fifo.armed = false;
+        }
         t.arrival_rng.clear();
         t.arrival_rng
             .extend((0..w.workloads.len()).map(|i| random::stream(seed, trial, Purpose::Arrival, i as u64)));

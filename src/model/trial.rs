@@ -41,6 +41,7 @@ use super::budget::Runaway;
 use super::fault::{FaultResult, FaultState};
 use super::slab::Key;
 use super::trace::Subject;
+use super::traffic::TimerKind;
 use super::traffic::{Traffic, TrafficResult};
 use super::world::World;
 use crate::engine::{self, EventQueue, Model, Nanos};
@@ -111,8 +112,13 @@ pub enum Event {
         /// Its attempt epoch when scheduled.
         epoch: u32,
     },
-    /// The head of an edge's timeout FIFO is due.
-    EdgeTimeouts(u32),
+    /// The head of one of an edge's timer FIFOs is due.
+    EdgeTimers {
+        /// The edge.
+        edge: u32,
+        /// Which FIFO.
+        kind: TimerKind,
+    },
     /// A replica finished serving a job.
     ServiceDone(Key),
     /// A load balancer probes a replica group.
@@ -779,7 +785,7 @@ impl Model for Trial<'_> {
             Event::BulkheadAdmit(call) => self.on_bulkhead_admit(call, now),
             Event::QueueTimeout { call, epoch } => self.on_queue_timeout(call, epoch, now),
             Event::AttemptTimeout { call, epoch } => self.on_attempt_timeout(call, epoch, now),
-            Event::EdgeTimeouts(edge) => self.on_edge_timeouts(edge as usize, now),
+            Event::EdgeTimers { edge, kind } => self.on_edge_timers(edge as usize, kind, now),
             Event::ServiceDone(job) => self.on_service_done(job, now),
             Event::HealthCheck(g) => self.on_health_check(g as usize, now),
             Event::Tick(b) => self.on_tick(b as usize, now),

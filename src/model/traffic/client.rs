@@ -1,7 +1,7 @@
 //! The client side of a call: deadline, breaker, bulkhead, the attempt and
 //! its timeout, retry or give up, then hand the result to the caller.
 
-use super::{Call, CallResult, Job, JobState, Parent, bucket};
+use super::{Call, CallResult, Job, JobState, Parent, TimerKind, bucket};
 use crate::engine::Nanos;
 use crate::model::slab::Key;
 use crate::model::trial::{Event, Trial};
@@ -77,7 +77,7 @@ impl Trial<'_> {
                     c.queued = true;
                     if let Some(limit) = b.queue_timeout() {
                         let epoch = c.epoch;
-                        self.queue.schedule(now + limit, Event::QueueTimeout { call, epoch });
+                        self.arm_timer(TimerKind::Queue, edge, now + limit, call, epoch);
                     }
                     return;
                 }
@@ -136,7 +136,7 @@ impl Trial<'_> {
         let deadline = c.deadline;
         let epoch = c.epoch;
         if let Some(limit) = limit {
-            self.arm_timeout(edge, now + limit, call, epoch);
+            self.arm_timer(TimerKind::Attempt, edge, now + limit, call, epoch);
         }
         let multi = self.w.services[spec.to].multi_region;
         let faults = self.traffic.link_faults > 0 || self.traffic.hung_any > 0;
@@ -221,45 +221,71 @@ impl Trial<'_> {
         }
     }
 
-    /// Schedules an attempt's timeout.
+    /// Schedules an attempt's timeout, or the end of a call's wait in the
+    /// bulkhead queue.
     ///
-    /// Nearly every timeout is overtaken by its answer, so pushing each one
-    /// on the event heap would make the heap mostly dead timers. An edge's
-    /// timeouts are almost always due in the order they were armed (same
-    /// duration), so they wait in a per-edge FIFO with a single event on the
-    /// heap for its head; answered ones are dropped when they reach the head.
-    /// A timeout shortened by a deadline, out of order, goes on the heap.
-    pub(super) fn arm_timeout(&mut self, edge: usize, due: Nanos, call: Key, epoch: u32) {
-        let fifo = &mut self.traffic.timeouts[edge];
-        if fifo.back().is_some_and(|b| b.0 > due) {
-            self.queue.schedule(due, Event::AttemptTimeout { call, epoch });
+    /// Nearly every such timer is overtaken (by the answer, or by admission),
+    /// so pushing each one on the event heap would make the heap mostly dead
+    /// timers. An edge's timers of one kind are almost always due in the
+    /// order they were armed (same duration), so they wait in a per-edge
+    /// FIFO with a single event on the heap for its head; overtaken ones
+    /// are dropped when they reach the head. A timer due earlier than the
+    /// FIFO's tail (an attempt timeout shortened by a deadline) goes on the
+    /// heap as its own event.
+    pub(super) fn arm_timer(&mut self, kind: TimerKind, edge: usize, due: Nanos, call: Key, epoch: u32) {
+        let fifo = &mut self.traffic.timers[edge][kind as usize];
+        if fifo.due.back().is_some_and(|b| b.0 > due) {
+            let event = match kind {
+                TimerKind::Attempt => Event::AttemptTimeout { call, epoch },
+                TimerKind::Queue => Event::QueueTimeout { call, epoch },
+            };
+            self.queue.schedule(due, event);
             return;
         }
-        fifo.push_back((due, call, epoch));
-        if !self.traffic.armed[edge] {
-            self.traffic.armed[edge] = true;
-            self.queue.schedule(due, Event::EdgeTimeouts(edge as u32));
+        fifo.due.push_back((due, call, epoch));
+        if !fifo.armed {
+            fifo.armed = true;
+            self.queue.schedule(
+                due,
+                Event::EdgeTimers {
+                    edge: edge as u32,
+                    kind,
+                },
+            );
         }
     }
 
-    pub(in crate::model) fn on_edge_timeouts(&mut self, edge: usize, now: Nanos) {
-        self.traffic.armed[edge] = false;
-        while let Some(&(due, call, epoch)) = self.traffic.timeouts[edge].front() {
+    pub(in crate::model) fn on_edge_timers(&mut self, edge: usize, kind: TimerKind, now: Nanos) {
+        self.traffic.timers[edge][kind as usize].armed = false;
+        while let Some(&(due, call, epoch)) = self.traffic.timers[edge][kind as usize].due.front() {
+            // A timer is live while its attempt is where the timer left it:
+            // waiting for an answer, or waiting in the bulkhead queue.
             let live = self
                 .traffic
                 .calls
                 .get(call)
-                .is_some_and(|c| c.epoch == epoch && !c.queued);
+                .is_some_and(|c| c.epoch == epoch && c.queued == (kind == TimerKind::Queue));
+            let fifo = &mut self.traffic.timers[edge][kind as usize];
             if live && due > now {
-                if !self.traffic.armed[edge] {
-                    self.traffic.armed[edge] = true;
-                    self.queue.schedule(due, Event::EdgeTimeouts(edge as u32));
+                // A handler run below may have armed it already.
+                if !fifo.armed {
+                    fifo.armed = true;
+                    self.queue.schedule(
+                        due,
+                        Event::EdgeTimers {
+                            edge: edge as u32,
+                            kind,
+                        },
+                    );
                 }
                 return;
             }
-            self.traffic.timeouts[edge].pop_front();
+            fifo.due.pop_front();
             if live {
-                self.on_attempt_timeout(call, epoch, now);
+                match kind {
+                    TimerKind::Attempt => self.on_attempt_timeout(call, epoch, now),
+                    TimerKind::Queue => self.on_queue_timeout(call, epoch, now),
+                }
             }
         }
     }
