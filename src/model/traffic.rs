@@ -300,6 +300,8 @@ pub struct Traffic {
     limiters: Vec<Option<crate::resilience::rate_limit::RateLimiter>>,
     /// Per replica: failed attempts in a row (outlier detection).
     consecutive: Vec<u32>,
+    /// The timeline bucket of the current time.
+    clock: BucketClock,
     /// Latency of concluded requests, microseconds.
     pub latency: Histogram<u64>,
     /// Counters.
@@ -332,9 +334,52 @@ fn bucket_end(b: usize, horizon: Nanos) -> Nanos {
     (u128::from(horizon) * (b as u128 + 1) / TIMELINE_BUCKETS as u128) as Nanos
 }
 
-/// The timeline bucket of time `t`.
-pub(super) fn bucket(t: Nanos, horizon: Nanos) -> usize {
+/// The timeline bucket of time `t` (the definition [`BucketClock`]
+/// follows).
+#[cfg(test)]
+fn bucket(t: Nanos, horizon: Nanos) -> usize {
     ((u128::from(t) * TIMELINE_BUCKETS as u128 / u128::from(horizon.max(1))) as usize).min(TIMELINE_BUCKETS - 1)
+}
+
+/// [`bucket`] for times that never go back (the clock of one trial),
+/// without a 128-bit division per request: it remembers where the current
+/// bucket ends.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct BucketClock {
+    current: usize,
+    /// The first time in bucket `current + 1`.
+    next: Nanos,
+    horizon: Nanos,
+}
+
+impl BucketClock {
+    pub(super) fn new(horizon: Nanos) -> Self {
+        let mut clock = Self {
+            current: 0,
+            next: 0,
+            horizon,
+        };
+        clock.next = clock.start(1);
+        clock
+    }
+
+    /// The first time `t` with `bucket(t) >= b`: `ceil(b * horizon / 60)`.
+    fn start(&self, b: usize) -> Nanos {
+        let h = u128::from(self.horizon.max(1));
+        (b as u128 * h)
+            .div_ceil(TIMELINE_BUCKETS as u128)
+            .min(u128::from(Nanos::MAX)) as Nanos
+    }
+
+    /// `bucket(t, horizon)`, for `t` at or after every earlier call's.
+    #[inline]
+    pub(super) fn at(&mut self, t: Nanos) -> usize {
+        while t >= self.next && self.current < TIMELINE_BUCKETS - 1 {
+            self.current += 1;
+            self.next = self.start(self.current + 1);
+        }
+        self.current
+    }
 }
 
 impl Traffic {
@@ -370,6 +415,7 @@ impl Traffic {
             consecutive: Vec::new(),
             skew: Vec::new(),
             skew_any: 0,
+            clock: BucketClock::default(),
             latency: Histogram::new(3).expect("3 significant digits is valid"),
             result: TrafficResult::default(),
             sagas: workflow::Sagas::default(),
@@ -497,6 +543,7 @@ impl Trial<'_> {
         t.route_rng
             .extend((0..w.services.len()).map(|i| random::stream(seed, trial, Purpose::Routing, i as u64)));
         t.latency.reset();
+        t.clock = BucketClock::new(w.horizon);
         t.result = TrafficResult {
             services: vec![(0, 0); w.services.len()],
             edges: vec![EdgeCounts::default(); w.edges.len()],
@@ -660,5 +707,29 @@ impl Trial<'_> {
         let edge = self.w.workloads[workload].edge;
         let deadline = Deadline::after(now, self.w.edges[edge].policy.deadline);
         self.new_call(edge, Parent::Root, deadline, now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bucket_clock_agrees_with_the_formula() {
+        for horizon in [1, 7, 59, 60, 61, 1_000, 999_983, 3_600_000_000_000, u64::MAX / 3] {
+            let probe = BucketClock::new(horizon);
+            // Times on a grid, and on both sides of every bucket edge.
+            let step = (horizon / 997).max(1);
+            let mut times: Vec<Nanos> = (0..=1_000).map(|k| step.saturating_mul(k)).collect();
+            for b in 1..=TIMELINE_BUCKETS {
+                let edge = probe.start(b);
+                times.extend([edge.saturating_sub(1), edge, edge.saturating_add(1)]);
+            }
+            times.sort_unstable();
+            let mut clock = BucketClock::new(horizon);
+            for t in times {
+                assert_eq!(clock.at(t), bucket(t, horizon), "t = {t}, horizon = {horizon}");
+            }
+        }
     }
 }

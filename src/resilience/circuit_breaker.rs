@@ -353,9 +353,16 @@ fn rates_exceeded(config: &BreakerConfig, tally: Tally) -> bool {
         return false;
     }
     let calls = tally.calls as f64;
-    let failing = tally.failures as f64 / calls >= config.failure_rate;
-    let slow = config.slow_call.is_some() && tally.slow as f64 / calls >= config.slow_call_rate;
-    failing || slow
+    // `count / calls >= rate` is the definition. A rate far below the
+    // threshold (the common case) is ruled out with a multiplication,
+    // whose relative rounding (a few 1e-16) the 1e-9 margin covers; only
+    // near the threshold is the division made.
+    let reaches = |count: u64, rate: f64| {
+        let count = count as f64;
+        count >= rate * calls * (1.0 - 1e-9) && count / calls >= rate
+    };
+    reaches(tally.failures, config.failure_rate)
+        || (config.slow_call.is_some() && reaches(tally.slow, config.slow_call_rate))
 }
 
 fn validate(config: &BreakerConfig) -> Result<(), BreakerError> {

@@ -1,7 +1,7 @@
 //! The client side of a call: deadline, breaker, bulkhead, the attempt and
 //! its timeout, retry or give up, then hand the result to the caller.
 
-use super::{Call, CallResult, Job, JobState, Parent, TimerKind, bucket};
+use super::{Call, CallResult, Job, JobState, Parent, TimerKind};
 use crate::engine::Nanos;
 use crate::model::slab::Key;
 use crate::model::trial::{Event, Trial};
@@ -129,7 +129,7 @@ impl Trial<'_> {
         let spec = &self.w.edges[edge];
         t.result.edges[edge].attempts += 1;
         if spec.from.is_none() {
-            t.result.timeline[bucket(now, self.w.horizon)][3] += 1;
+            t.result.timeline[t.clock.at(now)][3] += 1;
         }
         c.attempt_start = now;
         let limit = c.deadline.attempt_timeout(now, spec.policy.timeout);
@@ -395,7 +395,7 @@ impl Trial<'_> {
             Parent::Root => {
                 let r = &mut t.result;
                 r.requests += 1;
-                let b = &mut r.timeline[bucket(now, self.w.horizon)];
+                let b = &mut r.timeline[t.clock.at(now)];
                 b[0] += 1;
                 match result {
                     CallResult::Success { degraded: false } => {

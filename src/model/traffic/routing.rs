@@ -7,6 +7,19 @@ use crate::engine::Nanos;
 use crate::model::trial::{Ap, Event, Trial};
 use crate::scenario::{GlobalMode, LoadBalancer, Topology};
 
+/// The cursor's position among `n` replicas, then one step on. The cursor
+/// is kept below `n` (a division only when `n` shrank since the last step),
+/// so a steady rotation costs no division.
+#[inline]
+fn next_cursor(cursor: &mut u32, n: usize) -> usize {
+    let mut k = *cursor as usize;
+    if k >= n {
+        k = if k == n { 0 } else { k % n };
+    }
+    *cursor = (k + 1) as u32;
+    k
+}
+
 impl Trial<'_> {
     /// Whether replica `r` accepts connections.
     pub(super) fn reachable(&self, r: usize) -> bool {
@@ -92,8 +105,7 @@ impl Trial<'_> {
         let load = |r: usize| t.servers[r].busy + t.servers[r].waiting;
         match self.w.services[s].serve.load_balancer {
             LoadBalancer::RoundRobin => {
-                let k = t.cursor[group] as usize % n;
-                t.cursor[group] = t.cursor[group].wrapping_add(1);
+                let k = next_cursor(&mut t.cursor[group], n);
                 nth(k)
             }
             LoadBalancer::Random => {
@@ -102,8 +114,7 @@ impl Trial<'_> {
             }
             LoadBalancer::LeastOutstanding => {
                 // Ties go round-robin so equal replicas share the load.
-                let start = t.cursor[group] as usize % n_all;
-                t.cursor[group] = t.cursor[group].wrapping_add(1);
+                let start = next_cursor(&mut t.cursor[group], n_all);
                 (0..n_all)
                     .map(|i| replicas.start + (start + i) % n_all)
                     .filter(|&r| eligible(r))

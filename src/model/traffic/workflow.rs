@@ -47,7 +47,7 @@
 use hdrhistogram::Histogram;
 use smallvec::SmallVec;
 
-use super::{Call, CallResult, Parent, bucket};
+use super::{Call, CallResult, Parent};
 use crate::engine::Nanos;
 use crate::model::slab::{Key, Slab};
 use crate::model::trial::{Event, Trial};
@@ -295,7 +295,7 @@ impl Trial<'_> {
         let counts = &mut t.result.edges[edge];
         counts.calls += 1;
         counts.attempts += 1;
-        t.result.timeline[bucket(now, self.w.horizon)][3] += 1;
+        t.result.timeline[t.clock.at(now)][3] += 1;
         let root = t.calls.insert(Call {
             edge: edge as u32,
             parent: Parent::Root,

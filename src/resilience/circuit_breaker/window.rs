@@ -88,7 +88,10 @@ impl CountWindow {
             self.len += 1;
         }
         self.ring[self.next] = (u8::from(failed) * FAILED) | (u8::from(slow) * SLOW);
-        self.next = (self.next + 1) % self.ring.len();
+        self.next += 1;
+        if self.next == self.ring.len() {
+            self.next = 0;
+        }
         self.tally.add(failed, slow);
         self.tally
     }
@@ -111,6 +114,10 @@ pub struct TimeWindow {
     width: Nanos,
     /// The epoch of the newest bucket.
     head: u64,
+    /// `head`'s bucket, and where its epoch ends: recording within the
+    /// current epoch needs no division.
+    head_slot: usize,
+    head_end: Nanos,
     tally: Tally,
 }
 
@@ -123,15 +130,18 @@ impl TimeWindow {
             buckets: vec![Tally::default(); n as usize],
             width: size.div_ceil(n),
             head: 0,
+            head_slot: 0,
+            head_end: size.div_ceil(n),
             tally: Tally::default(),
         }
     }
 
     /// Records one result at `now`; returns the total of the live window.
     pub fn record(&mut self, now: Nanos, failed: bool, slow: bool) -> Tally {
-        self.advance(now);
-        let slot = self.slot(self.head);
-        self.buckets[slot].add(failed, slow);
+        if now >= self.head_end {
+            self.advance(now);
+        }
+        self.buckets[self.head_slot].add(failed, slow);
         self.tally.add(failed, slow);
         self.tally
     }
@@ -155,6 +165,8 @@ impl TimeWindow {
             self.tally.subtract(old);
         }
         self.head = epoch;
+        self.head_slot = self.slot(epoch);
+        self.head_end = (epoch + 1).saturating_mul(self.width);
     }
 
     fn slot(&self, epoch: u64) -> usize {
