@@ -141,9 +141,13 @@ impl<E: Copy> EventQueue<E> {
         Some((self.now, top.event))
     }
 
-    // Index arithmetic is the heap's nature; iterator adaptors here cost
-    // more than they read better.
-    #[allow(clippy::needless_range_loop)]
+    /// Removes the heap's root. The hole left at the root moves down to a
+    /// leaf along the smallest children (Floyd's bottom-up variant), and the
+    /// last entry then rises from there: the heap's last entry is usually
+    /// among its latest, so it rarely rises at all. Through full nodes the
+    /// descent is a tournament of selects (compiled to `sbb`/`adc`/`cmov`),
+    /// with no comparison whose outcome a branch predictor would have to
+    /// guess.
     #[inline]
     fn pop_heap(&mut self) -> Option<Entry<E>> {
         let last = self.heap.pop()?;
@@ -159,20 +163,24 @@ impl<E: Copy> EventQueue<E> {
             if first >= n {
                 break;
             }
-            let mut min = first;
-            let mut min_key = heap[first].key;
-            for c in first + 1..(first + ARITY).min(n) {
-                let k = heap[c].key;
-                if k < min_key {
-                    min = c;
-                    min_key = k;
-                }
-            }
-            if min_key >= last.key {
-                break;
-            }
+            let min = if first + ARITY <= n {
+                // A full node: a tournament of selects, not branches.
+                let a = first + usize::from(heap[first + 1].key < heap[first].key);
+                let b = first + 2 + usize::from(heap[first + 3].key < heap[first + 2].key);
+                if heap[b].key < heap[a].key { b } else { a }
+            } else {
+                (first + 1..n).fold(first, |m, c| if heap[c].key < heap[m].key { c } else { m })
+            };
             heap[i] = heap[min];
             i = min;
+        }
+        while i > 0 {
+            let parent = (i - 1) / ARITY;
+            if last.key >= heap[parent].key {
+                break;
+            }
+            heap[i] = heap[parent];
+            i = parent;
         }
         heap[i] = last;
         Some(top)
