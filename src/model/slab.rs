@@ -102,6 +102,21 @@ impl<T> Slab<T> {
         Some(value)
     }
 
+    /// The keys of the live items `keep` accepts, in slot order.
+    pub fn keys_where(&self, mut keep: impl FnMut(&T) -> bool) -> Vec<Key> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| {
+                let value = slot.value.as_ref()?;
+                keep(value).then_some(Key {
+                    index: i as u32,
+                    gen_: slot.gen_,
+                })
+            })
+            .collect()
+    }
+
     /// Items alive.
     pub fn len(&self) -> usize {
         self.len

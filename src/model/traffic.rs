@@ -32,8 +32,9 @@
 //! # Invariants
 //! Events about calls and jobs hold generational slab keys (and calls an
 //! attempt epoch), so an event about something finished is ignored. Per
-//! replica, `busy <= concurrency`, `waiting <= queue`, and `active` lists
-//! exactly the jobs holding a slot. The FIFO may also hold keys of jobs
+//! replica, `busy <= concurrency`, `waiting <= queue`, and `busy` counts
+//! exactly the live jobs on it in state `Serving` or `Calling` (a crash
+//! finds them by scanning the job slab: crashes are rare, requests are not). The FIFO may also hold keys of jobs
 //! cancelled while waiting (removal is lazy, so cancelling is O(1)); they
 //! are skipped when popped and are not counted in `waiting`.
 
@@ -134,7 +135,6 @@ struct Job {
     pending: u16,
     failed: bool,
     degraded: bool,
-    slot: u32,
     low: bool,
     /// When it joined the FIFO.
     queued_at: Nanos,
@@ -145,7 +145,6 @@ struct Server {
     busy: u32,
     waiting: u32,
     queue: VecDeque<Key>,
-    active: Vec<Key>,
 }
 
 #[derive(Clone, Copy)]
@@ -465,7 +464,6 @@ impl Trial<'_> {
             s.busy = 0;
             s.waiting = 0;
             s.queue.clear();
-            s.active.clear();
         }
         t.health.clear();
         t.health.resize(

@@ -184,7 +184,6 @@ impl Trial<'_> {
             pending: 0,
             failed: false,
             degraded: false,
-            slot: 0,
             low,
             queued_at: now,
         });

@@ -51,8 +51,6 @@ impl Trial<'_> {
         let (service, replica) = (j.service as usize, j.replica as usize);
         let server = &mut t.servers[replica];
         server.busy += 1;
-        j.slot = server.active.len() as u32;
-        server.active.push(job);
         j.state = JobState::Serving;
         let st = self.w.services[service]
             .serve
@@ -156,11 +154,6 @@ impl Trial<'_> {
             JobState::Queued => server.waiting -= 1,
             JobState::Serving | JobState::Calling => {
                 server.busy -= 1;
-                let slot = j.slot as usize;
-                server.active.swap_remove(slot);
-                if let Some(&moved) = server.active.get(slot) {
-                    t.jobs.get_mut(moved).expect("active jobs are live").slot = slot as u32;
-                }
                 self.fill_slots(j.replica as usize, now);
             }
         }
@@ -247,8 +240,12 @@ impl Trial<'_> {
         if self.traffic.servers.is_empty() {
             return;
         }
+        let r = replica as u32;
+        let mut victims = self
+            .traffic
+            .jobs
+            .keys_where(|j| j.replica == r && matches!(j.state, JobState::Serving | JobState::Calling));
         let server = &mut self.traffic.servers[replica];
-        let mut victims: Vec<Key> = server.active.drain(..).collect();
         victims.extend(server.queue.drain(..));
         server.busy = 0;
         server.waiting = 0;
