@@ -54,6 +54,13 @@ const ARITY: usize = 4;
 /// FIFO lane for events due at the current instant).
 pub struct EventQueue<E> {
     heap: Vec<Entry<E>>,
+    /// The root was taken and not yet refilled: `heap[0]` is stale, and
+    /// its children's subtrees are heaps. Nearly every event schedules
+    /// another, and that one fills the hole with one sift down from the
+    /// root, instead of a sift down of the last entry (the pop) followed by
+    /// a sift up of the new one (the push). A pop with the hole still open
+    /// fills it with the last entry first.
+    hole: bool,
     /// Events scheduled at `now`, in sequence order.
     lane: VecDeque<Entry<E>>,
     /// The time of the last event popped (0 before the first).
@@ -74,6 +81,7 @@ impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         Self {
             heap: Vec::new(),
+            hole: false,
             lane: VecDeque::new(),
             now: 0,
             next_seq: 0,
@@ -93,6 +101,11 @@ impl<E: Copy> EventQueue<E> {
             self.lane.push_back(entry);
             return;
         }
+        if self.hole {
+            self.hole = false;
+            sift_down(&mut self.heap, entry);
+            return;
+        }
         self.heap.push(entry);
         let mut i = self.heap.len() - 1;
         while i > 0 {
@@ -106,14 +119,23 @@ impl<E: Copy> EventQueue<E> {
         self.heap[i] = entry;
     }
 
+    /// The heap's root, after filling the hole if it is open.
+    #[inline]
+    fn top(&mut self) -> Option<&Entry<E>> {
+        if self.hole {
+            self.fill_hole();
+        }
+        self.heap.first()
+    }
+
     /// Removes and returns the earliest event (FIFO among equal times).
     #[inline]
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
-        if let Some(front) = self.lane.front()
-            && self.heap.first().is_none_or(|top| top.key > front.key)
+        if let Some(&front) = self.lane.front()
+            && self.top().is_none_or(|top| top.key > front.key)
         {
-            let e = self.lane.pop_front().expect("checked above");
-            return Some((e.time(), e.event));
+            self.lane.pop_front();
+            return Some((front.time(), front.event));
         }
         let top = self.pop_heap()?;
         self.now = top.time();
@@ -124,16 +146,16 @@ impl<E: Copy> EventQueue<E> {
     /// `None` (leaving it pending) otherwise.
     #[inline]
     pub fn pop_before(&mut self, horizon: Nanos) -> Option<(Nanos, E)> {
-        if let Some(front) = self.lane.front()
-            && self.heap.first().is_none_or(|top| top.key > front.key)
+        if let Some(&front) = self.lane.front()
+            && self.top().is_none_or(|top| top.key > front.key)
         {
             if front.time() >= horizon {
                 return None;
             }
-            let e = self.lane.pop_front().expect("checked above");
-            return Some((e.time(), e.event));
+            self.lane.pop_front();
+            return Some((front.time(), front.event));
         }
-        if self.heap.first()?.time() >= horizon {
+        if self.top()?.time() >= horizon {
             return None;
         }
         let top = self.pop_heap()?;
@@ -141,36 +163,29 @@ impl<E: Copy> EventQueue<E> {
         Some((self.now, top.event))
     }
 
-    /// Removes the heap's root. The hole left at the root moves down to a
-    /// leaf along the smallest children (Floyd's bottom-up variant), and the
-    /// last entry then rises from there: the heap's last entry is usually
-    /// among its latest, so it rarely rises at all. Through full nodes the
-    /// descent is a tournament of selects (compiled to `sbb`/`adc`/`cmov`),
-    /// with no comparison whose outcome a branch predictor would have to
-    /// guess.
+    /// Takes the heap's root, leaving the hole open (see `hole`).
     #[inline]
     fn pop_heap(&mut self) -> Option<Entry<E>> {
-        let last = self.heap.pop()?;
+        let top = *self.top()?;
+        self.hole = true;
+        Some(top)
+    }
+
+    /// Fills the open hole at the root with the last entry. The hole moves
+    /// down to a leaf along the smallest children (Floyd's bottom-up
+    /// variant), and the last entry then rises from there: it is usually
+    /// among the latest, so it rarely rises at all.
+    #[inline]
+    fn fill_hole(&mut self) {
+        self.hole = false;
+        let last = self.heap.pop().expect("an open hole is an entry");
         let n = self.heap.len();
         if n == 0 {
-            return Some(last);
+            return;
         }
         let heap = &mut self.heap[..];
-        let top = heap[0];
         let mut i = 0;
-        loop {
-            let first = ARITY * i + 1;
-            if first >= n {
-                break;
-            }
-            let min = if first + ARITY <= n {
-                // A full node: a tournament of selects, not branches.
-                let a = first + usize::from(heap[first + 1].key < heap[first].key);
-                let b = first + 2 + usize::from(heap[first + 3].key < heap[first + 2].key);
-                if heap[b].key < heap[a].key { b } else { a }
-            } else {
-                (first + 1..n).fold(first, |m, c| if heap[c].key < heap[m].key { c } else { m })
-            };
+        while let Some(min) = min_child(heap, i) {
             heap[i] = heap[min];
             i = min;
         }
@@ -183,13 +198,16 @@ impl<E: Copy> EventQueue<E> {
             i = parent;
         }
         heap[i] = last;
-        Some(top)
     }
 
     /// The time of the earliest pending event.
     #[inline]
     pub fn peek_time(&self) -> Option<Nanos> {
-        let heap = self.heap.first().map(Entry::time);
+        let heap = if self.hole {
+            min_child(&self.heap, 0).map(|c| self.heap[c].time())
+        } else {
+            self.heap.first().map(Entry::time)
+        };
         match self.lane.front() {
             Some(front) => Some(heap.map_or(front.time(), |h| h.min(front.time()))),
             None => heap,
@@ -198,22 +216,56 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lane.len()
+        self.heap.len() - usize::from(self.hole) + self.lane.len()
     }
 
     /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty() && self.lane.is_empty()
+        self.len() == 0
     }
 
     /// Drops every pending event and restarts the clock and the sequence,
     /// keeping storage.
     pub fn clear(&mut self) {
         self.heap.clear();
+        self.hole = false;
         self.lane.clear();
         self.now = 0;
         self.next_seq = 0;
     }
+}
+
+/// The smallest child of node `i`, if it has any. Through a full node
+/// this is a tournament of selects (compiled to `sbb`/`adc`/`cmov`), with no
+/// comparison whose outcome a branch predictor would have to guess.
+#[inline]
+fn min_child<E>(heap: &[Entry<E>], i: usize) -> Option<usize> {
+    let n = heap.len();
+    let first = ARITY * i + 1;
+    if first + ARITY <= n {
+        let a = first + usize::from(heap[first + 1].key < heap[first].key);
+        let b = first + 2 + usize::from(heap[first + 3].key < heap[first + 2].key);
+        Some(if heap[b].key < heap[a].key { b } else { a })
+    } else if first < n {
+        Some((first + 1..n).fold(first, |m, c| if heap[c].key < heap[m].key { c } else { m }))
+    } else {
+        None
+    }
+}
+
+/// Puts `entry` into the open root of `heap` and sifts it down, stopping
+/// as soon as it is no greater than its smallest child.
+#[inline]
+fn sift_down<E: Copy>(heap: &mut [Entry<E>], entry: Entry<E>) {
+    let mut i = 0;
+    while let Some(min) = min_child(heap, i) {
+        if heap[min].key >= entry.key {
+            break;
+        }
+        heap[i] = heap[min];
+        i = min;
+    }
+    heap[i] = entry;
 }
 
 #[cfg(test)]
