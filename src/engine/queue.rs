@@ -89,7 +89,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Schedules `event` at `time`.
-    #[inline]
+    #[inline(always)]
     pub fn schedule(&mut self, time: Nanos, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
