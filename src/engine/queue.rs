@@ -238,7 +238,7 @@ impl<E: Copy> EventQueue<E> {
 /// The smallest child of node `i`, if it has any. Through a full node
 /// this is a tournament of selects (compiled to `sbb`/`adc`/`cmov`), with no
 /// comparison whose outcome a branch predictor would have to guess.
-#[inline]
+#[inline(always)]
 fn min_child<E>(heap: &[Entry<E>], i: usize) -> Option<usize> {
     let n = heap.len();
     let first = ARITY * i + 1;
@@ -255,7 +255,7 @@ fn min_child<E>(heap: &[Entry<E>], i: usize) -> Option<usize> {
 
 /// Puts `entry` into the open root of `heap` and sifts it down, stopping
 /// as soon as it is no greater than its smallest child.
-#[inline]
+#[inline(always)]
 fn sift_down<E: Copy>(heap: &mut [Entry<E>], entry: Entry<E>) {
     let mut i = 0;
     while let Some(min) = min_child(heap, i) {
