@@ -13,6 +13,21 @@
 //! earlier key (an event due now that was scheduled before it). The order is
 //! therefore exactly the heap-only order.
 //!
+//! Popping the root leaves a hole there. Handling an event nearly always
+//! schedules another, and the next schedule drops its entry into the hole
+//! and sifts it down: one sift per event where a pop and a push make two.
+//! A pop that finds the hole still open fills it with the heap's last entry
+//! first. On the classic hold model (pop one, push one) this doubled the
+//! throughput at 1,000 and 100,000 pending events (`cargo bench --bench
+//! core`).
+//!
+//! ```text
+//!   pop:       take root ─> [ hole | subtrees are heaps ]
+//!   schedule:  hole open?  yes ─> entry into root, sift down
+//!                          no  ─> push at the end, sift up
+//!   pop again: hole open?  yes ─> last entry into root (bottom-up), then take root
+//! ```
+//!
 //! The storage is reused across [`EventQueue::clear`], so a trial in steady
 //! state allocates nothing per event.
 
