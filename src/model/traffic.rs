@@ -93,7 +93,7 @@ struct Call {
     replica: u32,
 }
 
-/// The timers an edge keeps in FIFOs (see [`Trial::arm_timer`]).
+/// The timers an edge keeps in FIFOs (see `Trial::arm_timer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimerKind {
     /// An attempt's timeout.
