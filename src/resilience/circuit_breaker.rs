@@ -440,6 +440,32 @@ mod tests {
         b
     }
 
+    /// A failure rate exactly at a threshold that binary floating point
+    /// cannot hold (55 of 100 against 0.55, where `0.55 * 100` rounds
+    /// above 55) trips the breaker, as `failures / calls >= failure_rate`
+    /// says; one failure fewer does not.
+    #[test]
+    fn a_rate_exactly_at_an_inexact_threshold_trips() {
+        let state_after = |failures: u64| {
+            let mut b = CircuitBreaker::new(BreakerConfig {
+                failure_rate: 0.55,
+                min_calls: 100,
+                ..config(Trip::CountWindow { size: 100 })
+            })
+            .unwrap();
+            for i in 0..100 {
+                call(&mut b, i, i >= failures, 0);
+            }
+            b.state(100)
+        };
+        assert!(
+            std::hint::black_box(0.55) * 100.0 > 55.0,
+            "the product rounds up, which is the point"
+        );
+        assert_eq!(state_after(54), BreakerState::Closed);
+        assert_eq!(state_after(55), BreakerState::Open);
+    }
+
     #[test]
     fn rejects_bad_configs() {
         let bad = |edit: fn(&mut BreakerConfig)| {

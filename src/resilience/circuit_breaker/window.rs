@@ -251,6 +251,17 @@ mod tests {
         );
         // An earlier time is booked into the current bucket.
         assert_eq!(w.record(5 * SECOND, true, false).calls, 2);
+        // Both sit in the bucket of epoch 1,000, which the next epoch keeps
+        // and the one ten epochs on reuses.
+        assert_eq!(w.record(1_001 * SECOND, false, false).calls, 3);
+        assert_eq!(
+            w.record(1_010 * SECOND, false, false),
+            Tally {
+                calls: 2,
+                failures: 0,
+                slow: 0
+            }
+        );
         w.clear();
         assert_eq!(w.record(1_000 * SECOND, false, false).calls, 1);
     }
