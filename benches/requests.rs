@@ -59,61 +59,10 @@ const MM1_HORIZON_S: u64 = 6_250;
 /// per request of the 5 million would take.
 const RSS_SLACK_KB: u64 = 2_048;
 
-/// The two-hop model; `{horizon}` and `{crashes}` are filled in by
-/// [`two_hop`].
-///
-/// Load: the workload sends 2,000 requests/s; `api` (3 replicas, 16 slots
-/// each, 2 ms) holds its slot while it calls `db` (2 replicas, 4 slots each,
-/// 3 ms, so 75 % busy and queueing). The `api -> db` bulkhead (10 running,
-/// 32 waiting, 20 ms queue timeout) is the tightest limit, so calls queue in
-/// it and a few are rejected; the 40 ms timeout catches the far tail of
-/// `db`'s queue; errors (0.1 % in `api`, 0.2 % in `db`) are retried with
-/// jittered backoff, paid for from the retry budgets.
-const TWO_HOP: &str = r#"
-name = "two-hop, every policy"
-horizon = "{horizon}s"
-trials = 1
-seed = 7
-
-[[workload]]
-name = "users"
-to = "api"
-rate = 2000
-arrival = "poisson"
-timeout = "200ms"
-retry = { max_attempts = 3, backoff = "exponential", base = "10ms", max_delay = "100ms", jitter = "full", budget = { ratio = 0.2, burst = 20 } }
-circuit_breaker = { window = "count", size = 100, failure_rate = 0.5, open_for = "2s", half_open_calls = 3, success_threshold = 2 }
-bulkhead = { max_concurrent = 100, max_queue = 50, queue_timeout = "50ms" }
-
-[[service]]
-name = "api"
-topology = "active-active"
-replicas = 3
-load_balancer = "round-robin"
-concurrency = 16
-queue = 64
-service_time = { mean = "2ms" }
-error_rate = 0.001
-{crashes}
-
-[[service.call]]
-to = "db"
-timeout = "40ms"
-retry = { max_attempts = 3, backoff = "exponential", base = "5ms", max_delay = "50ms", jitter = "equal", budget = { ratio = 0.1, burst = 10 } }
-circuit_breaker = { window = "time", size = "5s", failure_rate = 0.5, min_calls = 20, open_for = "2s", half_open_calls = 2 }
-bulkhead = { max_concurrent = 10, max_queue = 32, queue_timeout = "20ms" }
-
-[[service]]
-name = "db"
-topology = "active-active"
-replicas = 2
-load_balancer = "round-robin"
-concurrency = 4
-queue = 64
-service_time = { mean = "3ms" }
-error_rate = 0.002
-{crashes}
-"#;
+/// The two-hop model (`benches/two_hop.toml.in`, whose comment explains
+/// its load; `benches/peers/speed_target.sh` runs the same file);
+/// `{horizon}` and `{crashes}` are filled in by [`two_hop`].
+const TWO_HOP: &str = include_str!("two_hop.toml.in");
 
 /// Replica crashes for [`TWO_HOP`]'s services.
 const CRASHES: &str = r#"failure = { mean = "10m" }

@@ -35,6 +35,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/benches/peers/common.sh"
 HERE="$ROOT/benches/peers"
 MM1_TRIALS=${MM1_TRIALS:-50}
 LB_TRIALS=${LB_TRIALS:-50}
@@ -53,39 +54,11 @@ die() {
 now_s() { date +%s.%N; }
 
 # --- prerequisites -----------------------------------------------------------
-command -v python3 >/dev/null ||
-  die "python3 not found: the SimPy peers need Python 3 (e.g. apt-get install python3 python3-venv)"
-[[ -n ${NINES_BIN:-} ]] || command -v cargo >/dev/null ||
-  die "cargo not found: install Rust (https://rustup.rs), or set NINES_BIN"
 
-# Use a python3 that can import simpy: the system one, else a venv under
-# target/, else a --user install.
-PY=python3
-if ! "$PY" -c 'import simpy' 2>/dev/null; then
-  if [[ -x "$PEERS_VENV/bin/python" ]] && "$PEERS_VENV/bin/python" -c 'import simpy' 2>/dev/null; then
-    PY="$PEERS_VENV/bin/python"
-  elif python3 -m venv "$PEERS_VENV" >/dev/null 2>&1 &&
-    "$PEERS_VENV/bin/python" -m pip install --quiet simpy; then
-    echo "installed simpy into $PEERS_VENV" >&2
-    PY="$PEERS_VENV/bin/python"
-  elif python3 -m pip install --quiet --user simpy && python3 -c 'import simpy' 2>/dev/null; then
-    echo "installed simpy with pip --user" >&2
-  else
-    die "cannot install simpy (tried a venv at $PEERS_VENV and pip --user); install it by hand: python3 -m pip install simpy"
-  fi
-fi
+find_simpy_python
 
 # --- build -------------------------------------------------------------------
-if [[ -n ${NINES_BIN:-} ]]; then
-  NINES=$NINES_BIN
-else
-  echo "building nines (release)..." >&2
-  (cd "$ROOT" && cargo build --release --quiet --bin nines)
-  TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-  NINES="$TARGET_DIR/release/nines"
-fi
-[[ -x "$NINES" ]] || die "nines binary not found at $NINES"
+find_nines
 
 # --- the scenarios -----------------------------------------------------------
 TMP=$(mktemp -d)

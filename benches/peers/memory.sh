@@ -17,6 +17,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/benches/peers/common.sh"
 TRIALS=${TRIALS:-10000 100000}
 SCENARIO=${SCENARIO:-$ROOT/scenarios/active-active.toml}
 MAX_SECONDS=${MAX_SECONDS:-10}
@@ -27,7 +28,6 @@ die() {
   exit 1
 }
 
-command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs)"
 if [[ ! -x /usr/bin/time ]]; then
   if command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
     echo "installing GNU time..." >&2
@@ -37,15 +37,7 @@ if [[ ! -x /usr/bin/time ]]; then
   fi
 fi
 
-if [[ -n ${NINES_BIN:-} ]]; then
-  NINES=$NINES_BIN
-else
-  echo "building nines (release)..." >&2
-  (cd "$ROOT" && cargo build --release --quiet --bin nines)
-  TARGET_DIR=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-  NINES="$TARGET_DIR/release/nines"
-fi
-[[ -x "$NINES" ]] || die "nines binary not found at $NINES"
+find_nines
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
