@@ -5,8 +5,10 @@
 //! interval on nines is narrow enough.
 //!
 //! Ctrl-C stops at the next chunk boundary (no new chunk starts) and writes
-//! what was done, marked `"partial": true` (exit 1); a second Ctrl-C exits
-//! at once (exit 130). Every file appears under its name only when complete.
+//! what was done, marked `"partial": true` (exit 1); a second Ctrl-C quits
+//! at once (exit 1 too, as every failure that is not bad input). Every file
+//! appears under its name only when complete, so quitting at once leaves
+//! at most a `.tmp` file, never a half-written result.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -256,7 +258,10 @@ fn catch_interrupts() {
                 "\ninterrupted: finishing the trials under way and writing the results so far (Ctrl-C again to quit now)"
             );
         } else {
-            std::process::exit(130);
+            eprintln!("interrupted again: quit at once; a file not yet complete is left under its .tmp name");
+            // Exit codes are 0, 1 and 2 only (README): scripts that test for
+            // "anything else" must see this as the failure it is.
+            std::process::exit(1);
         }
     });
 }
