@@ -8,6 +8,7 @@
 pub mod check;
 pub mod compare;
 pub mod generate;
+pub mod interrupt;
 pub mod marker;
 pub mod merge;
 pub mod run;
@@ -160,6 +161,10 @@ pub struct Shared {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Write into an output folder that holds another scenario's (or
+    /// command's) results, deleting the files nines wrote there.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `nines sweep`.

@@ -446,6 +446,194 @@ fn an_output_folder_is_not_mixed_between_scenarios() {
     assert!(err.contains("another scenario"), "{err}");
 }
 
+#[test]
+fn a_sweep_folder_is_not_mixed_between_scenarios() {
+    let dir = Dir::new();
+    dir.write("a.toml", SMALL);
+    dir.write("b.toml", &SMALL.replace("replicas = 2", "replicas = 3"));
+    let sweep = |file: &str, vary: &str, extra: &[&str]| {
+        let mut args = vec!["sweep", file, "--vary", vary, "--trials", "20", "--out", "s", "-q"];
+        args.extend(extra);
+        dir.nines(&args)
+    };
+    sweep("a.toml", "service.api.replicas=1,2", &[]).ok();
+    // The same scenario again, over other values: its files are replaced.
+    sweep("a.toml", "service.db.repair.mean=1h,2h,3h", &[]).ok();
+    let a_rows = dir.read("s/sweep.csv");
+    assert_eq!(a_rows.lines().count(), 4);
+    let err = sweep("b.toml", "service.api.replicas=1,2", &[]).bad_input();
+    assert!(
+        err.contains("another scenario") && err.contains("a.toml") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(dir.read("s/sweep.csv"), a_rows, "a refused sweep writes nothing");
+    // A run of the same file is another command: its files would mix too.
+    let err = dir.nines(&["run", "a.toml", "--out", "s", "-q"]).bad_input();
+    assert!(
+        err.contains("another command") && err.contains("`nines sweep`"),
+        "{err}"
+    );
+    sweep("b.toml", "service.api.replicas=1,2", &["--force"]).ok();
+    assert_eq!(dir.read("s/sweep.csv").lines().count(), 3);
+    assert!(dir.read("s/.nines-run").contains("b.toml"));
+    sweep("b.toml", "service.api.replicas=1,2", &[]).ok();
+}
+
+#[test]
+fn a_compare_folder_is_not_mixed_between_scenarios() {
+    let dir = Dir::new();
+    dir.write("a.toml", SMALL);
+    dir.write("b.toml", &SMALL.replace("replicas = 2", "replicas = 3"));
+    let compare = |files: &[&str], extra: &[&str]| {
+        let mut args = vec!["compare"];
+        args.extend(files);
+        args.extend(["--trials", "20", "--out", "c", "-q"]);
+        args.extend(extra);
+        dir.nines(&args)
+    };
+    compare(&["a.toml", "b.toml"], &[]).ok();
+    compare(&["a.toml", "b.toml"], &["--seed", "3"]).ok();
+    let json = dir.read("c/compare.json");
+    // Another baseline is another comparison.
+    let err = compare(&["b.toml", "a.toml"], &[]).bad_input();
+    assert!(
+        err.contains("another scenario") && err.contains("a.toml vs") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(dir.read("c/compare.json"), json, "a refused compare writes nothing");
+    let err = dir.nines(&["run", "a.toml", "--out", "c", "-q"]).bad_input();
+    assert!(
+        err.contains("another scenario") && err.contains("`nines compare`"),
+        "{err}"
+    );
+    compare(&["b.toml", "a.toml"], &["--force"]).ok();
+    assert_ne!(dir.read("c/compare.json"), json);
+    compare(&["b.toml", "a.toml"], &[]).ok();
+    // --force hands a compare folder to a run, deleting the comparison.
+    dir.nines(&["run", "a.toml", "--out", "c", "-q", "--force"]).ok();
+    for f in ["compare.json", "compare.csv", "nines.png"] {
+        assert!(!dir.path_of(&format!("c/{f}")).exists(), "{f} was left behind");
+    }
+}
+
+/// Request level, so every chunk is one trial and a stop takes effect
+/// within a trial; at `rate = 1` a trial is instant, at 4000 it takes
+/// about half a second (40 of them many seconds).
+const PACED: &str = r#"name = "paced"
+horizon = "10m"
+trials = 20
+seed = 3
+
+[[workload]]
+name = "users"
+to = "api"
+rate = 1
+
+[[service]]
+name = "api"
+concurrency = 64
+service_time = { mean = "1ms" }
+"#;
+
+/// A sweep whose first point is instant and whose next two take many
+/// seconds each, so Ctrl-C lands inside the second point.
+fn slow_sweep(dir: &Dir) -> std::process::Child {
+    dir.write("paced.toml", PACED);
+    let args = [
+        "sweep",
+        "paced.toml",
+        "--vary",
+        "workload.users.rate=1,4000,8000",
+        "--trials",
+        "40",
+        "--threads",
+        "1",
+        "--out",
+        "s",
+    ];
+    // The marker is written once the handler is set.
+    spawn_running(dir, &args, "s/.nines-run", 1)
+}
+
+#[test]
+fn ctrl_c_keeps_the_sweep_points_completed_and_says_so() {
+    let dir = Dir::new();
+    let child = slow_sweep(&dir);
+    // Long enough for the first point, not the second.
+    std::thread::sleep(Duration::from_millis(1500));
+    sigint(&child);
+    let (code, err) = finish(child);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("interrupted after") && err.contains("the 1 of 3 points completed"),
+        "{err}"
+    );
+    let csv = dir.read("s/sweep.csv");
+    assert_eq!(csv.lines().count(), 2, "only the complete point is kept:\n{csv}");
+    let s = json(&dir.read("s/sweep.json"));
+    assert_eq!(s["partial"], true);
+    assert_eq!(s["points"].as_array().unwrap().len(), 1);
+    assert_eq!(s["points"][0]["summary"]["trials"], 40);
+    assert!(dir.read("s/report.html").contains("first 1 of the grid"));
+    let tmp = std::fs::read_dir(dir.path_of("s"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "tmp"))
+        .count();
+    assert_eq!(tmp, 0, "no temporary file is left");
+    // The point kept is exactly that point of a complete sweep.
+    dir.nines(&[
+        "sweep",
+        "paced.toml",
+        "--vary",
+        "workload.users.rate=1",
+        "--trials",
+        "40",
+        "--out",
+        "whole",
+        "-q",
+    ])
+    .ok();
+    assert_eq!(csv, dir.read("whole/sweep.csv"));
+    assert!(json(&dir.read("whole/sweep.json")).get("partial").is_none());
+}
+
+#[test]
+fn ctrl_c_on_compare_writes_nothing_and_says_so() {
+    let dir = Dir::new();
+    dir.write("fast.toml", PACED);
+    dir.write("slow.toml", &PACED.replace("rate = 1\n", "rate = 4000\n"));
+    let child = spawn_running(
+        &dir,
+        &[
+            "compare",
+            "fast.toml",
+            "slow.toml",
+            "--trials",
+            "40",
+            "--threads",
+            "1",
+            "--out",
+            "c",
+        ],
+        "c/.nines-run",
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    sigint(&child);
+    let (code, err) = finish(child);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("1 of 2 designs were complete") && err.contains("nothing was written"),
+        "{err}"
+    );
+    let left: Vec<String> = std::fs::read_dir(dir.path_of("c"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".nines-run")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 fn bash(dir: &Dir, script: &str, env: &[(&str, String)], args: &[&str]) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let status = Command::new("bash")

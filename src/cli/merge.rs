@@ -6,6 +6,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 
+use super::marker::{Command, Owner};
 use super::{Format, MergeArgs};
 use crate::error::{Error, Result};
 use crate::model::World;
@@ -25,7 +26,14 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         path: args.out.clone(),
         source,
     })?;
-    super::marker::claim(&args.out, &meta.identity, args.force)?;
+    super::marker::claim(
+        &args.out,
+        &Owner {
+            command: Command::Run,
+            scenario: meta.identity.clone(),
+        },
+        args.force,
+    )?;
     let world = World::compile(&scenario);
     let acc = merged.fold(montecarlo::accumulator(&world))?;
     let summary = crate::summarise(&scenario, &world, &acc, meta.seed, meta.slo);

@@ -12,8 +12,8 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::marker::Owner;
 use super::{Format, RunArgs};
 use crate::error::{Error, Result};
 use crate::model::{TrialResult, World};
@@ -40,8 +40,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
     super::check_flags(args.threads, args.trials, args.slo)?;
     check_modes(args)?;
     let out = super::out_dir(args.out.as_deref(), &super::stem(&args.file))?;
-    super::marker::claim(&out, &shard::identity(&args.file), args.force)?;
-    catch_interrupts();
+    super::marker::claim(&out, &Owner::run(&args.file), args.force)?;
+    super::interrupt::catch(if args.shard.is_some() {
+        "writing nothing: a shard is merged only when complete"
+    } else {
+        "writing the results so far"
+    });
     let trials = args.trials.unwrap_or(scenario.trials);
     let show = !args.quiet && std::io::stderr().is_terminal();
     if let Some(s) = args.shard {
@@ -242,26 +246,4 @@ fn run_shard(
         );
     }
     Ok(())
-}
-
-/// First Ctrl-C: stop at the next chunk boundary and write what is done.
-/// Second: exit at once; files being written stay under their temporary
-/// names, so no result file is ever half-written.
-fn catch_interrupts() {
-    static PRESSES: AtomicU32 = AtomicU32::new(0);
-    // Fails only when a handler is already set (a second run in one
-    // process), which then already does this.
-    let _ = ctrlc::set_handler(|| {
-        if PRESSES.fetch_add(1, Ordering::SeqCst) == 0 {
-            montecarlo::request_stop();
-            eprintln!(
-                "\ninterrupted: finishing the trials under way and writing the results so far (Ctrl-C again to quit now)"
-            );
-        } else {
-            eprintln!("interrupted again: quit at once; a file not yet complete is left under its .tmp name");
-            // Exit codes are 0, 1 and 2 only (README): scripts that test for
-            // "anything else" must see this as the failure it is.
-            std::process::exit(1);
-        }
-    });
 }
