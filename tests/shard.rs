@@ -46,18 +46,21 @@ failure = { mean = "4m" }
 repair = { mean = "20s" }
 "#;
 
-/// Runs `file` whole and in `n` shards for each `n`, merges, and asserts
-/// identical `summary.json` and `trials.csv`.
-fn assert_shards_match(dir: &Dir, file: &str, trials: &str, counts: &[u64]) {
-    dir.nines(&["run", file, "--trials", trials, "--out", "whole", "--quiet"])
-        .ok();
+/// Runs `file` whole and in `n` shards for each `n` (with `extra` flags on
+/// every run), merges, and asserts identical `summary.json`, `trials.csv`
+/// and `timeline.csv` (or none on both sides).
+fn assert_shards_match(dir: &Dir, file: &str, trials: &str, counts: &[u64], extra: &[&str]) {
+    let mut whole = vec!["run", file, "--trials", trials, "--out", "whole", "--quiet"];
+    whole.extend(extra);
+    dir.nines(&whole).ok();
     let summary = dir.read("whole/summary.json");
     let csv = dir.read("whole/trials.csv");
+    let timeline = std::fs::read_to_string(dir.path_of("whole/timeline.csv")).ok();
     for &n in counts {
         let parts = format!("parts{n}");
         for i in 0..n {
             let shard = format!("{i}/{n}");
-            dir.nines(&[
+            let mut args = vec![
                 "run",
                 file,
                 "--trials",
@@ -69,8 +72,9 @@ fn assert_shards_match(dir: &Dir, file: &str, trials: &str, counts: &[u64]) {
                 "--threads",
                 "2",
                 "--quiet",
-            ])
-            .ok();
+            ];
+            args.extend(extra);
+            dir.nines(&args).ok();
         }
         let merged = format!("merged{n}");
         let stdout = dir
@@ -83,6 +87,13 @@ fn assert_shards_match(dir: &Dir, file: &str, trials: &str, counts: &[u64]) {
             "summary.json, {n} shards"
         );
         assert_eq!(dir.read(&format!("{merged}/trials.csv")), csv, "trials.csv, {n} shards");
+        let merged_timeline = std::fs::read_to_string(dir.path_of(&format!("{merged}/timeline.csv"))).ok();
+        assert!(
+            merged_timeline == timeline,
+            "timeline.csv, {n} shards: whole {} bytes, merged {} bytes",
+            timeline.as_ref().map_or(0, String::len),
+            merged_timeline.as_ref().map_or(0, String::len)
+        );
     }
 }
 
@@ -91,16 +102,53 @@ fn shards_merge_into_the_bytes_of_one_run() {
     let dir = Dir::new();
     dir.write("small.toml", SMALL);
     // 150 trials are 3 chunks of 64: with 5 shards two hold none.
-    assert_shards_match(&dir, "small.toml", "150", &[1, 2, 3, 5]);
+    assert_shards_match(&dir, "small.toml", "150", &[1, 2, 3, 5], &[]);
+    assert!(!dir.path_of("whole/timeline.csv").exists(), "no requests, no timeline");
 }
 
 #[test]
 fn request_level_shards_merge_exactly_even_with_more_shards_than_trials() {
     let dir = Dir::new();
     dir.write("req.toml", REQUESTS);
-    assert_shards_match(&dir, "req.toml", "5", &[1, 2, 3, 7]);
+    assert_shards_match(&dir, "req.toml", "5", &[1, 2, 3, 7], &[]);
     let s = dir.read("merged7/summary.json");
     assert!(s.contains("\"requests\"") && s.contains("\"api->db\""), "{s}");
+    assert!(dir.read("merged7/timeline.csv").contains("edge.api->db.breaker_open"));
+}
+
+/// A shipped request-level scenario, its database failing within the
+/// horizon so the timeline has a shape: `timeline.csv` merges exactly too.
+#[test]
+fn a_shipped_request_scenario_merges_into_the_same_timeline() {
+    let dir = Dir::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("scenarios/retry-storm.toml")).unwrap();
+    dir.write("retry-storm.toml", &text);
+    let set = ["--set", "horizon=3m", "--set", "service.db.failure.mean=2m"];
+    assert_shards_match(&dir, "retry-storm.toml", "4", &[1, 3, 5], &set);
+    let timeline = dir.read("merged3/timeline.csv");
+    assert_eq!(timeline.lines().count(), 61, "a header and 60 buckets");
+}
+
+#[test]
+fn a_part_of_an_older_format_is_refused_by_name() {
+    let dir = Dir::new();
+    // A part as nines wrote it before parts carried timeline rows: its
+    // metadata starts with format 1 (a postcard varint).
+    let meta = [1u8, 5, b'0', b'.', b'1', b'.', b'0'];
+    let mut part = b"trial,availability\n0,1\n".to_vec();
+    part.extend(meta);
+    part.extend((meta.len() as u64).to_le_bytes());
+    part.extend(b"NINESPRT");
+    std::fs::write(dir.path_of("shard-0-of-1.nines-part"), part).unwrap();
+    let err = dir
+        .nines(&["merge", "shard-0-of-1.nines-part", "--out", "m"])
+        .bad_input();
+    assert!(
+        err.contains("shard-0-of-1.nines-part") && err.contains("part format 1") && err.contains("rerun every shard"),
+        "{err}"
+    );
+    assert!(!dir.path_of("m/summary.json").exists());
 }
 
 /// Runs shard `shard` of `small.toml` into `out`, with `extra` flags.

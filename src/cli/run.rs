@@ -1,7 +1,7 @@
-//! `nines run FILE`: simulate, write `summary.json` and `trials.csv` (and
-//! with `--plot` the figures and `report.html`), print the table (or exactly
-//! the JSON). With `--shard I/N` it runs one slice and writes a part for
-//! `nines merge` instead; with `--precision` it runs batches until the
+//! `nines run FILE`: simulate, write `summary.json` and `trials.csv` (with
+//! requests also `timeline.csv`; with `--plot` the figures and
+//! `report.html`), print the table (or exactly the JSON). With `--shard
+//! I/N` it runs one slice and writes a part for `nines merge` instead; with `--precision` it runs batches until the
 //! interval on nines is narrow enough.
 //!
 //! Ctrl-C stops at the next chunk boundary (no new chunk starts) and writes
@@ -18,6 +18,7 @@ use super::{Format, RunArgs};
 use crate::error::{Error, Result};
 use crate::model::{TrialResult, World};
 use crate::montecarlo::{self, Progress, precision, shard};
+use crate::report::timeline::TimelineRows;
 use crate::report::{self, csv::TrialWriter, figures};
 use crate::{RunOptions, scenario, simulate};
 
@@ -209,16 +210,25 @@ fn run_shard(
     let progress = Progress::new(range.end - range.start, show);
     let started = std::time::Instant::now();
     let mut done = 0;
+    // The current chunk's timeline rows: filled trial by trial, taken when
+    // the chunk's accumulator arrives (both callbacks run on this thread).
+    let timeline = std::cell::RefCell::new(Vec::new());
     montecarlo::run_chunks(
         &world,
         seed,
         range.clone(),
         args.threads,
         &progress,
-        |i, r| rows.write(i, r),
+        |i, r| {
+            if let Some(t) = &r.traffic {
+                timeline.borrow_mut().push(TimelineRows::from(t));
+            }
+            rows.write(i, r)
+        },
         |acc| {
             done += acc.trials();
-            meta.chunks.push(shard::encode(&acc, &tmp)?);
+            let trials = timeline.take();
+            meta.chunks.push(shard::encode(&acc, &trials, &tmp)?);
             Ok(())
         },
     )?;
