@@ -8,6 +8,7 @@
 pub mod check;
 pub mod compare;
 pub mod generate;
+pub mod interrupt;
 pub mod marker;
 pub mod merge;
 pub mod run;
@@ -44,7 +45,8 @@ pub enum Command {
     /// per-bucket success, as CSV and JSON Lines.
     Trace(TraceArgs),
     /// Join the parts of a sharded run (`run --shard I/N`) into the
-    /// `summary.json` and `trials.csv` one whole run would have written.
+    /// `summary.json`, `trials.csv` and `timeline.csv` one whole run would
+    /// have written.
     Merge(MergeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(generate::CompletionsArgs),
@@ -118,7 +120,7 @@ pub struct MergeArgs {
     /// Part files (`shard-I-of-N.nines-part`), or folders holding them.
     #[arg(required = true)]
     pub parts: Vec<PathBuf>,
-    /// Output folder for `summary.json` and `trials.csv`.
+    /// Output folder for `summary.json`, `trials.csv` and `timeline.csv`.
     #[arg(long, required = true)]
     pub out: PathBuf,
     /// What to print on stdout.
@@ -160,6 +162,10 @@ pub struct Shared {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Write into an output folder that holds another scenario's (or
+    /// command's) results, deleting the files nines wrote there.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `nines sweep`.

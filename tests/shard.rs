@@ -46,18 +46,21 @@ failure = { mean = "4m" }
 repair = { mean = "20s" }
 "#;
 
-/// Runs `file` whole and in `n` shards for each `n`, merges, and asserts
-/// identical `summary.json` and `trials.csv`.
-fn assert_shards_match(dir: &Dir, file: &str, trials: &str, counts: &[u64]) {
-    dir.nines(&["run", file, "--trials", trials, "--out", "whole", "--quiet"])
-        .ok();
+/// Runs `file` whole and in `n` shards for each `n` (with `extra` flags on
+/// every run), merges, and asserts identical `summary.json`, `trials.csv`
+/// and `timeline.csv` (or none on both sides).
+fn assert_shards_match(dir: &Dir, file: &str, trials: &str, counts: &[u64], extra: &[&str]) {
+    let mut whole = vec!["run", file, "--trials", trials, "--out", "whole", "--quiet"];
+    whole.extend(extra);
+    dir.nines(&whole).ok();
     let summary = dir.read("whole/summary.json");
     let csv = dir.read("whole/trials.csv");
+    let timeline = std::fs::read_to_string(dir.path_of("whole/timeline.csv")).ok();
     for &n in counts {
         let parts = format!("parts{n}");
         for i in 0..n {
             let shard = format!("{i}/{n}");
-            dir.nines(&[
+            let mut args = vec![
                 "run",
                 file,
                 "--trials",
@@ -69,8 +72,9 @@ fn assert_shards_match(dir: &Dir, file: &str, trials: &str, counts: &[u64]) {
                 "--threads",
                 "2",
                 "--quiet",
-            ])
-            .ok();
+            ];
+            args.extend(extra);
+            dir.nines(&args).ok();
         }
         let merged = format!("merged{n}");
         let stdout = dir
@@ -83,6 +87,13 @@ fn assert_shards_match(dir: &Dir, file: &str, trials: &str, counts: &[u64]) {
             "summary.json, {n} shards"
         );
         assert_eq!(dir.read(&format!("{merged}/trials.csv")), csv, "trials.csv, {n} shards");
+        let merged_timeline = std::fs::read_to_string(dir.path_of(&format!("{merged}/timeline.csv"))).ok();
+        assert!(
+            merged_timeline == timeline,
+            "timeline.csv, {n} shards: whole {} bytes, merged {} bytes",
+            timeline.as_ref().map_or(0, String::len),
+            merged_timeline.as_ref().map_or(0, String::len)
+        );
     }
 }
 
@@ -91,16 +102,53 @@ fn shards_merge_into_the_bytes_of_one_run() {
     let dir = Dir::new();
     dir.write("small.toml", SMALL);
     // 150 trials are 3 chunks of 64: with 5 shards two hold none.
-    assert_shards_match(&dir, "small.toml", "150", &[1, 2, 3, 5]);
+    assert_shards_match(&dir, "small.toml", "150", &[1, 2, 3, 5], &[]);
+    assert!(!dir.path_of("whole/timeline.csv").exists(), "no requests, no timeline");
 }
 
 #[test]
 fn request_level_shards_merge_exactly_even_with_more_shards_than_trials() {
     let dir = Dir::new();
     dir.write("req.toml", REQUESTS);
-    assert_shards_match(&dir, "req.toml", "5", &[1, 2, 3, 7]);
+    assert_shards_match(&dir, "req.toml", "5", &[1, 2, 3, 7], &[]);
     let s = dir.read("merged7/summary.json");
     assert!(s.contains("\"requests\"") && s.contains("\"api->db\""), "{s}");
+    assert!(dir.read("merged7/timeline.csv").contains("edge.api->db.breaker_open"));
+}
+
+/// A shipped request-level scenario, its database failing within the
+/// horizon so the timeline has a shape: `timeline.csv` merges exactly too.
+#[test]
+fn a_shipped_request_scenario_merges_into_the_same_timeline() {
+    let dir = Dir::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("scenarios/retry-storm.toml")).unwrap();
+    dir.write("retry-storm.toml", &text);
+    let set = ["--set", "horizon=3m", "--set", "service.db.failure.mean=2m"];
+    assert_shards_match(&dir, "retry-storm.toml", "4", &[1, 3, 5], &set);
+    let timeline = dir.read("merged3/timeline.csv");
+    assert_eq!(timeline.lines().count(), 61, "a header and 60 buckets");
+}
+
+#[test]
+fn a_part_of_an_older_format_is_refused_by_name() {
+    let dir = Dir::new();
+    // A part as nines wrote it before parts carried timeline rows: its
+    // metadata starts with format 1 (a postcard varint).
+    let meta = [1u8, 5, b'0', b'.', b'1', b'.', b'0'];
+    let mut part = b"trial,availability\n0,1\n".to_vec();
+    part.extend(meta);
+    part.extend((meta.len() as u64).to_le_bytes());
+    part.extend(b"NINESPRT");
+    std::fs::write(dir.path_of("shard-0-of-1.nines-part"), part).unwrap();
+    let err = dir
+        .nines(&["merge", "shard-0-of-1.nines-part", "--out", "m"])
+        .bad_input();
+    assert!(
+        err.contains("shard-0-of-1.nines-part") && err.contains("part format 1") && err.contains("rerun every shard"),
+        "{err}"
+    );
+    assert!(!dir.path_of("m/summary.json").exists());
 }
 
 /// Runs shard `shard` of `small.toml` into `out`, with `extra` flags.
@@ -401,13 +449,18 @@ fn a_second_ctrl_c_exits_at_once_without_half_written_files() {
     let at = Instant::now();
     sigint(&child);
     let (code, err) = finish(child);
-    assert_eq!(code, 130, "{err}");
+    assert_eq!(code, 1, "exit codes are 0, 1 and 2 only: {err}");
+    assert!(err.contains("quit at once"), "{err}");
     assert!(
         at.elapsed() < Duration::from_secs(20),
         "the second Ctrl-C did not exit at once"
     );
     assert!(!dir.path_of("o/summary.json").exists());
     assert!(!dir.path_of("o/trials.csv").exists());
+    assert!(
+        dir.path_of("o/trials.csv.tmp").exists(),
+        "the file under way stays under its temporary name"
+    );
 }
 
 #[test]
@@ -439,6 +492,194 @@ fn an_output_folder_is_not_mixed_between_scenarios() {
         .ok();
     let err = dir.nines(&["merge", "parts", "--out", "o"]).bad_input();
     assert!(err.contains("another scenario"), "{err}");
+}
+
+#[test]
+fn a_sweep_folder_is_not_mixed_between_scenarios() {
+    let dir = Dir::new();
+    dir.write("a.toml", SMALL);
+    dir.write("b.toml", &SMALL.replace("replicas = 2", "replicas = 3"));
+    let sweep = |file: &str, vary: &str, extra: &[&str]| {
+        let mut args = vec!["sweep", file, "--vary", vary, "--trials", "20", "--out", "s", "-q"];
+        args.extend(extra);
+        dir.nines(&args)
+    };
+    sweep("a.toml", "service.api.replicas=1,2", &[]).ok();
+    // The same scenario again, over other values: its files are replaced.
+    sweep("a.toml", "service.db.repair.mean=1h,2h,3h", &[]).ok();
+    let a_rows = dir.read("s/sweep.csv");
+    assert_eq!(a_rows.lines().count(), 4);
+    let err = sweep("b.toml", "service.api.replicas=1,2", &[]).bad_input();
+    assert!(
+        err.contains("another scenario") && err.contains("a.toml") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(dir.read("s/sweep.csv"), a_rows, "a refused sweep writes nothing");
+    // A run of the same file is another command: its files would mix too.
+    let err = dir.nines(&["run", "a.toml", "--out", "s", "-q"]).bad_input();
+    assert!(
+        err.contains("another command") && err.contains("`nines sweep`"),
+        "{err}"
+    );
+    sweep("b.toml", "service.api.replicas=1,2", &["--force"]).ok();
+    assert_eq!(dir.read("s/sweep.csv").lines().count(), 3);
+    assert!(dir.read("s/.nines-run").contains("b.toml"));
+    sweep("b.toml", "service.api.replicas=1,2", &[]).ok();
+}
+
+#[test]
+fn a_compare_folder_is_not_mixed_between_scenarios() {
+    let dir = Dir::new();
+    dir.write("a.toml", SMALL);
+    dir.write("b.toml", &SMALL.replace("replicas = 2", "replicas = 3"));
+    let compare = |files: &[&str], extra: &[&str]| {
+        let mut args = vec!["compare"];
+        args.extend(files);
+        args.extend(["--trials", "20", "--out", "c", "-q"]);
+        args.extend(extra);
+        dir.nines(&args)
+    };
+    compare(&["a.toml", "b.toml"], &[]).ok();
+    compare(&["a.toml", "b.toml"], &["--seed", "3"]).ok();
+    let json = dir.read("c/compare.json");
+    // Another baseline is another comparison.
+    let err = compare(&["b.toml", "a.toml"], &[]).bad_input();
+    assert!(
+        err.contains("another scenario") && err.contains("a.toml vs") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(dir.read("c/compare.json"), json, "a refused compare writes nothing");
+    let err = dir.nines(&["run", "a.toml", "--out", "c", "-q"]).bad_input();
+    assert!(
+        err.contains("another scenario") && err.contains("`nines compare`"),
+        "{err}"
+    );
+    compare(&["b.toml", "a.toml"], &["--force"]).ok();
+    assert_ne!(dir.read("c/compare.json"), json);
+    compare(&["b.toml", "a.toml"], &[]).ok();
+    // --force hands a compare folder to a run, deleting the comparison.
+    dir.nines(&["run", "a.toml", "--out", "c", "-q", "--force"]).ok();
+    for f in ["compare.json", "compare.csv", "nines.png"] {
+        assert!(!dir.path_of(&format!("c/{f}")).exists(), "{f} was left behind");
+    }
+}
+
+/// Request level, so every chunk is one trial and a stop takes effect
+/// within a trial; at `rate = 1` a trial is instant, at 4000 it takes
+/// about half a second (40 of them many seconds).
+const PACED: &str = r#"name = "paced"
+horizon = "10m"
+trials = 20
+seed = 3
+
+[[workload]]
+name = "users"
+to = "api"
+rate = 1
+
+[[service]]
+name = "api"
+concurrency = 64
+service_time = { mean = "1ms" }
+"#;
+
+/// A sweep whose first point is instant and whose next two take many
+/// seconds each, so Ctrl-C lands inside the second point.
+fn slow_sweep(dir: &Dir) -> std::process::Child {
+    dir.write("paced.toml", PACED);
+    let args = [
+        "sweep",
+        "paced.toml",
+        "--vary",
+        "workload.users.rate=1,4000,8000",
+        "--trials",
+        "40",
+        "--threads",
+        "1",
+        "--out",
+        "s",
+    ];
+    // The marker is written once the handler is set.
+    spawn_running(dir, &args, "s/.nines-run", 1)
+}
+
+#[test]
+fn ctrl_c_keeps_the_sweep_points_completed_and_says_so() {
+    let dir = Dir::new();
+    let child = slow_sweep(&dir);
+    // Long enough for the first point, not the second.
+    std::thread::sleep(Duration::from_millis(1500));
+    sigint(&child);
+    let (code, err) = finish(child);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("interrupted after") && err.contains("the 1 of 3 points completed"),
+        "{err}"
+    );
+    let csv = dir.read("s/sweep.csv");
+    assert_eq!(csv.lines().count(), 2, "only the complete point is kept:\n{csv}");
+    let s = json(&dir.read("s/sweep.json"));
+    assert_eq!(s["partial"], true);
+    assert_eq!(s["points"].as_array().unwrap().len(), 1);
+    assert_eq!(s["points"][0]["summary"]["trials"], 40);
+    assert!(dir.read("s/report.html").contains("first 1 of the grid"));
+    let tmp = std::fs::read_dir(dir.path_of("s"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "tmp"))
+        .count();
+    assert_eq!(tmp, 0, "no temporary file is left");
+    // The point kept is exactly that point of a complete sweep.
+    dir.nines(&[
+        "sweep",
+        "paced.toml",
+        "--vary",
+        "workload.users.rate=1",
+        "--trials",
+        "40",
+        "--out",
+        "whole",
+        "-q",
+    ])
+    .ok();
+    assert_eq!(csv, dir.read("whole/sweep.csv"));
+    assert!(json(&dir.read("whole/sweep.json")).get("partial").is_none());
+}
+
+#[test]
+fn ctrl_c_on_compare_writes_nothing_and_says_so() {
+    let dir = Dir::new();
+    dir.write("fast.toml", PACED);
+    dir.write("slow.toml", &PACED.replace("rate = 1\n", "rate = 4000\n"));
+    let child = spawn_running(
+        &dir,
+        &[
+            "compare",
+            "fast.toml",
+            "slow.toml",
+            "--trials",
+            "40",
+            "--threads",
+            "1",
+            "--out",
+            "c",
+        ],
+        "c/.nines-run",
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    sigint(&child);
+    let (code, err) = finish(child);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("1 of 2 designs were complete") && err.contains("nothing was written"),
+        "{err}"
+    );
+    let left: Vec<String> = std::fs::read_dir(dir.path_of("c"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".nines-run")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 fn bash(dir: &Dir, script: &str, env: &[(&str, String)], args: &[&str]) {

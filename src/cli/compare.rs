@@ -6,14 +6,26 @@
 //! streams for every component they share, so the per-trial difference has
 //! far less noise than the two runs apart, and its Student t interval says
 //! whether the designs really differ.
+//!
+//! The output folder is claimed as `run` claims its own
+//! ([`super::marker`]): the same files in the same order may write there
+//! again; anything else is refused without `--force`.
+//!
+//! Ctrl-C: designs run one after another, and the one under way stops at
+//! its next chunk boundary; then nothing is written (exit 1, and the
+//! message says so). A comparison is only meaningful with every design on
+//! the same trials, and the designs already done cannot be cut back to the
+//! trials of the one stopped, so any file it left would compare unlike
+//! with unlike. Every file appears under its name only when complete.
 
 use std::io::IsTerminal;
 
 use serde::Serialize;
 
+use super::marker::Owner;
 use super::{CompareArgs, Format};
-use crate::error::Result;
-use crate::montecarlo::Progress;
+use crate::error::{Error, Result};
+use crate::montecarlo::{self, Progress};
 use crate::report::{self, figures, html};
 use crate::scenario::{self, Scenario};
 use crate::stats::interval::mean_ci95;
@@ -80,12 +92,18 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         }
     }
     let out = super::out_dir(sh.out.as_deref(), &format!("compare-{}", names.join("-vs-")))?;
+    super::interrupt::catch("writing nothing: a comparison needs every design on the same trials");
+    super::marker::claim(&out, &Owner::compare(&args.files), sh.force)?;
     let progress = Progress::new(
         trials * scenarios.len() as u64,
         !sh.quiet && std::io::stderr().is_terminal(),
     );
     let mut runs = Vec::new();
+    let mut done = 0;
     for sc in &scenarios {
+        if montecarlo::stop_requested() {
+            break;
+        }
         let options = RunOptions {
             trials: Some(trials),
             seed: Some(seed),
@@ -105,9 +123,23 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             }
             Ok(())
         })?;
+        done += summary.trials;
+        if summary.partial {
+            break;
+        }
         runs.push((summary, avail, success));
     }
     progress.finish();
+    if runs.len() < scenarios.len() {
+        return Err(Error::Interrupted {
+            trials: done,
+            what: format!(
+                "{} of {} designs were complete; a comparison needs every design on the same trials, so nothing was written",
+                runs.len(),
+                scenarios.len()
+            ),
+        });
+    }
     let designs: Vec<Design> = runs
         .iter()
         .enumerate()

@@ -1,11 +1,14 @@
 //! `nines merge PARTS... --out DIR`: join the parts of a sharded run into
-//! exactly the `summary.json` and `trials.csv` an unsharded run of the same
-//! scenario and seed writes (see [`crate::montecarlo::shard`] for why the
-//! bytes match), then print the table (or exactly the JSON).
+//! exactly the `summary.json`, `trials.csv` and (with requests)
+//! `timeline.csv` an unsharded run of the same scenario and seed writes
+//! (see [`crate::montecarlo::shard`] for why the bytes match), then print
+//! the table (or exactly the JSON). Every part is decoded before a result
+//! file is written, so a bad part never leaves half a set of results.
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 
+use super::marker::{Command, Owner};
 use super::{Format, MergeArgs};
 use crate::error::{Error, Result};
 use crate::model::World;
@@ -25,10 +28,18 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         path: args.out.clone(),
         source,
     })?;
-    super::marker::claim(&args.out, &meta.identity, args.force)?;
+    super::marker::claim(
+        &args.out,
+        &Owner {
+            command: Command::Run,
+            scenario: meta.identity.clone(),
+        },
+        args.force,
+    )?;
     let world = World::compile(&scenario);
     let acc = merged.fold(montecarlo::accumulator(&world))?;
     let summary = crate::summarise(&scenario, &world, &acc, meta.seed, meta.slo);
+    let timeline = merged.timeline(&world)?;
 
     let csv_path = args.out.join("trials.csv");
     let tmp = args.out.join("trials.csv.tmp");
@@ -49,16 +60,22 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     let json = report::json(&summary);
     let summary_path = args.out.join("summary.json");
     report::write_atomic(&summary_path, json.as_bytes())?;
+    let mut written = vec![summary_path, csv_path];
+    if let Some(text) = timeline.csv(&scenario) {
+        let path = args.out.join("timeline.csv");
+        report::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
     let text = match args.format {
         Format::Json => json,
         Format::Table => report::table::render(&summary, &scenario),
     };
     report::print(&text)?;
     if !args.quiet {
+        let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
         eprintln!(
-            "wrote {}, {} · {} trials from {} shards",
-            summary_path.display(),
-            csv_path.display(),
+            "wrote {} · {} trials from {} shards",
+            written.join(", "),
             summary.trials,
             merged.parts.len()
         );

@@ -1,21 +1,24 @@
-//! `nines run FILE`: simulate, write `summary.json` and `trials.csv` (and
-//! with `--plot` the figures and `report.html`), print the table (or exactly
-//! the JSON). With `--shard I/N` it runs one slice and writes a part for
-//! `nines merge` instead; with `--precision` it runs batches until the
+//! `nines run FILE`: simulate, write `summary.json` and `trials.csv` (with
+//! requests also `timeline.csv`; with `--plot` the figures and
+//! `report.html`), print the table (or exactly the JSON). With `--shard
+//! I/N` it runs one slice and writes a part for `nines merge` instead; with `--precision` it runs batches until the
 //! interval on nines is narrow enough.
 //!
 //! Ctrl-C stops at the next chunk boundary (no new chunk starts) and writes
-//! what was done, marked `"partial": true` (exit 1); a second Ctrl-C exits
-//! at once (exit 130). Every file appears under its name only when complete.
+//! what was done, marked `"partial": true` (exit 1); a second Ctrl-C quits
+//! at once (exit 1 too, as every failure that is not bad input). Every file
+//! appears under its name only when complete, so quitting at once leaves
+//! at most a `.tmp` file, never a half-written result.
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::marker::Owner;
 use super::{Format, RunArgs};
 use crate::error::{Error, Result};
 use crate::model::{TrialResult, World};
 use crate::montecarlo::{self, Progress, precision, shard};
+use crate::report::timeline::TimelineRows;
 use crate::report::{self, csv::TrialWriter, figures};
 use crate::{RunOptions, scenario, simulate};
 
@@ -38,8 +41,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
     super::check_flags(args.threads, args.trials, args.slo)?;
     check_modes(args)?;
     let out = super::out_dir(args.out.as_deref(), &super::stem(&args.file))?;
-    super::marker::claim(&out, &shard::identity(&args.file), args.force)?;
-    catch_interrupts();
+    super::marker::claim(&out, &Owner::run(&args.file), args.force)?;
+    super::interrupt::catch(if args.shard.is_some() {
+        "writing nothing: a shard is merged only when complete"
+    } else {
+        "writing the results so far"
+    });
     let trials = args.trials.unwrap_or(scenario.trials);
     let show = !args.quiet && std::io::stderr().is_terminal();
     if let Some(s) = args.shard {
@@ -203,16 +210,25 @@ fn run_shard(
     let progress = Progress::new(range.end - range.start, show);
     let started = std::time::Instant::now();
     let mut done = 0;
+    // The current chunk's timeline rows: filled trial by trial, taken when
+    // the chunk's accumulator arrives (both callbacks run on this thread).
+    let timeline = std::cell::RefCell::new(Vec::new());
     montecarlo::run_chunks(
         &world,
         seed,
         range.clone(),
         args.threads,
         &progress,
-        |i, r| rows.write(i, r),
+        |i, r| {
+            if let Some(t) = &r.traffic {
+                timeline.borrow_mut().push(TimelineRows::from(t));
+            }
+            rows.write(i, r)
+        },
         |acc| {
             done += acc.trials();
-            meta.chunks.push(shard::encode(&acc, &tmp)?);
+            let trials = timeline.take();
+            meta.chunks.push(shard::encode(&acc, &trials, &tmp)?);
             Ok(())
         },
     )?;
@@ -240,23 +256,4 @@ fn run_shard(
         );
     }
     Ok(())
-}
-
-/// First Ctrl-C: stop at the next chunk boundary and write what is done.
-/// Second: exit at once; files being written stay under their temporary
-/// names, so no result file is ever half-written.
-fn catch_interrupts() {
-    static PRESSES: AtomicU32 = AtomicU32::new(0);
-    // Fails only when a handler is already set (a second run in one
-    // process), which then already does this.
-    let _ = ctrlc::set_handler(|| {
-        if PRESSES.fetch_add(1, Ordering::SeqCst) == 0 {
-            montecarlo::request_stop();
-            eprintln!(
-                "\ninterrupted: finishing the trials under way and writing the results so far (Ctrl-C again to quit now)"
-            );
-        } else {
-            std::process::exit(130);
-        }
-    });
 }

@@ -2,12 +2,27 @@
 //! of a grid, the same trials and seed at every point (common random
 //! numbers), written as `sweep.csv`, `sweep.json`, the availability curve
 //! and `report.html`.
+//!
+//! The output folder is claimed as `run` claims its own
+//! ([`super::marker`]): another scenario's (or command's) results there
+//! are refused without `--force`.
+//!
+//! Ctrl-C: points run one after another, and the one under way stops at
+//! its next chunk boundary. Only points that ran every trial are kept, a
+//! prefix of the grid in grid order: a point with fewer trials would sit on
+//! the curve with a wider interval and break the comparison between points
+//! that common random numbers make. With at least one point complete, the
+//! files are written with those points (`sweep.json` gets `"partial":
+//! true`, `report.html` says how many points of the grid it holds); with
+//! none, nothing is written. Either way the command says which and exits 1.
+//! Every file appears under its name only when complete.
 
 use std::io::IsTerminal;
 
+use super::marker::Owner;
 use super::{Format, SweepArgs};
 use crate::error::{Error, Result};
-use crate::montecarlo::Progress;
+use crate::montecarlo::{self, Progress};
 use crate::report::{self, figures, html};
 use crate::scenario::{self, Override};
 use crate::stats::Summary;
@@ -45,9 +60,16 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         scenarios.push(scenario::load(&args.file, &overrides)?);
     }
     let out = super::out_dir(sh.out.as_deref(), &format!("{}-sweep", super::stem(&args.file)))?;
-    let progress = Progress::new(trials * grid.len() as u64, !sh.quiet && std::io::stderr().is_terminal());
-    let mut points = Vec::with_capacity(grid.len());
+    super::interrupt::catch("keeping the points completed so far");
+    super::marker::claim(&out, &Owner::sweep(&args.file), sh.force)?;
+    let total = grid.len();
+    let progress = Progress::new(trials * total as u64, !sh.quiet && std::io::stderr().is_terminal());
+    let mut points = Vec::with_capacity(total);
+    let mut done = 0;
     for (idx, sc) in grid.into_iter().zip(&scenarios) {
+        if montecarlo::stop_requested() {
+            break;
+        }
         let options = RunOptions {
             trials: Some(trials),
             seed: Some(seed),
@@ -56,15 +78,26 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             slo: sh.slo,
         };
         let summary = simulate(sc, &options, |_, _| Ok(()))?;
+        done += summary.trials;
+        if summary.partial {
+            break;
+        }
         points.push((idx, summary));
     }
     progress.finish();
+    if points.is_empty() {
+        return Err(Error::Interrupted {
+            trials: done,
+            what: format!("no point of the {total} was complete, so nothing was written"),
+        });
+    }
+    let partial = points.len() < total;
     let csv = sweep_csv(&vary, &points);
     report::write_atomic(&out.join("sweep.csv"), csv.as_bytes())?;
-    let json = sweep_json(&vary, &points);
+    let json = sweep_json(&vary, &points, partial);
     report::write_atomic(&out.join("sweep.json"), json.as_bytes())?;
     let figs = figures::for_sweep(&out, &vary, &points)?;
-    let page = page(&base.name, &vary, &points, &figs, trials, seed);
+    let page = page(&base.name, &vary, &points, &figs, (trials, seed), total);
     report::write_atomic(&out.join("report.html"), page.as_bytes())?;
     let text = match sh.format {
         Format::Json => json,
@@ -74,6 +107,16 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         }
     };
     report::print(&text)?;
+    if partial {
+        return Err(Error::Interrupted {
+            trials: done,
+            what: format!(
+                "wrote the {} of {total} points completed (sweep.json has \"partial\": true) to sweep.csv, sweep.json, the curves and report.html in {}; the point under way was left out",
+                points.len(),
+                out.display()
+            ),
+        });
+    }
     if !sh.quiet {
         eprintln!(
             "wrote sweep.csv, sweep.json, the curves and report.html in {}",
@@ -160,8 +203,9 @@ fn sweep_csv(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
-/// `sweep.json`: the varied values and the full summary of every point.
-fn sweep_json(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> String {
+/// `sweep.json`: the varied values and the full summary of every point;
+/// `"partial": true` when Ctrl-C left points out (omitted otherwise).
+fn sweep_json(vary: &[Vary], points: &[(Vec<usize>, Summary)], partial: bool) -> String {
     let list: Vec<serde_json::Value> = points
         .iter()
         .map(|(idx, s)| {
@@ -173,7 +217,11 @@ fn sweep_json(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> String {
             serde_json::json!({ "values": values, "summary": s })
         })
         .collect();
-    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "points": list })).unwrap_or_default();
+    let mut doc = serde_json::json!({ "points": list });
+    if partial {
+        doc["partial"] = true.into();
+    }
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
 }
@@ -208,14 +256,20 @@ fn page(
     vary: &[Vary],
     points: &[(Vec<usize>, Summary)],
     figs: &[figures::Figure],
-    trials: u64,
-    seed: u64,
+    (trials, seed): (u64, u64),
+    total: usize,
 ) -> String {
     let mut p = html::Page::new(&format!("nines sweep · {name}"));
     p.para(&format!(
         "{} points, {trials} trials each, seed {seed}: every point runs the same trials with the same random streams (common random numbers), so differences between points come from the model, not from noise.",
         points.len()
     ));
+    if points.len() < total {
+        p.para(&format!(
+            "Interrupted: these are the first {} of the grid's {total} points; the rest did not run.",
+            points.len()
+        ));
+    }
     p.heading("Figures").figures(figs);
     let (headers, rows) = rows(vary, points);
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();

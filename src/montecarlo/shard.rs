@@ -14,7 +14,10 @@
 //! which would regroup the float additions), and [`Merged::fold`] replays the
 //! same left fold over every part in shard order: the same operations on the
 //! same bits. `trials.csv` rows are the same text whoever writes them, so
-//! they are joined in order under one header.
+//! they are joined in order under one header. `timeline.csv` is a left
+//! fold too, but over trials (float sums of `f32` cells): a part keeps each
+//! trial's [`TimelineRows`] with its chunk, and [`Merged::timeline`]
+//! replays them into one [`TimelineAcc`] in trial order.
 //!
 //! # The part file (`shard-I-of-N.nines-part`)
 //! ```text
@@ -23,8 +26,13 @@
 //! The CSV streams to disk during the run (memory stays bounded by a wave),
 //! the metadata follows when the shard is done. [`Meta`] carries the
 //! scenario text and overrides, so the merge rebuilds the very same
-//! scenario, and the accumulators through serde, so fields added to them
-//! travel without touching this file. Floats are stored as their bits.
+//! scenario, and per chunk ([`Chunk`]) the accumulator and the timeline
+//! rows through serde, so fields added to them travel without touching
+//! this file. Floats are stored as their bits.
+//!
+//! `Meta` begins with its layout version ([`Meta::format`]), read on its own
+//! before the rest: a part of another layout (format 1 had no timeline
+//! rows) is refused with a message naming both versions, never misread.
 
 use std::fmt;
 use std::fs::File;
@@ -36,11 +44,15 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::model::World;
+use crate::model::traffic::TIMELINE_BUCKETS;
+use crate::report::timeline::{TimelineAcc, TimelineRows};
 use crate::scenario::{self, Override, Scenario};
 use crate::stats::Accumulator;
 
-/// Bumped when the part layout changes; parts of another format are refused.
-const FORMAT: u32 = 1;
+/// Bumped when the part layout changes; parts of another format are
+/// refused. 2: chunks carry their trials' timeline rows.
+const FORMAT: u32 = 2;
 /// The last bytes of every part file.
 const MAGIC: &[u8; 8] = b"NINESPRT";
 /// The extension of part files.
@@ -130,11 +142,21 @@ pub struct Meta {
     pub header_len: u64,
     /// Bytes of CSV (header and rows) at the start of the file.
     pub csv_len: u64,
-    /// One accumulator per chunk, in chunk order, each postcard-encoded:
-    /// a decoded accumulator holds its histograms' full bucket arrays (tens
-    /// of kilobytes), an encoded one only the occupied buckets, so a part
-    /// of a million trials stays a few megabytes in memory.
-    pub chunks: Vec<Vec<u8>>,
+    /// What each chunk measured, in chunk order.
+    pub chunks: Vec<Chunk>,
+}
+
+/// One chunk's results besides its CSV rows, each postcard-encoded: a
+/// decoded accumulator holds its histograms' full bucket arrays (tens of
+/// kilobytes), an encoded one only the occupied buckets, so a part of a
+/// million trials stays a few megabytes in memory.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Chunk {
+    /// The chunk's [`Accumulator`].
+    pub acc: Vec<u8>,
+    /// A `Vec<TimelineRows>`: the timeline rows of the chunk's trials that
+    /// had traffic, in trial order (empty without a workload).
+    pub timeline: Vec<u8>,
 }
 
 impl Meta {
@@ -216,10 +238,15 @@ pub fn read_meta(path: &Path) -> Result<Meta> {
     f.seek(SeekFrom::Start(len - 16 - meta_len))
         .map_err(|e| bad(e.to_string()))?;
     f.read_exact(&mut bytes).map_err(|e| bad(e.to_string()))?;
-    let meta: Meta = postcard::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
-    if meta.format != FORMAT {
-        return Err(bad(format!("format {} where this nines reads {FORMAT}", meta.format)));
+    // The format first: another layout's fields would not decode, or worse
+    // decode into something else.
+    let (format, _) = postcard::take_from_bytes::<u32>(&bytes).map_err(|e| bad(e.to_string()))?;
+    if format != FORMAT {
+        return Err(bad(format!(
+            "part format {format}, where this nines reads format {FORMAT}; rerun every shard with this nines"
+        )));
     }
+    let meta: Meta = postcard::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
     if meta.csv_len != len - 16 - meta_len || meta.header_len > meta.csv_len {
         return Err(bad("its CSV length does not match its metadata".into()));
     }
@@ -267,15 +294,20 @@ pub fn new_meta(file: &Path, text: String, overrides: &[Override], plan: Plan, s
     }
 }
 
-/// Encodes one chunk's accumulator for [`Meta::chunks`].
+/// Encodes one chunk's accumulator and its trials' timeline rows for
+/// [`Meta::chunks`].
 ///
 /// # Errors
-/// [`Error::Write`] naming `path` (the part) if serde fails, which an
-/// accumulator of finite numbers never makes it do.
-pub fn encode(acc: &Accumulator, path: &Path) -> Result<Vec<u8>> {
-    postcard::to_stdvec(acc).map_err(|e| Error::Write {
+/// [`Error::Write`] naming `path` (the part) if serde fails, which plain
+/// numbers never make it do.
+pub fn encode(acc: &Accumulator, timeline: &[TimelineRows], path: &Path) -> Result<Chunk> {
+    let err = |e| Error::Write {
         path: path.to_path_buf(),
         source: std::io::Error::other(e),
+    };
+    Ok(Chunk {
+        acc: postcard::to_stdvec(acc).map_err(err)?,
+        timeline: postcard::to_stdvec(timeline).map_err(err)?,
     })
 }
 
@@ -404,12 +436,40 @@ impl Merged {
     pub fn fold(&self, mut total: Accumulator) -> Result<Accumulator> {
         for (path, m) in &self.parts {
             for c in &m.chunks {
-                let acc: Accumulator = postcard::from_bytes(c)
+                let acc: Accumulator = postcard::from_bytes(&c.acc)
                     .map_err(|e| Error::Usage(format!("{}: not a nines part file ({e})", path.display())))?;
                 total.merge(&acc);
             }
         }
         Ok(total)
+    }
+
+    /// Every part's timeline rows replayed in trial order: the
+    /// [`TimelineAcc`] a whole run of `world` builds.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] naming the part whose rows do not decode or are not
+    /// shaped for `world` (which would otherwise index out of bounds).
+    pub fn timeline(&self, world: &World) -> Result<TimelineAcc> {
+        let mut acc = TimelineAcc::default();
+        let shape = (
+            TIMELINE_BUCKETS,
+            world.services.len() * TIMELINE_BUCKETS,
+            world.edges.len() * TIMELINE_BUCKETS,
+        );
+        for (path, m) in &self.parts {
+            let bad = |why: String| Error::Usage(format!("{}: not a nines part file ({why})", path.display()));
+            for c in &m.chunks {
+                let rows: Vec<TimelineRows> = postcard::from_bytes(&c.timeline).map_err(|e| bad(e.to_string()))?;
+                for r in &rows {
+                    if (r.entry.len(), r.services.len(), r.edges.len()) != shape {
+                        return Err(bad("its timeline rows do not fit the scenario".into()));
+                    }
+                    acc.push_rows(r);
+                }
+            }
+        }
+        Ok(acc)
     }
 
     /// Writes the joined `trials.csv` to `out`: the header once, then each
@@ -534,7 +594,7 @@ mod tests {
         let mut decoded = super::super::accumulator(&world);
         for c in &chunks {
             direct.merge(c);
-            let bytes = encode(c, Path::new("p")).unwrap();
+            let bytes = encode(c, &[], Path::new("p")).unwrap().acc;
             decoded.merge(&postcard::from_bytes(&bytes).unwrap());
         }
         let a = crate::summarise(&sc, &world, &direct, 3, Some(0.9));

@@ -292,9 +292,12 @@ pub fn for_sweep(dir: &Path, vary: &[Vary], points: &[Point]) -> Result<Vec<Figu
             .map(|(j, v)| {
                 (
                     format!("{} = {v}", short(&second.path)),
-                    points.iter().filter(|p| p.0[1] == j).collect(),
+                    points.iter().filter(|p| p.0[1] == j).collect::<Vec<_>>(),
                 )
             })
+            // An interrupted sweep holds a prefix of the grid: no legend
+            // entry for a value none of its points reached.
+            .filter(|(_, pts)| !pts.is_empty())
             .collect(),
     };
     let nines: Vec<Series> = groups
