@@ -17,7 +17,11 @@
 //! they are joined in order under one header. `timeline.csv` is a left
 //! fold too, but over trials (float sums of `f32` cells): a part keeps each
 //! trial's [`TimelineRows`] with its chunk, and [`Merged::timeline`]
-//! replays them into one [`TimelineAcc`] in trial order.
+//! replays them into one [`TimelineAcc`] in trial order. Per-shard totals
+//! would not do: adding them regroups the float sums. So a request-level
+//! shard's memory grows with its trials, by 60 × (4 + 3 per service + 3 per
+//! edge) numbers each (`u32` counts and `f32`s: about 4 KB for two
+//! services and two edges) until the part is written.
 //!
 //! # The part file (`shard-I-of-N.nines-part`)
 //! ```text
