@@ -34,6 +34,9 @@
 #   binary instead of building one, STRICT=1 to exit 3 when the median ratio
 #   is below the target's 13.3.
 set -euo pipefail
+# A failing command inside $(...) must stop the script too, not leave an
+# empty or stale figure behind.
+shopt -s inherit_errexit
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/benches/peers/common.sh"
@@ -56,8 +59,12 @@ die() {
 now_s() { date +%s.%N; }
 
 # --- prerequisites -----------------------------------------------------------
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive whole number, not '$ROUNDS'"
-[[ $NINES_REPEAT =~ ^[1-9][0-9]*$ ]] || die "NINES_REPEAT must be a positive whole number, not '$NINES_REPEAT'"
+for var in ROUNDS NINES_REPEAT TWO_HOP_S; do
+  [[ ${!var} =~ ^[1-9][0-9]*$ ]] || die "$var must be a positive whole number, not '${!var}'"
+done
+[[ $SIMPY_TRIALS =~ ^[1-9][0-9]*$ && $SIMPY_TRIALS -ge 2 ]] ||
+  die "SIMPY_TRIALS must be a whole number of at least 2 (an interval needs two trials), not '$SIMPY_TRIALS'"
+command -v bc >/dev/null || die "bc not found: install it (e.g. apt-get install bc)"
 
 find_simpy_python
 
@@ -67,19 +74,21 @@ find_nines
 # --- the model -----------------------------------------------------------------
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-# Fill the template's two placeholders: the horizon, and no crashes.
-sed -e "s/{horizon}/$TWO_HOP_S/" -e 's/{crashes}//' "$ROOT/benches/two_hop.toml.in" >"$TMP/two_hop.toml"
-grep -q '[{]horizon[}]\|[{]crashes[}]' "$TMP/two_hop.toml" &&
-  die "benches/two_hop.toml.in names a placeholder twice"
+# Fill the template's placeholders, every occurrence as the bench does:
+# the horizon, and no crashes (each service has a crashes line).
+sed -e "s/{horizon}/$TWO_HOP_S/g" -e 's/{crashes}//g' "$ROOT/benches/two_hop.toml.in" >"$TMP/two_hop.toml"
 
 # time_nines: the best whole-process seconds of NINES_REPEAT runs; leaves
 # the last run's summary in $TMP/out.
 time_nines() {
   local best="" t0 t1 s
   for _ in $(seq "$NINES_REPEAT"); do
+    # A failed run must not leave an earlier run's summary to be read.
+    rm -f "$TMP/out/summary.json"
     t0=$(now_s)
     "$NINES" run "$TMP/two_hop.toml" --trials 1 --seed "$SEED" --threads 1 \
-      --quiet --format json --out "$TMP/out" --force >/dev/null
+      --quiet --format json --out "$TMP/out" --force >/dev/null ||
+      die "nines failed on the two-hop model (its message is above)"
     t1=$(now_s)
     s=$(echo "$t1 - $t0" | bc -l)
     if [[ -z $best ]] || (($(echo "$s < $best" | bc -l))); then best=$s; fi
@@ -95,6 +104,7 @@ for round in $(seq "$ROUNDS"); do
     awk -F': ' '$1 == "customers_per_s" { print $2 }')
   [[ -n $simpy ]] || die "simpy_mm1.py printed no customers_per_s"
   secs=$(time_nines)
+  [[ -f $TMP/out/summary.json ]] || die "nines wrote no summary.json"
   requests=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["requests"]["total"])' "$TMP/out/summary.json")
   rate=$(echo "$requests / $secs" | bc -l)
   ratio=$(echo "$rate / $simpy" | bc -l)

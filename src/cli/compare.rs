@@ -93,7 +93,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     }
     let out = super::out_dir(sh.out.as_deref(), &format!("compare-{}", names.join("-vs-")))?;
     super::interrupt::catch("writing nothing: a comparison needs every design on the same trials");
-    super::marker::claim(&out, &Owner::compare(&args.files), sh.force)?;
+    super::marker::claim(&out, &Owner::compare(&args.files), sh.force, &[])?;
     let progress = Progress::new(
         trials * scenarios.len() as u64,
         !sh.quiet && std::io::stderr().is_terminal(),

@@ -52,18 +52,71 @@ pub enum Command {
     Sweep,
     /// `compare`: `compare.csv`, `compare.json`.
     Compare,
+    /// A command this nines does not know (a newer nines wrote the
+    /// marker): never this command, so the folder is refused, not taken.
+    #[serde(other)]
+    Unknown,
+}
+
+impl Command {
+    fn name(self) -> &'static str {
+        match self {
+            Command::Run => "run",
+            Command::Sweep => "sweep",
+            Command::Compare => "compare",
+            Command::Unknown => "(a command of a newer nines)",
+        }
+    }
 }
 
 /// Who a folder's results belong to: a command and its scenario file(s).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
-    /// The command; absent in markers of older nines, which only `run` and
-    /// `merge` wrote.
-    #[serde(default)]
+    /// The command.
     pub command: Command,
     /// The scenario's identity ([`shard::identity`]); for `compare`, the
     /// files' identities joined by ` vs `.
     pub scenario: String,
+}
+
+/// The marker as stored. Older nines read only `scenario` and compare it
+/// with their own run's, so for any command but `run` the stored
+/// `scenario` carries the command too (`sweep of /path/a.toml`): an older
+/// `run` of the same file then sees another scenario and refuses the
+/// folder instead of mixing its files into a sweep's.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    /// Absent in markers of older nines, which only `run` and `merge` wrote.
+    #[serde(default)]
+    command: Command,
+    scenario: String,
+}
+
+impl From<&Owner> for Stored {
+    fn from(o: &Owner) -> Self {
+        let scenario = match o.command {
+            Command::Run => o.scenario.clone(),
+            c => format!("{} of {}", c.name(), o.scenario),
+        };
+        Self {
+            command: o.command,
+            scenario,
+        }
+    }
+}
+
+impl From<Stored> for Owner {
+    fn from(s: Stored) -> Self {
+        let tag = format!("{} of ", s.command.name());
+        let scenario = match s.command {
+            Command::Run | Command::Unknown => s.scenario,
+            _ => s.scenario.strip_prefix(&tag).map_or(s.scenario.clone(), str::to_string),
+        };
+        Self {
+            command: s.command,
+            scenario,
+        }
+    }
 }
 
 impl Owner {
@@ -98,27 +151,25 @@ impl Owner {
 
 impl fmt::Display for Owner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let command = match self.command {
-            Command::Run => "run",
-            Command::Sweep => "sweep",
-            Command::Compare => "compare",
-        };
-        write!(f, "`nines {command}` of {}", self.scenario)
+        write!(f, "`nines {}` of {}", self.command.name(), self.scenario)
     }
 }
 
-/// Claims `dir` for `owner`.
+/// Claims `dir` for `owner`. With `force`, the files nines wrote there
+/// are deleted first, except those in `keep` (the parts a `merge` is
+/// reading, when they sit in its output folder).
 ///
 /// # Errors
 /// [`Error::Usage`] when `dir` holds another owner's results and `force`
 /// is off; [`Error::Write`] when the marker or a stale file cannot be
 /// written or deleted.
-pub fn claim(dir: &Path, owner: &Owner, force: bool) -> Result<()> {
+pub fn claim(dir: &Path, owner: &Owner, force: bool, keep: &[PathBuf]) -> Result<()> {
     let path = dir.join(MARKER);
     // An unreadable or foreign-looking marker counts as no owner.
     let held = std::fs::read_to_string(&path)
         .ok()
-        .and_then(|t| serde_json::from_str::<Owner>(&t).ok());
+        .and_then(|t| serde_json::from_str::<Stored>(&t).ok())
+        .map(Owner::from);
     match held {
         Some(o) if o == *owner => return Ok(()),
         Some(o) if !force => {
@@ -133,18 +184,19 @@ pub fn claim(dir: &Path, owner: &Owner, force: bool) -> Result<()> {
                 dir.display()
             )));
         }
-        Some(_) => clean(dir)?,
+        Some(_) => clean(dir, keep)?,
         None => {}
     }
-    let text = serde_json::to_string(owner).unwrap_or_default();
+    let text = serde_json::to_string(&Stored::from(owner)).unwrap_or_default();
     report::write_atomic(&path, text.as_bytes())
 }
 
-fn clean(dir: &Path) -> Result<()> {
+fn clean(dir: &Path, keep: &[PathBuf]) -> Result<()> {
     let err = |source| Error::Write {
         path: dir.to_path_buf(),
         source,
     };
+    let keep: Vec<PathBuf> = keep.iter().filter_map(|p| p.canonicalize().ok()).collect();
     for entry in std::fs::read_dir(dir).map_err(err)? {
         let path = entry.map_err(err)?.path();
         let name = path
@@ -155,7 +207,8 @@ fn clean(dir: &Path) -> Result<()> {
             .extension()
             .map(|e| e.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if path.is_file() && (OWNED.0.contains(&name.as_str()) || OWNED.1.contains(&ext.as_str())) {
+        let kept = path.canonicalize().is_ok_and(|p| keep.contains(&p));
+        if path.is_file() && !kept && (OWNED.0.contains(&name.as_str()) || OWNED.1.contains(&ext.as_str())) {
             std::fs::remove_file(&path).map_err(|source| Error::Write { path, source })?;
         }
     }
@@ -176,15 +229,48 @@ mod tests {
             command: Command::Run,
             scenario: "/x/a.toml".into(),
         };
-        claim(dir.path(), &run, false).unwrap();
+        claim(dir.path(), &run, false, &[]).unwrap();
         let sweep = Owner {
             command: Command::Sweep,
             ..run
         };
-        let err = claim(dir.path(), &sweep, false).unwrap_err().to_string();
+        let err = claim(dir.path(), &sweep, false, &[]).unwrap_err().to_string();
         assert!(
             err.contains("another command") && err.contains("`nines run` of /x/a.toml"),
             "{err}"
         );
+    }
+
+    /// A sweep's marker names the command inside `scenario` too, so an
+    /// older nines, which reads only `scenario`, sees another scenario
+    /// and refuses to run into the folder.
+    #[test]
+    fn an_older_nines_sees_a_sweep_as_another_scenario() {
+        let dir = tempfile::tempdir().unwrap();
+        let sweep = Owner::sweep(Path::new("/x/a.toml"));
+        claim(dir.path(), &sweep, false, &[]).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(MARKER)).unwrap();
+        let stored: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(stored["scenario"], format!("sweep of {}", sweep.scenario));
+        // And this nines reads it back as the same owner.
+        claim(dir.path(), &sweep, false, &[]).unwrap();
+    }
+
+    /// A command a newer nines wrote is nobody's here: refused, not taken.
+    #[test]
+    fn a_marker_of_an_unknown_command_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(MARKER),
+            r#"{"command":"replay","scenario":"/x/a.toml"}"#,
+        )
+        .unwrap();
+        let run = Owner {
+            command: Command::Run,
+            scenario: "/x/a.toml".into(),
+        };
+        let err = claim(dir.path(), &run, false, &[]).unwrap_err().to_string();
+        assert!(err.contains("newer nines"), "{err}");
+        claim(dir.path(), &run, true, &[]).unwrap();
     }
 }

@@ -7,6 +7,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
+use std::path::PathBuf;
 
 use super::marker::{Command, Owner};
 use super::{Format, MergeArgs};
@@ -28,6 +29,14 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         path: args.out.clone(),
         source,
     })?;
+    // Every part is decoded before the folder is claimed, so a bad part
+    // fails before `--force` deletes anything; and the parts being merged
+    // are kept even when they sit in the output folder.
+    let world = World::compile(&scenario);
+    let acc = merged.fold(montecarlo::accumulator(&world))?;
+    let summary = crate::summarise(&scenario, &world, &acc, meta.seed, meta.slo);
+    let timeline = merged.timeline(&world)?;
+    let inputs: Vec<PathBuf> = merged.parts.iter().map(|(p, _)| p.clone()).collect();
     super::marker::claim(
         &args.out,
         &Owner {
@@ -35,11 +44,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
             scenario: meta.identity.clone(),
         },
         args.force,
+        &inputs,
     )?;
-    let world = World::compile(&scenario);
-    let acc = merged.fold(montecarlo::accumulator(&world))?;
-    let summary = crate::summarise(&scenario, &world, &acc, meta.seed, meta.slo);
-    let timeline = merged.timeline(&world)?;
 
     let csv_path = args.out.join("trials.csv");
     let tmp = args.out.join("trials.csv.tmp");

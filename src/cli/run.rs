@@ -41,7 +41,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     super::check_flags(args.threads, args.trials, args.slo)?;
     check_modes(args)?;
     let out = super::out_dir(args.out.as_deref(), &super::stem(&args.file))?;
-    super::marker::claim(&out, &Owner::run(&args.file), args.force)?;
+    super::marker::claim(&out, &Owner::run(&args.file), args.force, &[])?;
     super::interrupt::catch(if args.shard.is_some() {
         "writing nothing: a shard is merged only when complete"
     } else {

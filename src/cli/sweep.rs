@@ -61,7 +61,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     }
     let out = super::out_dir(sh.out.as_deref(), &format!("{}-sweep", super::stem(&args.file)))?;
     super::interrupt::catch("keeping the points completed so far");
-    super::marker::claim(&out, &Owner::sweep(&args.file), sh.force)?;
+    super::marker::claim(&out, &Owner::sweep(&args.file), sh.force, &[])?;
     let total = grid.len();
     let progress = Progress::new(trials * total as u64, !sh.quiet && std::io::stderr().is_terminal());
     let mut points = Vec::with_capacity(total);
