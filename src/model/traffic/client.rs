@@ -242,6 +242,14 @@ impl Trial<'_> {
             return;
         }
         fifo.due.push_back((due, call, epoch));
+        self.arm_head(edge, kind, due);
+    }
+
+    /// Puts the FIFO's one heap event for its head at `due`, unless it is
+    /// pending already. Inlined: `arm_timer` runs on every attempt.
+    #[inline(always)]
+    fn arm_head(&mut self, edge: usize, kind: TimerKind, due: Nanos) {
+        let fifo = &mut self.traffic.timers[edge][kind as usize];
         if !fifo.armed {
             fifo.armed = true;
             self.queue.schedule(
@@ -264,22 +272,12 @@ impl Trial<'_> {
                 .calls
                 .get(call)
                 .is_some_and(|c| c.epoch == epoch && c.queued == (kind == TimerKind::Queue));
-            let fifo = &mut self.traffic.timers[edge][kind as usize];
             if live && due > now {
                 // A handler run below may have armed it already.
-                if !fifo.armed {
-                    fifo.armed = true;
-                    self.queue.schedule(
-                        due,
-                        Event::EdgeTimers {
-                            edge: edge as u32,
-                            kind,
-                        },
-                    );
-                }
+                self.arm_head(edge, kind, due);
                 return;
             }
-            fifo.due.pop_front();
+            self.traffic.timers[edge][kind as usize].due.pop_front();
             if live {
                 match kind {
                     TimerKind::Attempt => self.on_attempt_timeout(call, epoch, now),
