@@ -3,8 +3,8 @@
 # chromium) and checks the screenshot is a page, not a blank: enough ink,
 # enough distinct colours, and coloured pixels (the inline SVG figures; the
 # text and tables are grey). Fails (exit 1) with Chromium's log and the
-# figures otherwise; skips (exit 0) only when Chromium is not installed and
-# cannot be (needs root and apt-get).
+# figures otherwise; skips (exit 0) only when Chromium (or python3, which
+# reads the PNG) is not installed and cannot be (needs root and apt-get).
 #
 #   scripts/engines/chromium.sh [SHOT.png]     (CI: .ci/run)
 #
@@ -19,20 +19,22 @@ keep=${1:-}
 say() { echo "chromium.sh: $*"; }
 
 browser() { command -v chromium || command -v chromium-browser || true; }
-if [ -z "$(browser)" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  say "installing chromium"
+want=()
+[ -n "$(browser)" ] || want+=(chromium)
+command -v python3 >/dev/null || want+=(python3) # reads the screenshot
+if [ ${#want[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say "installing ${want[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq chromium >/dev/null ||
-    { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } ||
+  apt-get install -y -qq "${want[@]}" >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq "${want[@]}" >/dev/null; } ||
     true
 fi
 chromium=$(browser)
-if [ -z "$chromium" ]; then
-  say "SKIPPED: chromium is not installed and could not be installed here"
+python=$(command -v python3 || true)
+if [ -z "$chromium" ] || [ -z "$python" ]; then
+  say "SKIPPED: chromium or python3 is not installed and could not be installed here"
   exit 0
 fi
-python=$(command -v python3 || true)
-[ -n "$python" ] || { echo "chromium.sh: FAILED: python3 is needed to read the PNG" >&2; exit 1; }
 nines=${NINES:-$repo/target/release/nines}
 if [ ! -x "$nines" ]; then
   cargo build --locked --release

@@ -12,6 +12,7 @@
 # NINES: the nines binary (default target/release/nines, built if missing).
 # NINES_SLURM_PORTS: slurmctld's and slurmd's ports (default 16817,16818, so
 # as not to meet a Slurm already running on the machine).
+# KEEP=1 keeps the temporary folder (slurm.conf, daemon and job logs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -63,7 +64,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$pid" 2>/dev/null || true
   done
-  rm -rf "$tmp"
+  [ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 
