@@ -56,6 +56,7 @@ tmp=$(mktemp -d /tmp/nines-slurm.XXXXXX)
 chmod 755 "$tmp"
 cleanup() {
   scancel --user="$(id -un)" 2>/dev/null || true
+  scontrol shutdown >/dev/null 2>&1 || true # slurmctld and slurmd
   local f pid
   for f in slurmd slurmctld munged; do
     [ -s "$tmp/$f.pid" ] || continue
