@@ -5,8 +5,10 @@
 #
 # Flags after the shard count go to every `nines run` (give every shard the
 # same ones). results/ must be on a file system every node sees.
-# results/summary.json and results/trials.csv are written by the merge job,
+# results/summary.json, trials.csv (and timeline.csv) are written by the merge job,
 # which starts only once every shard succeeded (afterok).
+# NINES_CPUS_PER_TASK (default 4, shard.sbatch's) sets the cores, and so the
+# threads, of each shard: a shard asking more than a node has never starts.
 set -euo pipefail
 
 scenario=${1:?usage: submit.sh SCENARIO OUT SHARDS [nines run flags...]}
@@ -15,7 +17,8 @@ shards=${3:?usage: submit.sh SCENARIO OUT SHARDS [nines run flags...]}
 shift 3
 here=$(cd "$(dirname "$0")" && pwd)
 nines=${NINES:-nines}
+cpus=${NINES_CPUS_PER_TASK:-4}
 
-array=$(sbatch --parsable --array="0-$((shards - 1))" "$here/shard.sbatch" "$scenario" "$out" "$@")
+array=$(sbatch --parsable --array="0-$((shards - 1))" --cpus-per-task="$cpus" "$here/shard.sbatch" "$scenario" "$out" "$@")
 sbatch --parsable --dependency="afterok:${array%%;*}" --job-name=nines-merge \
   --output=nines-merge-%j.log --wrap "$nines merge $out/parts --out $out"
