@@ -2,7 +2,8 @@
 # non-root user. From the repository root:
 #
 #   docker build -t nines:0.1.0 .
-#   docker run --rm -v "$PWD:/home/nonroot" nines:0.1.0 run scenarios/active-active.toml
+#   docker run --rm -u "$(id -u):$(id -g)" -v "$PWD:/home/nonroot" nines:0.1.0 \
+#     run scenarios/active-active.toml      # writes output/ in the current folder
 #
 # recipes/kubernetes/*.yaml run this image. The build stage runs exactly what
 # scripts/release/build-static.sh runs (docs/release.md), so a release
