@@ -50,7 +50,9 @@
 //! its manifest (for a marker of an older nines, without one: the fixed
 //! result names of its command), part files (recognised by their content),
 //! and temporary files a crash left. A user's `notes.png`, `data.tmp` or
-//! own `report.html` stay.
+//! own `report.html` stay. Shards share the folder, so two shards of
+//! different runs given `--force` at the same moment may both clean it;
+//! the first marker written wins and `merge` refuses parts of two runs.
 
 use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -568,5 +570,51 @@ mod tests {
         let err = claim(dir.path(), &run, false, &[]).unwrap_err().to_string();
         assert!(err.contains("newer nines"), "{err}");
         claim(dir.path(), &run, true, &[]).unwrap();
+    }
+
+    /// `--force` deletes what the marker lists: a marker listing a path
+    /// out of the folder (or the guard's own files) deletes none of them.
+    #[test]
+    fn a_tampered_marker_cannot_delete_outside_the_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("o");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(root.path().join("outside"), "keep").unwrap();
+        std::fs::write(dir.join("summary.json"), "old").unwrap();
+        std::fs::write(
+            dir.join(MARKER),
+            r#"{"command":"run","scenario":"/x/a.toml","files":["../outside","/etc/hostname",".nines-lock","summary.json"]}"#,
+        )
+        .unwrap();
+        let other = Owner::run(Path::new("/x/b.toml"));
+        let _guard = claim(&dir, &other, true, &[]).unwrap();
+        assert_eq!(std::fs::read_to_string(root.path().join("outside")).unwrap(), "keep");
+        assert!(dir.join(LOCK).exists());
+        assert!(!dir.join("summary.json").exists());
+    }
+
+    /// Publishing: the marker lists exactly the new set, stale files of
+    /// the old set are gone, and no temporary file is left.
+    #[test]
+    fn publish_replaces_the_set_and_lists_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let owner = Owner::run(Path::new("/x/a.toml"));
+        let mut guard = claim(dir.path(), &owner, false, &[]).unwrap();
+        let mut staged = guard.staging();
+        for name in ["trials.csv", "summary.json", "old.png"] {
+            staged.write(name, name.as_bytes()).unwrap();
+        }
+        guard.publish(staged, "summary.json").unwrap();
+        let mut staged = guard.staging();
+        for name in ["trials.csv", "summary.json"] {
+            staged.write(name, b"2").unwrap();
+        }
+        guard.publish(staged, "summary.json").unwrap();
+        assert!(!dir.path().join("old.png").exists());
+        let (_, files) = read_marker(dir.path()).unwrap();
+        assert_eq!(files.unwrap(), ["trials.csv", "summary.json"]);
+        let mut left: Vec<String> = entries(dir.path()).unwrap();
+        left.sort();
+        assert_eq!(left, [LOCK, MARKER, "summary.json", "trials.csv"]);
     }
 }
