@@ -573,6 +573,8 @@ proptest::proptest! {
         let sweep = dir.nines(&["sweep", "h.toml", "--vary", "horizon=20s,30s", "--out", "s", "-q"]);
         assert!(terminal_safe(&sweep.ok()));
         check_folder(&dir, "s");
+        let check = dir.nines(&["check", "h.toml"]).ok();
+        assert!(terminal_safe(&check), "check: {check:?}");
         let missing = format!("{}.toml", names[1].replace(['/', '\0'], "_"));
         let err = dir.nines(&["run", &missing]).bad_input();
         assert!(terminal_safe(&err), "{err:?}");
