@@ -19,7 +19,8 @@
 //! ([`is_temporary`]).
 //!
 //! A [`Staging`] holds the temporary files of one command's results until
-//! the output folder guard publishes them together (`crate::cli::output_guard`).
+//! the command publishes them together (the order is the caller's: this
+//! module only creates, writes, renames and deletes).
 
 use std::fs::{File, OpenOptions};
 use std::hash::{BuildHasher as _, Hasher as _};
