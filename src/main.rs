@@ -22,7 +22,8 @@ fn main() -> ExitCode {
     match nines::cli::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Names in a message may hold control or right-to-left characters.
+            eprintln!("error: {}", nines::report::escape::terminal(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

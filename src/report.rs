@@ -2,7 +2,9 @@
 //! table. Each writer takes finished figures; none computes statistics.
 
 pub mod csv;
+pub mod escape;
 pub mod figures;
+pub mod files;
 pub mod html;
 pub mod plot;
 pub mod table;
@@ -18,21 +20,14 @@ pub fn json(summary: &Summary) -> String {
     s
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and
-/// a rename, so a crash never leaves a half-written file behind.
+/// Writes `bytes` to `path` through a fresh temporary file in the same
+/// folder and a rename ([`files::write_new`]), so a crash never leaves a
+/// half-written file behind and a link is never followed.
 ///
 /// # Errors
 /// [`crate::Error::Write`] on an I/O failure.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
-    let err = |source| crate::Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    files::write_new(path, bytes)
 }
 
 /// Prints `text` on stdout.

@@ -8,6 +8,9 @@
 //! - `validation`: the simulator against closed-form results.
 //! - `fuzz_regressions`: inputs the fuzzer found, replayed: no panic.
 //! - `limits`: size limits at validation, runaway budgets while running.
+//! - `output`: output files under attack: links at temporary names, runs
+//!   into one folder, failures while publishing, `--force`, shards started
+//!   together, hostile names in every format.
 //! - `properties`: generated valid scenarios never break the simulator's
 //!   invariants, on any thread count.
 //! - `requests`: the request path against queueing and retry closed forms.
@@ -26,6 +29,7 @@ mod errors;
 mod faults;
 mod fuzz_regressions;
 mod limits;
+mod output;
 mod properties;
 mod requests;
 mod schema;

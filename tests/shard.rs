@@ -270,7 +270,10 @@ fn precision_stops_when_the_interval_on_nines_is_narrow_enough() {
     assert!(p["achieved"].as_f64().unwrap() <= 0.02, "{p}");
     assert_eq!(p["batch"], 128, "100 trials round up to whole chunks of 64");
     let trials = s["trials"].as_u64().unwrap();
-    assert!(trials % 128 == 0 && trials > 128, "several batches ran: {trials}");
+    assert!(
+        trials.is_multiple_of(128) && trials > 128,
+        "several batches ran: {trials}"
+    );
     assert!(s.get("partial").is_none(), "a complete run has no `partial`");
     // Batches continue one fold: the figures are those of a plain run of as many trials.
     let plain = dir
@@ -335,6 +338,25 @@ fn precision_says_when_the_trial_cap_came_first() {
     assert_eq!(dir.read("o/trials.csv").lines().count(), 301);
 }
 
+/// The size of `file` in `dir`; for `FOLDER/NAME.tmp`, of the temporary
+/// file nines writes `FOLDER/NAME` through (`.NAME.*.nines-tmp`).
+fn size(dir: &Dir, file: &str) -> Option<u64> {
+    let Some(target) = file.strip_suffix(".tmp") else {
+        return std::fs::metadata(dir.path_of(file)).ok().map(|m| m.len());
+    };
+    let (folder, name) = target.rsplit_once('/').unwrap_or((".", target));
+    let prefix = format!(".{name}.");
+    std::fs::read_dir(dir.path_of(folder))
+        .ok()?
+        .filter_map(Result::ok)
+        .find(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with(&prefix) && n.ends_with(".nines-tmp")
+        })
+        .and_then(|e| e.metadata().ok())
+        .map(|m| m.len())
+}
+
 /// Spawns `nines ARGS` in `dir`, waits until `file` exists with at least
 /// `len` bytes (the run is under way, its Ctrl-C handler set), and returns the child.
 fn spawn_running(dir: &Dir, args: &[&str], file: &str, len: u64) -> std::process::Child {
@@ -346,7 +368,7 @@ fn spawn_running(dir: &Dir, args: &[&str], file: &str, len: u64) -> std::process
         .spawn()
         .expect("spawn nines");
     let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::metadata(dir.path_of(file)).map_or(true, |m| m.len() < len) {
+    while size(dir, file).is_none_or(|n| n < len) {
         assert!(Instant::now() < deadline, "{file} never grew");
         if let Some(status) = child.try_wait().expect("wait") {
             panic!("nines ended before the test could interrupt it: {status}");
@@ -411,7 +433,7 @@ fn ctrl_c_writes_the_trials_done_marked_partial() {
     assert!(trials > 0 && trials < 1_000_000_000, "{trials}");
     assert_eq!(trials % 64, 0, "it stopped on a chunk boundary");
     assert_eq!(dir.read("o/trials.csv").lines().count() as u64, trials + 1);
-    assert!(!dir.path_of("o/trials.csv.tmp").exists());
+    assert_eq!(size(&dir, "o/trials.csv.tmp"), None, "no temporary file is left");
     // The trials done are exactly the first trials of a whole run.
     let rows: Vec<String> = dir.read("o/trials.csv").lines().take(65).map(String::from).collect();
     dir.nines(&["run", "small.toml", "--trials", "64", "--out", "o", "-q"])
@@ -457,9 +479,10 @@ fn a_second_ctrl_c_exits_at_once_without_half_written_files() {
     );
     assert!(!dir.path_of("o/summary.json").exists());
     assert!(!dir.path_of("o/trials.csv").exists());
-    assert!(
-        dir.path_of("o/trials.csv.tmp").exists(),
-        "the file under way stays under its temporary name"
+    assert_eq!(
+        size(&dir, "o/trials.csv.tmp"),
+        None,
+        "the file under way is deleted, not left under its temporary name"
     );
 }
 
@@ -468,8 +491,9 @@ fn an_output_folder_is_not_mixed_between_scenarios() {
     let dir = Dir::new();
     dir.write("a.toml", SMALL);
     dir.write("b.toml", &SMALL.replace("replicas = 2", "replicas = 3"));
-    dir.nines(&["run", "a.toml", "--out", "o", "-q", "--plot"]).ok();
-    dir.nines(&["run", "a.toml", "--out", "o", "-q", "--seed", "5"]).ok();
+    dir.nines(&["run", "a.toml", "--out", "o", "-q"]).ok();
+    dir.nines(&["run", "a.toml", "--out", "o", "-q", "--seed", "5", "--plot"])
+        .ok();
     let err = dir.nines(&["run", "b.toml", "--out", "o", "-q"]).bad_input();
     assert!(
         err.contains("another scenario") && err.contains("a.toml") && err.contains("--force"),
@@ -625,7 +649,10 @@ fn ctrl_c_keeps_the_sweep_points_completed_and_says_so() {
     assert!(dir.read("s/report.html").contains("first 1 of the grid"));
     let tmp = std::fs::read_dir(dir.path_of("s"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "tmp"))
+        .filter(|e| {
+            let p = e.as_ref().unwrap().path();
+            p.extension().is_some_and(|x| x == "tmp" || x == "nines-tmp")
+        })
         .count();
     assert_eq!(tmp, 0, "no temporary file is left");
     // The point kept is exactly that point of a complete sweep.
@@ -677,7 +704,7 @@ fn ctrl_c_on_compare_writes_nothing_and_says_so() {
     let left: Vec<String> = std::fs::read_dir(dir.path_of("c"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != ".nines-run")
+        .filter(|n| n != ".nines-run" && n != ".nines-lock")
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }

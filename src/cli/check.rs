@@ -14,7 +14,8 @@ use crate::scenario::{self, GlobalMode, Scenario, Standby, Topology, duration::D
 /// Bad input (exit 2).
 pub fn check(args: &CheckArgs) -> Result<()> {
     let scenario = scenario::load(&args.file, &args.set)?;
-    print!("{}", describe(&scenario));
+    // Names may hold control or right-to-left characters.
+    print!("{}", crate::report::escape::terminal(&describe(&scenario)));
     Ok(())
 }
 

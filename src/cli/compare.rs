@@ -8,21 +8,23 @@
 //! whether the designs really differ.
 //!
 //! The output folder is claimed as `run` claims its own
-//! ([`super::marker`]): the same files in the same order may write there
-//! again; anything else is refused without `--force`.
+//! ([`super::output_guard`]): the same files in the same order may write
+//! there again; anything else is refused without `--force`. The files are
+//! published together, `compare.json` last.
 //!
 //! Ctrl-C: designs run one after another, and the one under way stops at
 //! its next chunk boundary; then nothing is written (exit 1, and the
 //! message says so). A comparison is only meaningful with every design on
 //! the same trials, and the designs already done cannot be cut back to the
 //! trials of the one stopped, so any file it left would compare unlike
-//! with unlike. Every file appears under its name only when complete.
+//! with unlike. Every file appears under its name only when the whole set
+//! is complete.
 
 use std::io::IsTerminal;
 
 use serde::Serialize;
 
-use super::marker::Owner;
+use super::output_guard::{self, Owner};
 use super::{CompareArgs, Format};
 use crate::error::{Error, Result};
 use crate::montecarlo::{self, Progress};
@@ -93,7 +95,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     }
     let out = super::out_dir(sh.out.as_deref(), &format!("compare-{}", names.join("-vs-")))?;
     super::interrupt::catch("writing nothing: a comparison needs every design on the same trials");
-    super::marker::claim(&out, &Owner::compare(&args.files), sh.force, &[])?;
+    let mut guard = output_guard::claim(&out, &Owner::compare(&args.files), sh.force, &[])?;
     let progress = Progress::new(
         trials * scenarios.len() as u64,
         !sh.quiet && std::io::stderr().is_terminal(),
@@ -155,10 +157,11 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         serde_json::to_string_pretty(&serde_json::json!({ "trials": trials, "seed": seed, "designs": designs }))
             .unwrap_or_default();
     json.push('\n');
-    report::write_atomic(&out.join("compare.json"), json.as_bytes())?;
-    report::write_atomic(&out.join("compare.csv"), compare_csv(&designs).as_bytes())?;
+    let mut staged = guard.staging();
+    staged.write("compare.json", json.as_bytes())?;
+    staged.write("compare.csv", compare_csv(&designs).as_bytes())?;
     let summaries: Vec<Summary> = designs.iter().map(|d| d.summary.clone()).collect();
-    let figs = figures::for_compare(&out, &names, &summaries, slo)?;
+    let figs = figures::for_compare(&mut staged, &names, &summaries, slo)?;
     let (headers, rows) = rows(&designs);
     let mut page = html::Page::new(&format!("nines compare · {}", names.join(" vs ")));
     page.para(&format!(
@@ -172,10 +175,11 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     let h: Vec<&str> = headers.iter().map(String::as_str).collect();
     page.heading("Side by side").table(&h, &rows);
     page.heading("Figures").figures(&figs);
-    report::write_atomic(&out.join("report.html"), page.finish().as_bytes())?;
+    staged.write("report.html", page.finish().as_bytes())?;
+    guard.publish(staged, "compare.json")?;
     let text = match sh.format {
         Format::Json => json,
-        Format::Table => report::table::grid(&headers, &rows),
+        Format::Table => report::escape::terminal(&report::table::grid(&headers, &rows)).into_owned(),
     };
     report::print(&text)?;
     if !sh.quiet {

@@ -57,11 +57,30 @@ pub fn man(args: &ManArgs) -> Result<()> {
             source,
         };
         std::fs::create_dir_all(dir).map_err(write)?;
-        return clap_mangen::generate_to(command, dir).map_err(write);
+        let mut command = command.disable_help_subcommand(true);
+        command.build();
+        return write_pages(command, dir);
     }
     let mut out = Vec::new();
     clap_mangen::Man::new(command).render(&mut out).map_err(stdout_error)?;
     std::io::stdout().write_all(&out).map_err(stdout_error)
+}
+
+/// Writes `command`'s page and its subcommands' (as
+/// `clap_mangen::generate_to` names them), each through a fresh temporary
+/// file ([`crate::report::files`]), never through a link.
+fn write_pages(command: clap::Command, dir: &std::path::Path) -> Result<()> {
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()).cloned() {
+        write_pages(sub, dir)?;
+    }
+    let man = clap_mangen::Man::new(command);
+    let path = dir.join(man.get_filename());
+    let mut page = Vec::new();
+    man.render(&mut page).map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
+    crate::report::files::write_new(&path, &page)
 }
 
 /// Prints the scenario format's JSON Schema.

@@ -6,8 +6,10 @@
 //! [`crate::Error::Interrupted`]. The second press quits at once, exit 1.
 //!
 //! Invariant the second press relies on: every result file is written under
-//! a `.tmp` name and renamed only when complete, so quitting at any moment
-//! leaves whole files or `.tmp` leftovers, never a half-written result.
+//! a temporary name and published only when the whole set is complete
+//! ([`crate::report::files`], [`super::output_guard`]), so quitting at any
+//! moment leaves the previous results or the new ones, never a half-written
+//! file; the pending temporary files are deleted before quitting.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -24,7 +26,8 @@ pub fn catch(then: &'static str) {
             montecarlo::request_stop();
             eprintln!("\ninterrupted: finishing the trials under way and {then} (Ctrl-C again to quit now)");
         } else {
-            eprintln!("interrupted again: quit at once; a file not yet complete is left under its .tmp name");
+            crate::report::files::remove_pending();
+            eprintln!("interrupted again: quit at once; the files not yet complete were deleted");
             // Exit codes are 0, 1 and 2 only (README): scripts that test for
             // "anything else" must see this as the failure it is.
             std::process::exit(1);

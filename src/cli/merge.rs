@@ -3,13 +3,15 @@
 //! `timeline.csv` an unsharded run of the same scenario and seed writes
 //! (see [`crate::montecarlo::shard`] for why the bytes match), then print
 //! the table (or exactly the JSON). Every part is decoded before a result
-//! file is written, so a bad part never leaves half a set of results.
+//! file is written, so a bad part never leaves half a set of results, and
+//! the files are published together as `run` publishes its own
+//! ([`super::output_guard`]).
 
-use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::PathBuf;
 
-use super::marker::{Command, Owner};
+use super::output_guard::{self, Command, Owner};
+use super::run::SUMMARY;
 use super::{Format, MergeArgs};
 use crate::error::{Error, Result};
 use crate::model::World;
@@ -37,7 +39,7 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     let summary = crate::summarise(&scenario, &world, &acc, meta.seed, meta.slo);
     let timeline = merged.timeline(&world)?;
     let inputs: Vec<PathBuf> = merged.parts.iter().map(|(p, _)| p.clone()).collect();
-    super::marker::claim(
+    let mut guard = output_guard::claim(
         &args.out,
         &Owner {
             command: Command::Run,
@@ -47,34 +49,27 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         &inputs,
     )?;
 
+    let mut staged = guard.staging();
     let csv_path = args.out.join("trials.csv");
-    let tmp = args.out.join("trials.csv.tmp");
+    let csv_file = staged.create("trials.csv")?;
     let werr = |source| Error::Write {
-        path: tmp.clone(),
-        source,
-    };
-    let mut w = BufWriter::new(File::create(&tmp).map_err(werr)?);
-    merged.write_csv(&mut w, &tmp)?;
-    w.into_inner()
-        .map_err(|e| werr(e.into_error()))?
-        .sync_all()
-        .map_err(werr)?;
-    std::fs::rename(&tmp, &csv_path).map_err(|source| Error::Write {
         path: csv_path.clone(),
         source,
-    })?;
+    };
+    let mut w = BufWriter::new(csv_file.handle()?);
+    merged.write_csv(&mut w, &csv_path)?;
+    w.flush().map_err(werr)?;
+    drop(w);
+    staged.add(csv_file);
     let json = report::json(&summary);
-    let summary_path = args.out.join("summary.json");
-    report::write_atomic(&summary_path, json.as_bytes())?;
-    let mut written = vec![summary_path, csv_path];
+    let mut written = vec![staged.write(SUMMARY, json.as_bytes())?, csv_path];
     if let Some(text) = timeline.csv(&scenario) {
-        let path = args.out.join("timeline.csv");
-        report::write_atomic(&path, text.as_bytes())?;
-        written.push(path);
+        written.push(staged.write("timeline.csv", text.as_bytes())?);
     }
+    guard.publish(staged, SUMMARY)?;
     let text = match args.format {
         Format::Json => json,
-        Format::Table => report::table::render(&summary, &scenario),
+        Format::Table => report::escape::terminal(&report::table::render(&summary, &scenario)).into_owned(),
     };
     report::print(&text)?;
     if !args.quiet {

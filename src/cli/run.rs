@@ -7,17 +7,20 @@
 //! Ctrl-C stops at the next chunk boundary (no new chunk starts) and writes
 //! what was done, marked `"partial": true` (exit 1); a second Ctrl-C quits
 //! at once (exit 1 too, as every failure that is not bad input). Every file
-//! appears under its name only when complete, so quitting at once leaves
-//! at most a `.tmp` file, never a half-written result.
+//! is written under a temporary name and the set is published together
+//! ([`super::output_guard`]), so quitting at once leaves the previous
+//! results or none, never a half-written or mixed set, and no temporary
+//! file.
 
 use std::io::IsTerminal;
 use std::path::Path;
 
-use super::marker::Owner;
+use super::output_guard::{self, Owner};
 use super::{Format, RunArgs};
 use crate::error::{Error, Result};
 use crate::model::{TrialResult, World};
 use crate::montecarlo::{self, Progress, precision, shard};
+use crate::report::files::TempFile;
 use crate::report::timeline::TimelineRows;
 use crate::report::{self, csv::TrialWriter, figures};
 use crate::{RunOptions, scenario, simulate};
@@ -41,7 +44,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
     super::check_flags(args.threads, args.trials, args.slo)?;
     check_modes(args)?;
     let out = super::out_dir(args.out.as_deref(), &super::stem(&args.file))?;
-    super::marker::claim(&out, &Owner::run(&args.file), args.force, &[])?;
+    let owner = Owner::run(&args.file);
+    let mut guard = if args.shard.is_some() {
+        output_guard::claim_shard(&out, &owner, args.force)?
+    } else {
+        output_guard::claim(&out, &owner, args.force, &[])?
+    };
     super::interrupt::catch(if args.shard.is_some() {
         "writing nothing: a shard is merged only when complete"
     } else {
@@ -66,9 +74,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
         progress: Progress::new(target.map_or(trials, |t| t.max_trials), show),
         slo: args.slo,
     };
+    let mut staged = guard.staging();
     let csv_path = out.join("trials.csv");
-    let tmp_csv = out.join("trials.csv.tmp");
-    let mut rows = TrialWriter::create(&tmp_csv, &scenario)?;
+    let csv_file = staged.create("trials.csv")?;
+    let mut rows = TrialWriter::new(csv_file.handle()?, &csv_path, &scenario)?;
     let mut timelines = Vec::new();
     let mut timeline = report::timeline::TimelineAcc::default();
     let started = std::time::Instant::now();
@@ -94,36 +103,28 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let elapsed = started.elapsed().as_secs_f64();
     rows.finish()?;
     if summary.trials == 0 {
-        let _ = std::fs::remove_file(&tmp_csv);
         return Err(Error::Interrupted {
             trials: 0,
             what: "nothing written".into(),
         });
     }
-    std::fs::rename(&tmp_csv, &csv_path).map_err(|source| Error::Write {
-        path: csv_path.clone(),
-        source,
-    })?;
+    staged.add(csv_file);
     let json = report::json(&summary);
-    let summary_path = out.join("summary.json");
-    report::write_atomic(&summary_path, json.as_bytes())?;
-    let mut written = vec![summary_path.clone(), csv_path];
+    let mut written = vec![staged.write(SUMMARY, json.as_bytes())?, csv_path];
     if let Some(text) = timeline.csv(&scenario) {
-        let path = out.join("timeline.csv");
-        report::write_atomic(&path, text.as_bytes())?;
-        written.push(path);
+        written.push(staged.write("timeline.csv", text.as_bytes())?);
     }
     if args.plot {
-        let figs = figures::for_run(&out, &scenario, &summary, &timelines)?;
+        let figs = figures::for_run(&mut staged, &scenario, &summary, &timelines)?;
         let page = report::html::run_page(&scenario, &summary, &figs);
-        let page_path = out.join("report.html");
-        report::write_atomic(&page_path, page.as_bytes())?;
+        let page_path = staged.write("report.html", page.as_bytes())?;
         written.extend(figs.iter().flat_map(|f| f.files.iter().cloned()));
         written.push(page_path);
     }
+    guard.publish(staged, SUMMARY)?;
     let text = match args.format {
         Format::Json => json,
-        Format::Table => report::table::render(&summary, &scenario),
+        Format::Table => report::escape::terminal(&report::table::render(&summary, &scenario)).into_owned(),
     };
     report::print(&text)?;
     let written = written
@@ -163,6 +164,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// The file published last: while it is present, the results beside it
+/// are all of one run.
+pub const SUMMARY: &str = "summary.json";
 
 /// Rejects flag combinations that mean nothing together.
 fn check_modes(args: &RunArgs) -> Result<()> {
@@ -205,8 +210,8 @@ fn run_shard(
     let mut meta = shard::new_meta(&args.file, text, &args.set, plan, s);
     let range = meta.first..meta.end;
     let path = out.join(s.file_name());
-    let tmp = out.join(format!("{}.tmp", s.file_name()));
-    let mut rows = TrialWriter::create(&tmp, scenario)?;
+    let mut part = TempFile::create(&path)?;
+    let mut rows = TrialWriter::new(part.handle()?, &path, scenario)?;
     let progress = Progress::new(range.end - range.start, show);
     let started = std::time::Instant::now();
     let mut done = 0;
@@ -228,24 +233,20 @@ fn run_shard(
         |acc| {
             done += acc.trials();
             let trials = timeline.take();
-            meta.chunks.push(shard::encode(&acc, &trials, &tmp)?);
+            meta.chunks.push(shard::encode(&acc, &trials, &path)?);
             Ok(())
         },
     )?;
     progress.finish();
     rows.finish()?;
     if done < range.end - range.start {
-        let _ = std::fs::remove_file(&tmp);
         return Err(Error::Interrupted {
             trials: done,
             what: "a shard is merged only when complete, so nothing was written".into(),
         });
     }
-    shard::finish_part(&tmp, meta)?;
-    std::fs::rename(&tmp, &path).map_err(|source| Error::Write {
-        path: path.clone(),
-        source,
-    })?;
+    shard::finish_part(part.file(), &path, meta)?;
+    part.commit()?;
     if !args.quiet {
         eprintln!(
             "wrote {} · shard {s}: trials {}..{} of {trials} in {:.2} s",

@@ -4,8 +4,9 @@
 //! and `report.html`.
 //!
 //! The output folder is claimed as `run` claims its own
-//! ([`super::marker`]): another scenario's (or command's) results there
-//! are refused without `--force`.
+//! ([`super::output_guard`]): another scenario's (or command's) results
+//! there are refused without `--force`; the files are published together,
+//! `sweep.json` last.
 //!
 //! Ctrl-C: points run one after another, and the one under way stops at
 //! its next chunk boundary. Only points that ran every trial are kept, a
@@ -15,11 +16,11 @@
 //! files are written with those points (`sweep.json` gets `"partial":
 //! true`, `report.html` says how many points of the grid it holds); with
 //! none, nothing is written. Either way the command says which and exits 1.
-//! Every file appears under its name only when complete.
+//! Every file appears under its name only when the whole set is complete.
 
 use std::io::IsTerminal;
 
-use super::marker::Owner;
+use super::output_guard::{self, Owner};
 use super::{Format, SweepArgs};
 use crate::error::{Error, Result};
 use crate::montecarlo::{self, Progress};
@@ -61,7 +62,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     }
     let out = super::out_dir(sh.out.as_deref(), &format!("{}-sweep", super::stem(&args.file)))?;
     super::interrupt::catch("keeping the points completed so far");
-    super::marker::claim(&out, &Owner::sweep(&args.file), sh.force, &[])?;
+    let mut guard = output_guard::claim(&out, &Owner::sweep(&args.file), sh.force, &[])?;
     let total = grid.len();
     let progress = Progress::new(trials * total as u64, !sh.quiet && std::io::stderr().is_terminal());
     let mut points = Vec::with_capacity(total);
@@ -92,18 +93,20 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         });
     }
     let partial = points.len() < total;
+    let mut staged = guard.staging();
     let csv = sweep_csv(&vary, &points);
-    report::write_atomic(&out.join("sweep.csv"), csv.as_bytes())?;
+    staged.write("sweep.csv", csv.as_bytes())?;
     let json = sweep_json(&vary, &points, partial);
-    report::write_atomic(&out.join("sweep.json"), json.as_bytes())?;
-    let figs = figures::for_sweep(&out, &vary, &points)?;
+    staged.write("sweep.json", json.as_bytes())?;
+    let figs = figures::for_sweep(&mut staged, &vary, &points)?;
     let page = page(&base.name, &vary, &points, &figs, (trials, seed), total);
-    report::write_atomic(&out.join("report.html"), page.as_bytes())?;
+    staged.write("report.html", page.as_bytes())?;
+    guard.publish(staged, "sweep.json")?;
     let text = match sh.format {
         Format::Json => json,
         Format::Table => {
             let (headers, rows) = rows(&vary, &points);
-            report::table::grid(&headers, &rows)
+            report::escape::terminal(&report::table::grid(&headers, &rows)).into_owned()
         }
     };
     report::print(&text)?;

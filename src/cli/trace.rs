@@ -20,6 +20,9 @@
 //!   saga's state changes (started, step succeeded or failed, compensation
 //!   started, succeeded or gave up, ended completed, compensated or stuck).
 //!
+//! The folder is held alone while the trace is written, and the files are
+//! published together, `trace.jsonl` last ([`super::output_guard`]).
+//!
 //! Trial K is the same trial K as in `nines run` with the same seed: its
 //! randomness depends only on (seed, K), never on the trial count.
 
@@ -68,6 +71,8 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
         path: dir.clone(),
         source,
     })?;
+    let mut guard = super::output_guard::hold(&dir)?;
+    let mut staged = guard.staging();
     let mut trial = Trial::new(&world);
     trial.record_sagas(!world.workflows.is_empty());
     let (result, trace) = trial
@@ -80,9 +85,7 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
     for e in &events {
         let _ = writeln!(csv, "{},{},{}", secs(e.0), e.1, quote(&e.2));
     }
-    let events_path = dir.join("events.csv");
-    report::write_atomic(&events_path, csv.as_bytes())?;
-    let mut written = vec![events_path];
+    let mut written = vec![staged.write("events.csv", csv.as_bytes())?];
 
     let mut lines = String::new();
     let mut bucket_rows = trace.buckets.iter().peekable();
@@ -100,22 +103,17 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
         lines.push('\n');
     }
     if world.has_traffic() {
-        let path = dir.join("buckets.csv");
-        report::write_atomic(&path, buckets_csv(&trace, &names).as_bytes())?;
-        written.push(path);
+        written.push(staged.write("buckets.csv", buckets_csv(&trace, &names).as_bytes())?);
     }
     if let Some(t) = result.traffic.as_ref().filter(|t| !t.saga_log.is_empty()) {
         let mut text = String::from("t_s,saga,transition\n");
         for e in &t.saga_log {
             let _ = writeln!(text, "{},{},{}", secs(e.at), e.saga, quote(&e.describe(&world)));
         }
-        let path = dir.join("sagas.csv");
-        report::write_atomic(&path, text.as_bytes())?;
-        written.push(path);
+        written.push(staged.write("sagas.csv", text.as_bytes())?);
     }
-    let jsonl = dir.join("trace.jsonl");
-    report::write_atomic(&jsonl, lines.as_bytes())?;
-    written.push(jsonl);
+    written.push(staged.write("trace.jsonl", lines.as_bytes())?);
+    guard.publish(staged, "trace.jsonl")?;
 
     let mut out = String::new();
     let _ = writeln!(out, "nines trace · {} · trial {} · seed {}", sc.name, args.trial, seed);
@@ -154,7 +152,7 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
     if events.len() > SHOWN {
         let _ = writeln!(out, "  … {} more in events.csv", events.len() - SHOWN);
     }
-    report::print(&out)?;
+    report::print(&crate::report::escape::terminal(&out))?;
     if !args.quiet {
         eprintln!(
             "wrote {}",
@@ -365,11 +363,7 @@ fn secs(ns: u64) -> String {
 }
 
 fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    crate::report::escape::csv_field(s).into_owned()
 }
 
 #[cfg(test)]

@@ -187,42 +187,57 @@ impl Meta {
     }
 }
 
-/// Appends `meta` to the CSV already written at `path`, making it a part.
+/// Appends `meta` to the CSV already written in `file` (the part's
+/// temporary file, read and write; `path` names it in errors), making it a
+/// part. The file is reached only through its handle, never by name again.
 ///
 /// # Errors
 /// [`Error::Write`] on an I/O failure.
-pub fn finish_part(path: &Path, mut meta: Meta) -> Result<()> {
+pub fn finish_part(file: &mut File, path: &Path, mut meta: Meta) -> Result<()> {
     let err = |source| Error::Write {
         path: path.to_path_buf(),
         source,
     };
-    let csv_len = std::fs::metadata(path).map_err(err)?.len();
+    let csv_len = file.seek(SeekFrom::End(0)).map_err(err)?;
     meta.csv_len = csv_len;
-    meta.header_len = header_len(path).map_err(err)?;
+    file.seek(SeekFrom::Start(0)).map_err(err)?;
+    meta.header_len = header_len(&mut *file).map_err(err)?;
+    file.seek(SeekFrom::End(0)).map_err(err)?;
     // Streamed, not encoded into a buffer first: a request-level part's
     // metadata holds every trial's timeline rows, and a second copy of them
     // would double the shard's peak memory.
-    let f = std::fs::OpenOptions::new().append(true).open(path).map_err(err)?;
-    let mut w = std::io::BufWriter::new(f);
+    let mut w = std::io::BufWriter::new(&mut *file);
     postcard::to_io(&meta, &mut w).map_err(|e| err(std::io::Error::other(e)))?;
-    let mut f = w.into_inner().map_err(|e| err(e.into_error()))?;
+    let f = w.into_inner().map_err(|e| err(e.into_error()))?;
     let meta_len = f.stream_position().map_err(err)? - csv_len;
     f.write_all(&meta_len.to_le_bytes()).map_err(err)?;
     f.write_all(MAGIC).map_err(err)?;
     f.sync_all().map_err(err)
 }
 
-/// The byte length of the first CSV record (the header) in `path`; the csv
-/// reader knows where a quoted field with a line break ends.
-fn header_len(path: &Path) -> std::io::Result<u64> {
+/// The byte length of the first CSV record (the header) read from `file`;
+/// the csv reader knows where a quoted field with a line break ends.
+fn header_len(file: &mut File) -> std::io::Result<u64> {
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_path(path)
-        .map_err(std::io::Error::other)?;
+        .from_reader(std::io::BufReader::new(file));
     let mut rec = csv::ByteRecord::new();
     r.read_byte_record(&mut rec).map_err(std::io::Error::other)?;
     Ok(r.position().byte())
+}
+
+/// Whether `path` is a part file nines wrote: its name ends in
+/// `.nines-part` and its last bytes are the part's magic.
+pub fn is_part(path: &Path) -> bool {
+    if path.extension().is_none_or(|x| x != EXTENSION) {
+        return false;
+    }
+    let Ok(mut f) = File::open(path) else {
+        return false;
+    };
+    let mut tail = [0u8; 8];
+    f.seek(SeekFrom::End(-8)).is_ok() && f.read_exact(&mut tail).is_ok() && tail == *MAGIC
 }
 
 /// Reads a part's metadata.
@@ -557,7 +572,7 @@ mod tests {
                     for index in 0..count {
                         let r = Shard { index, count }.slice(trials, chunk);
                         assert_eq!(r.start, next, "trials {trials} chunk {chunk} {index}/{count}");
-                        assert!(r.start % chunk == 0 || r.start == trials);
+                        assert!(r.start.is_multiple_of(chunk) || r.start == trials);
                         next = r.end;
                     }
                     assert_eq!(next, trials);

@@ -74,16 +74,12 @@ impl Row {
 }
 
 impl TrialWriter {
-    /// Creates `path` and writes the header.
+    /// Writes the header into `file` (a [`super::files::TempFile`]'s
+    /// handle; `path`, where it goes, names it in errors).
     ///
     /// # Errors
-    /// [`Error::Write`] when the file cannot be created.
-    pub fn create(path: &Path, scenario: &Scenario) -> Result<Self> {
-        let err = |e: std::io::Error| Error::Write {
-            path: path.to_path_buf(),
-            source: e,
-        };
-        let file = File::create(path).map_err(err)?;
+    /// [`Error::Write`] when the header cannot be written.
+    pub fn new(file: File, path: &Path, scenario: &Scenario) -> Result<Self> {
         let mut w = Self {
             out: csv::Writer::from_writer(BufWriter::new(file)),
             path: path.to_path_buf(),

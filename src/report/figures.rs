@@ -1,12 +1,13 @@
 //! Which plots fit which run, built from finished figures (a summary, the
 //! per-trial timelines of a request-level run, the points of a sweep) and
-//! written as PNG and SVG beside `summary.json`.
+//! staged as PNG and SVG beside `summary.json` (published with it).
 //!
 //! Every figure's data is bounded whatever the number of trials: CDFs come
 //! from the mergeable histograms, timelines have a fixed number of buckets.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use super::files::Staging;
 use super::plot::{self, BandPoint, Format, Labels, Series};
 use crate::engine::time;
 use crate::error::{Error, Result};
@@ -39,22 +40,24 @@ pub struct Figure {
 }
 
 fn write(
-    dir: &Path,
+    out: &mut Staging,
     name: &str,
     title: &str,
     render: impl Fn(Format) -> Result<Vec<u8>, plot::PlotError>,
 ) -> Result<Figure> {
-    let stem = dir.join(name);
     let to_err = |e: plot::PlotError| Error::Write {
-        path: stem.clone(),
+        path: out.dir().join(name),
         source: std::io::Error::other(e.to_string()),
     };
-    let files = plot::write_both(&stem, &render).map_err(to_err)?;
-    let svg = String::from_utf8_lossy(&render(Format::Svg).map_err(to_err)?).into_owned();
+    let [png, svg] = plot::render_both(&render).map_err(to_err)?;
+    let files = vec![
+        out.write(&format!("{name}.png"), &png)?,
+        out.write(&format!("{name}.svg"), &svg)?,
+    ];
     Ok(Figure {
         title: title.to_string(),
-        svg,
-        files: files.to_vec(),
+        svg: String::from_utf8_lossy(&svg).into_owned(),
+        files,
     })
 }
 
@@ -67,7 +70,7 @@ fn labels(title: &str, x: &str, y: &str) -> Labels {
 }
 
 /// Downtime per year in minutes, as a CDF, with the SLO's budget marked.
-fn downtime_cdf(dir: &Path, series: &[(String, Vec<(f64, f64)>)], slo: Option<f64>) -> Result<Figure> {
+fn downtime_cdf(out: &mut Staging, series: &[(String, Vec<(f64, f64)>)], slo: Option<f64>) -> Result<Figure> {
     let minutes: Vec<(String, Vec<(f64, f64)>)> = series
         .iter()
         .map(|(name, cdf)| (name.clone(), cdf.iter().map(|&(x, f)| (x / 60.0, f)).collect()))
@@ -77,7 +80,7 @@ fn downtime_cdf(dir: &Path, series: &[(String, Vec<(f64, f64)>)], slo: Option<f6
         .map(|t| vec![((1.0 - t) * year_min, format!("SLO {} budget", t))])
         .unwrap_or_default();
     let title = "Downtime per year across trials";
-    write(dir, "downtime", title, |f| {
+    write(out, "downtime", title, |f| {
         plot::cdf(
             &labels(title, "downtime per year (minutes)", "share of trials at or below"),
             &minutes,
@@ -119,16 +122,16 @@ fn band(
 ///
 /// # Errors
 /// [`Error::Write`] when a file cannot be written.
-pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[TrialTimeline]) -> Result<Vec<Figure>> {
+pub fn for_run(out: &mut Staging, sc: &Scenario, s: &Summary, timelines: &[TrialTimeline]) -> Result<Vec<Figure>> {
     let mut figs = vec![downtime_cdf(
-        dir,
+        out,
         &[(s.scenario.clone(), s.downtime_cdf.clone())],
         s.slo.as_ref().map(|x| x.target),
     )?];
     if s.requests.is_some() {
         let ms: Vec<(f64, f64)> = s.latency_cdf.iter().map(|&(x, f)| (x * 1000.0, f)).collect();
         let title = "Request latency";
-        figs.push(write(dir, "latency", title, |f| {
+        figs.push(write(out, "latency", title, |f| {
             plot::cdf(
                 &labels(title, "latency (ms, log scale)", "share of requests at or below"),
                 &[(s.scenario.clone(), ms.clone())],
@@ -166,7 +169,7 @@ pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[TrialTimelin
             label: "median, 10-90 % band".into(),
             points: success,
         }];
-        figs.push(write(dir, "success_over_time", title, |f| {
+        figs.push(write(out, "success_over_time", title, |f| {
             plot::curve(
                 &labels(title, &x, "share of requests served"),
                 &series,
@@ -189,7 +192,7 @@ pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[TrialTimelin
             })
             .collect();
         let title = "Retry amplification over time";
-        figs.push(write(dir, "attempts_over_time", title, |f| {
+        figs.push(write(out, "attempts_over_time", title, |f| {
             plot::curve(
                 &labels(title, &x, "attempts per call (median, 10-90 % band)"),
                 &amplification,
@@ -212,7 +215,7 @@ pub fn for_run(dir: &Path, sc: &Scenario, s: &Summary, timelines: &[TrialTimelin
             .collect();
         if !breakers.is_empty() {
             let title = "Circuit breakers open over time";
-            figs.push(write(dir, "breakers_over_time", title, |f| {
+            figs.push(write(out, "breakers_over_time", title, |f| {
                 plot::curve(
                     &labels(title, &x, "share of time open (median, 10-90 % band)"),
                     &breakers,
@@ -281,7 +284,7 @@ fn axis(v: &Vary) -> String {
 ///
 /// # Errors
 /// [`Error::Write`] when a file cannot be written.
-pub fn for_sweep(dir: &Path, vary: &[Vary], points: &[Point]) -> Result<Vec<Figure>> {
+pub fn for_sweep(out: &mut Staging, vary: &[Vary], points: &[Point]) -> Result<Vec<Figure>> {
     let first = &vary[0];
     let groups: Vec<(String, Vec<&Point>)> = match vary.get(1) {
         None => vec![(String::from("nines"), points.iter().collect())],
@@ -320,7 +323,7 @@ pub fn for_sweep(dir: &Path, vary: &[Vary], points: &[Point]) -> Result<Vec<Figu
         .collect();
     let title = "Availability curve";
     let x = axis(first);
-    let mut figs = vec![write(dir, "availability_curve", title, |f| {
+    let mut figs = vec![write(out, "availability_curve", title, |f| {
         plot::curve(&labels(title, &x, "nines (95 % band)"), &nines, false, &[], f)
     })?];
     if points.iter().any(|p| p.1.requests.is_some()) {
@@ -343,7 +346,7 @@ pub fn for_sweep(dir: &Path, vary: &[Vary], points: &[Point]) -> Result<Vec<Figu
             })
             .collect();
         let title = "Request success ratio";
-        figs.push(write(dir, "success_curve", title, |f| {
+        figs.push(write(out, "success_curve", title, |f| {
             plot::curve(
                 &labels(title, &x, "full successes / requests (95 % band)"),
                 &success,
@@ -361,7 +364,12 @@ pub fn for_sweep(dir: &Path, vary: &[Vary], points: &[Point]) -> Result<Vec<Figu
 ///
 /// # Errors
 /// [`Error::Write`] when a file cannot be written.
-pub fn for_compare(dir: &Path, names: &[String], summaries: &[Summary], slo: Option<f64>) -> Result<Vec<Figure>> {
+pub fn for_compare(
+    out: &mut Staging,
+    names: &[String],
+    summaries: &[Summary],
+    slo: Option<f64>,
+) -> Result<Vec<Figure>> {
     let bars: Vec<(String, f64, f64, f64)> = names
         .iter()
         .zip(summaries)
@@ -376,7 +384,7 @@ pub fn for_compare(dir: &Path, names: &[String], summaries: &[Summary], slo: Opt
         })
         .collect();
     let title = "Nines of each design";
-    let mut figs = vec![write(dir, "nines", title, |f| {
+    let mut figs = vec![write(out, "nines", title, |f| {
         plot::bars(&labels(title, "design", "nines (95 % interval)"), &bars, f)
     })?];
     let cdfs: Vec<(String, Vec<(f64, f64)>)> = names
@@ -384,6 +392,6 @@ pub fn for_compare(dir: &Path, names: &[String], summaries: &[Summary], slo: Opt
         .zip(summaries)
         .map(|(n, s)| (n.clone(), s.downtime_cdf.clone()))
         .collect();
-    figs.push(downtime_cdf(dir, &cdfs, slo)?);
+    figs.push(downtime_cdf(out, &cdfs, slo)?);
     Ok(figs)
 }

@@ -22,6 +22,9 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // A control character is an HTML parse error, even as a
+            // reference: shown as the replacement character.
+            c if c.is_control() && !matches!(c, '\n' | '\t') => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }

@@ -1,5 +1,5 @@
 //! Plots as PNG and SVG bytes: curves with 95 % bands, empirical CDFs and
-//! bars with error bars, plus an atomic writer for both formats.
+//! bars with error bars, plus a writer for both formats.
 //!
 //! The module knows nothing of the simulator: it takes plain numbers and
 //! labels (with their units already in the text) and returns rendered
@@ -12,6 +12,11 @@
 //! the family "sans-serif", so PNGs render on a machine with no fonts
 //! installed; SVGs name the family and the viewer supplies it.
 //!
+//! Every text drawn (title, axis labels, legend, bar and line labels)
+//! passes through [`escape::plot_text`] first: a name holding a control
+//! character would otherwise make the SVG invalid XML. PNGs are encoded in
+//! memory, never through a file outside the output folder.
+//!
 //! Files: `axis` (ranges, ticks, labels), `frame` (title, legend, grid,
 //! palette), one file per kind of figure.
 
@@ -21,16 +26,17 @@ mod cdf;
 mod curve;
 mod frame;
 
-use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use frame::Backend;
+
+use image::ImageEncoder as _;
+
+use super::escape;
 
 /// Figure width in pixels.
 pub const WIDTH: u32 = 960;
@@ -132,10 +138,17 @@ pub fn curve(
     shade: &[(f64, f64)],
     format: Format,
 ) -> Result<Vec<u8>, PlotError> {
+    let series: Vec<Series> = series
+        .iter()
+        .map(|s| Series {
+            label: text(&s.label),
+            points: s.points.clone(),
+        })
+        .collect();
     render(
         &curve::Curve {
-            labels,
-            series,
+            labels: &clean(labels),
+            series: &series,
             x_log,
             shade,
         },
@@ -158,11 +171,13 @@ pub fn cdf(
     x_log: bool,
     format: Format,
 ) -> Result<Vec<u8>, PlotError> {
+    let series: Vec<(String, Vec<(f64, f64)>)> = series.iter().map(|(l, p)| (text(l), p.clone())).collect();
+    let vlines: Vec<(f64, String)> = vlines.iter().map(|(x, l)| (*x, text(l))).collect();
     render(
         &cdf::Cdf {
-            labels,
-            series,
-            vlines,
+            labels: &clean(labels),
+            series: &series,
+            vlines: &vlines,
             x_log,
         },
         format,
@@ -176,13 +191,40 @@ pub fn cdf(
 /// # Errors
 /// As [`curve`].
 pub fn bars(labels: &Labels, bars: &[(String, f64, f64, f64)], format: Format) -> Result<Vec<u8>, PlotError> {
-    render(&bars::Bars { labels, bars }, format)
+    let bars: Vec<(String, f64, f64, f64)> = bars.iter().map(|(l, v, lo, hi)| (text(l), *v, *lo, *hi)).collect();
+    render(
+        &bars::Bars {
+            labels: &clean(labels),
+            bars: &bars,
+        },
+        format,
+    )
+}
+
+fn text(s: &str) -> String {
+    escape::plot_text(s).into_owned()
+}
+
+fn clean(l: &Labels) -> Labels {
+    Labels {
+        title: text(&l.title),
+        x: text(&l.x),
+        y: text(&l.y),
+    }
+}
+
+/// Renders both formats: the PNG bytes, then the SVG's.
+///
+/// # Errors
+/// Whatever `render` returns.
+pub fn render_both(render: impl Fn(Format) -> Result<Vec<u8>, PlotError>) -> Result<[Vec<u8>; 2], PlotError> {
+    Ok([render(Format::Png)?, render(Format::Svg)?])
 }
 
 /// Renders both formats, then writes `stem.png` and `stem.svg` (the
 /// extension is appended, so `stem` may contain dots), each through a
-/// temporary file in the same folder renamed into place, so a crash never
-/// leaves a half-written plot; returns the two paths, PNG first.
+/// fresh temporary file in the same folder renamed into place
+/// ([`super::files::write_new`]); returns the two paths, PNG first.
 ///
 /// # Errors
 /// Whatever `render` returns; [`PlotError::Io`] if a file cannot be written.
@@ -196,56 +238,14 @@ pub fn write_both(
         name.push(f.extension());
         PathBuf::from(name)
     });
-    let png = render(Format::Png)?;
-    let svg = render(Format::Svg)?;
-    write_atomic(&paths[0], &png)?;
-    write_atomic(&paths[1], &svg)?;
+    let bytes = render_both(render)?;
+    for (path, bytes) in paths.iter().zip(&bytes) {
+        super::files::write_new(path, bytes).map_err(|e| PlotError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    }
     Ok(paths)
-}
-
-/// A name no other call in any process uses at the same time.
-fn unique(prefix: &str, ext: &str) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{prefix}{}-{}.{ext}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// Removes a file when dropped (on every exit path).
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
-    }
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> PlotError + '_ {
-    move |source| PlotError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-/// Writes `bytes` to a temporary file beside `path`, syncs it, renames it.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = Scratch(dir.join(unique(&format!(".{name}.tmp-"), "part")));
-    let mut file = fs::File::create(&tmp.0).map_err(io_err(&tmp.0))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(io_err(&tmp.0))?;
-    drop(file);
-    fs::rename(&tmp.0, path).map_err(io_err(path))
 }
 
 /// Registers the embedded font under "sans-serif" (once per process).
@@ -271,21 +271,27 @@ fn render(fig: &impl Figure, format: Format) -> Result<Vec<u8>, PlotError> {
             Ok(text.into_bytes())
         }
         Format::Png => {
-            // plotters encodes PNG only to a file (it does not re-export its
-            // encoder), so render to a private temporary file and read it back.
-            let tmp = Scratch(std::env::temp_dir().join(unique("nines-plot-", "png")));
+            // Drawn into memory and encoded here, with the encoder and
+            // settings plotters uses when it saves to a file (the same bytes).
+            let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
             {
-                let root = BitMapBackend::new(&tmp.0, (WIDTH, HEIGHT)).into_drawing_area();
+                let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
                 fig.draw(&root)?;
                 root.present().map_err(frame::draw_err)?;
             }
-            fs::read(&tmp.0).map_err(io_err(&tmp.0))
+            let mut png = Vec::new();
+            image::codecs::png::PngEncoder::new(&mut png)
+                .write_image(&pixels, WIDTH, HEIGHT, image::ColorType::Rgb8)
+                .map_err(|e| PlotError::Draw(e.to_string()))?;
+            Ok(png)
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn labels(title: &str) -> Labels {

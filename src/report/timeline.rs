@@ -120,19 +120,21 @@ impl TimelineAcc {
         let width = horizon / TIMELINE_BUCKETS as f64;
         let ratio = |a: f64, b: f64| if b > 0.0 { (a / b).to_string() } else { String::new() };
         let mut out = String::from("bucket,start_s,end_s,requests,success_ratio,degraded_ratio,attempts_per_request");
+        // Names may hold commas, quotes or line breaks: each column is a
+        // CSV field of its own.
+        let mut column = |name: String| {
+            out.push(',');
+            out.push_str(&crate::report::escape::csv_field(&name));
+        };
         for s in &sc.services {
-            let _ = write!(
-                out,
-                ",service.{0}.concluded,service.{0}.success_ratio,service.{0}.queued",
-                s.name
-            );
+            for col in ["concluded", "success_ratio", "queued"] {
+                column(format!("service.{}.{col}", s.name));
+            }
         }
         for e in &edge_names {
-            let _ = write!(
-                out,
-                ",edge.{0}.calls,edge.{0}.attempts_per_call,edge.{0}.breaker_open",
-                e
-            );
+            for col in ["calls", "attempts_per_call", "breaker_open"] {
+                column(format!("edge.{e}.{col}"));
+            }
         }
         out.push('\n');
         for b in 0..TIMELINE_BUCKETS {

@@ -96,7 +96,7 @@ impl fmt::Display for Duration {
             return write!(f, "0s");
         }
         for (name, size) in UNITS {
-            if ns >= size && ns % size == 0 {
+            if ns >= size && ns.is_multiple_of(size) {
                 return write!(f, "{}{name}", ns / size);
             }
         }
