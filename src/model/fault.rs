@@ -110,7 +110,7 @@ impl FaultState {
 
 impl Trial<'_> {
     pub(super) fn reset_faults(&mut self, seed: u64, trial: u64) {
-        let w = self.w;
+        let w = self.world;
         let n = w.faults.len();
         let ns = w.services.len();
         let f = &mut self.faults;
@@ -154,7 +154,7 @@ impl Trial<'_> {
     }
 
     pub(in crate::model) fn on_fault_start(&mut self, f: usize, now: Nanos) {
-        let spec = &self.w.faults[f];
+        let spec = &self.world.faults[f];
         let length = spec.duration.sample(&mut self.faults.rng[f]).max(1);
         let end = now.saturating_add(length);
         self.faults.active[f] = true;
@@ -164,13 +164,13 @@ impl Trial<'_> {
         self.queue.schedule(end, Event::FaultEnd(f as u32));
         self.trace_fault(f, now, true);
         self.apply_fault(f, now, true);
-        if self.w.has_traffic() {
+        if self.world.has_traffic() {
             let r = &self.traffic.result;
             let occurrence = Occurrence {
                 fault: f,
                 start: now,
                 end,
-                affected: vec![false; self.w.services.len()],
+                affected: vec![false; self.world.services.len()],
                 detected: false,
                 good_since: None,
                 requests_at_start: (r.requests, r.success),
@@ -196,9 +196,9 @@ impl Trial<'_> {
                 res.success += success - o.requests_at_start.1;
             }
         }
-        if let FaultSchedule::Process { every, .. } = &self.w.faults[f].schedule {
+        if let FaultSchedule::Process { every, .. } = &self.world.faults[f].schedule {
             let next = now.saturating_add(every.sample(&mut self.faults.rng[f]));
-            if next < self.w.horizon {
+            if next < self.world.horizon {
                 self.queue.schedule(next, Event::FaultStart(f as u32));
             }
         }
@@ -206,12 +206,12 @@ impl Trial<'_> {
 
     /// Turns fault `f`'s effects on or off.
     fn apply_fault(&mut self, f: usize, now: Nanos, on: bool) {
-        let spec = &self.w.faults[f];
+        let spec = &self.world.faults[f];
         match spec.kind {
             FaultKind::Crash | FaultKind::Hang => {
                 let hang = matches!(spec.kind, FaultKind::Hang);
                 for i in 0..spec.replicas.len() {
-                    let r = self.w.faults[f].replicas[i];
+                    let r = self.world.faults[f].replicas[i];
                     if hang && !self.traffic.hung.is_empty() {
                         let h = &mut self.traffic.hung[r];
                         *h = if on { *h + 1 } else { *h - 1 };
@@ -224,8 +224,7 @@ impl Trial<'_> {
                     self.hold_replica(r, now, on, !hang);
                 }
                 if let Some(region) = spec.region {
-                    let held = &mut self.region_held[region];
-                    *held = if on { *held + 1 } else { *held - 1 };
+                    self.availability.hold_region(region, on);
                     self.set_region(region, now);
                 }
             }
@@ -263,7 +262,7 @@ impl Trial<'_> {
             }
             FaultKind::Errors(_) | FaultKind::Capacity(_) => {
                 for i in 0..spec.replicas.len() {
-                    let r = self.w.faults[f].replicas[i];
+                    let r = self.world.faults[f].replicas[i];
                     self.refresh_replica_mods(r, now);
                 }
             }
@@ -272,23 +271,21 @@ impl Trial<'_> {
 
     /// A crash or hang fault takes hold of replica `r`, or lets go.
     fn hold_replica(&mut self, r: usize, now: Nanos, on: bool, reset: bool) {
+        if !self.availability.hold_replica(r, on) {
+            return;
+        }
         if on {
-            self.rep[r].held += 1;
-            if self.rep[r].held == 1 && self.rep[r].natural {
-                self.replica_lost(r, now, reset);
-                if !self.ages(r) {
-                    // A cold standby does not age while it is held down.
-                    self.stop_clock(r);
-                }
+            self.replica_lost(r, now, reset);
+            if !self.availability.ages(self.world, r) {
+                // A cold standby does not age while it is held down.
+                self.availability.stop_clock(r);
             }
         } else {
-            self.rep[r].held -= 1;
-            if self.rep[r].held == 0 && self.rep[r].natural {
-                let aged = self.ages(r);
-                self.replica_back(r, now);
-                if !aged && self.ages(r) {
-                    self.restart_clock(r, now);
-                }
+            let aged = self.availability.ages(self.world, r);
+            self.replica_back(r, now);
+            if !aged && self.availability.ages(self.world, r) {
+                let (availability, mut cx) = self.split(now);
+                availability.restart_clock(&mut cx, r);
             }
         }
     }
@@ -299,10 +296,10 @@ impl Trial<'_> {
         if self.traffic.err.is_empty() {
             return;
         }
-        let serve = &self.w.services[self.w.replicas[r].service].serve;
+        let serve = &self.world.services[self.world.replicas[r].service].serve;
         let mut ok = 1.0 - serve.error_rate;
         let mut share: f64 = 1.0;
-        for (f, spec) in self.w.faults.iter().enumerate() {
+        for (f, spec) in self.world.faults.iter().enumerate() {
             if !self.faults.active[f] || !spec.replicas.contains(&r) {
                 continue;
             }
@@ -320,7 +317,7 @@ impl Trial<'_> {
     /// The extra serving delay of the latency faults on replica `r`.
     pub(super) fn fault_delay(&mut self, r: usize) -> Nanos {
         let mut d: Nanos = 0;
-        for (f, spec) in self.w.faults.iter().enumerate() {
+        for (f, spec) in self.world.faults.iter().enumerate() {
             if let FaultKind::Latency(dist) = &spec.kind
                 && self.faults.active[f]
                 && spec.replicas.contains(&r)
@@ -341,7 +338,7 @@ impl Trial<'_> {
     ) -> (bool, Nanos) {
         let mut cut = self.traffic.edge_cut[edge] > 0;
         let mut delay: Nanos = 0;
-        for (f, spec) in self.w.faults.iter().enumerate() {
+        for (f, spec) in self.world.faults.iter().enumerate() {
             if !self.faults.active[f] {
                 continue;
             }
@@ -372,7 +369,7 @@ impl Trial<'_> {
         for (e, b) in self.traffic.breakers_opened().into_iter().enumerate() {
             self.faults.opened[e] = b;
         }
-        let bucket = self.w.cascade.bucket;
+        let bucket = self.world.cascade.bucket;
         let next = (now / bucket + 1).saturating_mul(bucket);
         self.queue.schedule(next, Event::Probe);
     }
@@ -392,7 +389,7 @@ impl Trial<'_> {
     }
 
     pub(in crate::model) fn on_probe(&mut self, now: Nanos) {
-        let c = self.w.cascade;
+        let c = self.world.cascade;
         let from = self.faults.bucket_start;
         self.faults.bucket_start = now;
         let opened = self.traffic.breakers_opened();
@@ -455,7 +452,7 @@ impl Trial<'_> {
             self.on_probe(horizon);
         }
         let (requests, success) = (self.traffic.result.requests, self.traffic.result.success);
-        let settle = self.w.cascade.settle;
+        let settle = self.world.cascade.settle;
         let f = &mut self.faults;
         for (i, active) in f.active.iter().enumerate() {
             if *active {
@@ -473,11 +470,6 @@ impl Trial<'_> {
             }
             tally_affected(res, &o);
         }
-    }
-
-    /// Stops a replica's pending failure (a cold standby held down).
-    fn stop_clock(&mut self, r: usize) {
-        self.bump_generation(r);
     }
 }
 

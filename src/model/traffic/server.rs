@@ -15,7 +15,7 @@ impl Trial<'_> {
         let t = &mut self.traffic;
         let j = t.jobs.get_mut(job).expect("new job");
         let (service, replica) = (j.service as usize, j.replica as usize);
-        if self.w.rate_limited
+        if self.world.rate_limited
             && let Some(limiter) = &mut t.limiters[replica]
             && !limiter.try_acquire(now)
         {
@@ -26,9 +26,9 @@ impl Trial<'_> {
         let server = &mut t.servers[replica];
         if t.cap[replica].is_none_or(|c| server.busy < c) {
             self.start_job(job, now);
-        } else if self.w.services[service].serve.queue.is_none_or(|q| server.waiting < q)
+        } else if self.world.services[service].serve.queue.is_none_or(|q| server.waiting < q)
             && !(j.low
-                && self.w.services[service]
+                && self.world.services[service]
                     .serve
                     .defence
                     .shed
@@ -52,7 +52,7 @@ impl Trial<'_> {
         let server = &mut t.servers[replica];
         server.busy += 1;
         j.state = JobState::Serving;
-        let st = self.w.services[service]
+        let st = self.world.services[service]
             .serve
             .service_time
             .as_ref()
@@ -71,7 +71,7 @@ impl Trial<'_> {
             return;
         }
         let (service, replica) = (j.service as usize, j.replica as usize);
-        let serve = &self.w.services[service].serve;
+        let serve = &self.world.services[service].serve;
         let error_rate = t.err[replica];
         if error_rate > 0.0 && t.service_rng[replica].random::<f64>() < error_rate {
             self.complete_job(job, Outcome::Error, now);
@@ -109,7 +109,7 @@ impl Trial<'_> {
             CallResult::Failed => j.failed = true,
             CallResult::Success { degraded } => j.degraded |= degraded,
         }
-        let serve = &self.w.services[j.service as usize].serve;
+        let serve = &self.world.services[j.service as usize].serve;
         match serve.call_mode {
             CallMode::Sequential => {
                 let next = j.next_call as usize;
@@ -170,7 +170,7 @@ impl Trial<'_> {
     }
 
     fn start_queued(&mut self, r: usize, now: Nanos) {
-        let queue_wait = self.w.services[self.w.replicas[r].service]
+        let queue_wait = self.world.services[self.world.replicas[r].service]
             .serve
             .defence
             .shed
