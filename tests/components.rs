@@ -89,3 +89,64 @@ fn the_availability_component_alone_matches_the_whole_trial_of_a_failure_only_mo
         assert!(whole.events > 0);
     }
 }
+
+/// Requests on a service whose replicas fail: the request component reads
+/// what the availability component says serves.
+const REQUESTS: &str = r#"
+name = "requests"
+horizon = "2h"
+seed = 31
+
+[[workload]]
+name = "clients"
+to = "api"
+rate = 50
+timeout = "1s"
+retry = { max_attempts = 2, backoff = "constant", base = "0ms", retry_on = ["refused", "error"] }
+
+[[service]]
+name = "api"
+topology = "active-active"
+replicas = 3
+concurrency = 32
+queue = 100
+service_time = { mean = "20ms" }
+failure = { mean = "20m" }
+repair = { mean = "5m" }
+"#;
+
+#[test]
+fn a_request_component_starts_from_a_given_availability_state() {
+    let world = world(REQUESTS);
+    let half = world.horizon / 2;
+    let mut trial = Trial::new(&world);
+    for k in 0..4 {
+        let mut start = FailureOnly::start(&world, 9, k);
+        start.run_until(half, u64::MAX);
+        assert_eq!(start.now(), half);
+        let window = trial.run_from(&start, 9, k).expect("no budget is exceeded");
+        // The failure process carries on exactly as it would have alone.
+        let alone = start.clone().finish();
+        let mut time_based = window.clone();
+        time_based.traffic = None;
+        time_based.events = alone.events;
+        assert_eq!(time_based, alone, "trial {k}");
+        // Requests arrive only from the start on: the first half of the
+        // timeline is empty, the second is not.
+        let traffic = window.traffic.expect("the world has requests");
+        let buckets = traffic.timeline.len();
+        assert!(traffic.timeline[..buckets / 2].iter().all(|b| b[0] == 0), "trial {k}");
+        assert!(traffic.timeline[buckets / 2..].iter().all(|b| b[0] > 0), "trial {k}");
+        assert!(traffic.requests > 100_000, "trial {k}: {}", traffic.requests);
+    }
+}
+
+#[test]
+fn a_request_component_started_at_zero_is_the_whole_trial() {
+    let world = world(REQUESTS);
+    let mut trial = Trial::new(&world);
+    let whole = trial.run(9, 2).expect("no budget is exceeded");
+    let start = FailureOnly::start(&world, 9, 2);
+    let window = trial.run_from(&start, 9, 2).expect("no budget is exceeded");
+    assert_eq!(window, whole);
+}

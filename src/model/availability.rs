@@ -414,10 +414,7 @@ impl Availability {
     fn region_process(&mut self, cx: &mut Context<'_>, r: usize, up: bool) -> Effect {
         let world = cx.world;
         self.region_natural[r] = up;
-        let (failure, repair) = world.regions[r]
-            .process
-            .as_ref()
-            .expect("only failing regions fail");
+        let (failure, repair) = world.regions[r].process.as_ref().expect("only failing regions fail");
         let next = if up { failure } else { repair }.sample(&mut self.region_rng[r]);
         let next_event = if up {
             AvailabilityEvent::RegionDown(r as u32)
@@ -828,11 +825,7 @@ impl Availability {
             return Effect::None;
         }
         self.changing(cx);
-        self.services[s].current = spec
-            .groups
-            .clone()
-            .find(|&g| self.groups[g].serving)
-            .map(|g| g as u32);
+        self.services[s].current = spec.groups.clone().find(|&g| self.groups[g].serving).map(|g| g as u32);
         if let Some(g) = self.services[s].current {
             cx.record("rerouted", Subject::Group(g as usize));
         }
@@ -853,11 +846,14 @@ impl Availability {
 #[derive(Clone)]
 pub struct FailureOnly<'w> {
     world: &'w World,
-    queue: EventQueue<Event>,
+    pub(super) queue: EventQueue<Event>,
     trace: Option<Box<Trace>>,
     /// The component.
     pub availability: Availability,
     events: u64,
+    /// Where the run stands: the end of the last [`FailureOnly::run_until`]
+    /// (or the next event due, when a count of events stopped it first).
+    clock: Nanos,
 }
 
 impl<'w> FailureOnly<'w> {
@@ -870,6 +866,7 @@ impl<'w> FailureOnly<'w> {
             trace: None,
             availability: Availability::new(world),
             events: 0,
+            clock: 0,
         };
         let mut cx = Context {
             world,
@@ -885,8 +882,14 @@ impl<'w> FailureOnly<'w> {
     /// returns how many ran.
     pub fn run_until(&mut self, until: Nanos, max_events: u64) -> u64 {
         let handled = match engine::run_within(self, until, max_events) {
-            Ok(handled) => handled,
-            Err(stopped) => stopped.events,
+            Ok(handled) => {
+                self.clock = self.clock.max(until.min(self.world.horizon));
+                handled
+            }
+            Err(stopped) => {
+                self.clock = stopped.at;
+                stopped.events
+            }
         };
         self.events += handled;
         handled
@@ -898,6 +901,11 @@ impl<'w> FailureOnly<'w> {
         self.run_until(horizon, u64::MAX);
         self.availability.advance(self.world, horizon);
         self.availability.finish(self.world, self.events)
+    }
+
+    /// Where the run stands (see [`FailureOnly::run_until`]).
+    pub fn now(&self) -> Nanos {
+        self.clock
     }
 
     /// The time of the next pending event.

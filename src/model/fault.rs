@@ -109,7 +109,28 @@ impl FaultState {
 }
 
 impl Trial<'_> {
+    /// Resets the fault state for trial `trial` and schedules each fault's
+    /// first occurrence.
     pub(super) fn reset_faults(&mut self, seed: u64, trial: u64) {
+        self.clear_faults(seed, trial);
+        let w = self.world;
+        for (i, spec) in w.faults.iter().enumerate() {
+            let first = match &spec.schedule {
+                FaultSchedule::Once(at) => *at,
+                FaultSchedule::Process { first: Some(at), .. } => *at,
+                FaultSchedule::Process { first: None, every } => every.sample(&mut self.faults.rng[i]),
+            };
+            if first < w.horizon {
+                self.queue.schedule(first, Event::FaultStart(i as u32));
+            }
+        }
+        if self.tracing() && w.has_traffic() {
+            self.start_probing(0);
+        }
+    }
+
+    /// No fault active, none scheduled, nothing measured.
+    pub(super) fn clear_faults(&mut self, seed: u64, trial: u64) {
         let w = self.world;
         let n = w.faults.len();
         let ns = w.services.len();
@@ -138,19 +159,6 @@ impl Trial<'_> {
                 ..FaultResult::default()
             },
         );
-        for (i, spec) in w.faults.iter().enumerate() {
-            let first = match &spec.schedule {
-                FaultSchedule::Once(at) => *at,
-                FaultSchedule::Process { first: Some(at), .. } => *at,
-                FaultSchedule::Process { first: None, every } => every.sample(&mut self.faults.rng[i]),
-            };
-            if first < w.horizon {
-                self.queue.schedule(first, Event::FaultStart(i as u32));
-            }
-        }
-        if self.tracing() && w.has_traffic() {
-            self.start_probing(0);
-        }
     }
 
     pub(in crate::model) fn on_fault_start(&mut self, f: usize, now: Nanos) {

@@ -10,6 +10,7 @@
 //! horizon.
 
 use crate::engine::Nanos;
+use crate::model::runaway::Runaway;
 use crate::model::traffic::EdgeCounts;
 use crate::model::trial::Trial;
 use crate::resilience::circuit_breaker::BreakerState;
@@ -122,7 +123,7 @@ impl Trial<'_> {
     ///
     /// # Errors
     /// The trial ran away (a budget of `[limits]` was exceeded).
-    pub fn run_traced(&mut self, seed: u64, trial: u64) -> Result<(super::TrialResult, Trace), super::runaway::Runaway> {
+    pub fn run_traced(&mut self, seed: u64, trial: u64) -> Result<(super::TrialResult, Trace), Runaway> {
         self.trace = Some(Box::default());
         let result = self.run(seed, trial);
         let trace = self.trace.take().map(|b| *b).unwrap_or_default();

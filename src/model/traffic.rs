@@ -578,6 +578,13 @@ impl Trial<'_> {
     /// Resets the request state for trial `trial` and schedules the first
     /// arrivals and health checks.
     pub(in crate::model) fn reset_traffic(&mut self, seed: u64, trial: u64) {
+        self.start_traffic(seed, trial, 0);
+    }
+
+    /// Resets the request state for trial `trial` and starts it at `from`:
+    /// the first arrivals and health checks after it, the timeline from its
+    /// bucket on.
+    pub(in crate::model) fn start_traffic(&mut self, seed: u64, trial: u64, from: Nanos) {
         let w = self.world;
         let t = &mut self.traffic;
         t.reset_servers(w);
@@ -586,15 +593,16 @@ impl Trial<'_> {
         t.reset_streams(w, seed, trial);
         t.reset_results(w);
         self.reset_sagas();
-        self.queue.schedule(bucket_end(0, w.horizon), Event::Tick(0));
+        let b = self.traffic.clock.at(from);
+        self.queue.schedule(bucket_end(b, w.horizon), Event::Tick(b as u32));
         for i in 0..w.workloads.len() {
-            self.schedule_arrival(i, 0);
+            self.schedule_arrival(i, from);
         }
         for (g, spec) in w.groups.iter().enumerate() {
             let interval = w.services[spec.service].serve.health_check.interval;
             let stream = ((spec.service as u64) << 20) | spec.slot as u64;
             let offset = random::stream(seed, trial, Purpose::Health, stream).random_range(0..interval);
-            self.queue.schedule(offset, Event::HealthCheck(g as u32));
+            self.queue.schedule(from + offset, Event::HealthCheck(g as u32));
         }
     }
 
@@ -643,8 +651,18 @@ impl Trial<'_> {
                 t.result.edges[i].bulkhead_peak = b.peak_running();
             }
         }
-        t.result.entry_attempts = self.world.workloads.iter().map(|wl| t.result.edges[wl.edge].attempts).sum();
-        t.result.entry_calls = self.world.workloads.iter().map(|wl| t.result.edges[wl.edge].calls).sum();
+        t.result.entry_attempts = self
+            .world
+            .workloads
+            .iter()
+            .map(|wl| t.result.edges[wl.edge].attempts)
+            .sum();
+        t.result.entry_calls = self
+            .world
+            .workloads
+            .iter()
+            .map(|wl| t.result.edges[wl.edge].calls)
+            .sum();
     }
 
     fn schedule_arrival(&mut self, workload: usize, now: Nanos) {
@@ -658,7 +676,8 @@ impl Trial<'_> {
                 loop {
                     let gap: f64 = rng.sample::<f64, _>(rand_distr::Exp1) / spec.max_rate;
                     t = t.saturating_add((gap * 1e9) as Nanos).max(t + 1);
-                    if !spec.shaped || spec.rate_at(t) >= spec.max_rate * rng.random::<f64>() || t >= self.world.horizon {
+                    if !spec.shaped || spec.rate_at(t) >= spec.max_rate * rng.random::<f64>() || t >= self.world.horizon
+                    {
                         break t;
                     }
                 }

@@ -3,7 +3,7 @@
 //! component it belongs to, and carries out the effects one component's
 //! handler asks of another (see [`super`] for the diagram).
 
-use super::availability::{Availability, AvailabilityEvent, Context, Effect};
+use super::availability::{Availability, AvailabilityEvent, Context, Effect, FailureOnly};
 use super::fault::{FaultResult, FaultState};
 use super::runaway::Runaway;
 use super::slab::Key;
@@ -133,6 +133,28 @@ impl<'w> Trial<'w> {
     /// [`Runaway`] when the trial exceeds a budget of `[limits]`.
     pub fn run(&mut self, seed: u64, trial: u64) -> Result<TrialResult, Runaway> {
         self.reset(seed, trial);
+        self.run_to_horizon(trial)
+    }
+
+    /// Starts the request component of trial `trial` from the availability
+    /// state `start` reached (alone) at its clock, and runs both to the
+    /// horizon: what serves, and what is pending, carry over; requests
+    /// arrive from `start.now()` on. Injected faults are not part of a
+    /// failure-only state, and none runs in the window.
+    ///
+    /// # Errors
+    /// [`Runaway`] when the window exceeds a budget of `[limits]`.
+    pub fn run_from(&mut self, start: &FailureOnly<'_>, seed: u64, trial: u64) -> Result<TrialResult, Runaway> {
+        self.queue = start.queue.clone();
+        self.availability = start.availability.clone();
+        if self.world.has_traffic() {
+            self.start_traffic(seed, trial, start.now());
+        }
+        self.clear_faults(seed, trial);
+        self.run_to_horizon(trial)
+    }
+
+    fn run_to_horizon(&mut self, trial: u64) -> Result<TrialResult, Runaway> {
         let horizon = self.world.horizon;
         let events = engine::run_within(self, horizon, self.world.limits.events_per_trial);
         let events = events.map_err(|stopped| self.runaway(trial, stopped))?;

@@ -436,7 +436,10 @@ impl Placement {
 
 /// The call edges (workloads' first, then services' calls in order, then
 /// workflows'), the workloads and the workflows.
-fn compile_requests(sc: &Scenario, services: &mut [ServiceSpec]) -> (Vec<EdgeSpec>, Vec<WorkloadSpec>, Vec<WorkflowSpec>) {
+fn compile_requests(
+    sc: &Scenario,
+    services: &mut [ServiceSpec],
+) -> (Vec<EdgeSpec>, Vec<WorkloadSpec>, Vec<WorkflowSpec>) {
     let mut edges = Vec::new();
     let mut workloads = Vec::new();
     for w in &sc.workloads {

@@ -35,7 +35,9 @@ impl Trial<'_> {
     /// Whether replica `r` is hung: it accepts connections (it and its
     /// region are otherwise up) and never answers.
     pub(super) fn hangs(&self, r: usize) -> bool {
-        self.traffic.hung[r] > 0 && self.availability.replicas[r].natural && self.region_of(r).is_none_or(|reg| self.availability.region_up[reg])
+        self.traffic.hung[r] > 0
+            && self.availability.replicas[r].natural
+            && self.region_of(r).is_none_or(|reg| self.availability.region_up[reg])
     }
 
     /// The replica a request to service `s` from `from` (the caller's
@@ -56,12 +58,19 @@ impl Trial<'_> {
                     }) {
                         return self.pick(s, local);
                     }
-                    let routed = spec.groups.clone().filter(|&g| self.availability.groups[g].routed).count();
+                    let routed = spec
+                        .groups
+                        .clone()
+                        .filter(|&g| self.availability.groups[g].routed)
+                        .count();
                     if routed == 0 {
                         return None;
                     }
                     let k = self.traffic.route_rng[s].random_range(0..routed);
-                    spec.groups.clone().filter(|&g| self.availability.groups[g].routed).nth(k)?
+                    spec.groups
+                        .clone()
+                        .filter(|&g| self.availability.groups[g].routed)
+                        .nth(k)?
                 }
                 GlobalMode::ActivePassive => self.availability.services[s].current? as usize,
             }

@@ -26,7 +26,10 @@ impl Trial<'_> {
         let server = &mut t.servers[replica];
         if t.cap[replica].is_none_or(|c| server.busy < c) {
             self.start_job(job, now);
-        } else if self.world.services[service].serve.queue.is_none_or(|q| server.waiting < q)
+        } else if self.world.services[service]
+            .serve
+            .queue
+            .is_none_or(|q| server.waiting < q)
             && !(j.low
                 && self.world.services[service]
                     .serve
