@@ -343,7 +343,6 @@ impl Availability {
 
     fn reset_replicas(&mut self, cx: &mut Context<'_>, seed: u64, trial: u64) {
         let world = cx.world;
-        let world = world;
         self.replicas.clear();
         for (i, spec) in world.replicas.iter().enumerate() {
             let group = &world.groups[spec.group];
