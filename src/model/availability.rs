@@ -943,3 +943,126 @@ impl Model for FailureOnly<'_> {
         availability.settle(self.world);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world(text: &str) -> World {
+        let sc = crate::scenario::parse("t.toml", "t", text, &[]).expect("valid");
+        World::compile(&sc)
+    }
+
+    const PAIR: &str = r#"
+horizon = "1y"
+[[service]]
+name = "db"
+topology = "active-passive"
+replicas = 2
+failure = { mean = "1000h" }
+repair = { mean = "10h" }
+failover = { detect = "10s", switch = "20s" }
+"#;
+
+    /// A component at time 0 of trial 0, its queue and trace.
+    fn start(world: &World) -> (Availability, EventQueue<Event>, Option<Box<Trace>>) {
+        let mut availability = Availability::new(world);
+        let (mut queue, mut trace) = (EventQueue::new(), None);
+        let mut cx = Context {
+            world,
+            queue: &mut queue,
+            trace: &mut trace,
+            now: 0,
+        };
+        availability.reset(&mut cx, 1, 0);
+        (availability, queue, trace)
+    }
+
+    #[test]
+    fn an_active_replica_failing_asks_for_its_requests_reset_then_fails_over() {
+        let world = world(PAIR);
+        let (mut a, mut queue, mut trace) = start(&world);
+        let gen_ = a.replicas[0].gen_;
+        let mut cx = Context {
+            world: &world,
+            queue: &mut queue,
+            trace: &mut trace,
+            now: 5,
+        };
+        let effect = a.handle(&mut cx, AvailabilityEvent::ReplicaDown { replica: 0, gen_ });
+        assert_eq!(
+            effect,
+            Effect::ReplicaLost {
+                replica: 0,
+                reset: true
+            }
+        );
+        // Until the loss settles, the group is untouched: requests reset in
+        // between still see it serving.
+        assert!(!a.replicas[0].up && a.groups[0].ap == Failover::Serving);
+        a.settle_loss(&mut cx, 0);
+        a.settle(&world);
+        assert_eq!(a.groups[0].ap, Failover::FailingOver);
+        assert!(!a.groups[0].serving);
+        let gen_ = a.groups[0].gen_;
+        cx.now = 5 + 30_000_000_000;
+        let effect = a.handle(&mut cx, AvailabilityEvent::Promote { group: 0, gen_ });
+        assert_eq!(effect, Effect::Detected);
+        assert!(a.replicas[1].active && a.groups[0].serving);
+    }
+
+    #[test]
+    fn a_stale_failure_is_ignored() {
+        let world = world(PAIR);
+        let (mut a, mut queue, mut trace) = start(&world);
+        let stale = a.replicas[0].gen_.wrapping_sub(1);
+        let mut cx = Context {
+            world: &world,
+            queue: &mut queue,
+            trace: &mut trace,
+            now: 5,
+        };
+        let before = cx.queue.len();
+        let effect = a.handle(
+            &mut cx,
+            AvailabilityEvent::ReplicaDown {
+                replica: 0,
+                gen_: stale,
+            },
+        );
+        assert_eq!(effect, Effect::None);
+        assert!(a.replicas[0].up);
+        assert_eq!(cx.queue.len(), before);
+    }
+
+    #[test]
+    fn a_held_region_going_down_names_it_in_the_effect() {
+        let world = world(
+            r#"
+horizon = "1y"
+[[region]]
+name = "eu"
+[[service]]
+name = "api"
+topology = "active-active"
+replicas = 2
+regions = ["eu"]
+"#,
+        );
+        let (mut a, mut queue, mut trace) = start(&world);
+        let mut cx = Context {
+            world: &world,
+            queue: &mut queue,
+            trace: &mut trace,
+            now: 7,
+        };
+        a.hold_region(0, true);
+        assert_eq!(a.set_region(&mut cx, 0), Effect::RegionChanged { region: 0, up: false });
+        assert!(!a.region_up[0] && !a.reachable(&world, 0));
+        a.update_group(&mut cx, 0);
+        a.settle(&world);
+        assert!(!a.groups[0].serving);
+        a.hold_region(0, false);
+        assert_eq!(a.set_region(&mut cx, 0), Effect::RegionChanged { region: 0, up: true });
+    }
+}

@@ -37,6 +37,7 @@
 
 use crate::engine::Nanos;
 use crate::model::trial::{Event, Trial};
+use crate::model::world::World;
 use crate::random::{self, Purpose, Rng};
 use crate::scenario::{FaultKind, FaultSchedule};
 
@@ -81,9 +82,68 @@ struct Occurrence {
     ended: bool,
 }
 
+/// What the active faults do to replicas and links, in the form the request
+/// path reads: the faults write it, the requests only read it. Empty when the
+/// world has no requests.
+#[derive(Default)]
+pub struct FaultOverlay {
+    /// Per replica: hang faults holding it (empty until reset).
+    pub(in crate::model) hung: Vec<u16>,
+    /// Hang faults active on any replica.
+    pub(in crate::model) hung_any: u32,
+    /// Per replica: latency faults slowing it.
+    pub(in crate::model) slow: Vec<u16>,
+    /// Latency faults active on any replica.
+    pub(in crate::model) slow_any: u32,
+    /// Per edge: latency faults slowing the link.
+    pub(in crate::model) edge_slow: Vec<u16>,
+    /// Per edge: partitions cutting the link.
+    pub(in crate::model) edge_cut: Vec<u16>,
+    /// Active faults on links (edges or between regions).
+    pub(in crate::model) link_faults: u16,
+    /// Per replica: chance a served request fails, faults included.
+    pub(in crate::model) err: Vec<f64>,
+    /// Per replica: slots, capacity faults included; `None` = unlimited.
+    pub(in crate::model) cap: Vec<Option<u32>>,
+    /// Per replica: how far its clock is ahead (negative: behind).
+    pub(in crate::model) skew: Vec<i64>,
+    /// Clock-skew faults active anywhere.
+    pub(in crate::model) skew_any: u32,
+}
+
+impl FaultOverlay {
+    /// No fault in effect: nothing hung, slow, cut or skewed; each
+    /// replica's own error chance and slots.
+    pub(in crate::model) fn reset(&mut self, w: &World) {
+        let nr = w.replicas.len();
+        for v in [&mut self.hung, &mut self.slow] {
+            v.clear();
+            v.resize(nr, 0);
+        }
+        for v in [&mut self.edge_slow, &mut self.edge_cut] {
+            v.clear();
+            v.resize(w.edges.len(), 0);
+        }
+        self.hung_any = 0;
+        self.slow_any = 0;
+        self.skew.clear();
+        self.skew.resize(nr, 0);
+        self.skew_any = 0;
+        self.link_faults = 0;
+        self.err.clear();
+        self.err
+            .extend(w.replicas.iter().map(|r| w.services[r.service].serve.error_rate));
+        self.cap.clear();
+        self.cap
+            .extend(w.replicas.iter().map(|r| w.services[r.service].serve.concurrency));
+    }
+}
+
 /// Per-trial fault state.
 #[derive(Default)]
 pub struct FaultState {
+    /// What the active faults do, for the request path.
+    pub(super) overlay: FaultOverlay,
     rng: Vec<Rng>,
     active: Vec<bool>,
     started: Vec<Nanos>,
@@ -220,13 +280,13 @@ impl Trial<'_> {
                 let hang = matches!(spec.kind, FaultKind::Hang);
                 for i in 0..spec.replicas.len() {
                     let r = self.world.faults[f].replicas[i];
-                    if hang && !self.traffic.hung.is_empty() {
-                        let h = &mut self.traffic.hung[r];
+                    if hang && !self.faults.overlay.hung.is_empty() {
+                        let h = &mut self.faults.overlay.hung[r];
                         *h = if on { *h + 1 } else { *h - 1 };
-                        self.traffic.hung_any = if on {
-                            self.traffic.hung_any + 1
+                        self.faults.overlay.hung_any = if on {
+                            self.faults.overlay.hung_any + 1
                         } else {
-                            self.traffic.hung_any - 1
+                            self.faults.overlay.hung_any - 1
                         };
                     }
                     self.hold_replica(r, now, on, !hang);
@@ -237,7 +297,7 @@ impl Trial<'_> {
                 }
             }
             FaultKind::Latency(_) => {
-                let t = &mut self.traffic;
+                let t = &mut self.faults.overlay;
                 let step = |x: &mut u16| *x = if on { *x + 1 } else { *x - 1 };
                 for &r in &spec.replicas {
                     step(&mut t.slow[r]);
@@ -253,7 +313,7 @@ impl Trial<'_> {
                 }
             }
             FaultKind::Partition => {
-                let t = &mut self.traffic;
+                let t = &mut self.faults.overlay;
                 let step = |x: &mut u16| *x = if on { *x + 1 } else { *x - 1 };
                 for &e in &spec.edges {
                     step(&mut t.edge_cut[e]);
@@ -261,7 +321,7 @@ impl Trial<'_> {
                 step(&mut t.link_faults);
             }
             FaultKind::ClockSkew(skew) => {
-                let t = &mut self.traffic;
+                let t = &mut self.faults.overlay;
                 let d = if on { skew } else { -skew };
                 for &r in &spec.replicas {
                     t.skew[r] += d;
@@ -301,7 +361,7 @@ impl Trial<'_> {
     /// Recomputes replica `r`'s error chance and slots from the active
     /// error and capacity faults, and starts queued jobs that now fit.
     fn refresh_replica_mods(&mut self, r: usize, now: Nanos) {
-        if self.traffic.err.is_empty() {
+        if self.faults.overlay.err.is_empty() {
             return;
         }
         let serve = &self.world.services[self.world.replicas[r].service].serve;
@@ -317,8 +377,8 @@ impl Trial<'_> {
                 _ => {}
             }
         }
-        self.traffic.err[r] = 1.0 - ok;
-        self.traffic.cap[r] = serve.concurrency.map(|c| (f64::from(c) * share).floor() as u32);
+        self.faults.overlay.err[r] = 1.0 - ok;
+        self.faults.overlay.cap[r] = serve.concurrency.map(|c| (f64::from(c) * share).floor() as u32);
         self.fill_slots(r, now);
     }
 
@@ -344,7 +404,7 @@ impl Trial<'_> {
         from_region: Option<usize>,
         to_region: Option<usize>,
     ) -> (bool, Nanos) {
-        let mut cut = self.traffic.edge_cut[edge] > 0;
+        let mut cut = self.faults.overlay.edge_cut[edge] > 0;
         let mut delay: Nanos = 0;
         for (f, spec) in self.world.faults.iter().enumerate() {
             if !self.faults.active[f] {

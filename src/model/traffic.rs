@@ -274,28 +274,6 @@ pub struct Traffic {
     marks: Vec<[f64; 3]>,
     /// Per service: the cumulative (concluded, succeeded) at the last tick.
     service_marks: Vec<[u64; 2]>,
-    /// Per replica: hang faults holding it (empty until reset).
-    pub(super) hung: Vec<u16>,
-    /// Hang faults active on any replica.
-    pub(super) hung_any: u32,
-    /// Per replica: latency faults slowing it.
-    pub(super) slow: Vec<u16>,
-    /// Latency faults active on any replica.
-    pub(super) slow_any: u32,
-    /// Per edge: latency faults slowing the link.
-    pub(super) edge_slow: Vec<u16>,
-    /// Per edge: partitions cutting the link.
-    pub(super) edge_cut: Vec<u16>,
-    /// Active faults on links (edges or between regions).
-    pub(super) link_faults: u16,
-    /// Per replica: chance a served request fails, faults included.
-    pub(super) err: Vec<f64>,
-    /// Per replica: slots, capacity faults included; `None` = unlimited.
-    pub(super) cap: Vec<Option<u32>>,
-    /// Per replica: how far its clock is ahead (negative: behind).
-    pub(super) skew: Vec<i64>,
-    /// Clock-skew faults active anywhere.
-    pub(super) skew_any: u32,
     /// Per replica: its rate limiter.
     limiters: Vec<Option<crate::resilience::rate_limit::RateLimiter>>,
     /// Per replica: failed attempts in a row (outlier detection).
@@ -402,19 +380,8 @@ impl Traffic {
             timers: Vec::new(),
             marks: Vec::new(),
             service_marks: Vec::new(),
-            hung: Vec::new(),
-            hung_any: 0,
-            slow: Vec::new(),
-            slow_any: 0,
-            edge_slow: Vec::new(),
-            edge_cut: Vec::new(),
-            link_faults: 0,
-            err: Vec::new(),
-            cap: Vec::new(),
             limiters: Vec::new(),
             consecutive: Vec::new(),
-            skew: Vec::new(),
-            skew_any: 0,
             clock: BucketClock::default(),
             latency: Histogram::new(3).expect("3 significant digits is valid"),
             result: TrafficResult::default(),
@@ -474,32 +441,6 @@ impl Traffic {
         self.cursor.resize(w.groups.len(), 0);
         self.unhealthy.clear();
         self.unhealthy.resize(w.groups.len(), 0);
-    }
-
-    /// No fault in effect: nothing hung, slow, cut or skewed; each
-    /// replica's own error chance and slots.
-    fn reset_overlay(&mut self, w: &World) {
-        let nr = w.replicas.len();
-        for v in [&mut self.hung, &mut self.slow] {
-            v.clear();
-            v.resize(nr, 0);
-        }
-        for v in [&mut self.edge_slow, &mut self.edge_cut] {
-            v.clear();
-            v.resize(w.edges.len(), 0);
-        }
-        self.hung_any = 0;
-        self.slow_any = 0;
-        self.skew.clear();
-        self.skew.resize(nr, 0);
-        self.skew_any = 0;
-        self.link_faults = 0;
-        self.err.clear();
-        self.err
-            .extend(w.replicas.iter().map(|r| w.services[r.service].serve.error_rate));
-        self.cap.clear();
-        self.cap
-            .extend(w.replicas.iter().map(|r| w.services[r.service].serve.concurrency));
     }
 
     /// Fresh policies (rate limiters, breakers, bulkheads, retry budgets:
@@ -588,10 +529,10 @@ impl Trial<'_> {
         let w = self.world;
         let t = &mut self.traffic;
         t.reset_servers(w);
-        t.reset_overlay(w);
         t.reset_policies(w, seed, trial);
         t.reset_streams(w, seed, trial);
         t.reset_results(w);
+        self.faults.overlay.reset(w);
         self.reset_sagas();
         let b = self.traffic.clock.at(from);
         self.queue.schedule(bucket_end(b, w.horizon), Event::Tick(b as u32));

@@ -12,7 +12,7 @@ use crate::resilience::retry::{RetryBudget, RetryDecision};
 
 impl Trial<'_> {
     pub(super) fn new_call(&mut self, edge: usize, parent: Parent, inherited: Deadline, now: Nanos) {
-        let inherited = if self.traffic.skew_any > 0 {
+        let inherited = if self.faults.overlay.skew_any > 0 {
             self.skewed(parent, inherited)
         } else {
             inherited
@@ -139,7 +139,7 @@ impl Trial<'_> {
             self.arm_timer(TimerKind::Attempt, edge, now + limit, call, epoch);
         }
         let multi = self.world.services[spec.to].multi_region;
-        let faults = self.traffic.link_faults > 0 || self.traffic.hung_any > 0;
+        let faults = self.faults.overlay.link_faults > 0 || self.faults.overlay.hung_any > 0;
         let from_region = if multi || faults {
             self.caller_region(call)
         } else {
@@ -205,7 +205,7 @@ impl Trial<'_> {
         let Some(j) = self.traffic.jobs.get(job) else {
             return inherited;
         };
-        let skew = self.traffic.skew[j.replica as usize];
+        let skew = self.faults.overlay.skew[j.replica as usize];
         Deadline::at((at as i64).saturating_sub(skew).max(0) as Nanos)
     }
 

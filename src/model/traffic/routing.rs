@@ -35,7 +35,7 @@ impl Trial<'_> {
     /// Whether replica `r` is hung: it accepts connections (it and its
     /// region are otherwise up) and never answers.
     pub(super) fn hangs(&self, r: usize) -> bool {
-        self.traffic.hung[r] > 0
+        self.faults.overlay.hung[r] > 0
             && self.availability.replicas[r].natural
             && self.region_of(r).is_none_or(|reg| self.availability.region_up[reg])
     }

@@ -24,7 +24,7 @@ impl Trial<'_> {
             return;
         }
         let server = &mut t.servers[replica];
-        if t.cap[replica].is_none_or(|c| server.busy < c) {
+        if self.faults.overlay.cap[replica].is_none_or(|c| server.busy < c) {
             self.start_job(job, now);
         } else if self.world.services[service]
             .serve
@@ -61,7 +61,7 @@ impl Trial<'_> {
             .as_ref()
             .expect("validated: reached services have one");
         let mut d = st.sample(&mut t.service_rng[replica]);
-        if t.slow_any > 0 && t.slow[replica] > 0 {
+        if self.faults.overlay.slow_any > 0 && self.faults.overlay.slow[replica] > 0 {
             d = d.saturating_add(self.fault_delay(replica));
         }
         self.queue.schedule(now.saturating_add(d), Event::ServiceDone(job));
@@ -75,7 +75,7 @@ impl Trial<'_> {
         }
         let (service, replica) = (j.service as usize, j.replica as usize);
         let serve = &self.world.services[service].serve;
-        let error_rate = t.err[replica];
+        let error_rate = self.faults.overlay.err[replica];
         if error_rate > 0.0 && t.service_rng[replica].random::<f64>() < error_rate {
             self.complete_job(job, Outcome::Error, now);
             return;
@@ -181,7 +181,7 @@ impl Trial<'_> {
         loop {
             let t = &mut self.traffic;
             let server = &mut t.servers[r];
-            if t.cap[r].is_some_and(|c| server.busy >= c) {
+            if self.faults.overlay.cap[r].is_some_and(|c| server.busy >= c) {
                 return;
             }
             let Some(next) = server.queue.pop_front() else { return };
@@ -217,7 +217,7 @@ impl Trial<'_> {
     }
 
     pub(super) fn respond(&mut self, j: &Job, outcome: Outcome, now: Nanos) {
-        if self.traffic.hung_any > 0 && self.traffic.hung[j.replica as usize] > 0 {
+        if self.faults.overlay.hung_any > 0 && self.faults.overlay.hung[j.replica as usize] > 0 {
             // A hung replica never answers.
             return;
         }
