@@ -153,6 +153,7 @@ impl Context<'_> {
         }
     }
 
+    #[inline]
     fn schedule(&mut self, after: Nanos, event: AvailabilityEvent) {
         self.queue
             .schedule(self.now.saturating_add(after), Event::Availability(event));
@@ -362,6 +363,7 @@ impl Availability {
     }
 
     /// Handles one of its events; says what the other components must do.
+    #[inline(always)]
     pub fn handle(&mut self, cx: &mut Context<'_>, event: AvailabilityEvent) -> Effect {
         match event {
             AvailabilityEvent::RegionDown(r) => self.region_process(cx, r as usize, false),
@@ -410,6 +412,7 @@ impl Availability {
     }
 
     /// A region's own outage starts or ends.
+    #[inline]
     fn region_process(&mut self, cx: &mut Context<'_>, r: usize, up: bool) -> Effect {
         let world = cx.world;
         self.region_natural[r] = up;
@@ -426,6 +429,7 @@ impl Availability {
         self.set_region(cx, r)
     }
 
+    #[inline]
     fn schedule_failure(&mut self, cx: &mut Context<'_>, replica: usize) {
         let world = cx.world;
         let spec = &world.replicas[replica];
@@ -445,6 +449,7 @@ impl Availability {
     }
 
     /// Integrates every metric over `[last, now)`.
+    #[inline]
     pub fn advance(&mut self, world: &World, now: Nanos) {
         if now <= self.last {
             return;
@@ -504,6 +509,7 @@ impl Availability {
     }
 
     /// Re-evaluates whether group `g` serves and reacts to a change.
+    #[inline]
     pub fn update_group(&mut self, cx: &mut Context<'_>, g: usize) {
         let world = cx.world;
         let spec = &world.groups[g];
@@ -530,6 +536,7 @@ impl Availability {
 
     /// Global active-active: a serving group is routed at once; one that
     /// stops is unrouted after `failover`.
+    #[inline]
     fn route_group(&mut self, cx: &mut Context<'_>, g: usize, serving: bool) {
         let world = cx.world;
         let failover = world.services[world.groups[g].service].failover;
@@ -545,6 +552,7 @@ impl Availability {
 
     /// Global active-passive: the current group stopping schedules a
     /// reroute; with no current group, the first to serve takes over.
+    #[inline]
     fn follow_group(&mut self, cx: &mut Context<'_>, g: usize, serving: bool) {
         let world = cx.world;
         let s = world.groups[g].service;
@@ -574,12 +582,14 @@ impl Availability {
     /// change nothing (a replica failing while enough others serve) skip
     /// both: the integral is piecewise constant, so the next change
     /// integrates the whole interval at once.
+    #[inline]
     fn changing(&mut self, cx: &Context<'_>) {
         let world = cx.world;
         self.advance(world, cx.now);
         self.dirty = true;
     }
 
+    #[inline]
     fn own_fraction(&self, world: &World, s: usize) -> f64 {
         let spec = &world.services[s];
         let groups = &self.groups[spec.groups.clone()];
@@ -604,6 +614,7 @@ impl Availability {
     }
 
     /// Recomputes every service's fractions, required services first.
+    #[inline]
     fn refresh(&mut self, world: &World) {
         for &s in &world.order {
             let own = self.own_fraction(world, s);
@@ -617,6 +628,7 @@ impl Availability {
     }
 
     /// The replica's own failure.
+    #[inline]
     fn replica_down(&mut self, cx: &mut Context<'_>, r: usize) -> Effect {
         let world = cx.world;
         let spec = world.replicas[r];
@@ -636,6 +648,7 @@ impl Availability {
     /// The replica stops serving (its own failure, or a fault). The
     /// returned effect resets its requests; [`Availability::settle_loss`]
     /// completes the change.
+    #[inline(always)]
     pub fn lose(&mut self, cx: &mut Context<'_>, r: usize, reset: bool) -> Effect {
         self.replicas[r].up = false;
         cx.record("replica_down", Subject::Replica(r));
@@ -645,6 +658,7 @@ impl Availability {
     /// The second half of a replica's loss, after its requests were reset:
     /// an active-passive group starts its switch-over, another group counts
     /// one replica fewer.
+    #[inline(always)]
     pub fn settle_loss(&mut self, cx: &mut Context<'_>, r: usize) {
         let world = cx.world;
         let g = world.replicas[r].group;
@@ -668,6 +682,7 @@ impl Availability {
     }
 
     /// The replica's repair completes.
+    #[inline]
     fn replica_up(&mut self, cx: &mut Context<'_>, r: usize) {
         let world = cx.world;
         self.replicas[r].natural = true;
@@ -681,6 +696,7 @@ impl Availability {
 
     /// The replica serves again (repaired, or a fault released it). A
     /// returning replica takes over a group that has nothing active.
+    #[inline]
     pub fn back(&mut self, cx: &mut Context<'_>, r: usize) {
         let world = cx.world;
         let g = world.replicas[r].group;
@@ -699,6 +715,7 @@ impl Availability {
     }
 
     /// Whether the replica's failure clock runs (cold standbys' does not).
+    #[inline]
     pub fn ages(&self, world: &World, r: usize) -> bool {
         self.replicas[r].active || !world.groups[world.replicas[r].group].cold
     }
@@ -747,6 +764,7 @@ impl Availability {
         Effect::RegionChanged { region: r, up }
     }
 
+    #[inline]
     fn promote(&mut self, cx: &mut Context<'_>, g: usize) {
         let world = cx.world;
         let group = &world.groups[g];
@@ -788,6 +806,7 @@ impl Availability {
         }
     }
 
+    #[inline]
     fn restore(&mut self, cx: &mut Context<'_>, g: usize) {
         let world = cx.world;
         let group = &world.groups[g];
@@ -804,6 +823,7 @@ impl Availability {
         }
     }
 
+    #[inline]
     fn unroute(&mut self, cx: &mut Context<'_>, g: usize, gen_: u32) -> Effect {
         let grp = &self.groups[g];
         if gen_ != grp.route_gen || grp.serving {
@@ -815,6 +835,7 @@ impl Availability {
         Effect::Detected
     }
 
+    #[inline]
     fn reroute(&mut self, cx: &mut Context<'_>, s: usize) -> Effect {
         let world = cx.world;
         let spec = &world.services[s];

@@ -1,7 +1,11 @@
 //! Requests: workloads, the client policies on every call, and replicas that
 //! queue and serve them. Runs inside the same trial (and event queue) as the
-//! failure processes of [`super::trial`], so time-based and request-based
-//! availability come out of one run.
+//! availability component ([`super::availability`]), whose state it reads to
+//! route and to refuse (what serves, which group is active, which regions are
+//! routed), so time-based and request-based availability come out of one
+//! run. It reads the faults' overlay ([`super::fault::FaultOverlay`]) and
+//! never writes either; a request component can also start from an
+//! availability state reached alone ([`super::Trial::run_from`]).
 //!
 //! # The path of one call (edge `A -> B`)
 //! ```text

@@ -180,7 +180,7 @@ impl<'w> Trial<'w> {
     }
 
     /// The availability component and the context its handlers run in.
-    #[inline]
+    #[inline(always)]
     pub(super) fn split(&mut self, now: Nanos) -> (&mut Availability, Context<'_>) {
         let cx = Context {
             world: self.world,
@@ -192,6 +192,7 @@ impl<'w> Trial<'w> {
     }
 
     /// Carries out what a component's handler asked of the others.
+    #[inline(always)]
     fn dispatch(&mut self, effect: Effect, now: Nanos) {
         match effect {
             Effect::None => {}
