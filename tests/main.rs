@@ -22,8 +22,11 @@
 //! - `shard`: shards and merge, precision targets, Ctrl-C, the output
 //!   folder guard and the recipes.
 //! - `workflows`: sagas against closed forms, their errors, determinism.
+//! - `components`: the model's components on their own (the availability
+//!   component cloned mid-trial and run alone).
 
 mod cli;
+mod components;
 mod determinism;
 mod errors;
 mod faults;

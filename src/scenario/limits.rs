@@ -13,7 +13,7 @@
 //!   runaway model that validation cannot foresee (a retry storm into an
 //!   unbounded queue, a failure and repair loop of near-zero length) stops
 //!   with an error naming the part responsible and the simulated time
-//!   ([`crate::model::budget`]).
+//!   ([`crate::model::runaway`]).
 //!
 //! ```toml
 //! [limits]
