@@ -18,8 +18,8 @@ use super::{Format, RunArgs};
 use crate::error::{Error, Result};
 use crate::model::{TrialResult, World};
 use crate::montecarlo::{self, Progress, precision, shard};
-use crate::report::timeline::TimelineRows;
 use crate::report::{self, csv::TrialWriter, figures};
+use crate::stats::timeline::{TimelineAcc, TimelineRows};
 use crate::{RunOptions, scenario, simulate};
 
 /// Runs `nines run`.
@@ -70,7 +70,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let tmp_csv = out.join("trials.csv.tmp");
     let mut rows = TrialWriter::create(&tmp_csv, &scenario)?;
     let mut timelines = Vec::new();
-    let mut timeline = report::timeline::TimelineAcc::default();
+    let mut timeline = TimelineAcc::default();
     let started = std::time::Instant::now();
     let on_trial = |i: u64, r: &TrialResult| {
         if let Some(t) = &r.traffic {
