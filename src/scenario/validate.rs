@@ -527,51 +527,9 @@ fn workload(
             format!("must be a positive number of requests per second, found {rate}"),
         );
     }
-    let arrival = match &w.arrival {
-        Some(a) => c
-            .word(
-                a,
-                &format!("{p}.arrival"),
-                &[("poisson", Arrival::Poisson), ("constant", Arrival::Constant)],
-            )
-            .unwrap_or(Arrival::Poisson),
-        None => Arrival::Poisson,
-    };
-    let diurnal = w.diurnal.as_ref().and_then(|d| {
-        let raw = d.get_ref();
-        let amplitude = c.probability(&raw.amplitude, &format!("{p}.diurnal.amplitude"))?;
-        let period = raw.period.as_ref().map_or(24 * 3600 * SECOND, |x| x.get_ref().0);
-        if period == 0 {
-            c.err(&d.span(), format!("{p}.diurnal.period"), "must be longer than zero");
-            return None;
-        }
-        Some(Diurnal {
-            amplitude,
-            period,
-            peak: raw.peak.as_ref().map_or(14 * 3600 * SECOND, |x| x.get_ref().0),
-        })
-    });
-    let bursts = w
-        .burst
-        .iter()
-        .filter_map(|b| {
-            let raw = b.get_ref();
-            let factor = *raw.factor.get_ref();
-            if !(factor.is_finite() && factor >= 0.0) {
-                c.err(
-                    &raw.factor.span(),
-                    format!("{p}.burst.factor"),
-                    format!("must be a number >= 0, found {factor}"),
-                );
-                return None;
-            }
-            Some(Burst {
-                at: raw.at.get_ref().0,
-                duration: raw.duration.get_ref().0,
-                factor,
-            })
-        })
-        .collect();
+    let arrival = arrival(c, w, &p);
+    let diurnal = diurnal(c, w, &p);
+    let bursts = bursts(c, w, &p);
     let policy = policy::client(
         c,
         RawClient {
@@ -597,6 +555,60 @@ fn workload(
         policy,
         workflow,
     }
+}
+
+fn arrival(c: &mut Checker<'_>, w: &RawWorkload, p: &str) -> Arrival {
+    match &w.arrival {
+        Some(a) => c
+            .word(
+                a,
+                &format!("{p}.arrival"),
+                &[("poisson", Arrival::Poisson), ("constant", Arrival::Constant)],
+            )
+            .unwrap_or(Arrival::Poisson),
+        None => Arrival::Poisson,
+    }
+}
+
+/// A daily swing of the rate: by default over 24 h, peaking at 14:00.
+fn diurnal(c: &mut Checker<'_>, w: &RawWorkload, p: &str) -> Option<Diurnal> {
+    let d = w.diurnal.as_ref()?;
+    let raw = d.get_ref();
+    let amplitude = c.probability(&raw.amplitude, &format!("{p}.diurnal.amplitude"))?;
+    let period = raw.period.as_ref().map_or(24 * 3600 * SECOND, |x| x.get_ref().0);
+    if period == 0 {
+        c.err(&d.span(), format!("{p}.diurnal.period"), "must be longer than zero");
+        return None;
+    }
+    Some(Diurnal {
+        amplitude,
+        period,
+        peak: raw.peak.as_ref().map_or(14 * 3600 * SECOND, |x| x.get_ref().0),
+    })
+}
+
+/// Windows in which the rate is multiplied by a factor.
+fn bursts(c: &mut Checker<'_>, w: &RawWorkload, p: &str) -> Vec<Burst> {
+    w.burst
+        .iter()
+        .filter_map(|b| {
+            let raw = b.get_ref();
+            let factor = *raw.factor.get_ref();
+            if !(factor.is_finite() && factor >= 0.0) {
+                c.err(
+                    &raw.factor.span(),
+                    format!("{p}.burst.factor"),
+                    format!("must be a number >= 0, found {factor}"),
+                );
+                return None;
+            }
+            Some(Burst {
+                at: raw.at.get_ref().0,
+                duration: raw.duration.get_ref().0,
+                factor,
+            })
+        })
+        .collect()
 }
 
 /// Every service that requests reach must say how long serving takes.
