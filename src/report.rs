@@ -1,5 +1,6 @@
 //! What a run leaves behind: `summary.json`, `trials.csv` and the terminal
-//! table. Each writer takes finished figures; none computes statistics.
+//! table; and what `nines check` prints ([`describe`]). Each writer takes
+//! finished figures; none computes statistics.
 
 pub mod csv;
 pub mod describe;
