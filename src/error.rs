@@ -162,7 +162,7 @@ impl fmt::Display for Runaway {
             f,
             "trial {} stopped at simulated time {secs:.9} s ({}): ",
             self.trial,
-            crate::report::human_duration(secs)
+            crate::format::human_duration(secs)
         )?;
         let (what, help) = match self.halt {
             Halt::Events => (

@@ -1,7 +1,9 @@
 //! What a run leaves behind: `summary.json`, `trials.csv` and the terminal
-//! table. Each writer takes finished figures; none computes statistics.
+//! table; and what `nines check` prints ([`describe`]). Each writer takes
+//! finished figures; none computes statistics.
 
 pub mod csv;
+pub mod describe;
 pub mod escape;
 pub mod figures;
 pub mod files;
@@ -43,40 +45,4 @@ pub fn print(text: &str) -> crate::Result<()> {
             path: std::path::PathBuf::from("<stdout>"),
             source,
         })
-}
-
-/// A duration in seconds in the largest unit that keeps it readable.
-pub fn human_duration(secs: f64) -> String {
-    let (v, unit) = if secs < 1.0 {
-        (secs * 1000.0, "ms")
-    } else if secs < 120.0 {
-        (secs, "s")
-    } else if secs < 7200.0 {
-        (secs / 60.0, "min")
-    } else if secs < 3.0 * 86_400.0 {
-        (secs / 3600.0, "h")
-    } else {
-        (secs / 86_400.0, "d")
-    };
-    if v >= 100.0 {
-        format!("{v:.0} {unit}")
-    } else if v >= 10.0 {
-        format!("{v:.1} {unit}")
-    } else {
-        format!("{v:.2} {unit}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(0.25), "250 ms");
-        assert_eq!(human_duration(59.3), "59.3 s");
-        assert_eq!(human_duration(150.0), "2.50 min");
-        assert_eq!(human_duration(5.0 * 3600.0), "5.00 h");
-        assert_eq!(human_duration(10.0 * 86_400.0), "10.0 d");
-    }
 }

@@ -7,6 +7,7 @@
 //! are at least one, `min_healthy` fits, names resolve, calls form a DAG,
 //! and the entry point is known.
 
+mod checker;
 pub mod defence;
 pub mod duration;
 pub mod fault;

@@ -6,10 +6,12 @@
 //! number of threads. Nothing here keeps one value per trial: memory is
 //! bounded whatever the trial count.
 
+pub mod estimate;
 pub mod faults;
 pub mod histogram;
 pub mod interval;
 pub mod summary;
+pub mod timeline;
 pub mod welford;
 pub mod workflow;
 

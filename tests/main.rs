@@ -16,22 +16,28 @@
 //! - `requests`: the request path against queueing and retry closed forms.
 //! - `traffic`: request-level behaviour with a clear expected direction.
 //! - `faults`: injected faults, cascades and `nines trace`.
+//! - `defences`: server-side defences (rate limiting, shedding, priority,
+//!   outlier detection) against their arithmetic.
+//! - `locality`: regions at request level: staying local, paying to cross.
 //! - `schema`: `nines schema` against the raw structs and the scenarios;
 //!   `completions` and `man`.
 //! - `sweep`: sweeps, comparisons, plots, `report.html` and the SLO.
 //! - `shard`: shards and merge, precision targets, Ctrl-C, the output
 //!   folder guard and the recipes.
-//! - `workflows`: sagas against closed forms, their errors, determinism.
+//! - `workflows`: sagas against closed forms, their errors, determinism,
+//!   and their transitions in a trace.
 //! - `components`: the model's components on their own (the availability
 //!   component cloned mid-trial and run alone).
 
 mod cli;
 mod components;
+mod defences;
 mod determinism;
 mod errors;
 mod faults;
 mod fuzz_regressions;
 mod limits;
+mod locality;
 mod output;
 mod properties;
 mod requests;

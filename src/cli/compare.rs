@@ -27,6 +27,7 @@ use serde::Serialize;
 use super::output_guard::{self, Owner};
 use super::{CompareArgs, Format};
 use crate::error::{Error, Result};
+use crate::format;
 use crate::montecarlo::{self, Progress};
 use crate::report::{self, figures, html};
 use crate::scenario::{self, Scenario};
@@ -230,10 +231,10 @@ fn rows(designs: &[Design]) -> (Vec<String>, Vec<Vec<String>>) {
             format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines)
         }),
         metric("downtime / year", &|d| {
-            report::human_duration(d.summary.availability.downtime_per_year_s.mean)
+            format::human_duration(d.summary.availability.downtime_per_year_s.mean)
         }),
         metric("p99 downtime / year", &|d| {
-            report::human_duration(d.summary.availability.downtime_per_year_s.p99)
+            format::human_duration(d.summary.availability.downtime_per_year_s.p99)
         }),
         metric("incidents / year", &|d| {
             format!("{:.3}", d.summary.availability.incidents_per_year.mean)

@@ -21,8 +21,8 @@ use crate::error::{Error, Result};
 use crate::model::{TrialResult, World};
 use crate::montecarlo::{self, Progress, precision, shard};
 use crate::report::files::TempFile;
-use crate::report::timeline::TimelineRows;
 use crate::report::{self, csv::TrialWriter, figures};
+use crate::stats::timeline::{TimelineAcc, TimelineRows};
 use crate::{RunOptions, scenario, simulate};
 
 /// Runs `nines run`.
@@ -79,7 +79,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let csv_file = staged.create("trials.csv")?;
     let mut rows = TrialWriter::new(csv_file.handle()?, &csv_path, &scenario)?;
     let mut timelines = Vec::new();
-    let mut timeline = report::timeline::TimelineAcc::default();
+    let mut timeline = TimelineAcc::default();
     let started = std::time::Instant::now();
     let on_trial = |i: u64, r: &TrialResult| {
         if let Some(t) = &r.traffic {

@@ -23,6 +23,7 @@ use std::io::IsTerminal;
 use super::output_guard::{self, Owner};
 use super::{Format, SweepArgs};
 use crate::error::{Error, Result};
+use crate::format;
 use crate::montecarlo::{self, Progress};
 use crate::report::{self, figures, html};
 use crate::scenario::{self, Override};
@@ -244,7 +245,7 @@ fn rows(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> (Vec<String>, Vec<Ve
             row.push(format!("{:.6} %", a.mean * 100.0));
             row.push(format!("[{:.6}, {:.6}]", a.ci95[0] * 100.0, a.ci95[1] * 100.0));
             row.push(format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines));
-            row.push(report::human_duration(a.downtime_per_year_s.mean));
+            row.push(format::human_duration(a.downtime_per_year_s.mean));
             if let Some(r) = &s.requests {
                 row.push(format!("{:.3} %", r.success_ratio.mean * 100.0));
             }

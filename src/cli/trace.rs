@@ -33,6 +33,7 @@ use serde_json::json;
 
 use super::TraceArgs;
 use crate::error::{Error, Result};
+use crate::format;
 use crate::model::trace::{Subject, Trace};
 use crate::model::{Trial, World};
 use crate::report;
@@ -121,7 +122,7 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
         out,
         "  availability {:.6} · downtime {} · {} incidents",
         result.availability,
-        report::human_duration(result.downtime),
+        format::human_duration(result.downtime),
         result.incidents
     );
     if let Some(t) = &result.traffic {
@@ -144,7 +145,7 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
         let _ = writeln!(
             out,
             "  {:>14}  {:<20} {}",
-            report::human_duration(e.0 as f64 / 1e9),
+            format::human_duration(e.0 as f64 / 1e9),
             e.1,
             e.2
         );

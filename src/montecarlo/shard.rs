@@ -55,9 +55,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::World;
 use crate::model::traffic::TIMELINE_BUCKETS;
-use crate::report::timeline::{TimelineAcc, TimelineRows};
 use crate::scenario::{self, Override, Scenario};
 use crate::stats::Accumulator;
+use crate::stats::timeline::{TimelineAcc, TimelineRows};
 
 /// Bumped when the part layout changes; parts of another format are
 /// refused. 2: chunks carry their trials' timeline rows.

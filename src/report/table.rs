@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::human_duration;
+use crate::format::human_duration;
 use crate::scenario::{Scenario, duration::Duration};
 use crate::stats::Summary;
 

@@ -2,8 +2,8 @@
 //! `outlier_detection`) and a workload's `priority`: checked here, applied
 //! in the request path.
 
+use super::checker::Checker;
 use super::raw::{RawService, RawWorkload};
-use super::validate::Checker;
 use super::{Defence, Outlier, Shed};
 use crate::resilience::rate_limit::{RateLimitConfig, RateLimiter};
 

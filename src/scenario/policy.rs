@@ -12,8 +12,8 @@
 use toml::Spanned;
 
 use super::ClientPolicy;
+use super::checker::Checker;
 use super::raw::{RawBreaker, RawBulkhead, RawRetry};
-use super::validate::Checker;
 use crate::engine::Nanos;
 use crate::engine::time::SECOND;
 use crate::resilience::bulkhead::{Bulkhead, BulkheadConfig};

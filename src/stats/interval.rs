@@ -10,7 +10,7 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::Welford;
+use super::welford::Welford;
 
 /// The two-sided 95 % Student t quantile for `n` observations.
 pub fn t95(n: u64) -> f64 {

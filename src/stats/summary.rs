@@ -9,9 +9,11 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use super::estimate::{Estimate, Latency};
+use super::histogram::Quantiles;
 use super::interval::{mean_ci95, nines, zero_event_bound};
+use super::welford::Welford;
 use super::workflow::{WorkflowAcc, WorkflowSummary};
-use super::{Quantiles, Welford};
 use crate::engine::time::{self, YEAR};
 use crate::model::TrialResult;
 use crate::model::traffic::workflow::WorkflowHistograms;
@@ -311,15 +313,6 @@ impl Accumulator {
     }
 }
 
-/// A mean with its 95 % interval.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Estimate {
-    /// Mean across trials.
-    pub mean: f64,
-    /// 95 % interval `[low, high]`.
-    pub ci95: [f64; 2],
-}
-
 /// Downtime per year across trials.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Spread {
@@ -393,21 +386,6 @@ pub struct ServiceRequests {
     pub rate_limited: u64,
     /// Replicas ejected by outlier detection.
     pub ejections: u64,
-}
-
-/// Request latency, seconds.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Latency {
-    /// Mean.
-    pub mean: f64,
-    /// Median.
-    pub p50: f64,
-    /// 90th percentile.
-    pub p90: f64,
-    /// 99th percentile.
-    pub p99: f64,
-    /// 99.9th percentile.
-    pub p999: f64,
 }
 
 /// Request-level figures at the entry.
@@ -598,13 +576,6 @@ pub struct Labels<'a> {
     pub workflows: Vec<(String, Vec<String>)>,
 }
 
-fn estimate(w: &Welford) -> Estimate {
-    Estimate {
-        mean: w.mean(),
-        ci95: mean_ci95(w, 0.0, 1.0),
-    }
-}
-
 impl Summary {
     /// Computes the summary of everything in `acc`.
     pub fn new(acc: &Accumulator, labels: &Labels<'_>) -> Self {
@@ -674,12 +645,12 @@ impl Summary {
                 (
                     name.to_string(),
                     ServiceSummary {
-                        availability: estimate(&acc.services[i]),
-                        own_availability: estimate(&acc.own[i]),
+                        availability: Estimate::of(&acc.services[i]),
+                        own_availability: Estimate::of(&acc.own[i]),
                         downtime_share: share(acc.cause_services[i]),
                         requests: acc.traffic.as_ref().map(|t| ServiceRequests {
                             received: t.services[i].0,
-                            success_ratio: estimate(&t.services[i].2),
+                            success_ratio: Estimate::of(&t.services[i].2),
                             shed: t.defence[i].shed,
                             shed_wait: t.defence[i].shed_wait,
                             rate_limited: t.defence[i].rate_limited,
@@ -697,7 +668,7 @@ impl Summary {
                 (
                     name.to_string(),
                     RegionSummary {
-                        availability: estimate(&acc.regions[i]),
+                        availability: Estimate::of(&acc.regions[i]),
                         downtime_share: share(acc.cause_regions[i]),
                     },
                 )
@@ -768,10 +739,10 @@ fn requests(t: &TrafficAcc) -> Requests {
     };
     Requests {
         total: t.requests,
-        success_ratio: estimate(&t.success_ratio),
+        success_ratio: Estimate::of(&t.success_ratio),
         degraded_ratio: t.degraded_ratio.mean(),
         degraded_ratio_ci95: mean_ci95(&t.degraded_ratio, 0.0, 1.0),
-        failed_ratio: estimate(&t.failed_ratio),
+        failed_ratio: Estimate::of(&t.failed_ratio),
         attempts_per_request: ratio(t.entry_attempts, t.entry_calls),
         latency_s: Latency {
             mean: if t.requests == 0 {
