@@ -6,6 +6,8 @@
 //!   names file, line, column and key, never a panic.
 //! - `determinism`: identical bytes on any thread count.
 //! - `validation`: the simulator against closed-form results.
+//! - `coverage`: the availability interval's coverage when downtime is rare
+//!   and skewed (the study is ignored; a fast guard is not).
 //! - `fuzz_regressions`: inputs the fuzzer found, replayed: no panic.
 //! - `limits`: size limits at validation, runaway budgets while running.
 //! - `properties`: generated valid scenarios never break the simulator's
@@ -21,6 +23,7 @@
 //! - `workflows`: sagas against closed forms, their errors, determinism.
 
 mod cli;
+mod coverage;
 mod determinism;
 mod errors;
 mod faults;
