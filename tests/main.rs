@@ -6,6 +6,8 @@
 //!   names file, line, column and key, never a panic.
 //! - `determinism`: identical bytes on any thread count.
 //! - `validation`: the simulator against closed-form results.
+//! - `coverage`: the availability interval's coverage when downtime is rare
+//!   and skewed (the study is ignored; a fast guard is not).
 //! - `fuzz_regressions`: inputs the fuzzer found, replayed: no panic.
 //! - `limits`: size limits at validation, runaway budgets while running.
 //! - `output`: output files under attack: links at temporary names, runs
@@ -31,6 +33,7 @@
 
 mod cli;
 mod components;
+mod coverage;
 mod defences;
 mod determinism;
 mod errors;

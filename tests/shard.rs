@@ -106,6 +106,23 @@ fn shards_merge_into_the_bytes_of_one_run() {
     assert!(!dir.path_of("whole/timeline.csv").exists(), "no requests, no timeline");
 }
 
+/// Rare, skewed downtime takes the gamma interval (`stats::Skewed`, with a
+/// third moment and a minimum in every part): still the bytes of one run.
+#[test]
+fn skewed_availability_shards_merge_exactly() {
+    let dir = Dir::new();
+    dir.write("skewed.toml", crate::coverage::LOGNORMAL_CV2);
+    assert_shards_match(&dir, "skewed.toml", "300", &[2, 3, 5], &[]);
+    let s: serde_json::Value = serde_json::from_str(&dir.read("whole/summary.json")).unwrap();
+    let a = &s["availability"];
+    let (mean, lo, hi) = (
+        a["mean"].as_f64().unwrap(),
+        a["ci95"][0].as_f64().unwrap(),
+        a["ci95"][1].as_f64().unwrap(),
+    );
+    assert!(mean - lo > 1.5 * (hi - mean), "the skewed interval is used: {a}");
+}
+
 #[test]
 fn request_level_shards_merge_exactly_even_with_more_shards_than_trials() {
     let dir = Dir::new();

@@ -60,8 +60,9 @@ use crate::stats::Accumulator;
 use crate::stats::timeline::{TimelineAcc, TimelineRows};
 
 /// Bumped when the part layout changes; parts of another format are
-/// refused. 2: chunks carry their trials' timeline rows.
-const FORMAT: u32 = 2;
+/// refused. 2: chunks carry their trials' timeline rows. 3: availability
+/// accumulators carry a third moment and a minimum (`stats::Skewed`).
+const FORMAT: u32 = 3;
 /// The last bytes of every part file.
 const MAGIC: &[u8; 8] = b"NINESPRT";
 /// The extension of part files.

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::estimate::{Estimate, Latency};
 use super::histogram::Quantiles;
-use super::interval::{mean_ci95, nines, zero_event_bound};
+use super::interval::{availability_at_least, availability_ci95, mean_ci95, nines, zero_event_bound};
+use super::skewed::Skewed;
 use super::welford::Welford;
 use super::workflow::{WorkflowAcc, WorkflowSummary};
 use crate::engine::time::{self, YEAR};
@@ -28,7 +29,7 @@ use hdrhistogram::Histogram;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Accumulator {
     horizon_s: f64,
-    availability: Welford,
+    availability: Skewed,
     downtime_year: Welford,
     downtime_year_q: Quantiles,
     incidents_year: Welford,
@@ -37,10 +38,10 @@ pub struct Accumulator {
     with_downtime: u64,
     longest: f64,
     worst: Option<(u64, f64)>,
-    services: Vec<Welford>,
-    own: Vec<Welford>,
+    services: Vec<Skewed>,
+    own: Vec<Skewed>,
     cause_services: Vec<f64>,
-    regions: Vec<Welford>,
+    regions: Vec<Skewed>,
     cause_regions: Vec<f64>,
     events: u64,
     traffic: Option<TrafficAcc>,
@@ -188,7 +189,7 @@ impl Accumulator {
     pub fn new(horizon: u64, services: usize, regions: usize, edges: Option<usize>) -> Self {
         Self {
             horizon_s: time::to_secs(horizon),
-            availability: Welford::default(),
+            availability: Skewed::default(),
             downtime_year: Welford::default(),
             downtime_year_q: Quantiles::default(),
             incidents_year: Welford::default(),
@@ -197,10 +198,10 @@ impl Accumulator {
             with_downtime: 0,
             longest: 0.0,
             worst: None,
-            services: vec![Welford::default(); services],
-            own: vec![Welford::default(); services],
+            services: vec![Skewed::default(); services],
+            own: vec![Skewed::default(); services],
             cause_services: vec![0.0; services],
-            regions: vec![Welford::default(); regions],
+            regions: vec![Skewed::default(); regions],
             cause_regions: vec![0.0; regions],
             events: 0,
             traffic: edges.map(|e| TrafficAcc::new(services, e)),
@@ -540,7 +541,9 @@ pub struct Slo {
     /// True when the whole 95 % interval of availability is at or above it.
     pub meets: bool,
     /// Confidence that the long-run availability is at or above the
-    /// objective: the one-sided Student t probability given the trials.
+    /// objective: the one-sided Student t probability given the trials, or
+    /// under the gamma law of the interval when downtime is skewed
+    /// (`stats::interval`).
     pub confidence: f64,
     /// Downtime a year the objective allows (seconds).
     pub error_budget_per_year_s: f64,
@@ -574,6 +577,14 @@ pub struct Labels<'a> {
     pub faults: Vec<super::faults::FaultLabel<'a>>,
     /// Workflow names, each with its step names, in scenario order.
     pub workflows: Vec<(String, Vec<String>)>,
+}
+
+/// A fraction of time: the interval that covers when downtime is skewed.
+fn availability_estimate(s: &Skewed) -> Estimate {
+    Estimate {
+        mean: s.mean(),
+        ci95: availability_ci95(s),
+    }
 }
 
 impl Summary {
@@ -612,7 +623,7 @@ impl Summary {
             }
         } else {
             let mean = acc.availability.mean().min(1.0);
-            let ci95 = mean_ci95(&acc.availability, 0.0, 1.0);
+            let ci95 = availability_ci95(&acc.availability);
             let q = &acc.downtime_year_q;
             Availability {
                 mean,
@@ -645,8 +656,8 @@ impl Summary {
                 (
                     name.to_string(),
                     ServiceSummary {
-                        availability: Estimate::of(&acc.services[i]),
-                        own_availability: Estimate::of(&acc.own[i]),
+                        availability: availability_estimate(&acc.services[i]),
+                        own_availability: availability_estimate(&acc.own[i]),
                         downtime_share: share(acc.cause_services[i]),
                         requests: acc.traffic.as_ref().map(|t| ServiceRequests {
                             received: t.services[i].0,
@@ -668,7 +679,7 @@ impl Summary {
                 (
                     name.to_string(),
                     RegionSummary {
-                        availability: Estimate::of(&acc.regions[i]),
+                        availability: availability_estimate(&acc.regions[i]),
                         downtime_share: share(acc.cause_regions[i]),
                     },
                 )
@@ -784,20 +795,17 @@ fn slo(acc: &Accumulator, target: f64) -> Slo {
     let year = time::to_secs(YEAR);
     let budget = (1.0 - target) * year;
     let n = acc.trials();
-    let w = &acc.availability;
+    let w = acc.availability.welford();
     let (mean, ci) = if acc.with_downtime == 0 {
         (1.0, [1.0 - zero_event_bound(n), 1.0])
     } else {
-        (w.mean(), mean_ci95(w, 0.0, 1.0))
+        (w.mean(), availability_ci95(&acc.availability))
     };
     let confidence = if acc.with_downtime == 0 {
         // Only the bound is known: certain above it, unknown below.
         if ci[0] >= target { 0.975 } else { 0.5 }
     } else if w.std_error() > 0.0 && n > 1 {
-        use statrs::distribution::{ContinuousCDF, StudentsT};
-        StudentsT::new(0.0, 1.0, (n - 1) as f64)
-            .map(|t| t.cdf((mean - target) / w.std_error()))
-            .unwrap_or(0.5)
+        availability_at_least(&acc.availability, target)
     } else if mean >= target {
         1.0
     } else {
