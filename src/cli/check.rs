@@ -5,11 +5,11 @@
 use serde::Serialize;
 
 use super::{CheckArgs, Format};
-use crate::engine::time::to_secs;
 use crate::error::Result;
 use crate::report::describe::describe;
 use crate::report::{self, document};
 use crate::scenario::Scenario;
+use nines::engine::time::to_secs;
 
 /// The own keys of `nines check --format json`.
 #[derive(Serialize)]
