@@ -274,6 +274,26 @@ fn verbose_says_threads_chunks_and_estimator() {
     let err = run.stderr();
     assert!(err.contains("100 trials in 2 chunks of 64 · 2 threads"), "{err}");
     assert!(err.contains("estimator crude"), "{err}");
+    let sweep = dir.nines(&[
+        "sweep",
+        "small.toml",
+        "--vary",
+        "service.api.replicas=1,2",
+        "--trials",
+        "10",
+        "--threads",
+        "1",
+        "-v",
+        "--out",
+        "s",
+    ]);
+    sweep.ok();
+    let err = sweep.stderr();
+    assert!(
+        err.contains("2 points of 10 trials each, one after another · 1 threads"),
+        "{err}"
+    );
+    assert!(err.contains("nines: point service.api.replicas=2"), "{err}");
     let quiet = dir.nines(&["run", "small.toml", "--trials", "10", "--no-write", "--quiet"]);
     assert!(quiet.stderr().is_empty(), "{}", quiet.stderr());
 }
@@ -318,4 +338,25 @@ fn color_is_honoured_by_the_table() {
         ])
         .ok();
     assert!(!json.contains('\x1b'), "JSON is never coloured");
+    let slo = |o: &str| {
+        dir.nines(&[
+            "run",
+            "small.toml",
+            "--trials",
+            "10",
+            "--no-write",
+            "-q",
+            "--color",
+            "always",
+            "--slo",
+            o,
+        ])
+        .ok()
+    };
+    assert!(
+        slo("0.5").contains("\x1b[32m  SLO 0.5: the design meets it"),
+        "{}",
+        slo("0.5")
+    );
+    assert!(slo("0.999999999").contains("\x1b[31m  SLO"), "{}", slo("0.999999999"));
 }

@@ -116,7 +116,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     );
     let mut runs = Vec::new();
     let mut done = 0;
+    super::conventions::say_threads(sh.threads, scenarios.len(), "designs", trials);
     for sc in &scenarios {
+        super::conventions::say(format_args!("design {}", sc.name));
         if montecarlo::stop_requested() {
             break;
         }
@@ -199,9 +201,10 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     super::conventions::export_markdown(sh.export_markdown.as_deref(), &report::markdown::grid(&headers, &rows))?;
     let text = match sh.format {
         Format::Json => json,
-        Format::Table => {
-            super::conventions::paint(report::escape::terminal(&report::table::grid(&headers, &rows)).into_owned())
-        }
+        Format::Table => super::conventions::paint(
+            report::escape::terminal(&report::table::grid(&headers, &rows)).into_owned(),
+            None,
+        ),
     };
     report::print(&text)?;
     if !sh.quiet {

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use clap::ValueEnum;
 
 use crate::error::{Error, Result};
+use crate::report::escape;
 use crate::scenario::{self, Override, Scenario};
 
 /// `--color`.
@@ -61,6 +62,14 @@ pub fn say(what: std::fmt::Arguments<'_>) {
     if verbose() {
         eprintln!("nines: {what}");
     }
+}
+
+/// `--verbose` for `sweep` and `compare`: how many runs, trials, threads.
+pub fn say_threads(threads: Option<usize>, runs: usize, what: &str, trials: u64) {
+    let threads = threads.unwrap_or_else(rayon::current_num_threads);
+    say(format_args!(
+        "{runs} {what} of {trials} trials each, one after another · {threads} threads · estimator crude"
+    ));
 }
 
 /// True when `e` is a write to stdout whose reader has gone.
@@ -134,13 +143,26 @@ pub fn export_markdown(path: Option<&Path>, text: &str) -> Result<()> {
     crate::report::write_atomic(path, text.as_bytes())
 }
 
-/// Bolds the table's title line when colour is on.
-pub fn paint(table: String) -> String {
+/// When colour is on: the table's title line in bold and the SLO verdict
+/// line (`verdict`: its text and whether the objective is met) in green or
+/// red.
+pub fn paint(table: String, verdict: Option<(String, bool)>) -> String {
     if !color() {
         return table;
     }
-    match table.split_once('\n') {
-        Some((title, rest)) => format!("\x1b[1m{title}\x1b[0m\n{rest}"),
-        None => table,
+    let verdict = verdict.map(|(text, ok)| (escape::terminal(&text).into_owned(), ok));
+    let mut out = String::with_capacity(table.len() + 32);
+    for (i, line) in table.split_inclusive('\n').enumerate() {
+        let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        let code = match &verdict {
+            _ if i == 0 => Some("1"),
+            Some((text, ok)) if body.trim_start() == text => Some(if *ok { "32" } else { "31" }),
+            _ => None,
+        };
+        match code {
+            Some(c) => out.push_str(&format!("\x1b[{c}m{body}\x1b[0m{end}")),
+            None => out.push_str(line),
+        }
     }
+    out
 }

@@ -202,9 +202,10 @@ fn finish(
     super::conventions::export_markdown(args.export_markdown.as_deref(), &report::markdown::summary(summary))?;
     let text = match args.format {
         Format::Json => json,
-        Format::Table => {
-            super::conventions::paint(report::escape::terminal(&report::table::render(summary, scenario)).into_owned())
-        }
+        Format::Table => super::conventions::paint(
+            report::escape::terminal(&report::table::render(summary, scenario)).into_owned(),
+            report::html::slo_verdict(summary),
+        ),
     };
     report::print(&text)?;
     if let Some(p) = &summary.precision

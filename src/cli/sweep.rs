@@ -71,7 +71,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let progress = Progress::new(trials * total as u64, !sh.quiet && std::io::stderr().is_terminal());
     let mut points = Vec::with_capacity(total);
     let mut done = 0;
+    super::conventions::say_threads(sh.threads, total, "points", trials);
     for (idx, sc) in grid.into_iter().zip(&scenarios) {
+        let at: Vec<String> = idx
+            .iter()
+            .zip(&vary)
+            .map(|(&i, v)| format!("{}={}", v.path, v.values[i]))
+            .collect();
+        super::conventions::say(format_args!("point {}", at.join(" ")));
         if montecarlo::stop_requested() {
             break;
         }
@@ -114,9 +121,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     super::conventions::export_markdown(sh.export_markdown.as_deref(), &report::markdown::grid(&headers, &rows))?;
     let text = match sh.format {
         Format::Json => json,
-        Format::Table => {
-            super::conventions::paint(report::escape::terminal(&report::table::grid(&headers, &rows)).into_owned())
-        }
+        Format::Table => super::conventions::paint(
+            report::escape::terminal(&report::table::grid(&headers, &rows)).into_owned(),
+            None,
+        ),
     };
     report::print(&text)?;
     if partial {
