@@ -203,6 +203,8 @@ fn no_write_and_out_dash_write_no_files() {
     let out = with_stdin(&dir, &["run", "-", "--no-write", "--trials", "10", "--quiet"], SMALL);
     assert_eq!(out.status.code(), Some(0));
     assert!(!dir.path_of("output").exists());
+    let out = with_stdin(&dir, &["run", "-", "--shard", "0/2"], SMALL);
+    assert_eq!(out.status.code(), Some(2), "--shard refuses standard input");
     let err = dir.nines(&["run", "small.toml", "--no-write", "--plot"]).bad_input();
     assert!(err.contains("--no-write") && err.contains("--plot"), "{err}");
 }

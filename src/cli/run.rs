@@ -247,6 +247,11 @@ pub const SUMMARY: &str = "summary.json";
 
 /// Rejects flag combinations that mean nothing together.
 fn check_modes(args: &RunArgs) -> Result<()> {
+    if args.shard.is_some() && super::conventions::is_stdin(&args.file) {
+        return Err(Error::Usage(
+            "--shard needs a scenario file every shard reads alike, not standard input (-)".into(),
+        ));
+    }
     if args.shard.is_some() {
         let clash = [
             (args.precision.is_some(), "--precision"),
