@@ -22,16 +22,19 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
+            // `nines` alone prints help on stderr and exits 2, as a bad
+            // command line does; `--help` and `--version` succeed.
             return match e.kind() {
-                ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => ExitCode::SUCCESS,
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
                 _ => ExitCode::from(2),
             };
         }
     };
     match cli::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // `nines run ... | head`: the reader left; quietly done, as Unix
+        // tools are (Rust ignores SIGPIPE, so the write fails instead).
+        Err(e) if cli::conventions::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // Names in a message may hold control or right-to-left characters.
             eprintln!("error: {}", nines::report::escape::terminal(&e.to_string()));

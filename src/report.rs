@@ -4,10 +4,12 @@
 
 pub mod csv;
 pub mod describe;
+pub mod document;
 pub mod escape;
 pub mod figures;
 pub mod files;
 pub mod html;
+pub mod markdown;
 pub mod plot;
 pub mod table;
 pub mod timeline;
@@ -15,11 +17,10 @@ pub mod workflows;
 
 use crate::stats::Summary;
 
-/// The exact text of `summary.json` (pretty-printed, newline-terminated).
-pub fn json(summary: &Summary) -> String {
-    let mut s = serde_json::to_string_pretty(summary).expect("a summary always serialises");
-    s.push('\n');
-    s
+/// The exact text of `summary.json` (pretty-printed, newline-terminated):
+/// the [`document`] header, then the summary's own keys.
+pub fn json(summary: &Summary, overrides: &document::Overrides) -> String {
+    document::json(document::SUMMARY, overrides, summary)
 }
 
 /// Writes `bytes` to `path` through a fresh temporary file in the same

@@ -2,6 +2,9 @@
 //!
 //! - `cli`: the real `nines` binary in a temporary folder (contract of the
 //!   command line and its files).
+//! - `conventions`: issue 21: the header of every JSON document, `-`,
+//!   `--no-write`, `--export-markdown`, a closed pipe, `--version`,
+//!   `--verbose`, `--color`.
 //! - `errors`: one test per class of bad input: exit code 2, a message that
 //!   names file, line, column and key, never a panic.
 //! - `determinism`: identical bytes on any thread count.
@@ -33,6 +36,7 @@
 
 mod cli;
 mod components;
+mod conventions;
 mod coverage;
 mod defences;
 mod determinism;

@@ -48,7 +48,7 @@ const MAX_BUCKETS: u64 = 1_000_000;
 /// # Errors
 /// Bad input (exit 2) or an output that cannot be written (exit 1).
 pub fn trace(args: &TraceArgs) -> Result<()> {
-    let sc = scenario::load(&args.file, &args.set)?;
+    let sc = super::conventions::load(&args.file, &args.set)?;
     let seed = args.seed.unwrap_or(sc.seed);
     let world = World::compile(&sc);
     if world.has_traffic() {
