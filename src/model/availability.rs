@@ -116,7 +116,7 @@ pub enum Effect {
     /// [`Availability::settle_loss`] finishes the change.
     ReplicaLost {
         /// Replica index.
-        replica: usize,
+        replica: u32,
         /// Whether its connections are reset.
         reset: bool,
     },
@@ -125,7 +125,7 @@ pub enum Effect {
     /// reset; then [`Availability::update_group`] re-evaluates it.
     RegionChanged {
         /// Region index.
-        region: usize,
+        region: u32,
         /// Its new state.
         up: bool,
     },
@@ -628,7 +628,7 @@ impl Availability {
     }
 
     /// The replica's own failure.
-    #[inline]
+    #[inline(always)]
     fn replica_down(&mut self, cx: &mut Context<'_>, r: usize) -> Effect {
         let world = cx.world;
         let spec = world.replicas[r];
@@ -652,7 +652,10 @@ impl Availability {
     pub fn lose(&mut self, cx: &mut Context<'_>, r: usize, reset: bool) -> Effect {
         self.replicas[r].up = false;
         cx.record("replica_down", Subject::Replica(r));
-        Effect::ReplicaLost { replica: r, reset }
+        Effect::ReplicaLost {
+            replica: r as u32,
+            reset,
+        }
     }
 
     /// The second half of a replica's loss, after its requests were reset:
@@ -682,7 +685,7 @@ impl Availability {
     }
 
     /// The replica's repair completes.
-    #[inline]
+    #[inline(always)]
     fn replica_up(&mut self, cx: &mut Context<'_>, r: usize) {
         let world = cx.world;
         self.replicas[r].natural = true;
@@ -715,7 +718,7 @@ impl Availability {
     }
 
     /// Whether the replica's failure clock runs (cold standbys' does not).
-    #[inline]
+    #[inline(always)]
     pub fn ages(&self, world: &World, r: usize) -> bool {
         self.replicas[r].active || !world.groups[world.replicas[r].group].cold
     }
@@ -761,7 +764,7 @@ impl Availability {
         self.changing(cx);
         self.region_up[r] = up;
         cx.record(if up { "region_up" } else { "region_down" }, Subject::Region(r));
-        Effect::RegionChanged { region: r, up }
+        Effect::RegionChanged { region: r as u32, up }
     }
 
     #[inline]
@@ -953,9 +956,9 @@ impl Model for FailureOnly<'_> {
         };
         let availability = &mut self.availability;
         match availability.handle(&mut cx, event) {
-            Effect::ReplicaLost { replica, .. } => availability.settle_loss(&mut cx, replica),
+            Effect::ReplicaLost { replica, .. } => availability.settle_loss(&mut cx, replica as usize),
             Effect::RegionChanged { region, .. } => {
-                for &g in &self.world.region_groups[region] {
+                for &g in &self.world.region_groups[region as usize] {
                     availability.update_group(&mut cx, g);
                 }
             }

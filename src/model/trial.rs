@@ -198,6 +198,7 @@ impl<'w> Trial<'w> {
             Effect::None => {}
             Effect::Detected => self.fault_signal(now),
             Effect::ReplicaLost { replica, reset } => {
+                let replica = replica as usize;
                 if reset {
                     self.kill_replica_jobs(replica, now);
                 }
@@ -205,6 +206,7 @@ impl<'w> Trial<'w> {
                 availability.settle_loss(&mut cx, replica);
             }
             Effect::RegionChanged { region, up } => {
+                let region = region as usize;
                 for i in 0..self.world.region_groups[region].len() {
                     let g = self.world.region_groups[region][i];
                     if !up {
