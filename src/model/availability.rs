@@ -51,58 +51,14 @@
 
 use rand::RngExt as _;
 
+use super::event::Event;
+pub use super::event::{AvailabilityEvent, Context};
 use super::trace::{Subject, Trace};
-use super::trial::{Event, TrialResult};
+use super::trial::TrialResult;
 use super::world::World;
 use crate::engine::{self, EventQueue, Model, Nanos};
 use crate::random::{self, Purpose, Rng};
 use crate::scenario::{GlobalMode, Topology};
-
-/// What the availability component's events say.
-#[derive(Debug, Clone, Copy)]
-pub enum AvailabilityEvent {
-    /// A region's outage starts.
-    RegionDown(u32),
-    /// A region's outage ends.
-    RegionUp(u32),
-    /// A replica fails (if its generation is current).
-    ReplicaDown {
-        /// Replica index.
-        replica: u32,
-        /// Generation when scheduled.
-        gen_: u32,
-    },
-    /// A replica's repair completes.
-    ReplicaUp(u32),
-    /// An active-passive group's switch-over completes.
-    Promote {
-        /// Group index.
-        group: u32,
-        /// Generation when scheduled.
-        gen_: u32,
-    },
-    /// An active-passive group's manual recovery after a failed switch-over.
-    Restore {
-        /// Group index.
-        group: u32,
-        /// Generation when scheduled.
-        gen_: u32,
-    },
-    /// Global active-active: traffic leaves a failed region.
-    Unroute {
-        /// Group index.
-        group: u32,
-        /// Generation when scheduled.
-        gen_: u32,
-    },
-    /// Global active-passive: traffic moves to another region.
-    Reroute {
-        /// Service index.
-        service: u32,
-        /// Generation when scheduled.
-        gen_: u32,
-    },
-}
 
 /// What a handler asks of the other components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,35 +85,6 @@ pub enum Effect {
         /// Its new state.
         up: bool,
     },
-}
-
-/// What a handler may use besides its own state: the pending events, the
-/// compiled world and the trace of the trial, when one is recorded.
-pub struct Context<'a> {
-    /// The world, read-only.
-    pub world: &'a World,
-    /// The trial's pending events.
-    pub queue: &'a mut EventQueue<Event>,
-    /// The trial's story, when asked for.
-    pub trace: &'a mut Option<Box<Trace>>,
-    /// The time of the event being handled.
-    pub now: Nanos,
-}
-
-impl Context<'_> {
-    /// Records a state change in the trace (if one is kept).
-    #[inline]
-    pub fn record(&mut self, kind: &'static str, subject: Subject) {
-        if let Some(trace) = self.trace.as_mut() {
-            trace.record(self.now, kind, subject);
-        }
-    }
-
-    #[inline]
-    fn schedule(&mut self, after: Nanos, event: AvailabilityEvent) {
-        self.queue
-            .schedule(self.now.saturating_add(after), Event::Availability(event));
-    }
 }
 
 /// An active-passive group's state.
