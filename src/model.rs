@@ -15,6 +15,10 @@
 //!   occurrence did (blast radius, time to detect, time to recover).
 //! - [`trace`] and [`runaway`] observe a trial: its story for `nines
 //!   trace`, and the blame when a budget of `[limits]` stops it.
+//! - [`event`] is what they share, and names none of them: the
+//!   [`Event`](event::Event) enum of the trial's queue (the availability
+//!   component's events as a sub-enum) and the
+//!   [`Context`](event::Context) a handler runs in.
 //! - [`trial`] joins them on one event queue and dispatches the effects
 //!   between them.
 //! - [`analytic`] computes the closed-form availability where one exists,
@@ -43,6 +47,7 @@
 
 pub mod analytic;
 pub mod availability;
+pub mod event;
 pub mod fault;
 pub mod runaway;
 pub mod slab;

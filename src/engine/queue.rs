@@ -263,7 +263,14 @@ fn min_child<E>(heap: &[Entry<E>], i: usize) -> Option<usize> {
         let b = first + 2 + usize::from(heap[first + 3].key < heap[first + 2].key);
         Some(if heap[b].key < heap[a].key { b } else { a })
     } else if first < n {
-        Some((first + 1..n).fold(first, |m, c| if heap[c].key < heap[m].key { c } else { m }))
+        // A plain loop: `fold` here is left out of line in a large caller.
+        let mut m = first;
+        for c in first + 1..n {
+            if heap[c].key < heap[m].key {
+                m = c;
+            }
+        }
+        Some(m)
     } else {
         None
     }

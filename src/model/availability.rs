@@ -51,58 +51,14 @@
 
 use rand::RngExt as _;
 
+use super::event::Event;
+pub use super::event::{AvailabilityEvent, Context};
 use super::trace::{Subject, Trace};
-use super::trial::{Event, TrialResult};
+use super::trial::TrialResult;
 use super::world::World;
 use crate::engine::{self, EventQueue, Model, Nanos};
 use crate::random::{self, Purpose, Rng};
 use crate::scenario::{GlobalMode, Topology};
-
-/// What the availability component's events say.
-#[derive(Debug, Clone, Copy)]
-pub enum AvailabilityEvent {
-    /// A region's outage starts.
-    RegionDown(u32),
-    /// A region's outage ends.
-    RegionUp(u32),
-    /// A replica fails (if its generation is current).
-    ReplicaDown {
-        /// Replica index.
-        replica: u32,
-        /// Generation when scheduled.
-        gen_: u32,
-    },
-    /// A replica's repair completes.
-    ReplicaUp(u32),
-    /// An active-passive group's switch-over completes.
-    Promote {
-        /// Group index.
-        group: u32,
-        /// Generation when scheduled.
-        gen_: u32,
-    },
-    /// An active-passive group's manual recovery after a failed switch-over.
-    Restore {
-        /// Group index.
-        group: u32,
-        /// Generation when scheduled.
-        gen_: u32,
-    },
-    /// Global active-active: traffic leaves a failed region.
-    Unroute {
-        /// Group index.
-        group: u32,
-        /// Generation when scheduled.
-        gen_: u32,
-    },
-    /// Global active-passive: traffic moves to another region.
-    Reroute {
-        /// Service index.
-        service: u32,
-        /// Generation when scheduled.
-        gen_: u32,
-    },
-}
 
 /// What a handler asks of the other components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +72,7 @@ pub enum Effect {
     /// [`Availability::settle_loss`] finishes the change.
     ReplicaLost {
         /// Replica index.
-        replica: usize,
+        replica: u32,
         /// Whether its connections are reset.
         reset: bool,
     },
@@ -125,39 +81,10 @@ pub enum Effect {
     /// reset; then [`Availability::update_group`] re-evaluates it.
     RegionChanged {
         /// Region index.
-        region: usize,
+        region: u32,
         /// Its new state.
         up: bool,
     },
-}
-
-/// What a handler may use besides its own state: the pending events, the
-/// compiled world and the trace of the trial, when one is recorded.
-pub struct Context<'a> {
-    /// The world, read-only.
-    pub world: &'a World,
-    /// The trial's pending events.
-    pub queue: &'a mut EventQueue<Event>,
-    /// The trial's story, when asked for.
-    pub trace: &'a mut Option<Box<Trace>>,
-    /// The time of the event being handled.
-    pub now: Nanos,
-}
-
-impl Context<'_> {
-    /// Records a state change in the trace (if one is kept).
-    #[inline]
-    pub fn record(&mut self, kind: &'static str, subject: Subject) {
-        if let Some(trace) = self.trace.as_mut() {
-            trace.record(self.now, kind, subject);
-        }
-    }
-
-    #[inline]
-    fn schedule(&mut self, after: Nanos, event: AvailabilityEvent) {
-        self.queue
-            .schedule(self.now.saturating_add(after), Event::Availability(event));
-    }
 }
 
 /// An active-passive group's state.
@@ -628,7 +555,7 @@ impl Availability {
     }
 
     /// The replica's own failure.
-    #[inline]
+    #[inline(always)]
     fn replica_down(&mut self, cx: &mut Context<'_>, r: usize) -> Effect {
         let world = cx.world;
         let spec = world.replicas[r];
@@ -652,7 +579,10 @@ impl Availability {
     pub fn lose(&mut self, cx: &mut Context<'_>, r: usize, reset: bool) -> Effect {
         self.replicas[r].up = false;
         cx.record("replica_down", Subject::Replica(r));
-        Effect::ReplicaLost { replica: r, reset }
+        Effect::ReplicaLost {
+            replica: r as u32,
+            reset,
+        }
     }
 
     /// The second half of a replica's loss, after its requests were reset:
@@ -682,7 +612,7 @@ impl Availability {
     }
 
     /// The replica's repair completes.
-    #[inline]
+    #[inline(always)]
     fn replica_up(&mut self, cx: &mut Context<'_>, r: usize) {
         let world = cx.world;
         self.replicas[r].natural = true;
@@ -715,7 +645,7 @@ impl Availability {
     }
 
     /// Whether the replica's failure clock runs (cold standbys' does not).
-    #[inline]
+    #[inline(always)]
     pub fn ages(&self, world: &World, r: usize) -> bool {
         self.replicas[r].active || !world.groups[world.replicas[r].group].cold
     }
@@ -761,7 +691,7 @@ impl Availability {
         self.changing(cx);
         self.region_up[r] = up;
         cx.record(if up { "region_up" } else { "region_down" }, Subject::Region(r));
-        Effect::RegionChanged { region: r, up }
+        Effect::RegionChanged { region: r as u32, up }
     }
 
     #[inline]
@@ -953,9 +883,9 @@ impl Model for FailureOnly<'_> {
         };
         let availability = &mut self.availability;
         match availability.handle(&mut cx, event) {
-            Effect::ReplicaLost { replica, .. } => availability.settle_loss(&mut cx, replica),
+            Effect::ReplicaLost { replica, .. } => availability.settle_loss(&mut cx, replica as usize),
             Effect::RegionChanged { region, .. } => {
-                for &g in &self.world.region_groups[region] {
+                for &g in &self.world.region_groups[region as usize] {
                     availability.update_group(&mut cx, g);
                 }
             }

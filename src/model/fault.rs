@@ -36,7 +36,8 @@
 //! judged but never recovered before the horizon is a metastable failure.
 
 use crate::engine::Nanos;
-use crate::model::trial::{Event, Trial};
+use crate::model::event::Event;
+use crate::model::trial::Trial;
 use crate::model::world::World;
 use crate::random::{self, Purpose, Rng};
 use crate::scenario::{FaultKind, FaultSchedule};

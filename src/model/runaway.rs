@@ -16,8 +16,8 @@
 
 use std::collections::BTreeMap;
 
-use super::availability::AvailabilityEvent;
-use super::trial::{Event, Trial};
+use super::event::{AvailabilityEvent, Event};
+use super::trial::Trial;
 use super::world::World;
 use crate::engine::{Halt, STALL_EVENTS, Stopped};
 pub use crate::error::Runaway;

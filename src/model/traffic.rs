@@ -52,8 +52,10 @@ use std::collections::VecDeque;
 use hdrhistogram::Histogram;
 use rand::RngExt as _;
 
+use super::event::Event;
+pub use super::event::TimerKind;
 use super::slab::{Key, Slab};
-use super::trial::{Event, Trial};
+use super::trial::Trial;
 use super::world::World;
 use crate::engine::Nanos;
 use crate::random::{self, Purpose, Rng};
@@ -96,15 +98,6 @@ struct Call {
     /// The replica the current attempt went to ([`NO_REPLICA`] before one
     /// is chosen).
     replica: u32,
-}
-
-/// The timers an edge keeps in FIFOs (see `Trial::arm_timer`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimerKind {
-    /// An attempt's timeout.
-    Attempt = 0,
-    /// A call's wait in the bulkhead queue.
-    Queue = 1,
 }
 
 /// Timers of one kind on one edge, in due order, behind at most one heap

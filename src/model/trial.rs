@@ -3,66 +3,14 @@
 //! component it belongs to, and carries out the effects one component's
 //! handler asks of another (see [`super`] for the diagram).
 
-use super::availability::{Availability, AvailabilityEvent, Context, Effect, FailureOnly};
+use super::availability::{Availability, Effect, FailureOnly};
+use super::event::Context;
+pub use super::event::Event;
 use super::fault::{FaultResult, FaultState};
 use super::runaway::Runaway;
-use super::slab::Key;
-use super::traffic::TimerKind;
 use super::traffic::{Traffic, TrafficResult};
 use super::world::World;
 use crate::engine::{self, EventQueue, Model, Nanos};
-
-/// What can happen.
-#[derive(Debug, Clone, Copy)]
-pub enum Event {
-    /// Failure, repair, failover and routing: the availability component.
-    Availability(AvailabilityEvent),
-    /// A request arrives from a workload.
-    Arrival(u32),
-    /// A call's backoff is over: try again.
-    Retry(Key),
-    /// A call waiting in a bulkhead was let in.
-    BulkheadAdmit(Key),
-    /// A call waited too long in a bulkhead queue.
-    QueueTimeout {
-        /// The call.
-        call: Key,
-        /// Its attempt epoch when scheduled.
-        epoch: u32,
-    },
-    /// An attempt's timeout.
-    AttemptTimeout {
-        /// The call.
-        call: Key,
-        /// Its attempt epoch when scheduled.
-        epoch: u32,
-    },
-    /// The head of one of an edge's timer FIFOs is due.
-    EdgeTimers {
-        /// The edge.
-        edge: u32,
-        /// Which FIFO.
-        kind: TimerKind,
-    },
-    /// A replica finished serving a job.
-    ServiceDone(Key),
-    /// A load balancer probes a replica group.
-    HealthCheck(u32),
-    /// A timeline bucket ends.
-    Tick(u32),
-    /// A fault occurrence starts.
-    FaultStart(u32),
-    /// A fault occurrence ends.
-    FaultEnd(u32),
-    /// A cascade measurement bucket ends.
-    Probe,
-    /// An attempt delayed on a slow link reaches its replica.
-    Deliver(Key),
-    /// An ejected replica returns to its balancer.
-    Uneject(u32),
-    /// After a pivot, a saga calls a step that gave up again.
-    SagaResume(Key),
-}
 
 /// One figure per service or region. Small scenarios keep them inline, so
 /// a trial's result costs no allocation (it matters at 10^5 trials a second).
@@ -198,6 +146,7 @@ impl<'w> Trial<'w> {
             Effect::None => {}
             Effect::Detected => self.fault_signal(now),
             Effect::ReplicaLost { replica, reset } => {
+                let replica = replica as usize;
                 if reset {
                     self.kill_replica_jobs(replica, now);
                 }
@@ -205,6 +154,7 @@ impl<'w> Trial<'w> {
                 availability.settle_loss(&mut cx, replica);
             }
             Effect::RegionChanged { region, up } => {
+                let region = region as usize;
                 for i in 0..self.world.region_groups[region].len() {
                     let g = self.world.region_groups[region][i];
                     if !up {

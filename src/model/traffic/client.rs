@@ -3,8 +3,9 @@
 
 use super::{Call, CallResult, Job, JobState, Parent, TimerKind};
 use crate::engine::Nanos;
+use crate::model::event::Event;
 use crate::model::slab::Key;
-use crate::model::trial::{Event, Trial};
+use crate::model::trial::Trial;
 use crate::resilience::Outcome;
 use crate::resilience::bulkhead::Admission;
 use crate::resilience::deadline::Deadline;

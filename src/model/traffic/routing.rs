@@ -5,7 +5,8 @@ use rand::RngExt as _;
 
 use crate::engine::Nanos;
 use crate::model::availability::Failover;
-use crate::model::trial::{Event, Trial};
+use crate::model::event::Event;
+use crate::model::trial::Trial;
 use crate::scenario::{GlobalMode, LoadBalancer, Topology};
 
 /// The cursor's position among `n` replicas, then one step on. The cursor

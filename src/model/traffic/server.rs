@@ -5,8 +5,9 @@ use rand::RngExt as _;
 
 use super::{CallResult, Job, JobState, Parent};
 use crate::engine::Nanos;
+use crate::model::event::Event;
 use crate::model::slab::Key;
-use crate::model::trial::{Event, Trial};
+use crate::model::trial::Trial;
 use crate::resilience::Outcome;
 use crate::scenario::CallMode;
 

@@ -49,8 +49,9 @@ use smallvec::SmallVec;
 
 use super::{Call, CallResult, Parent};
 use crate::engine::Nanos;
+use crate::model::event::Event;
 use crate::model::slab::{Key, Slab};
-use crate::model::trial::{Event, Trial};
+use crate::model::trial::Trial;
 use crate::model::world::World;
 use crate::resilience::deadline::Deadline;
 

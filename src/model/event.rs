@@ -1,0 +1,159 @@
+//! What happens in a trial, and what a handler may use: the vocabulary the
+//! components of [`super`] share. It names no component and not the trial,
+//! so each of them imports it, and none imports the trial or another
+//! component to schedule an event. (It names the trace's types; `trace.rs`
+//! still implements `Trial::run_traced`, an import circle left to undo.)
+//!
+//! - [`Event`]: one enum for the trial's queue, with the availability
+//!   component's events as a sub-enum ([`AvailabilityEvent`]) and the
+//!   request and fault events beside it.
+//! - [`Context`]: the compiled world, the queue, the clock and the trace,
+//!   lent to a handler for one event.
+
+use super::slab::Key;
+use super::trace::{Subject, Trace};
+use super::world::World;
+use crate::engine::{EventQueue, Nanos};
+
+/// What can happen.
+#[derive(Debug, Clone, Copy)]
+pub enum Event {
+    /// Failure, repair, failover and routing: the availability component.
+    Availability(AvailabilityEvent),
+    /// A request arrives from a workload.
+    Arrival(u32),
+    /// A call's backoff is over: try again.
+    Retry(Key),
+    /// A call waiting in a bulkhead was let in.
+    BulkheadAdmit(Key),
+    /// A call waited too long in a bulkhead queue.
+    QueueTimeout {
+        /// The call.
+        call: Key,
+        /// Its attempt epoch when scheduled.
+        epoch: u32,
+    },
+    /// An attempt's timeout.
+    AttemptTimeout {
+        /// The call.
+        call: Key,
+        /// Its attempt epoch when scheduled.
+        epoch: u32,
+    },
+    /// The head of one of an edge's timer FIFOs is due.
+    EdgeTimers {
+        /// The edge.
+        edge: u32,
+        /// Which FIFO.
+        kind: TimerKind,
+    },
+    /// A replica finished serving a job.
+    ServiceDone(Key),
+    /// A load balancer probes a replica group.
+    HealthCheck(u32),
+    /// A timeline bucket ends.
+    Tick(u32),
+    /// A fault occurrence starts.
+    FaultStart(u32),
+    /// A fault occurrence ends.
+    FaultEnd(u32),
+    /// A cascade measurement bucket ends.
+    Probe,
+    /// An attempt delayed on a slow link reaches its replica.
+    Deliver(Key),
+    /// An ejected replica returns to its balancer.
+    Uneject(u32),
+    /// After a pivot, a saga calls a step that gave up again.
+    SagaResume(Key),
+}
+
+impl From<AvailabilityEvent> for Event {
+    #[inline]
+    fn from(event: AvailabilityEvent) -> Self {
+        Event::Availability(event)
+    }
+}
+
+/// What the availability component's events say.
+#[derive(Debug, Clone, Copy)]
+pub enum AvailabilityEvent {
+    /// A region's outage starts.
+    RegionDown(u32),
+    /// A region's outage ends.
+    RegionUp(u32),
+    /// A replica fails (if its generation is current).
+    ReplicaDown {
+        /// Replica index.
+        replica: u32,
+        /// Generation when scheduled.
+        gen_: u32,
+    },
+    /// A replica's repair completes.
+    ReplicaUp(u32),
+    /// An active-passive group's switch-over completes.
+    Promote {
+        /// Group index.
+        group: u32,
+        /// Generation when scheduled.
+        gen_: u32,
+    },
+    /// An active-passive group's manual recovery after a failed switch-over.
+    Restore {
+        /// Group index.
+        group: u32,
+        /// Generation when scheduled.
+        gen_: u32,
+    },
+    /// Global active-active: traffic leaves a failed region.
+    Unroute {
+        /// Group index.
+        group: u32,
+        /// Generation when scheduled.
+        gen_: u32,
+    },
+    /// Global active-passive: traffic moves to another region.
+    Reroute {
+        /// Service index.
+        service: u32,
+        /// Generation when scheduled.
+        gen_: u32,
+    },
+}
+
+/// The timers an edge keeps in FIFOs (see `Trial::arm_timer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerKind {
+    /// An attempt's timeout.
+    Attempt = 0,
+    /// A call's wait in the bulkhead queue.
+    Queue = 1,
+}
+
+/// What a handler may use besides its own state: the pending events, the
+/// compiled world and the trace of the trial, when one is recorded.
+pub struct Context<'a> {
+    /// The world, read-only.
+    pub world: &'a World,
+    /// The trial's pending events.
+    pub queue: &'a mut EventQueue<Event>,
+    /// The trial's story, when asked for.
+    pub trace: &'a mut Option<Box<Trace>>,
+    /// The time of the event being handled.
+    pub now: Nanos,
+}
+
+impl Context<'_> {
+    /// Records a state change in the trace (if one is kept).
+    #[inline]
+    pub fn record(&mut self, kind: &'static str, subject: Subject) {
+        if let Some(trace) = self.trace.as_mut() {
+            trace.record(self.now, kind, subject);
+        }
+    }
+
+    /// Schedules `event` `after` the current time.
+    #[inline]
+    pub fn schedule(&mut self, after: Nanos, event: impl Into<Event>) {
+        self.queue.schedule(self.now.saturating_add(after), event.into());
+    }
+}
