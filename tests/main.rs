@@ -5,6 +5,7 @@
 //! - `errors`: one test per class of bad input: exit code 2, a message that
 //!   names file, line, column and key, never a panic.
 //! - `determinism`: identical bytes on any thread count.
+//! - `docs`: the worked examples of README and `docs/`, run and checked.
 //! - `validation`: the simulator against closed-form results.
 //! - `fuzz_regressions`: inputs the fuzzer found, replayed: no panic.
 //! - `limits`: size limits at validation, runaway budgets while running.
@@ -25,6 +26,7 @@
 
 mod cli;
 mod determinism;
+mod docs;
 mod errors;
 mod faults;
 mod fuzz_regressions;
