@@ -67,7 +67,11 @@ struct Tally {
 /// Runs every marked example of `markdown`; an error names the first
 /// failed check and its line.
 fn check_markdown(markdown: &str) -> Result<Tally, String> {
-    let prose: String = markdown.lines().filter(|l| !l.trim_start().starts_with("<!--")).collect::<Vec<_>>().join("\n");
+    let prose: String = markdown
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("<!--"))
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut state = State::new(prose)?;
     let lines: Vec<&str> = markdown.lines().collect();
     let mut i = 0;
@@ -79,7 +83,9 @@ fn check_markdown(markdown: &str) -> Result<Tally, String> {
         };
         let directive = directive.trim();
         let (block, next) = fenced_block(&lines, i);
-        state.apply(directive, block).map_err(|e| format!("line {i}: `{directive}`: {e}"))?;
+        state
+            .apply(directive, block)
+            .map_err(|e| format!("line {i}: `{directive}`: {e}"))?;
         if let Some(next) = next {
             i = next;
         }
@@ -97,7 +103,11 @@ fn fenced_block<'a>(lines: &[&'a str], from: usize) -> (Option<Vec<&'a str>>, Op
     if j >= lines.len() || !lines[j].trim_start().starts_with("```") {
         return (None, None);
     }
-    let body: Vec<&str> = lines[j + 1..].iter().take_while(|l| !l.trim_start().starts_with("```")).copied().collect();
+    let body: Vec<&str> = lines[j + 1..]
+        .iter()
+        .take_while(|l| !l.trim_start().starts_with("```"))
+        .copied()
+        .collect();
     let end = j + 1 + body.len() + 1;
     (Some(body), Some(end))
 }
@@ -134,7 +144,9 @@ impl State {
             "copy" => {
                 let to = self.dir.path().join(rest);
                 std::fs::create_dir_all(to.parent().unwrap()).map_err(|e| e.to_string())?;
-                std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(rest), to).map(|_| ()).map_err(|e| e.to_string())
+                std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(rest), to)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
             "run" if rest.is_empty() => {
                 let commands: Vec<String> = need_block()?
@@ -176,12 +188,22 @@ impl State {
             .env_remove("RUST_BACKTRACE")
             .output()
             .map_err(|e| e.to_string())?;
-        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
         if out.status.code() != Some(code) {
-            return Err(format!("`nines {args}` exited {:?}, expected {code}\n{stderr}", out.status.code()));
+            return Err(format!(
+                "`nines {args}` exited {:?}, expected {code}\n{stderr}",
+                out.status.code()
+            ));
         }
         self.tally.runs += 1;
-        self.last = if code == 0 { stdout.into_owned() } else { stderr.into_owned() };
+        self.last = if code == 0 {
+            stdout.into_owned()
+        } else {
+            stderr.into_owned()
+        };
         self.json = serde_json::from_str(&self.last).ok();
         Ok(())
     }
@@ -198,7 +220,12 @@ impl State {
             let want = norm(want);
             match actual[at..].iter().position(|a| *a == want) {
                 Some(k) => at += k + 1,
-                None => return Err(format!("line not in the output (in order): {want}\noutput:\n{}", self.last)),
+                None => {
+                    return Err(format!(
+                        "line not in the output (in order): {want}\noutput:\n{}",
+                        self.last
+                    ));
+                }
             }
             self.tally.checks += 1;
         }
@@ -210,7 +237,10 @@ impl State {
         let [path, op, args @ ..] = words.as_slice() else {
             return Err("expect: PATH OP ...".into());
         };
-        let json = self.json.as_ref().ok_or("no JSON to read: run with --format json, or `read` a file")?;
+        let json = self
+            .json
+            .as_ref()
+            .ok_or("no JSON to read: run with --format json, or `read` a file")?;
         let value = lookup(json, path)?;
         self.tally.checks += 1;
         match (op.as_str(), args) {
@@ -332,7 +362,10 @@ fn mask_numbers(s: &str) -> String {
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         if c.is_ascii_digit() {
-            while chars.peek().is_some_and(|d| d.is_ascii_digit() || *d == '.' || *d == ',' || *d == 'e') {
+            while chars
+                .peek()
+                .is_some_and(|d| d.is_ascii_digit() || *d == '.' || *d == ',' || *d == 'e')
+            {
                 chars.next();
             }
             if out.ends_with('−') || out.ends_with('-') {
@@ -348,7 +381,10 @@ fn mask_numbers(s: &str) -> String {
 
 fn check_chapter(rel: &str) {
     let tally = check_markdown(&repo(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
-    assert!(tally.runs > 0 && tally.checks > 0, "{rel} has no checked example: {tally:?}");
+    assert!(
+        tally.runs > 0 && tally.checks > 0,
+        "{rel} has no checked example: {tally:?}"
+    );
 }
 
 #[test]
@@ -405,7 +441,8 @@ const TINY: &str = "<!-- file: a.toml -->\n```toml\nname = \"a\"\nhorizon = \"1y
 
 #[test]
 fn a_wrong_figure_is_caught() {
-    let right = format!("{TINY}The closed form is 99.0099 %.\n<!-- expect: availability.analytic rounds \"99.0099 %\" -->\n");
+    let right =
+        format!("{TINY}The closed form is 99.0099 %.\n<!-- expect: availability.analytic rounds \"99.0099 %\" -->\n");
     check_markdown(&right).expect("the right figure passes");
     for wrong in [
         "The closed form is 99.0199 %.\n<!-- expect: availability.analytic rounds \"99.0199 %\" -->\n",
@@ -417,23 +454,36 @@ fn a_wrong_figure_is_caught() {
         "<!-- expect: availability.nope = 1 -->\n",
         "<!-- run: check missing.toml -->\n",
     ] {
-        assert!(check_markdown(&format!("{TINY}{wrong}")).is_err(), "not caught:\n{wrong}");
+        assert!(
+            check_markdown(&format!("{TINY}{wrong}")).is_err(),
+            "not caught:\n{wrong}"
+        );
     }
 }
 
 #[test]
 fn readme_is_short_and_every_doc_is_linked() {
     let readme = repo("README.md");
-    assert!(readme.lines().count() <= 300, "README has {} lines", readme.lines().count());
+    assert!(
+        readme.lines().count() <= 300,
+        "README has {} lines",
+        readme.lines().count()
+    );
     let index = repo("docs/README.md");
     for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs")).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name.ends_with(".md") && name != "README.md" {
-            assert!(index.contains(&format!("({name})")), "docs/README.md does not link {name}");
+            assert!(
+                index.contains(&format!("({name})")),
+                "docs/README.md does not link {name}"
+            );
         }
     }
     for chapter in CHAPTERS {
-        assert!(readme.contains(&format!("({chapter})")), "README does not link {chapter}");
+        assert!(
+            readme.contains(&format!("({chapter})")),
+            "README does not link {chapter}"
+        );
     }
 }
 
@@ -472,8 +522,14 @@ fn ci_runs_the_readme_test_command() {
         .unwrap();
     let words: Vec<&str> = command.split_whitespace().collect();
     let ci = repo(".ci/run");
-    let ci_line = ci.lines().find(|l| l.starts_with("cargo test")).expect(".ci/run runs cargo test");
+    let ci_line = ci
+        .lines()
+        .find(|l| l.starts_with("cargo test"))
+        .expect(".ci/run runs cargo test");
     for w in &words {
-        assert!(ci_line.split_whitespace().any(|c| c == *w), ".ci/run's `{ci_line}` lacks `{w}` of README's `{command}`");
+        assert!(
+            ci_line.split_whitespace().any(|c| c == *w),
+            ".ci/run's `{ci_line}` lacks `{w}` of README's `{command}`"
+        );
     }
 }
