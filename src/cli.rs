@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod conventions;
 pub mod generate;
 pub mod interrupt;
 pub mod merge;
@@ -21,10 +22,24 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::scenario::Override;
 
+/// `nines --version`: the crate's version and the commit it was built
+/// from (`unknown` outside a git checkout; see `build.rs`).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("NINES_COMMIT"), ")");
+
 /// How available will this design really be, and how does it fail?
+///
+/// Without arguments it prints this help on stderr and exits 2.
 #[derive(Debug, Parser)]
-#[command(name = "nines", version, about, long_about = None)]
+#[command(name = "nines", version = VERSION, about, long_about = None, arg_required_else_help = true)]
 pub struct Cli {
+    /// When to colour the table: auto (stdout is a terminal and NO_COLOR
+    /// is unset), always, never.
+    #[arg(long, value_enum, global = true, default_value_t = conventions::Color::Auto)]
+    pub color: conventions::Color,
+    /// Say on stderr what nines is doing: the estimator chosen, chunks,
+    /// threads.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -68,7 +83,7 @@ pub enum Format {
 /// `nines run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Scenario file (TOML).
+    /// Scenario file (TOML); `-` reads it from standard input.
     pub file: PathBuf,
     /// Number of trials (overrides the file's `trials`).
     #[arg(long)]
@@ -79,7 +94,8 @@ pub struct RunArgs {
     /// Worker threads (default: every core). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Output folder (default: `output/<file stem>/`).
+    /// Output folder (default: `output/<file stem>/`, `output/stdin/` for
+    /// `-`); `-` writes no files, as `--no-write`.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// What to print on stdout.
@@ -112,6 +128,13 @@ pub struct RunArgs {
     /// deleting the files nines wrote there.
     #[arg(long)]
     pub force: bool,
+    /// Write no files (no output folder): for scripts that only want the
+    /// JSON on stdout. `--out -` says the same.
+    #[arg(long)]
+    pub no_write: bool,
+    /// Also write the table as Markdown to FILE, for design documents.
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<PathBuf>,
 }
 
 /// `nines merge`.
@@ -166,12 +189,15 @@ pub struct Shared {
     /// command's) results, deleting the files nines wrote there.
     #[arg(long)]
     pub force: bool,
+    /// Also write the table as Markdown to FILE, for design documents.
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<PathBuf>,
 }
 
 /// `nines sweep`.
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
-    /// Scenario file (TOML).
+    /// Scenario file (TOML); `-` reads it from standard input.
     pub file: PathBuf,
     /// A value to vary: PATH=SPEC, SPEC a list (1,2,5), a range (1..6) or a
     /// range with a step (100h..1000h:100h). Give one or two.
@@ -185,7 +211,8 @@ pub struct SweepArgs {
 /// `nines compare`.
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
-    /// Two or more scenario files; the first is the baseline.
+    /// Two or more scenario files; the first is the baseline. One may be
+    /// `-`, standard input.
     #[arg(required = true, num_args = 2..)]
     pub files: Vec<PathBuf>,
     /// Flags shared with `sweep`.
@@ -218,8 +245,11 @@ pub struct TraceArgs {
 /// `nines check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Scenario file (TOML).
+    /// Scenario file (TOML); `-` reads it from standard input.
     pub file: PathBuf,
+    /// What to print: the description (`table`), or a JSON document.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// Override one value of the file: service.api.replicas=5.
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_override)]
     pub set: Vec<Override>,
@@ -238,6 +268,7 @@ fn parse_shard(s: &str) -> Result<crate::montecarlo::shard::Shard, String> {
 /// # Errors
 /// Whatever the subcommand returns.
 pub fn dispatch(cli: Cli) -> crate::Result<()> {
+    conventions::set(cli.color, cli.verbose);
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Check(args) => check::check(&args),
@@ -286,8 +317,87 @@ pub fn out_dir(out: Option<&std::path::Path>, name: &str) -> crate::Result<PathB
     Ok(dir)
 }
 
+/// The `--set` flags as a document records them.
+pub fn overrides(set: &[Override]) -> crate::report::document::Overrides {
+    crate::report::document::Overrides::set(set.iter().map(|o| (o.path.as_str(), o.value.as_str())))
+}
+
 /// The stem of a scenario file, for naming outputs.
+/// `stdin` for `-`, standard input.
 pub fn stem(file: &std::path::Path) -> String {
+    if conventions::is_stdin(file) {
+        return "stdin".into();
+    }
     file.file_stem()
         .map_or("scenario".into(), |s| s.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use clap::Parser as _;
+
+    use super::{Cli, Command};
+
+    /// The documents of a multi-document YAML file.
+    fn yaml_docs(rel: &str) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap();
+        serde_norway::Deserializer::from_str(&text)
+            .map(|d| serde::Deserialize::deserialize(d).unwrap_or_else(|e| panic!("{rel}: {e}")))
+            .collect()
+    }
+
+    /// The command line of the job's one container.
+    fn command_of(job: &serde_json::Value) -> Vec<String> {
+        let c = &job["spec"]["template"]["spec"]["containers"][0];
+        let strings = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect()
+        };
+        let mut cmd = strings(&c["command"]);
+        cmd.extend(strings(&c["args"]));
+        cmd
+    }
+
+    #[test]
+    fn kubernetes_manifests_give_every_index_a_shard_the_cli_accepts() {
+        let docs = yaml_docs("recipes/kubernetes/shards.yaml");
+        let job = docs.iter().find(|d| d["kind"] == "Job").expect("a Job");
+        let spec = &job["spec"];
+        assert_eq!(spec["completionMode"], "Indexed");
+        let n = spec["completions"].as_u64().unwrap();
+        assert_eq!(spec["parallelism"].as_u64(), Some(n));
+        let env = &spec["template"]["spec"]["containers"][0]["env"][0];
+        assert_eq!(env["name"], "JOB_COMPLETION_INDEX");
+        assert_eq!(
+            env["valueFrom"]["fieldRef"]["fieldPath"],
+            "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+        );
+        let cmd = command_of(job);
+        for index in 0..n {
+            // Kubernetes expands $(VAR) from the container's env.
+            let args: Vec<String> = cmd
+                .iter()
+                .map(|a| a.replace("$(JOB_COMPLETION_INDEX)", &index.to_string()))
+                .collect();
+            let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            let Command::Run(run) = cli.command else {
+                panic!("not `nines run`: {args:?}")
+            };
+            assert_eq!(run.shard.map(|s| (s.index, s.count)), Some((index, n)), "{args:?}");
+            assert_eq!(run.out.as_deref(), Some(Path::new("/results/parts")));
+        }
+        let merge = yaml_docs("recipes/kubernetes/merge.yaml");
+        let args = command_of(merge.iter().find(|d| d["kind"] == "Job").unwrap());
+        let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        let Command::Merge(m) = cli.command else {
+            panic!("not `nines merge`: {args:?}")
+        };
+        assert_eq!(m.parts, [Path::new("/results/parts")]);
+        assert_eq!(m.out, Path::new("/results"));
+    }
 }

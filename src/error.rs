@@ -10,6 +10,9 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use crate::engine::time::to_secs;
+use crate::engine::{Halt, Nanos, STALL_EVENTS};
+
 /// Where a problem was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -94,7 +97,7 @@ pub enum Error {
     },
     /// A trial exceeded a budget of `[limits]`: the model runs away.
     #[error("{0}")]
-    Runaway(Box<crate::model::Runaway>),
+    Runaway(Box<Runaway>),
     /// A result could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -133,6 +136,59 @@ impl Error {
     /// The process exit code this error maps to.
     pub fn exit_code(&self) -> u8 {
         if self.is_input() { 2 } else { 1 }
+    }
+}
+
+/// A trial stopped by a budget of `[limits]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runaway {
+    /// Trial index.
+    pub trial: u64,
+    /// Simulated time it stopped at.
+    pub at: Nanos,
+    /// Which budget.
+    pub halt: Halt,
+    /// The budget's value.
+    pub limit: u64,
+    /// The part responsible, as `service "db"`, `edge "web->db"` or
+    /// `region "eu"`, with what it holds.
+    pub culprit: String,
+}
+
+impl fmt::Display for Runaway {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = to_secs(self.at);
+        write!(
+            f,
+            "trial {} stopped at simulated time {secs:.9} s ({}): ",
+            self.trial,
+            crate::format::human_duration(secs)
+        )?;
+        let (what, help) = match self.halt {
+            Halt::Events => (
+                format!(
+                    "it used up its budget of {} events (limits.events_per_trial)",
+                    self.limit
+                ),
+                "a model this busy is usually running away (retries feeding an unbounded queue, failures and \
+                 repairs of near-zero length); if it is genuine, shorten horizon or raise the budget with \
+                 [limits] events_per_trial = N or --set limits.events_per_trial=N",
+            ),
+            Halt::Stalled => (
+                format!("simulated time stopped advancing ({STALL_EVENTS} events in a row at that instant)"),
+                "a delay of zero (or a few nanoseconds) makes a loop: lengthen that part's durations",
+            ),
+            Halt::Model => (
+                format!(
+                    "more than {} calls and jobs were in flight at once (limits.in_flight)",
+                    self.limit
+                ),
+                "requests pile up faster than they finish: bound the queue (queue = 256), add a timeout, a retry \
+                 budget or a circuit breaker, or raise the budget with [limits] in_flight = N or \
+                 --set limits.in_flight=N",
+            ),
+        };
+        write!(f, "{what}; {}\n  help: {help}", self.culprit)
     }
 }
 

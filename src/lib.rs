@@ -38,10 +38,10 @@
 
 #![warn(missing_docs)]
 
-pub mod cli;
 pub mod distribution;
 pub mod engine;
 pub mod error;
+pub mod format;
 pub mod model;
 pub mod montecarlo;
 pub mod random;

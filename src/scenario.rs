@@ -7,6 +7,7 @@
 //! are at least one, `min_healthy` fits, names resolve, calls form a DAG,
 //! and the entry point is known.
 
+mod checker;
 pub mod defence;
 pub mod duration;
 pub mod fault;
@@ -256,6 +257,8 @@ pub struct Service {
 pub struct Defence {
     /// Per replica token bucket; requests over it are refused at once.
     pub rate_limit: Option<crate::resilience::rate_limit::RateLimitConfig>,
+    /// The rate limiter validation built from `rate_limit`, full.
+    pub rate_limiter: Option<crate::resilience::rate_limit::RateLimiter>,
     /// Load shedding.
     pub shed: Shed,
     /// Ejecting replicas that fail in a row (as Envoy's outlier detection).
@@ -334,6 +337,9 @@ pub struct ClientPolicy {
     pub fallback: bool,
     /// A timed-out attempt cancels the server's work.
     pub cancel_on_timeout: bool,
+    /// The retry, breaker and bulkhead above as the objects validation
+    /// built, for the simulator to clone.
+    pub objects: policy::Policies,
 }
 
 /// How requests arrive.

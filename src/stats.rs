@@ -6,13 +6,17 @@
 //! number of threads. Nothing here keeps one value per trial: memory is
 //! bounded whatever the trial count.
 
+pub mod estimate;
 pub mod faults;
 pub mod histogram;
 pub mod interval;
+pub mod skewed;
 pub mod summary;
+pub mod timeline;
 pub mod welford;
 pub mod workflow;
 
 pub use histogram::Quantiles;
+pub use skewed::Skewed;
 pub use summary::{Accumulator, Summary};
 pub use welford::Welford;

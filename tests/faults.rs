@@ -4,39 +4,11 @@
 //! the outcome their design predicts; bad fault tables are rejected with
 //! the key named; `nines trace` tells one trial's story.
 
-use nines::Summary;
 use nines::model::TrialResult;
 
-use crate::util::{Dir, assert_excludes, simulate, t_ci95};
+use crate::util::{Dir, assert_covers, assert_excludes, erlang_c, mean_latency, simulate, t_ci95};
 
-fn run(text: &str, trials: u64, seed: u64) -> (Summary, Vec<TrialResult>) {
-    simulate(text, trials, seed)
-}
-
-fn assert_covers(name: &str, truth: f64, ci: [f64; 2], max_half: f64) {
-    let half = (ci[1] - ci[0]) / 2.0;
-    println!(
-        "{name}: truth {truth:.6} ci95 [{:.6}, {:.6}] half-width {half:.2e} (max {max_half:.1e})",
-        ci[0], ci[1]
-    );
-    assert!(
-        ci[0] <= truth && truth <= ci[1],
-        "{name}: truth {truth} outside [{}, {}]",
-        ci[0],
-        ci[1]
-    );
-    assert!(half <= max_half, "{name}: interval too wide ({half})");
-}
-
-fn mean_latency(rows: &[TrialResult]) -> Vec<f64> {
-    rows.iter()
-        .map(|r| {
-            let t = r.traffic.as_ref().unwrap();
-            t.latency_sum / t.requests as f64
-        })
-        .collect()
-}
-
+/// Each trial's share of its concluded requests that succeeded.
 fn success(rows: &[TrialResult]) -> Vec<f64> {
     rows.iter()
         .map(|r| {
@@ -63,7 +35,7 @@ duration = "30m"
 kind = "crash"
 target = "api"
 "#;
-    let (s, rows) = run(single, 5, 1);
+    let (s, rows) = simulate(single, 5, 1);
     for r in &rows {
         assert!((r.availability - 0.95).abs() < 1e-12, "{}", r.availability);
         assert_eq!(r.incidents, 1);
@@ -79,7 +51,7 @@ target = "api"
             "name = \"api\"\ntopology = \"active-active\"\nreplicas = 2\nmin_healthy = 2",
         )
         .replace("target = \"api\"", "target = \"api[1]\"");
-    let (_, rows) = run(&pair, 3, 1);
+    let (_, rows) = simulate(&pair, 3, 1);
     for r in &rows {
         assert!((r.availability - 0.95).abs() < 1e-12, "{}", r.availability);
     }
@@ -101,7 +73,7 @@ duration = "1h"
 kind = "crash"
 target = "eu"
 "#;
-    let (s, rows) = run(regions, 3, 1);
+    let (s, rows) = simulate(regions, 3, 1);
     let truth = 1.0 - 150.0 / 36_000.0;
     for r in &rows {
         assert!((r.availability - truth).abs() < 1e-12, "{} vs {truth}", r.availability);
@@ -124,7 +96,7 @@ target = "api"
 every = { mean = "9h" }
 duration = { mean = "1h" }
 "#;
-    let (s, _) = run(text, 200, 7);
+    let (s, _) = simulate(text, 200, 7);
     assert_covers("renewal", 0.9, s.availability.ci95, 0.003);
     assert_excludes("lengths taken as fixed gaps", 0.9 * 0.99, s.availability.ci95);
     let f = &s.faults["crash api"];
@@ -162,19 +134,19 @@ latency = LATENCY
     let fixed = base
         .replace("TARGET", "api")
         .replace("LATENCY", "{ dist = \"fixed\", mean = \"300ms\" }");
-    let (_, rows) = run(&fixed, 3, 1);
+    let (_, rows) = simulate(&fixed, 3, 1);
     for m in mean_latency(&rows) {
         assert!((m - 0.31).abs() < 1e-9, "{m}");
     }
     let link = base
         .replace("TARGET", "users->api")
         .replace("LATENCY", "{ dist = \"fixed\", mean = \"50ms\" }");
-    let (_, rows) = run(&link, 3, 1);
+    let (_, rows) = simulate(&link, 3, 1);
     for m in mean_latency(&rows) {
         assert!((m - 0.06).abs() < 1e-9, "{m}");
     }
     let exp = base.replace("TARGET", "api").replace("LATENCY", "{ mean = \"300ms\" }");
-    let (_, rows) = run(&exp, 20, 1);
+    let (_, rows) = simulate(&exp, 20, 1);
     let (_, ci) = t_ci95(&mean_latency(&rows));
     // Requests still in flight at the horizon are not counted, and they
     // are the slow ones. With Poisson arrivals over [0, T] the counted
@@ -208,7 +180,7 @@ kind = "errors"
 target = "api"
 error_rate = 0.5
 "#;
-    let (s, rows) = run(text, 20, 2);
+    let (s, rows) = simulate(text, 20, 2);
     let (_, ci) = t_ci95(&success(&rows));
     assert_covers("overall success", 0.9 * (1.0 - 0.5 / 3.0), ci, 0.003);
     let during = s.faults["errors"].success_ratio_during.as_ref().unwrap();
@@ -216,13 +188,9 @@ error_rate = 0.5
     assert_excludes("the base rate forgotten", 0.5, during.ci95);
 }
 
-/// Erlang C waiting time of M/M/c.
+/// Mean time in system of M/M/c: the Erlang C wait plus the service.
 fn erlang_c_sojourn(c: u32, lambda: f64, mu: f64) -> f64 {
-    let a = lambda / mu;
-    let b = (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b));
-    let rho = a / f64::from(c);
-    let erlang_c = b / (1.0 - rho * (1.0 - b));
-    erlang_c / (f64::from(c) * mu - lambda) + 1.0 / mu
+    erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda) + 1.0 / mu
 }
 
 /// Losing half the capacity turns an M/M/4 replica into an M/M/2 one: the
@@ -245,7 +213,7 @@ kind = "capacity"
 target = "api"
 capacity = 0.5
 "#;
-    let (_, rows) = run(text, 20, 4);
+    let (_, rows) = simulate(text, 20, 4);
     let (_, ci) = t_ci95(&mean_latency(&rows));
     let truth = erlang_c_sojourn(2, 150.0, 100.0);
     assert_covers("M/M/2 sojourn", truth, ci, 0.03 * truth);
@@ -282,7 +250,7 @@ target = "TARGET"
         ("partition", "api->db", 0.201, true),
         ("hang", "db", 0.201, true),
     ] {
-        let (s, rows) = run(&base.replace("KIND", kind).replace("TARGET", target), 2, 1);
+        let (s, rows) = simulate(&base.replace("KIND", kind).replace("TARGET", target), 2, 1);
         let r = s.requests.as_ref().unwrap();
         assert_eq!(r.success_ratio.mean, 0.0, "{kind}: nothing can succeed");
         for m in mean_latency(&rows) {
@@ -331,7 +299,7 @@ duration = "30s"
 kind = "hang"
 target = "api[0]"
 "#;
-    let (s, _) = run(text, 10, 3);
+    let (s, _) = simulate(text, 10, 3);
     let e = &s.edges["users->api"];
     let f = &s.faults["hang"];
     // Half the traffic for 1 to 2 s (up to two probes): 100 to 200 requests.
@@ -341,6 +309,41 @@ target = "api[0]"
     assert!((1.0..=2.0).contains(&detect), "detected after {detect} s");
     assert_eq!(f.detected.as_ref().unwrap().mean, 1.0);
     assert_eq!(f.recovered.as_ref().unwrap().mean, 1.0);
+}
+
+/// A request carries a 100 ms deadline to the api, which spends 10 ms and
+/// calls the database (10 ms). With the api's clock 95 ms ahead, it reads
+/// the deadline as already past and gives up on the call: every request
+/// fails. 50 ms ahead still leaves it 40 ms: every request succeeds. A
+/// clock behind changes nothing here (the deadline is never near).
+#[test]
+fn clock_skew_shifts_how_a_service_reads_propagated_deadlines() {
+    let text = r#"horizon = "30s"
+[[workload]]
+name = "users"
+to = "api"
+rate = 50
+deadline = "100ms"
+[[service]]
+name = "api"
+service_time = { dist = "fixed", mean = "10ms" }
+[[service.call]]
+to = "db"
+[[service]]
+name = "db"
+service_time = { dist = "fixed", mean = "10ms" }
+[[fault]]
+at = "0s"
+duration = "1h"
+kind = "clock_skew"
+target = "api"
+skew = "SKEW"
+"#;
+    for (skew, success) in [("95ms", 0.0), ("50ms", 1.0), ("-500ms", 1.0)] {
+        let (s, _) = simulate(&text.replace("SKEW", skew), 2, 1);
+        let got = s.requests.as_ref().unwrap().success_ratio.mean;
+        assert_eq!(got, success, "skew {skew}");
+    }
 }
 
 // ------------------------------------------------------------- cascades
@@ -384,7 +387,7 @@ fn a_spike_with_aggressive_retries_becomes_a_metastable_failure() {
         "RETRY",
         r#"retry = { max_attempts = 4, backoff = "constant", base = "0ms" }"#,
     );
-    let (s, _) = run(&storm, 10, 5);
+    let (s, _) = simulate(&storm, 10, 5);
     let f = &s.faults["spike"];
     println!("storm: {f:?}");
     assert_eq!(f.metastable, Some(1.0), "every trial stays down");
@@ -396,7 +399,7 @@ fn a_spike_with_aggressive_retries_becomes_a_metastable_failure() {
         r#"retry = { max_attempts = 4, backoff = "constant", base = "0ms", budget = { ratio = 0.1 } }
 circuit_breaker = { window = "time", size = "5s", failure_rate = 0.5, min_calls = 20, open_for = "2s", half_open_calls = 3, success_threshold = 3 }"#,
     );
-    let (s, _) = run(&defended, 10, 5);
+    let (s, _) = simulate(&defended, 10, 5);
     let f = &s.faults["spike"];
     println!("defended: {f:?}");
     assert_eq!(f.metastable, Some(0.0));
@@ -441,8 +444,8 @@ kind = "crash"
 target = "eu"
 "#;
     // One replica serves 160 requests a second.
-    let (n0, _) = run(&text.replace("REPLICAS", "1"), 10, 3);
-    let (n1, _) = run(&text.replace("REPLICAS", "2"), 10, 3);
+    let (n0, _) = simulate(&text.replace("REPLICAS", "1"), 10, 3);
+    let (n1, _) = simulate(&text.replace("REPLICAS", "2"), 10, 3);
     let d0 = n0.faults["eu outage"].success_ratio_during.as_ref().unwrap().mean;
     let d1 = n1.faults["eu outage"].success_ratio_during.as_ref().unwrap().mean;
     println!("success during the outage: N+0 {d0:.4}, N+1 {d1:.4}");
@@ -689,269 +692,4 @@ fn trace_tells_the_story_of_one_trial() {
         "trace and run disagree on trial 2:\n{out}\n{}",
         row2.join(",")
     );
-}
-
-// ------------------------------------------------- server-side defences
-
-/// A token bucket of 100 a second in front of evenly spaced requests at
-/// 150 a second admits exactly two in three once it can hold two tokens.
-/// With room for one token only, the 3.3 ms of refill beyond the full
-/// bucket between two arrivals is lost and it admits one in two.
-#[test]
-fn a_rate_limiter_admits_its_rate() {
-    for (burst, share) in [(2, 2.0 / 3.0), (1, 0.5)] {
-        rate_limited_share(burst, share);
-    }
-}
-
-fn rate_limited_share(burst: u32, truth: f64) {
-    let text = r#"horizon = "60s"
-[[workload]]
-name = "users"
-to = "api"
-rate = 150
-arrival = "constant"
-[[service]]
-name = "api"
-service_time = { dist = "fixed", mean = "1ms" }
-rate_limit = { rate = 100, burst = BURST }
-"#;
-    let (s, _) = run(&text.replace("BURST", &burst.to_string()), 2, 1);
-    let r = s.requests.as_ref().unwrap();
-    let q = s.services["api"].requests.as_ref().unwrap();
-    let admitted = 1.0 - q.rate_limited as f64 / r.total as f64;
-    assert!((admitted - truth).abs() < 1e-3, "burst {burst}: admitted {admitted}");
-    assert!((r.success_ratio.mean - truth).abs() < 1e-3);
-}
-
-/// An overloaded server (150 a second offered, 100 served) behind a
-/// 200 ms client timeout: without shedding its queue grows without bound
-/// and almost every request times out; dropping requests that waited
-/// more than 150 ms keeps serving the ones that can still make it.
-#[test]
-fn shedding_by_queue_wait_keeps_an_overloaded_server_useful() {
-    let text = r#"horizon = "120s"
-[[workload]]
-name = "users"
-to = "api"
-rate = 150
-timeout = "200ms"
-[[service]]
-name = "api"
-concurrency = 1
-service_time = { mean = "10ms" }
-SHED
-"#;
-    let (plain, _) = run(&text.replace("SHED", ""), 4, 2);
-    let (shed, _) = run(&text.replace("SHED", "shed = { queue_wait = \"150ms\" }"), 4, 2);
-    let a = plain.requests.as_ref().unwrap().success_ratio.mean;
-    let b = shed.requests.as_ref().unwrap().success_ratio.mean;
-    println!("success without shedding {a:.4}, with {b:.4}");
-    assert!(a < 0.1, "{a}");
-    // At most 100 of 150 a second can be served: 2/3 (give or take the
-    // noise of 120 s of Poisson arrivals and exponential service).
-    assert!(b > 0.55 && b < 0.69, "{b}");
-    assert!(shed.services["api"].requests.as_ref().unwrap().shed_wait > 0);
-}
-
-/// Low-priority traffic is shed first: with the queue past two waiting,
-/// only normal requests get in, so they keep succeeding while the low
-/// ones absorb the overload.
-#[test]
-fn low_priority_requests_are_shed_first() {
-    let text = r#"horizon = "120s"
-[[workload]]
-name = "web"
-to = "api"
-rate = 60
-timeout = "500ms"
-[[workload]]
-name = "batch"
-to = "api"
-rate = 60
-timeout = "500ms"
-priority = "low"
-[[service]]
-name = "api"
-concurrency = 1
-queue = 100
-service_time = { mean = "10ms" }
-shed = { low_priority_queue = 2 }
-"#;
-    let (s, _) = run(text, 4, 3);
-    let ok = |edge: &str| s.edges[edge].success_ratio;
-    let (web, batch) = (ok("web->api"), ok("batch->api"));
-    println!("success: normal {web:.4}, low {batch:.4}");
-    assert!(web > 0.97, "{web}");
-    assert!(batch < web - 0.2, "{batch}");
-    assert!(s.services["api"].requests.as_ref().unwrap().shed > 0);
-}
-
-/// A replica that answers every request with an error still passes its
-/// health checks; outlier detection (5 failures in a row) ejects it, so
-/// nearly every request succeeds, where without it half fail.
-#[test]
-fn outlier_detection_ejects_a_failing_replica() {
-    let text = r#"horizon = "120s"
-[[workload]]
-name = "users"
-to = "api"
-rate = 100
-[[service]]
-name = "api"
-topology = "active-active"
-replicas = 2
-service_time = { mean = "5ms" }
-OUTLIER
-[[fault]]
-name = "broken"
-at = "0s"
-duration = "1h"
-kind = "errors"
-target = "api[0]"
-error_rate = 1.0
-"#;
-    let (plain, _) = run(&text.replace("OUTLIER", ""), 4, 4);
-    let (od, _) = run(
-        &text.replace(
-            "OUTLIER",
-            "outlier_detection = { consecutive_failures = 5, eject_for = \"30s\" }",
-        ),
-        4,
-        4,
-    );
-    let a = plain.requests.as_ref().unwrap().success_ratio.mean;
-    let b = od.requests.as_ref().unwrap().success_ratio.mean;
-    let ejections = od.services["api"].requests.as_ref().unwrap().ejections;
-    println!("success without outlier detection {a:.4}, with {b:.4}; {ejections} ejections");
-    assert!((a - 0.5).abs() < 0.02, "{a}");
-    // 5 failures every 30 s ejection: 20 a trial among 12 000 requests.
-    assert!(b > 0.99, "{b}");
-    // Ejected at 0 s, then back every 30 s: 4 ejections a trial.
-    assert_eq!(ejections, 4 * 4);
-    assert_eq!(od.faults["broken"].detected.as_ref().unwrap().mean, 1.0);
-}
-
-// ------------------------------------------------ regions at request level
-
-/// Clients in "eu" stay in "eu" while it serves (10 ms + 10 ms, no
-/// crossing). With the api's "eu" replicas crashed, they cross to "us"
-/// (+50 ms) and the api there calls its local database; with only the
-/// database's "eu" replica crashed, the api in "eu" crosses for it.
-#[test]
-fn callers_stay_in_their_region_and_pay_to_cross() {
-    let text = r#"horizon = "60s"
-[global]
-mode = "active-active"
-latency = "50ms"
-[[region]]
-name = "eu"
-[[region]]
-name = "us"
-[[workload]]
-name = "users"
-to = "api"
-rate = 100
-region = "eu"
-[[service]]
-name = "api"
-regions = ["eu", "us"]
-service_time = { dist = "fixed", mean = "10ms" }
-[[service.call]]
-to = "db"
-[[service]]
-name = "db"
-regions = ["eu", "us"]
-service_time = { dist = "fixed", mean = "10ms" }
-FAULT
-"#;
-    let crash =
-        |target: &str| format!("[[fault]]\nat = \"0s\"\nduration = \"1h\"\nkind = \"crash\"\ntarget = \"{target}\"\n");
-    for (fault, latency) in [(String::new(), 0.02), (crash("api[0]"), 0.07), (crash("db[0]"), 0.07)] {
-        let (s, rows) = run(&text.replace("FAULT", &fault), 2, 1);
-        assert_eq!(s.requests.as_ref().unwrap().success_ratio.mean, 1.0, "{fault}");
-        for m in mean_latency(&rows) {
-            assert!(
-                (m - latency).abs() < 1e-9,
-                "{fault}: mean latency {m}, expected {latency}"
-            );
-        }
-    }
-}
-
-/// A request carries a 100 ms deadline to the api, which spends 10 ms and
-/// calls the database (10 ms). With the api's clock 95 ms ahead, it reads
-/// the deadline as already past and gives up on the call: every request
-/// fails. 50 ms ahead still leaves it 40 ms: every request succeeds. A
-/// clock behind changes nothing here (the deadline is never near).
-#[test]
-fn clock_skew_shifts_how_a_service_reads_propagated_deadlines() {
-    let text = r#"horizon = "30s"
-[[workload]]
-name = "users"
-to = "api"
-rate = 50
-deadline = "100ms"
-[[service]]
-name = "api"
-service_time = { dist = "fixed", mean = "10ms" }
-[[service.call]]
-to = "db"
-[[service]]
-name = "db"
-service_time = { dist = "fixed", mean = "10ms" }
-[[fault]]
-at = "0s"
-duration = "1h"
-kind = "clock_skew"
-target = "api"
-skew = "SKEW"
-"#;
-    for (skew, success) in [("95ms", 0.0), ("50ms", 1.0), ("-500ms", 1.0)] {
-        let (s, _) = run(&text.replace("SKEW", skew), 2, 1);
-        let got = s.requests.as_ref().unwrap().success_ratio.mean;
-        assert_eq!(got, success, "skew {skew}");
-    }
-}
-
-/// A trace of a scenario with workflows also lists every saga's
-/// transitions, in time order, each saga starting before it ends.
-#[test]
-fn trace_lists_saga_transitions() {
-    let d = Dir::new();
-    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/order-saga.toml");
-    d.nines(&[
-        "trace",
-        scenario.to_str().unwrap(),
-        "--set",
-        "horizon=20s",
-        "--out",
-        "tr",
-        "--quiet",
-    ])
-    .ok();
-    let sagas = d.read("tr/sagas.csv");
-    let rows: Vec<(f64, &str, &str)> = sagas
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let mut it = l.splitn(3, ',');
-            (
-                it.next().unwrap().parse().unwrap(),
-                it.next().unwrap(),
-                it.next().unwrap(),
-            )
-        })
-        .collect();
-    assert!(rows.len() > 100, "{} rows", rows.len());
-    assert!(rows.windows(2).all(|w| w[0].0 <= w[1].0), "time order");
-    assert!(rows[0].2.ends_with("started"), "{:?}", rows[0]);
-    let first = rows[0].1;
-    let end = rows
-        .iter()
-        .position(|r| {
-            r.1 == first && (r.2.contains("completed") || r.2.contains("compensated") || r.2.contains("stuck"))
-        })
-        .expect("the first saga ends");
-    assert!(end > 0);
 }

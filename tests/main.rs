@@ -2,11 +2,16 @@
 //!
 //! - `cli`: the real `nines` binary in a temporary folder (contract of the
 //!   command line and its files).
+//! - `conventions`: issue 21: the header of every JSON document, `-`,
+//!   `--no-write`, `--export-markdown`, a closed pipe, `--version`,
+//!   `--verbose`, `--color`.
 //! - `errors`: one test per class of bad input: exit code 2, a message that
 //!   names file, line, column and key, never a panic.
 //! - `determinism`: identical bytes on any thread count.
 //! - `docs`: the worked examples of README and `docs/`, run and checked.
 //! - `validation`: the simulator against closed-form results.
+//! - `coverage`: the availability interval's coverage when downtime is rare
+//!   and skewed (the study is ignored; a fast guard is not).
 //! - `fuzz_regressions`: inputs the fuzzer found, replayed: no panic.
 //! - `limits`: size limits at validation, runaway budgets while running.
 //! - `output`: output files under attack: links at temporary names, runs
@@ -17,20 +22,31 @@
 //! - `requests`: the request path against queueing and retry closed forms.
 //! - `traffic`: request-level behaviour with a clear expected direction.
 //! - `faults`: injected faults, cascades and `nines trace`.
+//! - `defences`: server-side defences (rate limiting, shedding, priority,
+//!   outlier detection) against their arithmetic.
+//! - `locality`: regions at request level: staying local, paying to cross.
 //! - `schema`: `nines schema` against the raw structs and the scenarios;
 //!   `completions` and `man`.
 //! - `sweep`: sweeps, comparisons, plots, `report.html` and the SLO.
 //! - `shard`: shards and merge, precision targets, Ctrl-C, the output
 //!   folder guard and the recipes.
-//! - `workflows`: sagas against closed forms, their errors, determinism.
+//! - `workflows`: sagas against closed forms, their errors, determinism,
+//!   and their transitions in a trace.
+//! - `components`: the model's components on their own (the availability
+//!   component cloned mid-trial and run alone).
 
 mod cli;
+mod components;
+mod conventions;
+mod coverage;
+mod defences;
 mod determinism;
 mod docs;
 mod errors;
 mod faults;
 mod fuzz_regressions;
 mod limits;
+mod locality;
 mod output;
 mod properties;
 mod requests;

@@ -52,7 +52,7 @@
 
 use std::time::Instant;
 
-use crate::util::{assert_excludes, t_ci95};
+use crate::util::{assert_covers, assert_excludes, erlang_b, erlang_c, t_ci95};
 use nines::RunOptions;
 use nines::model::traffic::TrafficResult;
 use nines::stats::Summary;
@@ -102,36 +102,6 @@ fn run(name: &str, toml: &str, trials: u64, seed: u64) -> Run {
     );
     assert_eq!(per_trial.len() as u64, trials);
     Run { s, trials: per_trial }
-}
-
-/// Asserts that `truth` lies in `ci` and that `ci` is at most
-/// `max_half_width` either side of its centre; prints every number.
-fn assert_covers(name: &str, truth: f64, ci: [f64; 2], max_half_width: f64) {
-    let half = (ci[1] - ci[0]) / 2.0;
-    let centre = (ci[0] + ci[1]) / 2.0;
-    let report = format!(
-        "{name}: truth {truth:.6}, ci95 [{:.6}, {:.6}] centre {centre:.6}, half-width {half:.3e} \
-         = {:.2} % of the truth (max {max_half_width:.3e}), error {:+.3e} = {:+.2} half-widths",
-        ci[0],
-        ci[1],
-        100.0 * half / truth.abs(),
-        centre - truth,
-        (centre - truth) / half,
-    );
-    println!("{report}");
-    assert!(ci[0] <= truth && truth <= ci[1], "truth outside the interval: {report}");
-    assert!(half <= max_half_width, "interval too wide to mean anything: {report}");
-}
-
-/// Erlang B, `B(c, a)`, by the stable recursion.
-fn erlang_b(c: u32, a: f64) -> f64 {
-    (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
-}
-
-/// Erlang C, the chance of waiting in M/M/c: `c·B / (c - a(1 - B))`.
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let b = erlang_b(c, a);
-    f64::from(c) * b / (f64::from(c) - a * (1.0 - b))
 }
 
 /// Per-trial mean latency (seconds) of the concluded requests.

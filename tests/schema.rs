@@ -5,9 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use nines::scenario::limits::RawLimits;
 use nines::scenario::raw::*;
-use nines::scenario::workflow::{RawCompensation, RawStep, RawWorkflow};
 use serde::Deserialize;
 use serde::de::{self, Visitor};
 use serde_json::Value;

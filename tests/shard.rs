@@ -106,6 +106,23 @@ fn shards_merge_into_the_bytes_of_one_run() {
     assert!(!dir.path_of("whole/timeline.csv").exists(), "no requests, no timeline");
 }
 
+/// Rare, skewed downtime takes the gamma interval (`stats::Skewed`, with a
+/// third moment and a minimum in every part): still the bytes of one run.
+#[test]
+fn skewed_availability_shards_merge_exactly() {
+    let dir = Dir::new();
+    dir.write("skewed.toml", crate::coverage::LOGNORMAL_CV2);
+    assert_shards_match(&dir, "skewed.toml", "300", &[2, 3, 5], &[]);
+    let s: serde_json::Value = serde_json::from_str(&dir.read("whole/summary.json")).unwrap();
+    let a = &s["availability"];
+    let (mean, lo, hi) = (
+        a["mean"].as_f64().unwrap(),
+        a["ci95"][0].as_f64().unwrap(),
+        a["ci95"][1].as_f64().unwrap(),
+    );
+    assert!(mean - lo > 1.5 * (hi - mean), "the skewed interval is used: {a}");
+}
+
 #[test]
 fn request_level_shards_merge_exactly_even_with_more_shards_than_trials() {
     let dir = Dir::new();
@@ -767,68 +784,6 @@ fn parallel_recipe_gives_the_bytes_of_one_run() {
     );
     assert_eq!(dir.read("res/summary.json"), dir.read("whole/summary.json"));
     assert_eq!(dir.read("res/trials.csv"), dir.read("whole/trials.csv"));
-}
-
-/// The documents of a multi-document YAML file.
-fn yaml_docs(rel: &str) -> Vec<serde_json::Value> {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap();
-    serde_norway::Deserializer::from_str(&text)
-        .map(|d| serde::Deserialize::deserialize(d).unwrap_or_else(|e| panic!("{rel}: {e}")))
-        .collect()
-}
-
-/// The command line of the job's one container.
-fn command_of(job: &serde_json::Value) -> Vec<String> {
-    let c = &job["spec"]["template"]["spec"]["containers"][0];
-    let strings = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect()
-    };
-    let mut cmd = strings(&c["command"]);
-    cmd.extend(strings(&c["args"]));
-    cmd
-}
-
-#[test]
-fn kubernetes_manifests_give_every_index_a_shard_the_cli_accepts() {
-    use clap::Parser as _;
-    let docs = yaml_docs("recipes/kubernetes/shards.yaml");
-    let job = docs.iter().find(|d| d["kind"] == "Job").expect("a Job");
-    let spec = &job["spec"];
-    assert_eq!(spec["completionMode"], "Indexed");
-    let n = spec["completions"].as_u64().unwrap();
-    assert_eq!(spec["parallelism"].as_u64(), Some(n));
-    let env = &spec["template"]["spec"]["containers"][0]["env"][0];
-    assert_eq!(env["name"], "JOB_COMPLETION_INDEX");
-    assert_eq!(
-        env["valueFrom"]["fieldRef"]["fieldPath"],
-        "metadata.annotations['batch.kubernetes.io/job-completion-index']"
-    );
-    let cmd = command_of(job);
-    for index in 0..n {
-        // Kubernetes expands $(VAR) from the container's env.
-        let args: Vec<String> = cmd
-            .iter()
-            .map(|a| a.replace("$(JOB_COMPLETION_INDEX)", &index.to_string()))
-            .collect();
-        let cli = nines::cli::Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
-        let nines::cli::Command::Run(run) = cli.command else {
-            panic!("not `nines run`: {args:?}")
-        };
-        assert_eq!(run.shard.map(|s| (s.index, s.count)), Some((index, n)), "{args:?}");
-        assert_eq!(run.out.as_deref(), Some(Path::new("/results/parts")));
-    }
-    let merge = yaml_docs("recipes/kubernetes/merge.yaml");
-    let args = command_of(merge.iter().find(|d| d["kind"] == "Job").unwrap());
-    let cli = nines::cli::Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    let nines::cli::Command::Merge(m) = cli.command else {
-        panic!("not `nines merge`: {args:?}")
-    };
-    assert_eq!(m.parts, [Path::new("/results/parts")]);
-    assert_eq!(m.out, Path::new("/results"));
 }
 
 /// `merge --force` into the folder that holds its own parts (and another

@@ -100,6 +100,36 @@ failure = { mean = "500h" }
 repair = { mean = "5h" }
 "#;
 
+/// Asserts that `truth` lies in `ci` and that `ci` is at most
+/// `max_half_width` either side of its centre; prints every number.
+pub fn assert_covers(name: &str, truth: f64, ci: [f64; 2], max_half_width: f64) {
+    let half = (ci[1] - ci[0]) / 2.0;
+    let centre = (ci[0] + ci[1]) / 2.0;
+    let report = format!(
+        "{name}: truth {truth:.6}, ci95 [{:.6}, {:.6}] centre {centre:.6}, half-width {half:.3e} \
+         = {:.2} % of the truth (max {max_half_width:.3e}), error {:+.3e} = {:+.2} half-widths",
+        ci[0],
+        ci[1],
+        100.0 * half / truth.abs(),
+        centre - truth,
+        (centre - truth) / half,
+    );
+    println!("{report}");
+    assert!(ci[0] <= truth && truth <= ci[1], "truth outside the interval: {report}");
+    assert!(half <= max_half_width, "interval too wide to mean anything: {report}");
+}
+
+/// Erlang B, `B(c, a)`, by the stable recursion.
+pub fn erlang_b(c: u32, a: f64) -> f64 {
+    (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
+}
+
+/// Erlang C, the chance of waiting in M/M/c: `c·B / (c - a(1 - B))`.
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    let b = erlang_b(c, a);
+    f64::from(c) * b / (f64::from(c) - a * (1.0 - b))
+}
+
 /// Asserts that a plausible wrong answer is outside `ci`: the interval is
 /// tight enough to tell a natural mistake from the truth.
 pub fn assert_excludes(name: &str, wrong: f64, ci: [f64; 2]) {
@@ -122,6 +152,16 @@ pub fn t_ci95(xs: &[f64]) -> (f64, [f64; 2]) {
     let t = StudentsT::new(0.0, 1.0, n - 1.0).unwrap().inverse_cdf(0.975);
     let half = t * (var / n).sqrt();
     (mean, [mean - half, mean + half])
+}
+
+/// Each trial's mean latency (seconds) of its concluded requests.
+pub fn mean_latency(rows: &[nines::model::TrialResult]) -> Vec<f64> {
+    rows.iter()
+        .map(|r| {
+            let t = r.traffic.as_ref().unwrap();
+            t.latency_sum / t.requests as f64
+        })
+        .collect()
 }
 
 /// Runs scenario `text` through the library with `trials` trials and

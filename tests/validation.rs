@@ -45,7 +45,7 @@
 
 use std::time::Instant;
 
-use crate::util::assert_excludes;
+use crate::util::{assert_covers, assert_excludes};
 use nines::RunOptions;
 use nines::stats::Summary;
 
@@ -68,29 +68,6 @@ fn run(name: &str, toml: &str, trials: u64, seed: u64) -> Summary {
         start.elapsed().as_secs_f64()
     );
     summary
-}
-
-/// Asserts that `truth` lies in `ci` and that `ci` is at most
-/// `max_half_width` either side of its centre; prints every number.
-fn assert_covers(name: &str, truth: f64, ci: [f64; 2], max_half_width: f64) {
-    let half = (ci[1] - ci[0]) / 2.0;
-    let centre = (ci[0] + ci[1]) / 2.0;
-    let report = format!(
-        "{name}: truth {truth:.7} (U = {:.4e}), ci95 [{:.7}, {:.7}] centre {centre:.7} (U = {:.4e}), \
-         half-width {half:.3e} = {:.2} % of U (max {max_half_width:.3e} = {:.2} % of U), \
-         error {:+.3e} = {:+.2} half-widths",
-        1.0 - truth,
-        ci[0],
-        ci[1],
-        1.0 - centre,
-        100.0 * half / (1.0 - truth),
-        100.0 * max_half_width / (1.0 - truth),
-        centre - truth,
-        (centre - truth) / half,
-    );
-    println!("{report}");
-    assert!(ci[0] <= truth && truth <= ci[1], "truth outside the interval: {report}");
-    assert!(half <= max_half_width, "interval too wide to mean anything: {report}");
 }
 
 /// Renewal availability `MTTF / (MTTF + MTTR)`.

@@ -15,7 +15,7 @@
 //!
 //! Seeds are fixed and were the first tried.
 
-use crate::util::{Dir, assert_excludes};
+use crate::util::{Dir, assert_covers, assert_excludes};
 use nines::RunOptions;
 use nines::stats::Summary;
 use nines::stats::workflow::WorkflowSummary;
@@ -35,22 +35,6 @@ fn workflow<'s>(s: &'s Summary, name: &str) -> &'s WorkflowSummary {
     s.workflows
         .get(name)
         .unwrap_or_else(|| panic!("no workflow {name} in the summary"))
-}
-
-/// Asserts `truth` in `ci` and a half-width of at most `max_half`.
-fn assert_covers(name: &str, truth: f64, ci: [f64; 2], max_half: f64) {
-    let half = (ci[1] - ci[0]) / 2.0;
-    println!(
-        "{name}: truth {truth:.6}, ci95 [{:.6}, {:.6}], half-width {half:.2e}",
-        ci[0], ci[1]
-    );
-    assert!(
-        ci[0] <= truth && truth <= ci[1],
-        "{name}: {truth} outside [{}, {}]",
-        ci[0],
-        ci[1]
-    );
-    assert!(half <= max_half, "{name}: half-width {half} > {max_half}");
 }
 
 /// Three steps with independent failures; the first two have compensations
@@ -432,4 +416,46 @@ fn misplaced_keys_are_rejected() {
     assert!(err.contains("key `workflow.refund.step`"), "{err}");
     assert!(err.contains("key `workflow.refund`"), "{err}");
     assert!(err.contains("no workload starts this workflow"), "{err}");
+}
+
+/// A trace of a scenario with workflows also lists every saga's
+/// transitions, in time order, each saga starting before it ends.
+#[test]
+fn trace_lists_saga_transitions() {
+    let d = Dir::new();
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/order-saga.toml");
+    d.nines(&[
+        "trace",
+        scenario.to_str().unwrap(),
+        "--set",
+        "horizon=20s",
+        "--out",
+        "tr",
+        "--quiet",
+    ])
+    .ok();
+    let sagas = d.read("tr/sagas.csv");
+    let rows: Vec<(f64, &str, &str)> = sagas
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let mut it = l.splitn(3, ',');
+            (
+                it.next().unwrap().parse().unwrap(),
+                it.next().unwrap(),
+                it.next().unwrap(),
+            )
+        })
+        .collect();
+    assert!(rows.len() > 100, "{} rows", rows.len());
+    assert!(rows.windows(2).all(|w| w[0].0 <= w[1].0), "time order");
+    assert!(rows[0].2.ends_with("started"), "{:?}", rows[0]);
+    let first = rows[0].1;
+    let end = rows
+        .iter()
+        .position(|r| {
+            r.1 == first && (r.2.contains("completed") || r.2.contains("compensated") || r.2.contains("stuck"))
+        })
+        .expect("the first saga ends");
+    assert!(end > 0);
 }

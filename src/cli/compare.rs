@@ -27,9 +27,10 @@ use serde::Serialize;
 use super::output_guard::{self, Owner};
 use super::{CompareArgs, Format};
 use crate::error::{Error, Result};
+use crate::format;
 use crate::montecarlo::{self, Progress};
 use crate::report::{self, figures, html};
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
 use crate::stats::interval::mean_ci95;
 use crate::stats::{Summary, Welford};
 use crate::{RunOptions, simulate};
@@ -58,6 +59,14 @@ struct Design {
     success_ratio_difference: Option<Difference>,
 }
 
+/// The own keys of `compare.json`, after the [`report::document`] header.
+#[derive(Serialize)]
+struct CompareDoc<'a> {
+    trials: u64,
+    seed: u64,
+    designs: &'a [Design],
+}
+
 fn difference(a: &[f64], base: &[f64]) -> Option<Difference> {
     if a.len() != base.len() || a.is_empty() {
         return None;
@@ -79,10 +88,15 @@ fn difference(a: &[f64], base: &[f64]) -> Option<Difference> {
 pub fn compare(args: &CompareArgs) -> Result<()> {
     let sh = &args.shared;
     super::check_flags(sh.threads, sh.trials, sh.slo)?;
+    if args.files.iter().filter(|f| super::conventions::is_stdin(f)).count() > 1 {
+        return Err(Error::Usage(
+            "standard input (-) can be read once: give `-` for one design at most".into(),
+        ));
+    }
     let scenarios: Vec<Scenario> = args
         .files
         .iter()
-        .map(|f| scenario::load(f, &sh.set))
+        .map(|f| super::conventions::load(f, &sh.set))
         .collect::<Result<_>>()?;
     let trials = sh.trials.unwrap_or(scenarios[0].trials);
     let seed = sh.seed.unwrap_or(scenarios[0].seed);
@@ -102,7 +116,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     );
     let mut runs = Vec::new();
     let mut done = 0;
+    super::conventions::say_threads(sh.threads, scenarios.len(), "designs", trials);
     for sc in &scenarios {
+        super::conventions::say(format_args!("design {}", sc.name));
         if montecarlo::stop_requested() {
             break;
         }
@@ -153,10 +169,15 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             success_ratio_difference: (i > 0).then(|| difference(success, &runs[0].2)).flatten(),
         })
         .collect();
-    let mut json =
-        serde_json::to_string_pretty(&serde_json::json!({ "trials": trials, "seed": seed, "designs": designs }))
-            .unwrap_or_default();
-    json.push('\n');
+    let json = report::document::json(
+        report::document::COMPARE,
+        &super::overrides(&sh.set),
+        &CompareDoc {
+            trials,
+            seed,
+            designs: &designs,
+        },
+    );
     let mut staged = guard.staging();
     staged.write("compare.json", json.as_bytes())?;
     staged.write("compare.csv", compare_csv(&designs).as_bytes())?;
@@ -177,9 +198,13 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
     page.heading("Figures").figures(&figs);
     staged.write("report.html", page.finish().as_bytes())?;
     guard.publish(staged, "compare.json")?;
+    super::conventions::export_markdown(sh.export_markdown.as_deref(), &report::markdown::grid(&headers, &rows))?;
     let text = match sh.format {
         Format::Json => json,
-        Format::Table => report::escape::terminal(&report::table::grid(&headers, &rows)).into_owned(),
+        Format::Table => super::conventions::paint(
+            report::escape::terminal(&report::table::grid(&headers, &rows)).into_owned(),
+            None,
+        ),
     };
     report::print(&text)?;
     if !sh.quiet {
@@ -230,10 +255,10 @@ fn rows(designs: &[Design]) -> (Vec<String>, Vec<Vec<String>>) {
             format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines)
         }),
         metric("downtime / year", &|d| {
-            report::human_duration(d.summary.availability.downtime_per_year_s.mean)
+            format::human_duration(d.summary.availability.downtime_per_year_s.mean)
         }),
         metric("p99 downtime / year", &|d| {
-            report::human_duration(d.summary.availability.downtime_per_year_s.p99)
+            format::human_duration(d.summary.availability.downtime_per_year_s.p99)
         }),
         metric("incidents / year", &|d| {
             format!("{:.3}", d.summary.availability.incidents_per_year.mean)

@@ -61,7 +61,8 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     w.flush().map_err(werr)?;
     drop(w);
     staged.add(csv_file);
-    let json = report::json(&summary);
+    let overrides = report::document::Overrides::set(meta.overrides.iter().map(|(p, v)| (p.as_str(), v.as_str())));
+    let json = report::json(&summary, &overrides);
     let mut written = vec![staged.write(SUMMARY, json.as_bytes())?, csv_path];
     if let Some(text) = timeline.csv(&scenario) {
         written.push(staged.write("timeline.csv", text.as_bytes())?);

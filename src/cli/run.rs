@@ -21,8 +21,8 @@ use crate::error::{Error, Result};
 use crate::model::{TrialResult, World};
 use crate::montecarlo::{self, Progress, precision, shard};
 use crate::report::files::TempFile;
-use crate::report::timeline::TimelineRows;
 use crate::report::{self, csv::TrialWriter, figures};
+use crate::stats::timeline::{TimelineAcc, TimelineRows};
 use crate::{RunOptions, scenario, simulate};
 
 /// Runs `nines run`.
@@ -30,19 +30,17 @@ use crate::{RunOptions, scenario, simulate};
 /// # Errors
 /// Bad input (exit 2) or an output that cannot be written (exit 1).
 pub fn run(args: &RunArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&args.file).map_err(|source| Error::Read {
-        path: args.file.clone(),
-        source,
-    })?;
-    // As `scenario::load`, keeping the text for a shard's part.
-    let scenario = scenario::parse(
-        &args.file.display().to_string(),
-        &super::stem(&args.file),
-        &text,
-        &args.set,
-    )?;
+    // As `scenario::load`, keeping the text for a shard's part; `-` is
+    // standard input.
+    let input = super::conventions::read(&args.file)?;
+    let scenario = scenario::parse(&input.display, &input.stem, &input.text, &args.set)?;
     super::check_flags(args.threads, args.trials, args.slo)?;
     check_modes(args)?;
+    let trials = args.trials.unwrap_or(scenario.trials);
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    if !writes(args) {
+        return run_unwritten(args, &scenario, trials, show);
+    }
     let out = super::out_dir(args.out.as_deref(), &super::stem(&args.file))?;
     let owner = Owner::run(&args.file);
     let mut guard = if args.shard.is_some() {
@@ -55,31 +53,16 @@ pub fn run(args: &RunArgs) -> Result<()> {
     } else {
         "writing the results so far"
     });
-    let trials = args.trials.unwrap_or(scenario.trials);
-    let show = !args.quiet && std::io::stderr().is_terminal();
     if let Some(s) = args.shard {
-        return run_shard(args, &scenario, text, s, &out, show);
+        return run_shard(args, &scenario, input.text, s, &out, show);
     }
-    let target = match args.precision {
-        Some(w) => Some(precision::Target::new(
-            w,
-            args.max_trials.unwrap_or(trials.saturating_mul(100)),
-        )?),
-        None => None,
-    };
-    let options = RunOptions {
-        trials: Some(trials),
-        seed: args.seed,
-        threads: args.threads,
-        progress: Progress::new(target.map_or(trials, |t| t.max_trials), show),
-        slo: args.slo,
-    };
+    let options = options(args, trials, show)?;
     let mut staged = guard.staging();
     let csv_path = out.join("trials.csv");
     let csv_file = staged.create("trials.csv")?;
     let mut rows = TrialWriter::new(csv_file.handle()?, &csv_path, &scenario)?;
     let mut timelines = Vec::new();
-    let mut timeline = report::timeline::TimelineAcc::default();
+    let mut timeline = TimelineAcc::default();
     let started = std::time::Instant::now();
     let on_trial = |i: u64, r: &TrialResult| {
         if let Some(t) = &r.traffic {
@@ -95,11 +78,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
         }
         rows.write(i, r)
     };
-    let summary = match target {
-        Some(t) => precision::simulate(&scenario, &options, t, on_trial)?,
-        None => simulate(&scenario, &options, on_trial)?,
-    };
-    options.progress.finish();
+    let summary = simulate_with(&scenario, &options, args, on_trial)?;
+    options.0.progress.finish();
     let elapsed = started.elapsed().as_secs_f64();
     rows.finish()?;
     if summary.trials == 0 {
@@ -109,7 +89,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         });
     }
     staged.add(csv_file);
-    let json = report::json(&summary);
+    let json = report::json(&summary, &super::overrides(&args.set));
     let mut written = vec![staged.write(SUMMARY, json.as_bytes())?, csv_path];
     if let Some(text) = timeline.csv(&scenario) {
         written.push(staged.write("timeline.csv", text.as_bytes())?);
@@ -122,16 +102,112 @@ pub fn run(args: &RunArgs) -> Result<()> {
         written.push(page_path);
     }
     guard.publish(staged, SUMMARY)?;
-    let text = match args.format {
-        Format::Json => json,
-        Format::Table => report::escape::terminal(&report::table::render(&summary, &scenario)).into_owned(),
-    };
-    report::print(&text)?;
     let written = written
         .iter()
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
+    finish(args, &scenario, &summary, json, &written, elapsed)
+}
+
+/// False with `--no-write` or `--out -`: only stdout (and
+/// `--export-markdown`) then.
+fn writes(args: &RunArgs) -> bool {
+    !args.no_write && args.out.as_deref() != Some(Path::new("-"))
+}
+
+/// The library's options for this run, with `--verbose` saying the plan.
+fn options(args: &RunArgs, trials: u64, show: bool) -> Result<(RunOptions, Option<precision::Target>)> {
+    let target = match args.precision {
+        Some(w) => Some(precision::Target::new(
+            w,
+            args.max_trials.unwrap_or(trials.saturating_mul(100)),
+        )?),
+        None => None,
+    };
+    let options = RunOptions {
+        trials: Some(trials),
+        seed: args.seed,
+        threads: args.threads,
+        progress: Progress::new(target.map_or(trials, |t| t.max_trials), show),
+        slo: args.slo,
+    };
+    Ok((options, target))
+}
+
+/// Runs the trials (to a precision target with `--precision`).
+fn simulate_with(
+    scenario: &scenario::Scenario,
+    (options, target): &(RunOptions, Option<precision::Target>),
+    args: &RunArgs,
+    on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
+) -> Result<crate::stats::Summary> {
+    say_plan(scenario, args, options.trials.unwrap_or(scenario.trials));
+    let summary = match target {
+        Some(t) => precision::simulate(scenario, options, *t, on_trial)?,
+        None => simulate(scenario, options, on_trial)?,
+    };
+    super::conventions::say(format_args!(
+        "estimator crude (independent trials, the only one this build has) · {} trials · {} events",
+        summary.trials, summary.events
+    ));
+    Ok(summary)
+}
+
+/// `--verbose`: threads, chunks and what decides the estimator.
+fn say_plan(scenario: &scenario::Scenario, args: &RunArgs, trials: u64) {
+    if !super::conventions::verbose() {
+        return;
+    }
+    let world = World::compile(scenario);
+    let chunk = montecarlo::chunk_size(&world);
+    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    super::conventions::say(format_args!(
+        "{} · {trials} trials in {} chunks of {chunk} · {threads} threads · seed {}",
+        scenario.name,
+        trials.div_ceil(chunk.max(1)),
+        args.seed.unwrap_or(scenario.seed)
+    ));
+}
+
+/// `--no-write`: the same trials, no file but `--export-markdown`.
+fn run_unwritten(args: &RunArgs, scenario: &scenario::Scenario, trials: u64, show: bool) -> Result<()> {
+    super::interrupt::catch("printing the results so far");
+    super::conventions::say(format_args!("--no-write: no output folder, no files"));
+    let options = options(args, trials, show)?;
+    let started = std::time::Instant::now();
+    let summary = simulate_with(scenario, &options, args, |_, _| Ok(()))?;
+    options.0.progress.finish();
+    if summary.trials == 0 {
+        return Err(Error::Interrupted {
+            trials: 0,
+            what: "nothing printed".into(),
+        });
+    }
+    let json = report::json(&summary, &super::overrides(&args.set));
+    let elapsed = started.elapsed().as_secs_f64();
+    finish(args, scenario, &summary, json, "nothing (--no-write)", elapsed)
+}
+
+/// Prints the table or the JSON, writes `--export-markdown`, then the
+/// notes on stderr.
+fn finish(
+    args: &RunArgs,
+    scenario: &scenario::Scenario,
+    summary: &crate::stats::Summary,
+    json: String,
+    written: &str,
+    elapsed: f64,
+) -> Result<()> {
+    super::conventions::export_markdown(args.export_markdown.as_deref(), &report::markdown::summary(summary))?;
+    let text = match args.format {
+        Format::Json => json,
+        Format::Table => super::conventions::paint(
+            report::escape::terminal(&report::table::render(summary, scenario)).into_owned(),
+            report::html::slo_verdict(summary),
+        ),
+    };
+    report::print(&text)?;
     if let Some(p) = &summary.precision
         && !args.quiet
     {
@@ -171,6 +247,11 @@ pub const SUMMARY: &str = "summary.json";
 
 /// Rejects flag combinations that mean nothing together.
 fn check_modes(args: &RunArgs) -> Result<()> {
+    if args.shard.is_some() && super::conventions::is_stdin(&args.file) {
+        return Err(Error::Usage(
+            "--shard needs a scenario file every shard reads alike, not standard input (-)".into(),
+        ));
+    }
     if args.shard.is_some() {
         let clash = [
             (args.precision.is_some(), "--precision"),
@@ -180,6 +261,19 @@ fn check_modes(args: &RunArgs) -> Result<()> {
         if let Some((_, flag)) = clash.iter().find(|(on, _)| *on) {
             return Err(Error::Usage(format!(
                 "--shard writes a part for `nines merge`, which writes the results; {flag} belongs there or on an unsharded run"
+            )));
+        }
+    }
+    if !writes(args) {
+        let clash = [
+            (args.shard.is_some(), "--shard"),
+            (args.plot, "--plot"),
+            (args.force, "--force"),
+            (args.no_write && args.out.is_some(), "--out"),
+        ];
+        if let Some((_, flag)) = clash.iter().find(|(on, _)| *on) {
+            return Err(Error::Usage(format!(
+                "--no-write (or --out -) writes no files; {flag} needs an output folder"
             )));
         }
     }

@@ -23,6 +23,7 @@ use std::io::IsTerminal;
 use super::output_guard::{self, Owner};
 use super::{Format, SweepArgs};
 use crate::error::{Error, Result};
+use crate::format;
 use crate::montecarlo::{self, Progress};
 use crate::report::{self, figures, html};
 use crate::scenario::{self, Override};
@@ -41,7 +42,10 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
         return Err(Error::Usage(format!("at most two --vary, found {}", vary.len())));
     }
     super::check_flags(sh.threads, sh.trials, sh.slo)?;
-    let base = scenario::load(&args.file, &sh.set)?;
+    // Read once: `-` is standard input, which cannot be read per point.
+    let input = super::conventions::read(&args.file)?;
+    let load = |set: &[Override]| scenario::parse(&input.display, &input.stem, &input.text, set);
+    let base = load(&sh.set)?;
     let trials = sh.trials.unwrap_or(base.trials);
     let seed = sh.seed.unwrap_or(base.seed);
     let grid: Vec<Vec<usize>> = match vary.get(1) {
@@ -58,7 +62,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             path: v.path.clone(),
             value: v.values[i].clone(),
         }));
-        scenarios.push(scenario::load(&args.file, &overrides)?);
+        scenarios.push(load(&overrides)?);
     }
     let out = super::out_dir(sh.out.as_deref(), &format!("{}-sweep", super::stem(&args.file)))?;
     super::interrupt::catch("keeping the points completed so far");
@@ -67,7 +71,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let progress = Progress::new(trials * total as u64, !sh.quiet && std::io::stderr().is_terminal());
     let mut points = Vec::with_capacity(total);
     let mut done = 0;
+    super::conventions::say_threads(sh.threads, total, "points", trials);
     for (idx, sc) in grid.into_iter().zip(&scenarios) {
+        let at: Vec<String> = idx
+            .iter()
+            .zip(&vary)
+            .map(|(&i, v)| format!("{}={}", v.path, v.values[i]))
+            .collect();
+        super::conventions::say(format_args!("point {}", at.join(" ")));
         if montecarlo::stop_requested() {
             break;
         }
@@ -96,18 +107,24 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let mut staged = guard.staging();
     let csv = sweep_csv(&vary, &points);
     staged.write("sweep.csv", csv.as_bytes())?;
-    let json = sweep_json(&vary, &points, partial);
+    let overrides = report::document::Overrides {
+        vary: args.vary.clone(),
+        ..super::overrides(&sh.set)
+    };
+    let json = sweep_json(&vary, &points, partial, &overrides);
     staged.write("sweep.json", json.as_bytes())?;
     let figs = figures::for_sweep(&mut staged, &vary, &points)?;
     let page = page(&base.name, &vary, &points, &figs, (trials, seed), total);
     staged.write("report.html", page.as_bytes())?;
     guard.publish(staged, "sweep.json")?;
+    let (headers, rows) = rows(&vary, &points);
+    super::conventions::export_markdown(sh.export_markdown.as_deref(), &report::markdown::grid(&headers, &rows))?;
     let text = match sh.format {
         Format::Json => json,
-        Format::Table => {
-            let (headers, rows) = rows(&vary, &points);
-            report::escape::terminal(&report::table::grid(&headers, &rows)).into_owned()
-        }
+        Format::Table => super::conventions::paint(
+            report::escape::terminal(&report::table::grid(&headers, &rows)).into_owned(),
+            None,
+        ),
     };
     report::print(&text)?;
     if partial {
@@ -206,27 +223,43 @@ fn sweep_csv(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
-/// `sweep.json`: the varied values and the full summary of every point;
-/// `"partial": true` when Ctrl-C left points out (omitted otherwise).
-fn sweep_json(vary: &[Vary], points: &[(Vec<usize>, Summary)], partial: bool) -> String {
-    let list: Vec<serde_json::Value> = points
+/// One point of `sweep.json`.
+#[derive(serde::Serialize)]
+struct Point<'a> {
+    /// The varied paths and their values at this point, in `--vary` order.
+    values: indexmap::IndexMap<&'a str, &'a str>,
+    summary: &'a Summary,
+}
+
+/// The own keys of `sweep.json`.
+#[derive(serde::Serialize)]
+struct SweepDoc<'a> {
+    points: Vec<Point<'a>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    partial: bool,
+}
+
+/// `sweep.json`: the [`report::document`] header, the varied values and
+/// the full summary of every point; `"partial": true` when Ctrl-C left
+/// points out (omitted otherwise).
+fn sweep_json(
+    vary: &[Vary],
+    points: &[(Vec<usize>, Summary)],
+    partial: bool,
+    overrides: &report::document::Overrides,
+) -> String {
+    let points = points
         .iter()
-        .map(|(idx, s)| {
-            let values: serde_json::Map<String, serde_json::Value> = idx
+        .map(|(idx, s)| Point {
+            values: idx
                 .iter()
                 .zip(vary)
-                .map(|(&i, v)| (v.path.clone(), v.values[i].clone().into()))
-                .collect();
-            serde_json::json!({ "values": values, "summary": s })
+                .map(|(&i, v)| (v.path.as_str(), v.values[i].as_str()))
+                .collect(),
+            summary: s,
         })
         .collect();
-    let mut doc = serde_json::json!({ "points": list });
-    if partial {
-        doc["partial"] = true.into();
-    }
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    report::document::json(report::document::SWEEP, overrides, &SweepDoc { points, partial })
 }
 
 fn rows(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> (Vec<String>, Vec<Vec<String>>) {
@@ -244,7 +277,7 @@ fn rows(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> (Vec<String>, Vec<Ve
             row.push(format!("{:.6} %", a.mean * 100.0));
             row.push(format!("[{:.6}, {:.6}]", a.ci95[0] * 100.0, a.ci95[1] * 100.0));
             row.push(format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines));
-            row.push(report::human_duration(a.downtime_per_year_s.mean));
+            row.push(format::human_duration(a.downtime_per_year_s.mean));
             if let Some(r) = &s.requests {
                 row.push(format!("{:.3} %", r.success_ratio.mean * 100.0));
             }

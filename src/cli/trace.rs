@@ -33,6 +33,7 @@ use serde_json::json;
 
 use super::TraceArgs;
 use crate::error::{Error, Result};
+use crate::format;
 use crate::model::trace::{Subject, Trace};
 use crate::model::{Trial, World};
 use crate::report;
@@ -47,7 +48,7 @@ const MAX_BUCKETS: u64 = 1_000_000;
 /// # Errors
 /// Bad input (exit 2) or an output that cannot be written (exit 1).
 pub fn trace(args: &TraceArgs) -> Result<()> {
-    let sc = scenario::load(&args.file, &args.set)?;
+    let sc = super::conventions::load(&args.file, &args.set)?;
     let seed = args.seed.unwrap_or(sc.seed);
     let world = World::compile(&sc);
     if world.has_traffic() {
@@ -121,7 +122,7 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
         out,
         "  availability {:.6} · downtime {} · {} incidents",
         result.availability,
-        report::human_duration(result.downtime),
+        format::human_duration(result.downtime),
         result.incidents
     );
     if let Some(t) = &result.traffic {
@@ -144,7 +145,7 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
         let _ = writeln!(
             out,
             "  {:>14}  {:<20} {}",
-            report::human_duration(e.0 as f64 / 1e9),
+            format::human_duration(e.0 as f64 / 1e9),
             e.1,
             e.2
         );

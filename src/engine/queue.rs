@@ -66,7 +66,10 @@ impl<E: Copy> Entry<E> {
 const ARITY: usize = 4;
 
 /// A deterministic priority queue of timed events (a 4-ary min-heap with a
-/// FIFO lane for events due at the current instant).
+/// FIFO lane for events due at the current instant). Cloning it copies the
+/// pending events and the sequence counter, so a copy breaks ties exactly as
+/// the original would.
+#[derive(Clone)]
 pub struct EventQueue<E> {
     heap: Vec<Entry<E>>,
     /// The root was taken and not yet refilled: `heap[0]` is stale, and

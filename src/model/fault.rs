@@ -37,6 +37,7 @@
 
 use crate::engine::Nanos;
 use crate::model::trial::{Event, Trial};
+use crate::model::world::World;
 use crate::random::{self, Purpose, Rng};
 use crate::scenario::{FaultKind, FaultSchedule};
 
@@ -81,9 +82,68 @@ struct Occurrence {
     ended: bool,
 }
 
+/// What the active faults do to replicas and links, in the form the request
+/// path reads: the faults write it, the requests only read it. Empty when the
+/// world has no requests.
+#[derive(Default)]
+pub struct FaultOverlay {
+    /// Per replica: hang faults holding it (empty until reset).
+    pub(in crate::model) hung: Vec<u16>,
+    /// Hang faults active on any replica.
+    pub(in crate::model) hung_any: u32,
+    /// Per replica: latency faults slowing it.
+    pub(in crate::model) slow: Vec<u16>,
+    /// Latency faults active on any replica.
+    pub(in crate::model) slow_any: u32,
+    /// Per edge: latency faults slowing the link.
+    pub(in crate::model) edge_slow: Vec<u16>,
+    /// Per edge: partitions cutting the link.
+    pub(in crate::model) edge_cut: Vec<u16>,
+    /// Active faults on links (edges or between regions).
+    pub(in crate::model) link_faults: u16,
+    /// Per replica: chance a served request fails, faults included.
+    pub(in crate::model) err: Vec<f64>,
+    /// Per replica: slots, capacity faults included; `None` = unlimited.
+    pub(in crate::model) cap: Vec<Option<u32>>,
+    /// Per replica: how far its clock is ahead (negative: behind).
+    pub(in crate::model) skew: Vec<i64>,
+    /// Clock-skew faults active anywhere.
+    pub(in crate::model) skew_any: u32,
+}
+
+impl FaultOverlay {
+    /// No fault in effect: nothing hung, slow, cut or skewed; each
+    /// replica's own error chance and slots.
+    pub(in crate::model) fn reset(&mut self, w: &World) {
+        let nr = w.replicas.len();
+        for v in [&mut self.hung, &mut self.slow] {
+            v.clear();
+            v.resize(nr, 0);
+        }
+        for v in [&mut self.edge_slow, &mut self.edge_cut] {
+            v.clear();
+            v.resize(w.edges.len(), 0);
+        }
+        self.hung_any = 0;
+        self.slow_any = 0;
+        self.skew.clear();
+        self.skew.resize(nr, 0);
+        self.skew_any = 0;
+        self.link_faults = 0;
+        self.err.clear();
+        self.err
+            .extend(w.replicas.iter().map(|r| w.services[r.service].serve.error_rate));
+        self.cap.clear();
+        self.cap
+            .extend(w.replicas.iter().map(|r| w.services[r.service].serve.concurrency));
+    }
+}
+
 /// Per-trial fault state.
 #[derive(Default)]
 pub struct FaultState {
+    /// What the active faults do, for the request path.
+    pub(super) overlay: FaultOverlay,
     rng: Vec<Rng>,
     active: Vec<bool>,
     started: Vec<Nanos>,
@@ -109,8 +169,29 @@ impl FaultState {
 }
 
 impl Trial<'_> {
+    /// Resets the fault state for trial `trial` and schedules each fault's
+    /// first occurrence.
     pub(super) fn reset_faults(&mut self, seed: u64, trial: u64) {
-        let w = self.w;
+        self.clear_faults(seed, trial);
+        let w = self.world;
+        for (i, spec) in w.faults.iter().enumerate() {
+            let first = match &spec.schedule {
+                FaultSchedule::Once(at) => *at,
+                FaultSchedule::Process { first: Some(at), .. } => *at,
+                FaultSchedule::Process { first: None, every } => every.sample(&mut self.faults.rng[i]),
+            };
+            if first < w.horizon {
+                self.queue.schedule(first, Event::FaultStart(i as u32));
+            }
+        }
+        if self.tracing() && w.has_traffic() {
+            self.start_probing(0);
+        }
+    }
+
+    /// No fault active, none scheduled, nothing measured.
+    pub(super) fn clear_faults(&mut self, seed: u64, trial: u64) {
+        let w = self.world;
         let n = w.faults.len();
         let ns = w.services.len();
         let f = &mut self.faults;
@@ -138,23 +219,10 @@ impl Trial<'_> {
                 ..FaultResult::default()
             },
         );
-        for (i, spec) in w.faults.iter().enumerate() {
-            let first = match &spec.schedule {
-                FaultSchedule::Once(at) => *at,
-                FaultSchedule::Process { first: Some(at), .. } => *at,
-                FaultSchedule::Process { first: None, every } => every.sample(&mut self.faults.rng[i]),
-            };
-            if first < w.horizon {
-                self.queue.schedule(first, Event::FaultStart(i as u32));
-            }
-        }
-        if self.tracing() && w.has_traffic() {
-            self.start_probing(0);
-        }
     }
 
     pub(in crate::model) fn on_fault_start(&mut self, f: usize, now: Nanos) {
-        let spec = &self.w.faults[f];
+        let spec = &self.world.faults[f];
         let length = spec.duration.sample(&mut self.faults.rng[f]).max(1);
         let end = now.saturating_add(length);
         self.faults.active[f] = true;
@@ -164,13 +232,13 @@ impl Trial<'_> {
         self.queue.schedule(end, Event::FaultEnd(f as u32));
         self.trace_fault(f, now, true);
         self.apply_fault(f, now, true);
-        if self.w.has_traffic() {
+        if self.world.has_traffic() {
             let r = &self.traffic.result;
             let occurrence = Occurrence {
                 fault: f,
                 start: now,
                 end,
-                affected: vec![false; self.w.services.len()],
+                affected: vec![false; self.world.services.len()],
                 detected: false,
                 good_since: None,
                 requests_at_start: (r.requests, r.success),
@@ -196,9 +264,9 @@ impl Trial<'_> {
                 res.success += success - o.requests_at_start.1;
             }
         }
-        if let FaultSchedule::Process { every, .. } = &self.w.faults[f].schedule {
+        if let FaultSchedule::Process { every, .. } = &self.world.faults[f].schedule {
             let next = now.saturating_add(every.sample(&mut self.faults.rng[f]));
-            if next < self.w.horizon {
+            if next < self.world.horizon {
                 self.queue.schedule(next, Event::FaultStart(f as u32));
             }
         }
@@ -206,31 +274,30 @@ impl Trial<'_> {
 
     /// Turns fault `f`'s effects on or off.
     fn apply_fault(&mut self, f: usize, now: Nanos, on: bool) {
-        let spec = &self.w.faults[f];
+        let spec = &self.world.faults[f];
         match spec.kind {
             FaultKind::Crash | FaultKind::Hang => {
                 let hang = matches!(spec.kind, FaultKind::Hang);
                 for i in 0..spec.replicas.len() {
-                    let r = self.w.faults[f].replicas[i];
-                    if hang && !self.traffic.hung.is_empty() {
-                        let h = &mut self.traffic.hung[r];
+                    let r = self.world.faults[f].replicas[i];
+                    if hang && !self.faults.overlay.hung.is_empty() {
+                        let h = &mut self.faults.overlay.hung[r];
                         *h = if on { *h + 1 } else { *h - 1 };
-                        self.traffic.hung_any = if on {
-                            self.traffic.hung_any + 1
+                        self.faults.overlay.hung_any = if on {
+                            self.faults.overlay.hung_any + 1
                         } else {
-                            self.traffic.hung_any - 1
+                            self.faults.overlay.hung_any - 1
                         };
                     }
                     self.hold_replica(r, now, on, !hang);
                 }
                 if let Some(region) = spec.region {
-                    let held = &mut self.region_held[region];
-                    *held = if on { *held + 1 } else { *held - 1 };
+                    self.availability.hold_region(region, on);
                     self.set_region(region, now);
                 }
             }
             FaultKind::Latency(_) => {
-                let t = &mut self.traffic;
+                let t = &mut self.faults.overlay;
                 let step = |x: &mut u16| *x = if on { *x + 1 } else { *x - 1 };
                 for &r in &spec.replicas {
                     step(&mut t.slow[r]);
@@ -246,7 +313,7 @@ impl Trial<'_> {
                 }
             }
             FaultKind::Partition => {
-                let t = &mut self.traffic;
+                let t = &mut self.faults.overlay;
                 let step = |x: &mut u16| *x = if on { *x + 1 } else { *x - 1 };
                 for &e in &spec.edges {
                     step(&mut t.edge_cut[e]);
@@ -254,7 +321,7 @@ impl Trial<'_> {
                 step(&mut t.link_faults);
             }
             FaultKind::ClockSkew(skew) => {
-                let t = &mut self.traffic;
+                let t = &mut self.faults.overlay;
                 let d = if on { skew } else { -skew };
                 for &r in &spec.replicas {
                     t.skew[r] += d;
@@ -263,7 +330,7 @@ impl Trial<'_> {
             }
             FaultKind::Errors(_) | FaultKind::Capacity(_) => {
                 for i in 0..spec.replicas.len() {
-                    let r = self.w.faults[f].replicas[i];
+                    let r = self.world.faults[f].replicas[i];
                     self.refresh_replica_mods(r, now);
                 }
             }
@@ -272,23 +339,21 @@ impl Trial<'_> {
 
     /// A crash or hang fault takes hold of replica `r`, or lets go.
     fn hold_replica(&mut self, r: usize, now: Nanos, on: bool, reset: bool) {
+        if !self.availability.hold_replica(r, on) {
+            return;
+        }
         if on {
-            self.rep[r].held += 1;
-            if self.rep[r].held == 1 && self.rep[r].natural {
-                self.replica_lost(r, now, reset);
-                if !self.ages(r) {
-                    // A cold standby does not age while it is held down.
-                    self.stop_clock(r);
-                }
+            self.replica_lost(r, now, reset);
+            if !self.availability.ages(self.world, r) {
+                // A cold standby does not age while it is held down.
+                self.availability.stop_clock(r);
             }
         } else {
-            self.rep[r].held -= 1;
-            if self.rep[r].held == 0 && self.rep[r].natural {
-                let aged = self.ages(r);
-                self.replica_back(r, now);
-                if !aged && self.ages(r) {
-                    self.restart_clock(r, now);
-                }
+            let aged = self.availability.ages(self.world, r);
+            self.replica_back(r, now);
+            if !aged && self.availability.ages(self.world, r) {
+                let (availability, mut cx) = self.split(now);
+                availability.restart_clock(&mut cx, r);
             }
         }
     }
@@ -296,13 +361,13 @@ impl Trial<'_> {
     /// Recomputes replica `r`'s error chance and slots from the active
     /// error and capacity faults, and starts queued jobs that now fit.
     fn refresh_replica_mods(&mut self, r: usize, now: Nanos) {
-        if self.traffic.err.is_empty() {
+        if self.faults.overlay.err.is_empty() {
             return;
         }
-        let serve = &self.w.services[self.w.replicas[r].service].serve;
+        let serve = &self.world.services[self.world.replicas[r].service].serve;
         let mut ok = 1.0 - serve.error_rate;
         let mut share: f64 = 1.0;
-        for (f, spec) in self.w.faults.iter().enumerate() {
+        for (f, spec) in self.world.faults.iter().enumerate() {
             if !self.faults.active[f] || !spec.replicas.contains(&r) {
                 continue;
             }
@@ -312,15 +377,15 @@ impl Trial<'_> {
                 _ => {}
             }
         }
-        self.traffic.err[r] = 1.0 - ok;
-        self.traffic.cap[r] = serve.concurrency.map(|c| (f64::from(c) * share).floor() as u32);
+        self.faults.overlay.err[r] = 1.0 - ok;
+        self.faults.overlay.cap[r] = serve.concurrency.map(|c| (f64::from(c) * share).floor() as u32);
         self.fill_slots(r, now);
     }
 
     /// The extra serving delay of the latency faults on replica `r`.
     pub(super) fn fault_delay(&mut self, r: usize) -> Nanos {
         let mut d: Nanos = 0;
-        for (f, spec) in self.w.faults.iter().enumerate() {
+        for (f, spec) in self.world.faults.iter().enumerate() {
             if let FaultKind::Latency(dist) = &spec.kind
                 && self.faults.active[f]
                 && spec.replicas.contains(&r)
@@ -339,9 +404,9 @@ impl Trial<'_> {
         from_region: Option<usize>,
         to_region: Option<usize>,
     ) -> (bool, Nanos) {
-        let mut cut = self.traffic.edge_cut[edge] > 0;
+        let mut cut = self.faults.overlay.edge_cut[edge] > 0;
         let mut delay: Nanos = 0;
-        for (f, spec) in self.w.faults.iter().enumerate() {
+        for (f, spec) in self.world.faults.iter().enumerate() {
             if !self.faults.active[f] {
                 continue;
             }
@@ -372,7 +437,7 @@ impl Trial<'_> {
         for (e, b) in self.traffic.breakers_opened().into_iter().enumerate() {
             self.faults.opened[e] = b;
         }
-        let bucket = self.w.cascade.bucket;
+        let bucket = self.world.cascade.bucket;
         let next = (now / bucket + 1).saturating_mul(bucket);
         self.queue.schedule(next, Event::Probe);
     }
@@ -392,7 +457,7 @@ impl Trial<'_> {
     }
 
     pub(in crate::model) fn on_probe(&mut self, now: Nanos) {
-        let c = self.w.cascade;
+        let c = self.world.cascade;
         let from = self.faults.bucket_start;
         self.faults.bucket_start = now;
         let opened = self.traffic.breakers_opened();
@@ -455,7 +520,7 @@ impl Trial<'_> {
             self.on_probe(horizon);
         }
         let (requests, success) = (self.traffic.result.requests, self.traffic.result.success);
-        let settle = self.w.cascade.settle;
+        let settle = self.world.cascade.settle;
         let f = &mut self.faults;
         for (i, active) in f.active.iter().enumerate() {
             if *active {
@@ -473,11 +538,6 @@ impl Trial<'_> {
             }
             tally_affected(res, &o);
         }
-    }
-
-    /// Stops a replica's pending failure (a cold standby held down).
-    fn stop_clock(&mut self, r: usize) {
-        self.bump_generation(r);
     }
 }
 

@@ -10,6 +10,7 @@
 //! horizon.
 
 use crate::engine::Nanos;
+use crate::model::runaway::Runaway;
 use crate::model::traffic::EdgeCounts;
 use crate::model::trial::Trial;
 use crate::resilience::circuit_breaker::BreakerState;
@@ -110,12 +111,19 @@ fn minus(a: &EdgeCounts, b: &EdgeCounts) -> EdgeCounts {
     }
 }
 
+impl Trace {
+    /// Records a state change.
+    pub fn record(&mut self, t: Nanos, kind: &'static str, subject: Subject) {
+        self.events.push(TraceEvent { t, kind, subject });
+    }
+}
+
 impl Trial<'_> {
     /// Runs trial `trial` of seed `seed`, recording its story.
     ///
     /// # Errors
     /// The trial ran away (a budget of `[limits]` was exceeded).
-    pub fn run_traced(&mut self, seed: u64, trial: u64) -> Result<(super::TrialResult, Trace), super::budget::Runaway> {
+    pub fn run_traced(&mut self, seed: u64, trial: u64) -> Result<(super::TrialResult, Trace), Runaway> {
         self.trace = Some(Box::default());
         let result = self.run(seed, trial);
         let trace = self.trace.take().map(|b| *b).unwrap_or_default();
@@ -128,7 +136,7 @@ impl Trial<'_> {
 
     pub(super) fn record(&mut self, t: Nanos, kind: &'static str, subject: Subject) {
         if let Some(tr) = &mut self.trace {
-            tr.events.push(TraceEvent { t, kind, subject });
+            tr.record(t, kind, subject);
         }
     }
 
@@ -148,7 +156,7 @@ impl Trial<'_> {
         if self.trace.is_none() {
             return;
         }
-        let w = self.w;
+        let w = self.world;
         let mut services = vec![ServiceBucket::default(); w.services.len()];
         for (s, sb) in services.iter_mut().enumerate() {
             let [ok, all] = self.faults.seen[s];
@@ -161,7 +169,7 @@ impl Trial<'_> {
             let (busy, queued) = self.traffic.load_of(r);
             sb.busy += busy;
             sb.queued += queued;
-            sb.up += u32::from(self.rep[r].up && spec_region_up(self, r));
+            sb.up += u32::from(self.availability.replicas[r].up && spec_region_up(self, r));
         }
         let counts = &self.traffic.result.edges;
         let states = self.traffic.breaker_states(now);
@@ -203,7 +211,7 @@ impl Trial<'_> {
 }
 
 fn spec_region_up(t: &Trial<'_>, r: usize) -> bool {
-    t.w.groups[t.w.replicas[r].group]
+    t.world.groups[t.world.replicas[r].group]
         .region
-        .is_none_or(|reg| t.region_up[reg])
+        .is_none_or(|reg| t.availability.region_up[reg])
 }

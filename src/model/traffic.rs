@@ -1,7 +1,11 @@
 //! Requests: workloads, the client policies on every call, and replicas that
 //! queue and serve them. Runs inside the same trial (and event queue) as the
-//! failure processes of [`super::trial`], so time-based and request-based
-//! availability come out of one run.
+//! availability component ([`super::availability`]), whose state it reads to
+//! route and to refuse (what serves, which group is active, which regions are
+//! routed), so time-based and request-based availability come out of one
+//! run. It reads the faults' overlay ([`super::fault::FaultOverlay`]) and
+//! never writes either; a request component can also start from an
+//! availability state reached alone ([`super::Trial::run_from`]).
 //!
 //! # The path of one call (edge `A -> B`)
 //! ```text
@@ -50,6 +54,7 @@ use rand::RngExt as _;
 
 use super::slab::{Key, Slab};
 use super::trial::{Event, Trial};
+use super::world::World;
 use crate::engine::Nanos;
 use crate::random::{self, Purpose, Rng};
 use crate::resilience::bulkhead::Bulkhead;
@@ -273,28 +278,6 @@ pub struct Traffic {
     marks: Vec<[f64; 3]>,
     /// Per service: the cumulative (concluded, succeeded) at the last tick.
     service_marks: Vec<[u64; 2]>,
-    /// Per replica: hang faults holding it (empty until reset).
-    pub(super) hung: Vec<u16>,
-    /// Hang faults active on any replica.
-    pub(super) hung_any: u32,
-    /// Per replica: latency faults slowing it.
-    pub(super) slow: Vec<u16>,
-    /// Latency faults active on any replica.
-    pub(super) slow_any: u32,
-    /// Per edge: latency faults slowing the link.
-    pub(super) edge_slow: Vec<u16>,
-    /// Per edge: partitions cutting the link.
-    pub(super) edge_cut: Vec<u16>,
-    /// Active faults on links (edges or between regions).
-    pub(super) link_faults: u16,
-    /// Per replica: chance a served request fails, faults included.
-    pub(super) err: Vec<f64>,
-    /// Per replica: slots, capacity faults included; `None` = unlimited.
-    pub(super) cap: Vec<Option<u32>>,
-    /// Per replica: how far its clock is ahead (negative: behind).
-    pub(super) skew: Vec<i64>,
-    /// Clock-skew faults active anywhere.
-    pub(super) skew_any: u32,
     /// Per replica: its rate limiter.
     limiters: Vec<Option<crate::resilience::rate_limit::RateLimiter>>,
     /// Per replica: failed attempts in a row (outlier detection).
@@ -401,19 +384,8 @@ impl Traffic {
             timers: Vec::new(),
             marks: Vec::new(),
             service_marks: Vec::new(),
-            hung: Vec::new(),
-            hung_any: 0,
-            slow: Vec::new(),
-            slow_any: 0,
-            edge_slow: Vec::new(),
-            edge_cut: Vec::new(),
-            link_faults: 0,
-            err: Vec::new(),
-            cap: Vec::new(),
             limiters: Vec::new(),
             consecutive: Vec::new(),
-            skew: Vec::new(),
-            skew_any: 0,
             clock: BucketClock::default(),
             latency: Histogram::new(3).expect("3 significant digits is valid"),
             result: TrafficResult::default(),
@@ -445,6 +417,102 @@ impl Traffic {
     }
 }
 
+impl Traffic {
+    /// Empty slabs and queues, every replica healthy.
+    fn reset_servers(&mut self, w: &World) {
+        self.calls.clear();
+        self.jobs.clear();
+        self.servers.resize_with(w.replicas.len(), Server::default);
+        for s in &mut self.servers {
+            s.busy = 0;
+            s.waiting = 0;
+            s.queue.clear();
+        }
+        self.health.clear();
+        self.health.resize(
+            w.replicas.len(),
+            Health {
+                healthy: true,
+                probe_ok: true,
+                ejected: false,
+                fails: 0,
+                oks: 0,
+            },
+        );
+        self.consecutive.clear();
+        self.consecutive.resize(w.replicas.len(), 0);
+        self.cursor.clear();
+        self.cursor.resize(w.groups.len(), 0);
+        self.unhealthy.clear();
+        self.unhealthy.resize(w.groups.len(), 0);
+    }
+
+    /// Fresh policies (rate limiters, breakers, bulkheads, retry budgets:
+    /// clones of the ones validation built) and each edge's jitter stream
+    /// and timer FIFOs.
+    fn reset_policies(&mut self, w: &World, seed: u64, trial: u64) {
+        self.limiters.clear();
+        self.limiters.extend(
+            w.replicas
+                .iter()
+                .map(|r| w.services[r.service].serve.defence.rate_limiter.clone()),
+        );
+        self.breakers.clear();
+        self.bulkheads.clear();
+        self.budgets.clear();
+        self.jitter_rng.clear();
+        for (i, e) in w.edges.iter().enumerate() {
+            let p = &e.policy.objects;
+            self.breakers.push(p.breaker.clone());
+            self.bulkheads.push(p.bulkhead.clone());
+            self.budgets.push(p.budget.clone());
+            self.jitter_rng
+                .push(random::stream(seed, trial, Purpose::Jitter, i as u64));
+        }
+        self.timers.resize_with(w.edges.len(), Default::default);
+        for fifo in self.timers.iter_mut().flatten() {
+            fifo.due.clear();
+            fifo.armed = false;
+        }
+    }
+
+    /// The arrival, service-time and routing streams of trial `trial`.
+    fn reset_streams(&mut self, w: &World, seed: u64, trial: u64) {
+        self.arrival_rng.clear();
+        self.arrival_rng
+            .extend((0..w.workloads.len()).map(|i| random::stream(seed, trial, Purpose::Arrival, i as u64)));
+        self.service_rng.clear();
+        self.service_rng.extend(
+            w.replicas
+                .iter()
+                .map(|r| random::stream(seed, trial, Purpose::Service, r.stream)),
+        );
+        self.route_rng.clear();
+        self.route_rng
+            .extend((0..w.services.len()).map(|i| random::stream(seed, trial, Purpose::Routing, i as u64)));
+    }
+
+    /// Zero counters, timelines and marks.
+    fn reset_results(&mut self, w: &World) {
+        self.latency.reset();
+        self.clock = BucketClock::new(w.horizon);
+        self.result = TrafficResult {
+            services: vec![(0, 0); w.services.len()],
+            edges: vec![EdgeCounts::default(); w.edges.len()],
+            defence: vec![DefenceCounts::default(); w.services.len()],
+            service_failed: vec![0; w.services.len()],
+            timeline: vec![[0; 4]; TIMELINE_BUCKETS],
+            edge_timeline: vec![[0.0; 3]; w.edges.len() * TIMELINE_BUCKETS],
+            service_timeline: vec![[0.0; 3]; w.services.len() * TIMELINE_BUCKETS],
+            ..TrafficResult::default()
+        };
+        self.marks.clear();
+        self.marks.resize(w.edges.len(), [0.0; 3]);
+        self.service_marks.clear();
+        self.service_marks.resize(w.services.len(), [0, 0]);
+    }
+}
+
 impl Default for Traffic {
     fn default() -> Self {
         Self::new()
@@ -455,117 +523,31 @@ impl Trial<'_> {
     /// Resets the request state for trial `trial` and schedules the first
     /// arrivals and health checks.
     pub(in crate::model) fn reset_traffic(&mut self, seed: u64, trial: u64) {
-        let w = self.w;
+        self.start_traffic(seed, trial, 0);
+    }
+
+    /// Resets the request state for trial `trial` and starts it at `from`:
+    /// the first arrivals and health checks after it, the timeline from its
+    /// bucket on.
+    pub(in crate::model) fn start_traffic(&mut self, seed: u64, trial: u64, from: Nanos) {
+        let w = self.world;
         let t = &mut self.traffic;
-        t.calls.clear();
-        t.jobs.clear();
-        t.servers.resize_with(w.replicas.len(), Server::default);
-        for s in &mut t.servers {
-            s.busy = 0;
-            s.waiting = 0;
-            s.queue.clear();
-        }
-        t.health.clear();
-        t.health.resize(
-            w.replicas.len(),
-            Health {
-                healthy: true,
-                probe_ok: true,
-                ejected: false,
-                fails: 0,
-                oks: 0,
-            },
-        );
-        let nr = w.replicas.len();
-        for v in [&mut t.hung, &mut t.slow] {
-            v.clear();
-            v.resize(nr, 0);
-        }
-        for v in [&mut t.edge_slow, &mut t.edge_cut] {
-            v.clear();
-            v.resize(w.edges.len(), 0);
-        }
-        t.hung_any = 0;
-        t.slow_any = 0;
-        t.skew.clear();
-        t.skew.resize(nr, 0);
-        t.skew_any = 0;
-        t.link_faults = 0;
-        t.err.clear();
-        t.err
-            .extend(w.replicas.iter().map(|r| w.services[r.service].serve.error_rate));
-        t.cap.clear();
-        t.cap
-            .extend(w.replicas.iter().map(|r| w.services[r.service].serve.concurrency));
-        t.limiters.clear();
-        t.limiters.extend(w.replicas.iter().map(|r| {
-            let config = w.services[r.service].serve.defence.rate_limit.clone();
-            config.map(|c| crate::resilience::rate_limit::RateLimiter::new(c).expect("validated"))
-        }));
-        t.consecutive.clear();
-        t.consecutive.resize(nr, 0);
-        t.cursor.clear();
-        t.cursor.resize(w.groups.len(), 0);
-        t.unhealthy.clear();
-        t.unhealthy.resize(w.groups.len(), 0);
-        t.breakers.clear();
-        t.bulkheads.clear();
-        t.budgets.clear();
-        t.jitter_rng.clear();
-        for (i, e) in w.edges.iter().enumerate() {
-            let p = &e.policy;
-            t.breakers
-                .push(p.breaker.clone().map(|c| CircuitBreaker::new(c).expect("validated")));
-            t.bulkheads
-                .push(p.bulkhead.clone().map(|c| Bulkhead::new(c).expect("validated")));
-            let budget = p.retry.as_ref().and_then(|r| r.budget.clone());
-            t.budgets.push(budget.map(|b| RetryBudget::new(b).expect("validated")));
-            t.jitter_rng
-                .push(random::stream(seed, trial, Purpose::Jitter, i as u64));
-        }
-        t.timers.resize_with(w.edges.len(), Default::default);
-        for fifo in t.timers.iter_mut().flatten() {
-            fifo.due.clear();
-            fifo.armed = false;
-        }
-        t.arrival_rng.clear();
-        t.arrival_rng
-            .extend((0..w.workloads.len()).map(|i| random::stream(seed, trial, Purpose::Arrival, i as u64)));
-        t.service_rng.clear();
-        t.service_rng.extend(
-            w.replicas
-                .iter()
-                .map(|r| random::stream(seed, trial, Purpose::Service, r.stream)),
-        );
-        t.route_rng.clear();
-        t.route_rng
-            .extend((0..w.services.len()).map(|i| random::stream(seed, trial, Purpose::Routing, i as u64)));
-        t.latency.reset();
-        t.clock = BucketClock::new(w.horizon);
-        t.result = TrafficResult {
-            services: vec![(0, 0); w.services.len()],
-            edges: vec![EdgeCounts::default(); w.edges.len()],
-            defence: vec![DefenceCounts::default(); w.services.len()],
-            service_failed: vec![0; w.services.len()],
-            timeline: vec![[0; 4]; TIMELINE_BUCKETS],
-            edge_timeline: vec![[0.0; 3]; w.edges.len() * TIMELINE_BUCKETS],
-            service_timeline: vec![[0.0; 3]; w.services.len() * TIMELINE_BUCKETS],
-            ..TrafficResult::default()
-        };
-        t.marks.clear();
-        t.marks.resize(w.edges.len(), [0.0; 3]);
-        t.service_marks.clear();
-        t.service_marks.resize(w.services.len(), [0, 0]);
+        t.reset_servers(w);
+        t.reset_policies(w, seed, trial);
+        t.reset_streams(w, seed, trial);
+        t.reset_results(w);
+        self.faults.overlay.reset(w);
         self.reset_sagas();
-        self.queue.schedule(bucket_end(0, w.horizon), Event::Tick(0));
+        let b = self.traffic.clock.at(from);
+        self.queue.schedule(bucket_end(b, w.horizon), Event::Tick(b as u32));
         for i in 0..w.workloads.len() {
-            self.schedule_arrival(i, 0);
+            self.schedule_arrival(i, from);
         }
         for (g, spec) in w.groups.iter().enumerate() {
             let interval = w.services[spec.service].serve.health_check.interval;
             let stream = ((spec.service as u64) << 20) | spec.slot as u64;
             let offset = random::stream(seed, trial, Purpose::Health, stream).random_range(0..interval);
-            self.queue.schedule(offset, Event::HealthCheck(g as u32));
+            self.queue.schedule(from + offset, Event::HealthCheck(g as u32));
         }
     }
 
@@ -591,12 +573,12 @@ impl Trial<'_> {
             cell[1] = (ok - mark[1]) as f32;
             *mark = [done, ok];
         }
-        for (r, spec) in self.w.replicas.iter().enumerate() {
+        for (r, spec) in self.world.replicas.iter().enumerate() {
             t.result.service_timeline[spec.service * TIMELINE_BUCKETS + b][2] += t.servers[r].waiting as f32;
         }
         if b + 1 < TIMELINE_BUCKETS {
             self.queue
-                .schedule(bucket_end(b + 1, self.w.horizon), Event::Tick(b as u32 + 1));
+                .schedule(bucket_end(b + 1, self.world.horizon), Event::Tick(b as u32 + 1));
         }
     }
 
@@ -614,12 +596,22 @@ impl Trial<'_> {
                 t.result.edges[i].bulkhead_peak = b.peak_running();
             }
         }
-        t.result.entry_attempts = self.w.workloads.iter().map(|wl| t.result.edges[wl.edge].attempts).sum();
-        t.result.entry_calls = self.w.workloads.iter().map(|wl| t.result.edges[wl.edge].calls).sum();
+        t.result.entry_attempts = self
+            .world
+            .workloads
+            .iter()
+            .map(|wl| t.result.edges[wl.edge].attempts)
+            .sum();
+        t.result.entry_calls = self
+            .world
+            .workloads
+            .iter()
+            .map(|wl| t.result.edges[wl.edge].calls)
+            .sum();
     }
 
     fn schedule_arrival(&mut self, workload: usize, now: Nanos) {
-        let spec = &self.w.workloads[workload];
+        let spec = &self.world.workloads[workload];
         let rng = &mut self.traffic.arrival_rng[workload];
         let next = match spec.arrival {
             Arrival::Poisson => {
@@ -629,7 +621,8 @@ impl Trial<'_> {
                 loop {
                     let gap: f64 = rng.sample::<f64, _>(rand_distr::Exp1) / spec.max_rate;
                     t = t.saturating_add((gap * 1e9) as Nanos).max(t + 1);
-                    if !spec.shaped || spec.rate_at(t) >= spec.max_rate * rng.random::<f64>() || t >= self.w.horizon {
+                    if !spec.shaped || spec.rate_at(t) >= spec.max_rate * rng.random::<f64>() || t >= self.world.horizon
+                    {
                         break t;
                     }
                 }
@@ -644,8 +637,8 @@ impl Trial<'_> {
 
     /// Outlier detection: one more attempt outcome from replica `r`.
     fn observe_outlier(&mut self, r: usize, ok: bool, now: Nanos) {
-        let spec = self.w.replicas[r];
-        let Some(o) = self.w.services[spec.service].serve.defence.outlier else {
+        let spec = self.world.replicas[r];
+        let Some(o) = self.world.services[spec.service].serve.defence.outlier else {
             return;
         };
         let t = &mut self.traffic;
@@ -657,7 +650,7 @@ impl Trial<'_> {
         if t.consecutive[r] < o.consecutive || t.health[r].ejected {
             return;
         }
-        let replicas = self.w.groups[spec.group].replicas.clone();
+        let replicas = self.world.groups[spec.group].replicas.clone();
         let ejected = replicas.clone().filter(|&x| t.health[x].ejected).count();
         if (ejected + 1) as f64 > o.max_ejected * replicas.len() as f64 {
             return;
@@ -682,7 +675,7 @@ impl Trial<'_> {
 
     /// Recomputes whether the balancer may send to replica `r`.
     pub(super) fn set_eligible(&mut self, r: usize) {
-        let g = self.w.replicas[r].group;
+        let g = self.world.replicas[r].group;
         let t = &mut self.traffic;
         let h = &mut t.health[r];
         let eligible = h.probe_ok && !h.ejected;
@@ -698,12 +691,12 @@ impl Trial<'_> {
 
     pub(in crate::model) fn on_arrival(&mut self, workload: usize, now: Nanos) {
         self.schedule_arrival(workload, now);
-        if let Some(wf) = self.w.workloads[workload].workflow {
+        if let Some(wf) = self.world.workloads[workload].workflow {
             self.start_saga(workload, wf, now);
             return;
         }
-        let edge = self.w.workloads[workload].edge;
-        let deadline = Deadline::after(now, self.w.edges[edge].policy.deadline);
+        let edge = self.world.workloads[workload].edge;
+        let deadline = Deadline::after(now, self.world.edges[edge].policy.deadline);
         self.new_call(edge, Parent::Root, deadline, now);
     }
 }

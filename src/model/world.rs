@@ -251,101 +251,19 @@ pub struct World {
     /// Per-trial budgets.
     pub limits: crate::scenario::Limits,
     /// Names of the parts, for messages about a runaway trial.
-    pub names: super::budget::Names,
+    pub names: super::runaway::Names,
 }
 
 impl World {
     /// Compiles a validated scenario.
     pub fn compile(sc: &Scenario) -> Self {
-        let mut services = Vec::new();
-        let mut groups = Vec::new();
-        let mut replicas = Vec::new();
-        let mut region_groups = vec![Vec::new(); sc.regions.len()];
-        for (si, s) in sc.services.iter().enumerate() {
-            let placements: Vec<Option<usize>> = if s.regions.is_empty() {
-                vec![None]
-            } else {
-                s.regions.iter().copied().map(Some).collect()
-            };
-            let first = groups.len();
-            for (slot, region) in placements.into_iter().enumerate() {
-                let g = groups.len();
-                let start = replicas.len();
-                for k in 0..s.replicas as usize {
-                    replicas.push(ReplicaSpec {
-                        group: g,
-                        service: si,
-                        stream: ((si as u64) << 40) | ((slot as u64) << 20) | k as u64,
-                    });
-                }
-                if let Some(r) = region {
-                    region_groups[r].push(g);
-                }
-                groups.push(GroupSpec {
-                    service: si,
-                    slot,
-                    region,
-                    replicas: start..replicas.len(),
-                    topology: s.topology,
-                    min_healthy: s.min_healthy,
-                    failover_delay: s.failover.detect.saturating_add(s.failover.switch),
-                    failover_success: s.failover.success,
-                    cold: s.standby == Standby::Cold,
-                });
-            }
-            services.push(ServiceSpec {
-                serve: ServeSpec {
-                    concurrency: s.concurrency,
-                    queue: s.queue,
-                    service_time: s.service_time.clone(),
-                    error_rate: s.error_rate,
-                    load_balancer: s.load_balancer,
-                    health_check: s.health_check,
-                    call_mode: s.call_mode,
-                    calls: Vec::new(),
-                    defence: s.defence.clone(),
-                },
-                groups: first..groups.len(),
-                multi_region: !s.regions.is_empty(),
-                mode: sc.global.mode,
-                failover: sc.global.failover,
-                requires: s.calls.iter().filter(|c| !c.fallback).map(|c| c.to).collect(),
-                process: s.failure.clone().zip(s.repair.clone()),
-            });
-        }
-        let mut edges = Vec::new();
-        let mut workloads = Vec::new();
-        for w in &sc.workloads {
-            workloads.push(WorkloadSpec {
-                edge: edges.len(),
-                rate: w.rate,
-                max_rate: w.rate
-                    * w.diurnal.map_or(1.0, |d| 1.0 + d.amplitude)
-                    * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max),
-                arrival: w.arrival,
-                diurnal: w.diurnal,
-                bursts: w.bursts.clone(),
-                shaped: w.diurnal.is_some() || !w.bursts.is_empty(),
-                low_priority: w.low_priority,
-                region: w.region,
-                workflow: w.workflow,
-            });
-            // A workflow workload's edge stands for its sagas: WORKLOAD->WORKFLOW.
-            let target = w.workflow.map_or(&sc.services[w.to].name, |i| &sc.workflows[i].name);
-            edges.push(edge(format!("{}->{}", w.name, target), None, w.to, &w.policy, sc));
-        }
-        for (si, s) in sc.services.iter().enumerate() {
-            for c in &s.calls {
-                services[si].serve.calls.push(edges.len());
-                let name = format!("{}->{}", s.name, sc.services[c.to].name);
-                edges.push(edge(name, Some(si), c.to, &c.policy, sc));
-            }
-        }
-        let workflows = compile_workflows(sc, &mut edges);
+        let placement = Placement::compile(sc);
+        let mut services = placement.services;
+        let (edges, workloads, workflows) = compile_requests(sc, &mut services);
         let order = dependency_order(&services);
         let entry_needs = closure(&services, sc.entry);
         let mut entry_regions = vec![false; sc.regions.len()];
-        for g in &groups {
+        for g in &placement.groups {
             if let Some(r) = g.region
                 && entry_needs[g.service]
             {
@@ -355,7 +273,7 @@ impl World {
         let faults = sc
             .faults
             .iter()
-            .map(|f| fault(sc, f, &groups, &replicas, &edges))
+            .map(|f| fault(sc, f, &placement.groups, &placement.replicas, &edges))
             .collect();
         World {
             faults,
@@ -373,9 +291,9 @@ impl World {
                 })
                 .collect(),
             services,
-            groups,
-            replicas,
-            region_groups,
+            groups: placement.groups,
+            replicas: placement.replicas,
+            region_groups: placement.region_groups,
             order,
             entry_needs,
             entry_regions,
@@ -383,7 +301,7 @@ impl World {
             workloads,
             workflows,
             limits: sc.limits,
-            names: super::budget::Names::of(sc),
+            names: super::runaway::Names::of(sc),
         }
     }
 
@@ -437,16 +355,130 @@ fn fault(
     spec
 }
 
+/// Services, their groups (one per region they are placed in) and
+/// replicas, before the call edges are known.
+struct Placement {
+    services: Vec<ServiceSpec>,
+    groups: Vec<GroupSpec>,
+    replicas: Vec<ReplicaSpec>,
+    region_groups: Vec<Vec<usize>>,
+}
+
+impl Placement {
+    fn compile(sc: &Scenario) -> Self {
+        let mut t = Self {
+            services: Vec::new(),
+            groups: Vec::new(),
+            replicas: Vec::new(),
+            region_groups: vec![Vec::new(); sc.regions.len()],
+        };
+        for (si, s) in sc.services.iter().enumerate() {
+            let first = t.groups.len();
+            t.place(si, s);
+            t.services.push(ServiceSpec {
+                serve: ServeSpec {
+                    concurrency: s.concurrency,
+                    queue: s.queue,
+                    service_time: s.service_time.clone(),
+                    error_rate: s.error_rate,
+                    load_balancer: s.load_balancer,
+                    health_check: s.health_check,
+                    call_mode: s.call_mode,
+                    calls: Vec::new(),
+                    defence: s.defence.clone(),
+                },
+                groups: first..t.groups.len(),
+                multi_region: !s.regions.is_empty(),
+                mode: sc.global.mode,
+                failover: sc.global.failover,
+                requires: s.calls.iter().filter(|c| !c.fallback).map(|c| c.to).collect(),
+                process: s.failure.clone().zip(s.repair.clone()),
+            });
+        }
+        t
+    }
+
+    /// Service `si`'s groups and replicas, one group per region it is
+    /// placed in (or one unplaced).
+    fn place(&mut self, si: usize, s: &crate::scenario::Service) {
+        let placements: Vec<Option<usize>> = if s.regions.is_empty() {
+            vec![None]
+        } else {
+            s.regions.iter().copied().map(Some).collect()
+        };
+        for (slot, region) in placements.into_iter().enumerate() {
+            let g = self.groups.len();
+            let start = self.replicas.len();
+            for k in 0..s.replicas as usize {
+                self.replicas.push(ReplicaSpec {
+                    group: g,
+                    service: si,
+                    stream: ((si as u64) << 40) | ((slot as u64) << 20) | k as u64,
+                });
+            }
+            if let Some(r) = region {
+                self.region_groups[r].push(g);
+            }
+            self.groups.push(GroupSpec {
+                service: si,
+                slot,
+                region,
+                replicas: start..self.replicas.len(),
+                topology: s.topology,
+                min_healthy: s.min_healthy,
+                failover_delay: s.failover.detect.saturating_add(s.failover.switch),
+                failover_success: s.failover.success,
+                cold: s.standby == Standby::Cold,
+            });
+        }
+    }
+}
+
+/// The call edges (workloads' first, then services' calls in order, then
+/// workflows'), the workloads and the workflows.
+fn compile_requests(
+    sc: &Scenario,
+    services: &mut [ServiceSpec],
+) -> (Vec<EdgeSpec>, Vec<WorkloadSpec>, Vec<WorkflowSpec>) {
+    let mut edges = Vec::new();
+    let mut workloads = Vec::new();
+    for w in &sc.workloads {
+        workloads.push(WorkloadSpec {
+            edge: edges.len(),
+            rate: w.rate,
+            max_rate: w.rate
+                * w.diurnal.map_or(1.0, |d| 1.0 + d.amplitude)
+                * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max),
+            arrival: w.arrival,
+            diurnal: w.diurnal,
+            bursts: w.bursts.clone(),
+            shaped: w.diurnal.is_some() || !w.bursts.is_empty(),
+            low_priority: w.low_priority,
+            region: w.region,
+            workflow: w.workflow,
+        });
+        // A workflow workload's edge stands for its sagas: WORKLOAD->WORKFLOW.
+        let target = w.workflow.map_or(&sc.services[w.to].name, |i| &sc.workflows[i].name);
+        edges.push(edge(format!("{}->{}", w.name, target), None, w.to, &w.policy, sc));
+    }
+    for (si, s) in sc.services.iter().enumerate() {
+        for c in &s.calls {
+            services[si].serve.calls.push(edges.len());
+            let name = format!("{}->{}", s.name, sc.services[c.to].name);
+            edges.push(edge(name, Some(si), c.to, &c.policy, sc));
+        }
+    }
+    let workflows = compile_workflows(sc, &mut edges);
+    (edges, workloads, workflows)
+}
+
 fn edge(name: String, from: Option<usize>, to: usize, policy: &ClientPolicy, sc: &Scenario) -> EdgeSpec {
     EdgeSpec {
         outlier: sc.services[to].defence.outlier.is_some(),
         name,
         from,
         to,
-        retry: policy
-            .retry
-            .clone()
-            .map(|r| RetryPolicy::new(r).expect("validation built this policy once already")),
+        retry: policy.objects.retry.clone(),
         policy: policy.clone(),
     }
 }

@@ -55,13 +55,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::model::World;
 use crate::model::traffic::TIMELINE_BUCKETS;
-use crate::report::timeline::{TimelineAcc, TimelineRows};
 use crate::scenario::{self, Override, Scenario};
 use crate::stats::Accumulator;
+use crate::stats::timeline::{TimelineAcc, TimelineRows};
 
 /// Bumped when the part layout changes; parts of another format are
-/// refused. 2: chunks carry their trials' timeline rows.
-const FORMAT: u32 = 2;
+/// refused. 2: chunks carry their trials' timeline rows. 3: availability
+/// accumulators carry a third moment and a minimum (`stats::Skewed`).
+const FORMAT: u32 = 3;
 /// The last bytes of every part file.
 const MAGIC: &[u8; 8] = b"NINESPRT";
 /// The extension of part files.

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::figures::Figure;
-use super::human_duration;
+use crate::format::human_duration;
 use crate::scenario::Scenario;
 use crate::stats::Summary;
 

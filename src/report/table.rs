@@ -3,11 +3,12 @@
 
 use std::fmt::Write as _;
 
-use super::human_duration;
+use crate::format::human_duration;
 use crate::scenario::{Scenario, duration::Duration};
 use crate::stats::Summary;
 
-fn pct(a: f64) -> String {
+/// An availability as a percentage with its significant nines.
+pub fn pct(a: f64) -> String {
     // Enough digits to show the first non-nine and the next.
     let digits = match 1.0 - a {
         u if u <= 0.0 => 4,

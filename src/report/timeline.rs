@@ -17,86 +17,16 @@
 //! taken in trial order, so the file is identical for any thread count.
 //! The sums are of `f32` cells and regrouping them would change their last
 //! bits, so a sharded run does not add up per-shard sums: each part keeps
-//! its trials' [`TimelineRows`] and `nines merge` replays them, in trial
+//! its trials' [`TimelineRows`](crate::stats::timeline::TimelineRows) and `nines merge` replays them, in trial
 //! order, into one [`TimelineAcc`] (see [`crate::montecarlo::shard`]).
 
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
-
-use crate::model::traffic::{TIMELINE_BUCKETS, TrafficResult};
+use crate::model::traffic::TIMELINE_BUCKETS;
 use crate::scenario::Scenario;
-
-/// One trial's contribution to `timeline.csv`: the three per-bucket
-/// tables of its [`TrafficResult`], as a shard's part stores them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TimelineRows {
-    /// [`TrafficResult::timeline`].
-    pub entry: Vec<[u32; 4]>,
-    /// [`TrafficResult::service_timeline`].
-    pub services: Vec<[f32; 3]>,
-    /// [`TrafficResult::edge_timeline`].
-    pub edges: Vec<[f32; 3]>,
-}
-
-impl From<&TrafficResult> for TimelineRows {
-    fn from(t: &TrafficResult) -> Self {
-        Self {
-            entry: t.timeline.clone(),
-            services: t.service_timeline.clone(),
-            edges: t.edge_timeline.clone(),
-        }
-    }
-}
-
-/// Per-bucket sums across trials.
-#[derive(Debug, Clone, Default)]
-pub struct TimelineAcc {
-    trials: u64,
-    /// Per bucket: requests, successes, degraded, entry attempts.
-    entry: Vec<[f64; 4]>,
-    /// Service-major: concluded, succeeded, queued.
-    services: Vec<[f64; 3]>,
-    /// Edge-major: calls, attempts, breaker open seconds.
-    edges: Vec<[f64; 3]>,
-}
+use crate::stats::timeline::TimelineAcc;
 
 impl TimelineAcc {
-    /// Adds one trial.
-    pub fn push(&mut self, t: &TrafficResult) {
-        self.add(&t.timeline, &t.service_timeline, &t.edge_timeline);
-    }
-
-    /// Adds one trial stored by a shard: the same sums as [`Self::push`]
-    /// of the trial it came from.
-    pub fn push_rows(&mut self, t: &TimelineRows) {
-        self.add(&t.entry, &t.services, &t.edges);
-    }
-
-    fn add(&mut self, entry: &[[u32; 4]], services: &[[f32; 3]], edges: &[[f32; 3]]) {
-        if self.entry.is_empty() {
-            self.entry = vec![[0.0; 4]; TIMELINE_BUCKETS];
-            self.services = vec![[0.0; 3]; services.len()];
-            self.edges = vec![[0.0; 3]; edges.len()];
-        }
-        self.trials += 1;
-        for (acc, row) in self.entry.iter_mut().zip(entry) {
-            for k in 0..4 {
-                acc[k] += f64::from(row[k]);
-            }
-        }
-        for (acc, row) in self.services.iter_mut().zip(services) {
-            for k in 0..3 {
-                acc[k] += f64::from(row[k]);
-            }
-        }
-        for (acc, row) in self.edges.iter_mut().zip(edges) {
-            for k in 0..3 {
-                acc[k] += f64::from(row[k]);
-            }
-        }
-    }
-
     /// The CSV text; `None` when no trial had requests.
     pub fn csv(&self, sc: &Scenario) -> Option<String> {
         if self.trials == 0 {

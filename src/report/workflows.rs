@@ -4,14 +4,14 @@
 
 use std::fmt::Write as _;
 
-use super::human_duration;
+use crate::format::human_duration;
 use crate::stats::Summary;
 
 fn pct(x: f64) -> String {
     format!("{:.3} %", x * 100.0)
 }
 
-fn interval(e: &crate::stats::summary::Estimate) -> String {
+fn interval(e: &crate::stats::estimate::Estimate) -> String {
     format!("{} [{}, {}]", pct(e.mean), pct(e.ci95[0]), pct(e.ci95[1]))
 }
 

@@ -111,6 +111,11 @@ impl Bulkhead {
         })
     }
 
+    /// The configuration it was built from.
+    pub fn config(&self) -> &BulkheadConfig {
+        &self.config
+    }
+
     /// Asks to run call `id` at `now`.
     pub fn try_enter(&mut self, now: Nanos, id: u64) -> Admission {
         if self.running < self.config.max_concurrent {

@@ -2,8 +2,8 @@
 //! `outlier_detection`) and a workload's `priority`: checked here, applied
 //! in the request path.
 
+use super::checker::Checker;
 use super::raw::{RawService, RawWorkload};
-use super::validate::Checker;
 use super::{Defence, Outlier, Shed};
 use crate::resilience::rate_limit::{RateLimitConfig, RateLimiter};
 
@@ -16,7 +16,10 @@ pub(super) fn defence(c: &mut Checker<'_>, s: &RawService, p: &str) -> Defence {
             burst: r.burst.as_ref().map_or(1.0, |b| *b.get_ref()),
         };
         match RateLimiter::new(config.clone()) {
-            Ok(_) => d.rate_limit = Some(config),
+            Ok(limiter) => {
+                d.rate_limit = Some(config);
+                d.rate_limiter = Some(limiter);
+            }
             Err(e) => c.err(&rl.span(), format!("{p}.rate_limit"), e.to_string()),
         }
     }

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use toml::Spanned;
 
+use super::checker::Checker;
 use super::raw::{RawCascade, RawFault, RawLength, RawScenario};
-use super::validate::Checker;
 use super::{Cascade, Fault, FaultKind, FaultSchedule, FaultTarget, Service};
 use crate::distribution::Dist;
 use crate::engine::time::SECOND;
@@ -106,6 +106,8 @@ pub(super) fn faults(
     out
 }
 
+/// One fault: its kind, target, length and schedule each checked, then
+/// whether they fit together and the scenario can carry it.
 fn one(
     c: &mut Checker<'_>,
     f: &RawFault,
@@ -118,35 +120,67 @@ fn one(
         Some(n) => format!("fault.{}", n.get_ref()),
         None => format!("fault[{index}]"),
     };
-    const KINDS: [(&str, &str); 7] = [
-        ("crash", "crash"),
-        ("hang", "hang"),
-        ("latency", "latency"),
-        ("errors", "errors"),
-        ("partition", "partition"),
-        ("capacity", "capacity"),
-        ("clock_skew", "clock_skew"),
-    ];
     let kind_word = c.word(&f.kind, &format!("{p}.kind"), &KINDS);
     let target = resolve_target(c, &f.target, &format!("{p}.target"), services, names);
-    let duration = match f.duration.get_ref() {
+    let duration = duration(c, f, &p);
+    let schedule = schedule(c, f, &p);
+    check_params(c, f, &p, kind_word);
+    let kind = kind(c, f, &p, kind_word?)?;
+    let target = target?;
+    check_fits(c, f, &p, &kind, &target)?;
+    check_requests(c, f, &p, &kind, has_workloads)?;
+    check_capacity(c, f, &p, &kind, &target, services)?;
+    let name = f.name.as_ref().map_or_else(
+        || format!("{} {}", kind.word(), f.target.get_ref()),
+        |n| n.get_ref().clone(),
+    );
+    Some(Fault {
+        name,
+        kind,
+        target_text: f.target.get_ref().clone(),
+        target,
+        schedule: schedule?,
+        duration: duration?,
+    })
+}
+
+/// The fault kinds, as `kind` names them.
+const KINDS: [(&str, &str); 7] = [
+    ("crash", "crash"),
+    ("hang", "hang"),
+    ("latency", "latency"),
+    ("errors", "errors"),
+    ("partition", "partition"),
+    ("capacity", "capacity"),
+    ("clock_skew", "clock_skew"),
+];
+
+/// How long each occurrence lasts: never zero.
+fn duration(c: &mut Checker<'_>, f: &RawFault, p: &str) -> Option<Dist> {
+    match f.duration.get_ref() {
         RawLength::Fixed(d) if d.0 == 0 => {
             c.err(&f.duration.span(), format!("{p}.duration"), "must be longer than zero");
             None
         }
         _ => length(c, &f.duration, &format!("{p}.duration")),
-    };
+    }
+}
+
+/// Once at `at`, or recurring `every` (first at `at` when given).
+fn schedule(c: &mut Checker<'_>, f: &RawFault, p: &str) -> Option<FaultSchedule> {
     let every = f.every.as_ref().and_then(|e| c.dist(e, &format!("{p}.every")));
-    let schedule = match (&f.every, every) {
+    match (&f.every, every) {
         (None, _) => Some(FaultSchedule::Once(f.at.as_ref().map_or(0, |a| a.get_ref().0))),
         (Some(_), Some(every)) => Some(FaultSchedule::Process {
             first: f.at.as_ref().map(|a| a.get_ref().0),
             every,
         }),
         (Some(_), None) => None,
-    };
+    }
+}
 
-    // Parameters that belong to one kind only.
+/// Rejects a parameter that belongs to another kind.
+fn check_params(c: &mut Checker<'_>, f: &RawFault, p: &str, kind_word: Option<&str>) {
     let params: [(&str, Option<std::ops::Range<usize>>); 4] = [
         ("latency", f.latency.as_ref().map(Spanned::span)),
         ("error_rate", f.error_rate.as_ref().map(Spanned::span)),
@@ -172,128 +206,147 @@ fn one(
             }
         }
     }
-    let kind = match kind_word? {
+}
+
+/// The kind with its parameter, which the kinds that have one require.
+fn kind(c: &mut Checker<'_>, f: &RawFault, p: &str, kind_word: &str) -> Option<FaultKind> {
+    let missing = |c: &mut Checker<'_>, param: &str, message: &str, help: &str| {
+        c.err_help(&f.kind.span(), format!("{p}.{param}"), message, help.into());
+        None
+    };
+    Some(match kind_word {
         "crash" => FaultKind::Crash,
         "hang" => FaultKind::Hang,
         "partition" => FaultKind::Partition,
         "latency" => {
             let Some(l) = &f.latency else {
-                c.err_help(
-                    &f.kind.span(),
-                    format!("{p}.latency"),
+                return missing(
+                    c,
+                    "latency",
                     "kind = \"latency\" needs the added delay",
-                    "add latency = { dist = \"fixed\", mean = \"400ms\" } (any distribution)".into(),
+                    "add latency = { dist = \"fixed\", mean = \"400ms\" } (any distribution)",
                 );
-                return None;
             };
             FaultKind::Latency(c.dist(l, &format!("{p}.latency"))?)
         }
         "errors" => {
             let Some(e) = &f.error_rate else {
-                c.err_help(
-                    &f.kind.span(),
-                    format!("{p}.error_rate"),
+                return missing(
+                    c,
+                    "error_rate",
                     "kind = \"errors\" needs the chance that a served request fails",
-                    "add error_rate = 0.5".into(),
+                    "add error_rate = 0.5",
                 );
-                return None;
             };
             FaultKind::Errors(c.probability(e, &format!("{p}.error_rate"))?)
         }
         "clock_skew" => {
             let Some(sk) = &f.skew else {
-                c.err_help(
-                    &f.kind.span(),
-                    format!("{p}.skew"),
+                return missing(
+                    c,
+                    "skew",
                     "kind = \"clock_skew\" needs how far the clock is off",
-                    "add skew = \"300ms\" (ahead) or skew = \"-300ms\" (behind)".into(),
+                    "add skew = \"300ms\" (ahead) or skew = \"-300ms\" (behind)",
                 );
-                return None;
             };
-            let text = sk.get_ref().trim();
-            let (sign, body) = match text.strip_prefix('-') {
-                Some(rest) => (-1, rest),
-                None => (1, text.strip_prefix('+').unwrap_or(text)),
-            };
-            match super::duration::parse(body) {
-                Ok(d) => FaultKind::ClockSkew(sign * d.0 as i64),
-                Err(e) => {
-                    c.err(&sk.span(), format!("{p}.skew"), e);
-                    return None;
-                }
-            }
+            FaultKind::ClockSkew(skew(c, sk, p)?)
         }
         _ => {
             let Some(cap) = &f.capacity else {
-                c.err_help(
-                    &f.kind.span(),
-                    format!("{p}.capacity"),
+                return missing(
+                    c,
+                    "capacity",
                     "kind = \"capacity\" needs the share of concurrency left",
-                    "add capacity = 0.5 (half of each replica's slots stay)".into(),
+                    "add capacity = 0.5 (half of each replica's slots stay)",
                 );
-                return None;
             };
             FaultKind::Capacity(c.probability(cap, &format!("{p}.capacity"))?)
         }
+    })
+}
+
+/// A signed duration: `"300ms"` or `"+300ms"` ahead, `"-300ms"` behind.
+fn skew(c: &mut Checker<'_>, sk: &Spanned<String>, p: &str) -> Option<i64> {
+    let text = sk.get_ref().trim();
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, text.strip_prefix('+').unwrap_or(text)),
     };
-    let target = target?;
-    if !fits(&kind, &target) {
-        let wants = match kind {
-            FaultKind::Crash | FaultKind::Errors(_) | FaultKind::Capacity(_) | FaultKind::ClockSkew(_) => {
-                "a service, one replica like \"db[0]\", or a region"
-            }
-            FaultKind::Hang => "a service or one replica like \"db[0]\"",
-            FaultKind::Partition => "a link: \"api->db\" (caller and callee) or \"eu->us\" (two regions)",
-            FaultKind::Latency(_) => "a service, one replica, a region, or a link like \"api->db\"",
-        };
-        c.err(
-            &f.target.span(),
-            format!("{p}.target"),
-            format!("kind = \"{}\" needs {wants}", kind.word()),
-        );
-        return None;
-    }
-    let request_only = !matches!(kind, FaultKind::Crash | FaultKind::Hang);
-    if request_only && !has_workloads {
-        c.err_help(
-            &f.kind.span(),
-            format!("{p}.kind"),
-            format!(
-                "kind = \"{}\" acts on requests, and the scenario has no [[workload]]",
-                kind.word()
-            ),
-            "add a [[workload]], or use kind = \"crash\" for a time-based scenario".into(),
-        );
-        return None;
-    }
-    if let FaultKind::Capacity(_) = kind {
-        for s in hit_services(&target, services) {
-            if services[s].concurrency.is_none() {
-                c.err_help(
-                    &f.target.span(),
-                    format!("{p}.target"),
-                    format!(
-                        "service \"{}\" has unlimited concurrency, so losing a share of it changes nothing",
-                        services[s].name
-                    ),
-                    format!("give service \"{}\" a concurrency", services[s].name),
-                );
-                return None;
-            }
+    match super::duration::parse(body) {
+        Ok(d) => Some(sign * d.0 as i64),
+        Err(e) => {
+            c.err(&sk.span(), format!("{p}.skew"), e);
+            None
         }
     }
-    let name = f.name.as_ref().map_or_else(
-        || format!("{} {}", kind.word(), f.target.get_ref()),
-        |n| n.get_ref().clone(),
+}
+
+/// The target must be of a sort the kind can hit.
+fn check_fits(c: &mut Checker<'_>, f: &RawFault, p: &str, kind: &FaultKind, target: &FaultTarget) -> Option<()> {
+    if fits(kind, target) {
+        return Some(());
+    }
+    let wants = match kind {
+        FaultKind::Crash | FaultKind::Errors(_) | FaultKind::Capacity(_) | FaultKind::ClockSkew(_) => {
+            "a service, one replica like \"db[0]\", or a region"
+        }
+        FaultKind::Hang => "a service or one replica like \"db[0]\"",
+        FaultKind::Partition => "a link: \"api->db\" (caller and callee) or \"eu->us\" (two regions)",
+        FaultKind::Latency(_) => "a service, one replica, a region, or a link like \"api->db\"",
+    };
+    c.err(
+        &f.target.span(),
+        format!("{p}.target"),
+        format!("kind = \"{}\" needs {wants}", kind.word()),
     );
-    Some(Fault {
-        name,
-        kind,
-        target_text: f.target.get_ref().clone(),
-        target,
-        schedule: schedule?,
-        duration: duration?,
-    })
+    None
+}
+
+/// A kind that acts on requests needs a workload to send them.
+fn check_requests(c: &mut Checker<'_>, f: &RawFault, p: &str, kind: &FaultKind, has_workloads: bool) -> Option<()> {
+    let request_only = !matches!(kind, FaultKind::Crash | FaultKind::Hang);
+    if !request_only || has_workloads {
+        return Some(());
+    }
+    c.err_help(
+        &f.kind.span(),
+        format!("{p}.kind"),
+        format!(
+            "kind = \"{}\" acts on requests, and the scenario has no [[workload]]",
+            kind.word()
+        ),
+        "add a [[workload]], or use kind = \"crash\" for a time-based scenario".into(),
+    );
+    None
+}
+
+/// Losing capacity means something only where concurrency is limited.
+fn check_capacity(
+    c: &mut Checker<'_>,
+    f: &RawFault,
+    p: &str,
+    kind: &FaultKind,
+    target: &FaultTarget,
+    services: &[Service],
+) -> Option<()> {
+    if !matches!(kind, FaultKind::Capacity(_)) {
+        return Some(());
+    }
+    for s in hit_services(target, services) {
+        if services[s].concurrency.is_none() {
+            c.err_help(
+                &f.target.span(),
+                format!("{p}.target"),
+                format!(
+                    "service \"{}\" has unlimited concurrency, so losing a share of it changes nothing",
+                    services[s].name
+                ),
+                format!("give service \"{}\" a concurrency", services[s].name),
+            );
+            return None;
+        }
+    }
+    Some(())
 }
 
 /// Services whose replicas a target hits directly.

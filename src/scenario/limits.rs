@@ -13,7 +13,7 @@
 //!   runaway model that validation cannot foresee (a retry storm into an
 //!   unbounded queue, a failure and repair loop of near-zero length) stops
 //!   with an error naming the part responsible and the simulated time
-//!   ([`crate::model::budget`]).
+//!   ([`crate::model::runaway`]).
 //!
 //! ```toml
 //! [limits]
@@ -23,8 +23,8 @@
 
 use toml::Spanned;
 
-use super::raw::RawScenario;
-use super::validate::Checker;
+use super::checker::Checker;
+use super::raw::{RawLimits, RawScenario};
 use super::{Arrival, Region, Service, Workload};
 use crate::distribution::Dist;
 use crate::engine::Nanos;
@@ -38,16 +38,6 @@ pub const DEFAULT_IN_FLIGHT: u64 = 1_000_000;
 pub const MAX_REPLICAS: u64 = 100_000;
 /// Largest budget accepted for either key.
 const MAX_BUDGET: i64 = 1_000_000_000_000;
-
-/// `[limits]` as written.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawLimits {
-    /// Events one trial may handle.
-    pub events_per_trial: Option<Spanned<i64>>,
-    /// Calls and jobs alive at once in one trial.
-    pub in_flight: Option<Spanned<i64>>,
-}
 
 /// Per-trial budgets of the simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,7 +231,7 @@ pub(super) fn check(c: &mut Checker<'_>, raw: &RawScenario, s: &Sizes<'_>) {
         ),
         format!(
             "shorten horizon (now {}), make this part less frequent, or raise the budget with [limits] events_per_trial = N or --set limits.events_per_trial=N",
-            crate::report::human_duration(to_secs(s.horizon))
+            crate::format::human_duration(to_secs(s.horizon))
         ),
     );
 }

@@ -3,15 +3,17 @@
 //! defaults documented in README.
 //!
 //! Each policy's configuration is checked here by its own validated
-//! constructor (`CircuitBreaker::new`, `RetryPolicy::new`, `Bulkhead::new`),
-//! so the simulator never meets an invalid one; a rejection is reported at
-//! the table's location.
+//! constructor (`CircuitBreaker::new`, `RetryPolicy::new`, `Bulkhead::new`,
+//! `RetryBudget::new`), so the simulator never meets an invalid one; a
+//! rejection is reported at the table's location. The objects those
+//! constructors return are kept ([`Policies`]): the simulator clones them
+//! for every trial and never builds (or re-checks) one itself.
 
 use toml::Spanned;
 
 use super::ClientPolicy;
+use super::checker::Checker;
 use super::raw::{RawBreaker, RawBulkhead, RawRetry};
-use super::validate::Checker;
 use crate::engine::Nanos;
 use crate::engine::time::SECOND;
 use crate::resilience::bulkhead::{Bulkhead, BulkheadConfig};
@@ -23,6 +25,20 @@ use crate::resilience::{Outcome, OutcomeSet};
 pub const DEFAULT_OPEN_FOR: Nanos = 60 * SECOND;
 /// Default first retry delay.
 pub const DEFAULT_BASE: Nanos = 100_000_000;
+
+/// An edge's policy objects, built once by validation; a trial starts from
+/// clones of them.
+#[derive(Debug, Clone, Default)]
+pub struct Policies {
+    /// The retry policy.
+    pub retry: Option<RetryPolicy>,
+    /// The retry budget's token bucket, full.
+    pub budget: Option<RetryBudget>,
+    /// The circuit breaker, closed.
+    pub breaker: Option<CircuitBreaker>,
+    /// The bulkhead, empty.
+    pub bulkhead: Option<Bulkhead>,
+}
 
 /// The raw client keys shared by `[[workload]]` and `[[service.call]]`.
 pub(super) struct RawClient<'a> {
@@ -47,24 +63,39 @@ pub(super) fn client(c: &mut Checker<'_>, raw: RawClient<'_>, key: &str) -> Clie
             }
         })
     };
+    let timeout = positive(c, raw.timeout, "timeout");
+    let deadline = positive(c, raw.deadline, "deadline");
+    let (retry, budget) = match raw.retry.as_ref().and_then(|r| retry(c, r, &format!("{key}.retry"))) {
+        Some((retry, budget)) => (Some(retry), budget),
+        None => (None, None),
+    };
+    let breaker = raw
+        .breaker
+        .as_ref()
+        .and_then(|b| breaker(c, b, &format!("{key}.circuit_breaker")));
+    let bulkhead = raw
+        .bulkhead
+        .as_ref()
+        .and_then(|b| bulkhead(c, b, &format!("{key}.bulkhead")));
     ClientPolicy {
-        timeout: positive(c, raw.timeout, "timeout"),
-        deadline: positive(c, raw.deadline, "deadline"),
-        retry: raw.retry.as_ref().and_then(|r| retry(c, r, &format!("{key}.retry"))),
-        breaker: raw
-            .breaker
-            .as_ref()
-            .and_then(|b| breaker(c, b, &format!("{key}.circuit_breaker"))),
-        bulkhead: raw
-            .bulkhead
-            .as_ref()
-            .and_then(|b| bulkhead(c, b, &format!("{key}.bulkhead"))),
+        timeout,
+        deadline,
+        retry: retry.as_ref().map(|r| r.config().clone()),
+        breaker: breaker.as_ref().map(|b| b.config().clone()),
+        bulkhead: bulkhead.as_ref().map(|b| b.config().clone()),
         fallback: raw.fallback.as_ref().is_some_and(|f| *f.get_ref()),
         cancel_on_timeout: raw.cancel_on_timeout.as_ref().is_some_and(|f| *f.get_ref()),
+        objects: Policies {
+            retry,
+            budget,
+            breaker,
+            bulkhead,
+        },
     }
 }
 
-fn retry(c: &mut Checker<'_>, raw: &Spanned<RawRetry>, key: &str) -> Option<RetryConfig> {
+/// The retry policy and its budget's bucket.
+fn retry(c: &mut Checker<'_>, raw: &Spanned<RawRetry>, key: &str) -> Option<(RetryPolicy, Option<RetryBudget>)> {
     let r = raw.get_ref();
     let max_attempts = match &r.max_attempts {
         Some(m) => c.count(m, &format!("{key}.max_attempts"), 1, 1000)?,
@@ -113,20 +144,22 @@ fn retry(c: &mut Checker<'_>, raw: &Spanned<RawRetry>, key: &str) -> Option<Retr
         }
         None => OutcomeSet::ALL_FAILURES,
     };
-    let budget = match &r.budget {
+    let (budget, bucket) = match &r.budget {
         Some(b) => {
             let bg = b.get_ref();
             let config = BudgetConfig {
                 ratio: *bg.ratio.get_ref(),
                 burst: bg.burst.as_ref().map_or(10.0, |x| *x.get_ref()),
             };
-            if let Err(e) = RetryBudget::new(config.clone()) {
-                c.err(&b.span(), format!("{key}.budget"), e.to_string());
-                return None;
+            match RetryBudget::new(config.clone()) {
+                Ok(bucket) => (Some(config), Some(bucket)),
+                Err(e) => {
+                    c.err(&b.span(), format!("{key}.budget"), e.to_string());
+                    return None;
+                }
             }
-            Some(config)
         }
-        None => None,
+        None => (None, None),
     };
     let config = RetryConfig {
         max_attempts,
@@ -137,8 +170,8 @@ fn retry(c: &mut Checker<'_>, raw: &Spanned<RawRetry>, key: &str) -> Option<Retr
         retry_on,
         budget,
     };
-    match RetryPolicy::new(config.clone()) {
-        Ok(_) => Some(config),
+    match RetryPolicy::new(config) {
+        Ok(policy) => Some((policy, bucket)),
         Err(e) => {
             c.err(&raw.span(), key.to_string(), e.to_string());
             None
@@ -146,7 +179,7 @@ fn retry(c: &mut Checker<'_>, raw: &Spanned<RawRetry>, key: &str) -> Option<Retr
     }
 }
 
-fn breaker(c: &mut Checker<'_>, raw: &Spanned<RawBreaker>, key: &str) -> Option<BreakerConfig> {
+fn breaker(c: &mut Checker<'_>, raw: &Spanned<RawBreaker>, key: &str) -> Option<CircuitBreaker> {
     let b = raw.get_ref();
     let trip = match (&b.failure_threshold, &b.window) {
         (Some(_), Some(w)) => {
@@ -201,8 +234,8 @@ fn breaker(c: &mut Checker<'_>, raw: &Spanned<RawBreaker>, key: &str) -> Option<
             None => 1,
         },
     };
-    match CircuitBreaker::new(config.clone()) {
-        Ok(_) => Some(config),
+    match CircuitBreaker::new(config) {
+        Ok(breaker) => Some(breaker),
         Err(e) => {
             c.err(&raw.span(), key.to_string(), e.to_string());
             None
@@ -254,7 +287,7 @@ fn window(c: &mut Checker<'_>, raw: &Spanned<RawBreaker>, key: &str, count: bool
     }
 }
 
-fn bulkhead(c: &mut Checker<'_>, raw: &Spanned<RawBulkhead>, key: &str) -> Option<BulkheadConfig> {
+fn bulkhead(c: &mut Checker<'_>, raw: &Spanned<RawBulkhead>, key: &str) -> Option<Bulkhead> {
     let b = raw.get_ref();
     let config = BulkheadConfig {
         max_concurrent: c.count(&b.max_concurrent, &format!("{key}.max_concurrent"), 1, 1_000_000)?,
@@ -264,8 +297,8 @@ fn bulkhead(c: &mut Checker<'_>, raw: &Spanned<RawBulkhead>, key: &str) -> Optio
         },
         queue_timeout: b.queue_timeout.as_ref().map(|q| q.get_ref().0),
     };
-    match Bulkhead::new(config.clone()) {
-        Ok(_) => Some(config),
+    match Bulkhead::new(config) {
+        Ok(bulkhead) => Some(bulkhead),
         Err(e) => {
             c.err(&raw.span(), key.to_string(), e.to_string());
             None

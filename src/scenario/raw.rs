@@ -35,8 +35,8 @@ pub struct RawScenario {
     pub fault: Vec<Spanned<RawFault>>,
     pub cascade: Option<Spanned<RawCascade>>,
     #[serde(default)]
-    pub workflow: Vec<Spanned<super::workflow::RawWorkflow>>,
-    pub limits: Option<Spanned<super::limits::RawLimits>>,
+    pub workflow: Vec<Spanned<RawWorkflow>>,
+    pub limits: Option<Spanned<RawLimits>>,
 }
 
 /// `[[fault]]`: a scripted fault, or a fault process when `every` is given.
@@ -291,6 +291,57 @@ pub struct RawDist {
     pub min: Option<Spanned<Duration>>,
     pub max: Option<Spanned<Duration>>,
     pub values: Option<Spanned<Vec<Duration>>>,
+}
+
+/// `[[workflow]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkflow {
+    pub name: Spanned<String>,
+    pub deadline: Option<Spanned<Duration>>,
+    #[serde(default)]
+    pub step: Vec<Spanned<RawStep>>,
+}
+
+/// `[[workflow.step]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub name: Spanned<String>,
+    pub to: Spanned<String>,
+    pub pivot: Option<Spanned<bool>>,
+    pub compensation: Option<Spanned<RawCompensation>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub deadline: Option<Spanned<Duration>>,
+    pub retry: Option<Spanned<RawRetry>>,
+    pub circuit_breaker: Option<Spanned<RawBreaker>>,
+    pub bulkhead: Option<Spanned<RawBulkhead>>,
+    pub fallback: Option<Spanned<bool>>,
+    pub cancel_on_timeout: Option<Spanned<bool>>,
+}
+
+/// `compensation = { to, <client policy keys> }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCompensation {
+    pub to: Spanned<String>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub deadline: Option<Spanned<Duration>>,
+    pub retry: Option<Spanned<RawRetry>>,
+    pub circuit_breaker: Option<Spanned<RawBreaker>>,
+    pub bulkhead: Option<Spanned<RawBulkhead>>,
+    pub fallback: Option<Spanned<bool>>,
+    pub cancel_on_timeout: Option<Spanned<bool>>,
+}
+
+/// `[limits]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Events one trial may handle.
+    pub events_per_trial: Option<Spanned<i64>>,
+    /// Calls and jobs alive at once in one trial.
+    pub in_flight: Option<Spanned<i64>>,
 }
 
 /// Keys each table accepts, for `--set` path checks and suggestions.

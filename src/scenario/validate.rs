@@ -5,196 +5,114 @@
 //! diagnostic it can, so a user fixes a file in one pass.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use toml::Spanned;
 
+use super::checker::{Checker, lookup, names};
 use super::limits;
 use super::policy::{self, RawClient};
-use super::raw::{RawDist, RawScenario, RawService, RawWorkload};
-use super::source::{Source, suggest};
+use super::raw::{RawScenario, RawService, RawWorkload};
+use super::source::Source;
 use super::{
     Arrival, Burst, Call, CallMode, Diurnal, Failover, Global, GlobalMode, HealthCheck, LoadBalancer, Region, Scenario,
     Service, Standby, Topology, Workload,
 };
-use crate::distribution::Dist;
 use crate::engine::time::{SECOND, YEAR};
-use crate::error::{Diagnostic, Origin};
+use crate::error::Diagnostic;
 
 /// Defaults when the file is silent.
 pub const DEFAULT_TRIALS: u64 = 1000;
 /// One simulated year per trial unless `horizon` says otherwise.
 pub const DEFAULT_HORIZON: u64 = YEAR;
 
-/// Collects diagnostics while checking.
-pub(super) struct Checker<'a> {
-    src: &'a Source,
-    diags: Vec<Diagnostic>,
-}
-
-impl Checker<'_> {
-    pub(super) fn err(&mut self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>) {
-        self.diags.push(self.src.diag(span, key, message));
-    }
-
-    pub(super) fn err_help(
-        &mut self,
-        span: &Range<usize>,
-        key: impl Into<String>,
-        message: impl Into<String>,
-        help: String,
-    ) {
-        let mut d = self.src.diag(span, key, message);
-        d.help = Some(help);
-        self.diags.push(d);
-    }
-
-    /// A word from a fixed list, with a suggestion when it is misspelt.
-    pub(super) fn word<T: Copy>(&mut self, value: &Spanned<String>, key: &str, choices: &[(&str, T)]) -> Option<T> {
-        let v = value.get_ref().as_str();
-        if let Some((_, t)) = choices.iter().find(|(name, _)| *name == v) {
-            return Some(*t);
-        }
-        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-        let message = format!("found \"{v}\", expected one of: {}", names.join(", "));
-        match suggest(v, &names) {
-            Some(s) => self.err_help(&value.span(), key, message, format!("did you mean \"{s}\"?")),
-            None => self.err(&value.span(), key, message),
-        }
-        None
-    }
-
-    pub(super) fn count(&mut self, value: &Spanned<i64>, key: &str, min: i64, max: i64) -> Option<u32> {
-        let v = *value.get_ref();
-        if v < min || v > max {
-            self.err(
-                &value.span(),
-                key,
-                format!("must be between {min} and {max}, found {v}"),
-            );
-            None
-        } else {
-            Some(v as u32)
-        }
-    }
-
-    pub(super) fn probability(&mut self, value: &Spanned<f64>, key: &str) -> Option<f64> {
-        let v = *value.get_ref();
-        if (0.0..=1.0).contains(&v) {
-            Some(v)
-        } else {
-            self.err(
-                &value.span(),
-                key,
-                format!("a probability must be between 0 and 1, found {v}"),
-            );
-            None
-        }
-    }
-
-    pub(super) fn dist(&mut self, raw: &Spanned<RawDist>, key: &str) -> Option<Dist> {
-        let d = raw.get_ref();
-        const FAMILIES: [(&str, &[&str]); 7] = [
-            ("exponential", &["mean"]),
-            ("weibull", &["shape", "mean"]),
-            ("lognormal", &["mean", "cv"]),
-            ("gamma", &["shape", "mean"]),
-            ("fixed", &["mean"]),
-            ("uniform", &["min", "max"]),
-            ("empirical", &["values"]),
-        ];
-        let family = match &d.dist {
-            None => "exponential",
-            Some(name) => {
-                let choices: Vec<(&str, &str)> = FAMILIES.iter().map(|(n, _)| (*n, *n)).collect();
-                self.word(name, &format!("{key}.dist"), &choices)?
-            }
-        };
-        let wants = FAMILIES
-            .iter()
-            .find(|(n, _)| *n == family)
-            .map(|(_, k)| *k)
-            .unwrap_or(&[]);
-        let present: [(&str, Option<Range<usize>>); 6] = [
-            ("mean", d.mean.as_ref().map(Spanned::span)),
-            ("shape", d.shape.as_ref().map(Spanned::span)),
-            ("cv", d.cv.as_ref().map(Spanned::span)),
-            ("min", d.min.as_ref().map(Spanned::span)),
-            ("max", d.max.as_ref().map(Spanned::span)),
-            ("values", d.values.as_ref().map(Spanned::span)),
-        ];
-        let mut ok = true;
-        for (name, span) in &present {
-            if let Some(span) = span
-                && !wants.contains(name)
-            {
-                self.err(
-                    span,
-                    format!("{key}.{name}"),
-                    format!(
-                        "does not apply to dist = \"{family}\", which takes: {}",
-                        wants.join(", ")
-                    ),
-                );
-                ok = false;
-            }
-        }
-        for name in wants {
-            if present.iter().any(|(n, s)| n == name && s.is_none()) {
-                self.err(
-                    &raw.span(),
-                    format!("{key}.{name}"),
-                    format!("dist = \"{family}\" needs `{name}` (it takes: {})", wants.join(", ")),
-                );
-                ok = false;
-            }
-        }
-        if !ok {
-            return None;
-        }
-        let mean = d.mean.as_ref().map_or(0, |m| m.get_ref().0);
-        let built = match family {
-            "exponential" => Dist::exponential(mean),
-            "weibull" => Dist::weibull(*d.shape.as_ref()?.get_ref(), mean),
-            "lognormal" => Dist::lognormal(*d.cv.as_ref()?.get_ref(), mean),
-            "gamma" => Dist::gamma(*d.shape.as_ref()?.get_ref(), mean),
-            "fixed" => Dist::fixed(mean),
-            "uniform" => Dist::uniform(d.min.as_ref()?.get_ref().0, d.max.as_ref()?.get_ref().0),
-            _ => Dist::empirical(d.values.as_ref()?.get_ref().iter().map(|v| v.0).collect()),
-        };
-        built
-            .map_err(|e| self.err(&raw.span(), key.to_string(), e.to_string()))
-            .ok()
-    }
-
-    /// A failure process: `failure` needs `repair` beside it.
-    fn failure_repair(
-        &mut self,
-        failure: &Option<Spanned<RawDist>>,
-        repair: &Option<Spanned<RawDist>>,
-        prefix: &str,
-        name_span: &Range<usize>,
-    ) -> (Option<Dist>, Option<Dist>) {
-        let f = failure
-            .as_ref()
-            .and_then(|f| self.dist(f, &format!("{prefix}.failure")));
-        let r = repair.as_ref().and_then(|r| self.dist(r, &format!("{prefix}.repair")));
-        if failure.is_some() && repair.is_none() {
-            self.err_help(
-                name_span,
-                format!("{prefix}.repair"),
-                "`failure` is given but `repair` is not: what fails would never come back",
-                "add repair = { mean = \"4h\" } (or any distribution)".to_string(),
-            );
-        }
-        (f, r)
-    }
-}
-
 /// Checks `raw` and builds the scenario, or returns every problem found.
+///
+/// The steps run in file order (settings, regions, services, workloads,
+/// faults, then the checks of the whole), so the problems are listed in the
+/// order a reader meets them; a check that relies on earlier ones runs only
+/// while nothing is wrong.
 pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, Vec<Diagnostic>> {
-    let mut c = Checker { src, diags: Vec::new() };
+    let mut c = Checker::new(src);
+    let settings = settings(&mut c, &raw);
+    let (regions, region_index) = regions(&mut c, &raw);
+    let (services, service_index) = services(&mut c, &raw, &region_index);
+    let global = global(&mut c, &raw, &services);
+    let workload_names = workload_names(&mut c, &raw, &service_index);
+    let (workflows, workflow_index) = super::workflow::workflows(&mut c, &raw.workflow, &service_index);
+    let workloads: Vec<Workload> = raw
+        .workload
+        .iter()
+        .map(|w| {
+            workload(
+                &mut c,
+                w.get_ref(),
+                &service_index,
+                &region_index,
+                (&workflow_index, &workflows),
+            )
+        })
+        .collect();
+    super::workflow::check_started(&mut c, &raw.workflow, &workloads);
+    if c.is_clean() {
+        check_request_level(&mut c, &raw, &services, &workloads, &workflows);
+    }
+    let cascade = super::fault::cascade(&mut c, &raw.cascade);
+    let faults = if c.is_clean() {
+        let names = super::fault::Names {
+            services: &service_index,
+            regions: &region_index,
+            workloads: &workload_names,
+        };
+        super::fault::faults(&mut c, &raw, &services, &names, !workloads.is_empty())
+    } else {
+        Vec::new()
+    };
+    check_graph(&mut c, &raw, &services);
+    let entry = if c.is_clean() {
+        entry(&mut c, &raw, &services, &workloads)
+    } else {
+        0
+    };
+    let sizes = limits::Sizes {
+        horizon: settings.horizon,
+        regions: &regions,
+        services: &services,
+        workloads: &workloads,
+        limits: limits::limits(&mut c, raw.limits.as_ref()),
+    };
+    if c.is_clean() {
+        limits::check(&mut c, &raw, &sizes);
+    }
+    let limits = sizes.limits;
+    c.finish()?;
+    Ok(Scenario {
+        name: raw.name.map_or_else(|| stem.to_string(), |n| n.into_inner()),
+        path: src.path.clone(),
+        horizon: settings.horizon,
+        trials: settings.trials,
+        seed: settings.seed,
+        entry,
+        regions,
+        services,
+        global,
+        workloads,
+        slo: settings.slo,
+        faults,
+        cascade,
+        workflows,
+        limits,
+    })
+}
 
+/// The run's own settings, from the top of the file.
+struct Settings {
+    horizon: u64,
+    trials: u64,
+    seed: u64,
+    slo: Option<f64>,
+}
+
+fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
     let horizon = match &raw.horizon {
         Some(h) if h.get_ref().0 == 0 => {
             c.err(&h.span(), "horizon", "must be longer than zero");
@@ -222,9 +140,18 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
             None
         }
     });
+    Settings {
+        horizon,
+        trials,
+        seed,
+        slo,
+    }
+}
 
-    let region_index = names(&mut c, raw.region.iter().map(|r| &r.get_ref().name), "region");
-    let regions: Vec<Region> = raw
+/// The regions, and their index by name.
+fn regions(c: &mut Checker<'_>, raw: &RawScenario) -> (Vec<Region>, BTreeMap<String, usize>) {
+    let index = names(c, raw.region.iter().map(|r| &r.get_ref().name), "region");
+    let regions = raw
         .region
         .iter()
         .map(|r| {
@@ -238,19 +165,35 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
             }
         })
         .collect();
+    (regions, index)
+}
 
-    let service_index = names(&mut c, raw.service.iter().map(|s| &s.get_ref().name), "service");
-    let services: Vec<Service> = raw
+/// The services, and their index by name.
+fn services(
+    c: &mut Checker<'_>,
+    raw: &RawScenario,
+    region_index: &BTreeMap<String, usize>,
+) -> (Vec<Service>, BTreeMap<String, usize>) {
+    let index = names(c, raw.service.iter().map(|s| &s.get_ref().name), "service");
+    let services = raw
         .service
         .iter()
-        .map(|s| service(&mut c, s.get_ref(), &region_index, &service_index))
+        .map(|s| service(c, s.get_ref(), region_index, &index))
         .collect();
+    (services, index)
+}
 
-    let global = global(&mut c, &raw, &services);
-    let workload_names = names(&mut c, raw.workload.iter().map(|w| &w.get_ref().name), "workload");
-    for name in workload_names.keys() {
+/// The workloads' index by name; a workload may not share a service's
+/// name, since edges are named after both ends.
+fn workload_names(
+    c: &mut Checker<'_>,
+    raw: &RawScenario,
+    service_index: &BTreeMap<String, usize>,
+) -> BTreeMap<String, usize> {
+    let index = names(c, raw.workload.iter().map(|w| &w.get_ref().name), "workload");
+    for name in index.keys() {
         if service_index.contains_key(name) {
-            let span = raw.workload[workload_names[name]].get_ref().name.span();
+            let span = raw.workload[index[name]].get_ref().name.span();
             c.err(
                 &span,
                 "workload.name",
@@ -258,136 +201,25 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
             );
         }
     }
-    let (workflows, workflow_index) = super::workflow::workflows(&mut c, &raw.workflow, &service_index);
-    let workloads: Vec<Workload> = raw
-        .workload
-        .iter()
-        .map(|w| {
-            workload(
-                &mut c,
-                w.get_ref(),
-                &service_index,
-                &region_index,
-                (&workflow_index, &workflows),
-            )
-        })
-        .collect();
-    super::workflow::check_started(&mut c, &raw.workflow, &workloads);
-    if c.diags.is_empty() {
-        check_request_level(&mut c, &raw, &services, &workloads, &workflows);
-    }
-    let cascade = super::fault::cascade(&mut c, &raw.cascade);
-    let faults = if c.diags.is_empty() {
-        let names = super::fault::Names {
-            services: &service_index,
-            regions: &region_index,
-            workloads: &workload_names,
-        };
-        super::fault::faults(&mut c, &raw, &services, &names, !workloads.is_empty())
-    } else {
-        Vec::new()
-    };
-
-    if services.is_empty() {
-        c.diags.push(Diagnostic {
-            origin: Origin::Scenario(src.path.clone()),
-            key: Some("service".into()),
-            message: "the scenario has no service; add at least one [[service]] table".into(),
-            help: None,
-        });
-    }
-    if c.diags.is_empty() {
-        check_cycles(&mut c, &raw, &services);
-    }
-    let entry = if c.diags.is_empty() {
-        entry(&mut c, &raw, &services, &workloads)
-    } else {
-        0
-    };
-    let limits = limits::limits(&mut c, raw.limits.as_ref());
-    if c.diags.is_empty() {
-        let sizes = limits::Sizes {
-            horizon,
-            regions: &regions,
-            services: &services,
-            workloads: &workloads,
-            limits,
-        };
-        limits::check(&mut c, &raw, &sizes);
-    }
-
-    if !c.diags.is_empty() {
-        return Err(c.diags);
-    }
-    Ok(Scenario {
-        name: raw.name.map_or_else(|| stem.to_string(), |n| n.into_inner()),
-        path: src.path.clone(),
-        horizon,
-        trials,
-        seed,
-        entry,
-        regions,
-        services,
-        global,
-        workloads,
-        slo,
-        faults,
-        cascade,
-        workflows,
-        limits,
-    })
-}
-
-/// Checks names are non-empty and unique; returns name -> index.
-pub(super) fn names<'a>(
-    c: &mut Checker<'_>,
-    list: impl Iterator<Item = &'a Spanned<String>>,
-    what: &str,
-) -> BTreeMap<String, usize> {
-    let mut index = BTreeMap::new();
-    for (i, name) in list.enumerate() {
-        let n = name.get_ref();
-        if n.is_empty() || n.contains(['.', '[', ']', ' ']) || n.contains("->") {
-            c.err(
-                &name.span(),
-                format!("{what}.name"),
-                format!("\"{n}\" is not a usable name: use letters, digits, '-' and '_'"),
-            );
-        } else if index.insert(n.clone(), i).is_some() {
-            c.err(
-                &name.span(),
-                format!("{what}.name"),
-                format!("another {what} is already named \"{n}\""),
-            );
-        }
-    }
     index
 }
 
-pub(super) fn lookup(
-    c: &mut Checker<'_>,
-    name: &Spanned<String>,
-    index: &BTreeMap<String, usize>,
-    key: &str,
-    what: &str,
-) -> Option<usize> {
-    let n = name.get_ref();
-    if let Some(&i) = index.get(n) {
-        return Some(i);
+/// The call graph as a whole: at least one service, and no cycle.
+fn check_graph(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service]) {
+    if services.is_empty() {
+        c.err_file(
+            "service",
+            "the scenario has no service; add at least one [[service]] table".into(),
+            None,
+        );
     }
-    let known: Vec<&str> = index.keys().map(String::as_str).collect();
-    let message = if known.is_empty() {
-        format!("no {what} is named \"{n}\" (the scenario defines none)")
-    } else {
-        format!("no {what} is named \"{n}\"; defined: {}", known.join(", "))
-    };
-    match suggest(n, &known) {
-        Some(s) => c.err_help(&name.span(), key, message, format!("did you mean \"{s}\"?")),
-        None => c.err(&name.span(), key, message),
+    if c.is_clean() {
+        check_cycles(c, raw, services);
     }
-    None
 }
 
+/// One service: each key checked by its own step, in the order of the
+/// fields (which is the order its problems are reported in).
 fn service(
     c: &mut Checker<'_>,
     s: &RawService,
@@ -395,7 +227,50 @@ fn service(
     service_index: &BTreeMap<String, usize>,
 ) -> Service {
     let p = format!("service.{}", s.name.get_ref());
-    let topology = match &s.topology {
+    let topology = topology(c, s, &p);
+    let replicas = replicas(c, s, &p, topology);
+    let min_healthy = min_healthy(c, s, &p, topology, replicas);
+    let regions = placement(c, s, &p, region_index);
+    let (failure, repair) = c.failure_repair(&s.failure, &s.repair, &p, &s.name.span());
+    let failover = failover(c, s, &p, topology);
+    let standby = standby(c, s, &p, topology);
+    let calls = calls(c, s, &p, service_index);
+    Service {
+        name: s.name.get_ref().clone(),
+        topology,
+        replicas,
+        min_healthy,
+        regions,
+        failure,
+        repair,
+        failover,
+        standby,
+        calls,
+        concurrency: s
+            .concurrency
+            .as_ref()
+            .and_then(|n| c.count(n, &format!("{p}.concurrency"), 1, 1_000_000)),
+        queue: s
+            .queue
+            .as_ref()
+            .and_then(|n| c.count(n, &format!("{p}.queue"), 0, 100_000_000)),
+        service_time: s
+            .service_time
+            .as_ref()
+            .and_then(|d| c.dist(d, &format!("{p}.service_time"))),
+        error_rate: s
+            .error_rate
+            .as_ref()
+            .map_or(0.0, |e| c.probability(e, &format!("{p}.error_rate")).unwrap_or(0.0)),
+        load_balancer: load_balancer(c, s, &p),
+        health_check: health_check(c, s, &p),
+        call_mode: call_mode(c, s, &p),
+        defence: super::defence::defence(c, s, &p),
+    }
+}
+
+fn topology(c: &mut Checker<'_>, s: &RawService, p: &str) -> Topology {
+    match &s.topology {
         Some(t) => c
             .word(
                 t,
@@ -408,74 +283,81 @@ fn service(
             )
             .unwrap_or(Topology::Single),
         None => Topology::Single,
+    }
+}
+
+/// Replicas per region: exactly one for a single replica, two by default
+/// otherwise.
+fn replicas(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Topology) -> u32 {
+    let Some(r) = &s.replicas else {
+        return if topology == Topology::Single { 1 } else { 2 };
     };
-    let default_replicas = if topology == Topology::Single { 1 } else { 2 };
-    let replicas = match &s.replicas {
-        Some(r) => {
-            let n = c.count(r, &format!("{p}.replicas"), 1, 10_000).unwrap_or(1);
-            if topology == Topology::Single && n != 1 {
-                c.err_help(
+    let n = c.count(r, &format!("{p}.replicas"), 1, 10_000).unwrap_or(1);
+    if topology == Topology::Single && n != 1 {
+        c.err_help(
+            &r.span(),
+            format!("{p}.replicas"),
+            format!("topology \"single\" has exactly one replica, found {n}"),
+            "use topology = \"active-active\" or \"active-passive\" for several replicas".into(),
+        );
+    }
+    n
+}
+
+fn min_healthy(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Topology, replicas: u32) -> u32 {
+    let Some(m) = &s.min_healthy else {
+        return 1;
+    };
+    if topology != Topology::ActiveActive {
+        c.err(
+            &m.span(),
+            format!("{p}.min_healthy"),
+            "applies only to topology = \"active-active\"",
+        );
+    }
+    let v = *m.get_ref();
+    if v < 1 || v > i64::from(replicas) {
+        c.err(
+            &m.span(),
+            format!("{p}.min_healthy"),
+            format!("must be between 1 and replicas ({replicas}), found {v}"),
+        );
+        1
+    } else {
+        v as u32
+    }
+}
+
+/// The regions a service runs in, each named once.
+fn placement(c: &mut Checker<'_>, s: &RawService, p: &str, region_index: &BTreeMap<String, usize>) -> Vec<usize> {
+    let Some(list) = &s.regions else {
+        return Vec::new();
+    };
+    if list.get_ref().is_empty() {
+        c.err(
+            &list.span(),
+            format!("{p}.regions"),
+            "is empty; omit it or name at least one region",
+        );
+    }
+    let mut seen = Vec::new();
+    for r in list.get_ref() {
+        if let Some(i) = lookup(c, r, region_index, &format!("{p}.regions"), "region") {
+            if seen.contains(&i) {
+                c.err(
                     &r.span(),
-                    format!("{p}.replicas"),
-                    format!("topology \"single\" has exactly one replica, found {n}"),
-                    "use topology = \"active-active\" or \"active-passive\" for several replicas".into(),
-                );
-            }
-            n
-        }
-        None => default_replicas,
-    };
-    let min_healthy = match &s.min_healthy {
-        Some(m) => {
-            if topology != Topology::ActiveActive {
-                c.err(
-                    &m.span(),
-                    format!("{p}.min_healthy"),
-                    "applies only to topology = \"active-active\"",
-                );
-            }
-            let v = *m.get_ref();
-            if v < 1 || v > i64::from(replicas) {
-                c.err(
-                    &m.span(),
-                    format!("{p}.min_healthy"),
-                    format!("must be between 1 and replicas ({replicas}), found {v}"),
-                );
-                1
-            } else {
-                v as u32
-            }
-        }
-        None => 1,
-    };
-    let regions = match &s.regions {
-        Some(list) => {
-            if list.get_ref().is_empty() {
-                c.err(
-                    &list.span(),
                     format!("{p}.regions"),
-                    "is empty; omit it or name at least one region",
+                    format!("region \"{}\" is listed twice", r.get_ref()),
                 );
+            } else {
+                seen.push(i);
             }
-            let mut seen = Vec::new();
-            for r in list.get_ref() {
-                if let Some(i) = lookup(c, r, region_index, &format!("{p}.regions"), "region") {
-                    if seen.contains(&i) {
-                        c.err(
-                            &r.span(),
-                            format!("{p}.regions"),
-                            format!("region \"{}\" is listed twice", r.get_ref()),
-                        );
-                    } else {
-                        seen.push(i);
-                    }
-                }
-            }
-            seen
         }
-        None => Vec::new(),
-    };
-    let (failure, repair) = c.failure_repair(&s.failure, &s.repair, &p, &s.name.span());
+    }
+    seen
+}
+
+fn failover(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Topology) -> Failover {
     let mut failover = Failover {
         detect: 0,
         switch: 0,
@@ -496,24 +378,31 @@ fn service(
             failover.success = c.probability(sp, &format!("{p}.failover.success")).unwrap_or(1.0);
         }
     }
-    let standby = match &s.standby {
-        Some(sb) => {
-            if topology != Topology::ActivePassive {
-                c.err(
-                    &sb.span(),
-                    format!("{p}.standby"),
-                    "applies only to topology = \"active-passive\"",
-                );
-            }
-            c.word(
-                sb,
-                &format!("{p}.standby"),
-                &[("hot", Standby::Hot), ("cold", Standby::Cold)],
-            )
-            .unwrap_or(Standby::Hot)
-        }
-        None => Standby::Hot,
+    failover
+}
+
+fn standby(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Topology) -> Standby {
+    let Some(sb) = &s.standby else {
+        return Standby::Hot;
     };
+    if topology != Topology::ActivePassive {
+        c.err(
+            &sb.span(),
+            format!("{p}.standby"),
+            "applies only to topology = \"active-passive\"",
+        );
+    }
+    c.word(
+        sb,
+        &format!("{p}.standby"),
+        &[("hot", Standby::Hot), ("cold", Standby::Cold)],
+    )
+    .unwrap_or(Standby::Hot)
+}
+
+/// The services this one calls, each once and never itself, with the
+/// client policies of each call.
+fn calls(c: &mut Checker<'_>, s: &RawService, p: &str, service_index: &BTreeMap<String, usize>) -> Vec<Call> {
     let mut calls = Vec::new();
     for call in &s.call {
         let call = call.get_ref();
@@ -550,23 +439,11 @@ fn service(
             }
         }
     }
-    let concurrency = s
-        .concurrency
-        .as_ref()
-        .and_then(|n| c.count(n, &format!("{p}.concurrency"), 1, 1_000_000));
-    let queue = s
-        .queue
-        .as_ref()
-        .and_then(|n| c.count(n, &format!("{p}.queue"), 0, 100_000_000));
-    let service_time = s
-        .service_time
-        .as_ref()
-        .and_then(|d| c.dist(d, &format!("{p}.service_time")));
-    let error_rate = s
-        .error_rate
-        .as_ref()
-        .map_or(0.0, |e| c.probability(e, &format!("{p}.error_rate")).unwrap_or(0.0));
-    let load_balancer = match &s.load_balancer {
+    calls
+}
+
+fn load_balancer(c: &mut Checker<'_>, s: &RawService, p: &str) -> LoadBalancer {
+    match &s.load_balancer {
         Some(lb) => c
             .word(
                 lb,
@@ -580,7 +457,10 @@ fn service(
             )
             .unwrap_or(LoadBalancer::RoundRobin),
         None => LoadBalancer::RoundRobin,
-    };
+    }
+}
+
+fn health_check(c: &mut Checker<'_>, s: &RawService, p: &str) -> HealthCheck {
     let mut health_check = DEFAULT_HEALTH_CHECK;
     if let Some(hc) = &s.health_check {
         let h = hc.get_ref();
@@ -602,7 +482,11 @@ fn service(
             health_check.healthy = c.count(u, &format!("{p}.health_check.healthy"), 1, 1000).unwrap_or(1);
         }
     }
-    let call_mode = match &s.call_mode {
+    health_check
+}
+
+fn call_mode(c: &mut Checker<'_>, s: &RawService, p: &str) -> CallMode {
+    match &s.call_mode {
         Some(m) => c
             .word(
                 m,
@@ -611,26 +495,6 @@ fn service(
             )
             .unwrap_or(CallMode::Sequential),
         None => CallMode::Sequential,
-    };
-    Service {
-        name: s.name.get_ref().clone(),
-        topology,
-        replicas,
-        min_healthy,
-        regions,
-        failure,
-        repair,
-        failover,
-        standby,
-        calls,
-        concurrency,
-        queue,
-        service_time,
-        error_rate,
-        load_balancer,
-        health_check,
-        call_mode,
-        defence: super::defence::defence(c, s, &p),
     }
 }
 
@@ -663,51 +527,9 @@ fn workload(
             format!("must be a positive number of requests per second, found {rate}"),
         );
     }
-    let arrival = match &w.arrival {
-        Some(a) => c
-            .word(
-                a,
-                &format!("{p}.arrival"),
-                &[("poisson", Arrival::Poisson), ("constant", Arrival::Constant)],
-            )
-            .unwrap_or(Arrival::Poisson),
-        None => Arrival::Poisson,
-    };
-    let diurnal = w.diurnal.as_ref().and_then(|d| {
-        let raw = d.get_ref();
-        let amplitude = c.probability(&raw.amplitude, &format!("{p}.diurnal.amplitude"))?;
-        let period = raw.period.as_ref().map_or(24 * 3600 * SECOND, |x| x.get_ref().0);
-        if period == 0 {
-            c.err(&d.span(), format!("{p}.diurnal.period"), "must be longer than zero");
-            return None;
-        }
-        Some(Diurnal {
-            amplitude,
-            period,
-            peak: raw.peak.as_ref().map_or(14 * 3600 * SECOND, |x| x.get_ref().0),
-        })
-    });
-    let bursts = w
-        .burst
-        .iter()
-        .filter_map(|b| {
-            let raw = b.get_ref();
-            let factor = *raw.factor.get_ref();
-            if !(factor.is_finite() && factor >= 0.0) {
-                c.err(
-                    &raw.factor.span(),
-                    format!("{p}.burst.factor"),
-                    format!("must be a number >= 0, found {factor}"),
-                );
-                return None;
-            }
-            Some(Burst {
-                at: raw.at.get_ref().0,
-                duration: raw.duration.get_ref().0,
-                factor,
-            })
-        })
-        .collect();
+    let arrival = arrival(c, w, &p);
+    let diurnal = diurnal(c, w, &p);
+    let bursts = bursts(c, w, &p);
     let policy = policy::client(
         c,
         RawClient {
@@ -733,6 +555,60 @@ fn workload(
         policy,
         workflow,
     }
+}
+
+fn arrival(c: &mut Checker<'_>, w: &RawWorkload, p: &str) -> Arrival {
+    match &w.arrival {
+        Some(a) => c
+            .word(
+                a,
+                &format!("{p}.arrival"),
+                &[("poisson", Arrival::Poisson), ("constant", Arrival::Constant)],
+            )
+            .unwrap_or(Arrival::Poisson),
+        None => Arrival::Poisson,
+    }
+}
+
+/// A daily swing of the rate: by default over 24 h, peaking at 14:00.
+fn diurnal(c: &mut Checker<'_>, w: &RawWorkload, p: &str) -> Option<Diurnal> {
+    let d = w.diurnal.as_ref()?;
+    let raw = d.get_ref();
+    let amplitude = c.probability(&raw.amplitude, &format!("{p}.diurnal.amplitude"))?;
+    let period = raw.period.as_ref().map_or(24 * 3600 * SECOND, |x| x.get_ref().0);
+    if period == 0 {
+        c.err(&d.span(), format!("{p}.diurnal.period"), "must be longer than zero");
+        return None;
+    }
+    Some(Diurnal {
+        amplitude,
+        period,
+        peak: raw.peak.as_ref().map_or(14 * 3600 * SECOND, |x| x.get_ref().0),
+    })
+}
+
+/// Windows in which the rate is multiplied by a factor.
+fn bursts(c: &mut Checker<'_>, w: &RawWorkload, p: &str) -> Vec<Burst> {
+    w.burst
+        .iter()
+        .filter_map(|b| {
+            let raw = b.get_ref();
+            let factor = *raw.factor.get_ref();
+            if !(factor.is_finite() && factor >= 0.0) {
+                c.err(
+                    &raw.factor.span(),
+                    format!("{p}.burst.factor"),
+                    format!("must be a number >= 0, found {factor}"),
+                );
+                return None;
+            }
+            Some(Burst {
+                at: raw.at.get_ref().0,
+                duration: raw.duration.get_ref().0,
+                factor,
+            })
+        })
+        .collect()
 }
 
 /// Every service that requests reach must say how long serving takes.
@@ -862,15 +738,14 @@ fn entry(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads
         }
         let mut targets: Vec<&str> = workloads.iter().map(|w| services[w.to].name.as_str()).collect();
         targets.dedup();
-        c.diags.push(Diagnostic {
-            origin: Origin::Scenario(c.src.path.clone()),
-            key: Some("entry".into()),
-            message: format!(
+        c.err_file(
+            "entry",
+            format!(
                 "cannot tell which service is the entry point: workloads target {}",
                 targets.join(", ")
             ),
-            help: Some(format!("add entry = \"{}\" at the top of the file", targets[0])),
-        });
+            Some(format!("add entry = \"{}\" at the top of the file", targets[0])),
+        );
         return 0;
     }
     let called: Vec<bool> = (0..services.len())
@@ -881,14 +756,13 @@ fn entry(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads
         return roots[0];
     }
     let names: Vec<&str> = roots.iter().map(|&i| services[i].name.as_str()).collect();
-    c.diags.push(Diagnostic {
-        origin: Origin::Scenario(c.src.path.clone()),
-        key: Some("entry".into()),
-        message: format!(
+    c.err_file(
+        "entry",
+        format!(
             "cannot tell which service is the entry point: {} are called by no other service",
             names.join(", ")
         ),
-        help: Some(format!("add entry = \"{}\" at the top of the file", names[0])),
-    });
+        Some(format!("add entry = \"{}\" at the top of the file", names[0])),
+    );
     0
 }

@@ -17,59 +17,16 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use toml::Spanned;
 
-use super::duration::Duration;
+use super::checker::{Checker, lookup, names};
 use super::policy::{self, RawClient};
-use super::raw::{RawBreaker, RawBulkhead, RawRetry, RawWorkload};
-use super::validate::{Checker, lookup, names};
+use super::raw::{RawStep, RawWorkflow, RawWorkload};
 use super::{ClientPolicy, Workload};
 use crate::engine::Nanos;
 
 /// Most steps a workflow may have (a saga keeps one effect time per step).
 pub const MAX_STEPS: usize = 64;
-
-/// `[[workflow]]`
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWorkflow {
-    pub name: Spanned<String>,
-    pub deadline: Option<Spanned<Duration>>,
-    #[serde(default)]
-    pub step: Vec<Spanned<RawStep>>,
-}
-
-/// `[[workflow.step]]`
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawStep {
-    pub name: Spanned<String>,
-    pub to: Spanned<String>,
-    pub pivot: Option<Spanned<bool>>,
-    pub compensation: Option<Spanned<RawCompensation>>,
-    pub timeout: Option<Spanned<Duration>>,
-    pub deadline: Option<Spanned<Duration>>,
-    pub retry: Option<Spanned<RawRetry>>,
-    pub circuit_breaker: Option<Spanned<RawBreaker>>,
-    pub bulkhead: Option<Spanned<RawBulkhead>>,
-    pub fallback: Option<Spanned<bool>>,
-    pub cancel_on_timeout: Option<Spanned<bool>>,
-}
-
-/// `compensation = { to, <client policy keys> }`
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCompensation {
-    pub to: Spanned<String>,
-    pub timeout: Option<Spanned<Duration>>,
-    pub deadline: Option<Spanned<Duration>>,
-    pub retry: Option<Spanned<RawRetry>>,
-    pub circuit_breaker: Option<Spanned<RawBreaker>>,
-    pub bulkhead: Option<Spanned<RawBulkhead>>,
-    pub fallback: Option<Spanned<bool>>,
-    pub cancel_on_timeout: Option<Spanned<bool>>,
-}
 
 /// A validated workflow.
 #[derive(Debug, Clone)]

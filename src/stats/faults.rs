@@ -11,9 +11,8 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::Welford;
-use super::interval::mean_ci95;
-use super::summary::Estimate;
+use super::estimate::Estimate;
+use super::welford::Welford;
 use crate::model::fault::FaultResult;
 
 /// One fault's totals across trials.
@@ -186,10 +185,7 @@ pub fn summarize(
                 target: l.target.to_string(),
                 occurrences_per_trial: occ as f64 / n,
                 active_s_per_trial: t.active_s / n,
-                success_ratio_during: (during.count() > 0).then(|| Estimate {
-                    mean: during.mean(),
-                    ci95: mean_ci95(during, 0.0, 1.0),
-                }),
+                success_ratio_during: (during.count() > 0).then(|| Estimate::of(during)),
                 blast_radius,
                 detected: share(t.detected, occ),
                 time_to_detect_s: (t.detected > 0).then(|| t.detect_s / t.detected as f64),

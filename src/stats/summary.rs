@@ -9,9 +9,12 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use super::interval::{mean_ci95, nines, zero_event_bound};
+use super::estimate::{Estimate, Latency};
+use super::histogram::Quantiles;
+use super::interval::{availability_at_least, availability_ci95, mean_ci95, nines, zero_event_bound};
+use super::skewed::Skewed;
+use super::welford::Welford;
 use super::workflow::{WorkflowAcc, WorkflowSummary};
-use super::{Quantiles, Welford};
 use crate::engine::time::{self, YEAR};
 use crate::model::TrialResult;
 use crate::model::traffic::workflow::WorkflowHistograms;
@@ -26,7 +29,7 @@ use hdrhistogram::Histogram;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Accumulator {
     horizon_s: f64,
-    availability: Welford,
+    availability: Skewed,
     downtime_year: Welford,
     downtime_year_q: Quantiles,
     incidents_year: Welford,
@@ -35,10 +38,10 @@ pub struct Accumulator {
     with_downtime: u64,
     longest: f64,
     worst: Option<(u64, f64)>,
-    services: Vec<Welford>,
-    own: Vec<Welford>,
+    services: Vec<Skewed>,
+    own: Vec<Skewed>,
     cause_services: Vec<f64>,
-    regions: Vec<Welford>,
+    regions: Vec<Skewed>,
     cause_regions: Vec<f64>,
     events: u64,
     traffic: Option<TrafficAcc>,
@@ -186,7 +189,7 @@ impl Accumulator {
     pub fn new(horizon: u64, services: usize, regions: usize, edges: Option<usize>) -> Self {
         Self {
             horizon_s: time::to_secs(horizon),
-            availability: Welford::default(),
+            availability: Skewed::default(),
             downtime_year: Welford::default(),
             downtime_year_q: Quantiles::default(),
             incidents_year: Welford::default(),
@@ -195,10 +198,10 @@ impl Accumulator {
             with_downtime: 0,
             longest: 0.0,
             worst: None,
-            services: vec![Welford::default(); services],
-            own: vec![Welford::default(); services],
+            services: vec![Skewed::default(); services],
+            own: vec![Skewed::default(); services],
             cause_services: vec![0.0; services],
-            regions: vec![Welford::default(); regions],
+            regions: vec![Skewed::default(); regions],
             cause_regions: vec![0.0; regions],
             events: 0,
             traffic: edges.map(|e| TrafficAcc::new(services, e)),
@@ -311,15 +314,6 @@ impl Accumulator {
     }
 }
 
-/// A mean with its 95 % interval.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Estimate {
-    /// Mean across trials.
-    pub mean: f64,
-    /// 95 % interval `[low, high]`.
-    pub ci95: [f64; 2],
-}
-
 /// Downtime per year across trials.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Spread {
@@ -393,21 +387,6 @@ pub struct ServiceRequests {
     pub rate_limited: u64,
     /// Replicas ejected by outlier detection.
     pub ejections: u64,
-}
-
-/// Request latency, seconds.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Latency {
-    /// Mean.
-    pub mean: f64,
-    /// Median.
-    pub p50: f64,
-    /// 90th percentile.
-    pub p90: f64,
-    /// 99th percentile.
-    pub p99: f64,
-    /// 99.9th percentile.
-    pub p999: f64,
 }
 
 /// Request-level figures at the entry.
@@ -562,7 +541,9 @@ pub struct Slo {
     /// True when the whole 95 % interval of availability is at or above it.
     pub meets: bool,
     /// Confidence that the long-run availability is at or above the
-    /// objective: the one-sided Student t probability given the trials.
+    /// objective: the one-sided Student t probability given the trials, or
+    /// under the gamma law of the interval when downtime is skewed
+    /// (`stats::interval`).
     pub confidence: f64,
     /// Downtime a year the objective allows (seconds).
     pub error_budget_per_year_s: f64,
@@ -598,10 +579,11 @@ pub struct Labels<'a> {
     pub workflows: Vec<(String, Vec<String>)>,
 }
 
-fn estimate(w: &Welford) -> Estimate {
+/// A fraction of time: the interval that covers when downtime is skewed.
+fn availability_estimate(s: &Skewed) -> Estimate {
     Estimate {
-        mean: w.mean(),
-        ci95: mean_ci95(w, 0.0, 1.0),
+        mean: s.mean(),
+        ci95: availability_ci95(s),
     }
 }
 
@@ -641,7 +623,7 @@ impl Summary {
             }
         } else {
             let mean = acc.availability.mean().min(1.0);
-            let ci95 = mean_ci95(&acc.availability, 0.0, 1.0);
+            let ci95 = availability_ci95(&acc.availability);
             let q = &acc.downtime_year_q;
             Availability {
                 mean,
@@ -674,12 +656,12 @@ impl Summary {
                 (
                     name.to_string(),
                     ServiceSummary {
-                        availability: estimate(&acc.services[i]),
-                        own_availability: estimate(&acc.own[i]),
+                        availability: availability_estimate(&acc.services[i]),
+                        own_availability: availability_estimate(&acc.own[i]),
                         downtime_share: share(acc.cause_services[i]),
                         requests: acc.traffic.as_ref().map(|t| ServiceRequests {
                             received: t.services[i].0,
-                            success_ratio: estimate(&t.services[i].2),
+                            success_ratio: Estimate::of(&t.services[i].2),
                             shed: t.defence[i].shed,
                             shed_wait: t.defence[i].shed_wait,
                             rate_limited: t.defence[i].rate_limited,
@@ -697,7 +679,7 @@ impl Summary {
                 (
                     name.to_string(),
                     RegionSummary {
-                        availability: estimate(&acc.regions[i]),
+                        availability: availability_estimate(&acc.regions[i]),
                         downtime_share: share(acc.cause_regions[i]),
                     },
                 )
@@ -768,10 +750,10 @@ fn requests(t: &TrafficAcc) -> Requests {
     };
     Requests {
         total: t.requests,
-        success_ratio: estimate(&t.success_ratio),
+        success_ratio: Estimate::of(&t.success_ratio),
         degraded_ratio: t.degraded_ratio.mean(),
         degraded_ratio_ci95: mean_ci95(&t.degraded_ratio, 0.0, 1.0),
-        failed_ratio: estimate(&t.failed_ratio),
+        failed_ratio: Estimate::of(&t.failed_ratio),
         attempts_per_request: ratio(t.entry_attempts, t.entry_calls),
         latency_s: Latency {
             mean: if t.requests == 0 {
@@ -813,20 +795,17 @@ fn slo(acc: &Accumulator, target: f64) -> Slo {
     let year = time::to_secs(YEAR);
     let budget = (1.0 - target) * year;
     let n = acc.trials();
-    let w = &acc.availability;
+    let w = acc.availability.welford();
     let (mean, ci) = if acc.with_downtime == 0 {
         (1.0, [1.0 - zero_event_bound(n), 1.0])
     } else {
-        (w.mean(), mean_ci95(w, 0.0, 1.0))
+        (w.mean(), availability_ci95(&acc.availability))
     };
     let confidence = if acc.with_downtime == 0 {
         // Only the bound is known: certain above it, unknown below.
         if ci[0] >= target { 0.975 } else { 0.5 }
     } else if w.std_error() > 0.0 && n > 1 {
-        use statrs::distribution::{ContinuousCDF, StudentsT};
-        StudentsT::new(0.0, 1.0, (n - 1) as f64)
-            .map(|t| t.cdf((mean - target) / w.std_error()))
-            .unwrap_or(0.5)
+        availability_at_least(&acc.availability, target)
     } else if mean >= target {
         1.0
     } else {

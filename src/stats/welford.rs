@@ -41,6 +41,11 @@ impl Welford {
         self.n
     }
 
+    /// Sum of squared deviations from the mean (the `M2` of the updates).
+    pub(crate) fn m2(&self) -> f64 {
+        self.m2
+    }
+
     /// Sample mean (0 when empty).
     pub fn mean(&self) -> f64 {
         self.mean

@@ -11,8 +11,8 @@ use hdrhistogram::Histogram;
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::Welford;
-use super::summary::{Estimate, Latency};
+use super::estimate::{Estimate, Latency};
+use super::welford::Welford;
 use crate::model::traffic::workflow::{WorkflowHistograms, WorkflowResult};
 
 /// One step across trials.
@@ -207,13 +207,6 @@ fn latency(sum_s: f64, n: u64, h: &Histogram<u64>) -> Latency {
     }
 }
 
-fn estimate(w: &Welford) -> Estimate {
-    Estimate {
-        mean: w.mean(),
-        ci95: super::interval::mean_ci95(w, 0.0, 1.0),
-    }
-}
-
 impl WorkflowSummary {
     /// The summary of `acc`; `steps` names its steps in order.
     pub fn new(acc: &WorkflowAcc, steps: &[String]) -> Self {
@@ -224,9 +217,9 @@ impl WorkflowSummary {
             completed: acc.completed,
             compensated: acc.compensated,
             stuck: acc.stuck,
-            completed_ratio: estimate(&acc.completed_ratio),
-            compensated_ratio: estimate(&acc.compensated_ratio),
-            stuck_ratio: estimate(&acc.stuck_ratio),
+            completed_ratio: Estimate::of(&acc.completed_ratio),
+            compensated_ratio: Estimate::of(&acc.compensated_ratio),
+            stuck_ratio: Estimate::of(&acc.stuck_ratio),
             steps: steps
                 .iter()
                 .zip(&acc.steps)
@@ -235,7 +228,7 @@ impl WorkflowSummary {
                         name.clone(),
                         StepSummary {
                             failed: s.failed,
-                            failed_ratio: estimate(&s.failed_ratio),
+                            failed_ratio: Estimate::of(&s.failed_ratio),
                             compensations: s.compensated,
                             compensations_gave_up: s.gave_up,
                         },

@@ -12,19 +12,19 @@ use crate::resilience::retry::{RetryBudget, RetryDecision};
 
 impl Trial<'_> {
     pub(super) fn new_call(&mut self, edge: usize, parent: Parent, inherited: Deadline, now: Nanos) {
-        let inherited = if self.traffic.skew_any > 0 {
+        let inherited = if self.faults.overlay.skew_any > 0 {
             self.skewed(parent, inherited)
         } else {
             inherited
         };
-        let deadline = inherited.min(Deadline::after(now, self.w.edges[edge].policy.deadline));
-        let low = self.w.low_priority
+        let deadline = inherited.min(Deadline::after(now, self.world.edges[edge].policy.deadline));
+        let low = self.world.low_priority
             && match parent {
-                Parent::Root => self.w.workloads.get(edge).is_some_and(|w| w.low_priority),
+                Parent::Root => self.world.workloads.get(edge).is_some_and(|w| w.low_priority),
                 Parent::Job { job } => self.traffic.jobs.get(job).is_some_and(|j| j.low),
                 Parent::Saga { saga } => self
                     .saga_workload(saga)
-                    .is_some_and(|w| self.w.workloads[w].low_priority),
+                    .is_some_and(|w| self.world.workloads[w].low_priority),
             };
         let t = &mut self.traffic;
         if let Some(b) = &mut t.budgets[edge] {
@@ -126,7 +126,7 @@ impl Trial<'_> {
         let t = &mut self.traffic;
         let c = t.calls.get_mut(call).expect("send is called on a live call");
         let edge = c.edge as usize;
-        let spec = &self.w.edges[edge];
+        let spec = &self.world.edges[edge];
         t.result.edges[edge].attempts += 1;
         if spec.from.is_none() {
             t.result.timeline[t.clock.at(now)][3] += 1;
@@ -138,8 +138,8 @@ impl Trial<'_> {
         if let Some(limit) = limit {
             self.arm_timer(TimerKind::Attempt, edge, now + limit, call, epoch);
         }
-        let multi = self.w.services[spec.to].multi_region;
-        let faults = self.traffic.link_faults > 0 || self.traffic.hung_any > 0;
+        let multi = self.world.services[spec.to].multi_region;
+        let faults = self.faults.overlay.link_faults > 0 || self.faults.overlay.hung_any > 0;
         let from_region = if multi || faults {
             self.caller_region(call)
         } else {
@@ -154,7 +154,7 @@ impl Trial<'_> {
         c.replica = r as u32;
         let low = c.low;
         let mut delay = 0;
-        if let Some(latency) = &self.w.cross_region
+        if let Some(latency) = &self.world.cross_region
             && let (Some(a), Some(b)) = (from_region, self.region_of(r))
             && a != b
         {
@@ -205,7 +205,7 @@ impl Trial<'_> {
         let Some(j) = self.traffic.jobs.get(job) else {
             return inherited;
         };
-        let skew = self.traffic.skew[j.replica as usize];
+        let skew = self.faults.overlay.skew[j.replica as usize];
         Deadline::at((at as i64).saturating_sub(skew).max(0) as Nanos)
     }
 
@@ -214,9 +214,9 @@ impl Trial<'_> {
     fn caller_region(&self, call: Key) -> Option<usize> {
         let c = self.traffic.calls.get(call)?;
         match c.parent {
-            Parent::Root => self.w.workloads.get(c.edge as usize)?.region,
+            Parent::Root => self.world.workloads.get(c.edge as usize)?.region,
             Parent::Job { job } => self.region_of(self.traffic.jobs.get(job)?.replica as usize),
-            Parent::Saga { saga } => self.w.workloads[self.saga_workload(saga)?].region,
+            Parent::Saga { saga } => self.world.workloads[self.saga_workload(saga)?].region,
         }
     }
 
@@ -297,7 +297,7 @@ impl Trial<'_> {
         t.result.edges[edge].timeouts += 1;
         let (parent, attempt_start) = (c.parent, c.attempt_start);
         let job = c.job.take();
-        if self.w.edges[edge].policy.cancel_on_timeout
+        if self.world.edges[edge].policy.cancel_on_timeout
             && let Some(job) = job
         {
             self.cancel_job(job, now);
@@ -328,9 +328,9 @@ impl Trial<'_> {
         let replica = std::mem::replace(&mut c.replica, super::NO_REPLICA);
         // Outlier detection judges the replica once this call is settled
         // (it never touches the call, so the order does not matter).
-        let observe = replica != super::NO_REPLICA && self.w.edges[edge].outlier;
+        let observe = replica != super::NO_REPLICA && self.world.edges[edge].outlier;
         if self.faults.probing() {
-            let seen = &mut self.faults.seen[self.w.edges[edge].to];
+            let seen = &mut self.faults.seen[self.world.edges[edge].to];
             seen[0] += u32::from(outcome.is_success());
             seen[1] += 1;
         }
@@ -349,7 +349,7 @@ impl Trial<'_> {
         if matches!(outcome, Outcome::Error | Outcome::Refused | Outcome::Shed) {
             t.result.edges[edge].errors += 1;
         }
-        if let Some(policy) = &self.w.edges[edge].retry {
+        if let Some(policy) = &self.world.edges[edge].retry {
             let decision = policy.decide(
                 c.attempts,
                 outcome,
@@ -372,7 +372,7 @@ impl Trial<'_> {
 
     pub(super) fn give_up(&mut self, call: Key, _outcome: Outcome, now: Nanos) {
         let edge = self.traffic.calls.get(call).expect("live").edge as usize;
-        if self.w.edges[edge].policy.fallback {
+        if self.world.edges[edge].policy.fallback {
             self.traffic.result.edges[edge].fallbacks += 1;
             self.finish_call(call, CallResult::Success { degraded: true }, now);
         } else {

@@ -4,7 +4,8 @@
 use rand::RngExt as _;
 
 use crate::engine::Nanos;
-use crate::model::trial::{Ap, Event, Trial};
+use crate::model::availability::Failover;
+use crate::model::trial::{Event, Trial};
 use crate::scenario::{GlobalMode, LoadBalancer, Topology};
 
 /// The cursor's position among `n` replicas, then one step on. The cursor
@@ -23,19 +24,20 @@ fn next_cursor(cursor: &mut u32, n: usize) -> usize {
 impl Trial<'_> {
     /// Whether replica `r` accepts connections.
     pub(super) fn reachable(&self, r: usize) -> bool {
-        let g = self.w.replicas[r].group;
-        self.rep[r].up && self.w.groups[g].region.is_none_or(|reg| self.region_up[reg])
+        self.availability.reachable(self.world, r)
     }
 
     /// The region replica `r` is placed in.
     pub(super) fn region_of(&self, r: usize) -> Option<usize> {
-        self.w.groups[self.w.replicas[r].group].region
+        self.world.groups[self.world.replicas[r].group].region
     }
 
     /// Whether replica `r` is hung: it accepts connections (it and its
     /// region are otherwise up) and never answers.
     pub(super) fn hangs(&self, r: usize) -> bool {
-        self.traffic.hung[r] > 0 && self.rep[r].natural && self.region_of(r).is_none_or(|reg| self.region_up[reg])
+        self.faults.overlay.hung[r] > 0
+            && self.availability.replicas[r].natural
+            && self.region_of(r).is_none_or(|reg| self.availability.region_up[reg])
     }
 
     /// The replica a request to service `s` from `from` (the caller's
@@ -43,7 +45,7 @@ impl Trial<'_> {
     /// while its group there takes traffic (locality first, as global load
     /// balancers do); other callers spread over the routed regions.
     pub(super) fn route(&mut self, s: usize, from: Option<usize>) -> Option<usize> {
-        let spec = &self.w.services[s];
+        let spec = &self.world.services[s];
         let group = if !spec.multi_region {
             spec.groups.start
         } else {
@@ -52,18 +54,25 @@ impl Trial<'_> {
                     if let Some(local) = from.and_then(|r| {
                         spec.groups
                             .clone()
-                            .find(|&g| self.w.groups[g].region == Some(r) && self.grp[g].routed)
+                            .find(|&g| self.world.groups[g].region == Some(r) && self.availability.groups[g].routed)
                     }) {
                         return self.pick(s, local);
                     }
-                    let routed = spec.groups.clone().filter(|&g| self.grp[g].routed).count();
+                    let routed = spec
+                        .groups
+                        .clone()
+                        .filter(|&g| self.availability.groups[g].routed)
+                        .count();
                     if routed == 0 {
                         return None;
                     }
                     let k = self.traffic.route_rng[s].random_range(0..routed);
-                    spec.groups.clone().filter(|&g| self.grp[g].routed).nth(k)?
+                    spec.groups
+                        .clone()
+                        .filter(|&g| self.availability.groups[g].routed)
+                        .nth(k)?
                 }
-                GlobalMode::ActivePassive => self.svc[s].current? as usize,
+                GlobalMode::ActivePassive => self.availability.services[s].current? as usize,
             }
         };
         self.pick(s, group)
@@ -71,18 +80,18 @@ impl Trial<'_> {
 
     /// The replica of `group` (of service `s`) a request goes to.
     fn pick(&mut self, s: usize, group: usize) -> Option<usize> {
-        let g = &self.w.groups[group];
+        let g = &self.world.groups[group];
         if g.topology == Topology::ActivePassive {
-            if self.grp[group].ap != Ap::Serving {
+            if self.availability.groups[group].ap != Failover::Serving {
                 return None;
             }
-            return g.replicas.clone().find(|&r| self.rep[r].active);
+            return g.replicas.clone().find(|&r| self.availability.replicas[r].active);
         }
         self.balance(s, group)
     }
 
     pub(super) fn balance(&mut self, s: usize, group: usize) -> Option<usize> {
-        let replicas = self.w.groups[group].replicas.clone();
+        let replicas = self.world.groups[group].replicas.clone();
         let t = &mut self.traffic;
         let n_all = replicas.len();
         // The common case, every replica healthy, needs no scan.
@@ -103,7 +112,7 @@ impl Trial<'_> {
             }
         };
         let load = |r: usize| t.servers[r].busy + t.servers[r].waiting;
-        match self.w.services[s].serve.load_balancer {
+        match self.world.services[s].serve.load_balancer {
             LoadBalancer::RoundRobin => {
                 let k = next_cursor(&mut t.cursor[group], n);
                 nth(k)
@@ -130,8 +139,8 @@ impl Trial<'_> {
     }
 
     pub(in crate::model) fn on_health_check(&mut self, group: usize, now: Nanos) {
-        let spec = &self.w.groups[group];
-        let hc = self.w.services[spec.service].serve.health_check;
+        let spec = &self.world.groups[group];
+        let hc = self.world.services[spec.service].serve.health_check;
         for r in spec.replicas.clone() {
             let ok = self.reachable(r);
             let h = &mut self.traffic.health[r];

@@ -15,7 +15,7 @@ impl Trial<'_> {
         let t = &mut self.traffic;
         let j = t.jobs.get_mut(job).expect("new job");
         let (service, replica) = (j.service as usize, j.replica as usize);
-        if self.w.rate_limited
+        if self.world.rate_limited
             && let Some(limiter) = &mut t.limiters[replica]
             && !limiter.try_acquire(now)
         {
@@ -24,11 +24,14 @@ impl Trial<'_> {
             return;
         }
         let server = &mut t.servers[replica];
-        if t.cap[replica].is_none_or(|c| server.busy < c) {
+        if self.faults.overlay.cap[replica].is_none_or(|c| server.busy < c) {
             self.start_job(job, now);
-        } else if self.w.services[service].serve.queue.is_none_or(|q| server.waiting < q)
+        } else if self.world.services[service]
+            .serve
+            .queue
+            .is_none_or(|q| server.waiting < q)
             && !(j.low
-                && self.w.services[service]
+                && self.world.services[service]
                     .serve
                     .defence
                     .shed
@@ -52,13 +55,13 @@ impl Trial<'_> {
         let server = &mut t.servers[replica];
         server.busy += 1;
         j.state = JobState::Serving;
-        let st = self.w.services[service]
+        let st = self.world.services[service]
             .serve
             .service_time
             .as_ref()
             .expect("validated: reached services have one");
         let mut d = st.sample(&mut t.service_rng[replica]);
-        if t.slow_any > 0 && t.slow[replica] > 0 {
+        if self.faults.overlay.slow_any > 0 && self.faults.overlay.slow[replica] > 0 {
             d = d.saturating_add(self.fault_delay(replica));
         }
         self.queue.schedule(now.saturating_add(d), Event::ServiceDone(job));
@@ -71,8 +74,8 @@ impl Trial<'_> {
             return;
         }
         let (service, replica) = (j.service as usize, j.replica as usize);
-        let serve = &self.w.services[service].serve;
-        let error_rate = t.err[replica];
+        let serve = &self.world.services[service].serve;
+        let error_rate = self.faults.overlay.err[replica];
         if error_rate > 0.0 && t.service_rng[replica].random::<f64>() < error_rate {
             self.complete_job(job, Outcome::Error, now);
             return;
@@ -109,7 +112,7 @@ impl Trial<'_> {
             CallResult::Failed => j.failed = true,
             CallResult::Success { degraded } => j.degraded |= degraded,
         }
-        let serve = &self.w.services[j.service as usize].serve;
+        let serve = &self.world.services[j.service as usize].serve;
         match serve.call_mode {
             CallMode::Sequential => {
                 let next = j.next_call as usize;
@@ -170,7 +173,7 @@ impl Trial<'_> {
     }
 
     fn start_queued(&mut self, r: usize, now: Nanos) {
-        let queue_wait = self.w.services[self.w.replicas[r].service]
+        let queue_wait = self.world.services[self.world.replicas[r].service]
             .serve
             .defence
             .shed
@@ -178,7 +181,7 @@ impl Trial<'_> {
         loop {
             let t = &mut self.traffic;
             let server = &mut t.servers[r];
-            if t.cap[r].is_some_and(|c| server.busy >= c) {
+            if self.faults.overlay.cap[r].is_some_and(|c| server.busy >= c) {
                 return;
             }
             let Some(next) = server.queue.pop_front() else { return };
@@ -214,7 +217,7 @@ impl Trial<'_> {
     }
 
     pub(super) fn respond(&mut self, j: &Job, outcome: Outcome, now: Nanos) {
-        if self.traffic.hung_any > 0 && self.traffic.hung[j.replica as usize] > 0 {
+        if self.faults.overlay.hung_any > 0 && self.faults.overlay.hung[j.replica as usize] > 0 {
             // A hung replica never answers.
             return;
         }

@@ -236,7 +236,7 @@ impl Trial<'_> {
     }
 
     pub(super) fn reset_sagas(&mut self) {
-        let w = self.w;
+        let w = self.world;
         let s = &mut self.traffic.sagas;
         s.live.clear();
         s.started = 0;
@@ -288,8 +288,8 @@ impl Trial<'_> {
 
     /// A workflow workload's arrival: start a saga of workflow `wf`.
     pub(super) fn start_saga(&mut self, workload: usize, wf: usize, now: Nanos) {
-        let edge = self.w.workloads[workload].edge;
-        let spec = &self.w.workflows[wf];
+        let edge = self.world.workloads[workload].edge;
+        let spec = &self.world.workflows[wf];
         let deadline = Deadline::after(now, spec.deadline);
         let t = &mut self.traffic;
         let counts = &mut t.result.edges[edge];
@@ -334,7 +334,7 @@ impl Trial<'_> {
 
     /// Sends the saga's current call: its step, or that step's compensation.
     fn saga_call(&mut self, key: Key, now: Nanos) {
-        let w = self.w;
+        let w = self.world;
         let s = self.traffic.sagas.live.get_mut(key).expect("live saga");
         s.timed_out = None;
         let step = &w.workflows[s.workflow as usize].steps[s.step as usize];
@@ -373,7 +373,7 @@ impl Trial<'_> {
 
     /// The saga's call concluded.
     pub(super) fn saga_call_done(&mut self, key: Key, result: CallResult, now: Nanos) {
-        let w = self.w;
+        let w = self.world;
         let Some(s) = self.traffic.sagas.live.get_mut(key) else {
             return;
         };
@@ -464,7 +464,7 @@ impl Trial<'_> {
     /// Compensates the newest step before `i` that has a compensation, or
     /// ends the saga when none is left.
     fn compensate_below(&mut self, key: Key, i: usize, now: Nanos) {
-        let w = self.w;
+        let w = self.world;
         let s = self.traffic.sagas.live.get(key).expect("live saga");
         let steps = &w.workflows[s.workflow as usize].steps;
         match (0..i).rev().find(|&k| steps[k].compensation.is_some()) {

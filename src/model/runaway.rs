@@ -1,5 +1,6 @@
-//! Runaway trials: what stopped one, and which part of the model is to
-//! blame.
+//! The runaway guard: which part of the model a trial stopped by a budget
+//! is to blame, turned into the [`Runaway`] report (whose data type lives in
+//! [`crate::error`], below the model).
 //!
 //! The engine stops a trial that exceeds `limits.events_per_trial`, whose
 //! clock stands still ([`crate::engine::STALL_EVENTS`] events at one
@@ -14,11 +15,12 @@
 //! the service with the most requests queued.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
+use super::availability::AvailabilityEvent;
 use super::trial::{Event, Trial};
-use crate::engine::time::to_secs;
-use crate::engine::{Halt, Nanos, STALL_EVENTS, Stopped};
+use super::world::World;
+use crate::engine::{Halt, STALL_EVENTS, Stopped};
+pub use crate::error::Runaway;
 use crate::scenario::Scenario;
 
 /// Pending events inspected to find the part a runaway loop belongs to.
@@ -43,56 +45,17 @@ impl Names {
     }
 }
 
-/// A trial stopped by a budget of `[limits]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Runaway {
-    /// Trial index.
-    pub trial: u64,
-    /// Simulated time it stopped at.
-    pub at: Nanos,
-    /// Which budget.
-    pub halt: Halt,
-    /// The budget's value.
-    pub limit: u64,
-    /// The part responsible, as `service "db"`, `edge "web->db"` or
-    /// `region "eu"`, with what it holds.
-    pub culprit: String,
-}
-
-impl fmt::Display for Runaway {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = to_secs(self.at);
-        write!(
-            f,
-            "trial {} stopped at simulated time {secs:.9} s ({}): ",
-            self.trial,
-            crate::report::human_duration(secs)
-        )?;
-        let (what, help) = match self.halt {
-            Halt::Events => (
-                format!(
-                    "it used up its budget of {} events (limits.events_per_trial)",
-                    self.limit
-                ),
-                "a model this busy is usually running away (retries feeding an unbounded queue, failures and \
-                 repairs of near-zero length); if it is genuine, shorten horizon or raise the budget with \
-                 [limits] events_per_trial = N or --set limits.events_per_trial=N",
-            ),
-            Halt::Stalled => (
-                format!("simulated time stopped advancing ({STALL_EVENTS} events in a row at that instant)"),
-                "a delay of zero (or a few nanoseconds) makes a loop: lengthen that part's durations",
-            ),
-            Halt::Model => (
-                format!(
-                    "more than {} calls and jobs were in flight at once (limits.in_flight)",
-                    self.limit
-                ),
-                "requests pile up faster than they finish: bound the queue (queue = 256), add a timeout, a retry \
-                 budget or a circuit breaker, or raise the budget with [limits] in_flight = N or \
-                 --set limits.in_flight=N",
-            ),
-        };
-        write!(f, "{what}; {}\n  help: {help}", self.culprit)
+/// The part an availability event belongs to.
+fn availability_owner(w: &World, event: AvailabilityEvent) -> Part {
+    match event {
+        AvailabilityEvent::RegionDown(r) | AvailabilityEvent::RegionUp(r) => Part::Region(r as usize),
+        AvailabilityEvent::ReplicaDown { replica: r, .. } | AvailabilityEvent::ReplicaUp(r) => {
+            Part::Service(w.replicas[r as usize].service)
+        }
+        AvailabilityEvent::Promote { group: g, .. }
+        | AvailabilityEvent::Restore { group: g, .. }
+        | AvailabilityEvent::Unroute { group: g, .. } => Part::Service(w.groups[g as usize].service),
+        AvailabilityEvent::Reroute { service, .. } => Part::Service(service as usize),
     }
 }
 
@@ -110,9 +73,9 @@ impl Trial<'_> {
     /// part to blame. Consumes pending events (the trial is over anyway).
     pub(super) fn runaway(&mut self, trial: u64, stopped: Stopped) -> Runaway {
         let limit = match stopped.halt {
-            Halt::Events => self.w.limits.events_per_trial,
+            Halt::Events => self.world.limits.events_per_trial,
             Halt::Stalled => STALL_EVENTS,
-            Halt::Model => self.w.limits.in_flight,
+            Halt::Model => self.world.limits.in_flight,
         };
         let culprit = match stopped.halt {
             Halt::Model => self.in_flight_culprit(),
@@ -128,28 +91,21 @@ impl Trial<'_> {
     }
 
     fn name(&self, part: Part) -> String {
-        let n = &self.w.names;
+        let n = &self.world.names;
         let get = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_else(|| format!("#{i}"));
         match part {
             Part::Service(s) => format!("service \"{}\"", get(&n.services, s)),
-            Part::Edge(e) => format!("edge \"{}\"", self.w.edges[e].name),
+            Part::Edge(e) => format!("edge \"{}\"", self.world.edges[e].name),
             Part::Region(r) => format!("region \"{}\"", get(&n.regions, r)),
         }
     }
 
     fn owner(&self, event: Event) -> Option<Part> {
-        let w = self.w;
+        let w = self.world;
         let t = &self.traffic;
         Some(match event {
-            Event::RegionDown(r) | Event::RegionUp(r) => Part::Region(r as usize),
-            Event::ReplicaDown { replica: r, .. } | Event::ReplicaUp(r) => {
-                Part::Service(w.replicas[r as usize].service)
-            }
-            Event::Promote { group: g, .. }
-            | Event::Restore { group: g, .. }
-            | Event::Unroute { group: g, .. }
-            | Event::HealthCheck(g) => Part::Service(w.groups[g as usize].service),
-            Event::Reroute { service, .. } => Part::Service(service as usize),
+            Event::Availability(event) => availability_owner(w, event),
+            Event::HealthCheck(g) => Part::Service(w.groups[g as usize].service),
             Event::Arrival(wl) => Part::Edge(w.workloads[wl as usize].edge),
             Event::Retry(call)
             | Event::BulkheadAdmit(call)
@@ -196,9 +152,9 @@ impl Trial<'_> {
             .map(|c| c.calls.saturating_sub(c.succeeded + c.failed))
             .enumerate()
             .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
-        let mut queued = vec![0u64; self.w.services.len()];
+        let mut queued = vec![0u64; self.world.services.len()];
         for (r, waiting) in t.waiting().enumerate() {
-            queued[self.w.replicas[r].service] += u64::from(waiting);
+            queued[self.world.replicas[r].service] += u64::from(waiting);
         }
         let service = queued
             .iter()

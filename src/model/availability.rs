@@ -1,0 +1,1089 @@
+//! The availability component: regions, replicas, failover groups and global
+//! routing, with the failure and repair processes that drive them and the
+//! time integrals that become availability. It owns that state and handles
+//! [`AvailabilityEvent`]s; it is [`Clone`] and runs alone for the
+//! failure-only model ([`FailureOnly`]).
+//!
+//! # Semantics
+//! - Every component starts up at time 0. A region or replica alternates
+//!   up and down, drawing each time to failure and each repair from its own
+//!   random stream.
+//! - A group (a service's replicas in one region) serves while its region is
+//!   up and its topology rule holds: single, the replica is up;
+//!   active-active, at least `min_healthy` replicas are up; active-passive,
+//!   an active replica is serving.
+//! - Active-passive: when the active fails the group is down for detect +
+//!   switch; then the first healthy standby (lowest index) is promoted with
+//!   probability `success`. If none is healthy, or the switch-over fails, the
+//!   group stays down until a replica is repaired, which operators put into
+//!   service at once. (When a switch-over fails with no replica under
+//!   repair, because the failed active came back during the switch-over,
+//!   the manual recovery takes one repair time, drawn from the service's
+//!   repair distribution.) Cold standbys draw no failures while idle; their
+//!   clock starts when they are promoted.
+//! - Global active-active: each routed region takes an equal share of the
+//!   traffic and the served share is `serving ∩ routed / routed`. A region
+//!   that stops serving stays routed (its share lost) until `failover` has
+//!   passed; it is routed again the moment it serves.
+//! - Global active-passive: the current region serves. When it stops, a
+//!   reroute fires after `failover` and picks the first listed serving
+//!   region; if none serves, the first region to recover takes over at once.
+//! - A service's served fraction is its own fraction times the fractions of
+//!   the services it requires (independent traffic shares). The entry's
+//!   fraction, integrated over the horizon, is the trial's availability.
+//!
+//! # Effects on other components
+//! A handler returns an [`Effect`] when another component must act: a
+//! replica or region that stops serving resets the requests on it
+//! ([`Effect::ReplicaLost`], [`Effect::RegionChanged`]), and a defensive
+//! reaction (a promotion, traffic leaving a region) detects open faults
+//! ([`Effect::Detected`]). Where requests must be reset in the middle of a
+//! state change (a lost replica's jobs go before its group re-evaluates, so
+//! a retry routed meanwhile still sees the old group), the effect names the
+//! step that continues it ([`Availability::settle_loss`],
+//! [`Availability::update_group`]); the trial dispatches both in one place.
+//!
+//! # Invariants
+//! Timers that may be overtaken (a replica's failure while it is a cold
+//! standby, a promotion, an unroute, a reroute) carry a generation number;
+//! a popped timer whose generation is stale is ignored (lazy cancellation).
+//! Outages of zero length are not incidents.
+
+use rand::RngExt as _;
+
+use super::trace::{Subject, Trace};
+use super::trial::{Event, TrialResult};
+use super::world::World;
+use crate::engine::{self, EventQueue, Model, Nanos};
+use crate::random::{self, Purpose, Rng};
+use crate::scenario::{GlobalMode, Topology};
+
+/// What the availability component's events say.
+#[derive(Debug, Clone, Copy)]
+pub enum AvailabilityEvent {
+    /// A region's outage starts.
+    RegionDown(u32),
+    /// A region's outage ends.
+    RegionUp(u32),
+    /// A replica fails (if its generation is current).
+    ReplicaDown {
+        /// Replica index.
+        replica: u32,
+        /// Generation when scheduled.
+        gen_: u32,
+    },
+    /// A replica's repair completes.
+    ReplicaUp(u32),
+    /// An active-passive group's switch-over completes.
+    Promote {
+        /// Group index.
+        group: u32,
+        /// Generation when scheduled.
+        gen_: u32,
+    },
+    /// An active-passive group's manual recovery after a failed switch-over.
+    Restore {
+        /// Group index.
+        group: u32,
+        /// Generation when scheduled.
+        gen_: u32,
+    },
+    /// Global active-active: traffic leaves a failed region.
+    Unroute {
+        /// Group index.
+        group: u32,
+        /// Generation when scheduled.
+        gen_: u32,
+    },
+    /// Global active-passive: traffic moves to another region.
+    Reroute {
+        /// Service index.
+        service: u32,
+        /// Generation when scheduled.
+        gen_: u32,
+    },
+}
+
+/// What a handler asks of the other components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Nothing.
+    None,
+    /// A defensive reaction: every open fault occurrence is detected now.
+    Detected,
+    /// The replica stopped serving. With `reset`, the requests on it are
+    /// reset (a hung replica keeps them); then
+    /// [`Availability::settle_loss`] finishes the change.
+    ReplicaLost {
+        /// Replica index.
+        replica: usize,
+        /// Whether its connections are reset.
+        reset: bool,
+    },
+    /// The region's effective state changed (it is `up` now). Each of its
+    /// groups in turn: if it went down, the requests on its replicas are
+    /// reset; then [`Availability::update_group`] re-evaluates it.
+    RegionChanged {
+        /// Region index.
+        region: usize,
+        /// Its new state.
+        up: bool,
+    },
+}
+
+/// What a handler may use besides its own state: the pending events, the
+/// compiled world and the trace of the trial, when one is recorded.
+pub struct Context<'a> {
+    /// The world, read-only.
+    pub world: &'a World,
+    /// The trial's pending events.
+    pub queue: &'a mut EventQueue<Event>,
+    /// The trial's story, when asked for.
+    pub trace: &'a mut Option<Box<Trace>>,
+    /// The time of the event being handled.
+    pub now: Nanos,
+}
+
+impl Context<'_> {
+    /// Records a state change in the trace (if one is kept).
+    #[inline]
+    pub fn record(&mut self, kind: &'static str, subject: Subject) {
+        if let Some(trace) = self.trace.as_mut() {
+            trace.record(self.now, kind, subject);
+        }
+    }
+
+    #[inline]
+    fn schedule(&mut self, after: Nanos, event: AvailabilityEvent) {
+        self.queue
+            .schedule(self.now.saturating_add(after), Event::Availability(event));
+    }
+}
+
+/// An active-passive group's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failover {
+    /// An active replica serves.
+    Serving,
+    /// The active failed; a switch-over is under way.
+    FailingOver,
+    /// Nothing serves until a replica returns.
+    Down,
+}
+
+/// A replica's state.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplicaState {
+    /// Serving: naturally up and not held down by a fault.
+    pub up: bool,
+    /// Takes traffic (always, outside active-passive groups).
+    pub active: bool,
+    gen_: u32,
+    /// Up by its own failure and repair process.
+    pub natural: bool,
+    /// Crash or hang faults holding it down.
+    pub held: u16,
+}
+
+/// A replica group's state (a service in one region).
+#[derive(Debug, Clone, Copy)]
+pub struct GroupState {
+    up_count: u32,
+    /// Active-passive: its switch-over state.
+    pub ap: Failover,
+    gen_: u32,
+    /// Serves by its topology rule, in a region that is up.
+    pub serving: bool,
+    /// Global active-active: the router sends it traffic.
+    pub routed: bool,
+    route_gen: u32,
+}
+
+/// A service's state.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceState {
+    own: f64,
+    frac: f64,
+    /// Global active-passive: the group taking the traffic.
+    pub current: Option<u32>,
+    gen_: u32,
+}
+
+/// Time integrals in nanoseconds (weighted by traffic share).
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    downtime: f64,
+    incidents: u32,
+    longest: Nanos,
+    /// Per service: traffic-weighted time not served (integrating the loss
+    /// rather than the service keeps a never-down service at exactly 1).
+    lost: Vec<f64>,
+    own_lost: Vec<f64>,
+    cause_services: Vec<f64>,
+    region_down: Vec<f64>,
+    cause_regions: Vec<f64>,
+}
+
+/// The availability state of one trial: what serves, and since when.
+#[derive(Debug, Clone)]
+pub struct Availability {
+    region_rng: Vec<Rng>,
+    replica_rng: Vec<Rng>,
+    group_rng: Vec<Rng>,
+    /// Per region: up by its own process and not held down by a fault.
+    pub region_up: Vec<bool>,
+    /// Per region: up by its own outage process.
+    region_natural: Vec<bool>,
+    /// Per region: crash faults holding it down.
+    region_held: Vec<u16>,
+    /// Per replica.
+    pub replicas: Vec<ReplicaState>,
+    /// Per replica group.
+    pub groups: Vec<GroupState>,
+    /// Per service.
+    pub services: Vec<ServiceState>,
+    last: Nanos,
+    outage_start: Option<Nanos>,
+    acc: Acc,
+    /// Something that served fractions depend on changed during this event.
+    dirty: bool,
+}
+
+impl Availability {
+    /// Empty state sized for `world` (call [`Availability::reset`] before
+    /// use).
+    pub fn new(world: &World) -> Self {
+        let seedless = || random::stream(0, 0, Purpose::Region, 0);
+        Self {
+            region_rng: vec![seedless(); world.regions.len()],
+            replica_rng: vec![seedless(); world.replicas.len()],
+            group_rng: vec![seedless(); world.groups.len()],
+            region_up: vec![true; world.regions.len()],
+            region_natural: vec![true; world.regions.len()],
+            region_held: vec![0; world.regions.len()],
+            replicas: Vec::with_capacity(world.replicas.len()),
+            groups: Vec::with_capacity(world.groups.len()),
+            services: Vec::with_capacity(world.services.len()),
+            last: 0,
+            outage_start: None,
+            acc: Acc::default(),
+            dirty: false,
+        }
+    }
+
+    /// Everything up at time 0, streams for trial `trial` of `seed`, and
+    /// the first failures scheduled.
+    pub fn reset(&mut self, cx: &mut Context<'_>, seed: u64, trial: u64) {
+        let world = cx.world;
+        self.last = 0;
+        self.outage_start = None;
+        self.reset_integrals(world);
+        self.reset_regions(cx, seed, trial);
+        self.reset_groups(world, seed, trial);
+        self.reset_replicas(cx, seed, trial);
+        self.services.clear();
+        for spec in &world.services {
+            self.services.push(ServiceState {
+                own: 1.0,
+                frac: 1.0,
+                current: Some(spec.groups.start as u32),
+                gen_: 0,
+            });
+        }
+        self.refresh(world);
+    }
+
+    fn reset_integrals(&mut self, world: &World) {
+        let (ns, nr) = (world.services.len(), world.regions.len());
+        let a = &mut self.acc;
+        a.downtime = 0.0;
+        a.incidents = 0;
+        a.longest = 0;
+        for (v, n) in [
+            (&mut a.lost, ns),
+            (&mut a.own_lost, ns),
+            (&mut a.cause_services, ns),
+            (&mut a.region_down, nr),
+            (&mut a.cause_regions, nr),
+        ] {
+            v.clear();
+            v.resize(n, 0.0);
+        }
+    }
+
+    fn reset_regions(&mut self, cx: &mut Context<'_>, seed: u64, trial: u64) {
+        let world = cx.world;
+        for (r, spec) in world.regions.iter().enumerate() {
+            self.region_rng[r] = random::stream(seed, trial, Purpose::Region, r as u64);
+            self.region_up[r] = true;
+            self.region_natural[r] = true;
+            self.region_held[r] = 0;
+            if let Some((failure, _)) = &spec.process {
+                let t = failure.sample(&mut self.region_rng[r]);
+                cx.queue
+                    .schedule(t, Event::Availability(AvailabilityEvent::RegionDown(r as u32)));
+            }
+        }
+    }
+
+    fn reset_groups(&mut self, world: &World, seed: u64, trial: u64) {
+        self.groups.clear();
+        for (g, spec) in world.groups.iter().enumerate() {
+            let stream = ((spec.service as u64) << 20) | spec.slot as u64;
+            self.group_rng[g] = random::stream(seed, trial, Purpose::Failover, stream);
+            self.groups.push(GroupState {
+                up_count: spec.replicas.len() as u32,
+                ap: Failover::Serving,
+                gen_: 0,
+                serving: true,
+                routed: true,
+                route_gen: 0,
+            });
+        }
+    }
+
+    fn reset_replicas(&mut self, cx: &mut Context<'_>, seed: u64, trial: u64) {
+        let world = cx.world;
+        self.replicas.clear();
+        for (i, spec) in world.replicas.iter().enumerate() {
+            let group = &world.groups[spec.group];
+            let active = group.topology != Topology::ActivePassive || i == group.replicas.start;
+            self.replica_rng[i] = random::stream(seed, trial, Purpose::Replica, spec.stream);
+            self.replicas.push(ReplicaState {
+                up: true,
+                active,
+                gen_: 0,
+                natural: true,
+                held: 0,
+            });
+            if active || !group.cold {
+                self.schedule_failure(cx, i);
+            }
+        }
+    }
+
+    /// Handles one of its events; says what the other components must do.
+    #[inline(always)]
+    pub fn handle(&mut self, cx: &mut Context<'_>, event: AvailabilityEvent) -> Effect {
+        match event {
+            AvailabilityEvent::RegionDown(r) => self.region_process(cx, r as usize, false),
+            AvailabilityEvent::RegionUp(r) => self.region_process(cx, r as usize, true),
+            AvailabilityEvent::ReplicaDown { replica, gen_ } => {
+                if gen_ == self.replicas[replica as usize].gen_ {
+                    return self.replica_down(cx, replica as usize);
+                }
+                Effect::None
+            }
+            AvailabilityEvent::ReplicaUp(r) => {
+                self.replica_up(cx, r as usize);
+                Effect::None
+            }
+            AvailabilityEvent::Promote { group, gen_ } => {
+                if gen_ != self.groups[group as usize].gen_ {
+                    return Effect::None;
+                }
+                self.promote(cx, group as usize);
+                Effect::Detected
+            }
+            AvailabilityEvent::Restore { group, gen_ } => {
+                if gen_ == self.groups[group as usize].gen_ {
+                    self.restore(cx, group as usize);
+                }
+                Effect::None
+            }
+            AvailabilityEvent::Unroute { group, gen_ } => self.unroute(cx, group as usize, gen_),
+            AvailabilityEvent::Reroute { service, gen_ } => {
+                if gen_ == self.services[service as usize].gen_ {
+                    return self.reroute(cx, service as usize);
+                }
+                Effect::None
+            }
+        }
+    }
+
+    /// Recomputes the served fractions if an event changed what they
+    /// depend on (called once after every event).
+    #[inline]
+    pub fn settle(&mut self, world: &World) {
+        if self.dirty {
+            self.dirty = false;
+            self.refresh(world);
+        }
+    }
+
+    /// A region's own outage starts or ends.
+    #[inline]
+    fn region_process(&mut self, cx: &mut Context<'_>, r: usize, up: bool) -> Effect {
+        let world = cx.world;
+        self.region_natural[r] = up;
+        let (failure, repair) = world.regions[r].process.as_ref().expect("only failing regions fail");
+        let next = if up { failure } else { repair }.sample(&mut self.region_rng[r]);
+        let next_event = if up {
+            AvailabilityEvent::RegionDown(r as u32)
+        } else {
+            AvailabilityEvent::RegionUp(r as u32)
+        };
+        cx.schedule(next, next_event);
+        // Region time is integrated per region, so always advance.
+        self.changing(cx);
+        self.set_region(cx, r)
+    }
+
+    #[inline]
+    fn schedule_failure(&mut self, cx: &mut Context<'_>, replica: usize) {
+        let world = cx.world;
+        let spec = &world.replicas[replica];
+        if let Some((failure, _)) = &world.services[spec.service].process {
+            let r = &mut self.replicas[replica];
+            r.gen_ = r.gen_.wrapping_add(1);
+            let gen_ = r.gen_;
+            let after = failure.sample(&mut self.replica_rng[replica]);
+            cx.schedule(
+                after,
+                AvailabilityEvent::ReplicaDown {
+                    replica: replica as u32,
+                    gen_,
+                },
+            );
+        }
+    }
+
+    /// Integrates every metric over `[last, now)`.
+    #[inline]
+    pub fn advance(&mut self, world: &World, now: Nanos) {
+        if now <= self.last {
+            return;
+        }
+        let dt = (now - self.last) as f64;
+        let loss = 1.0 - self.services[world.entry].frac;
+        if loss > 0.0 {
+            if self.outage_start.is_none() {
+                self.outage_start = Some(self.last);
+                self.acc.incidents += 1;
+            }
+            self.acc.downtime += dt * loss;
+        } else if let Some(start) = self.outage_start.take() {
+            self.acc.longest = self.acc.longest.max(self.last - start);
+        }
+        for (s, svc) in self.services.iter().enumerate() {
+            self.acc.lost[s] += dt * (1.0 - svc.frac);
+            self.acc.own_lost[s] += dt * (1.0 - svc.own);
+            if loss > 0.0 && svc.own < 1.0 && world.entry_needs[s] {
+                self.acc.cause_services[s] += dt * loss;
+            }
+        }
+        for (r, &up) in self.region_up.iter().enumerate() {
+            if !up {
+                self.acc.region_down[r] += dt;
+                if loss > 0.0 && world.entry_regions[r] {
+                    self.acc.cause_regions[r] += dt * loss;
+                }
+            }
+        }
+        self.last = now;
+    }
+
+    /// The time-based figures of a trial that ran to the horizon (after
+    /// [`Availability::advance`] to it), with no request or fault figures.
+    pub fn finish(&mut self, world: &World, events: u64) -> TrialResult {
+        if let Some(start) = self.outage_start.take() {
+            self.acc.longest = self.acc.longest.max(self.last - start);
+        }
+        let h = world.horizon as f64;
+        let secs = |ns: f64| ns / 1e9;
+        let a = &self.acc;
+        TrialResult {
+            availability: 1.0 - a.downtime / h,
+            downtime: secs(a.downtime),
+            incidents: a.incidents,
+            longest_outage: secs(a.longest as f64),
+            services: a.lost.iter().map(|x| 1.0 - x / h).collect(),
+            own: a.own_lost.iter().map(|x| 1.0 - x / h).collect(),
+            cause_services: a.cause_services.iter().map(|&x| secs(x)).collect(),
+            regions: a.region_down.iter().map(|x| 1.0 - x / h).collect(),
+            cause_regions: a.cause_regions.iter().map(|&x| secs(x)).collect(),
+            events,
+            traffic: None,
+            faults: Vec::new(),
+        }
+    }
+
+    /// Re-evaluates whether group `g` serves and reacts to a change.
+    #[inline]
+    pub fn update_group(&mut self, cx: &mut Context<'_>, g: usize) {
+        let world = cx.world;
+        let spec = &world.groups[g];
+        let grp = &self.groups[g];
+        let local = match spec.topology {
+            Topology::ActivePassive => grp.ap == Failover::Serving,
+            _ => grp.up_count >= spec.min_healthy,
+        };
+        let serving = local && spec.region.is_none_or(|r| self.region_up[r]);
+        if serving == grp.serving {
+            return;
+        }
+        self.changing(cx);
+        self.groups[g].serving = serving;
+        let sspec = &world.services[spec.service];
+        if !sspec.multi_region {
+            return;
+        }
+        match sspec.mode {
+            GlobalMode::ActiveActive => self.route_group(cx, g, serving),
+            GlobalMode::ActivePassive => self.follow_group(cx, g, serving),
+        }
+    }
+
+    /// Global active-active: a serving group is routed at once; one that
+    /// stops is unrouted after `failover`.
+    #[inline]
+    fn route_group(&mut self, cx: &mut Context<'_>, g: usize, serving: bool) {
+        let world = cx.world;
+        let failover = world.services[world.groups[g].service].failover;
+        let grp = &mut self.groups[g];
+        grp.route_gen = grp.route_gen.wrapping_add(1);
+        if serving {
+            grp.routed = true;
+        } else {
+            let gen_ = grp.route_gen;
+            cx.schedule(failover, AvailabilityEvent::Unroute { group: g as u32, gen_ });
+        }
+    }
+
+    /// Global active-passive: the current group stopping schedules a
+    /// reroute; with no current group, the first to serve takes over.
+    #[inline]
+    fn follow_group(&mut self, cx: &mut Context<'_>, g: usize, serving: bool) {
+        let world = cx.world;
+        let s = world.groups[g].service;
+        let failover = world.services[s].failover;
+        let svc = &mut self.services[s];
+        match svc.current {
+            Some(c) if c as usize == g => {
+                svc.gen_ = svc.gen_.wrapping_add(1);
+                if !serving {
+                    let gen_ = svc.gen_;
+                    cx.schedule(
+                        failover,
+                        AvailabilityEvent::Reroute {
+                            service: s as u32,
+                            gen_,
+                        },
+                    );
+                }
+            }
+            None if serving => svc.current = Some(g as u32),
+            _ => {}
+        }
+    }
+
+    /// Integrates up to `now` before a change that can move a served
+    /// fraction, and marks the fractions for recomputation. Events that
+    /// change nothing (a replica failing while enough others serve) skip
+    /// both: the integral is piecewise constant, so the next change
+    /// integrates the whole interval at once.
+    #[inline]
+    fn changing(&mut self, cx: &Context<'_>) {
+        let world = cx.world;
+        self.advance(world, cx.now);
+        self.dirty = true;
+    }
+
+    #[inline]
+    fn own_fraction(&self, world: &World, s: usize) -> f64 {
+        let spec = &world.services[s];
+        let groups = &self.groups[spec.groups.clone()];
+        if !spec.multi_region {
+            return if groups[0].serving { 1.0 } else { 0.0 };
+        }
+        match spec.mode {
+            GlobalMode::ActiveActive => {
+                let routed = groups.iter().filter(|g| g.routed).count();
+                let serving = groups.iter().filter(|g| g.serving).count();
+                if routed == 0 {
+                    0.0
+                } else {
+                    serving as f64 / routed as f64
+                }
+            }
+            GlobalMode::ActivePassive => match self.services[s].current {
+                Some(c) if self.groups[c as usize].serving => 1.0,
+                _ => 0.0,
+            },
+        }
+    }
+
+    /// Recomputes every service's fractions, required services first.
+    #[inline]
+    fn refresh(&mut self, world: &World) {
+        for &s in &world.order {
+            let own = self.own_fraction(world, s);
+            let frac = world.services[s]
+                .requires
+                .iter()
+                .fold(own, |f, &d| f * self.services[d].frac);
+            self.services[s].own = own;
+            self.services[s].frac = frac;
+        }
+    }
+
+    /// The replica's own failure.
+    #[inline]
+    fn replica_down(&mut self, cx: &mut Context<'_>, r: usize) -> Effect {
+        let world = cx.world;
+        let spec = world.replicas[r];
+        self.replicas[r].natural = false;
+        let (_, repair) = world.services[spec.service]
+            .process
+            .as_ref()
+            .expect("only failing replicas fail");
+        let after = repair.sample(&mut self.replica_rng[r]);
+        cx.schedule(after, AvailabilityEvent::ReplicaUp(r as u32));
+        if self.replicas[r].held == 0 {
+            return self.lose(cx, r, true);
+        }
+        Effect::None
+    }
+
+    /// The replica stops serving (its own failure, or a fault). The
+    /// returned effect resets its requests; [`Availability::settle_loss`]
+    /// completes the change.
+    #[inline(always)]
+    pub fn lose(&mut self, cx: &mut Context<'_>, r: usize, reset: bool) -> Effect {
+        self.replicas[r].up = false;
+        cx.record("replica_down", Subject::Replica(r));
+        Effect::ReplicaLost { replica: r, reset }
+    }
+
+    /// The second half of a replica's loss, after its requests were reset:
+    /// an active-passive group starts its switch-over, another group counts
+    /// one replica fewer.
+    #[inline(always)]
+    pub fn settle_loss(&mut self, cx: &mut Context<'_>, r: usize) {
+        let world = cx.world;
+        let g = world.replicas[r].group;
+        let group = &world.groups[g];
+        if group.topology == Topology::ActivePassive {
+            if self.replicas[r].active {
+                self.replicas[r].active = false;
+                let grp = &mut self.groups[g];
+                grp.ap = Failover::FailingOver;
+                grp.gen_ = grp.gen_.wrapping_add(1);
+                let gen_ = grp.gen_;
+                cx.schedule(
+                    group.failover_delay,
+                    AvailabilityEvent::Promote { group: g as u32, gen_ },
+                );
+            }
+        } else {
+            self.groups[g].up_count -= 1;
+        }
+        self.update_group(cx, g);
+    }
+
+    /// The replica's repair completes.
+    #[inline]
+    fn replica_up(&mut self, cx: &mut Context<'_>, r: usize) {
+        let world = cx.world;
+        self.replicas[r].natural = true;
+        if self.replicas[r].held == 0 {
+            self.back(cx, r);
+        }
+        if self.ages(world, r) {
+            self.schedule_failure(cx, r);
+        }
+    }
+
+    /// The replica serves again (repaired, or a fault released it). A
+    /// returning replica takes over a group that has nothing active.
+    #[inline]
+    pub fn back(&mut self, cx: &mut Context<'_>, r: usize) {
+        let world = cx.world;
+        let g = world.replicas[r].group;
+        let group = &world.groups[g];
+        self.replicas[r].up = true;
+        cx.record("replica_up", Subject::Replica(r));
+        if group.topology == Topology::ActivePassive {
+            if self.groups[g].ap == Failover::Down {
+                self.replicas[r].active = true;
+                self.groups[g].ap = Failover::Serving;
+            }
+        } else {
+            self.groups[g].up_count += 1;
+        }
+        self.update_group(cx, g);
+    }
+
+    /// Whether the replica's failure clock runs (cold standbys' does not).
+    #[inline]
+    pub fn ages(&self, world: &World, r: usize) -> bool {
+        self.replicas[r].active || !world.groups[world.replicas[r].group].cold
+    }
+
+    /// Cancels the replica's pending failure.
+    pub fn stop_clock(&mut self, r: usize) {
+        self.replicas[r].gen_ = self.replicas[r].gen_.wrapping_add(1);
+    }
+
+    /// Restarts the failure clock of a replica a fault released.
+    pub fn restart_clock(&mut self, cx: &mut Context<'_>, r: usize) {
+        self.schedule_failure(cx, r);
+    }
+
+    /// A crash or hang fault takes hold of replica `r` (`on`), or lets go.
+    /// Returns whether that changes whether it serves: the first hold of a
+    /// naturally up replica, or the last release of one.
+    pub fn hold_replica(&mut self, r: usize, on: bool) -> bool {
+        let rep = &mut self.replicas[r];
+        if on {
+            rep.held += 1;
+            rep.held == 1 && rep.natural
+        } else {
+            rep.held -= 1;
+            rep.held == 0 && rep.natural
+        }
+    }
+
+    /// A crash fault takes hold of region `r` (`on`), or lets go; the
+    /// change takes effect through [`Availability::set_region`].
+    pub fn hold_region(&mut self, r: usize, on: bool) {
+        let held = &mut self.region_held[r];
+        *held = if on { *held + 1 } else { *held - 1 };
+    }
+
+    /// Applies a change of region `r`'s effective state: naturally up and
+    /// not held down by a fault.
+    pub fn set_region(&mut self, cx: &mut Context<'_>, r: usize) -> Effect {
+        let up = self.region_natural[r] && self.region_held[r] == 0;
+        if up == self.region_up[r] {
+            return Effect::None;
+        }
+        self.changing(cx);
+        self.region_up[r] = up;
+        cx.record(if up { "region_up" } else { "region_down" }, Subject::Region(r));
+        Effect::RegionChanged { region: r, up }
+    }
+
+    #[inline]
+    fn promote(&mut self, cx: &mut Context<'_>, g: usize) {
+        let world = cx.world;
+        let group = &world.groups[g];
+        // Drawn even when success is 1 so that sweeping `success` keeps the
+        // group's stream aligned across points.
+        let u: f64 = self.group_rng[g].random();
+        let candidate = group.replicas.clone().find(|&r| self.replicas[r].up);
+        match candidate {
+            Some(r) if u < group.failover_success => {
+                cx.record("promoted", Subject::Replica(r));
+                self.replicas[r].active = true;
+                self.groups[g].ap = Failover::Serving;
+                if group.cold {
+                    self.schedule_failure(cx, r);
+                }
+            }
+            Some(_) => self.switch_failed(cx, g),
+            None => self.groups[g].ap = Failover::Down,
+        }
+        self.update_group(cx, g);
+    }
+
+    /// A switch-over failed: the group is down until a replica returns, or
+    /// for one manual repair if none is being repaired.
+    fn switch_failed(&mut self, cx: &mut Context<'_>, g: usize) {
+        let world = cx.world;
+        let group = &world.groups[g];
+        cx.record("switch_failed", Subject::Group(g));
+        self.groups[g].ap = Failover::Down;
+        if group.replicas.clone().all(|r| self.replicas[r].up) {
+            // Nothing is being repaired whose return would end this.
+            let (_, repair) = world.services[group.service]
+                .process
+                .as_ref()
+                .expect("a replica failed");
+            let after = repair.sample(&mut self.group_rng[g]);
+            let gen_ = self.groups[g].gen_;
+            cx.schedule(after, AvailabilityEvent::Restore { group: g as u32, gen_ });
+        }
+    }
+
+    #[inline]
+    fn restore(&mut self, cx: &mut Context<'_>, g: usize) {
+        let world = cx.world;
+        let group = &world.groups[g];
+        if self.groups[g].ap != Failover::Down {
+            return;
+        }
+        if let Some(r) = group.replicas.clone().find(|&r| self.replicas[r].up) {
+            self.replicas[r].active = true;
+            self.groups[g].ap = Failover::Serving;
+            if group.cold {
+                self.schedule_failure(cx, r);
+            }
+            self.update_group(cx, g);
+        }
+    }
+
+    #[inline]
+    fn unroute(&mut self, cx: &mut Context<'_>, g: usize, gen_: u32) -> Effect {
+        let grp = &self.groups[g];
+        if gen_ != grp.route_gen || grp.serving {
+            return Effect::None;
+        }
+        cx.record("unrouted", Subject::Group(g));
+        self.changing(cx);
+        self.groups[g].routed = false;
+        Effect::Detected
+    }
+
+    #[inline]
+    fn reroute(&mut self, cx: &mut Context<'_>, s: usize) -> Effect {
+        let world = cx.world;
+        let spec = &world.services[s];
+        if let Some(c) = self.services[s].current
+            && self.groups[c as usize].serving
+        {
+            return Effect::None;
+        }
+        self.changing(cx);
+        self.services[s].current = spec.groups.clone().find(|&g| self.groups[g].serving).map(|g| g as u32);
+        if let Some(g) = self.services[s].current {
+            cx.record("rerouted", Subject::Group(g as usize));
+        }
+        Effect::Detected
+    }
+
+    /// Whether replica `r` accepts connections: it and its region are up.
+    #[inline]
+    pub fn reachable(&self, world: &World, r: usize) -> bool {
+        let g = world.replicas[r].group;
+        self.replicas[r].up && world.groups[g].region.is_none_or(|reg| self.region_up[reg])
+    }
+}
+
+/// The availability component running alone: the failure-only model, with
+/// its own queue. It is [`Clone`], so a trial can be copied mid-way and
+/// both copies run on (rare-event splitting restarts copies like this).
+#[derive(Clone)]
+pub struct FailureOnly<'w> {
+    world: &'w World,
+    pub(super) queue: EventQueue<Event>,
+    trace: Option<Box<Trace>>,
+    /// The component.
+    pub availability: Availability,
+    events: u64,
+    /// Where the run stands: the end of the last [`FailureOnly::run_until`]
+    /// (or the next event due, when a count of events stopped it first).
+    clock: Nanos,
+}
+
+impl<'w> FailureOnly<'w> {
+    /// Trial `trial` of seed `seed` at time 0. The world's requests and
+    /// faults are ignored.
+    pub fn start(world: &'w World, seed: u64, trial: u64) -> Self {
+        let mut run = Self {
+            world,
+            queue: EventQueue::new(),
+            trace: None,
+            availability: Availability::new(world),
+            events: 0,
+            clock: 0,
+        };
+        let mut cx = Context {
+            world,
+            queue: &mut run.queue,
+            trace: &mut run.trace,
+            now: 0,
+        };
+        run.availability.reset(&mut cx, seed, trial);
+        run
+    }
+
+    /// Runs the events due before `until`, at most `max_events` of them;
+    /// returns how many ran.
+    pub fn run_until(&mut self, until: Nanos, max_events: u64) -> u64 {
+        let handled = match engine::run_within(self, until, max_events) {
+            Ok(handled) => {
+                self.clock = self.clock.max(until.min(self.world.horizon));
+                handled
+            }
+            Err(stopped) => {
+                self.clock = stopped.at;
+                stopped.events
+            }
+        };
+        self.events += handled;
+        handled
+    }
+
+    /// Runs to the horizon and returns the trial's time-based figures.
+    pub fn finish(mut self) -> TrialResult {
+        let horizon = self.world.horizon;
+        self.run_until(horizon, u64::MAX);
+        self.availability.advance(self.world, horizon);
+        self.availability.finish(self.world, self.events)
+    }
+
+    /// Where the run stands (see [`FailureOnly::run_until`]).
+    pub fn now(&self) -> Nanos {
+        self.clock
+    }
+
+    /// The time of the next pending event.
+    pub fn next_time(&self) -> Option<Nanos> {
+        self.queue.peek_time()
+    }
+}
+
+impl Model for FailureOnly<'_> {
+    type Event = Event;
+
+    fn queue(&mut self) -> &mut EventQueue<Event> {
+        &mut self.queue
+    }
+
+    fn handle(&mut self, now: Nanos, event: Event) {
+        let Event::Availability(event) = event else {
+            return;
+        };
+        let mut cx = Context {
+            world: self.world,
+            queue: &mut self.queue,
+            trace: &mut self.trace,
+            now,
+        };
+        let availability = &mut self.availability;
+        match availability.handle(&mut cx, event) {
+            Effect::ReplicaLost { replica, .. } => availability.settle_loss(&mut cx, replica),
+            Effect::RegionChanged { region, .. } => {
+                for &g in &self.world.region_groups[region] {
+                    availability.update_group(&mut cx, g);
+                }
+            }
+            Effect::None | Effect::Detected => {}
+        }
+        availability.settle(self.world);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world(text: &str) -> World {
+        let sc = crate::scenario::parse("t.toml", "t", text, &[]).expect("valid");
+        World::compile(&sc)
+    }
+
+    const PAIR: &str = r#"
+horizon = "1y"
+[[service]]
+name = "db"
+topology = "active-passive"
+replicas = 2
+failure = { mean = "1000h" }
+repair = { mean = "10h" }
+failover = { detect = "10s", switch = "20s" }
+"#;
+
+    /// A component at time 0 of trial 0, its queue and trace.
+    fn start(world: &World) -> (Availability, EventQueue<Event>, Option<Box<Trace>>) {
+        let mut availability = Availability::new(world);
+        let (mut queue, mut trace) = (EventQueue::new(), None);
+        let mut cx = Context {
+            world,
+            queue: &mut queue,
+            trace: &mut trace,
+            now: 0,
+        };
+        availability.reset(&mut cx, 1, 0);
+        (availability, queue, trace)
+    }
+
+    #[test]
+    fn an_active_replica_failing_asks_for_its_requests_reset_then_fails_over() {
+        let world = world(PAIR);
+        let (mut a, mut queue, mut trace) = start(&world);
+        let gen_ = a.replicas[0].gen_;
+        let mut cx = Context {
+            world: &world,
+            queue: &mut queue,
+            trace: &mut trace,
+            now: 5,
+        };
+        let effect = a.handle(&mut cx, AvailabilityEvent::ReplicaDown { replica: 0, gen_ });
+        assert_eq!(
+            effect,
+            Effect::ReplicaLost {
+                replica: 0,
+                reset: true
+            }
+        );
+        // Until the loss settles, the group is untouched: requests reset in
+        // between still see it serving.
+        assert!(!a.replicas[0].up && a.groups[0].ap == Failover::Serving);
+        a.settle_loss(&mut cx, 0);
+        a.settle(&world);
+        assert_eq!(a.groups[0].ap, Failover::FailingOver);
+        assert!(!a.groups[0].serving);
+        let gen_ = a.groups[0].gen_;
+        cx.now = 5 + 30_000_000_000;
+        let effect = a.handle(&mut cx, AvailabilityEvent::Promote { group: 0, gen_ });
+        assert_eq!(effect, Effect::Detected);
+        assert!(a.replicas[1].active && a.groups[0].serving);
+    }
+
+    #[test]
+    fn a_stale_failure_is_ignored() {
+        let world = world(PAIR);
+        let (mut a, mut queue, mut trace) = start(&world);
+        let stale = a.replicas[0].gen_.wrapping_sub(1);
+        let mut cx = Context {
+            world: &world,
+            queue: &mut queue,
+            trace: &mut trace,
+            now: 5,
+        };
+        let before = cx.queue.len();
+        let effect = a.handle(
+            &mut cx,
+            AvailabilityEvent::ReplicaDown {
+                replica: 0,
+                gen_: stale,
+            },
+        );
+        assert_eq!(effect, Effect::None);
+        assert!(a.replicas[0].up);
+        assert_eq!(cx.queue.len(), before);
+    }
+
+    #[test]
+    fn a_held_region_going_down_names_it_in_the_effect() {
+        let world = world(
+            r#"
+horizon = "1y"
+[[region]]
+name = "eu"
+[[service]]
+name = "api"
+topology = "active-active"
+replicas = 2
+regions = ["eu"]
+"#,
+        );
+        let (mut a, mut queue, mut trace) = start(&world);
+        let mut cx = Context {
+            world: &world,
+            queue: &mut queue,
+            trace: &mut trace,
+            now: 7,
+        };
+        a.hold_region(0, true);
+        assert_eq!(a.set_region(&mut cx, 0), Effect::RegionChanged { region: 0, up: false });
+        assert!(!a.region_up[0] && !a.reachable(&world, 0));
+        a.update_group(&mut cx, 0);
+        a.settle(&world);
+        assert!(!a.groups[0].serving);
+        a.hold_region(0, false);
+        assert_eq!(a.set_region(&mut cx, 0), Effect::RegionChanged { region: 0, up: true });
+    }
+}
