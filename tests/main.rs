@@ -8,6 +8,7 @@
 //! - `errors`: one test per class of bad input: exit code 2, a message that
 //!   names file, line, column and key, never a panic.
 //! - `determinism`: identical bytes on any thread count.
+//! - `docs`: the worked examples of README and `docs/`, run and checked.
 //! - `validation`: the simulator against closed-form results.
 //! - `coverage`: the availability interval's coverage when downtime is rare
 //!   and skewed (the study is ignored; a fast guard is not).
@@ -40,6 +41,7 @@ mod conventions;
 mod coverage;
 mod defences;
 mod determinism;
+mod docs;
 mod errors;
 mod faults;
 mod fuzz_regressions;
