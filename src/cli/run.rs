@@ -63,7 +63,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let target = match args.precision {
         Some(w) => Some(precision::Target::new(
             w,
-            args.max_trials.unwrap_or(trials.saturating_mul(100)),
+            args.max_trials
+                .unwrap_or(trials.saturating_mul(100).min(scenario::limits::MAX_TRIALS)),
         )?),
         None => None,
     };
@@ -183,6 +184,7 @@ fn check_modes(args: &RunArgs) -> Result<()> {
             )));
         }
     }
+    super::check_trials("--max-trials", args.max_trials)?;
     if let Some(w) = args.precision {
         precision::Target::new(w, args.max_trials.unwrap_or(1))?;
     }
