@@ -823,16 +823,15 @@ fn a_bad_part_under_force_leaves_the_old_results() {
     let before = dir.read("res/summary.json");
     small_shard(&dir, "200", "0/2", "parts", &[]);
     small_shard(&dir, "200", "1/2", "parts", &[]);
-    // The part's last metadata byte (before the 8-byte length and the
-    // 8-byte magic) is its last chunk's timeline rows: an empty list, a
-    // count of 0. A count of 5 still opens as a part but does not decode,
-    // so it fails only once the merge reads the rows.
+    // The last chunk's timeline rows, an empty list (a count of 0), made
+    // a count of 5 under a fresh checksum: the part still opens but does
+    // not decode, so it fails only once the merge reads the rows.
     let part = dir.path_of("parts/shard-1-of-2.nines-part");
-    let mut bytes = std::fs::read(&part).unwrap();
-    let last = bytes.len() - 17;
-    assert_eq!(bytes[last], 0, "the part ends with an empty timeline");
-    bytes[last] = 5;
-    std::fs::write(&part, &bytes).unwrap();
+    let (csv, mut meta) = open_part(&part);
+    let last = meta.chunks.last_mut().unwrap();
+    assert_eq!(last.timeline, [0], "the part ends with an empty timeline");
+    last.timeline = vec![5];
+    seal_part(&part, &csv, meta);
     let err = dir
         .nines(&["merge", "parts", "--out", "res", "--force", "-q"])
         .bad_input();
@@ -894,7 +893,8 @@ fn merge_of_a_part_with_chunk_zero_or_a_nan_slo_or_zero_trials_is_refused_not_a_
     small_shard(&dir, "200", "0/1", "parts", &["--slo", "0.99"]);
     let part = dir.path_of("parts/shard-0-of-1.nines-part");
     let (csv, _) = open_part(&part);
-    let edits: [(fn(&mut nines::montecarlo::shard::Meta), &str); 5] = [
+    type Edit = fn(&mut nines::montecarlo::shard::Meta);
+    let edits: [(Edit, &str); 5] = [
         (|m| m.chunk = 0, "chunk = 0"),
         (|m| m.slo = Some(f64::NAN), "slo = NaN"),
         (|m| m.trials = 0, "trials = 0"),
