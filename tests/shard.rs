@@ -952,3 +952,77 @@ fn merge_does_not_hang_on_a_fifo_named_like_a_part() {
     let err = dir.nines(&["merge", "parts/zz.nines-part", "--out", "m"]).bad_input();
     assert!(err.contains("not a regular file"), "{err}");
 }
+
+/// Merges the parts in `dir` in-process, as `nines merge` does before it
+/// writes: an `Err` is a clean refusal.
+fn merge_in_process(dir: &Path) -> nines::Result<()> {
+    use nines::montecarlo::{self, shard::Merged};
+    let merged = Merged::open(&[dir.to_path_buf()])?;
+    let scenario = merged.meta().scenario()?;
+    let world = nines::model::World::compile(&scenario);
+    let acc = merged.fold(montecarlo::accumulator(&world))?;
+    let _ = nines::summarise(&scenario, &world, &acc, merged.meta().seed, merged.meta().slo);
+    let _ = merged.timeline(&world)?;
+    merged.write_csv(&mut Vec::new(), Path::new("trials.csv"))
+}
+
+/// Parts forged byte by byte under a fresh checksum (what the checksum
+/// cannot see): every one merges or is refused, none panics. Deterministic
+/// mutations of the metadata's bytes, kept when they still decode.
+#[test]
+fn merge_of_forged_parts_never_panics() {
+    let dir = Dir::new();
+    dir.write("requests.toml", REQUESTS);
+    for i in 0..2 {
+        dir.nines(&[
+            "run",
+            "requests.toml",
+            "--trials",
+            "3",
+            "--shard",
+            &format!("{i}/2"),
+            "--out",
+            "parts",
+            "-q",
+        ])
+        .ok();
+    }
+    merge_in_process(&dir.path_of("parts")).unwrap();
+    let part = dir.path_of("parts/shard-1-of-2.nines-part");
+    let original = std::fs::read(&part).unwrap();
+    let n = original.len();
+    let meta_len = u64::from_le_bytes(original[n - 16..n - 8].try_into().unwrap()) as usize;
+    let (csv, meta) = original[..n - 16].split_at(n - 16 - meta_len);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut decoded, mut refused) = (0, 0);
+    for _ in 0..400 {
+        let mut bytes = meta.to_vec();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] = match next() % 4 {
+                0 => 0,
+                1 => 0xff,
+                2 => bytes[at].wrapping_add(1),
+                _ => next() as u8,
+            };
+        }
+        let Ok(forged) = postcard::from_bytes::<nines::montecarlo::shard::Meta>(&bytes) else {
+            continue;
+        };
+        decoded += 1;
+        seal_part(&part, csv, forged);
+        let outcome = std::panic::catch_unwind(|| merge_in_process(&dir.path_of("parts")));
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => refused += 1,
+            Err(_) => panic!("a forged part panicked the merge: {bytes:?}"),
+        }
+    }
+    assert!(decoded > 50 && refused > 10, "{decoded} decoded, {refused} refused");
+}
