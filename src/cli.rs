@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::scenario::Override;
+use crate::scenario::limits::{MAX_THREADS, MAX_TRIALS};
 
 /// `nines --version`: the crate's version and the commit it was built
 /// from (`unknown` outside a git checkout; see `build.rs`).
@@ -285,15 +286,17 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
 /// Checks flags every running command shares.
 ///
 /// # Errors
-/// [`crate::Error::Usage`] for zero threads or trials, or an objective
-/// outside (0, 1).
+/// [`crate::Error::Usage`] for a thread or trial count outside its limits
+/// ([`MAX_THREADS`], [`MAX_TRIALS`]), or an objective outside (0, 1).
 pub fn check_flags(threads: Option<usize>, trials: Option<u64>, slo: Option<f64>) -> crate::Result<()> {
-    if threads == Some(0) {
-        return Err(crate::Error::Usage("--threads must be at least 1".into()));
+    if let Some(t) = threads
+        && !(1..=MAX_THREADS).contains(&t)
+    {
+        return Err(crate::Error::Usage(format!(
+            "--threads must be between 1 and {MAX_THREADS}, found {t}"
+        )));
     }
-    if trials == Some(0) {
-        return Err(crate::Error::Usage("--trials must be at least 1".into()));
-    }
+    check_trials("--trials", trials)?;
     if let Some(s) = slo
         && !(s > 0.0 && s < 1.0)
     {
@@ -302,6 +305,19 @@ pub fn check_flags(threads: Option<usize>, trials: Option<u64>, slo: Option<f64>
         )));
     }
     Ok(())
+}
+
+/// Checks a trial count given by `flag` against [`MAX_TRIALS`].
+///
+/// # Errors
+/// [`crate::Error::Usage`] for zero or more than [`MAX_TRIALS`].
+pub fn check_trials(flag: &str, trials: Option<u64>) -> crate::Result<()> {
+    match trials {
+        Some(n) if !(1..=MAX_TRIALS).contains(&n) => Err(crate::Error::Usage(format!(
+            "{flag} must be between 1 and {MAX_TRIALS}, found {n}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// `output/<name>` unless `--out` says otherwise; created.

@@ -152,9 +152,10 @@ pub fn run_chunks(
     if let Some(t) = threads {
         builder = builder.num_threads(t);
     }
-    let pool = builder
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {threads:?} threads: {e}")))?;
+    let pool = builder.build().map_err(|e| {
+        let n = threads.map_or_else(|| "the default number of".into(), |t| t.to_string());
+        Error::Usage(format!("cannot start {n} worker threads: {e}"))
+    })?;
     let chunk = chunk_size(world);
     let first_chunk = trials.start / chunk;
     let last_chunk = trials.end.div_ceil(chunk);
@@ -212,7 +213,7 @@ pub fn stop_requested() -> bool {
 fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> Result<(Accumulator, Vec<TrialResult>)> {
     let mut trial = Trial::new(world);
     let mut acc = accumulator(world);
-    let mut rows = Vec::with_capacity((trials.end - trials.start) as usize);
+    let mut rows = Vec::with_capacity(usize::try_from(trials.end - trials.start).unwrap_or(0).min(1 << 16));
     for i in trials {
         let r = trial.run(seed, i).map_err(|r| Error::Runaway(Box::new(r)))?;
         acc.push(i, &r);

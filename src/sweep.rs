@@ -80,7 +80,11 @@ fn list(spec: &str) -> (Vec<String>, Vec<f64>, String) {
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
         .collect();
-    if let Ok(numbers) = values.iter().map(|v| v.parse::<f64>()).collect::<Result<Vec<_>, _>>() {
+    // Numbers when every value is a finite number; `nan` or `inf` are
+    // left to the scenario's own checks, as words.
+    if let Ok(numbers) = values.iter().map(|v| v.parse::<f64>()).collect::<Result<Vec<_>, _>>()
+        && numbers.iter().all(|x| x.is_finite())
+    {
         return (values, numbers, String::new());
     }
     if let Some(unit) = values.first().and_then(|v| unit_of(v))
@@ -137,6 +141,11 @@ fn round12(x: f64) -> f64 {
 }
 
 fn steps(a: f64, b: f64, step: f64) -> std::result::Result<Vec<f64>, String> {
+    if !(a.is_finite() && b.is_finite()) {
+        return Err(format!(
+            "the range must start and end at finite numbers, found {a}..{b}"
+        ));
+    }
     if !(step.is_finite() && step > 0.0) {
         return Err(format!("the step must be positive, found {step}"));
     }

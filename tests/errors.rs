@@ -270,3 +270,16 @@ fn a_negative_rate_is_rejected() {
     let err = check_error(&TRAFFIC.replace("rate = 10", "rate = -5.0"));
     assert!(err.contains("bad.toml:5:8: key `workload.users.rate`"), "{err}");
 }
+
+#[test]
+fn set_on_a_list_of_tables_does_not_suggest_the_same_word() {
+    let dir = Dir::new();
+    dir.write("s.toml", SMALL);
+    for table in ["service", "region", "workload", "fault", "workflow"] {
+        let err = dir
+            .nines(&["check", "s.toml", "--set", &format!("{table}=5")])
+            .bad_input();
+        assert!(!err.contains(&format!("did you mean `{table}`")), "{err}");
+        assert!(err.contains(&format!("like {table}.NAME.KEY=VALUE")), "{err}");
+    }
+}

@@ -189,3 +189,101 @@ fn the_library_reports_a_runaway_as_input_error() {
     assert!(matches!(err, nines::Error::Runaway(_)), "{err}");
     assert_eq!(err.exit_code(), 2);
 }
+
+#[test]
+fn trials_beyond_the_limit_are_refused_not_a_capacity_overflow_or_an_8_tb_allocation() {
+    let dir = Dir::new();
+    dir.write("a.toml", crate::util::SMALL);
+    dir.write("b.toml", crate::util::SMALL);
+    for args in [
+        &["compare", "a.toml", "b.toml", "--trials", "4611686018427387904"][..],
+        &["compare", "a.toml", "b.toml", "--trials", "1000000000000"],
+        &["run", "a.toml", "--trials", "1000000000001"],
+        &[
+            "sweep",
+            "a.toml",
+            "--vary",
+            "service.api.replicas=1,2",
+            "--trials",
+            "18446744073709551615",
+        ],
+        &["run", "a.toml", "--precision", "0.1", "--max-trials", "10000000000000"],
+    ] {
+        let err = dir.nines(args).bad_input();
+        assert!(err.contains("must be between 1 and 1000000000"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn threads_beyond_the_limit_are_refused_at_once_not_after_starting_them() {
+    let dir = Dir::new();
+    dir.write("a.toml", crate::util::SMALL);
+    let start = std::time::Instant::now();
+    let err = dir.nines(&["run", "a.toml", "--threads", "100000"]).bad_input();
+    assert!(
+        err.contains("--threads must be between 1 and 1024, found 100000"),
+        "{err}"
+    );
+    assert!(!err.contains("Some("), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+}
+
+/// A chain of `n` services, each calling the next; the last calls `back`
+/// when given (a cycle through the whole chain).
+fn chain(n: usize, back: Option<usize>) -> String {
+    let mut t = String::from("horizon = \"1d\"\ntrials = 2\n");
+    for i in 0..n {
+        t.push_str(&format!("[[service]]\nname = \"s{i}\"\n"));
+        if i + 1 < n {
+            t.push_str(&format!("[[service.call]]\nto = \"s{}\"\n", i + 1));
+        } else if let Some(b) = back {
+            t.push_str(&format!("[[service.call]]\nto = \"s{b}\"\n"));
+        }
+    }
+    t
+}
+
+#[test]
+fn a_100000_service_call_chain_does_not_overflow_the_stack_in_validation_and_checks_in_linear_time() {
+    let dir = Dir::new();
+    dir.write("chain.toml", &chain(100_000, None));
+    let start = std::time::Instant::now();
+    let out = dir.nines(&["check", "chain.toml"]).ok();
+    assert!(out.contains("s99999"), "{}", &out[..out.len().min(500)]);
+    // Quadratic walks took over a minute at 50,000 services.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(40),
+        "{:?}",
+        start.elapsed()
+    );
+    // A cycle through the whole chain is found without recursion too.
+    dir.write("cycle.toml", &chain(100_000, Some(0)));
+    let err = dir.nines(&["check", "cycle.toml"]).bad_input();
+    assert!(
+        err.contains("the calls form a cycle: s0 -> s1 -> s2"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+}
+
+#[test]
+fn a_trace_of_a_1000_service_chain_with_100ms_buckets_is_refused_by_its_rows_not_out_of_memory() {
+    let dir = Dir::new();
+    let mut t = String::from(
+        "horizon = \"100000s\"\ntrials = 1\n[cascade]\nbucket = \"100ms\"\n[[workload]]\nname = \"w\"\nto = \"s0\"\nrate = 1\n",
+    );
+    for i in 0..1000 {
+        t.push_str(&format!(
+            "[[service]]\nname = \"s{i}\"\nservice_time = {{ mean = \"1ms\" }}\n"
+        ));
+        if i + 1 < 1000 {
+            t.push_str(&format!("[[service.call]]\nto = \"s{}\"\n", i + 1));
+        }
+    }
+    dir.write("trace.toml", &t);
+    let err = dir.nines(&["trace", "trace.toml", "--out", "t"]).bad_input();
+    assert!(
+        err.contains("2000 rows each") && err.contains("--set cascade.bucket=40s"),
+        "{err}"
+    );
+}

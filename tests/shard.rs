@@ -840,19 +840,206 @@ fn a_bad_part_under_force_leaves_the_old_results() {
     let before = dir.read("res/summary.json");
     small_shard(&dir, "200", "0/2", "parts", &[]);
     small_shard(&dir, "200", "1/2", "parts", &[]);
-    // The part's last metadata byte (before the 8-byte length and the
-    // 8-byte magic) is its last chunk's timeline rows: an empty list, a
-    // count of 0. A count of 5 still opens as a part but does not decode,
-    // so it fails only once the merge reads the rows.
+    // The last chunk's timeline rows, an empty list (a count of 0), made
+    // a count of 5 under a fresh checksum: the part still opens but does
+    // not decode, so it fails only once the merge reads the rows.
     let part = dir.path_of("parts/shard-1-of-2.nines-part");
-    let mut bytes = std::fs::read(&part).unwrap();
-    let last = bytes.len() - 17;
-    assert_eq!(bytes[last], 0, "the part ends with an empty timeline");
-    bytes[last] = 5;
-    std::fs::write(&part, &bytes).unwrap();
+    let (csv, mut meta) = open_part(&part);
+    let last = meta.chunks.last_mut().unwrap();
+    assert_eq!(last.timeline, [0], "the part ends with an empty timeline");
+    last.timeline = vec![5];
+    seal_part(&part, &csv, meta);
     let err = dir
         .nines(&["merge", "parts", "--out", "res", "--force", "-q"])
         .bad_input();
     assert!(err.contains("shard-1-of-2"), "{err}");
     assert_eq!(dir.read("res/summary.json"), before, "the old results are untouched");
+}
+
+/// The CSV bytes and decoded metadata of a part, read past its checksum.
+fn open_part(path: &Path) -> (Vec<u8>, nines::montecarlo::shard::Meta) {
+    let bytes = std::fs::read(path).unwrap();
+    let n = bytes.len();
+    let meta_len = u64::from_le_bytes(bytes[n - 16..n - 8].try_into().unwrap()) as usize;
+    let meta = postcard::from_bytes(&bytes[n - 16 - meta_len..n - 16]).unwrap();
+    (bytes[..n - 16 - meta_len].to_vec(), meta)
+}
+
+/// Writes `csv` and `meta` as a part at `path`, sealed with a fresh
+/// checksum as nines seals its own: a part forged by hand.
+fn seal_part(path: &Path, csv: &[u8], meta: nines::montecarlo::shard::Meta) {
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .unwrap();
+    std::io::Write::write_all(&mut f, csv).unwrap();
+    nines::montecarlo::shard::finish_part(&mut f, path, meta).unwrap();
+}
+
+#[test]
+fn merge_refuses_a_part_with_edited_rows_or_scenario_text() {
+    let dir = Dir::new();
+    three_parts(&dir);
+    let part = dir.path_of("parts/shard-1-of-3.nines-part");
+    let original = std::fs::read(&part).unwrap();
+    // A digit of one row changed; then one byte of the scenario text.
+    let row = original.iter().position(|&b| b == b'\n').unwrap() + 3;
+    let text = original.windows(4).position(|w| w == b"100h").unwrap();
+    for at in [row, text] {
+        let mut edited = original.clone();
+        edited[at] = if edited[at] == b'1' { b'2' } else { b'1' };
+        std::fs::write(&part, &edited).unwrap();
+        let err = dir.nines(&["merge", "parts", "--out", "m"]).bad_input();
+        assert!(
+            err.contains("shard-1-of-3.nines-part") && err.contains("checksum does not match"),
+            "{err}"
+        );
+    }
+    assert!(!dir.path_of("m/summary.json").exists());
+    std::fs::write(&part, &original).unwrap();
+    dir.nines(&["merge", "parts", "--out", "m", "-q"]).ok();
+}
+
+#[test]
+fn merge_of_a_part_with_chunk_zero_or_a_nan_slo_or_zero_trials_is_refused_not_a_panic() {
+    let dir = Dir::new();
+    dir.write("small.toml", SMALL);
+    small_shard(&dir, "200", "0/1", "parts", &["--slo", "0.99"]);
+    let part = dir.path_of("parts/shard-0-of-1.nines-part");
+    let (csv, _) = open_part(&part);
+    type Edit = fn(&mut nines::montecarlo::shard::Meta);
+    let edits: [(Edit, &str); 5] = [
+        (|m| m.chunk = 0, "chunk = 0"),
+        (|m| m.slo = Some(f64::NAN), "slo = NaN"),
+        (|m| m.trials = 0, "trials = 0"),
+        (|m| m.count = 0, "is not a shard"),
+        (|m| m.end = u64::MAX, "trials 0.."),
+    ];
+    for (edit, expected) in edits {
+        let (_, mut meta) = open_part(&part);
+        edit(&mut meta);
+        let forged = dir.path_of("forged/shard-0-of-1.nines-part");
+        std::fs::create_dir_all(forged.parent().unwrap()).unwrap();
+        seal_part(&forged, &csv, meta);
+        let err = dir.nines(&["merge", "forged", "--out", "m"]).bad_input();
+        assert!(err.contains(expected), "expected `{expected}` in\n{err}");
+    }
+}
+
+#[test]
+fn merge_refuses_a_duplicated_chunk() {
+    let dir = Dir::new();
+    three_parts(&dir);
+    // Shard 2/3 of 200 trials holds chunks of 64 and 8 trials: the first
+    // given twice, in place of the second, even under a fresh checksum.
+    let part = dir.path_of("parts/shard-2-of-3.nines-part");
+    let (csv, mut meta) = open_part(&part);
+    assert_eq!(meta.chunks.len(), 2);
+    meta.chunks[1] = nines::montecarlo::shard::Chunk {
+        acc: meta.chunks[0].acc.clone(),
+        timeline: meta.chunks[0].timeline.clone(),
+    };
+    seal_part(&part, &csv, meta);
+    let err = dir.nines(&["merge", "parts", "--out", "m"]).bad_input();
+    assert!(
+        err.contains("shard-2-of-3.nines-part") && err.contains("chunk 1 holds 64 trials"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn merge_does_not_hang_on_a_fifo_named_like_a_part() {
+    let dir = Dir::new();
+    three_parts(&dir);
+    let fifo = dir.path_of("parts/zz.nines-part");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let start = Instant::now();
+    let err = dir.nines(&["merge", "parts", "--out", "m"]).bad_input();
+    assert!(
+        err.contains("zz.nines-part") && err.contains("not a regular file"),
+        "{err}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(20));
+    // Named on its own, too.
+    let err = dir.nines(&["merge", "parts/zz.nines-part", "--out", "m"]).bad_input();
+    assert!(err.contains("not a regular file"), "{err}");
+}
+
+/// Merges the parts in `dir` in-process, as `nines merge` does before it
+/// writes: an `Err` is a clean refusal.
+fn merge_in_process(dir: &Path) -> nines::Result<()> {
+    use nines::montecarlo::{self, shard::Merged};
+    let merged = Merged::open(&[dir.to_path_buf()])?;
+    let scenario = merged.meta().scenario()?;
+    let world = nines::model::World::compile(&scenario);
+    let acc = merged.fold(montecarlo::accumulator(&world))?;
+    let _ = nines::summarise(&scenario, &world, &acc, merged.meta().seed, merged.meta().slo);
+    let _ = merged.timeline(&world)?;
+    merged.write_csv(&mut Vec::new(), Path::new("trials.csv"))
+}
+
+/// Parts forged byte by byte under a fresh checksum (what the checksum
+/// cannot see): every one merges or is refused, none panics. Deterministic
+/// mutations of the metadata's bytes, kept when they still decode.
+#[test]
+fn merge_of_forged_parts_never_panics() {
+    let dir = Dir::new();
+    dir.write("requests.toml", REQUESTS);
+    for i in 0..2 {
+        dir.nines(&[
+            "run",
+            "requests.toml",
+            "--trials",
+            "3",
+            "--shard",
+            &format!("{i}/2"),
+            "--out",
+            "parts",
+            "-q",
+        ])
+        .ok();
+    }
+    merge_in_process(&dir.path_of("parts")).unwrap();
+    let part = dir.path_of("parts/shard-1-of-2.nines-part");
+    let original = std::fs::read(&part).unwrap();
+    let n = original.len();
+    let meta_len = u64::from_le_bytes(original[n - 16..n - 8].try_into().unwrap()) as usize;
+    let (csv, meta) = original[..n - 16].split_at(n - 16 - meta_len);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut decoded, mut refused) = (0, 0);
+    for _ in 0..400 {
+        let mut bytes = meta.to_vec();
+        for _ in 0..1 + next() % 4 {
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] = match next() % 4 {
+                0 => 0,
+                1 => 0xff,
+                2 => bytes[at].wrapping_add(1),
+                _ => next() as u8,
+            };
+        }
+        let Ok(forged) = postcard::from_bytes::<nines::montecarlo::shard::Meta>(&bytes) else {
+            continue;
+        };
+        decoded += 1;
+        seal_part(&part, csv, forged);
+        let outcome = std::panic::catch_unwind(|| merge_in_process(&dir.path_of("parts")));
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => refused += 1,
+            Err(_) => panic!("a forged part panicked the merge: {bytes:?}"),
+        }
+    }
+    assert!(decoded > 50 && refused > 10, "{decoded} decoded, {refused} refused");
 }

@@ -263,3 +263,38 @@ fn the_slo_verdict_follows_the_interval() {
     let err = dir.nines(&["run", "p.toml", "--slo", "99.99"]).bad_input();
     assert!(err.contains("0.9999 for four nines"), "{err}");
 }
+
+#[test]
+fn vary_given_twice_for_one_path_is_refused_not_mislabelled() {
+    let dir = Dir::new();
+    dir.write("s.toml", crate::util::SMALL);
+    let err = dir
+        .nines(&[
+            "sweep",
+            "s.toml",
+            "--vary",
+            "service.api.replicas=1,2",
+            "--vary",
+            "service.api.replicas=3,4",
+            "--out",
+            "o",
+        ])
+        .bad_input();
+    assert!(err.contains("--vary service.api.replicas is given twice"), "{err}");
+}
+
+#[test]
+fn vary_to_nan_is_refused_not_one_silent_point() {
+    let dir = Dir::new();
+    dir.write("s.toml", crate::util::SMALL);
+    for spec in [
+        "service.api.failure.mean=1..nan",
+        "service.api.replicas=nan..3",
+        "service.api.replicas=1..inf:1",
+    ] {
+        let err = dir
+            .nines(&["sweep", "s.toml", "--vary", spec, "--out", "o"])
+            .bad_input();
+        assert!(err.contains("finite numbers"), "{spec}: {err}");
+    }
+}

@@ -129,7 +129,9 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             progress: progress.clone(),
             slo,
         };
-        let (mut avail, mut success) = (Vec::with_capacity(trials as usize), Vec::new());
+        // Not pre-sized by the trial count: the vectors grow with the trials
+        // that actually ran.
+        let (mut avail, mut success) = (Vec::new(), Vec::new());
         let summary = simulate(sc, &options, |_, r| {
             avail.push(r.availability);
             if let Some(t) = &r.traffic {

@@ -121,7 +121,8 @@ fn options(args: &RunArgs, trials: u64, show: bool) -> Result<(RunOptions, Optio
     let target = match args.precision {
         Some(w) => Some(precision::Target::new(
             w,
-            args.max_trials.unwrap_or(trials.saturating_mul(100)),
+            args.max_trials
+                .unwrap_or(trials.saturating_mul(100).min(scenario::limits::MAX_TRIALS)),
         )?),
         None => None,
     };
@@ -264,6 +265,7 @@ fn check_modes(args: &RunArgs) -> Result<()> {
             )));
         }
     }
+    super::check_trials("--max-trials", args.max_trials)?;
     if !writes(args) {
         let clash = [
             (args.shard.is_some(), "--shard"),

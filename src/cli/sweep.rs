@@ -41,6 +41,14 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     if vary.len() > 2 {
         return Err(Error::Usage(format!("at most two --vary, found {}", vary.len())));
     }
+    if let [a, b] = vary.as_slice()
+        && a.path == b.path
+    {
+        return Err(Error::Usage(format!(
+            "--vary {} is given twice; vary two different paths, or list every value in one --vary",
+            a.path
+        )));
+    }
     super::check_flags(sh.threads, sh.trials, sh.slo)?;
     // Read once: `-` is standard input, which cannot be read per point.
     let input = super::conventions::read(&args.file)?;

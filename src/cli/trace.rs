@@ -42,6 +42,10 @@ use crate::scenario::{self, Scenario};
 
 /// Most buckets a trace may hold.
 const MAX_BUCKETS: u64 = 1_000_000;
+/// Most rows a trace may hold over all its buckets: one per service and one
+/// per edge in each bucket (each row is held in memory and written twice,
+/// to `buckets.csv` and `trace.jsonl`).
+const MAX_BUCKET_ROWS: u64 = 5_000_000;
 
 /// Runs `nines trace`.
 ///
@@ -53,12 +57,17 @@ pub fn trace(args: &TraceArgs) -> Result<()> {
     let world = World::compile(&sc);
     if world.has_traffic() {
         let buckets = sc.horizon / sc.cascade.bucket.max(1);
-        if buckets > MAX_BUCKETS {
+        // Rows of each bucket: one per service and one per edge.
+        let per_bucket = (world.services.len() + world.edges.len()).max(1) as u64;
+        let rows = buckets.saturating_mul(per_bucket);
+        if buckets > MAX_BUCKETS || rows > MAX_BUCKET_ROWS {
+            let fewest = (MAX_BUCKET_ROWS / per_bucket).clamp(1, MAX_BUCKETS);
             return Err(Error::Usage(format!(
-                "a trace of this scenario would hold {buckets} buckets of {}; \
+                "a trace of this scenario would hold {buckets} buckets of {} with {per_bucket} rows each \
+                 (services and calls), {rows} rows in all, more than the {MAX_BUCKET_ROWS} a trace may hold; \
                  use a coarser bucket, like --set cascade.bucket={}s",
                 scenario::duration::Duration(sc.cascade.bucket),
-                (sc.horizon / MAX_BUCKETS).div_ceil(1_000_000_000).max(1),
+                (sc.horizon / fewest).div_ceil(1_000_000_000).max(1),
             )));
         }
     }

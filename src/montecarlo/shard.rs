@@ -61,7 +61,8 @@ use crate::stats::timeline::{TimelineAcc, TimelineRows};
 
 /// Bumped when the part layout changes; parts of another format are
 /// refused. 2: chunks carry their trials' timeline rows. 3: availability
-/// accumulators carry a third moment and a minimum (`stats::Skewed`).
+/// accumulators carry a third moment and a minimum (`stats::Skewed`), and a
+/// checksum covers the CSV and the metadata ([`Meta::checksum`]).
 const FORMAT: u32 = 3;
 /// The last bytes of every part file.
 const MAGIC: &[u8; 8] = b"NINESPRT";
@@ -154,6 +155,10 @@ pub struct Meta {
     pub csv_len: u64,
     /// What each chunk measured, in chunk order.
     pub chunks: Vec<Chunk>,
+    /// FNV-1a (64 bits) over the CSV bytes, then over this metadata encoded
+    /// with `checksum` = 0: a part whose rows, scenario text or numbers were
+    /// edited, truncated or spliced after it was written is refused.
+    pub checksum: u64,
 }
 
 /// One chunk's results besides its CSV rows, each postcard-encoded: a
@@ -207,6 +212,13 @@ pub fn finish_part(file: &mut File, path: &Path, mut meta: Meta) -> Result<()> {
     // Streamed, not encoded into a buffer first: a request-level part's
     // metadata holds every trial's timeline rows, and a second copy of them
     // would double the shard's peak memory.
+    meta.checksum = 0;
+    let mut hash = Fnv::default();
+    file.seek(SeekFrom::Start(0)).map_err(err)?;
+    std::io::copy(&mut (&mut *file).take(csv_len), &mut hash).map_err(err)?;
+    postcard::to_io(&meta, &mut hash).map_err(|e| err(std::io::Error::other(e)))?;
+    meta.checksum = hash.0;
+    file.seek(SeekFrom::End(0)).map_err(err)?;
     let mut w = std::io::BufWriter::new(&mut *file);
     postcard::to_io(&meta, &mut w).map_err(|e| err(std::io::Error::other(e)))?;
     let f = w.into_inner().map_err(|e| err(e.into_error()))?;
@@ -228,13 +240,51 @@ fn header_len(file: &mut File) -> std::io::Result<u64> {
     Ok(r.position().byte())
 }
 
-/// Whether `path` is a part file nines wrote: its name ends in
-/// `.nines-part` and its last bytes are the part's magic.
+/// FNV-1a, 64 bits, fed as a writer: the part's checksum.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Write for Fnv {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Opens `path` for reading only if it is a regular file: a FIFO, a device
+/// or a socket named like a part is refused before it is opened, so that
+/// opening it cannot block.
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    let not_regular = || std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
+    let f = File::open(path)?;
+    // Replaced between the two looks: still refused.
+    if !f.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(f)
+}
+
+/// Whether `path` is a part file nines wrote: a regular file whose name
+/// ends in `.nines-part` and whose last bytes are the part's magic.
 pub fn is_part(path: &Path) -> bool {
     if path.extension().is_none_or(|x| x != EXTENSION) {
         return false;
     }
-    let Ok(mut f) = File::open(path) else {
+    let Ok(mut f) = open_regular(path) else {
         return false;
     };
     let mut tail = [0u8; 8];
@@ -247,9 +297,12 @@ pub fn is_part(path: &Path) -> bool {
 /// [`Error::Usage`] naming the file when it is not a part of this format.
 pub fn read_meta(path: &Path) -> Result<Meta> {
     let bad = |why: String| Error::Usage(format!("{}: not a nines part file ({why})", path.display()));
-    let mut f = File::open(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
+    let mut f = open_regular(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::InvalidInput => bad(source.to_string()),
+        _ => Error::Read {
+            path: path.to_path_buf(),
+            source,
+        },
     })?;
     let len = f.seek(SeekFrom::End(0)).map_err(|e| bad(e.to_string()))?;
     if len < 16 {
@@ -277,11 +330,50 @@ pub fn read_meta(path: &Path) -> Result<Meta> {
             "part format {format}, where this nines reads format {FORMAT}; rerun every shard with this nines"
         )));
     }
-    let meta: Meta = postcard::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
+    let mut meta: Meta = postcard::from_bytes(&bytes).map_err(|e| bad(e.to_string()))?;
+    drop(bytes);
     if meta.csv_len != len - 16 - meta_len || meta.header_len > meta.csv_len {
         return Err(bad("its CSV length does not match its metadata".into()));
     }
+    let stored = std::mem::take(&mut meta.checksum);
+    let mut hash = Fnv::default();
+    f.seek(SeekFrom::Start(0)).map_err(|e| bad(e.to_string()))?;
+    std::io::copy(&mut (&mut f).take(meta.csv_len), &mut hash).map_err(|e| bad(e.to_string()))?;
+    postcard::to_io(&meta, &mut hash).map_err(|e| bad(e.to_string()))?;
+    if hash.0 != stored {
+        return Err(bad(
+            "its checksum does not match its content: the file was edited or damaged after the shard wrote it; rerun that shard"
+                .into(),
+        ));
+    }
+    meta.checksum = stored;
+    check_values(&meta).map_err(bad)?;
     Ok(meta)
+}
+
+/// The numbers of a part that the merge computes with, in range: a part is
+/// checked by its checksum, but one written by hand with a fresh checksum
+/// must still not divide by zero or reach the statistics with a NaN.
+fn check_values(m: &Meta) -> std::result::Result<(), String> {
+    let max = scenario::limits::MAX_TRIALS;
+    if !(1..=max).contains(&m.trials) {
+        return Err(format!("trials = {}, outside 1..={max}", m.trials));
+    }
+    if !(1..=max).contains(&m.chunk) {
+        return Err(format!("chunk = {}, outside 1..={max}", m.chunk));
+    }
+    if m.count == 0 || m.index >= m.count {
+        return Err(format!("shard {}/{} is not a shard", m.index, m.count));
+    }
+    if let Some(s) = m.slo
+        && !(s > 0.0 && s < 1.0)
+    {
+        return Err(format!("slo = {s}, outside (0, 1)"));
+    }
+    if m.first > m.end || m.end > m.trials {
+        return Err(format!("trials {}..{} of {}", m.first, m.end, m.trials));
+    }
+    Ok(())
 }
 
 /// What every shard of one run shares besides the scenario.
@@ -322,6 +414,7 @@ pub fn new_meta(file: &Path, text: String, overrides: &[Override], plan: Plan, s
         header_len: 0,
         csv_len: 0,
         chunks: Vec::new(),
+        checksum: 0,
     }
 }
 
@@ -466,9 +559,20 @@ impl Merged {
     /// [`Error::Usage`] naming the part whose accumulator does not decode.
     pub fn fold(&self, mut total: Accumulator) -> Result<Accumulator> {
         for (path, m) in &self.parts {
-            for c in &m.chunks {
-                let acc: Accumulator = postcard::from_bytes(&c.acc)
-                    .map_err(|e| Error::Usage(format!("{}: not a nines part file ({e})", path.display())))?;
+            let bad = |why: String| Error::Usage(format!("{}: not a nines part file ({why})", path.display()));
+            for (i, c) in (0u64..).zip(&m.chunks) {
+                let acc: Accumulator = postcard::from_bytes(&c.acc).map_err(|e| bad(e.to_string()))?;
+                // Each chunk must hold exactly its own slice of the trials:
+                // a chunk given twice, or one of another run, does not.
+                let lo = ((m.first / m.chunk + i) * m.chunk).max(m.first);
+                let hi = ((m.first / m.chunk + i + 1) * m.chunk).min(m.end);
+                if acc.trials() != hi.saturating_sub(lo) {
+                    return Err(bad(format!(
+                        "its chunk {i} holds {} trials where trials {lo}..{hi} are {}",
+                        acc.trials(),
+                        hi.saturating_sub(lo)
+                    )));
+                }
                 total.merge(&acc);
             }
         }

@@ -189,8 +189,18 @@ fn placement(sc: &Scenario, s: &Service) -> String {
     }
 }
 
+/// Most services for which every service's closed form is printed: each
+/// costs a walk over what it needs, so all of them together grow with the
+/// square of the services. Above it, only the entry's is computed.
+const CLOSED_FORMS_UP_TO: usize = 2000;
+
 /// Service `i`'s availability from the closed form, or why there is none.
 fn closed_form(sc: &Scenario, world: &World, i: usize) -> String {
+    if sc.services.len() > CLOSED_FORMS_UP_TO && i != sc.entry {
+        return format!(
+            "closed form: printed for the entry only, in a scenario of more than {CLOSED_FORMS_UP_TO} services"
+        );
+    }
     match analytic::availability(sc, world, i) {
         Ok(a) if a >= 1.0 => "never down: nothing it needs can fail".to_string(),
         Ok(a) => format!("closed-form availability {a:.9} ({:.3} nines)", -(1.0 - a).log10()),

@@ -36,6 +36,11 @@ pub const DEFAULT_EVENTS_PER_TRIAL: u64 = 500_000_000;
 pub const DEFAULT_IN_FLIGHT: u64 = 1_000_000;
 /// Most replicas a scenario may hold, over all services and regions.
 pub const MAX_REPLICAS: u64 = 100_000;
+/// Most trials one run may ask for, in the file (`trials`) or on the command
+/// line (`--trials`, `--max-trials`).
+pub const MAX_TRIALS: u64 = 1_000_000_000;
+/// Most worker threads `--threads` may ask for.
+pub const MAX_THREADS: usize = 1024;
 /// Largest budget accepted for either key.
 const MAX_BUDGET: i64 = 1_000_000_000_000;
 

@@ -104,6 +104,18 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
             .or_else(|| (!allowed.is_empty()).then(|| format!("valid keys here: {}", allowed.join(", "))));
         o.diag(format!("`{k}` is not a key that can be set here"), help)
     };
+    if array.is_none()
+        && !global
+        && rest.len() == 1
+        && matches!(*first, "service" | "region" | "workload" | "fault" | "workflow")
+    {
+        return Err(o.diag(
+            format!("`{first}` is a list of tables, not a value"),
+            Some(format!(
+                "address one by name and set one of its keys, like {first}.NAME.KEY=VALUE"
+            )),
+        ));
+    }
     if !allowed.contains(first)
         || matches!(
             *first,

@@ -137,7 +137,9 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 4) && *d < c.len().max(word.len()))
+        // Never the word itself: "did you mean `service`?" for `service`
+        // helps no one.
+        .filter(|(d, c)| *d > 0 && *d <= 2.max(c.len() / 4) && *d < c.len().max(word.len()))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

@@ -122,7 +122,9 @@ fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
         None => DEFAULT_HORIZON,
     };
     let trials = match &raw.trials {
-        Some(t) => c.count(t, "trials", 1, 1_000_000_000).map_or(DEFAULT_TRIALS, u64::from),
+        Some(t) => c
+            .count(t, "trials", 1, super::limits::MAX_TRIALS as i64)
+            .map_or(DEFAULT_TRIALS, u64::from),
         None => DEFAULT_TRIALS,
     };
     let seed = raw.seed.as_ref().map_or(0, |s| *s.get_ref());
@@ -708,22 +710,33 @@ fn check_cycles(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service]) {
     }
 }
 
-fn dfs(node: usize, services: &[Service], state: &mut [u8], path: &mut Vec<usize>) -> Option<(usize, usize)> {
-    state[node] = 1;
-    path.push(node);
-    for call in &services[node].calls {
-        match state[call.to] {
-            1 => return Some((node, call.to)),
-            0 => {
-                if let Some(found) = dfs(call.to, services, state, path) {
-                    return Some(found);
+/// Depth-first search from `start`, iterative so that a long chain of calls
+/// cannot overflow the stack: the first edge back onto the current path, as
+/// `(from, to)`, with `path` left holding that path.
+fn dfs(start: usize, services: &[Service], state: &mut [u8], path: &mut Vec<usize>) -> Option<(usize, usize)> {
+    // Each frame: a node on the path and the index of its next call.
+    let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+    state[start] = 1;
+    path.push(start);
+    while let Some(top) = stack.last_mut() {
+        let (node, next) = *top;
+        if let Some(call) = services[node].calls.get(next) {
+            top.1 += 1;
+            match state[call.to] {
+                1 => return Some((node, call.to)),
+                0 => {
+                    state[call.to] = 1;
+                    path.push(call.to);
+                    stack.push((call.to, 0));
                 }
+                _ => {}
             }
-            _ => {}
+        } else {
+            stack.pop();
+            path.pop();
+            state[node] = 2;
         }
     }
-    path.pop();
-    state[node] = 2;
     None
 }
 
@@ -748,9 +761,11 @@ fn entry(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads
         );
         return 0;
     }
-    let called: Vec<bool> = (0..services.len())
-        .map(|i| services.iter().any(|s| s.calls.iter().any(|k| k.to == i)))
-        .collect();
+    // One pass over the calls: linear in the size of the graph.
+    let mut called = vec![false; services.len()];
+    for call in services.iter().flat_map(|s| &s.calls) {
+        called[call.to] = true;
+    }
     let roots: Vec<usize> = (0..services.len()).filter(|&i| !called[i]).collect();
     if roots.len() == 1 {
         return roots[0];
