@@ -55,17 +55,22 @@ nines=$(realpath "$nines")
 tmp=$(mktemp -d /tmp/nines-slurm.XXXXXX)
 chmod 755 "$tmp"
 cleanup() {
+  # Keep the script's own status: a daemon that removes its pid file while
+  # we read it must not turn a passing run into a failure.
+  local rc=$?
+  set +e
   scancel --user="$(id -un)" 2>/dev/null || true
   scontrol shutdown >/dev/null 2>&1 || true # slurmctld and slurmd
   local f pid
   for f in slurmd slurmctld munged; do
     [ -s "$tmp/$f.pid" ] || continue
-    pid=$(cat "$tmp/$f.pid")
+    pid=$(cat "$tmp/$f.pid" 2>/dev/null) || continue
     kill "$pid" 2>/dev/null || continue
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$pid" 2>/dev/null || true
   done
   [ -n "${KEEP:-}" ] || rm -rf "$tmp"
+  exit "$rc"
 }
 trap cleanup EXIT
 
