@@ -10,6 +10,7 @@
 mod checker;
 pub mod defence;
 pub mod duration;
+mod explain;
 pub mod fault;
 pub mod limits;
 pub mod overrides;
@@ -63,6 +64,9 @@ pub struct Scenario {
     pub workflows: Vec<Workflow>,
     /// Per-trial budgets (`[limits]`).
     pub limits: Limits,
+    /// Valid but almost certainly unintended (a fault that starts after
+    /// the horizon): the commands print them on stderr and go on.
+    pub warnings: Vec<crate::error::Diagnostic>,
 }
 
 /// What an injected fault does.
@@ -443,11 +447,12 @@ impl Scenario {
 /// [`Error::Read`] when the file cannot be read; [`Error::Scenario`] listing
 /// every problem when it is invalid or an override does not apply.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
     })?;
     let display = path.display().to_string();
+    let text = source::decode(&display, bytes).map_err(|d| Error::Scenario(vec![d]))?;
     let stem = path
         .file_stem()
         .map_or_else(|| "scenario".to_string(), |s| s.to_string_lossy().into_owned());

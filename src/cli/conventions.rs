@@ -99,26 +99,29 @@ pub struct Input {
 /// [`Error::Read`] when it cannot be read.
 pub fn read(file: &Path) -> Result<Input> {
     if is_stdin(file) {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         std::io::stdin()
             .lock()
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(|source| Error::Read {
                 path: "<stdin>".into(),
                 source,
             })?;
+        let text = scenario::source::decode("<stdin>", bytes).map_err(|d| Error::Scenario(vec![d]))?;
         return Ok(Input {
             display: "<stdin>".into(),
             stem: "stdin".into(),
             text,
         });
     }
-    let text = std::fs::read_to_string(file).map_err(|source| Error::Read {
+    let bytes = std::fs::read(file).map_err(|source| Error::Read {
         path: file.to_path_buf(),
         source,
     })?;
+    let display = file.display().to_string();
+    let text = scenario::source::decode(&display, bytes).map_err(|d| Error::Scenario(vec![d]))?;
     Ok(Input {
-        display: file.display().to_string(),
+        display,
         stem: super::stem(file),
         text,
     })
@@ -130,7 +133,17 @@ pub fn read(file: &Path) -> Result<Input> {
 /// As [`read`], and [`Error::Scenario`] when it is invalid.
 pub fn load(file: &Path, set: &[Override]) -> Result<Scenario> {
     let input = read(file)?;
-    scenario::parse(&input.display, &input.stem, &input.text, set)
+    let scenario = scenario::parse(&input.display, &input.stem, &input.text, set)?;
+    warn(&scenario);
+    Ok(scenario)
+}
+
+/// Prints the scenario's warnings on stderr (also with `--quiet`: a
+/// warning is about the input, not progress); the command goes on.
+pub fn warn(scenario: &Scenario) {
+    for w in &scenario.warnings {
+        eprintln!("warning: {}", escape::terminal(&w.to_string()));
+    }
 }
 
 /// Writes `--export-markdown FILE` (through a temporary file and a rename).

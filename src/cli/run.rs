@@ -34,6 +34,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     // standard input.
     let input = super::conventions::read(&args.file)?;
     let scenario = scenario::parse(&input.display, &input.stem, &input.text, &args.set)?;
+    super::conventions::warn(&scenario);
     super::check_flags(args.threads, args.trials, args.slo)?;
     check_modes(args)?;
     let trials = args.trials.unwrap_or(scenario.trials);

@@ -31,6 +31,42 @@ use crate::stats::Summary;
 use crate::sweep::Vary;
 use crate::{RunOptions, simulate};
 
+/// A point's value is applied as `--set`; a problem with it is the
+/// `--vary` flag's, so name that flag as typed, and show the range syntax
+/// when the value looks like a range written with a dash (`1-3`).
+fn blame_vary(e: Error, typed: &[String], vary: &[Vary]) -> Error {
+    let Error::Scenario(mut diags) = e else { return e };
+    for d in &mut diags {
+        let crate::error::Origin::Flag(flag) = &d.origin else {
+            continue;
+        };
+        let Some((k, value)) = vary.iter().enumerate().find_map(|(k, v)| {
+            v.values
+                .iter()
+                .find(|x| *flag == format!("--set {}={x}", v.path))
+                .map(|x| (k, x))
+        }) else {
+            continue;
+        };
+        if let Some((a, b)) = dashed_range(value) {
+            d.help = Some(format!(
+                "a range is written with two dots: --vary {}={a}..{b}",
+                vary[k].path
+            ));
+        }
+        d.origin = crate::error::Origin::Flag(format!("--vary {}", typed[k]));
+    }
+    Error::Scenario(diags)
+}
+
+/// `1-3` as `(1, 3)`: two numbers, with or without units, joined by a dash.
+fn dashed_range(value: &str) -> Option<(&str, &str)> {
+    let (a, b) = value.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let numeric = |s: &str| s.starts_with(|c: char| c.is_ascii_digit());
+    (numeric(a) && numeric(b)).then_some((a, b))
+}
+
 /// Runs `nines sweep`.
 ///
 /// # Errors
@@ -54,6 +90,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
     let input = super::conventions::read(&args.file)?;
     let load = |set: &[Override]| scenario::parse(&input.display, &input.stem, &input.text, set);
     let base = load(&sh.set)?;
+    super::conventions::warn(&base);
     let trials = sh.trials.unwrap_or(base.trials);
     let seed = sh.seed.unwrap_or(base.seed);
     let grid: Vec<Vec<usize>> = match vary.get(1) {
@@ -70,7 +107,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             path: v.path.clone(),
             value: v.values[i].clone(),
         }));
-        scenarios.push(load(&overrides)?);
+        scenarios.push(load(&overrides).map_err(|e| blame_vary(e, &args.vary, &vary))?);
     }
     let out = super::out_dir(sh.out.as_deref(), &format!("{}-sweep", super::stem(&args.file)))?;
     super::interrupt::catch("keeping the points completed so far");

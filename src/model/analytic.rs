@@ -25,15 +25,18 @@ use crate::scenario::{Scenario, Standby, Topology};
 /// # Errors
 /// A sentence saying why no closed form applies.
 pub fn availability(sc: &Scenario, world: &World, service: usize) -> Result<f64, String> {
+    let needs = closure(&world.services, service);
+    // Only a fault on something this service needs spoils its closed form.
     if let Some(f) = sc.faults.iter().find(|f| {
         matches!(
             f.kind,
             crate::scenario::FaultKind::Crash | crate::scenario::FaultKind::Hang
-        )
+        ) && crate::scenario::fault::hit_services(&f.target, &sc.services)
+            .iter()
+            .any(|&s| needs[s])
     }) {
         return Err(format!("fault \"{}\" takes components down on a schedule", f.name));
     }
-    let needs = closure(&world.services, service);
     for (s, svc) in sc.services.iter().enumerate().filter(|(s, _)| needs[*s]) {
         let fails = svc.failure.is_some();
         if svc.topology == Topology::ActivePassive && fails && svc.replicas > 1 {

@@ -19,11 +19,16 @@ use crate::error::{Diagnostic, Origin};
 pub(super) struct Checker<'a> {
     src: &'a Source,
     diags: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
 }
 
 impl<'a> Checker<'a> {
     pub(super) fn new(src: &'a Source) -> Self {
-        Self { src, diags: Vec::new() }
+        Self {
+            src,
+            diags: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 
     /// True while nothing is wrong: later checks that rely on earlier ones
@@ -32,9 +37,21 @@ impl<'a> Checker<'a> {
         self.diags.is_empty()
     }
 
-    /// Every problem found, or `Ok` when there is none.
-    pub(super) fn finish(self) -> Result<(), Vec<Diagnostic>> {
-        if self.diags.is_empty() { Ok(()) } else { Err(self.diags) }
+    /// Every problem found, or the warnings when there is none.
+    pub(super) fn finish(self) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+        if self.diags.is_empty() {
+            Ok(self.warnings)
+        } else {
+            Err(self.diags)
+        }
+    }
+
+    /// Something valid that is almost certainly not what the user meant:
+    /// the run goes ahead, and the warning is printed on stderr.
+    pub(super) fn warn(&mut self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>, help: String) {
+        let mut d = self.src.diag(span, key, message);
+        d.help = Some(help);
+        self.warnings.push(d);
     }
 
     /// A problem of the whole file, with no one place to point at.

@@ -106,6 +106,31 @@ pub(super) fn faults(
     out
 }
 
+/// Warns of a fault that starts after the horizon: valid, but it never
+/// happens, which is rarely what was meant.
+pub(super) fn warn_late(c: &mut Checker<'_>, raw: &RawScenario, horizon: crate::engine::Nanos) {
+    for (i, f) in raw.fault.iter().enumerate() {
+        let f = f.get_ref();
+        let Some(at) = f.at.as_ref().filter(|a| a.get_ref().0 >= horizon) else {
+            continue;
+        };
+        let p = match &f.name {
+            Some(n) => format!("fault.{}", n.get_ref()),
+            None => format!("fault[{i}]"),
+        };
+        let horizon = super::duration::Duration(horizon);
+        c.warn(
+            &at.span(),
+            format!("{p}.at"),
+            format!(
+                "starts at {}, when every trial has ended (horizon = \"{horizon}\"), so it never happens",
+                at.get_ref()
+            ),
+            format!("start it within the horizon (at < \"{horizon}\"), or lengthen horizon"),
+        );
+    }
+}
+
 /// One fault: its kind, target, length and schedule each checked, then
 /// whether they fit together and the scenario can carry it.
 fn one(
@@ -349,8 +374,9 @@ fn check_capacity(
     Some(())
 }
 
-/// Services whose replicas a target hits directly.
-pub(super) fn hit_services(target: &FaultTarget, services: &[Service]) -> Vec<usize> {
+/// Services whose replicas a target hits directly (a region hits every
+/// service deployed in it).
+pub fn hit_services(target: &FaultTarget, services: &[Service]) -> Vec<usize> {
     match *target {
         FaultTarget::Service(s) | FaultTarget::Replica(s, _) => vec![s],
         FaultTarget::Region(r) => (0..services.len())

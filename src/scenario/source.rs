@@ -103,13 +103,39 @@ impl Source {
                 help: None,
             };
         }
+        let key = key_before(&self.text, span.start);
+        let (message, help) = super::explain::type_error(key.as_deref(), &message).unwrap_or((message, None));
         Diagnostic {
             origin,
-            key: key_before(&self.text, span.start),
+            key,
             message,
-            help: None,
+            help,
         }
     }
+}
+
+/// A scenario file's bytes as text, or where they stop being UTF-8.
+///
+/// # Errors
+/// A diagnostic at the line and column of the first byte that is not
+/// UTF-8 (TOML files are UTF-8).
+pub fn decode(path: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        // The prefix up to `at` is valid by definition.
+        let before = String::from_utf8_lossy(&bytes[..at]);
+        let shown: Vec<String> = bytes[at..].iter().take(4).map(|b| format!("0x{b:02X}")).collect();
+        Diagnostic {
+            origin: Source::new(path, before.as_ref()).origin(at),
+            key: None,
+            message: format!(
+                "the file is not UTF-8 text: byte {} here does not start a character",
+                shown.first().map_or("?", String::as_str)
+            ),
+            help: Some("TOML files are UTF-8: save it as UTF-8 (for example `iconv -f latin1 -t utf-8`)".into()),
+        }
+    })
 }
 
 /// The key whose value starts at `offset`: the word before the nearest `=`
@@ -162,6 +188,13 @@ mod tests {
         let text = "failure = { mean = \"-5h\" }";
         assert_eq!(key_before(text, 19).as_deref(), Some("mean"));
         assert_eq!(key_before("replicas = 0", 11).as_deref(), Some("replicas"));
+    }
+
+    #[test]
+    fn locates_the_first_byte_that_is_not_utf8() {
+        let d = decode("a.toml", b"x = 1\nname = \"caf\xE9\"\n".to_vec()).unwrap_err();
+        assert_eq!(d.to_string().lines().next().unwrap(), "a.toml:2:12: the file is not UTF-8 text: byte 0xE9 here does not start a character");
+        assert_eq!(decode("a.toml", b"x = 1".to_vec()).unwrap(), "x = 1");
     }
 
     #[test]

@@ -83,8 +83,9 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     if c.is_clean() {
         limits::check(&mut c, &raw, &sizes);
     }
+    super::fault::warn_late(&mut c, &raw, settings.horizon);
     let limits = sizes.limits;
-    c.finish()?;
+    let warnings = c.finish()?;
     Ok(Scenario {
         name: raw.name.map_or_else(|| stem.to_string(), |n| n.into_inner()),
         path: src.path.clone(),
@@ -101,6 +102,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         cascade,
         workflows,
         limits,
+        warnings,
     })
 }
 
@@ -229,13 +231,17 @@ fn service(
     service_index: &BTreeMap<String, usize>,
 ) -> Service {
     let p = format!("service.{}", s.name.get_ref());
-    let topology = topology(c, s, &p);
-    let replicas = replicas(c, s, &p, topology);
-    let min_healthy = min_healthy(c, s, &p, topology, replicas);
+    // An unknown topology is reported once: the checks that depend on it
+    // are skipped rather than run against a guess, which would add
+    // follow-on errors that vanish when the word is fixed.
+    let known = topology(c, s, &p);
+    let topology = known.unwrap_or(Topology::Single);
+    let replicas = replicas(c, s, &p, known);
+    let min_healthy = min_healthy(c, s, &p, known, replicas);
     let regions = placement(c, s, &p, region_index);
     let (failure, repair) = c.failure_repair(&s.failure, &s.repair, &p, &s.name.span());
-    let failover = failover(c, s, &p, topology);
-    let standby = standby(c, s, &p, topology);
+    let failover = failover(c, s, &p, known);
+    let standby = standby(c, s, &p, known);
     let calls = calls(c, s, &p, service_index);
     Service {
         name: s.name.get_ref().clone(),
@@ -271,31 +277,30 @@ fn service(
     }
 }
 
-fn topology(c: &mut Checker<'_>, s: &RawService, p: &str) -> Topology {
+/// The topology, `None` when the word is not one (already reported).
+fn topology(c: &mut Checker<'_>, s: &RawService, p: &str) -> Option<Topology> {
     match &s.topology {
-        Some(t) => c
-            .word(
-                t,
-                &format!("{p}.topology"),
-                &[
-                    ("single", Topology::Single),
-                    ("active-passive", Topology::ActivePassive),
-                    ("active-active", Topology::ActiveActive),
-                ],
-            )
-            .unwrap_or(Topology::Single),
-        None => Topology::Single,
+        Some(t) => c.word(
+            t,
+            &format!("{p}.topology"),
+            &[
+                ("single", Topology::Single),
+                ("active-passive", Topology::ActivePassive),
+                ("active-active", Topology::ActiveActive),
+            ],
+        ),
+        None => Some(Topology::Single),
     }
 }
 
 /// Replicas per region: exactly one for a single replica, two by default
 /// otherwise.
-fn replicas(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Topology) -> u32 {
+fn replicas(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Option<Topology>) -> u32 {
     let Some(r) = &s.replicas else {
-        return if topology == Topology::Single { 1 } else { 2 };
+        return if topology == Some(Topology::Single) { 1 } else { 2 };
     };
     let n = c.count(r, &format!("{p}.replicas"), 1, 10_000).unwrap_or(1);
-    if topology == Topology::Single && n != 1 {
+    if topology == Some(Topology::Single) && n != 1 {
         c.err_help(
             &r.span(),
             format!("{p}.replicas"),
@@ -306,11 +311,11 @@ fn replicas(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Topology) ->
     n
 }
 
-fn min_healthy(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Topology, replicas: u32) -> u32 {
+fn min_healthy(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Option<Topology>, replicas: u32) -> u32 {
     let Some(m) = &s.min_healthy else {
         return 1;
     };
-    if topology != Topology::ActiveActive {
+    if topology.is_some_and(|t| t != Topology::ActiveActive) {
         c.err(
             &m.span(),
             format!("{p}.min_healthy"),
@@ -359,14 +364,14 @@ fn placement(c: &mut Checker<'_>, s: &RawService, p: &str, region_index: &BTreeM
     seen
 }
 
-fn failover(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Topology) -> Failover {
+fn failover(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Option<Topology>) -> Failover {
     let mut failover = Failover {
         detect: 0,
         switch: 0,
         success: 1.0,
     };
     if let Some(f) = &s.failover {
-        if topology != Topology::ActivePassive {
+        if topology.is_some_and(|t| t != Topology::ActivePassive) {
             c.err(
                 &f.span(),
                 format!("{p}.failover"),
@@ -383,11 +388,11 @@ fn failover(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Topology) ->
     failover
 }
 
-fn standby(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Topology) -> Standby {
+fn standby(c: &mut Checker<'_>, s: &RawService, p: &str, topology: Option<Topology>) -> Standby {
     let Some(sb) = &s.standby else {
         return Standby::Hot;
     };
-    if topology != Topology::ActivePassive {
+    if topology.is_some_and(|t| t != Topology::ActivePassive) {
         c.err(
             &sb.span(),
             format!("{p}.standby"),
@@ -751,13 +756,19 @@ fn entry(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads
         }
         let mut targets: Vec<&str> = workloads.iter().map(|w| services[w.to].name.as_str()).collect();
         targets.dedup();
-        c.err_file(
+        // Point at the first workload that targets another service: the
+        // place where the entry point stopped being clear.
+        let other = workloads.iter().position(|w| w.to != first.to).unwrap_or(0);
+        let w = raw.workload[other].get_ref();
+        let span = w.to.as_ref().or(w.workflow.as_ref()).unwrap_or(&w.name).span();
+        c.err_help(
+            &span,
             "entry",
             format!(
                 "cannot tell which service is the entry point: workloads target {}",
                 targets.join(", ")
             ),
-            Some(format!("add entry = \"{}\" at the top of the file", targets[0])),
+            format!("add entry = \"{}\" at the top of the file", targets[0]),
         );
         return 0;
     }
@@ -771,13 +782,17 @@ fn entry(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads
         return roots[0];
     }
     let names: Vec<&str> = roots.iter().map(|&i| services[i].name.as_str()).collect();
-    c.err_file(
+    // Point at the second service that nothing calls: with it, the entry
+    // point stopped being clear.
+    let span = raw.service[roots.get(1).copied().unwrap_or(0)].get_ref().name.span();
+    c.err_help(
+        &span,
         "entry",
         format!(
             "cannot tell which service is the entry point: {} are called by no other service",
             names.join(", ")
         ),
-        Some(format!("add entry = \"{}\" at the top of the file", names[0])),
+        format!("add entry = \"{}\" at the top of the file", names[0]),
     );
     0
 }
