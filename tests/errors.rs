@@ -24,8 +24,10 @@ fn unknown_key_names_it_and_suggests_the_near_miss() {
 #[test]
 fn wrong_type_names_the_key_and_what_was_expected() {
     let err = check_error(&SMALL.replace("replicas = 2", "replicas = \"two\""));
-    assert!(err.contains("bad.toml:9:12: key `replicas`"), "{err}");
-    assert!(err.contains("invalid type: string \"two\""), "{err}");
+    assert!(
+        err.contains("bad.toml:9:12: key `replicas`: expected a whole number, found the string \"two\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -125,8 +127,13 @@ fn a_distribution_key_that_does_not_apply_is_rejected() {
 #[test]
 fn ambiguous_entry_asks_for_entry() {
     let err = check_error(&SMALL.replace("[[service.call]]\nto = \"db\"\n", ""));
-    assert!(err.contains("key `entry`"), "{err}");
+    // Located at the second service nothing calls (`name = "db"`, line 15).
+    assert!(
+        err.contains("bad.toml:15:8: key `entry`: cannot tell which service is the entry point"),
+        "{err}"
+    );
     assert!(err.contains("api, db are called by no other service"), "{err}");
+    assert!(err.contains("help: add entry = \"api\""), "{err}");
 }
 
 #[test]
@@ -282,4 +289,156 @@ fn set_on_a_list_of_tables_does_not_suggest_the_same_word() {
         assert!(!err.contains(&format!("did you mean `{table}`")), "{err}");
         assert!(err.contains(&format!("like {table}.NAME.KEY=VALUE")), "{err}");
     }
+}
+
+// Issue 16, "errors that show the fix": each message says what the key
+// takes and shows the line to write.
+
+#[test]
+fn a_distribution_written_as_a_duration_shows_the_table() {
+    let err = check_error(&SMALL.replace("failure = { mean = \"500h\" }", "failure = \"720h\""));
+    assert!(
+        err.contains("bad.toml:18:11: key `failure`: a distribution is a table, found the string \"720h\""),
+        "{err}"
+    );
+    assert!(err.contains("help: write failure = { mean = \"720h\" }"), "{err}");
+    assert!(!err.contains("RawDist"), "{err}");
+}
+
+#[test]
+fn a_rate_with_a_unit_shows_the_number() {
+    let err = check_error(&TRAFFIC.replace("rate = 10", "rate = \"300/s\""));
+    assert!(
+        err.contains("bad.toml:5:8: key `rate`: rate is a number of requests per second, found the string \"300/s\""),
+        "{err}"
+    );
+    assert!(err.contains("help: write rate = 300"), "{err}");
+    assert!(!err.contains("f64"), "{err}");
+}
+
+#[test]
+fn a_word_for_a_count_from_set_asks_for_a_whole_number() {
+    let dir = Dir::new();
+    dir.write("s.toml", SMALL);
+    let err = dir
+        .nines(&["check", "s.toml", "--set", "service.api.replicas=three"])
+        .bad_input();
+    assert!(
+        err.contains("--set service.api.replicas=three: key `replicas`: expected a whole number, found the string \"three\""),
+        "{err}"
+    );
+    assert!(!err.contains("i64"), "{err}");
+}
+
+#[test]
+fn a_vary_range_with_a_dash_names_vary_and_shows_two_dots() {
+    let dir = Dir::new();
+    dir.write("s.toml", SMALL);
+    let err = dir
+        .nines(&["sweep", "s.toml", "--vary", "service.api.replicas=1-3", "--out", "o"])
+        .bad_input();
+    assert!(
+        err.contains("error: --vary service.api.replicas=1-3: key `replicas`: expected a whole number"),
+        "{err}"
+    );
+    assert!(!err.contains("--set"), "{err}");
+    assert!(
+        err.contains("help: a range is written with two dots: --vary service.api.replicas=1..3"),
+        "{err}"
+    );
+    // A bad value that is not a range is blamed on --vary too, without the hint.
+    let err = dir
+        .nines(&["sweep", "s.toml", "--vary", "service.api.replicas=1,0", "--out", "o"])
+        .bad_input();
+    assert!(err.contains("error: --vary service.api.replicas=1,0: key `service.api.replicas`"), "{err}");
+    assert!(!err.contains("two dots"), "{err}");
+}
+
+#[test]
+fn a_misspelt_topology_is_the_only_error_reported() {
+    let text = SMALL.replace(
+        "name = \"db\"",
+        "name = \"db\"\ntopology = \"active_passive\"\nreplicas = 2\nfailover = { detect = \"30s\" }\nstandby = \"cold\"",
+    );
+    let err = check_error(&text);
+    assert!(err.contains("bad.toml:18:12: key `service.db.topology`"), "{err}");
+    assert!(err.contains("did you mean \"active-passive\"?"), "{err}");
+    // Not the follow-on errors of a guessed "single": replicas, failover,
+    // standby.
+    assert_eq!(err.matches("key `").count(), 1, "{err}");
+    assert!(!err.contains("problems found"), "{err}");
+    // With the word fixed, the file is valid: nothing was hidden.
+    let dir = Dir::new();
+    dir.write("ok.toml", &text.replace("active_passive", "active-passive"));
+    dir.nines(&["check", "ok.toml"]).ok();
+}
+
+/// SMALL with a third service that nothing else needs, as the entry's
+/// neighbour; `FAULT` crashes db.
+const FAULT: &str = "\n[[fault]]\nat = \"AT\"\nduration = \"10m\"\nkind = \"crash\"\ntarget = \"db\"\n";
+
+#[test]
+fn a_fault_after_the_horizon_is_warned_of_and_runs() {
+    let dir = Dir::new();
+    dir.write("s.toml", &format!("{SMALL}{}", FAULT.replace("AT", "2y")));
+    for args in [&["check", "s.toml"][..], &["run", "s.toml", "--trials", "5", "--out", "o", "--quiet"]] {
+        let run = dir.nines(args);
+        let err = run.stderr();
+        assert_eq!(run.code(), 0, "{err}");
+        assert!(
+            err.contains("warning: s.toml:22:6: key `fault[0].at`: starts at 2y, when every trial has ended (horizon = \"1y\"), so it never happens"),
+            "{err}"
+        );
+    }
+    // Within the horizon, no warning.
+    dir.write("in.toml", &format!("{SMALL}{}", FAULT.replace("AT", "6m")));
+    let run = dir.nines(&["check", "in.toml"]);
+    assert_eq!(run.code(), 0);
+    assert!(!run.stderr().contains("warning"), "{}", run.stderr());
+}
+
+#[test]
+fn a_fault_spoils_the_closed_form_only_of_services_that_need_its_target() {
+    let text = format!(
+        "entry = \"api\"\n{SMALL}\n[[service]]\nname = \"batch\"\nfailure = {{ mean = \"100h\" }}\nrepair = {{ mean = \"10h\" }}\n{}",
+        FAULT.replace("AT", "1h")
+    );
+    let dir = Dir::new();
+    dir.write("s.toml", &text);
+    let out = dir.nines(&["check", "s.toml"]).ok();
+    let block = |name: &str| {
+        let start = out.find(&format!("  {name} ")).unwrap_or_else(|| panic!("{name}:\n{out}"));
+        out[start..].lines().skip(1).take_while(|l| l.starts_with("     ")).collect::<Vec<_>>().join("\n")
+    };
+    assert!(block("api").contains("no closed form: fault \"crash db\""), "{out}");
+    assert!(block("db").contains("no closed form: fault \"crash db\""), "{out}");
+    // batch: one replica, 100 h up and 10 h down: 100 / 110.
+    assert!(block("batch").contains("closed-form availability 0.909090909"), "{out}");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_located() {
+    let dir = Dir::new();
+    let mut bytes = SMALL.replace("name = \"small\"", "name = \"caf?\"").into_bytes();
+    let at = bytes.iter().position(|&b| b == b'?').unwrap();
+    bytes[at] = 0xE9;
+    std::fs::write(dir.path_of("bad.toml"), &bytes).unwrap();
+    for args in [&["check", "bad.toml"][..], &["run", "bad.toml", "--out", "o"]] {
+        let err = dir.nines(args).bad_input();
+        assert!(
+            err.contains("bad.toml:1:12: the file is not UTF-8 text: byte 0xE9"),
+            "{err}"
+        );
+        assert!(!err.contains("stream did not contain"), "{err}");
+    }
+}
+
+#[test]
+fn workloads_to_two_services_are_located_at_the_second() {
+    let text = format!("{TRAFFIC}[[workload]]\nname = \"batch\"\nto = \"db\"\nrate = 1\n");
+    let err = check_error(&text);
+    assert!(
+        err.contains("bad.toml:17:6: key `entry`: cannot tell which service is the entry point: workloads target api, db"),
+        "{err}"
+    );
 }
