@@ -11,6 +11,7 @@ pub mod conventions;
 pub mod generate;
 pub mod interrupt;
 pub mod merge;
+pub mod new;
 pub mod output_guard;
 pub mod run;
 pub mod sweep;
@@ -70,6 +71,9 @@ pub enum Command {
     Man(generate::ManArgs),
     /// Print a JSON Schema of the scenario format, for editors.
     Schema,
+    /// Write a commented starting scenario from a template (`--list`
+    /// lists them).
+    New(NewArgs),
 }
 
 /// Output format on stdout.
@@ -243,6 +247,22 @@ pub struct TraceArgs {
     pub quiet: bool,
 }
 
+/// `nines new`.
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// Template: single, active-passive, regional, requests, saga. Without
+    /// it, the templates are listed.
+    pub template: Option<String>,
+    /// File to write; `-` or none writes the scenario on stdout.
+    pub file: Option<PathBuf>,
+    /// List the templates, one a line, and write nothing.
+    #[arg(long)]
+    pub list: bool,
+    /// Replace FILE when it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// `nines check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -280,6 +300,7 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
         Command::Completions(args) => generate::completions(&args),
         Command::Man(args) => generate::man(&args),
         Command::Schema => generate::schema(),
+        Command::New(args) => new::new(&args),
     }
 }
 

@@ -25,6 +25,7 @@
 //! - `defences`: server-side defences (rate limiting, shedding, priority,
 //!   outlier detection) against their arithmetic.
 //! - `locality`: regions at request level: staying local, paying to cross.
+//! - `new`: `nines new`: every template written, valid and run.
 //! - `schema`: `nines schema` against the raw structs and the scenarios;
 //!   `completions` and `man`.
 //! - `sweep`: sweeps, comparisons, plots, `report.html` and the SLO.
@@ -47,6 +48,7 @@ mod faults;
 mod fuzz_regressions;
 mod limits;
 mod locality;
+mod new;
 mod output;
 mod properties;
 mod requests;
