@@ -11,6 +11,12 @@ use super::raw::keys;
 
 /// The message and help for serde's `message`, where it is a type error.
 pub(super) fn type_error(key: Option<&str>, message: &str) -> Option<(String, Option<String>)> {
+    if let Some(rest) = message.strip_prefix("invalid value: integer ")
+        && let Some((n, "u64")) = rest.split_once(", expected ")
+    {
+        let n = n.trim_matches('`');
+        return Some((format!("expected a whole number of 0 or more, found {n}"), None));
+    }
     let rest = message.strip_prefix("invalid type: ")?;
     let (found, expected) = rest.rsplit_once(", expected ")?;
     let value = Found::parse(found);
@@ -22,10 +28,7 @@ pub(super) fn type_error(key: Option<&str>, message: &str) -> Option<(String, Op
             format!("rate is a number of requests per second, found {said}"),
             Some(format!("write rate = {}", value.number().unwrap_or_else(|| "300".into()))),
         ),
-        "f64" => (
-            format!("expected a number, found {said}"),
-            value.number().map(|n| format!("write {key} = {n}, without quotes")),
-        ),
+        "f64" => (format!("expected a number, found {said}"), value.number_help(key)),
         "i64" | "u64" | "u32" | "usize" => (
             format!("expected a whole number, found {said}"),
             value
@@ -41,6 +44,10 @@ pub(super) fn type_error(key: Option<&str>, message: &str) -> Option<(String, Op
             format!("expected a string in quotes, found {said}"),
             value.plain().map(|v| format!("write {key} = \"{v}\"")),
         ),
+        "a sequence" if matches!(value, Found::Other(ref t) if t == "a table") => (
+            format!("expected a list of tables, found {said}"),
+            Some(format!("write [[{key}]] with double brackets: each [[{key}]] table adds one to the list")),
+        ),
         "a sequence" => (
             format!("expected a list, found {said}"),
             value.plain().map(|v| format!("write {key} = [\"{v}\"]")),
@@ -52,6 +59,22 @@ pub(super) fn type_error(key: Option<&str>, message: &str) -> Option<(String, Op
         }
         _ => return None,
     })
+}
+
+/// What to add for a required key that is missing.
+pub(super) fn missing(key: &str) -> Option<String> {
+    Some(
+        match key {
+            "name" => "add name = \"...\" (letters, digits, '-' and '_')",
+            "rate" => "add rate = 100 (requests per second)",
+            "to" => "add to = \"SERVICE\", the service called",
+            "kind" => "add kind = \"crash\" (crash, hang, latency, errors, partition, capacity, clock_skew)",
+            "target" => "add target = \"SERVICE\" (a service, a replica like \"db[0]\", a region, or a link like \"api->db\")",
+            "duration" => "add duration = \"10m\" (or a distribution table)",
+            _ => return None,
+        }
+        .to_string(),
+    )
 }
 
 /// A distribution written as a bare duration is the common slip: show the
@@ -144,6 +167,20 @@ impl Found {
         }
     }
 
+    /// How to write the number a string holds: without quotes, and a
+    /// percentage as the fraction the file takes.
+    fn number_help(&self, key: &str) -> Option<String> {
+        let n = self.number()?;
+        match self {
+            Self::Text(t) if t.trim_end().ends_with('%') => {
+                // Rounded so that 99.9 % reads 0.999, not 0.9990000000000001.
+                let fraction = (n.replace('_', "").parse::<f64>().ok()? * 1e10).round() / 1e12;
+                Some(format!("write {key} = {fraction}: a fraction, not a percentage"))
+            }
+            _ => Some(format!("write {key} = {n}, without quotes")),
+        }
+    }
+
     /// The value as plain text, for a string or a number.
     fn plain(&self) -> Option<String> {
         match self {
@@ -185,6 +222,22 @@ mod tests {
         assert_eq!(h, "write replicas = 3, without quotes");
         let (m, _) = says("replicas", "invalid type: floating point `2.5`, expected i64");
         assert_eq!(m, "expected a whole number, found the number 2.5");
+    }
+
+    #[test]
+    fn a_percentage_is_shown_as_a_fraction() {
+        let (m, h) = says("slo", "invalid type: string \"99.9%\", expected f64");
+        assert_eq!(m, "expected a number, found the string \"99.9%\"");
+        assert_eq!(h, "write slo = 0.999: a fraction, not a percentage");
+        let (m, _) = says("seed", "invalid value: integer `-1`, expected u64");
+        assert_eq!(m, "expected a whole number of 0 or more, found -1");
+    }
+
+    #[test]
+    fn a_single_table_for_a_list_of_tables_shows_double_brackets() {
+        let (m, h) = says("service", "invalid type: map, expected a sequence");
+        assert_eq!(m, "expected a list of tables, found a table");
+        assert!(h.starts_with("write [[service]] with double brackets"), "{h}");
     }
 
     #[test]

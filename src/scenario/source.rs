@@ -100,10 +100,20 @@ impl Source {
                 origin,
                 key: Some(key.to_string()),
                 message: "this table needs this key, and it is missing".to_string(),
-                help: None,
+                help: super::explain::missing(key),
             };
         }
-        let key = key_before(&self.text, span.start);
+        if message == "duplicate key" {
+            let key = key_at(&self.text, span.start);
+            let help = key.as_ref().map(|k| format!("keep one `{k}` in this table"));
+            return Diagnostic {
+                origin,
+                key,
+                message: "is given twice in the same table".to_string(),
+                help,
+            };
+        }
+        let key = key_before(&self.text, span.start).or_else(|| header_at(&self.text, span.start));
         let (message, help) = super::explain::type_error(key.as_deref(), &message).unwrap_or((message, None));
         Diagnostic {
             origin,
@@ -158,6 +168,24 @@ fn key_before(text: &str, offset: usize) -> Option<String> {
     (!key.is_empty()).then_some(key)
 }
 
+/// The key written at `offset` (`name` in `name = "b"`).
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let rest = text.get(offset.min(text.len())..)?;
+    let key: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .collect();
+    (!key.is_empty()).then_some(key)
+}
+
+/// The table a header at `offset` names: `service` for `[service]`.
+fn header_at(text: &str, offset: usize) -> Option<String> {
+    let rest = text.get(offset.min(text.len())..)?.trim_start_matches('[');
+    let name = rest.split(']').next()?.trim();
+    let simple = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    (text[offset.min(text.len())..].starts_with('[') && simple).then(|| name.to_string())
+}
+
 /// The candidate nearest to `word`, when it is near enough to be a typo.
 pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
@@ -168,6 +196,17 @@ pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .filter(|(d, c)| *d > 0 && *d <= 2.max(c.len() / 4) && *d < c.len().max(word.len()))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+        .or_else(|| abbreviation(word, candidates))
+}
+
+/// The one candidate that `word` abbreviates (`expo` for `exponential`).
+fn abbreviation<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    if word.len() < 3 {
+        return None;
+    }
+    let mut matches = candidates.iter().filter(|c| c.len() > word.len() && c.starts_with(word));
+    let first = matches.next()?;
+    matches.next().is_none().then_some(*first)
 }
 
 #[cfg(test)]
@@ -203,5 +242,8 @@ mod tests {
         assert_eq!(suggest("replicaz", &keys), Some("replicas"));
         assert_eq!(suggest("regoins", &keys), Some("regions"));
         assert_eq!(suggest("banana", &keys), None);
+        assert_eq!(suggest("expo", &["linear", "exponential"]), Some("exponential"));
+        // An abbreviation of two candidates suggests neither.
+        assert_eq!(suggest("rep", &keys), None);
     }
 }
