@@ -324,7 +324,7 @@ fn a_word_for_a_count_from_set_asks_for_a_whole_number() {
         .nines(&["check", "s.toml", "--set", "service.api.replicas=three"])
         .bad_input();
     assert!(
-        err.contains("--set service.api.replicas=three: key `replicas`: expected a whole number, found the string \"three\""),
+        err.contains("--set service.api.replicas=three: key `service.api.replicas`: expected a whole number, found the string \"three\""),
         "{err}"
     );
     assert!(!err.contains("i64"), "{err}");
@@ -338,7 +338,7 @@ fn a_vary_range_with_a_dash_names_vary_and_shows_two_dots() {
         .nines(&["sweep", "s.toml", "--vary", "service.api.replicas=1-3", "--out", "o"])
         .bad_input();
     assert!(
-        err.contains("error: --vary service.api.replicas=1-3: key `replicas`: expected a whole number"),
+        err.contains("error: --vary service.api.replicas=1-3: key `service.api.replicas`: expected a whole number"),
         "{err}"
     );
     assert!(!err.contains("--set"), "{err}");

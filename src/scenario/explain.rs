@@ -20,7 +20,9 @@ pub(super) fn type_error(key: Option<&str>, message: &str) -> Option<(String, Op
     let rest = message.strip_prefix("invalid type: ")?;
     let (found, expected) = rest.rsplit_once(", expected ")?;
     let value = Found::parse(found);
-    let key = key.unwrap_or("the key");
+    // A flag's key is a full path (`service.api.replicas`); the file's
+    // words are its last part.
+    let key = key.map_or("the key", |k| k.rsplit('.').next().unwrap_or(k));
     let said = value.said();
     Some(match expected.trim() {
         "struct RawDist" => distribution(key, &value),

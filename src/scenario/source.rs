@@ -113,7 +113,17 @@ impl Source {
                 help,
             };
         }
-        let key = key_before(&self.text, span.start).or_else(|| header_at(&self.text, span.start));
+        let key = match &origin {
+            // A value from `--set PATH=VALUE`: the flag's path names it in full.
+            Origin::Flag(flag) => flag
+                .strip_prefix("--set ")
+                .and_then(|f| f.split_once('='))
+                .map(|(path, _)| path.to_string()),
+            _ => None,
+        };
+        let key = key
+            .or_else(|| key_before(&self.text, span.start))
+            .or_else(|| header_at(&self.text, span.start));
         let (message, help) = super::explain::type_error(key.as_deref(), &message).unwrap_or((message, None));
         Diagnostic {
             origin,
