@@ -350,7 +350,10 @@ fn a_vary_range_with_a_dash_names_vary_and_shows_two_dots() {
     let err = dir
         .nines(&["sweep", "s.toml", "--vary", "service.api.replicas=1,0", "--out", "o"])
         .bad_input();
-    assert!(err.contains("error: --vary service.api.replicas=1,0: key `service.api.replicas`"), "{err}");
+    assert!(
+        err.contains("error: --vary service.api.replicas=1,0: key `service.api.replicas`"),
+        "{err}"
+    );
     assert!(!err.contains("two dots"), "{err}");
 }
 
@@ -381,7 +384,10 @@ const FAULT: &str = "\n[[fault]]\nat = \"AT\"\nduration = \"10m\"\nkind = \"cras
 fn a_fault_after_the_horizon_is_warned_of_and_runs() {
     let dir = Dir::new();
     dir.write("s.toml", &format!("{SMALL}{}", FAULT.replace("AT", "2y")));
-    for args in [&["check", "s.toml"][..], &["run", "s.toml", "--trials", "5", "--out", "o", "--quiet"]] {
+    for args in [
+        &["check", "s.toml"][..],
+        &["run", "s.toml", "--trials", "5", "--out", "o", "--quiet"],
+    ] {
         let run = dir.nines(args);
         let err = run.stderr();
         assert_eq!(run.code(), 0, "{err}");
@@ -407,8 +413,15 @@ fn a_fault_spoils_the_closed_form_only_of_services_that_need_its_target() {
     dir.write("s.toml", &text);
     let out = dir.nines(&["check", "s.toml"]).ok();
     let block = |name: &str| {
-        let start = out.find(&format!("  {name} ")).unwrap_or_else(|| panic!("{name}:\n{out}"));
-        out[start..].lines().skip(1).take_while(|l| l.starts_with("     ")).collect::<Vec<_>>().join("\n")
+        let start = out
+            .find(&format!("  {name} "))
+            .unwrap_or_else(|| panic!("{name}:\n{out}"));
+        out[start..]
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("     "))
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     assert!(block("api").contains("no closed form: fault \"crash db\""), "{out}");
     assert!(block("db").contains("no closed form: fault \"crash db\""), "{out}");
@@ -438,7 +451,9 @@ fn workloads_to_two_services_are_located_at_the_second() {
     let text = format!("{TRAFFIC}[[workload]]\nname = \"batch\"\nto = \"db\"\nrate = 1\n");
     let err = check_error(&text);
     assert!(
-        err.contains("bad.toml:17:6: key `entry`: cannot tell which service is the entry point: workloads target api, db"),
+        err.contains(
+            "bad.toml:17:6: key `entry`: cannot tell which service is the entry point: workloads target api, db"
+        ),
         "{err}"
     );
 }

@@ -8,7 +8,9 @@ use crate::util::Dir;
 const NAMES: [&str; 5] = ["single", "active-passive", "regional", "requests", "saga"];
 
 fn template(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(format!("{name}.toml"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("templates")
+        .join(format!("{name}.toml"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -19,7 +21,13 @@ fn every_template_is_listed_and_every_listed_one_is_a_file() {
     assert_eq!(dir.nines(&["new"]).ok(), listed, "no TEMPLATE lists them too");
     let mut files: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"))
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".toml").to_string())
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".toml")
+                .to_string()
+        })
         .collect();
     files.sort();
     let mut names = NAMES.map(String::from).to_vec();
@@ -58,10 +66,16 @@ fn the_single_template_has_its_closed_form_and_active_passive_says_why_not() {
     dir.nines(&["new", "single", "s.toml"]).ok();
     // Weibull mean 1000 h, lognormal repair mean 4 h: 1000 / 1004.
     let out = dir.nines(&["check", "s.toml"]).ok();
-    assert!(out.contains(&format!("closed-form availability {:.9}", 1000.0 / 1004.0)), "{out}");
+    assert!(
+        out.contains(&format!("closed-form availability {:.9}", 1000.0 / 1004.0)),
+        "{out}"
+    );
     dir.nines(&["new", "active-passive", "ap.toml"]).ok();
     let out = dir.nines(&["check", "ap.toml"]).ok();
-    assert!(out.contains("no closed form: service \"db\" has a failover delay"), "{out}");
+    assert!(
+        out.contains("no closed form: service \"db\" has a failover delay"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -88,6 +102,9 @@ fn an_existing_file_is_kept_without_force() {
 fn an_unknown_template_suggests_the_near_miss() {
     let dir = Dir::new();
     let err = dir.nines(&["new", "activ-passive", "x.toml"]).bad_input();
-    assert!(err.contains("no template is named \"activ-passive\"; did you mean \"active-passive\"?"), "{err}");
+    assert!(
+        err.contains("no template is named \"activ-passive\"; did you mean \"active-passive\"?"),
+        "{err}"
+    );
     assert!(!dir.path_of("x.toml").exists());
 }

@@ -48,7 +48,13 @@ impl<'a> Checker<'a> {
 
     /// Something valid that is almost certainly not what the user meant:
     /// the run goes ahead, and the warning is printed on stderr.
-    pub(super) fn warn(&mut self, span: &Range<usize>, key: impl Into<String>, message: impl Into<String>, help: String) {
+    pub(super) fn warn(
+        &mut self,
+        span: &Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+        help: String,
+    ) {
         let mut d = self.src.diag(span, key, message);
         d.help = Some(help);
         self.warnings.push(d);

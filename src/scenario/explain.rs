@@ -28,7 +28,10 @@ pub(super) fn type_error(key: Option<&str>, message: &str) -> Option<(String, Op
         "struct RawDist" => distribution(key, &value),
         "f64" if key == "rate" => (
             format!("rate is a number of requests per second, found {said}"),
-            Some(format!("write rate = {}", value.number().unwrap_or_else(|| "300".into()))),
+            Some(format!(
+                "write rate = {}",
+                value.number().unwrap_or_else(|| "300".into())
+            )),
         ),
         "f64" => (format!("expected a number, found {said}"), value.number_help(key)),
         "i64" | "u64" | "u32" | "usize" => (
@@ -48,7 +51,9 @@ pub(super) fn type_error(key: Option<&str>, message: &str) -> Option<(String, Op
         ),
         "a sequence" if matches!(value, Found::Other(ref t) if t == "a table") => (
             format!("expected a list of tables, found {said}"),
-            Some(format!("write [[{key}]] with double brackets: each [[{key}]] table adds one to the list")),
+            Some(format!(
+                "write [[{key}]] with double brackets: each [[{key}]] table adds one to the list"
+            )),
         ),
         "a sequence" => (
             format!("expected a list, found {said}"),
@@ -71,7 +76,9 @@ pub(super) fn missing(key: &str) -> Option<String> {
             "rate" => "add rate = 100 (requests per second)",
             "to" => "add to = \"SERVICE\", the service called",
             "kind" => "add kind = \"crash\" (crash, hang, latency, errors, partition, capacity, clock_skew)",
-            "target" => "add target = \"SERVICE\" (a service, a replica like \"db[0]\", a region, or a link like \"api->db\")",
+            "target" => {
+                "add target = \"SERVICE\" (a service, a replica like \"db[0]\", a region, or a link like \"api->db\")"
+            }
             "duration" => "add duration = \"10m\" (or a distribution table)",
             _ => return None,
         }

@@ -192,7 +192,10 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
 fn header_at(text: &str, offset: usize) -> Option<String> {
     let rest = text.get(offset.min(text.len())..)?.trim_start_matches('[');
     let name = rest.split(']').next()?.trim();
-    let simple = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    let simple = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     (text[offset.min(text.len())..].starts_with('[') && simple).then(|| name.to_string())
 }
 
@@ -214,7 +217,9 @@ fn abbreviation<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     if word.len() < 3 {
         return None;
     }
-    let mut matches = candidates.iter().filter(|c| c.len() > word.len() && c.starts_with(word));
+    let mut matches = candidates
+        .iter()
+        .filter(|c| c.len() > word.len() && c.starts_with(word));
     let first = matches.next()?;
     matches.next().is_none().then_some(*first)
 }
@@ -242,7 +247,10 @@ mod tests {
     #[test]
     fn locates_the_first_byte_that_is_not_utf8() {
         let d = decode("a.toml", b"x = 1\nname = \"caf\xE9\"\n".to_vec()).unwrap_err();
-        assert_eq!(d.to_string().lines().next().unwrap(), "a.toml:2:12: the file is not UTF-8 text: byte 0xE9 here does not start a character");
+        assert_eq!(
+            d.to_string().lines().next().unwrap(),
+            "a.toml:2:12: the file is not UTF-8 text: byte 0xE9 here does not start a character"
+        );
         assert_eq!(decode("a.toml", b"x = 1".to_vec()).unwrap(), "x = 1");
     }
 
