@@ -287,3 +287,122 @@ fn a_trace_of_a_1000_service_chain_with_100ms_buckets_is_refused_by_its_rows_not
         "{err}"
     );
 }
+
+/// Runs `nines ARGS` in `dir`, killed after `limit` of wall-clock time so
+/// that a hang fails the test instead of stalling the suite.
+fn nines_within(dir: &Dir, args: &[&str], limit: std::time::Duration) -> crate::util::Run {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nines"))
+        .args(args)
+        .current_dir(dir.path_of(""))
+        .env_remove("RUST_BACKTRACE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run nines");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > limit {
+            child.kill().expect("kill");
+            child.wait().expect("reap");
+            panic!("nines {args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    crate::util::Run(child.wait_with_output().expect("output"))
+}
+
+/// A request-level scenario with a crash fault process starting again
+/// 1 ns (on average) after each 1 ms occurrence: about 2.6e9 occurrences
+/// in 30 days. It used to run forever.
+const FAULT_STORM: &str = r#"
+horizon = "30d"
+trials = 2
+[[workload]]
+name = "users"
+to = "web"
+rate = 10
+[[service]]
+name = "web"
+service_time = { mean = "1ms" }
+[[service.call]]
+to = "db"
+[[service]]
+name = "db"
+service_time = { mean = "1ms" }
+[[fault]]
+name = "flap"
+kind = "crash"
+target = "db"
+every = { mean = "1ns" }
+duration = "1ms"
+"#;
+
+#[test]
+fn a_fault_process_every_nanosecond_is_refused_by_the_estimate_before_running() {
+    let dir = Dir::new();
+    dir.write("flap.toml", FAULT_STORM);
+    let limit = std::time::Duration::from_secs(30);
+    for args in [&["check", "flap.toml"][..], &["run", "flap.toml", "--out", "o"]] {
+        let err = nines_within(&dir, args, limit).bad_input();
+        assert!(err.contains("flap.toml:"), "{err}");
+        assert!(err.contains("key `fault.flap.every`"), "{err}");
+        assert!(
+            err.contains("(5.184e9 of them fault starts and ends here)"),
+            "{err}"
+        );
+        assert!(err.contains("longer `every` mean"), "{err}");
+    }
+    // The same process, rarer, is within the budget and runs.
+    let calm = FAULT_STORM.replace("mean = \"1ns\"", "mean = \"6h\"");
+    dir.write("calm.toml", &calm);
+    nines_within(&dir, &["check", "calm.toml"], limit).ok();
+}
+
+#[test]
+fn the_probe_of_a_long_fault_with_fine_buckets_is_counted() {
+    let dir = Dir::new();
+    // One crash lasting the whole 10 years, measured every millisecond:
+    // 3.2e11 probes.
+    let text = FAULT_STORM
+        .replace("horizon = \"30d\"", "horizon = \"10y\"")
+        .replace("trials = 2", "trials = 2\n[cascade]\nbucket = \"1ms\"")
+        .replace("every = { mean = \"1ns\" }\nduration = \"1ms\"", "duration = \"10y\"");
+    dir.write("probe.toml", &text);
+    let err = nines_within(&dir, &["check", "probe.toml"], std::time::Duration::from_secs(30)).bad_input();
+    assert!(err.contains("key `cascade.bucket`"), "{err}");
+    assert!(err.contains("probes measuring fault impact"), "{err}");
+}
+
+#[test]
+fn the_event_estimate_of_the_library_counts_fault_processes() {
+    let sc = nines::scenario::parse("calm.toml", "calm", &FAULT_STORM.replace("\"1ns\"", "\"1h\""), &[])
+        .expect("valid");
+    // 30 days of 1 h + 1 ms cycles: about 720 occurrences, a start and an
+    // end each, plus the arrivals (10/s) and the probes.
+    let arrivals = 10.0 * 30.0 * 86400.0;
+    let est = nines::scenario::limits::events_per_trial(&sc);
+    assert!(est >= arrivals + 2.0 * 720.0, "{est}");
+    let without = nines::scenario::parse("none.toml", "none", FAULT_STORM.split("[[fault]]").next().unwrap(), &[])
+        .expect("valid");
+    assert!(nines::scenario::limits::events_per_trial(&without) < est);
+}
+
+/// `requires` (every call but a fallback) of a 100,000-service chain,
+/// ordered on a thread with a 256 KiB stack: a recursive walk needs far
+/// more, so this overflows (and aborts the suite) if recursion returns.
+#[test]
+fn a_100000_service_chain_compiles_on_a_small_stack() {
+    let text = chain(100_000, None);
+    let sc = nines::scenario::parse("chain.toml", "chain", &text, &[]).expect("valid");
+    let done = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let world = nines::model::World::compile(&sc);
+            world.services.len()
+        })
+        .expect("spawn")
+        .join()
+        .expect("compile");
+    assert_eq!(done, 100_000);
+}
