@@ -42,6 +42,10 @@ fn hand_made_extremes_are_rejected_with_their_key() {
         // A burst of factor 1e9 made the Poisson thinning loop draw 3.6e12
         // candidates inside one event: a hang no event budget could stop.
         ("handmade-burst-thinning.toml", "3.600e12 events"),
+        // A crash process restarting every nanosecond in a request-level
+        // scenario: no event was over budget while fault bookkeeping grew
+        // without end, so it ran forever; the estimate now counts it.
+        ("handmade-fault-every-ns.toml", "key `fault.flap.every`"),
         // A service with an unusable name that calls another service:
         // validation indexed the name map with the unusable name and panicked.
         (

@@ -198,6 +198,7 @@ fn trials_beyond_the_limit_are_refused_not_a_capacity_overflow_or_an_8_tb_alloca
     for args in [
         &["compare", "a.toml", "b.toml", "--trials", "4611686018427387904"][..],
         &["compare", "a.toml", "b.toml", "--trials", "1000000000000"],
+        &["compare", "a.toml", "b.toml", "--trials", "1e12"],
         &["run", "a.toml", "--trials", "1000000000001"],
         &[
             "sweep",
@@ -209,8 +210,11 @@ fn trials_beyond_the_limit_are_refused_not_a_capacity_overflow_or_an_8_tb_alloca
         ],
         &["run", "a.toml", "--precision", "0.1", "--max-trials", "10000000000000"],
     ] {
-        let err = dir.nines(args).bad_input();
-        assert!(err.contains("must be between 1 and 1000000000"), "{args:?}: {err}");
+        let err = dir.nines_within(args, std::time::Duration::from_secs(30)).bad_input();
+        assert!(
+            err.contains("must be between 1 and 1000000000") || err.contains("invalid value '1e12'"),
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -219,7 +223,12 @@ fn threads_beyond_the_limit_are_refused_at_once_not_after_starting_them() {
     let dir = Dir::new();
     dir.write("a.toml", crate::util::SMALL);
     let start = std::time::Instant::now();
-    let err = dir.nines(&["run", "a.toml", "--threads", "100000"]).bad_input();
+    let err = dir
+        .nines_within(
+            &["run", "a.toml", "--threads", "100000"],
+            std::time::Duration::from_secs(30),
+        )
+        .bad_input();
     assert!(
         err.contains("--threads must be between 1 and 1024, found 100000"),
         "{err}"
@@ -248,7 +257,9 @@ fn a_100000_service_call_chain_does_not_overflow_the_stack_in_validation_and_che
     let dir = Dir::new();
     dir.write("chain.toml", &chain(100_000, None));
     let start = std::time::Instant::now();
-    let out = dir.nines(&["check", "chain.toml"]).ok();
+    // The kill is a guard against a hang; the time asserted is below.
+    let limit = std::time::Duration::from_secs(120);
+    let out = dir.nines_within(&["check", "chain.toml"], limit).ok();
     assert!(out.contains("s99999"), "{}", &out[..out.len().min(500)]);
     // Quadratic walks took over a minute at 50,000 services.
     assert!(
@@ -258,7 +269,7 @@ fn a_100000_service_call_chain_does_not_overflow_the_stack_in_validation_and_che
     );
     // A cycle through the whole chain is found without recursion too.
     dir.write("cycle.toml", &chain(100_000, Some(0)));
-    let err = dir.nines(&["check", "cycle.toml"]).bad_input();
+    let err = dir.nines_within(&["check", "cycle.toml"], limit).bad_input();
     assert!(
         err.contains("the calls form a cycle: s0 -> s1 -> s2"),
         "{}",
@@ -281,9 +292,108 @@ fn a_trace_of_a_1000_service_chain_with_100ms_buckets_is_refused_by_its_rows_not
         }
     }
     dir.write("trace.toml", &t);
-    let err = dir.nines(&["trace", "trace.toml", "--out", "t"]).bad_input();
+    let err = dir
+        .nines_within(
+            &["trace", "trace.toml", "--out", "t"],
+            std::time::Duration::from_secs(30),
+        )
+        .bad_input();
     assert!(
         err.contains("2000 rows each") && err.contains("--set cascade.bucket=40s"),
         "{err}"
     );
+}
+
+/// A request-level scenario with a crash fault process starting again
+/// 1 ns (on average) after each 1 ms occurrence: about 2.6e9 occurrences
+/// in 30 days. It used to run forever.
+const FAULT_STORM: &str = r#"
+horizon = "30d"
+trials = 2
+[[workload]]
+name = "users"
+to = "web"
+rate = 10
+[[service]]
+name = "web"
+service_time = { mean = "1ms" }
+[[service.call]]
+to = "db"
+[[service]]
+name = "db"
+service_time = { mean = "1ms" }
+[[fault]]
+name = "flap"
+kind = "crash"
+target = "db"
+every = { mean = "1ns" }
+duration = "1ms"
+"#;
+
+#[test]
+fn a_fault_process_every_nanosecond_is_refused_by_the_estimate_before_running() {
+    let dir = Dir::new();
+    dir.write("flap.toml", FAULT_STORM);
+    let limit = std::time::Duration::from_secs(30);
+    for args in [&["check", "flap.toml"][..], &["run", "flap.toml", "--out", "o"]] {
+        let err = dir.nines_within(args, limit).bad_input();
+        assert!(err.contains("flap.toml:"), "{err}");
+        assert!(err.contains("key `fault.flap.every`"), "{err}");
+        assert!(err.contains("(5.184e9 of them fault starts and ends here)"), "{err}");
+        assert!(err.contains("longer `every` mean"), "{err}");
+    }
+    // The same process, rarer, is within the budget and runs.
+    let calm = FAULT_STORM.replace("mean = \"1ns\"", "mean = \"6h\"");
+    dir.write("calm.toml", &calm);
+    dir.nines_within(&["check", "calm.toml"], limit).ok();
+}
+
+#[test]
+fn the_probe_of_a_long_fault_with_fine_buckets_is_counted() {
+    let dir = Dir::new();
+    // One crash lasting the whole 10 years, measured every millisecond:
+    // 3.2e11 probes.
+    let text = FAULT_STORM
+        .replace("horizon = \"30d\"", "horizon = \"10y\"")
+        .replace("trials = 2", "trials = 2\n[cascade]\nbucket = \"1ms\"")
+        .replace("every = { mean = \"1ns\" }\nduration = \"1ms\"", "duration = \"10y\"");
+    dir.write("probe.toml", &text);
+    let err = dir
+        .nines_within(&["check", "probe.toml"], std::time::Duration::from_secs(30))
+        .bad_input();
+    assert!(err.contains("key `cascade.bucket`"), "{err}");
+    assert!(err.contains("probes measuring fault impact"), "{err}");
+}
+
+#[test]
+fn the_event_estimate_of_the_library_counts_fault_processes() {
+    let sc =
+        nines::scenario::parse("calm.toml", "calm", &FAULT_STORM.replace("\"1ns\"", "\"1h\""), &[]).expect("valid");
+    // 30 days of 1 h + 1 ms cycles: about 720 occurrences, a start and an
+    // end each, plus the arrivals (10/s) and the probes.
+    let arrivals = 10.0 * 30.0 * 86400.0;
+    let est = nines::scenario::limits::events_per_trial(&sc);
+    assert!(est >= arrivals + 2.0 * 720.0, "{est}");
+    let without = nines::scenario::parse("none.toml", "none", FAULT_STORM.split("[[fault]]").next().unwrap(), &[])
+        .expect("valid");
+    assert!(nines::scenario::limits::events_per_trial(&without) < est);
+}
+
+/// `requires` (every call but a fallback) of a 100,000-service chain,
+/// ordered on a thread with a 256 KiB stack: a recursive walk needs far
+/// more, so this overflows (and aborts the suite) if recursion returns.
+#[test]
+fn a_100000_service_chain_compiles_on_a_small_stack() {
+    let text = chain(100_000, None);
+    let sc = nines::scenario::parse("chain.toml", "chain", &text, &[]).expect("valid");
+    let done = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let world = nines::model::World::compile(&sc);
+            world.services.len()
+        })
+        .expect("spawn")
+        .join()
+        .expect("compile");
+    assert_eq!(done, 100_000);
 }

@@ -41,6 +41,49 @@ impl Dir {
             .expect("run nines");
         Run(out)
     }
+
+    /// Runs `nines ARGS` here, killed after `limit` of wall-clock time so
+    /// that a hang fails the test instead of stalling the suite.
+    pub fn nines_within(&self, args: &[&str], limit: std::time::Duration) -> Run {
+        use std::io::Read;
+        use std::process::Stdio;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nines"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("RUST_BACKTRACE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run nines");
+        // Drained while waiting: a child whose output outgrows the pipe
+        // would otherwise block on it and look like a hang.
+        let drain = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                pipe.read_to_end(&mut bytes).expect("read output");
+                bytes
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+        let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if start.elapsed() > limit {
+                child.kill().expect("kill");
+                child.wait().expect("reap");
+                panic!("nines {args:?} still running after {limit:?}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        Run(Output {
+            status,
+            stdout: stdout.join().expect("stdout"),
+            stderr: stderr.join().expect("stderr"),
+        })
+    }
 }
 
 /// A finished run.

@@ -522,20 +522,31 @@ fn compile_workflows(sc: &Scenario, edges: &mut Vec<EdgeSpec>) -> Vec<WorkflowSp
 
 /// Post-order over `requires`: every service after what it requires.
 fn dependency_order(services: &[ServiceSpec]) -> Vec<usize> {
-    fn visit(s: usize, services: &[ServiceSpec], seen: &mut [bool], out: &mut Vec<usize>) {
-        if seen[s] {
-            return;
-        }
-        seen[s] = true;
-        for &d in &services[s].requires {
-            visit(d, services, seen, out);
-        }
-        out.push(s);
-    }
     let mut seen = vec![false; services.len()];
     let mut out = Vec::with_capacity(services.len());
-    for s in 0..services.len() {
-        visit(s, services, &mut seen, &mut out);
+    // An explicit stack of (service, next requirement to visit), because a
+    // call chain as long as the scenario limits allow would overflow the
+    // thread's stack if walked by recursion.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for root in 0..services.len() {
+        if seen[root] {
+            continue;
+        }
+        seen[root] = true;
+        stack.push((root, 0));
+        while let Some((s, next)) = stack.last_mut() {
+            let s = *s;
+            if let Some(&d) = services[s].requires.get(*next) {
+                *next += 1;
+                if !seen[d] {
+                    seen[d] = true;
+                    stack.push((d, 0));
+                }
+            } else {
+                out.push(s);
+                stack.pop();
+            }
+        }
     }
     out
 }

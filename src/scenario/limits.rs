@@ -5,7 +5,8 @@
 //! a run that never returns:
 //! - **Sizes, checked at validation**: the total number of
 //!   replicas, and an estimate of the events one trial must handle (failure
-//!   and repair cycles, request arrivals) against the event budget. Over
+//!   and repair cycles, request arrivals, fault occurrences and the probes
+//!   that measure them) against the event budget. Over
 //!   either, the scenario is invalid input (exit 2) and the message says
 //!   what to change.
 //! - **Budgets, enforced while running**: at most `events_per_trial` events
@@ -25,7 +26,7 @@ use toml::Spanned;
 
 use super::checker::Checker;
 use super::raw::{RawLimits, RawScenario};
-use super::{Arrival, Region, Service, Workload};
+use super::{Arrival, Cascade, Fault, FaultSchedule, Region, Service, Workload};
 use crate::distribution::Dist;
 use crate::engine::Nanos;
 use crate::engine::time::to_secs;
@@ -94,6 +95,10 @@ pub struct Sizes<'a> {
     pub services: &'a [Service],
     /// Workloads.
     pub workloads: &'a [Workload],
+    /// Injected faults.
+    pub faults: &'a [Fault],
+    /// How fault impact is measured (the probe's bucket).
+    pub cascade: Cascade,
     /// Budgets.
     pub limits: Limits,
 }
@@ -116,10 +121,31 @@ pub enum Part {
     Service(usize),
     /// A workload's arrivals, by index.
     Workload(usize),
+    /// A fault's starts and ends, by index.
+    Fault(usize),
+    /// The probe that measures fault impact every `cascade.bucket`.
+    Probe,
+}
+
+/// Expected occurrences of `fault` within `horizon`. A process starts again
+/// `every` after each end, so one cycle lasts `every` plus the occurrence,
+/// which the model makes at least 1 ns long.
+fn occurrences(horizon: Nanos, fault: &Fault) -> f64 {
+    match &fault.schedule {
+        FaultSchedule::Once(at) => f64::from(u8::from(*at < horizon)),
+        FaultSchedule::Process { every, .. } => {
+            let cycle = every.mean_secs() + fault.duration.mean_secs().max(1e-9);
+            1.0 + to_secs(horizon) / cycle
+        }
+    }
 }
 
 /// Expected events of one trial, per part: every failure and repair cycle
-/// of every region and replica, and every arrival a workload draws. Poisson
+/// of every region and replica, every arrival a workload draws, every
+/// start and end of a fault and, with traffic, the probe that runs every
+/// `cascade.bucket` while an occurrence is open (its length plus
+/// `cascade.settle` at least, never more often than once a bucket over the
+/// whole horizon). Poisson
 /// arrivals with a diurnal swing or bursts are drawn by thinning at the
 /// peak rate over the whole horizon, so that is what they cost, whatever
 /// the mean rate.
@@ -152,6 +178,17 @@ pub fn estimate(s: &Sizes<'_>) -> Vec<(f64, Part)> {
         };
         parts.push((n, Part::Workload(i)));
     }
+    let bucket = to_secs(s.cascade.bucket.max(1));
+    let mut probes = 0.0;
+    for (i, f) in s.faults.iter().enumerate() {
+        let n = occurrences(s.horizon, f);
+        parts.push((2.0 * n, Part::Fault(i)));
+        let open = (f.duration.mean_secs() + to_secs(s.cascade.settle)) / bucket + 1.0;
+        probes += n * open;
+    }
+    if !s.workloads.is_empty() && !s.faults.is_empty() {
+        parts.push((probes.min(to_secs(s.horizon) / bucket + 1.0), Part::Probe));
+    }
     parts
 }
 
@@ -162,6 +199,8 @@ pub fn events_per_trial(sc: &super::Scenario) -> f64 {
         regions: &sc.regions,
         services: &sc.services,
         workloads: &sc.workloads,
+        faults: &sc.faults,
+        cascade: sc.cascade,
         limits: sc.limits,
     };
     estimate(&sizes).iter().map(|p| p.0).sum()
@@ -203,7 +242,8 @@ pub(super) fn check(c: &mut Checker<'_>, raw: &RawScenario, s: &Sizes<'_>) {
     let Some(&(n, part)) = parts.iter().max_by(|a, b| a.0.total_cmp(&b.0)) else {
         return;
     };
-    let (key, span, what) = match part {
+    let less_often = "make this part less frequent";
+    let (key, span, what, change) = match part {
         Part::Region(i) => {
             let r = raw.region[i].get_ref();
             let span = r.failure.as_ref().map_or_else(|| r.name.span(), Spanned::span);
@@ -211,6 +251,7 @@ pub(super) fn check(c: &mut Checker<'_>, raw: &RawScenario, s: &Sizes<'_>) {
                 format!("region.{}.failure", s.regions[i].name),
                 span,
                 "failures and repairs",
+                less_often,
             )
         }
         Part::Service(i) => {
@@ -220,12 +261,38 @@ pub(super) fn check(c: &mut Checker<'_>, raw: &RawScenario, s: &Sizes<'_>) {
                 format!("service.{}.failure", s.services[i].name),
                 span,
                 "failures and repairs",
+                less_often,
             )
         }
         Part::Workload(i) => (
             format!("workload.{}.rate", s.workloads[i].name),
             raw.workload[i].get_ref().rate.span(),
             "arrivals drawn (at the peak rate, with diurnal swing and bursts)",
+            less_often,
+        ),
+        Part::Fault(i) => {
+            let r = raw.fault[i].get_ref();
+            let name = r
+                .name
+                .as_ref()
+                .map_or_else(|| format!("fault[{i}]"), |n| format!("fault.{}", n.get_ref()));
+            let span = r.every.as_ref().map_or_else(|| r.target.span(), Spanned::span);
+            (
+                format!("{name}.every"),
+                span,
+                "fault starts and ends",
+                "give this fault process a longer `every` mean (the time from one end to the next start)",
+            )
+        }
+        Part::Probe => (
+            "cascade.bucket".to_string(),
+            raw.cascade
+                .as_ref()
+                .and_then(|c| c.get_ref().bucket.as_ref().map(Spanned::span))
+                .or_else(|| raw.fault.first().map(Spanned::span))
+                .unwrap_or(0..0),
+            "probes measuring fault impact once a bucket",
+            "make cascade.bucket longer or the faults rarer and shorter",
         ),
     };
     c.err_help(
@@ -235,7 +302,7 @@ pub(super) fn check(c: &mut Checker<'_>, raw: &RawScenario, s: &Sizes<'_>) {
             "one trial would handle about {total:.3e} events ({n:.3e} of them {what} here), more than limits.events_per_trial = {budget}"
         ),
         format!(
-            "shorten horizon (now {}), make this part less frequent, or raise the budget with [limits] events_per_trial = N or --set limits.events_per_trial=N",
+            "{change}, shorten horizon (now {}), or raise the budget with [limits] events_per_trial = N or --set limits.events_per_trial=N",
             crate::format::human_duration(to_secs(s.horizon))
         ),
     );

@@ -78,6 +78,8 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         regions: &regions,
         services: &services,
         workloads: &workloads,
+        faults: &faults,
+        cascade,
         limits: limits::limits(&mut c, raw.limits.as_ref()),
     };
     if c.is_clean() {
