@@ -595,6 +595,7 @@ to = "api"
 rate = 10
 [[service]]
 name = "api"
+topology = "active-active"
 replicas = 2
 concurrency = 4
 service_time = { mean = "10ms" }
