@@ -661,6 +661,58 @@ impl Requests<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::EventQueue;
+    use crate::model::event::Context;
+
+    /// One replica that serves one request at a time and queues two more.
+    const ONE_SLOT: &str = r#"horizon = "1h"
+[[workload]]
+name = "users"
+to = "api"
+rate = 10
+[[service]]
+name = "api"
+concurrency = 1
+queue = 2
+service_time = { dist = "fixed", mean = "1s" }
+"#;
+
+    /// The request handlers on their own, with the availability and fault
+    /// components they read: a full replica sheds, and losing it resets
+    /// the job it serves and the ones queued on it.
+    #[test]
+    fn a_full_replica_sheds_and_a_lost_one_resets_its_jobs() {
+        let sc = crate::scenario::parse("t.toml", "t", ONE_SLOT, &[]).expect("a valid scenario");
+        let w = World::compile(&sc);
+        let mut queue = EventQueue::new();
+        let mut trace = None;
+        let mut availability = Availability::new(&w);
+        let mut cx = Context {
+            world: &w,
+            queue: &mut queue,
+            trace: &mut trace,
+            now: 0,
+        };
+        availability.reset(&mut cx, 1, 0);
+        let mut traffic = Traffic::new();
+        let mut faults = Faults::default();
+        faults.clear(&w, 1, 0);
+        let mut requests = Requests::new(&w, &mut queue, &mut trace, &mut traffic, &availability, &mut faults);
+        requests.start_traffic(1, 0, 0);
+        for _ in 0..3 {
+            requests.on_arrival(0, 0);
+        }
+        assert_eq!(requests.traffic.load_of(0), (1, 2), "one served, two queued");
+        requests.on_arrival(0, 0);
+        assert_eq!(requests.traffic.load_of(0), (1, 2));
+        assert_eq!(requests.traffic.result.defence[0].shed, 1, "the fourth is shed");
+        requests.kill_replica_jobs(0, 1);
+        assert_eq!(requests.traffic.load_of(0), (0, 0));
+        assert_eq!(
+            requests.traffic.result.service_failed[0], 4,
+            "the shed one and the three reset"
+        );
+    }
 
     #[test]
     fn the_bucket_clock_agrees_with_the_formula() {
