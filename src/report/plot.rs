@@ -34,8 +34,6 @@ use plotters::prelude::*;
 
 use frame::Backend;
 
-use image::ImageEncoder as _;
-
 use super::escape;
 
 /// Figure width in pixels.
@@ -271,21 +269,34 @@ fn render(fig: &impl Figure, format: Format) -> Result<Vec<u8>, PlotError> {
             Ok(text.into_bytes())
         }
         Format::Png => {
-            // Drawn into memory and encoded here, with the encoder and
-            // settings plotters uses when it saves to a file (the same bytes).
+            // Drawn into memory and encoded here with the settings plotters'
+            // own file writer used (fast deflate, adaptive filters), so the
+            // bytes match what it saved.
             let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
             {
                 let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
                 fig.draw(&root)?;
                 root.present().map_err(frame::draw_err)?;
             }
-            let mut png = Vec::new();
-            image::codecs::png::PngEncoder::new(&mut png)
-                .write_image(&pixels, WIDTH, HEIGHT, image::ColorType::Rgb8)
-                .map_err(|e| PlotError::Draw(e.to_string()))?;
+            let png = encode_png(&pixels).map_err(|e| PlotError::Draw(e.to_string()))?;
             Ok(png)
         }
     }
+}
+
+/// RGB pixels, WIDTH x HEIGHT, as PNG bytes.
+fn encode_png(pixels: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::FilterType::Sub);
+    enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+    let mut writer = enc.write_header()?;
+    writer.write_image_data(pixels)?;
+    writer.finish()?;
+    Ok(out)
 }
 
 #[cfg(test)]
