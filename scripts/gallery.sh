@@ -10,14 +10,27 @@
 # tests/gallery.rs reruns every manifest line and requires the same PNG
 # bytes (output is deterministic), so rerun this after changing a plot, a
 # scenario or the model. Request-level scenarios run few trials to keep
-# that test fast; their pictures show the shape, not tight bands.
+# that test fast; their pictures show the shape, not tight bands. It also
+# writes the page docs/gallery.md, one section per line of the manifest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath "${1:-target/release/nines}")
 out=output/gallery
 docs=docs/gallery
+page=docs/gallery.md
 rm -rf "$out" "$docs"
 mkdir -p "$out" "$docs"
+cat >"$page" <<'HEAD'
+# Plot gallery
+
+Every figure nines draws, for every example scenario in `scenarios/`, one
+sweep and one comparison, made by `scripts/gallery.sh` (which also writes
+this page). `tests/gallery.rs` reruns each command below and requires the
+same PNG bytes, so the gallery shows what the current code draws. The
+request-level scenarios ran 3 trials each to keep that test fast: their
+bands are wide and their downtime often none, which the figures say.
+What each figure shows is described in [Sweeps and plots](sweeps-and-plots.md).
+HEAD
 
 entries=()
 for f in scenarios/*.toml; do
@@ -37,5 +50,12 @@ for e in "${entries[@]}"; do
   mkdir -p "$docs/$name"
   cp "$out/$name"/*.png "$docs/$name/"
   printf '%s\n' "$e" >>"$docs/manifest.txt"
+  {
+    printf '\n## %s\n\n```sh\nnines %s\n```\n\n' "$name" "${args[*]} ${plot[*]}"
+    for p in "$docs/$name"/*.png; do
+      f=$(basename "$p" .png)
+      printf '![%s: %s](gallery/%s/%s.png)\n' "$name" "${f//_/ }" "$name" "$f"
+    done
+  } >>"$page"
 done
 echo "wrote $(find "$docs" -name '*.png' | wc -l) figures into $docs"

@@ -45,6 +45,7 @@ mod docs;
 mod errors;
 mod faults;
 mod fuzz_regressions;
+mod gallery;
 mod limits;
 mod locality;
 mod output;

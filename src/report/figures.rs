@@ -127,14 +127,20 @@ fn downtime(out: &mut Staging, designs: &[(String, &Summary)], slo: Option<f64>)
         let lines: Vec<String> = clean
             .iter()
             .map(|(name, s)| {
-                let who = if designs.len() > 1 { format!("{name}: ") } else { String::new() };
+                let who = if designs.len() > 1 {
+                    format!("{name}: ")
+                } else {
+                    String::new()
+                };
                 format!(
                     "{who}no downtime in any of {}; nines ≥ {:.2} (a lower bound)",
                     trials_text(s),
                     s.availability.nines
                 )
             })
-            .chain(std::iter::once("so there is no distribution of downtime to draw".to_string()))
+            .chain(std::iter::once(
+                "so there is no distribution of downtime to draw".to_string(),
+            ))
             .collect();
         return write(out, "downtime", title, |f| plot::note(title, &lines, f));
     }
@@ -267,7 +273,10 @@ fn over_time(out: &mut Staging, sc: &Scenario, s: &Summary, timelines: &[TrialTi
         (60.0, "min")
     };
     let bucket_s = horizon_s / TIMELINE_BUCKETS as f64;
-    let x = format!("time in trial ({unit_name}), in buckets of {}", human_duration(bucket_s));
+    let x = format!(
+        "time in trial ({unit_name}), in buckets of {}",
+        human_duration(bucket_s)
+    );
     let base = Layout {
         shade: fault_windows(sc, unit),
         shade_label: "scripted fault".into(),
@@ -332,7 +341,11 @@ fn over_time(out: &mut Staging, sc: &Scenario, s: &Summary, timelines: &[TrialTi
             });
             let never = points.iter().all(|p| p.hi == 0.0);
             Series {
-                label: if never { format!("{name} (never open)") } else { name.to_string() },
+                label: if never {
+                    format!("{name} (never open)")
+                } else {
+                    name.to_string()
+                },
                 points,
                 ..Series::default()
             }
@@ -446,7 +459,10 @@ pub fn for_sweep(out: &mut Staging, vary: &[Vary], points: &[Point]) -> Result<V
             .filter(|(_, pts)| !pts.is_empty())
             .collect(),
     };
-    let nines: Vec<Series> = groups.iter().flat_map(|(label, pts)| nines_series(first, label, pts)).collect();
+    let nines: Vec<Series> = groups
+        .iter()
+        .flat_map(|(label, pts)| nines_series(first, label, pts))
+        .collect();
     let title = "Availability curve";
     let x = axis(first);
     let layout = Layout {
@@ -502,7 +518,10 @@ fn x_scale(v: &Vary) -> XScale {
 /// joined by the line, bounds apart, and the closed form (when every point
 /// has one) as a dashed line after it.
 fn nines_series(first: &Vary, label: &str, pts: &[&Point]) -> Vec<Series> {
-    let heads: Vec<(f64, Headline)> = pts.iter().map(|(idx, s)| (first.numbers[idx[0]], headline(s))).collect();
+    let heads: Vec<(f64, Headline)> = pts
+        .iter()
+        .map(|(idx, s)| (first.numbers[idx[0]], headline(s)))
+        .collect();
     let measured = Series {
         label: label.to_string(),
         points: heads
@@ -515,7 +534,11 @@ fn nines_series(first: &Vary, label: &str, pts: &[&Point]) -> Vec<Series> {
                 hi: h.hi,
             })
             .collect(),
-        bounds: heads.iter().filter(|(_, h)| h.bound).map(|(x, h)| (*x, h.nines)).collect(),
+        bounds: heads
+            .iter()
+            .filter(|(_, h)| h.bound)
+            .map(|(x, h)| (*x, h.nines))
+            .collect(),
         closed_form: false,
     };
     let closed: Option<Vec<BandPoint>> = heads
@@ -530,7 +553,11 @@ fn nines_series(first: &Vary, label: &str, pts: &[&Point]) -> Vec<Series> {
         })
         .collect();
     let closed = closed.filter(|c| !c.is_empty()).map(|points| Series {
-        label: if label == "nines" { "closed form".into() } else { format!("{label}, closed form") },
+        label: if label == "nines" {
+            "closed form".into()
+        } else {
+            format!("{label}, closed form")
+        },
         points,
         bounds: Vec::new(),
         closed_form: true,

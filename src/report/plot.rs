@@ -899,7 +899,10 @@ mod tests {
             sweep("replicas = 4", 1.7),
         ];
         let lc = l("Availability curve", "MTBF (h)", "nines (95 % band)");
-        write_both(&dir.join("curve_log"), |f| curve(&lc, &sw, &layout(XScale::Log, &[]), f)).unwrap();
+        write_both(&dir.join("curve_log"), |f| {
+            curve(&lc, &sw, &layout(XScale::Log, &[]), f)
+        })
+        .unwrap();
         let t = [timeline()];
         let lt = l(
             "Requests served (success or degraded) over time",
@@ -915,7 +918,10 @@ mod tests {
         let many: Vec<Series> = (0..10)
             .map(|i| sweep(&format!("timeout = {} ms and a long tail", 100 * i), f64::from(i) * 0.3))
             .collect();
-        write_both(&dir.join("curve_many"), |f| curve(&lc, &many, &layout(XScale::Log, &[]), f)).unwrap();
+        write_both(&dir.join("curve_many"), |f| {
+            curve(&lc, &many, &layout(XScale::Log, &[]), f)
+        })
+        .unwrap();
         let ld = l(
             "Downtime per year across trials",
             "downtime per year (minutes)",

@@ -90,7 +90,11 @@ impl Clean {
 
 /// A survival curve's y axis: log from under the smallest share to 1.
 fn tail_axis(clean: &[Clean]) -> Axis {
-    let least = clean.iter().filter_map(Clean::least_tail).reduce(f64::min).unwrap_or(0.1);
+    let least = clean
+        .iter()
+        .filter_map(Clean::least_tail)
+        .reduce(f64::min)
+        .unwrap_or(0.1);
     axis::log((least * 0.6).clamp(FLOOR, 0.3), 1.15, 0.0)
 }
 

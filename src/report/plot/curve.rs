@@ -251,7 +251,11 @@ fn marks<DB: Backend>(chart: &mut frame::Chart<DB>, marks: &[(f64, f64, String)]
             .map_err(draw_err)?;
         let (tw, th) = area.estimate_text_size(label, &style).map_err(draw_err)?;
         let right = px + 14 + tw as i32 <= w as i32;
-        let (tx, anchor) = if right { (px + 10, HPos::Left) } else { (px - 10, HPos::Right) };
+        let (tx, anchor) = if right {
+            (px + 10, HPos::Left)
+        } else {
+            (px - 10, HPos::Right)
+        };
         let left = if right { tx - 2 } else { tx - tw as i32 - 2 };
         let below = py + 12 + th as i32 <= h as i32;
         let ty = if below { py + 12 } else { py - 12 - th as i32 };
@@ -260,8 +264,12 @@ fn marks<DB: Backend>(chart: &mut frame::Chart<DB>, marks: &[(f64, f64, String)]
             WHITE.mix(0.85).filled(),
         ))
         .map_err(draw_err)?;
-        area.draw(&Text::new(label.clone(), (tx, ty), style.pos(Pos::new(anchor, VPos::Top))))
-            .map_err(draw_err)?;
+        area.draw(&Text::new(
+            label.clone(),
+            (tx, ty),
+            style.pos(Pos::new(anchor, VPos::Top)),
+        ))
+        .map_err(draw_err)?;
     }
     Ok(())
 }
@@ -305,7 +313,12 @@ fn band<DB: Backend>(chart: &mut frame::Chart<DB>, look: Look, band: &[(f64, f64
 
 /// The line, solid or dashed, with markers when the points are few and
 /// `dots` (a closed form is a line, not samples).
-fn line<DB: Backend>(chart: &mut frame::Chart<DB>, look: Look, line: &[(f64, f64)], dots: bool) -> Result<(), PlotError> {
+fn line<DB: Backend>(
+    chart: &mut frame::Chart<DB>,
+    look: Look,
+    line: &[(f64, f64)],
+    dots: bool,
+) -> Result<(), PlotError> {
     frame::polyline(chart, line, look)?;
     if dots && line.len() <= MARKED {
         let dots = line.iter().map(|p| Circle::new(*p, 4, look.color.filled()));
