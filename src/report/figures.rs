@@ -141,6 +141,20 @@ fn downtime(out: &mut Staging, designs: &[(String, &Summary)], slo: Option<f64>)
             .chain(std::iter::once(
                 "so there is no distribution of downtime to draw".to_string(),
             ))
+            .chain(clean.iter().filter_map(|(name, s)| {
+                // Time-based availability counts a service up while its
+                // requests fail; say what the requests saw beside it.
+                let r = s.requests.as_ref()?;
+                let who = if designs.len() > 1 {
+                    format!("{name}: ")
+                } else {
+                    String::new()
+                };
+                let served = (r.success_ratio.mean + r.degraded_ratio) * 100.0;
+                Some(format!(
+                    "{who}requests served: {served:.2} % (downtime counts services down, not failed requests)"
+                ))
+            }))
             .collect();
         return write(out, "downtime", title, |f| plot::note(title, &lines, f));
     }
