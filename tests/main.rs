@@ -51,6 +51,7 @@ mod errors;
 mod fault_tables;
 mod faults;
 mod fuzz_regressions;
+mod gallery;
 mod limits;
 mod locality;
 mod new;

@@ -1,5 +1,6 @@
 //! Plots as PNG and SVG bytes: curves with 95 % bands, empirical CDFs and
-//! bars with error bars, plus a writer for both formats.
+//! survival curves, bars with error bars and notes in words, plus a writer
+//! for both formats.
 //!
 //! The module knows nothing of the simulator: it takes plain numbers and
 //! labels (with their units already in the text) and returns rendered
@@ -17,6 +18,9 @@
 //! character would otherwise make the SVG invalid XML. PNGs are encoded in
 //! memory, never through a file outside the output folder.
 //!
+//! PNGs are drawn into plotters' in-memory bitmap and encoded with the
+//! `png` crate directly, which keeps the `image` stack out of the build.
+//!
 //! Files: `axis` (ranges, ticks, labels), `frame` (title, legend, grid,
 //! palette), one file per kind of figure.
 
@@ -25,6 +29,7 @@ mod bars;
 mod cdf;
 mod curve;
 mod frame;
+mod note;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -33,8 +38,6 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use frame::Backend;
-
-use image::ImageEncoder as _;
 
 use super::escape;
 
@@ -76,12 +79,63 @@ pub struct BandPoint {
 }
 
 /// A labelled line (with an optional band).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct Series {
     /// The legend text; when every series' label is empty there is no legend.
     pub label: String,
     /// The points, in any order.
     pub points: Vec<BandPoint>,
+    /// Lower bounds `(x, at least)`, drawn as open markers with an arrow
+    /// up and never joined to the line.
+    pub bounds: Vec<(f64, f64)>,
+    /// A closed form rather than samples: dashed, in the colour of the
+    /// series before it, without markers.
+    pub closed_form: bool,
+}
+
+/// How the x axis of a [`curve`] is scaled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum XScale {
+    /// Linear, ticks at round numbers.
+    #[default]
+    Linear,
+    /// Linear, ticks at whole numbers only (a count of replicas).
+    Integer,
+    /// log10 (points with `x <= 0` skipped).
+    Log,
+}
+
+/// Everything about a [`curve`] beyond its series.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Layout {
+    /// The x axis' scale.
+    pub x: XScale,
+    /// x intervals drawn as light grey bands behind the data (fault
+    /// windows, say).
+    pub shade: Vec<(f64, f64)>,
+    /// The shade's legend entry (none when empty).
+    pub shade_label: String,
+    /// Limits the y axis never passes (`(0, 1)` for a share).
+    pub y_limits: Option<(f64, f64)>,
+    /// Points `(x, y, label)` ringed and labelled (the lowest bucket, say).
+    pub marks: Vec<(f64, f64, String)>,
+}
+
+/// One bar of [`bars`].
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Bar {
+    /// The category's name.
+    pub label: String,
+    /// The bar's height.
+    pub value: f64,
+    /// The error bar's lower end.
+    pub lo: f64,
+    /// The error bar's upper end.
+    pub hi: f64,
+    /// The value is only a lower bound (drawn open under an arrow, "≥ v").
+    pub bound: bool,
+    /// A closed-form value, drawn as a dashed rule across the bar.
+    pub closed_form: Option<f64>,
 }
 
 /// Axis and figure text.
@@ -121,9 +175,7 @@ trait Figure {
 }
 
 /// Lines with shaded 95 % bands, one colour per series, and a legend
-/// (unless every label is empty); x linear, or log10 when `x_log` (points
-/// with `x <= 0` skipped); y linear. `shade` lists x intervals drawn as
-/// light grey vertical bands behind the data (fault windows, say).
+/// (unless every label is empty), laid out as `layout` says; y linear.
 ///
 /// A series whose `lo` and `hi` equal `mid` everywhere has no band; a series
 /// of at most 30 points gets a marker on each.
@@ -131,26 +183,24 @@ trait Figure {
 /// # Errors
 /// [`PlotError::Draw`] or [`PlotError::Io`] if rendering fails; odd data is
 /// never an error.
-pub fn curve(
-    labels: &Labels,
-    series: &[Series],
-    x_log: bool,
-    shade: &[(f64, f64)],
-    format: Format,
-) -> Result<Vec<u8>, PlotError> {
+pub fn curve(labels: &Labels, series: &[Series], layout: &Layout, format: Format) -> Result<Vec<u8>, PlotError> {
     let series: Vec<Series> = series
         .iter()
         .map(|s| Series {
             label: text(&s.label),
-            points: s.points.clone(),
+            ..s.clone()
         })
         .collect();
+    let layout = Layout {
+        shade_label: text(&layout.shade_label),
+        marks: layout.marks.iter().map(|(x, y, l)| (*x, *y, text(l))).collect(),
+        ..layout.clone()
+    };
     render(
         &curve::Curve {
             labels: &clean(labels),
             series: &series,
-            x_log,
-            shade,
+            layout: &layout,
         },
         format,
     )
@@ -171,6 +221,32 @@ pub fn cdf(
     x_log: bool,
     format: Format,
 ) -> Result<Vec<u8>, PlotError> {
+    distribution(labels, series, vlines, (x_log, false), format)
+}
+
+/// The same data as [`cdf`] drawn as survival curves: the share above x,
+/// `1 - F(x)`, on a log y axis with p90, p99 and p99.9 ruled, so the tail
+/// reads; on a log x axis the curves start at the 1st percentile.
+///
+/// # Errors
+/// As [`curve`].
+pub fn survival(
+    labels: &Labels,
+    series: &[(String, Vec<(f64, f64)>)],
+    vlines: &[(f64, String)],
+    x_log: bool,
+    format: Format,
+) -> Result<Vec<u8>, PlotError> {
+    distribution(labels, series, vlines, (x_log, true), format)
+}
+
+fn distribution(
+    labels: &Labels,
+    series: &[(String, Vec<(f64, f64)>)],
+    vlines: &[(f64, String)],
+    (x_log, tail): (bool, bool),
+    format: Format,
+) -> Result<Vec<u8>, PlotError> {
     let series: Vec<(String, Vec<(f64, f64)>)> = series.iter().map(|(l, p)| (text(l), p.clone())).collect();
     let vlines: Vec<(f64, String)> = vlines.iter().map(|(x, l)| (*x, text(l))).collect();
     render(
@@ -179,23 +255,46 @@ pub fn cdf(
             series: &series,
             vlines: &vlines,
             x_log,
+            tail,
         },
         format,
     )
 }
 
-/// Bars from zero, one per `(label, value, lo, hi)` in order, each with a
-/// 95 % error bar from `lo` to `hi` and its value written above it (for
-/// comparing two or more designs). A non-finite value shows "n/a".
+/// Bars from zero, one per [`Bar`] in order, each with a 95 % error bar
+/// from `lo` to `hi` and its value written above it (for comparing two or
+/// more designs). A non-finite value shows "n/a".
 ///
 /// # Errors
 /// As [`curve`].
-pub fn bars(labels: &Labels, bars: &[(String, f64, f64, f64)], format: Format) -> Result<Vec<u8>, PlotError> {
-    let bars: Vec<(String, f64, f64, f64)> = bars.iter().map(|(l, v, lo, hi)| (text(l), *v, *lo, *hi)).collect();
+pub fn bars(labels: &Labels, bars: &[Bar], format: Format) -> Result<Vec<u8>, PlotError> {
+    let bars: Vec<Bar> = bars
+        .iter()
+        .map(|b| Bar {
+            label: text(&b.label),
+            ..b.clone()
+        })
+        .collect();
     render(
         &bars::Bars {
             labels: &clean(labels),
             bars: &bars,
+        },
+        format,
+    )
+}
+
+/// A figure of words only: the title and `lines` centred, for data with
+/// nothing worth drawing (say why rather than draw a degenerate chart).
+///
+/// # Errors
+/// As [`curve`].
+pub fn note(title: &str, lines: &[String], format: Format) -> Result<Vec<u8>, PlotError> {
+    let lines: Vec<String> = lines.iter().map(|l| text(l)).collect();
+    render(
+        &note::Note {
+            title: &text(title),
+            lines: &lines,
         },
         format,
     )
@@ -271,21 +370,34 @@ fn render(fig: &impl Figure, format: Format) -> Result<Vec<u8>, PlotError> {
             Ok(text.into_bytes())
         }
         Format::Png => {
-            // Drawn into memory and encoded here, with the encoder and
-            // settings plotters uses when it saves to a file (the same bytes).
+            // Drawn into memory and encoded here with the settings plotters'
+            // own file writer used (fast deflate, adaptive filters), so the
+            // bytes match what it saved.
             let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
             {
                 let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
                 fig.draw(&root)?;
                 root.present().map_err(frame::draw_err)?;
             }
-            let mut png = Vec::new();
-            image::codecs::png::PngEncoder::new(&mut png)
-                .write_image(&pixels, WIDTH, HEIGHT, image::ColorType::Rgb8)
-                .map_err(|e| PlotError::Draw(e.to_string()))?;
+            let png = encode_png(&pixels).map_err(|e| PlotError::Draw(e.to_string()))?;
             Ok(png)
         }
     }
+}
+
+/// RGB pixels, WIDTH x HEIGHT, as PNG bytes.
+fn encode_png(pixels: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, WIDTH, HEIGHT);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    enc.set_filter(png::FilterType::Sub);
+    enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+    let mut writer = enc.write_header()?;
+    writer.write_image_data(pixels)?;
+    writer.finish()?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -318,6 +430,7 @@ mod tests {
         Series {
             label: label.into(),
             points,
+            ..Series::default()
         }
     }
 
@@ -337,6 +450,7 @@ mod tests {
         Series {
             label: "median across trials, 10-90 % band".into(),
             points,
+            ..Series::default()
         }
     }
 
@@ -351,12 +465,41 @@ mod tests {
             .collect()
     }
 
-    fn designs() -> Vec<(String, f64, f64, f64)> {
+    fn bar(label: &str, value: f64, lo: f64, hi: f64) -> Bar {
+        Bar {
+            label: label.into(),
+            value,
+            lo,
+            hi,
+            ..Bar::default()
+        }
+    }
+
+    fn designs() -> Vec<Bar> {
         vec![
-            ("active-active".into(), 3.42, 3.31, 3.55),
-            ("active-passive".into(), 2.91, 2.80, 3.02),
-            ("single".into(), 1.96, 1.90, 2.03),
+            Bar {
+                closed_form: Some(3.5),
+                ..bar("active-active", 3.42, 3.31, 3.55)
+            },
+            bar("active-passive", 2.91, 2.80, 3.02),
+            Bar {
+                bound: true,
+                ..bar("single", 1.96, 1.96, 1.96)
+            },
         ]
+    }
+
+    fn layout(x: XScale, shade: &[(f64, f64)]) -> Layout {
+        Layout {
+            x,
+            shade: shade.to_vec(),
+            shade_label: "fault".into(),
+            ..Layout::default()
+        }
+    }
+
+    fn log(x_log: bool) -> XScale {
+        if x_log { XScale::Log } else { XScale::Linear }
     }
 
     /// A figure that only paints the background, for the size of a blank PNG.
@@ -422,23 +565,24 @@ mod tests {
     fn curve_renders_both_formats() {
         let l = labels("Availability & MTBF <sweep>");
         let s = [sweep("replicas = 2", 0.0), sweep("replicas = 3", 1.0)];
-        check_both(|f| curve(&l, &s, true, &[], f), "Availability &amp; MTBF &lt;sweep&gt;");
         check_both(
-            |f| curve(&l, &s, false, &[(100.0, 200.0)], f),
+            |f| curve(&l, &s, &layout(XScale::Log, &[]), f),
+            "Availability &amp; MTBF &lt;sweep&gt;",
+        );
+        check_both(
+            |f| curve(&l, &s, &layout(XScale::Linear, &[(100.0, 200.0)]), f),
             "Availability &amp; MTBF",
         );
         check_pixels(&curve::Curve {
             labels: &l,
             series: &s,
-            x_log: true,
-            shade: &[],
+            layout: &layout(XScale::Log, &[]),
         });
         let t = [timeline()];
         check_pixels(&curve::Curve {
             labels: &l,
             series: &t,
-            x_log: false,
-            shade: &[(5.0, 7.0)],
+            layout: &layout(XScale::Linear, &[(5.0, 7.0)]),
         });
     }
 
@@ -449,12 +593,17 @@ mod tests {
         let v = [(525.6, "SLO 0.999 budget".to_string())];
         check_both(|f| cdf(&l, &s, &v, false, f), "Downtime per year");
         check_both(|f| cdf(&l, &s, &v, true, f), "Downtime per year");
-        check_pixels(&cdf::Cdf {
-            labels: &l,
-            series: &s,
-            vlines: &v,
-            x_log: true,
-        });
+        check_both(|f| survival(&l, &s, &v, false, f), "Downtime per year");
+        check_both(|f| survival(&l, &s, &v, true, f), "Downtime per year");
+        for tail in [false, true] {
+            check_pixels(&cdf::Cdf {
+                labels: &l,
+                series: &s,
+                vlines: &v,
+                x_log: true,
+                tail,
+            });
+        }
     }
 
     #[test]
@@ -472,7 +621,9 @@ mod tests {
         let one = |points: Vec<BandPoint>| {
             vec![Series {
                 label: String::new(),
+                bounds: points.iter().map(|p| (p.x, p.lo)).collect(),
                 points,
+                closed_form: false,
             }]
         };
         let cases: Vec<Vec<Series>> = vec![
@@ -503,15 +654,23 @@ mod tests {
         ];
         for s in &cases {
             for shade in shades {
-                for x_log in [false, true] {
+                for x in [XScale::Linear, XScale::Integer, XScale::Log] {
+                    let lay = Layout {
+                        y_limits: Some((0.0, 1.0)),
+                        marks: s
+                            .iter()
+                            .flat_map(|s| s.points.iter().map(|p| (p.x, p.mid, "m".to_string())))
+                            .collect(),
+                        ..layout(x, shade)
+                    };
                     for f in [Format::Png, Format::Svg] {
-                        curve(&l, s, x_log, shade, f).unwrap();
+                        curve(&l, s, &layout(x, shade), f).unwrap();
+                        curve(&l, s, &lay, f).unwrap();
                     }
                     check_pixels(&curve::Curve {
                         labels: &l,
                         series: s,
-                        x_log,
-                        shade,
+                        layout: &lay,
                     });
                 }
             }
@@ -524,7 +683,7 @@ mod tests {
         };
         let s = [sweep("", 0.0)];
         for f in [Format::Png, Format::Svg] {
-            curve(&blank, &s, false, &[], f).unwrap();
+            curve(&blank, &s, &Layout::default(), f).unwrap();
             cdf(
                 &blank,
                 &[(String::new(), downtime(1.0))],
@@ -533,13 +692,15 @@ mod tests {
                 f,
             )
             .unwrap();
-            bars(&blank, &[(String::new(), 1.0, 0.5, 1.5)], f).unwrap();
+            bars(&blank, &[bar("", 1.0, 0.5, 1.5)], f).unwrap();
+            note("", &[String::new()], f).unwrap();
+            note("", &[], f).unwrap();
         }
         // More series than colours, with labels too long for the legend.
         let many: Vec<Series> = (0..20)
             .map(|i| sweep(&format!("a long series label number {i} of twenty"), f64::from(i) * 0.1))
             .collect();
-        check_both(|f| curve(&l, &many, true, &[], f), "odd");
+        check_both(|f| curve(&l, &many, &layout(XScale::Log, &[]), f), "odd");
     }
 
     #[test]
@@ -578,37 +739,46 @@ mod tests {
         ];
         for s in &cases {
             for v in vlines {
-                for x_log in [false, true] {
+                for (x_log, tail) in [(false, false), (true, false), (false, true), (true, true)] {
                     for f in [Format::Png, Format::Svg] {
                         cdf(&l, s, v, x_log, f).unwrap();
+                        survival(&l, s, v, x_log, f).unwrap();
                     }
                     check_pixels(&cdf::Cdf {
                         labels: &l,
                         series: s,
                         vlines: v,
                         x_log,
+                        tail,
                     });
                 }
             }
         }
         let nan = f64::NAN;
-        let cases: Vec<Vec<(String, f64, f64, f64)>> = vec![
+        let odd = |b: Bar| Bar {
+            bound: true,
+            closed_form: Some(b.lo),
+            ..b
+        };
+        let cases: Vec<Vec<Bar>> = vec![
             vec![],
-            vec![("only".into(), 2.0, 2.0, 2.0)],
-            vec![("zero".into(), 0.0, 0.0, 0.0), ("nan".into(), nan, nan, nan)],
+            vec![bar("only", 2.0, 2.0, 2.0)],
+            vec![bar("zero", 0.0, 0.0, 0.0), bar("nan", nan, nan, nan)],
             vec![
-                ("neg".into(), -1.0, -1.5, -0.5),
-                ("pos".into(), 1.0, 0.5, 1.5),
-                ("inf".into(), f64::INFINITY, 0.0, 1.0),
+                bar("neg", -1.0, -1.5, -0.5),
+                odd(bar("pos", 1.0, 0.5, 1.5)),
+                odd(bar("inf", f64::INFINITY, 0.0, 1.0)),
+                odd(bar("nan", nan, nan, nan)),
             ],
             (0..40)
                 .map(|i| {
-                    (
-                        format!("design number {i}"),
+                    let b = bar(
+                        &format!("design number {i}"),
                         f64::from(i),
                         f64::from(i) - 0.5,
                         f64::from(i) + 0.5,
-                    )
+                    );
+                    if i % 3 == 0 { odd(b) } else { b }
                 })
                 .collect(),
         ];
@@ -675,17 +845,34 @@ mod tests {
             let series = [Series {
                 label: "s".into(),
                 points: pts.iter().map(|&(x, mid, lo, hi)| BandPoint { x, mid, lo, hi }).collect(),
+                bounds: pts.iter().map(|p| (p.0, p.2)).collect(),
+                closed_form: false,
+            }, Series {
+                label: "c".into(),
+                points: pts.iter().map(|&(x, mid, lo, hi)| BandPoint { x, mid: hi, lo, hi: mid }).collect(),
+                bounds: Vec::new(),
+                closed_form: true,
             }];
             let shade: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1)).collect();
             let steps = vec![("c".to_string(), pts.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>())];
             let vlines: Vec<(f64, String)> = pts.iter().map(|p| (p.2, "v".to_string())).collect();
-            let columns: Vec<(String, f64, f64, f64)> = pts.iter().map(|p| ("b".to_string(), p.1, p.2, p.3)).collect();
+            let columns: Vec<Bar> = pts.iter().map(|p| Bar {
+                bound: p.0 > 0.0,
+                closed_form: Some(p.0),
+                ..bar("b", p.1, p.2, p.3)
+            }).collect();
+            let lay = Layout {
+                y_limits: Some((pts.first().map_or(0.0, |p| p.0), pts.last().map_or(1.0, |p| p.1))),
+                marks: pts.iter().map(|p| (p.0, p.1, "m".to_string())).collect(),
+                ..layout(log(x_log), &shade)
+            };
             let results = [
-                curve(&l, &series, x_log, &shade, Format::Svg).map(drop),
+                curve(&l, &series, &lay, Format::Svg).map(drop),
                 cdf(&l, &steps, &vlines, x_log, Format::Svg).map(drop),
+                survival(&l, &steps, &vlines, x_log, Format::Svg).map(drop),
                 bars(&l, &columns, Format::Svg).map(drop),
-                pixels(&curve::Curve { labels: &l, series: &series, x_log, shade: &shade }).map(drop),
-                pixels(&cdf::Cdf { labels: &l, series: &steps, vlines: &vlines, x_log }).map(drop),
+                pixels(&curve::Curve { labels: &l, series: &series, layout: &lay }).map(drop),
+                pixels(&cdf::Cdf { labels: &l, series: &steps, vlines: &vlines, x_log, tail: true }).map(drop),
                 pixels(&bars::Bars { labels: &l, bars: &columns }).map(drop),
             ];
             for r in results {
@@ -712,7 +899,10 @@ mod tests {
             sweep("replicas = 4", 1.7),
         ];
         let lc = l("Availability curve", "MTBF (h)", "nines (95 % band)");
-        write_both(&dir.join("curve_log"), |f| curve(&lc, &sw, true, &[], f)).unwrap();
+        write_both(&dir.join("curve_log"), |f| {
+            curve(&lc, &sw, &layout(XScale::Log, &[]), f)
+        })
+        .unwrap();
         let t = [timeline()];
         let lt = l(
             "Requests served (success or degraded) over time",
@@ -720,15 +910,18 @@ mod tests {
             "share of requests served",
         );
         write_both(&dir.join("curve_time"), |f| {
-            curve(&lt, &t, false, &[(5.0, 7.0), (12.0, 12.5)], f)
+            curve(&lt, &t, &layout(XScale::Linear, &[(5.0, 7.0), (12.0, 12.5)]), f)
         })
         .unwrap();
         let lone = [sweep("nines", 0.0)];
-        write_both(&dir.join("curve_one"), |f| curve(&lc, &lone, false, &[], f)).unwrap();
+        write_both(&dir.join("curve_one"), |f| curve(&lc, &lone, &Layout::default(), f)).unwrap();
         let many: Vec<Series> = (0..10)
             .map(|i| sweep(&format!("timeout = {} ms and a long tail", 100 * i), f64::from(i) * 0.3))
             .collect();
-        write_both(&dir.join("curve_many"), |f| curve(&lc, &many, true, &[], f)).unwrap();
+        write_both(&dir.join("curve_many"), |f| {
+            curve(&lc, &many, &layout(XScale::Log, &[]), f)
+        })
+        .unwrap();
         let ld = l(
             "Downtime per year across trials",
             "downtime per year (minutes)",
@@ -749,12 +942,16 @@ mod tests {
             "share of requests at or below",
         );
         write_both(&dir.join("cdf_log"), |f| cdf(&lat, &s[..1], &v, true, f)).unwrap();
+        write_both(&dir.join("survival"), |f| survival(&ld, &s, &v, false, f)).unwrap();
+        write_both(&dir.join("survival_log"), |f| survival(&lat, &s[..1], &v, true, f)).unwrap();
+        let words = ["no downtime in any of 64 trials".to_string()];
+        write_both(&dir.join("note"), |f| note("Downtime per year", &words, f)).unwrap();
         let lb = l("Nines of each design", "design", "nines (95 % interval)");
         write_both(&dir.join("bars"), |f| bars(&lb, &designs(), f)).unwrap();
-        let long: Vec<(String, f64, f64, f64)> = (0..12)
+        let long: Vec<Bar> = (0..12)
             .map(|i| {
-                (
-                    format!("design with a long name {i}"),
+                bar(
+                    &format!("design with a long name {i}"),
                     2.0 + f64::from(i) * 0.37,
                     1.9 + f64::from(i) * 0.3,
                     2.2 + f64::from(i) * 0.4,
@@ -770,10 +967,13 @@ mod tests {
                 lo: 3.0,
                 hi: 3.5,
             }],
+            bounds: vec![(6.0, 2.5)],
+            closed_form: false,
         }];
-        write_both(&dir.join("single"), |f| curve(&lc, &single, true, &[], f)).unwrap();
-        write_both(&dir.join("empty"), |f| curve(&lc, &[], false, &[], f)).unwrap();
-        write_both(&dir.join("flat"), |f| curve(&lc, &one_flat(), false, &[], f)).unwrap();
+        let int = layout(XScale::Integer, &[]);
+        write_both(&dir.join("single"), |f| curve(&lc, &single, &int, f)).unwrap();
+        write_both(&dir.join("empty"), |f| curve(&lc, &[], &Layout::default(), f)).unwrap();
+        write_both(&dir.join("flat"), |f| curve(&lc, &one_flat(), &Layout::default(), f)).unwrap();
     }
 
     fn one_flat() -> Vec<Series> {
@@ -788,6 +988,7 @@ mod tests {
         vec![Series {
             label: String::new(),
             points,
+            ..Series::default()
         }]
     }
 }

@@ -56,6 +56,23 @@ pub(super) fn linear(lo: f64, hi: f64, pad: f64, target: usize) -> Axis {
     }
 }
 
+/// A linear axis like [`linear`] whose ticks are whole numbers only (a
+/// count of replicas has no 2.5); a span under one is widened to it.
+pub(super) fn integer(lo: f64, hi: f64, pad: f64, target: usize) -> Axis {
+    let (lo, hi) = (lo.min(hi), lo.max(hi));
+    let (lo, hi) = if hi - lo < 1.0 {
+        let mid = (lo + hi) / 2.0;
+        (mid - 0.5, mid + 0.5)
+    } else {
+        (lo, hi)
+    };
+    let mut axis = linear(lo, hi, pad, target);
+    let step = axis.step.unwrap_or(1.0).max(1.0).round();
+    axis.major = multiples(axis.lo, axis.hi, step);
+    axis.step = Some(step);
+    axis
+}
+
 /// A log10 axis over `[lo, hi]` (both > 0), widened by `pad` of its decades
 /// on each side; a single value gets a factor of 2 either way.
 pub(super) fn log(lo: f64, hi: f64, pad: f64) -> Axis {
@@ -290,6 +307,20 @@ mod tests {
             .map(|v| number(*v, v.abs()))
             .collect();
         assert_eq!(labels, ["0.01", "0.1", "1", "10", "100", "1000"]);
+    }
+
+    #[test]
+    fn integer_ticks_are_whole() {
+        for (lo, hi) in [(1.0, 3.0), (2.0, 2.0), (1.0, 2.0), (0.0, 40.0), (3.0, 7.0)] {
+            let a = integer(lo, hi, 0.03, 8);
+            assert!(!a.ticks().is_empty(), "{a:?}");
+            for v in a.ticks() {
+                assert_eq!(v.fract(), 0.0, "{lo}..{hi}: {a:?}");
+                assert!(!a.label(*v).contains('.'), "{}", a.label(*v));
+            }
+        }
+        let a = integer(1.0, 3.0, 0.03, 8);
+        assert_eq!(a.ticks(), [1.0, 2.0, 3.0]);
     }
 
     #[test]

@@ -4,13 +4,21 @@
 //! log axis the share at or below the last skipped `x <= 0`) and runs to
 //! the right edge at its last level, so curves of different ranges compare
 //! at every x. Reference lines widen the x axis so they always show.
+//!
+//! As a survival curve (`tail`), the y axis is the share above x, `1 - F`,
+//! on a log scale down to the smallest share the data holds, with the p90,
+//! p99 and p99.9 levels ruled, so the tail that a linear CDF squeezes into
+//! its top pixel row reads directly. On a log x axis the curve then starts
+//! at the 1st percentile and the y axis stops at 1e-5: the fastest
+//! hundredth says nothing about the tail and would stretch the x axis over
+//! decades of empty space, and shares under 1e-5 are a handful of requests.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{self, Axis, usable};
-use super::frame::{self, Backend, Entry, Look, draw_err};
+use super::frame::{self, Backend, Entry, Look, Swatch, draw_err};
 use super::{Figure, Labels, PlotError};
 
 /// A [`super::cdf`] figure.
@@ -19,7 +27,16 @@ pub(super) struct Cdf<'a> {
     pub series: &'a [(String, Vec<(f64, f64)>)],
     pub vlines: &'a [(f64, String)],
     pub x_log: bool,
+    /// Draw `1 - F` on a log y axis.
+    pub tail: bool,
 }
+
+/// The percentiles ruled on a survival curve, as `(1 - F, label)`.
+const PERCENTILES: [(f64, &str); 3] = [(0.1, "p90"), (0.01, "p99"), (0.001, "p99.9")];
+/// The share below which a log-x survival curve's start is cut.
+const LEFT_TAIL: f64 = 0.01;
+/// The lowest share a survival curve's axis reaches.
+const FLOOR: f64 = 1e-5;
 
 /// One CDF reduced to what can be drawn: its level before the first point
 /// and its points, sorted, with F clamped to [0, 1].
@@ -29,17 +46,17 @@ struct Clean {
 }
 
 impl Clean {
-    fn new(points: &[(f64, f64)], x_log: bool) -> Self {
+    fn new(points: &[(f64, f64)], x_log: bool, tail: bool) -> Self {
         let mut pts: Vec<(f64, f64)> = points
             .iter()
             .filter(|p| usable(p.0) && usable(p.1))
             .map(|&(x, f)| (x, f.clamp(0.0, 1.0)))
             .collect();
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let skipped = if x_log {
-            pts.iter().take_while(|p| p.0 <= 0.0).count()
-        } else {
-            0
+        let skipped = match (x_log, tail) {
+            (true, true) => pts.iter().take_while(|p| p.0 <= 0.0 || p.1 < LEFT_TAIL).count(),
+            (true, false) => pts.iter().take_while(|p| p.0 <= 0.0).count(),
+            (false, _) => 0,
         };
         let start = if skipped > 0 { pts[skipped - 1].1 } else { 0.0 };
         Self {
@@ -60,11 +77,34 @@ impl Clean {
         path.push((x1, level));
         path
     }
+
+    /// The smallest share above any point, if one is positive.
+    fn least_tail(&self) -> Option<f64> {
+        std::iter::once(self.start)
+            .chain(self.points.iter().map(|p| p.1))
+            .map(|f| 1.0 - f)
+            .filter(|s| *s > 1e-12)
+            .reduce(f64::min)
+    }
+}
+
+/// A survival curve's y axis: log from under the smallest share to 1.
+fn tail_axis(clean: &[Clean]) -> Axis {
+    let least = clean
+        .iter()
+        .filter_map(Clean::least_tail)
+        .reduce(f64::min)
+        .unwrap_or(0.1);
+    axis::log((least * 0.6).clamp(FLOOR, 0.3), 1.15, 0.0)
 }
 
 impl Figure for Cdf<'_> {
     fn draw<DB: Backend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
-        let clean: Vec<Clean> = self.series.iter().map(|s| Clean::new(&s.1, self.x_log)).collect();
+        let clean: Vec<Clean> = self
+            .series
+            .iter()
+            .map(|s| Clean::new(&s.1, self.x_log, self.tail))
+            .collect();
         let placeable = |x: f64| usable(x) && (!self.x_log || x > 0.0);
         let data = axis::extent(clean.iter().flat_map(|c| c.points.iter().map(|p| p.0)));
         let refs = self.vlines.iter().map(|v| v.0).filter(|x| placeable(*x));
@@ -75,7 +115,11 @@ impl Figure for Cdf<'_> {
             (None, false) => axis::linear(0.0, 1.0, 0.0, 5),
             (None, true) => axis::log(1.0, 10.0, 0.0),
         };
-        let y = axis::linear(0.0, 1.0, 0.02, 6);
+        let y = if self.tail {
+            tail_axis(&clean)
+        } else {
+            axis::linear(0.0, 1.0, 0.02, 6)
+        };
         let legend: Vec<Entry> = if self.series.iter().all(|s| s.0.is_empty()) {
             Vec::new()
         } else {
@@ -83,7 +127,7 @@ impl Figure for Cdf<'_> {
                 .map(|(i, s)| Entry {
                     label: s.0.clone(),
                     look: Look::nth(i),
-                    band: false,
+                    swatch: Swatch::Line,
                 })
                 .collect()
         };
@@ -98,10 +142,22 @@ impl Figure for Cdf<'_> {
             )?;
             let refs: Vec<&(f64, String)> = self.vlines.iter().filter(|v| placeable(v.0)).collect();
             rules(chart, &ya, &refs)?;
+            if self.tail {
+                percentiles(chart, &xa, &ya)?;
+            }
             let (x0, x1) = xa.bounds();
+            let floor = ya.bounds().0;
             let paths: Vec<Vec<(i32, i32)>> = clean
                 .iter()
-                .map(|c| frame::pixel_path(chart, &c.steps(x0, x1)))
+                .map(|c| {
+                    let mut steps = c.steps(x0, x1);
+                    if self.tail {
+                        // A share of 0 has no place on a log axis: the
+                        // curve leaves through the bottom edge.
+                        steps.iter_mut().for_each(|p| p.1 = (1.0 - p.1).max(floor));
+                    }
+                    frame::pixel_path(chart, &steps)
+                })
                 .collect();
             for (i, path) in paths.iter().enumerate() {
                 frame::stroke(chart, path, Look::nth(i))?;
@@ -123,6 +179,23 @@ fn rules<DB: Backend>(chart: &mut frame::Chart<DB>, y: &Axis, refs: &[&(f64, Str
         chart
             .draw_series(DashedLineSeries::new([(*x, y0), (*x, y1)], 8, 6, style))
             .map_err(draw_err)?;
+    }
+    Ok(())
+}
+
+/// The p90, p99 and p99.9 levels of a survival curve, as faint rules
+/// labelled at the left edge (below a falling curve, where it leaves room).
+fn percentiles<DB: Backend>(chart: &mut frame::Chart<DB>, x: &Axis, y: &Axis) -> Result<(), PlotError> {
+    let (x0, x1) = x.bounds();
+    let (y0, y1) = y.bounds();
+    let style = frame::text(frame::SMALL_PX)
+        .color(&frame::INK)
+        .pos(Pos::new(HPos::Left, VPos::Bottom));
+    for (level, label) in PERCENTILES.iter().filter(|p| p.0 > y0 && p.0 < y1) {
+        let rule = DashedLineSeries::new([(x0, *level), (x1, *level)], 4, 6, frame::INK.mix(0.5).stroke_width(1));
+        chart.draw_series(rule).map_err(draw_err)?;
+        let text = EmptyElement::at((x0, *level)) + Text::new(label.to_string(), (6, -3), style.clone());
+        chart.plotting_area().draw(&text).map_err(draw_err)?;
     }
     Ok(())
 }

@@ -90,14 +90,27 @@ impl Look {
     }
 }
 
+/// What a legend entry's sample shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Swatch {
+    /// A line in the entry's look.
+    Line,
+    /// A line over its band.
+    Band,
+    /// A grey block, as the shaded x intervals.
+    Shade,
+    /// An open marker with an arrow up: a lower bound.
+    Bound,
+}
+
 /// One line of the legend.
 pub(super) struct Entry {
     /// The series' label.
     pub label: String,
     /// Its look.
     pub look: Look,
-    /// Whether a band swatch goes behind the line.
-    pub band: bool,
+    /// Its sample.
+    pub swatch: Swatch,
 }
 
 /// A text style in the embedded font.
@@ -177,11 +190,8 @@ pub(super) fn with_chart<DB: Backend>(
     legend: &[Entry],
     body: impl FnOnce(&mut Chart<DB>) -> Result<(), PlotError>,
 ) -> Result<(), PlotError> {
-    root.fill(&WHITE).map_err(draw_err)?;
     let w = root.dim_in_pixel().0 as i32;
-    let style = text(TITLE_PX).pos(Pos::new(HPos::Center, VPos::Top));
-    let title = fit(root, title, &style, w - 2 * MARGIN)?;
-    root.draw(&Text::new(title, (w / 2, MARGIN), style)).map_err(draw_err)?;
+    heading(root, title)?;
     let mut body_area = root.margin(MARGIN + TITLE_PX as i32 + 10, 0, 0, 0);
     let mut column = 0;
     if !legend.is_empty() {
@@ -208,6 +218,30 @@ pub(super) fn with_chart<DB: Backend>(
         draw_column(&legend_area, legend, top)?;
     }
     body(&mut chart)
+}
+
+/// Paints the background and the title.
+pub(super) fn heading<DB: Backend>(root: &DrawingArea<DB, Shift>, title: &str) -> Result<(), PlotError> {
+    root.fill(&WHITE).map_err(draw_err)?;
+    let w = root.dim_in_pixel().0 as i32;
+    let style = text(TITLE_PX).pos(Pos::new(HPos::Center, VPos::Top));
+    let title = fit(root, title, &style, w - 2 * MARGIN)?;
+    root.draw(&Text::new(title, (w / 2, MARGIN), style)).map_err(draw_err)
+}
+
+/// Writes `lines` centred on the figure, one under another.
+pub(super) fn centred<DB: Backend>(root: &DrawingArea<DB, Shift>, lines: &[String]) -> Result<(), PlotError> {
+    let (w, h) = root.dim_in_pixel();
+    let (w, h) = (w as i32, h as i32);
+    let style = text(AXIS_PX).color(&INK).pos(Pos::new(HPos::Center, VPos::Center));
+    let row = AXIS_PX as i32 + 12;
+    let top = h / 2 - row * (lines.len() as i32 - 1) / 2;
+    for (i, line) in lines.iter().enumerate() {
+        let line = fit(root, line, &style, w - 4 * MARGIN)?;
+        root.draw(&Text::new(line, (w / 2, top + i as i32 * row), style.clone()))
+            .map_err(draw_err)?;
+    }
+    Ok(())
 }
 
 /// Room for the y tick labels and the rotated y axis label.
@@ -301,12 +335,22 @@ fn draw_entry<DB: Backend>(
     (x, y): (i32, i32),
     max: i32,
 ) -> Result<(), PlotError> {
-    if e.band {
-        area.draw(&Rectangle::new([(x, y - 9), (x + SWATCH, y + 9)], e.look.band()))
-            .map_err(draw_err)?;
+    match e.swatch {
+        Swatch::Band => area
+            .draw(&Rectangle::new([(x, y - 9), (x + SWATCH, y + 9)], e.look.band()))
+            .map_err(draw_err)?,
+        Swatch::Shade => area
+            .draw(&Rectangle::new([(x, y - 9), (x + SWATCH, y + 9)], SHADE.filled()))
+            .map_err(draw_err)?,
+        Swatch::Bound => {
+            bound_marker(area, (x + SWATCH / 2, y + 5), e.look)?;
+        }
+        Swatch::Line => {}
     }
     let stroke = e.look.stroke();
-    if e.look.dashed {
+    if matches!(e.swatch, Swatch::Shade | Swatch::Bound) {
+        // The sample is the block or marker alone.
+    } else if e.look.dashed {
         for (a, b) in [(0, 11), (19, SWATCH)] {
             area.draw(&PathElement::new([(x + a, y), (x + b, y)], stroke))
                 .map_err(draw_err)?;
@@ -319,6 +363,25 @@ fn draw_entry<DB: Backend>(
     let label = fit(area, &e.label, &style, max - SWATCH - 8)?;
     area.draw(&Text::new(label, (x + SWATCH + 8, y), style))
         .map_err(draw_err)
+}
+
+/// A lower bound's marker at pixel `at` (its circle's centre): an open
+/// circle with an arrow pointing up, away from the value it bounds.
+pub(super) fn bound_marker<DB: Backend>(
+    area: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    look: Look,
+) -> Result<(), PlotError> {
+    let ink = look.color.stroke_width(2);
+    area.draw(&Circle::new((x, y), 5, WHITE.filled())).map_err(draw_err)?;
+    area.draw(&Circle::new((x, y), 5, ink)).map_err(draw_err)?;
+    area.draw(&PathElement::new([(x, y - 6), (x, y - 20)], ink))
+        .map_err(draw_err)?;
+    area.draw(&Polygon::new(
+        [(x - 5, y - 16), (x + 5, y - 16), (x, y - 23)],
+        look.color.filled(),
+    ))
+    .map_err(draw_err)
 }
 
 /// Draws the grid (vertical lines only if `x_grid`), the axes, the tick
