@@ -68,8 +68,9 @@ pub enum Command {
     Completions(generate::CompletionsArgs),
     /// Print the man page (roff), or write one page per command with --out.
     Man(generate::ManArgs),
-    /// Print a JSON Schema of the scenario format, for editors.
-    Schema,
+    /// Print a JSON Schema of the scenario format (for editors), or of
+    /// summary.json with `nines schema summary`.
+    Schema(generate::SchemaArgs),
 }
 
 /// Output format on stdout.
@@ -279,7 +280,7 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
         Command::Merge(args) => merge::merge(&args),
         Command::Completions(args) => generate::completions(&args),
         Command::Man(args) => generate::man(&args),
-        Command::Schema => generate::schema(),
+        Command::Schema(args) => generate::schema(&args),
     }
 }
 

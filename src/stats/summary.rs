@@ -325,6 +325,14 @@ pub struct Spread {
     pub p90: f64,
     /// 99th percentile.
     pub p99: f64,
+    /// 95 % intervals of the percentiles, distribution-free
+    /// ([`super::quantile_ci`]); the upper end is `null` when too few
+    /// trials bound it.
+    pub p50_ci95: [Option<f64>; 2],
+    /// 95 % interval of `p90`.
+    pub p90_ci95: [Option<f64>; 2],
+    /// 95 % interval of `p99`.
+    pub p99_ci95: [Option<f64>; 2],
 }
 
 /// The headline: the entry point's time-based availability.
@@ -607,12 +615,7 @@ impl Summary {
                 nines_ci95: [nines(1.0 - bound), None],
                 nines_is_bound: true,
                 analytic: labels.analytic,
-                downtime_per_year_s: Spread {
-                    mean: 0.0,
-                    p50: 0.0,
-                    p90: 0.0,
-                    p99: 0.0,
-                },
+                downtime_per_year_s: Spread::new(&acc.downtime_year, &acc.downtime_year_q),
                 incidents_per_year: Estimate {
                     mean: 0.0,
                     ci95: [0.0, 0.0],
@@ -632,12 +635,7 @@ impl Summary {
                 nines_ci95: [Some(nines(ci95[0]).unwrap_or(0.0)), nines(ci95[1])],
                 nines_is_bound: false,
                 analytic: labels.analytic,
-                downtime_per_year_s: Spread {
-                    mean: acc.downtime_year.mean(),
-                    p50: q.quantile(0.5),
-                    p90: q.quantile(0.9),
-                    p99: q.quantile(0.99),
-                },
+                downtime_per_year_s: Spread::new(&acc.downtime_year, q),
                 incidents_per_year: Estimate {
                     mean: acc.incidents_year.mean(),
                     ci95: mean_ci95(&acc.incidents_year, 0.0, f64::MAX),
