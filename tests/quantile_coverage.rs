@@ -86,7 +86,12 @@ fn percentile_intervals_cover_on_known_distributions() {
     }
     for (name, t) in ["exponential", "zero-inflated lognormal"].iter().zip(&tallies) {
         for (p, t) in PS.iter().zip(t) {
-            println!("{name} p{}: coverage {:.3}, mean width {:.3} of the truth", p * 100.0, t.coverage(), t.width / f64::from(t.runs));
+            println!(
+                "{name} p{}: coverage {:.3}, mean width {:.3} of the truth",
+                p * 100.0,
+                t.coverage(),
+                t.width / f64::from(t.runs)
+            );
             // 300 runs: a true 95 % coverage falls under 92 % with
             // probability about 1 %; a wrong rank rule (a Student t
             // around the point, or one rank off on each side) falls well
@@ -127,7 +132,11 @@ fn quantile_coverage_study() {
         .unwrap_or(400);
     let cases = [
         ("1 replica, ~8.7 outages a year", SINGLE, 400u64),
-        ("2 replicas needing 1, lognormal repair cv 2", crate::coverage::LOGNORMAL_CV2, 500),
+        (
+            "2 replicas needing 1, lognormal repair cv 2",
+            crate::coverage::LOGNORMAL_CV2,
+            500,
+        ),
     ];
     for (name, text, trials) in cases {
         let (truth, _) = percentiles(text, 200_000, u64::MAX);
@@ -138,7 +147,9 @@ fn quantile_coverage_study() {
                 tally[i].add(cis[i], truth[i]);
             }
         }
-        println!("{name}, {trials} trials, seeds 1..={seeds}; reference percentiles (200,000 trials) {truth:.1?} s/year");
+        println!(
+            "{name}, {trials} trials, seeds 1..={seeds}; reference percentiles (200,000 trials) {truth:.1?} s/year"
+        );
         for (p, t) in PS.iter().zip(&tally) {
             println!(
                 "  p{:<2} coverage {:5.1} %, upper end unbounded in {:3}, mean width {:.2} of the truth",

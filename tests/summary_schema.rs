@@ -43,7 +43,16 @@ fn outputs() -> &'static [Output] {
                 let name = f.file_stem().unwrap().to_string_lossy().into_owned();
                 let dir = root.join(&name);
                 let child = Command::new(env!("CARGO_BIN_EXE_nines"))
-                    .args(["run", &f.to_string_lossy(), "--trials", "2", "--threads", "1", "--quiet", "--out"])
+                    .args([
+                        "run",
+                        &f.to_string_lossy(),
+                        "--trials",
+                        "2",
+                        "--threads",
+                        "1",
+                        "--quiet",
+                        "--out",
+                    ])
                     .arg(&dir)
                     .stdout(std::process::Stdio::null())
                     .spawn()
@@ -114,28 +123,52 @@ fn summary_schema_rejects_wrong_types_and_unknown_keys() {
     let good = with_requests();
     assert!(errors(&v, &good).is_empty());
     let breaks: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("mean as a string", Box::new(|s| s["availability"]["mean"] = json!("high"))),
-        ("interval of one end", Box::new(|s| s["availability"]["ci95"] = json!([0.9]))),
+        (
+            "mean as a string",
+            Box::new(|s| s["availability"]["mean"] = json!("high")),
+        ),
+        (
+            "interval of one end",
+            Box::new(|s| s["availability"]["ci95"] = json!([0.9])),
+        ),
         (
             "percentile interval end a string",
             Box::new(|s| s["availability"]["downtime_per_year_s"]["p50_ci95"] = json!(["0", 1.0])),
         ),
         ("negative trials", Box::new(|s| s["trials"] = json!(-1))),
         ("unknown top-level key", Box::new(|s| s["surprise"] = json!(1))),
-        ("unknown availability key", Box::new(|s| s["availability"]["p42"] = json!(1.0))),
-        ("missing required key", Box::new(|s| drop(s["availability"].as_object_mut().unwrap().remove("nines")))),
+        (
+            "unknown availability key",
+            Box::new(|s| s["availability"]["p42"] = json!(1.0)),
+        ),
+        (
+            "missing required key",
+            Box::new(|s| drop(s["availability"].as_object_mut().unwrap().remove("nines"))),
+        ),
         ("wrong format", Box::new(|s| s["format"] = json!("summary/0"))),
-        ("objective not a word it knows", Box::new(|s| s["objective"] = json!("latency"))),
-        ("request availability without nines", Box::new(|s| s["requests"]["availability"] = json!({ "mean": 0.9, "ci95": [0.8, 0.95] }))),
-        ("edge count fractional", Box::new(|s| {
-            let edges = s["edges"].as_object_mut().unwrap();
-            let first = edges.values_mut().next().unwrap();
-            first["calls"] = json!(1.5);
-        })),
-        ("service value not an object", Box::new(|s| {
-            let services = s["services"].as_object_mut().unwrap();
-            services.insert("ghost".into(), json!(0.99));
-        })),
+        (
+            "objective not a word it knows",
+            Box::new(|s| s["objective"] = json!("latency")),
+        ),
+        (
+            "request availability without nines",
+            Box::new(|s| s["requests"]["availability"] = json!({ "mean": 0.9, "ci95": [0.8, 0.95] })),
+        ),
+        (
+            "edge count fractional",
+            Box::new(|s| {
+                let edges = s["edges"].as_object_mut().unwrap();
+                let first = edges.values_mut().next().unwrap();
+                first["calls"] = json!(1.5);
+            }),
+        ),
+        (
+            "service value not an object",
+            Box::new(|s| {
+                let services = s["services"].as_object_mut().unwrap();
+                services.insert("ghost".into(), json!(0.99));
+            }),
+        ),
     ];
     for (what, f) in &breaks {
         let mut s = good.clone();
@@ -196,7 +229,11 @@ fn metrics_csv_is_trials_csv_in_long_form() {
             let values = &long[&trial];
             assert_eq!(values.len(), header.len() - 1, "{}: trial {trial}", o.name);
             for ((name, value), (subject, metric, v)) in header.iter().zip(row.iter()).skip(1).zip(values) {
-                let joined = if subject == "entry" { metric.clone() } else { format!("{subject}.{metric}") };
+                let joined = if subject == "entry" {
+                    metric.clone()
+                } else {
+                    format!("{subject}.{metric}")
+                };
                 assert_eq!(&joined, name, "{}", o.name);
                 assert_eq!(v, value, "{}: trial {trial} {name}", o.name);
             }
@@ -213,5 +250,28 @@ fn metrics_csv_is_trials_csv_in_long_form() {
                 o.name
             );
         }
+    }
+}
+
+#[test]
+fn summary_reads_back_from_summary_json_into_the_same_bytes() {
+    for o in outputs() {
+        let text = std::fs::read_to_string(o.dir.join("summary.json")).unwrap();
+        let summary: nines::Summary =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: summary.json does not read back: {e}", o.name));
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let strings = |k: &str| -> Vec<String> {
+            v["overrides"][k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect()
+        };
+        let overrides = nines::report::document::Overrides {
+            set: strings("set"),
+            vary: strings("vary"),
+        };
+        assert_eq!(nines::report::json(&summary, &overrides), text, "{}", o.name);
     }
 }

@@ -109,7 +109,5 @@ pub fn schema(args: &SchemaArgs) -> Result<()> {
         SchemaOf::Scenario => crate::scenario::schema::text(),
         SchemaOf::Summary => crate::report::schema::text(),
     };
-    std::io::stdout()
-        .write_all(text.as_bytes())
-        .map_err(stdout_error)
+    std::io::stdout().write_all(text.as_bytes()).map_err(stdout_error)
 }

@@ -62,7 +62,13 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     drop(w);
     let metrics_path = args.out.join("metrics.csv");
     let metrics_file = staged.create("metrics.csv")?;
-    report::metrics::write_long(csv_file.temp(), &csv_path, &scenario, metrics_file.handle()?, &metrics_path)?;
+    report::metrics::write_long(
+        csv_file.temp(),
+        &csv_path,
+        &scenario,
+        metrics_file.handle()?,
+        &metrics_path,
+    )?;
     staged.add(csv_file);
     staged.add(metrics_file);
     let overrides = report::document::Overrides::set(meta.overrides.iter().map(|(p, v)| (p.as_str(), v.as_str())));

@@ -90,7 +90,13 @@ pub fn run(args: &RunArgs) -> Result<()> {
     }
     let metrics_path = out.join("metrics.csv");
     let metrics_file = staged.create("metrics.csv")?;
-    report::metrics::write_long(csv_file.temp(), &csv_path, &scenario, metrics_file.handle()?, &metrics_path)?;
+    report::metrics::write_long(
+        csv_file.temp(),
+        &csv_path,
+        &scenario,
+        metrics_file.handle()?,
+        &metrics_path,
+    )?;
     staged.add(csv_file);
     staged.add(metrics_file);
     let json = report::json(&summary, &super::overrides(&args.set));

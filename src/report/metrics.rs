@@ -41,7 +41,10 @@ pub fn write_long(trials: &Path, trials_name: &Path, scenario: &Scenario, out: F
     let cols = columns(scenario);
     let header = rows.byte_headers().map_err(|e| rerr(e.into()))?;
     let expected = std::iter::once("trial".to_string()).chain(cols.iter().map(|c| c.header()));
-    if !header.iter().eq(expected.collect::<Vec<_>>().iter().map(|h| h.as_bytes())) {
+    if !header
+        .iter()
+        .eq(expected.collect::<Vec<_>>().iter().map(|h| h.as_bytes()))
+    {
         return Err(rerr(io::Error::new(
             io::ErrorKind::InvalidData,
             "its header is not this scenario's columns",

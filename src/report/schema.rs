@@ -116,8 +116,16 @@ fn availability() -> Value {
     object(
         "The entry point's time-based availability.",
         &[
-            "mean", "ci95", "nines", "nines_ci95", "nines_is_bound", "downtime_per_year_s", "incidents_per_year",
-            "mean_time_to_recover_s", "longest_outage_s", "trials_with_downtime",
+            "mean",
+            "ci95",
+            "nines",
+            "nines_ci95",
+            "nines_is_bound",
+            "downtime_per_year_s",
+            "incidents_per_year",
+            "mean_time_to_recover_s",
+            "longest_outage_s",
+            "trials_with_downtime",
         ],
         json!({
             "mean": share("Mean availability."),
@@ -138,7 +146,14 @@ fn availability() -> Value {
 fn service() -> Value {
     let requests = object(
         "Requests at this service (request level).",
-        &["received", "success_ratio", "shed", "shed_wait", "rate_limited", "ejections"],
+        &[
+            "received",
+            "success_ratio",
+            "shed",
+            "shed_wait",
+            "rate_limited",
+            "ejections",
+        ],
         json!({
             "received": count("Requests that reached a replica."),
             "success_ratio": def("estimate", "Successes / requests received."),
@@ -164,8 +179,13 @@ fn requests() -> Value {
     object(
         "Request-level figures at the entry (with workloads).",
         &[
-            "total", "success_ratio", "degraded_ratio", "degraded_ratio_ci95", "failed_ratio",
-            "attempts_per_request", "latency_s",
+            "total",
+            "success_ratio",
+            "degraded_ratio",
+            "degraded_ratio_ci95",
+            "failed_ratio",
+            "attempts_per_request",
+            "latency_s",
         ],
         json!({
             "total": count("Requests concluded in all trials."),
@@ -188,8 +208,19 @@ fn edge() -> Value {
     object(
         "One call edge, totals over all trials.",
         &[
-            "calls", "attempts", "retries", "timeouts", "errors", "breaker_rejected", "breaker_open_fraction",
-            "bulkhead_rejected", "bulkhead_peak", "fallbacks", "failed", "attempts_per_call", "success_ratio",
+            "calls",
+            "attempts",
+            "retries",
+            "timeouts",
+            "errors",
+            "breaker_rejected",
+            "breaker_open_fraction",
+            "bulkhead_rejected",
+            "bulkhead_peak",
+            "fallbacks",
+            "failed",
+            "attempts_per_call",
+            "success_ratio",
         ],
         json!({
             "calls": count("Original calls."),
@@ -231,8 +262,18 @@ fn workflow() -> Value {
     object(
         "One workflow (saga).",
         &[
-            "started", "sagas", "completed", "compensated", "stuck", "completed_ratio", "compensated_ratio",
-            "stuck_ratio", "steps", "completed_latency_s", "compensated_latency_s", "inconsistency_window_s",
+            "started",
+            "sagas",
+            "completed",
+            "compensated",
+            "stuck",
+            "completed_ratio",
+            "compensated_ratio",
+            "stuck_ratio",
+            "steps",
+            "completed_latency_s",
+            "compensated_latency_s",
+            "inconsistency_window_s",
         ],
         json!({
             "started": count("Sagas started."),
@@ -255,8 +296,13 @@ fn slo() -> Value {
     object(
         "Whether the design meets its availability objective.",
         &[
-            "target", "meets", "confidence", "error_budget_per_year_s", "expected_downtime_per_year_s",
-            "budget_left_per_year_s", "years_within_budget",
+            "target",
+            "meets",
+            "confidence",
+            "error_budget_per_year_s",
+            "expected_downtime_per_year_s",
+            "budget_left_per_year_s",
+            "years_within_budget",
         ],
         json!({
             "target": share("The objective."),
@@ -274,8 +320,17 @@ fn fault() -> Value {
     object(
         "One injected fault.",
         &[
-            "kind", "target", "occurrences_per_trial", "active_s_per_trial", "success_ratio_during", "detected",
-            "time_to_detect_s", "recovered", "metastable", "time_to_recover_s", "time_to_recover_max_s",
+            "kind",
+            "target",
+            "occurrences_per_trial",
+            "active_s_per_trial",
+            "success_ratio_during",
+            "detected",
+            "time_to_detect_s",
+            "recovered",
+            "metastable",
+            "time_to_recover_s",
+            "time_to_recover_max_s",
         ],
         json!({
             "kind": { "type": "string", "description": "The kind of fault." },
@@ -357,8 +412,18 @@ pub fn schema() -> Value {
     let mut doc = object(
         "summary.json, as written by `nines run` and `nines merge`.",
         &[
-            "format", "nines_version", "overrides", "scenario", "seed", "trials", "horizon_s", "entry",
-            "availability", "services", "worst_trial", "events",
+            "format",
+            "nines_version",
+            "overrides",
+            "scenario",
+            "seed",
+            "trials",
+            "horizon_s",
+            "entry",
+            "availability",
+            "services",
+            "worst_trial",
+            "events",
         ],
         properties,
     );

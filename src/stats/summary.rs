@@ -315,7 +315,7 @@ impl Accumulator {
 }
 
 /// Downtime per year across trials.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Spread {
     /// Mean.
     pub mean: f64,
@@ -336,7 +336,7 @@ pub struct Spread {
 }
 
 /// The headline: the entry point's time-based availability.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Availability {
     /// Mean availability (1 when no downtime was seen).
     pub mean: f64,
@@ -365,7 +365,7 @@ pub struct Availability {
 }
 
 /// One service's figures.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ServiceSummary {
     /// Availability including everything it requires.
     pub availability: Estimate,
@@ -380,7 +380,7 @@ pub struct ServiceSummary {
 }
 
 /// Requests at one service.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ServiceRequests {
     /// Requests that reached a replica, over all trials.
     pub received: u64,
@@ -398,7 +398,7 @@ pub struct ServiceRequests {
 }
 
 /// Request-level figures at the entry.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Requests {
     /// Requests concluded in all trials.
     pub total: u64,
@@ -417,7 +417,7 @@ pub struct Requests {
 }
 
 /// One call edge, totals over all trials.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct EdgeSummary {
     /// Original calls.
     pub calls: u64,
@@ -448,7 +448,7 @@ pub struct EdgeSummary {
 }
 
 /// One region's figures.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RegionSummary {
     /// Fraction of time the region was up.
     pub availability: Estimate,
@@ -457,7 +457,7 @@ pub struct RegionSummary {
 }
 
 /// The trial with the most downtime, to rerun and inspect.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Worst {
     /// Trial index.
     pub trial: u64,
@@ -465,8 +465,11 @@ pub struct Worst {
     pub downtime_s: f64,
 }
 
-/// `summary.json`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// `summary.json`: what [`crate::simulate`] returns. It reads back from
+/// the file (`serde_json::from_str`; the header keys are skipped) into the
+/// same value, but for the CDFs kept for plots, which the file does not
+/// hold.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,
@@ -483,22 +486,22 @@ pub struct Summary {
     /// Per service, in scenario order.
     pub services: IndexMap<String, ServiceSummary>,
     /// Per region, in scenario order (omitted without regions).
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub regions: IndexMap<String, RegionSummary>,
     /// Request-level figures (omitted without workloads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests: Option<Requests>,
     /// Per call edge `FROM->TO` (omitted without workloads).
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub edges: IndexMap<String, EdgeSummary>,
     /// Per workflow (sagas), in scenario order (omitted without workflows).
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub workflows: IndexMap<String, WorkflowSummary>,
     /// The availability objective, when the scenario or `--slo` sets one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<Slo>,
     /// Per injected fault, in scenario order (omitted without faults).
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub faults: IndexMap<String, super::faults::FaultSummary>,
     /// The trial with the most downtime; `null` when none had any.
     pub worst_trial: Option<Worst>,
@@ -510,7 +513,7 @@ pub struct Summary {
     pub precision: Option<Precision>,
     /// True when the run was interrupted and `trials` counts the trials
     /// done; omitted for a complete run.
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub partial: bool,
     /// Downtime per year across trials as a CDF `(seconds, share)`, for plots.
     #[serde(skip)]
@@ -521,7 +524,7 @@ pub struct Summary {
 }
 
 /// The outcome of a run to a precision target (`--precision`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Precision {
     /// Asked width of the 95 % interval on nines.
     pub target: f64,
@@ -542,7 +545,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// Whether the design meets its availability objective.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Slo {
     /// The objective, e.g. 0.9999.
     pub target: f64,
