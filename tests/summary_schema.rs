@@ -117,12 +117,15 @@ fn with_requests() -> Value {
         .expect("an example with requests and faults")
 }
 
+/// A way to spoil a valid summary.
+type Break = Box<dyn Fn(&mut Value)>;
+
 #[test]
 fn summary_schema_rejects_wrong_types_and_unknown_keys() {
     let v = validator();
     let good = with_requests();
     assert!(errors(&v, &good).is_empty());
-    let breaks: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let breaks: Vec<(&str, Break)> = vec![
         (
             "mean as a string",
             Box::new(|s| s["availability"]["mean"] = json!("high")),
