@@ -69,8 +69,9 @@ pub enum Command {
     Completions(generate::CompletionsArgs),
     /// Print the man page (roff), or write one page per command with --out.
     Man(generate::ManArgs),
-    /// Print a JSON Schema of the scenario format, for editors.
-    Schema,
+    /// Print a JSON Schema of the scenario format (for editors), or of
+    /// summary.json with `nines schema summary`.
+    Schema(generate::SchemaArgs),
     /// Write a commented starting scenario from a template (`--list`
     /// lists them).
     New(NewArgs),
@@ -299,7 +300,7 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
         Command::Merge(args) => merge::merge(&args),
         Command::Completions(args) => generate::completions(&args),
         Command::Man(args) => generate::man(&args),
-        Command::Schema => generate::schema(),
+        Command::Schema(args) => generate::schema(&args),
         Command::New(args) => new::new(&args),
     }
 }

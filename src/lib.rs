@@ -28,38 +28,69 @@
 //! ## Guarantees
 //! - **Determinism.** The same scenario and seed give identical results on
 //!   any number of threads: every trial draws only from streams derived
-//!   from `(seed, trial index)` ([`random`]), events due at the same time
-//!   are handled in scheduling order ([`engine::queue`]), and trials are
-//!   merged in index order ([`montecarlo`]).
+//!   from `(seed, trial index)` (`random`), events due at the same time
+//!   are handled in scheduling order (`engine::queue`), and trials are
+//!   merged in index order (`montecarlo`).
 //! - **Honest intervals.** Intervals come from independent trials; a run
 //!   with no downtime reports a bound, never infinite nines ([`stats`]).
 //! - **Clear errors.** Invalid input is an [`Error`] naming the file, line,
 //!   column and key ([`scenario`]); the library never panics on input.
 
+//!
+//! ## The public API
+//! - [`scenario::parse`] (text) and [`load`] (a file) give a validated
+//!   [`Scenario`]; `--set` overrides are [`scenario::Override`]s.
+//! - [`simulate`] runs it under [`RunOptions`] and returns a [`Summary`],
+//!   which serialises to `summary.json` ([`report::json`]) and reads back
+//!   from it (`serde_json::from_str::<Summary>`; its schema is
+//!   [`report::schema`]).
+//! - Every failure is an [`Error`]; [`Error::exit_code`] maps it to the
+//!   command line's exit codes.
+//!
+//! `examples/` runs a scenario from a string, sweeps a parameter in code
+//! and reads a summary back. Modules hidden from these docs (the engine,
+//! the model, the Monte Carlo driver, the policies) are the binary's and
+//! the tests' and carry no stability promise.
+//!
+//! ## Features
+//! `cli` (the command line: clap, the progress bar, Ctrl-C, completions,
+//! man page; brings `plot`) and `plot` (PNG and SVG figures) are on by
+//! default. With `default-features = false` the library simulates and
+//! summarises and draws nothing, at about half the build.
+
 #![warn(missing_docs)]
 
+#[doc(hidden)]
 pub mod distribution;
+#[doc(hidden)]
 pub mod engine;
 pub mod error;
+#[doc(hidden)]
 pub mod format;
+#[doc(hidden)]
 pub mod model;
+#[doc(hidden)]
 pub mod montecarlo;
+#[doc(hidden)]
 pub mod random;
 pub mod report;
+#[doc(hidden)]
 pub mod resilience;
 pub mod scenario;
 pub mod stats;
+#[doc(hidden)]
 pub mod sweep;
 
 pub use error::{Error, Result};
+pub use montecarlo::Progress;
 pub use scenario::{Scenario, load};
 pub use stats::Summary;
 
 use model::{TrialResult, World, analytic};
-use montecarlo::Progress;
 use stats::summary::Labels;
 
-/// How to run a scenario.
+/// How to run a scenario: every field `None` (or hidden progress) by
+/// default, which runs the scenario's own trials and seed on every core.
 pub struct RunOptions {
     /// Trials to run; `None` uses the scenario's.
     pub trials: Option<u64>,
@@ -107,6 +138,7 @@ pub fn simulate(
     Ok(summary)
 }
 
+#[doc(hidden)]
 /// The summary of the trials in `acc`, labelled from `scenario`; `slo`
 /// overrides the scenario's objective. Every way of running (whole, to a
 /// precision, merged from shards) ends here, so their outputs agree.

@@ -19,8 +19,10 @@ pub mod shard;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "cli")]
 use std::time::Instant;
 
+#[cfg(feature = "cli")]
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
@@ -43,6 +45,7 @@ type ChunkOut = (Accumulator, Vec<TrialResult>);
 
 /// Progress on stderr, shown only for runs that last more than a second.
 /// Clones share one bar, so a sweep can count all its points on it.
+#[cfg(feature = "cli")]
 #[derive(Clone)]
 pub struct Progress {
     bar: ProgressBar,
@@ -51,6 +54,7 @@ pub struct Progress {
     start: Instant,
 }
 
+#[cfg(feature = "cli")]
 impl Progress {
     /// A progress bar over `total` trials; `enabled` only when stderr is a
     /// terminal and the user did not ask for quiet.
@@ -85,6 +89,30 @@ impl Progress {
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// Without the `cli` feature there is no progress bar: a library
+/// embedding nines reports progress its own way (`on_trial`).
+#[cfg(not(feature = "cli"))]
+#[derive(Clone, Debug, Default)]
+pub struct Progress;
+
+#[cfg(not(feature = "cli"))]
+impl Progress {
+    /// Progress that never shows (no `cli` feature).
+    pub fn new(_total: u64, _enabled: bool) -> Self {
+        Self
+    }
+
+    /// A progress that never shows.
+    pub fn hidden() -> Self {
+        Self
+    }
+
+    fn advance(&self, _n: u64) {}
+
+    /// Nothing to clear.
+    pub fn finish(&self) {}
 }
 
 /// Runs trials `trials` of `seed` on `threads` workers (`None`: all cores),

@@ -6,11 +6,15 @@ pub mod csv;
 pub mod describe;
 pub mod document;
 pub mod escape;
+#[cfg(feature = "plot")]
 pub mod figures;
 pub mod files;
 pub mod html;
 pub mod markdown;
+pub mod metrics;
+#[cfg(feature = "plot")]
 pub mod plot;
+pub mod schema;
 pub mod table;
 pub mod timeline;
 pub mod workflows;

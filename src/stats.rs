@@ -10,6 +10,7 @@ pub mod estimate;
 pub mod faults;
 pub mod histogram;
 pub mod interval;
+pub mod quantile_ci;
 pub mod skewed;
 pub mod summary;
 pub mod timeline;

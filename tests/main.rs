@@ -10,6 +10,9 @@
 //! - `determinism`: identical bytes on any thread count.
 //! - `docs`: the worked examples of README and `docs/`, run and checked.
 //! - `validation`: the simulator against closed-form results.
+//! - `summary_schema`: issue 21: `summary.json` of every example scenario
+//!   against `nines schema summary`; `metrics.csv` against `trials.csv`.
+//! - `quantile_coverage`: the downtime percentiles' intervals cover.
 //! - `coverage`: the availability interval's coverage when downtime is rare
 //!   and skewed (the study is ignored; a fast guard is not).
 //! - `fuzz_regressions`: inputs the fuzzer found, replayed: no panic.
@@ -57,9 +60,11 @@ mod locality;
 mod new;
 mod output;
 mod properties;
+mod quantile_coverage;
 mod requests;
 mod schema;
 mod shard;
+mod summary_schema;
 mod sweep;
 mod trace;
 mod traffic;

@@ -28,6 +28,23 @@ pub struct ManArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `nines schema`.
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Which document: the scenario format or summary.json.
+    #[arg(value_enum, default_value_t = SchemaOf::Scenario)]
+    pub of: SchemaOf,
+}
+
+/// The documents `nines schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaOf {
+    /// Scenario files (TOML, checked as JSON).
+    Scenario,
+    /// `summary.json`.
+    Summary,
+}
+
 fn stdout_error(source: std::io::Error) -> Error {
     Error::Write {
         path: PathBuf::from("<stdout>"),
@@ -83,12 +100,14 @@ fn write_pages(command: clap::Command, dir: &std::path::Path) -> Result<()> {
     crate::report::files::write_new(&path, &page)
 }
 
-/// Prints the scenario format's JSON Schema.
+/// Prints the JSON Schema of the scenario format or of `summary.json`.
 ///
 /// # Errors
 /// [`Error::Write`] when stdout is closed.
-pub fn schema() -> Result<()> {
-    std::io::stdout()
-        .write_all(crate::scenario::schema::text().as_bytes())
-        .map_err(stdout_error)
+pub fn schema(args: &SchemaArgs) -> Result<()> {
+    let text = match args.of {
+        SchemaOf::Scenario => crate::scenario::schema::text(),
+        SchemaOf::Summary => crate::report::schema::text(),
+    };
+    std::io::stdout().write_all(text.as_bytes()).map_err(stdout_error)
 }

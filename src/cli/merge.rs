@@ -60,10 +60,20 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     merged.write_csv(&mut w, &csv_path)?;
     w.flush().map_err(werr)?;
     drop(w);
+    let metrics_path = args.out.join("metrics.csv");
+    let metrics_file = staged.create("metrics.csv")?;
+    report::metrics::write_long(
+        csv_file.temp(),
+        &csv_path,
+        &scenario,
+        metrics_file.handle()?,
+        &metrics_path,
+    )?;
     staged.add(csv_file);
+    staged.add(metrics_file);
     let overrides = report::document::Overrides::set(meta.overrides.iter().map(|(p, v)| (p.as_str(), v.as_str())));
     let json = report::json(&summary, &overrides);
-    let mut written = vec![staged.write(SUMMARY, json.as_bytes())?, csv_path];
+    let mut written = vec![staged.write(SUMMARY, json.as_bytes())?, csv_path, metrics_path];
     if let Some(text) = timeline.csv(&scenario) {
         written.push(staged.write("timeline.csv", text.as_bytes())?);
     }

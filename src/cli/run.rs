@@ -89,9 +89,19 @@ pub fn run(args: &RunArgs) -> Result<()> {
             what: "nothing written".into(),
         });
     }
+    let metrics_path = out.join("metrics.csv");
+    let metrics_file = staged.create("metrics.csv")?;
+    report::metrics::write_long(
+        csv_file.temp(),
+        &csv_path,
+        &scenario,
+        metrics_file.handle()?,
+        &metrics_path,
+    )?;
     staged.add(csv_file);
+    staged.add(metrics_file);
     let json = report::json(&summary, &super::overrides(&args.set));
-    let mut written = vec![staged.write(SUMMARY, json.as_bytes())?, csv_path];
+    let mut written = vec![staged.write(SUMMARY, json.as_bytes())?, csv_path, metrics_path];
     if let Some(text) = timeline.csv(&scenario) {
         written.push(staged.write("timeline.csv", text.as_bytes())?);
     }

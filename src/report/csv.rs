@@ -24,6 +24,112 @@ use crate::error::{Error, Result};
 use crate::model::TrialResult;
 use crate::scenario::Scenario;
 
+/// One column of `trials.csv` after `trial`: what it measures (`subject`:
+/// `entry`, `service.NAME`, `region.NAME`, `workflow.NAME`,
+/// `workflow.NAME.step.STEP` or `fault.NAME`) and which figure (`metric`).
+/// `metrics.csv` holds the same values in long form, one per row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// What the value is about.
+    pub subject: String,
+    /// Which figure of it.
+    pub metric: String,
+}
+
+impl Column {
+    fn new(subject: impl Into<String>, metric: &str) -> Self {
+        Self {
+            subject: subject.into(),
+            metric: metric.to_string(),
+        }
+    }
+
+    /// Its name in `trials.csv`: the metric alone for the entry,
+    /// `SUBJECT.METRIC` otherwise.
+    pub fn header(&self) -> String {
+        if self.subject == ENTRY {
+            self.metric.clone()
+        } else {
+            format!("{}.{}", self.subject, self.metric)
+        }
+    }
+}
+
+/// The subject of the entry point's figures.
+pub const ENTRY: &str = "entry";
+
+/// The columns of `trials.csv` after `trial`, in order, for `scenario`.
+pub fn columns(scenario: &Scenario) -> Vec<Column> {
+    let mut cols: Vec<Column> = [
+        "availability",
+        "downtime_s",
+        "downtime_per_year_s",
+        "incidents",
+        "longest_outage_s",
+        "events",
+    ]
+    .iter()
+    .map(|m| Column::new(ENTRY, m))
+    .collect();
+    cols.extend(
+        scenario
+            .services
+            .iter()
+            .map(|s| Column::new(format!("service.{}", s.name), "availability")),
+    );
+    cols.extend(
+        scenario
+            .regions
+            .iter()
+            .map(|r| Column::new(format!("region.{}", r.name), "availability")),
+    );
+    if !scenario.workloads.is_empty() {
+        cols.extend(
+            [
+                "requests",
+                "success_ratio",
+                "degraded_ratio",
+                "failed_ratio",
+                "attempts_per_request",
+                "latency_mean_s",
+            ]
+            .iter()
+            .map(|m| Column::new(ENTRY, m)),
+        );
+    }
+    for wf in &scenario.workflows {
+        let p = format!("workflow.{}", wf.name);
+        cols.extend(
+            [
+                "sagas",
+                "completed_ratio",
+                "compensated_ratio",
+                "stuck_ratio",
+                "completed_latency_mean_s",
+                "compensated_latency_mean_s",
+                "inconsistency_window_mean_s",
+            ]
+            .iter()
+            .map(|m| Column::new(p.clone(), m)),
+        );
+        cols.extend(
+            wf.steps
+                .iter()
+                .map(|s| Column::new(format!("{p}.step.{}", s.name), "failed")),
+        );
+    }
+    for f in &scenario.faults {
+        let p = format!("fault.{}", f.name);
+        cols.push(Column::new(p.clone(), "occurrences"));
+        if !scenario.workloads.is_empty() {
+            for m in ["success_ratio_during", "recovered", "metastable"] {
+                cols.push(Column::new(p.clone(), m));
+            }
+        }
+    }
+    cols
+}
+
 /// Streams trial rows to a file.
 pub struct TrialWriter {
     out: csv::Writer<BufWriter<File>>,
@@ -87,67 +193,9 @@ impl TrialWriter {
             row: csv::ByteRecord::new(),
             scratch: String::new(),
         };
-        let mut header: Vec<String> = [
-            "trial",
-            "availability",
-            "downtime_s",
-            "downtime_per_year_s",
-            "incidents",
-            "longest_outage_s",
-            "events",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        header.extend(
-            scenario
-                .services
-                .iter()
-                .map(|s| format!("service.{}.availability", s.name)),
-        );
-        header.extend(
-            scenario
-                .regions
-                .iter()
-                .map(|r| format!("region.{}.availability", r.name)),
-        );
-        if !scenario.workloads.is_empty() {
-            header.extend(
-                [
-                    "requests",
-                    "success_ratio",
-                    "degraded_ratio",
-                    "failed_ratio",
-                    "attempts_per_request",
-                    "latency_mean_s",
-                ]
-                .map(String::from),
-            );
-        }
-        for wf in &scenario.workflows {
-            let p = format!("workflow.{}", wf.name);
-            header.extend(
-                [
-                    "sagas",
-                    "completed_ratio",
-                    "compensated_ratio",
-                    "stuck_ratio",
-                    "completed_latency_mean_s",
-                    "compensated_latency_mean_s",
-                    "inconsistency_window_mean_s",
-                ]
-                .map(|k| format!("{p}.{k}")),
-            );
-            header.extend(wf.steps.iter().map(|s| format!("{p}.step.{}.failed", s.name)));
-        }
-        for f in &scenario.faults {
-            header.push(format!("fault.{}.occurrences", f.name));
-            if !scenario.workloads.is_empty() {
-                for col in ["success_ratio_during", "recovered", "metastable"] {
-                    header.push(format!("fault.{}.{col}", f.name));
-                }
-            }
-        }
+        let header: Vec<String> = std::iter::once("trial".to_string())
+            .chain(columns(scenario).iter().map(Column::header))
+            .collect();
         w.out.write_record(&header).map_err(|e| w.error(e))?;
         Ok(w)
     }

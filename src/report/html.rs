@@ -7,8 +7,10 @@
 
 use std::fmt::Write as _;
 
+#[cfg(feature = "plot")]
 use super::figures::Figure;
 use crate::format::human_duration;
+#[cfg(feature = "plot")]
 use crate::scenario::Scenario;
 use crate::stats::Summary;
 
@@ -98,6 +100,7 @@ impl Page {
     }
 
     /// The figures, inline.
+    #[cfg(feature = "plot")]
     pub fn figures(&mut self, figs: &[Figure]) -> &mut Self {
         for f in figs {
             let svg = f.svg.find("<svg").map_or("", |i| &f.svg[i..]);
@@ -223,6 +226,7 @@ pub fn slo_verdict(s: &Summary) -> Option<(String, bool)> {
 }
 
 /// The page of one run.
+#[cfg(feature = "plot")]
 pub fn run_page(sc: &Scenario, s: &Summary, figs: &[Figure]) -> String {
     let mut p = Page::new(&format!("nines · {}", s.scenario));
     p.para(&format!(

@@ -2,13 +2,13 @@
 //! and a latency's mean and percentiles. Every part of the summary
 //! (services, faults, workflows) uses them, so they sit below all of it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::interval::mean_ci95;
 use super::welford::Welford;
 
 /// A mean with its 95 % interval.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Estimate {
     /// Mean across trials.
     pub mean: f64,
@@ -28,7 +28,7 @@ impl Estimate {
 }
 
 /// Request latency, seconds.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Latency {
     /// Mean.
     pub mean: f64,

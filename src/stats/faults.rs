@@ -9,7 +9,7 @@
 //! their intervals are Wilson score intervals over those occurrences.
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::estimate::Estimate;
 use super::welford::Welford;
@@ -90,7 +90,7 @@ pub fn merge_all(totals: &mut Vec<FaultTotals>, other: &[FaultTotals]) {
 }
 
 /// A share with its 95 % interval.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Share {
     /// The share.
     pub mean: f64,
@@ -101,7 +101,7 @@ pub struct Share {
 }
 
 /// `faults.NAME` in summary.json.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FaultSummary {
     /// crash, hang, latency, errors, partition or capacity.
     pub kind: String,
@@ -116,7 +116,7 @@ pub struct FaultSummary {
     pub success_ratio_during: Option<Estimate>,
     /// Per service: share of occurrences during which its callers' success
     /// ratio fell below `cascade.threshold` (request level).
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub blast_radius: IndexMap<String, f64>,
     /// Share of occurrences a defence reacted to (health check, breaker,
     /// failover, rerouting); request level.

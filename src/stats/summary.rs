@@ -315,7 +315,7 @@ impl Accumulator {
 }
 
 /// Downtime per year across trials.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Spread {
     /// Mean.
     pub mean: f64,
@@ -325,10 +325,18 @@ pub struct Spread {
     pub p90: f64,
     /// 99th percentile.
     pub p99: f64,
+    /// 95 % intervals of the percentiles, distribution-free
+    /// ([`super::quantile_ci`]); the upper end is `null` when too few
+    /// trials bound it.
+    pub p50_ci95: [Option<f64>; 2],
+    /// 95 % interval of `p90`.
+    pub p90_ci95: [Option<f64>; 2],
+    /// 95 % interval of `p99`.
+    pub p99_ci95: [Option<f64>; 2],
 }
 
 /// The headline: the entry point's time-based availability.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Availability {
     /// Mean availability (1 when no downtime was seen).
     pub mean: f64,
@@ -357,7 +365,7 @@ pub struct Availability {
 }
 
 /// One service's figures.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ServiceSummary {
     /// Availability including everything it requires.
     pub availability: Estimate,
@@ -372,7 +380,7 @@ pub struct ServiceSummary {
 }
 
 /// Requests at one service.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ServiceRequests {
     /// Requests that reached a replica, over all trials.
     pub received: u64,
@@ -390,7 +398,7 @@ pub struct ServiceRequests {
 }
 
 /// Request-level figures at the entry.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Requests {
     /// Requests concluded in all trials.
     pub total: u64,
@@ -409,7 +417,7 @@ pub struct Requests {
 }
 
 /// One call edge, totals over all trials.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct EdgeSummary {
     /// Original calls.
     pub calls: u64,
@@ -440,7 +448,7 @@ pub struct EdgeSummary {
 }
 
 /// One region's figures.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RegionSummary {
     /// Fraction of time the region was up.
     pub availability: Estimate,
@@ -449,7 +457,7 @@ pub struct RegionSummary {
 }
 
 /// The trial with the most downtime, to rerun and inspect.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Worst {
     /// Trial index.
     pub trial: u64,
@@ -457,8 +465,11 @@ pub struct Worst {
     pub downtime_s: f64,
 }
 
-/// `summary.json`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// `summary.json`: what [`crate::simulate`] returns. It reads back from
+/// the file (`serde_json::from_str`; the header keys are skipped) into the
+/// same value, but for the CDFs kept for plots, which the file does not
+/// hold.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,
@@ -475,22 +486,22 @@ pub struct Summary {
     /// Per service, in scenario order.
     pub services: IndexMap<String, ServiceSummary>,
     /// Per region, in scenario order (omitted without regions).
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub regions: IndexMap<String, RegionSummary>,
     /// Request-level figures (omitted without workloads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests: Option<Requests>,
     /// Per call edge `FROM->TO` (omitted without workloads).
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub edges: IndexMap<String, EdgeSummary>,
     /// Per workflow (sagas), in scenario order (omitted without workflows).
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub workflows: IndexMap<String, WorkflowSummary>,
     /// The availability objective, when the scenario or `--slo` sets one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slo: Option<Slo>,
     /// Per injected fault, in scenario order (omitted without faults).
-    #[serde(skip_serializing_if = "IndexMap::is_empty")]
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub faults: IndexMap<String, super::faults::FaultSummary>,
     /// The trial with the most downtime; `null` when none had any.
     pub worst_trial: Option<Worst>,
@@ -502,7 +513,7 @@ pub struct Summary {
     pub precision: Option<Precision>,
     /// True when the run was interrupted and `trials` counts the trials
     /// done; omitted for a complete run.
-    #[serde(skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "is_false")]
     pub partial: bool,
     /// Downtime per year across trials as a CDF `(seconds, share)`, for plots.
     #[serde(skip)]
@@ -513,7 +524,7 @@ pub struct Summary {
 }
 
 /// The outcome of a run to a precision target (`--precision`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Precision {
     /// Asked width of the 95 % interval on nines.
     pub target: f64,
@@ -534,7 +545,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 /// Whether the design meets its availability objective.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Slo {
     /// The objective, e.g. 0.9999.
     pub target: f64,
@@ -607,12 +618,7 @@ impl Summary {
                 nines_ci95: [nines(1.0 - bound), None],
                 nines_is_bound: true,
                 analytic: labels.analytic,
-                downtime_per_year_s: Spread {
-                    mean: 0.0,
-                    p50: 0.0,
-                    p90: 0.0,
-                    p99: 0.0,
-                },
+                downtime_per_year_s: Spread::new(&acc.downtime_year, &acc.downtime_year_q),
                 incidents_per_year: Estimate {
                     mean: 0.0,
                     ci95: [0.0, 0.0],
@@ -632,12 +638,7 @@ impl Summary {
                 nines_ci95: [Some(nines(ci95[0]).unwrap_or(0.0)), nines(ci95[1])],
                 nines_is_bound: false,
                 analytic: labels.analytic,
-                downtime_per_year_s: Spread {
-                    mean: acc.downtime_year.mean(),
-                    p50: q.quantile(0.5),
-                    p90: q.quantile(0.9),
-                    p99: q.quantile(0.99),
-                },
+                downtime_per_year_s: Spread::new(&acc.downtime_year, q),
                 incidents_per_year: Estimate {
                     mean: acc.incidents_year.mean(),
                     ci95: mean_ci95(&acc.incidents_year, 0.0, f64::MAX),

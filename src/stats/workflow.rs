@@ -9,7 +9,7 @@
 
 use hdrhistogram::Histogram;
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::estimate::{Estimate, Latency};
 use super::welford::Welford;
@@ -136,7 +136,7 @@ impl WorkflowAcc {
 }
 
 /// One step's figures.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StepSummary {
     /// Sagas that ended (compensated or stuck) because this step failed.
     pub failed: u64,
@@ -149,7 +149,7 @@ pub struct StepSummary {
 }
 
 /// Time from a step's effect to the success of its compensation (seconds).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Window {
     /// Windows measured (compensations that succeeded).
     pub count: u64,
@@ -162,7 +162,7 @@ pub struct Window {
 }
 
 /// `workflows.NAME` in `summary.json`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WorkflowSummary {
     /// Sagas started in all trials.
     pub started: u64,

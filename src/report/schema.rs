@@ -1,0 +1,442 @@
+//! A JSON Schema (draft 2020-12) of `summary.json`, printed by `nines
+//! schema summary`, for scripts that parse the document and want to know
+//! its shape before they rely on it.
+//!
+//! It mirrors [`crate::stats::Summary`] key for key, header first
+//! ([`super::document`]): every object is `additionalProperties: false`
+//! except the maps keyed by a name (services, regions, edges, workflows,
+//! steps, faults, blast radius), whose values are strict. Keys the summary
+//! omits when their part of the model is absent are optional; the rest are
+//! required. `objective`, `estimator`, `requests.availability` and
+//! `requests.sampling` (CONTRACT) are optional, so a nines that does not
+//! write them yet validates too. The integration test `summary_schema`
+//! validates the output of every example scenario against it and checks
+//! that a wrong type fails.
+
+use serde_json::{Value, json};
+
+/// A strict object: exactly these properties, `required` among them.
+fn object(description: &str, required: &[&str], properties: Value) -> Value {
+    json!({
+        "type": "object",
+        "description": description,
+        "additionalProperties": false,
+        "required": required,
+        "properties": properties,
+    })
+}
+
+/// An object keyed by names (services, edges, ...), each value `value`.
+fn named(description: &str, value: Value) -> Value {
+    json!({ "type": "object", "description": description, "additionalProperties": value })
+}
+
+fn num(description: &str) -> Value {
+    json!({ "type": "number", "description": description })
+}
+
+fn share(description: &str) -> Value {
+    json!({ "type": "number", "minimum": 0, "maximum": 1, "description": description })
+}
+
+fn count(description: &str) -> Value {
+    json!({ "type": "integer", "minimum": 0, "description": description })
+}
+
+fn num_or_null(description: &str) -> Value {
+    json!({ "type": ["number", "null"], "description": description })
+}
+
+fn def(name: &str, description: &str) -> Value {
+    json!({ "$ref": format!("#/$defs/{name}"), "description": description })
+}
+
+fn defs() -> Value {
+    json!({
+        "ci95": {
+            "type": "array", "description": "95 % interval `[low, high]`.",
+            "items": { "type": "number" }, "minItems": 2, "maxItems": 2,
+        },
+        "open_ci95": {
+            "type": "array",
+            "description": "95 % interval `[low, high]`; an end is `null` where nothing bounds it.",
+            "items": { "type": ["number", "null"] }, "minItems": 2, "maxItems": 2,
+        },
+        "estimate": object("A mean across trials with its 95 % interval.", &["mean", "ci95"], json!({
+            "mean": num("Mean across trials."),
+            "ci95": def("ci95", "95 % interval of the mean."),
+        })),
+        "latency": object("A latency distribution (seconds).", &["mean", "p50", "p90", "p99", "p999"], json!({
+            "mean": num("Mean."), "p50": num("Median."), "p90": num("90th percentile."),
+            "p99": num("99th percentile."), "p999": num("99.9th percentile."),
+        })),
+        "share": object("A share of occurrences with its Wilson interval.", &["mean", "ci95", "of"], json!({
+            "mean": share("The share."),
+            "ci95": def("ci95", "95 % Wilson interval."),
+            "of": count("Occurrences it is a share of."),
+        })),
+        "nines_estimate": object(
+            "An availability with its interval, in nines too.",
+            &["mean", "ci95", "nines", "nines_ci95"],
+            json!({
+                "mean": share("Mean availability."),
+                "ci95": def("ci95", "95 % interval."),
+                "nines": num("`-log10(1 - mean)`."),
+                "nines_ci95": def("open_ci95", "nines at the interval's ends; `null` for an unbounded end."),
+            }),
+        ),
+    })
+}
+
+fn header() -> Value {
+    json!({
+        "format": { "const": super::document::SUMMARY, "description": "The document's shape and its version." },
+        "nines_version": { "type": "string", "description": "The version of nines that wrote it." },
+        "overrides": object("The flags that changed the scenario.", &["set", "vary"], json!({
+            "set": { "type": "array", "items": { "type": "string" }, "description": "`--set PATH=VALUE`, in order." },
+            "vary": { "type": "array", "items": { "type": "string" }, "description": "`--vary PATH=SPEC`, in order." },
+        })),
+    })
+}
+
+fn spread() -> Value {
+    object(
+        "Downtime per year (seconds) across trials: mean, percentiles and their distribution-free intervals.",
+        &["mean", "p50", "p90", "p99", "p50_ci95", "p90_ci95", "p99_ci95"],
+        json!({
+            "mean": num("Mean."), "p50": num("Median."), "p90": num("90th percentile."), "p99": num("99th percentile."),
+            "p50_ci95": def("open_ci95", "95 % interval of p50 (order statistics)."),
+            "p90_ci95": def("open_ci95", "95 % interval of p90."),
+            "p99_ci95": def("open_ci95", "95 % interval of p99; upper end `null` with too few trials."),
+        }),
+    )
+}
+
+fn availability() -> Value {
+    object(
+        "The entry point's time-based availability.",
+        &[
+            "mean",
+            "ci95",
+            "nines",
+            "nines_ci95",
+            "nines_is_bound",
+            "downtime_per_year_s",
+            "incidents_per_year",
+            "mean_time_to_recover_s",
+            "longest_outage_s",
+            "trials_with_downtime",
+        ],
+        json!({
+            "mean": share("Mean availability."),
+            "ci95": def("ci95", "95 % interval."),
+            "nines": num("`-log10(1 - mean)`; with no downtime seen, the lower bound the trials support."),
+            "nines_ci95": def("open_ci95", "nines at the interval's ends; `null` for an unbounded upper end."),
+            "nines_is_bound": { "type": "boolean", "description": "True when no downtime was seen and `nines` is a lower bound." },
+            "analytic": share("Closed-form availability, where one exists."),
+            "downtime_per_year_s": spread(),
+            "incidents_per_year": def("estimate", "Incidents of the entry per year."),
+            "mean_time_to_recover_s": num_or_null("Mean length of an incident; `null` with none."),
+            "longest_outage_s": num("Longest incident in any trial."),
+            "trials_with_downtime": count("Trials that saw any downtime."),
+        }),
+    )
+}
+
+fn service() -> Value {
+    let requests = object(
+        "Requests at this service (request level).",
+        &[
+            "received",
+            "success_ratio",
+            "shed",
+            "shed_wait",
+            "rate_limited",
+            "ejections",
+        ],
+        json!({
+            "received": count("Requests that reached a replica."),
+            "success_ratio": def("estimate", "Successes / requests received."),
+            "shed": count("Requests refused by a full queue."),
+            "shed_wait": count("Queued requests dropped after waiting too long."),
+            "rate_limited": count("Requests refused by the rate limiter."),
+            "ejections": count("Replicas ejected by outlier detection."),
+        }),
+    );
+    object(
+        "One service.",
+        &["availability", "own_availability", "downtime_share"],
+        json!({
+            "availability": def("estimate", "Availability including everything it requires."),
+            "own_availability": def("estimate", "Availability by its own topology rule alone."),
+            "downtime_share": num("Share of the entry's downtime during which its own rule was broken."),
+            "requests": requests,
+        }),
+    )
+}
+
+fn requests() -> Value {
+    object(
+        "Request-level figures at the entry (with workloads).",
+        &[
+            "total",
+            "success_ratio",
+            "degraded_ratio",
+            "degraded_ratio_ci95",
+            "failed_ratio",
+            "attempts_per_request",
+            "latency_s",
+        ],
+        json!({
+            "total": count("Requests concluded in all trials."),
+            "success_ratio": def("estimate", "Full successes / requests."),
+            "degraded_ratio": share("Fallbacks / requests."),
+            "degraded_ratio_ci95": def("ci95", "95 % interval of degraded_ratio."),
+            "failed_ratio": def("estimate", "Failures / requests."),
+            "attempts_per_request": num("Attempts at the entry service / requests."),
+            "latency_s": def("latency", "Latency of every concluded request."),
+            "availability": def("nines_estimate", "(success + degraded) / requests, per trial, across trials."),
+            "sampling": {
+                "type": ["string", "object"],
+                "description": "Which request sampling ran (full or windowed).",
+            },
+        }),
+    )
+}
+
+fn edge() -> Value {
+    object(
+        "One call edge, totals over all trials.",
+        &[
+            "calls",
+            "attempts",
+            "retries",
+            "timeouts",
+            "errors",
+            "breaker_rejected",
+            "breaker_open_fraction",
+            "bulkhead_rejected",
+            "bulkhead_peak",
+            "fallbacks",
+            "failed",
+            "attempts_per_call",
+            "success_ratio",
+        ],
+        json!({
+            "calls": count("Original calls."),
+            "attempts": count("Attempts sent to a replica."),
+            "retries": count("Retries scheduled."),
+            "timeouts": count("Attempts that timed out."),
+            "errors": count("Attempts answered with an error, refused or reset."),
+            "breaker_rejected": count("Attempts the circuit breaker rejected."),
+            "breaker_open_fraction": share("Fraction of time the breaker was open."),
+            "bulkhead_rejected": count("Attempts the bulkhead rejected."),
+            "bulkhead_peak": count("Most calls running at once in the bulkhead."),
+            "fallbacks": count("Calls that ended in their fallback."),
+            "failed": count("Calls that failed."),
+            "attempts_per_call": num("Attempts per call."),
+            "success_ratio": share("Calls that succeeded / calls."),
+        }),
+    )
+}
+
+fn workflow() -> Value {
+    let step = object(
+        "One step of the saga.",
+        &["failed", "failed_ratio", "compensations", "compensations_gave_up"],
+        json!({
+            "failed": count("Sagas that failed at this step."),
+            "failed_ratio": def("estimate", "Failed here / ended."),
+            "compensations": count("Compensations run for this step."),
+            "compensations_gave_up": count("Compensations that gave up."),
+        }),
+    );
+    let window = object(
+        "Time from a step's effect to its compensation's success (seconds).",
+        &["count", "mean", "p50", "p99"],
+        json!({
+            "count": count("Windows measured."), "mean": num("Mean."),
+            "p50": num("Median."), "p99": num("99th percentile."),
+        }),
+    );
+    object(
+        "One workflow (saga).",
+        &[
+            "started",
+            "sagas",
+            "completed",
+            "compensated",
+            "stuck",
+            "completed_ratio",
+            "compensated_ratio",
+            "stuck_ratio",
+            "steps",
+            "completed_latency_s",
+            "compensated_latency_s",
+            "inconsistency_window_s",
+        ],
+        json!({
+            "started": count("Sagas started."),
+            "sagas": count("Sagas that ended."),
+            "completed": count("Sagas whose every step succeeded."),
+            "compensated": count("Sagas rolled back cleanly."),
+            "stuck": count("Sagas left with a partial effect."),
+            "completed_ratio": def("estimate", "Completed / ended."),
+            "compensated_ratio": def("estimate", "Compensated / ended."),
+            "stuck_ratio": def("estimate", "Stuck / ended."),
+            "steps": named("Per step, in order.", step),
+            "completed_latency_s": def("latency", "Duration of completed sagas."),
+            "compensated_latency_s": def("latency", "Duration of compensated sagas."),
+            "inconsistency_window_s": window,
+        }),
+    )
+}
+
+fn slo() -> Value {
+    object(
+        "Whether the design meets its availability objective.",
+        &[
+            "target",
+            "meets",
+            "confidence",
+            "error_budget_per_year_s",
+            "expected_downtime_per_year_s",
+            "budget_left_per_year_s",
+            "years_within_budget",
+        ],
+        json!({
+            "target": share("The objective."),
+            "meets": { "type": "boolean", "description": "The whole 95 % interval is at or above it." },
+            "confidence": share("Confidence that the long-run availability is at or above it."),
+            "error_budget_per_year_s": num("Downtime a year the objective allows."),
+            "expected_downtime_per_year_s": num("Mean downtime a year."),
+            "budget_left_per_year_s": num("Budget left a year (negative when overspent)."),
+            "years_within_budget": share("Share of simulated years within the budget."),
+        }),
+    )
+}
+
+fn fault() -> Value {
+    object(
+        "One injected fault.",
+        &[
+            "kind",
+            "target",
+            "occurrences_per_trial",
+            "active_s_per_trial",
+            "success_ratio_during",
+            "detected",
+            "time_to_detect_s",
+            "recovered",
+            "metastable",
+            "time_to_recover_s",
+            "time_to_recover_max_s",
+        ],
+        json!({
+            "kind": { "type": "string", "description": "The kind of fault." },
+            "target": { "type": "string", "description": "What it hit, as written." },
+            "occurrences_per_trial": num("Occurrences per trial."),
+            "active_s_per_trial": num("Time active per trial."),
+            "success_ratio_during": {
+                "oneOf": [{ "$ref": "#/$defs/estimate" }, { "type": "null" }],
+                "description": "Entry success ratio while active; `null` without requests then.",
+            },
+            "blast_radius": named("Per service: share of occurrences that cascaded to its callers.", share("Share.")),
+            "detected": { "oneOf": [{ "$ref": "#/$defs/share" }, { "type": "null" }], "description": "Share a defence reacted to." },
+            "time_to_detect_s": num_or_null("Mean time to the first reaction."),
+            "recovered": { "oneOf": [{ "$ref": "#/$defs/share" }, { "type": "null" }], "description": "Share that recovered." },
+            "metastable": { "type": ["number", "null"], "minimum": 0, "maximum": 1, "description": "Share that never recovered." },
+            "time_to_recover_s": num_or_null("Mean time from the fault's end to recovery."),
+            "time_to_recover_max_s": num_or_null("Longest time to recover."),
+        }),
+    )
+}
+
+fn precision() -> Value {
+    object(
+        "The outcome of a run to a precision target.",
+        &["target", "achieved", "reached", "batch", "max_trials"],
+        json!({
+            "target": num("Asked width of the 95 % interval on nines."),
+            "achieved": num_or_null("Width reached; `null` while unbounded."),
+            "reached": { "type": "boolean", "description": "achieved <= target." },
+            "batch": count("Trials per batch."),
+            "max_trials": count("The trial cap."),
+        }),
+    )
+}
+
+/// The schema as a JSON value.
+pub fn schema() -> Value {
+    let mut properties = header();
+    let body = json!({
+        "scenario": { "type": "string", "description": "Scenario name." },
+        "seed": count("Master seed."),
+        "trials": count("Trials run."),
+        "horizon_s": num("Simulated time per trial (seconds)."),
+        "entry": { "type": "string", "description": "Entry service." },
+        "objective": { "enum": ["requests", "time"], "description": "What the headline, slo, compare and sweep use." },
+        "estimator": { "enum": ["crude", "splitting"], "description": "How availability was estimated." },
+        "availability": availability(),
+        "services": named("Per service, in scenario order.", service()),
+        "regions": named("Per region, in scenario order.", object(
+            "One region.",
+            &["availability", "downtime_share"],
+            json!({
+                "availability": def("estimate", "Fraction of time the region was up."),
+                "downtime_share": num("Share of the entry's downtime during which it was down."),
+            }),
+        )),
+        "requests": requests(),
+        "edges": named("Per call edge `FROM->TO`.", edge()),
+        "workflows": named("Per workflow, in scenario order.", workflow()),
+        "slo": slo(),
+        "faults": named("Per injected fault, in scenario order.", fault()),
+        "worst_trial": {
+            "oneOf": [
+                object("The trial with the most downtime.", &["trial", "downtime_s"], json!({
+                    "trial": count("Trial index."),
+                    "downtime_s": num("Its entry downtime (seconds)."),
+                })),
+                { "type": "null" },
+            ],
+            "description": "The trial with the most downtime; `null` when none had any.",
+        },
+        "events": count("Events simulated in all trials."),
+        "precision": precision(),
+        "partial": { "const": true, "description": "Present when the run was interrupted." },
+    });
+    if let (Some(p), Value::Object(b)) = (properties.as_object_mut(), body) {
+        p.extend(b);
+    }
+    let mut doc = object(
+        "summary.json, as written by `nines run` and `nines merge`.",
+        &[
+            "format",
+            "nines_version",
+            "overrides",
+            "scenario",
+            "seed",
+            "trials",
+            "horizon_s",
+            "entry",
+            "availability",
+            "services",
+            "worst_trial",
+            "events",
+        ],
+        properties,
+    );
+    doc["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+    doc["$id"] = json!("https://github.com/nines-sim/nines/summary.schema.json");
+    doc["title"] = json!("nines summary.json");
+    doc["$defs"] = defs();
+    doc
+}
+
+/// The schema as pretty-printed, newline-terminated text.
+pub fn text() -> String {
+    let mut s = serde_json::to_string_pretty(&schema()).expect("a JSON value always serialises");
+    s.push('\n');
+    s
+}
