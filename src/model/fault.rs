@@ -833,12 +833,16 @@ target = "api[0]"
         assert_eq!(r.detected, 1);
         assert!((r.detect_s - 2.0).abs() < 1e-9);
     }
+    /// Fault, start, end, services affected, detected, good since, ended,
+    /// (requests, successes) at its start.
+    type RefOccurrence = (usize, Nanos, Nanos, Vec<bool>, bool, Option<Nanos>, bool, (u64, u64));
+
     /// The books as a single list walked front to back kept them (the
     /// first version): every open occurrence visited at each close, signal
     /// and bucket. The indexed books must give the same results to the bit
     /// (sums of seconds add up in the same order).
     struct Reference {
-        open: Vec<(usize, Nanos, Nanos, Vec<bool>, bool, Option<Nanos>, bool, (u64, u64))>,
+        open: Vec<RefOccurrence>,
         results: Vec<FaultResult>,
     }
 
