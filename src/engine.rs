@@ -34,6 +34,15 @@ pub trait Model {
     fn halted(&self) -> bool {
         false
     }
+
+    /// Work done inside the events handled so far beyond handling them, in
+    /// units of about one event each (items visited by a handler whose
+    /// cost grows with the model's state). [`run_within`] counts it with
+    /// the events against its budget, so that a handler made slow by a
+    /// runaway is stopped like a runaway stream of events.
+    fn work(&self) -> u64 {
+        0
+    }
 }
 
 /// Events in a row at one simulated instant after which a run is stopped:
@@ -46,6 +55,9 @@ pub const STALL_EVENTS: u64 = 10_000_000;
 pub enum Halt {
     /// The event budget ran out.
     Events,
+    /// The event budget ran out counting the work done inside events
+    /// ([`Model::work`]).
+    Work,
     /// [`STALL_EVENTS`] events in a row happened at one instant.
     Stalled,
     /// The model's own budget ran out ([`Model::halted`]).
@@ -64,6 +76,7 @@ pub struct Stopped {
 }
 
 /// [`run`] with budgets: stops with [`Stopped`] once `max_events` events
+/// (with the model's [`Model::work`] added)
 /// have been handled and more are due before `horizon`, when time stands
 /// still for [`STALL_EVENTS`] events, or when the model reports
 /// [`Model::halted`]. Returns the number of events handled otherwise.
@@ -71,13 +84,17 @@ pub struct Stopped {
 /// # Errors
 /// [`Stopped`] as above; the queue then still holds the pending events.
 pub fn run_within<M: Model>(model: &mut M, horizon: Nanos, max_events: u64) -> Result<u64, Stopped> {
-    let mut handled = 0;
+    let mut handled: u64 = 0;
     let (mut instant, mut same) = (Nanos::MAX, 0);
     loop {
-        if handled >= max_events {
+        if handled.saturating_add(model.work()) >= max_events {
             return match model.queue().peek_time() {
                 Some(at) if at < horizon => Err(Stopped {
-                    halt: Halt::Events,
+                    halt: if handled >= max_events {
+                        Halt::Events
+                    } else {
+                        Halt::Work
+                    },
                     at,
                     events: handled,
                 }),

@@ -174,6 +174,17 @@ impl fmt::Display for Runaway {
                  repairs of near-zero length); if it is genuine, shorten horizon or raise the budget with \
                  [limits] events_per_trial = N or --set limits.events_per_trial=N",
             ),
+            Halt::Work => (
+                format!(
+                    "it used up its budget of {} events (limits.events_per_trial), counting the work done \
+                     inside events (each fault occurrence, service or replica a handler visits counts as one)",
+                    self.limit
+                ),
+                "faults that start far more often than they can end and recover are usually a mistake: \
+                 lengthen the fault's `every` or shorten its `duration` (or cascade.settle); if it is genuine, \
+                 shorten horizon or raise the budget with [limits] events_per_trial = N or \
+                 --set limits.events_per_trial=N",
+            ),
             Halt::Stalled => (
                 format!("simulated time stopped advancing ({STALL_EVENTS} events in a row at that instant)"),
                 "a delay of zero (or a few nanoseconds) makes a loop: lengthen that part's durations",

@@ -27,6 +27,8 @@
 //! - `faults`: injected faults, kind by kind, against their arithmetic.
 //! - `cascades`: a metastable failure and a region loss, as designed.
 //! - `fault_tables`: bad fault tables, rejected with the key named.
+//! - `fault_runaways`: fault processes with millions of occurrences open:
+//!   done in seconds, or stopped by the event budget counting their work.
 //! - `trace`: a traced fault scenario: determinism and `nines trace`.
 //! - `defences`: server-side defences (rate limiting, shedding, priority,
 //!   outlier detection) against their arithmetic.
@@ -51,6 +53,7 @@ mod defences;
 mod determinism;
 mod docs;
 mod errors;
+mod fault_runaways;
 mod fault_tables;
 mod faults;
 mod fuzz_regressions;

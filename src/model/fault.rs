@@ -43,6 +43,9 @@
 //! [`FaultReach`] that the trial carries out, and what it needs of the
 //! requests (figures so far, breakers opened) the trial hands it.
 
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+
 use super::event::{Context, FaultEvent};
 use super::trace::Subject;
 use super::world::World;
@@ -83,11 +86,15 @@ struct Occurrence {
     fault: usize,
     start: Nanos,
     end: Nanos,
-    affected: Vec<bool>,
+    /// Probe buckets judged before it opened: the buckets judged from then
+    /// until its end overlap it.
+    first_bucket: u64,
     detected: bool,
-    good_since: Option<Nanos>,
-    /// Entry (requests, successes) when it started.
-    requests_at_start: (u64, u64),
+    /// Its place in [`Faults::order`].
+    pos: usize,
+    /// Start of the first bucket judged after its end: from then on it
+    /// waits to recover (its affected services are tallied).
+    entered: Option<Nanos>,
     ended: bool,
 }
 
@@ -157,7 +164,37 @@ pub struct Faults {
     active: Vec<bool>,
     started: Vec<Nanos>,
     ends: Vec<Nanos>,
-    open: Vec<Occurrence>,
+    /// The open occurrences, in slots reused once an occurrence is closed
+    /// for good (`free`).
+    slots: Vec<Occurrence>,
+    free: Vec<u32>,
+    /// The open occurrences' slots in the order the judging visits them:
+    /// appended when one opens, the last moved into the place of one that
+    /// recovers. Sums of seconds add up in this order, so it is kept
+    /// exactly as a single list judged front to back would keep it.
+    order: Vec<u32>,
+    /// Places in `order` of the occurrences not yet detected (a signal
+    /// detects them all, so each is visited once).
+    undetected: BTreeSet<usize>,
+    /// Occurrences still overlapping the buckets, by end.
+    ending: BinaryHeap<Reverse<(Nanos, u32)>>,
+    /// Occurrences past their end waiting to recover, in the order they
+    /// got there (their `entered` never decreases along it).
+    waiting: VecDeque<u32>,
+    /// Per fault: the slot of its occurrence still on and the trial's
+    /// (requests, successes) when it started.
+    running: Vec<Option<(u32, (u64, u64))>>,
+    /// Buckets judged so far.
+    buckets: u64,
+    /// Per service: 1 + the index of the last bucket it fell below the
+    /// threshold in (0: none).
+    last_bad: Vec<u64>,
+    /// Start of the run of buckets without a service below the threshold
+    /// that the last bucket ends (`None` when the last one had one).
+    good_run: Option<Nanos>,
+    /// Work done beyond handling events (occurrences, services and
+    /// replicas visited), counted against the event budget.
+    work: u64,
     probing: bool,
     /// When the current probe bucket started.
     bucket_start: Nanos,
@@ -236,7 +273,19 @@ impl Faults {
         self.started.resize(n, 0);
         self.ends.clear();
         self.ends.resize(n, 0);
-        self.open.clear();
+        self.slots.clear();
+        self.free.clear();
+        self.order.clear();
+        self.undetected.clear();
+        self.ending.clear();
+        self.waiting.clear();
+        self.running.clear();
+        self.running.resize(n, None);
+        self.buckets = 0;
+        self.last_bad.clear();
+        self.last_bad.resize(ns, 0);
+        self.good_run = None;
+        self.work = 0;
         self.probing = false;
         self.bucket_start = 0;
         self.opened.clear();
@@ -285,17 +334,31 @@ impl Faults {
 
     /// An occurrence of fault `f` opens (request-level scenarios):
     /// `counts` are the trial's (requests, successes) so far.
-    pub fn open(&mut self, w: &World, f: usize, now: Nanos, end: Nanos, counts: (u64, u64)) {
-        self.open.push(Occurrence {
+    pub fn open(&mut self, f: usize, now: Nanos, end: Nanos, counts: (u64, u64)) {
+        let o = Occurrence {
             fault: f,
             start: now,
             end,
-            affected: vec![false; w.services.len()],
+            first_bucket: self.buckets,
             detected: false,
-            good_since: None,
-            requests_at_start: counts,
+            pos: self.order.len(),
+            entered: None,
             ended: false,
-        });
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = o;
+                slot
+            }
+            None => {
+                self.slots.push(o);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.undetected.insert(self.order.len());
+        self.order.push(slot);
+        self.ending.push(Reverse((end, slot)));
+        self.running[f] = Some((slot, counts));
     }
 
     /// Fault `f` ends (its effects are still on).
@@ -305,18 +368,20 @@ impl Faults {
         cx.record("fault_end", Subject::Fault(f));
     }
 
-    /// After fault `f`'s end (and its effects are off): its occurrences
-    /// count the requests that ran while it was on (`counts` as for
+    /// After fault `f`'s end (and its effects are off): its occurrence
+    /// counts the requests that ran while it was on (`counts` as for
     /// [`Self::open`]), and a process schedules its next occurrence.
+    /// Occurrences of one fault never overlap (the next is drawn at the
+    /// end of the last), so only the one still on is touched.
     pub fn close(&mut self, cx: &mut Context<'_>, f: usize, counts: (u64, u64)) {
         let (requests, success) = counts;
-        for o in &mut self.open {
-            if o.fault == f && !o.ended {
-                o.ended = true;
-                let res = &mut self.results[f];
-                res.requests += requests - o.requests_at_start.0;
-                res.success += success - o.requests_at_start.1;
-            }
+        if let Some((slot, at_start)) = self.running[f].take() {
+            // An occurrence waits to recover only once a bucket starting
+            // after its end is judged, after this event: it is still open.
+            self.slots[slot as usize].ended = true;
+            let res = &mut self.results[f];
+            res.requests += requests - at_start.0;
+            res.success += success - at_start.1;
         }
         if let FaultSchedule::Process { every, .. } = &cx.world.faults[f].schedule {
             let next = cx.now.saturating_add(every.sample(&mut self.rng[f]));
@@ -324,6 +389,21 @@ impl Faults {
                 cx.queue.schedule(next, FaultEvent::Start(f as u32).into());
             }
         }
+    }
+
+    /// Work done beyond handling events so far in the trial: occurrences,
+    /// services and replicas visited by the fault component and the
+    /// components it reaches ([`Self::add_work`]).
+    #[inline]
+    pub fn work(&self) -> u64 {
+        self.work
+    }
+
+    /// Counts `units` of work done inside one event (one per replica,
+    /// service or occurrence visited).
+    #[inline]
+    pub fn add_work(&mut self, units: usize) {
+        self.work = self.work.saturating_add(units as u64);
     }
 
     /// Turns fault `f`'s overlay effects on or off and says what is left
@@ -469,14 +549,23 @@ impl Faults {
     }
 
     /// A defensive reaction happened: every open occurrence not yet
-    /// detected is detected now.
+    /// detected is detected now (in the judging order, which is the order
+    /// the times to detect add up in).
     pub fn signal(&mut self, now: Nanos) {
-        for o in &mut self.open {
-            if !o.detected && now >= o.start {
+        if self.undetected.is_empty() {
+            return;
+        }
+        let undetected = std::mem::take(&mut self.undetected);
+        self.add_work(undetected.len());
+        for pos in undetected {
+            let o = &mut self.slots[self.order[pos] as usize];
+            if now >= o.start {
                 o.detected = true;
                 let r = &mut self.results[o.fault];
                 r.detected += 1;
                 r.detect_s += (now - o.start) as f64 / 1e9;
+            } else {
+                self.undetected.insert(pos);
             }
         }
     }
@@ -508,43 +597,83 @@ impl Faults {
 
     /// Judges the open occurrences on the bucket `[from, now)` and
     /// schedules the next probe while one is needed.
+    ///
+    /// An occurrence overlaps the buckets judged from its start until the
+    /// first that starts at or after its end; it is affected where a
+    /// service fell below the threshold in one of them, which `last_bad`
+    /// answers once it gets there. From that bucket on it waits to
+    /// recover: it has once `settle` has passed since the later of that
+    /// bucket and the start of the current run of buckets with every
+    /// service above the threshold. So the ones that recover are a prefix
+    /// of `waiting`, and each occurrence costs O(services + log open) in
+    /// all rather than O(services) per bucket.
     pub fn probe_close(&mut self, cx: &mut Context<'_>, from: Nanos, bad: &[bool]) {
         let (c, now) = (cx.world.cascade, cx.now);
         self.seen.iter_mut().for_each(|s| *s = [0, 0]);
-        let any_bad = bad.iter().any(|&b| b);
-        let mut i = 0;
-        while i < self.open.len() {
-            let o = &mut self.open[i];
-            if from < o.end {
-                for (a, &b) in o.affected.iter_mut().zip(bad) {
-                    *a |= b;
-                }
+        self.add_work(bad.len());
+        while let Some(&Reverse((end, slot))) = self.ending.peek() {
+            if end > from {
+                break;
             }
-            let mut done = false;
-            if from >= o.end {
-                if any_bad {
-                    o.good_since = None;
-                } else {
-                    let since = *o.good_since.get_or_insert(from);
-                    if now - since >= c.settle {
-                        let res = &mut self.results[o.fault];
-                        let t = since.saturating_sub(o.end) as f64 / 1e9;
-                        res.judged += 1;
-                        res.recovered += 1;
-                        res.recover_s += t;
-                        res.recover_max_s = res.recover_max_s.max(t);
-                        done = true;
-                    }
-                }
+            self.ending.pop();
+            let o = &mut self.slots[slot as usize];
+            o.entered = Some(from);
+            let res = &mut self.results[o.fault];
+            for (n, &last) in res.affected.iter_mut().zip(&self.last_bad) {
+                *n += u32::from(last > o.first_bucket);
             }
-            if done {
-                let o = self.open.swap_remove(i);
-                tally_affected(&mut self.results[o.fault], &o);
-            } else {
-                i += 1;
+            self.waiting.push_back(slot);
+            self.work = self.work.saturating_add(1 + res.affected.len() as u64);
+        }
+        self.buckets += 1;
+        for (last, &b) in self.last_bad.iter_mut().zip(bad) {
+            if b {
+                *last = self.buckets;
             }
         }
-        if self.open.is_empty() && !self.active.iter().any(|&a| a) && cx.trace.is_none() {
+        if bad.iter().any(|&b| b) {
+            self.good_run = None;
+        } else {
+            let run = *self.good_run.get_or_insert(from);
+            let since = |o: &Occurrence| o.entered.map_or(run, |e| e.max(run));
+            let mut recovered = BTreeSet::new();
+            while let Some(&slot) = self.waiting.front() {
+                let o = &self.slots[slot as usize];
+                if now - since(o) < c.settle {
+                    break;
+                }
+                self.waiting.pop_front();
+                recovered.insert(o.pos);
+            }
+            self.add_work(recovered.len());
+            // Closed in the order a front-to-back walk over `order` that
+            // moves the last into each freed place would close them.
+            while let Some(pos) = recovered.pop_first() {
+                let slot = self.order[pos];
+                let o = &self.slots[slot as usize];
+                let since = since(o);
+                let res = &mut self.results[o.fault];
+                let t = since.saturating_sub(o.end) as f64 / 1e9;
+                res.judged += 1;
+                res.recovered += 1;
+                res.recover_s += t;
+                res.recover_max_s = res.recover_max_s.max(t);
+                self.undetected.remove(&pos);
+                let last = self.order.len() - 1;
+                self.order.swap_remove(pos);
+                if pos != last {
+                    self.slots[self.order[pos] as usize].pos = pos;
+                    if recovered.remove(&last) {
+                        recovered.insert(pos);
+                    }
+                    if self.undetected.remove(&last) {
+                        self.undetected.insert(pos);
+                    }
+                }
+                self.free.push(slot);
+            }
+        }
+        if self.order.is_empty() && !self.active.iter().any(|&a| a) && cx.trace.is_none() {
             self.probing = false;
         } else {
             cx.queue
@@ -562,23 +691,32 @@ impl Faults {
                 self.results[i].active_s += (horizon - self.started[i]) as f64 / 1e9;
             }
         }
-        for o in std::mem::take(&mut self.open) {
+        for (f, running) in self.running.iter_mut().enumerate() {
+            if let Some((_, at_start)) = running.take() {
+                let res = &mut self.results[f];
+                res.requests += requests - at_start.0;
+                res.success += success - at_start.1;
+            }
+        }
+        for &slot in &self.order {
+            let o = &self.slots[slot as usize];
             let res = &mut self.results[o.fault];
-            if !o.ended {
-                res.requests += requests - o.requests_at_start.0;
-                res.success += success - o.requests_at_start.1;
-            } else if o.end.saturating_add(settle) <= horizon {
+            if o.ended && o.end.saturating_add(settle) <= horizon {
                 // Ended in time to recover, and did not: metastable.
                 res.judged += 1;
             }
-            tally_affected(res, &o);
+            if o.entered.is_none() {
+                for (n, &last) in res.affected.iter_mut().zip(&self.last_bad) {
+                    *n += u32::from(last > o.first_bucket);
+                }
+            }
         }
-    }
-}
-
-fn tally_affected(res: &mut FaultResult, o: &Occurrence) {
-    for (n, &a) in res.affected.iter_mut().zip(&o.affected) {
-        *n += u32::from(a);
+        self.order.clear();
+        self.slots.clear();
+        self.free.clear();
+        self.undetected.clear();
+        self.ending.clear();
+        self.waiting.clear();
     }
 }
 
@@ -688,11 +826,174 @@ target = "api[0]"
         faults.clear(&w, 1, 0);
         let at = 600 * 1_000_000_000;
         let end = with_cx(&w, &mut queue, at, |cx| faults.start(cx, 0));
-        faults.open(&w, 0, at, end, (0, 0));
+        faults.open(0, at, end, (0, 0));
         faults.signal(at + 2_000_000_000);
         faults.signal(at + 3_000_000_000);
         let r = &faults.results()[0];
         assert_eq!(r.detected, 1);
         assert!((r.detect_s - 2.0).abs() < 1e-9);
+    }
+    /// Fault, start, end, services affected, detected, good since, ended,
+    /// (requests, successes) at its start.
+    type RefOccurrence = (usize, Nanos, Nanos, Vec<bool>, bool, Option<Nanos>, bool, (u64, u64));
+
+    /// The books as a single list walked front to back kept them (the
+    /// first version): every open occurrence visited at each close, signal
+    /// and bucket. The indexed books must give the same results to the bit
+    /// (sums of seconds add up in the same order).
+    struct Reference {
+        open: Vec<RefOccurrence>,
+        results: Vec<FaultResult>,
+    }
+
+    impl Reference {
+        fn close(&mut self, f: usize, counts: (u64, u64)) {
+            for o in &mut self.open {
+                if o.0 == f && !o.6 {
+                    o.6 = true;
+                    self.results[f].requests += counts.0 - o.7.0;
+                    self.results[f].success += counts.1 - o.7.1;
+                }
+            }
+        }
+
+        fn signal(&mut self, now: Nanos) {
+            for o in &mut self.open {
+                if !o.4 && now >= o.1 {
+                    o.4 = true;
+                    self.results[o.0].detected += 1;
+                    self.results[o.0].detect_s += (now - o.1) as f64 / 1e9;
+                }
+            }
+        }
+
+        fn tally(res: &mut FaultResult, affected: &[bool]) {
+            for (n, &a) in res.affected.iter_mut().zip(affected) {
+                *n += u32::from(a);
+            }
+        }
+
+        fn probe(&mut self, settle: Nanos, from: Nanos, now: Nanos, bad: &[bool]) {
+            let any_bad = bad.iter().any(|&b| b);
+            let mut i = 0;
+            while i < self.open.len() {
+                let o = &mut self.open[i];
+                if from < o.2 {
+                    for (a, &b) in o.3.iter_mut().zip(bad) {
+                        *a |= b;
+                    }
+                }
+                let mut done = false;
+                if from >= o.2 {
+                    if any_bad {
+                        o.5 = None;
+                    } else {
+                        let since = *o.5.get_or_insert(from);
+                        if now - since >= settle {
+                            let res = &mut self.results[o.0];
+                            let t = since.saturating_sub(o.2) as f64 / 1e9;
+                            res.judged += 1;
+                            res.recovered += 1;
+                            res.recover_s += t;
+                            res.recover_max_s = res.recover_max_s.max(t);
+                            done = true;
+                        }
+                    }
+                }
+                if done {
+                    let o = self.open.swap_remove(i);
+                    Self::tally(&mut self.results[o.0], &o.3);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+
+        fn finish(&mut self, settle: Nanos, horizon: Nanos, counts: (u64, u64)) {
+            for o in std::mem::take(&mut self.open) {
+                let res = &mut self.results[o.0];
+                if !o.6 {
+                    res.requests += counts.0 - o.7.0;
+                    res.success += counts.1 - o.7.1;
+                } else if o.2.saturating_add(settle) <= horizon {
+                    res.judged += 1;
+                }
+                Self::tally(res, &o.3);
+            }
+        }
+    }
+
+    /// Random occurrences of three faults (often several of one fault
+    /// waiting to recover at once), signals and buckets, judged by the
+    /// indexed books and by the reference: the same results, to the bit.
+    #[test]
+    fn the_indexed_books_judge_as_a_walk_over_every_occurrence() {
+        let text = TEXT.replace(
+            "horizon = \"1h\"",
+            "horizon = \"1h\"\n[cascade]\nbucket = \"100ms\"\nsettle = \"300ms\"",
+        ) + "[[service]]\nname = \"db\"\n";
+        let sc = crate::scenario::parse("t.toml", "t", &text, &[]).expect("a valid scenario");
+        let w = World::compile(&sc);
+        let (bucket, settle) = (w.cascade.bucket, w.cascade.settle);
+        for seed in 0..40 {
+            let mut rng = random::stream(seed, 0, Purpose::Fault, 0);
+            let mut draw = |n: u64| rand::RngExt::random_range(&mut rng, 0..n);
+            let mut queue = EventQueue::new();
+            let mut faults = Faults::default();
+            faults.clear(&w, seed, 0);
+            let mut reference = Reference {
+                open: Vec::new(),
+                results: faults.results().to_vec(),
+            };
+            let mut ends: Vec<Option<Nanos>> = vec![None; 3];
+            let (mut now, mut counts) = (0, (0u64, 0u64));
+            let mut from = 0;
+            let horizon = 200 * bucket;
+            while now < horizon {
+                now += 1 + draw(bucket / 3);
+                counts.0 += draw(5);
+                counts.1 += draw(counts.0 - counts.1 + 1);
+                // Ends before each bucket's end are handled before it is judged.
+                let mut close_due = |t: Nanos, faults: &mut Faults, reference: &mut Reference| {
+                    for (f, end) in ends.iter_mut().enumerate() {
+                        if end.is_some_and(|e| e <= t) {
+                            with_cx(&w, &mut queue, t, |cx| faults.close(cx, f, counts));
+                            reference.close(f, counts);
+                            *end = None;
+                        }
+                    }
+                };
+                while from + bucket <= now {
+                    let at = from + bucket;
+                    close_due(at - 1, &mut faults, &mut reference);
+                    let bad: Vec<bool> = (0..2).map(|_| draw(4) == 0).collect();
+                    let mut queue = EventQueue::new();
+                    with_cx(&w, &mut queue, at, |cx| faults.probe_close(cx, from, &bad));
+                    reference.probe(settle, from, at, &bad);
+                    from = at;
+                }
+                close_due(now, &mut faults, &mut reference);
+                for (f, end) in ends.iter_mut().enumerate() {
+                    match *end {
+                        None if draw(3) == 0 => {
+                            let e = now + 1 + draw(4 * bucket);
+                            faults.open(f, now, e, counts);
+                            let o = (f, now, e, vec![false; 2], false, None, false, counts);
+                            reference.open.push(o);
+                            *end = Some(e);
+                        }
+                        _ => {}
+                    }
+                }
+                if draw(25) == 0 {
+                    faults.signal(now);
+                    reference.signal(now);
+                }
+            }
+            faults.finish(&w, from, counts);
+            reference.finish(settle, from, counts);
+            assert_eq!(faults.results(), &reference.results[..], "seed {seed}");
+            assert!(reference.results.iter().any(|r| r.recovered > 1 && r.detected > 1));
+        }
     }
 }

@@ -12,11 +12,14 @@
 //! for an event budget or a stall it goes to the part owning the most of the
 //! next [`SAMPLE`] pending events (those are the ones the loop keeps making);
 //! for in-flight requests, to the edge with the most calls unfinished and
-//! the service with the most requests queued.
+//! the service with the most requests queued; for work done inside events
+//! (the fault component's, see [`crate::engine::Model::work`]), to the
+//! fault with the most occurrences.
 
 use std::collections::BTreeMap;
 
 use super::event::{AvailabilityEvent, Event};
+use super::fault::Faults;
 use super::traffic::Traffic;
 use super::world::World;
 use crate::engine::{EventQueue, Halt, STALL_EVENTS, Stopped};
@@ -53,18 +56,20 @@ enum Part {
 pub(super) fn blame(
     world: &World,
     traffic: &Traffic,
+    faults: &Faults,
     queue: &mut EventQueue<Event>,
     trial: u64,
     stopped: Stopped,
 ) -> Runaway {
     let limit = match stopped.halt {
-        Halt::Events => world.limits.events_per_trial,
+        Halt::Events | Halt::Work => world.limits.events_per_trial,
         Halt::Stalled => STALL_EVENTS,
         Halt::Model => world.limits.in_flight,
     };
     let blame = Blame { world, traffic };
     let culprit = match stopped.halt {
         Halt::Model => blame.in_flight_culprit(),
+        Halt::Work => blame.busiest_fault(faults).unwrap_or_else(|| blame.busiest_part(queue)),
         Halt::Events | Halt::Stalled => blame.busiest_part(queue),
     };
     Runaway {
@@ -132,6 +137,27 @@ impl Blame<'_> {
             ),
             None => "no service, edge or region owns the events due".into(),
         }
+    }
+
+    /// The fault with the most occurrences, if any started.
+    fn busiest_fault(&self, faults: &Faults) -> Option<String> {
+        let (f, n) = faults
+            .results()
+            .iter()
+            .map(|r| r.occurrences)
+            .enumerate()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+            .filter(|&(_, n)| n > 0)?;
+        let name = self
+            .world
+            .names
+            .faults
+            .get(f)
+            .cloned()
+            .unwrap_or_else(|| format!("#{f}"));
+        Some(format!(
+            "fault \"{name}\" started {n} occurrences, more than any other fault"
+        ))
     }
 
     /// The edge with the most unfinished calls and the service with the

@@ -154,6 +154,7 @@ impl<'w> Trial<'w> {
                 let region = region as usize;
                 for i in 0..self.world.region_groups[region].len() {
                     let g = self.world.region_groups[region][i];
+                    self.faults.add_work(1 + self.world.groups[g].replicas.len());
                     if !up {
                         for replica in self.world.groups[g].replicas.clone() {
                             self.requests().kill_replica_jobs(replica, now);
@@ -237,7 +238,7 @@ impl Trial<'_> {
                 self.apply_fault(f, now, true);
                 if self.world.has_traffic() {
                     let counts = self.request_counts();
-                    self.faults.open(self.world, f, now, end, counts);
+                    self.faults.open(f, now, end, counts);
                     self.start_probing(now);
                 }
             }
@@ -259,6 +260,7 @@ impl Trial<'_> {
     fn apply_fault(&mut self, f: usize, now: Nanos, on: bool) {
         let w = self.world;
         let spec = &w.faults[f];
+        self.faults.add_work(spec.replicas.len() + spec.edges.len());
         match self.faults.apply(w, f, on) {
             FaultReach::Overlay => {}
             FaultReach::Hold { hang } => {
@@ -338,7 +340,7 @@ impl Trial<'_> {
     /// Turns an early stop of trial `trial` into a [`Runaway`] naming the
     /// part to blame. Consumes pending events (the trial is over anyway).
     fn runaway(&mut self, trial: u64, stopped: Stopped) -> Runaway {
-        runaway::blame(self.world, &self.traffic, &mut self.queue, trial, stopped)
+        runaway::blame(self.world, &self.traffic, &self.faults, &mut self.queue, trial, stopped)
     }
 
     /// Records the bucket `[from, now)`; `bad` says which services fell
@@ -405,5 +407,10 @@ impl Model for Trial<'_> {
 
     fn halted(&self) -> bool {
         self.traffic.in_flight() > self.world.limits.in_flight
+    }
+
+    #[inline]
+    fn work(&self) -> u64 {
+        self.faults.work()
     }
 }

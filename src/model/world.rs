@@ -572,6 +572,8 @@ pub struct Names {
     pub services: Vec<String>,
     /// Region names, by index.
     pub regions: Vec<String>,
+    /// Fault names, by index.
+    pub faults: Vec<String>,
 }
 
 impl Names {
@@ -580,6 +582,7 @@ impl Names {
         Self {
             services: sc.services.iter().map(|s| s.name.clone()).collect(),
             regions: sc.regions.iter().map(|r| r.name.clone()).collect(),
+            faults: sc.faults.iter().map(|f| f.name.clone()).collect(),
         }
     }
 }
