@@ -25,6 +25,8 @@
 //! - `defences`: server-side defences (rate limiting, shedding, priority,
 //!   outlier detection) against their arithmetic.
 //! - `locality`: regions at request level: staying local, paying to cross.
+//! - `regional`: regional stacks compose per region in the time-based
+//!   model: exact cases, the closed form, and agreement with requests.
 //! - `schema`: `nines schema` against the raw structs and the scenarios;
 //!   `completions` and `man`.
 //! - `sweep`: sweeps, comparisons, plots, `report.html` and the SLO.
@@ -49,6 +51,7 @@ mod limits;
 mod locality;
 mod output;
 mod properties;
+mod regional;
 mod requests;
 mod schema;
 mod shard;
