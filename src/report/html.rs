@@ -127,7 +127,21 @@ fn pct(x: f64) -> String {
 /// The headline rows of a summary.
 pub fn headline(s: &Summary) -> Vec<Vec<String>> {
     let a = &s.availability;
-    let mut rows = vec![
+    let mut rows = Vec::new();
+    if s.objective == crate::scenario::Objective::Requests.name() {
+        let h = s.headline();
+        rows.push(vec![
+            "requests served (the objective)".into(),
+            pct(h.mean),
+            format!("[{}, {}]", pct(h.ci95[0]), pct(h.ci95[1])),
+        ]);
+        rows.push(vec![
+            "nines (requests)".into(),
+            format!("{}{:.2}", if h.nines_is_bound { "≥ " } else { "" }, h.nines),
+            super::table::nines_interval(h.nines_ci95),
+        ]);
+    }
+    rows.extend([
         vec![
             "availability".into(),
             pct(a.mean),
@@ -136,11 +150,7 @@ pub fn headline(s: &Summary) -> Vec<Vec<String>> {
         vec![
             "nines".into(),
             format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines),
-            format!(
-                "[{}, {}]",
-                a.nines_ci95[0].map_or("-".into(), |x| format!("{x:.2}")),
-                a.nines_ci95[1].map_or("∞".into(), |x| format!("{x:.2}"))
-            ),
+            super::table::nines_interval(a.nines_ci95),
         ],
         vec![
             "downtime per year".into(),
@@ -160,7 +170,7 @@ pub fn headline(s: &Summary) -> Vec<Vec<String>> {
                 a.incidents_per_year.ci95[0], a.incidents_per_year.ci95[1]
             ),
         ],
-    ];
+    ]);
     if let Some(x) = a.analytic {
         rows.push(vec!["closed form".into(), pct(x), String::new()]);
     }
@@ -204,6 +214,19 @@ pub fn slo_verdict(s: &Summary) -> Option<(String, bool)> {
     } else {
         "does not meet it"
     };
+    if let Some(failed) = o.failed_requests {
+        return Some((
+            format!(
+                "SLO {} on requests served: the design {verdict} (confidence {:.1} %). Error budget {} of requests; {} failed ({:.1} times the budget).",
+                o.target,
+                o.confidence * 100.0,
+                share(1.0 - o.target),
+                share(failed),
+                failed / (1.0 - o.target)
+            ),
+            o.meets,
+        ));
+    }
     Some((
         format!(
             "SLO {}: the design {verdict} (confidence {:.1} %). Error budget {} a year; expected downtime {} leaves {}; {:.1} % of simulated years stayed within budget.",
@@ -220,6 +243,16 @@ pub fn slo_verdict(s: &Summary) -> Option<(String, bool)> {
         ),
         o.meets,
     ))
+}
+
+/// A small share of requests, as a percentage with enough digits to read.
+fn share(x: f64) -> String {
+    let digits = if x <= 0.0 {
+        3
+    } else {
+        ((-x.log10()).ceil() as usize).clamp(1, 9)
+    };
+    format!("{:.*} %", digits, x * 100.0)
 }
 
 /// The page of one run.

@@ -17,6 +17,16 @@ pub fn pct(a: f64) -> String {
     format!("{:.*} %", digits, a * 100.0)
 }
 
+/// The 95 % interval of nines: `[lo, hi]`, or `≥ lo` when the upper end
+/// is availability 1 (unbounded: never an infinite end).
+pub fn nines_interval(ci: [Option<f64>; 2]) -> String {
+    let lo = ci[0].map_or("0".to_string(), |n| format!("{n:.2}"));
+    match ci[1] {
+        Some(hi) => format!("[{lo}, {hi:.2}]"),
+        None => format!("≥ {lo}"),
+    }
+}
+
 /// Renders the summary for a terminal.
 pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     let a = &summary.availability;
@@ -32,7 +42,48 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     );
     let _ = writeln!(t);
     let cannot_fail = a.analytic.is_some_and(|x| x >= 1.0);
-    if cannot_fail {
+    let on_requests = summary.objective == crate::scenario::Objective::Requests.name();
+    if on_requests {
+        // Judged on requests: their availability first, labelled so, then
+        // the time-based figure beside it.
+        let h = summary.headline();
+        if h.nines_is_bound {
+            let _ = writeln!(t, "  requests served   no failed request in any trial (the objective)");
+            let _ = writeln!(
+                t,
+                "  nines             ≥ {:.2}   (95 % bound from {} trials; run more trials for a tighter bound)",
+                h.nines, summary.trials
+            );
+        } else {
+            let _ = writeln!(
+                t,
+                "  requests served   {:<14}95 % CI [{}, {}]   (the objective: served / requests)",
+                pct(h.mean),
+                pct(h.ci95[0]),
+                pct(h.ci95[1])
+            );
+            let _ = writeln!(
+                t,
+                "  nines             {:<14}95 % CI {}",
+                format!("{:.2}", h.nines),
+                nines_interval(h.nines_ci95)
+            );
+        }
+        let time = if cannot_fail {
+            "100 % by construction: nothing the entry needs can fail".to_string()
+        } else if a.nines_is_bound {
+            format!("no downtime in any trial (nines ≥ {:.2})", a.nines)
+        } else {
+            format!(
+                "{:<14}95 % CI [{}, {}] · nines {:.2}",
+                pct(a.mean),
+                pct(a.ci95[0]),
+                pct(a.ci95[1]),
+                a.nines
+            )
+        };
+        let _ = writeln!(t, "  time-based        {time}");
+    } else if cannot_fail {
         let _ = writeln!(
             t,
             "  availability      100 % by construction: nothing the entry needs can fail"
@@ -52,12 +103,11 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
             pct(a.ci95[0]),
             pct(a.ci95[1])
         );
-        let hi = a.nines_ci95[1].map_or("∞".to_string(), |n| format!("{n:.2}"));
-        let lo = a.nines_ci95[0].map_or("0".to_string(), |n| format!("{n:.2}"));
         let _ = writeln!(
             t,
-            "  nines             {:<14}95 % CI [{lo}, {hi}]",
-            format!("{:.2}", a.nines)
+            "  nines             {:<14}95 % CI {}",
+            format!("{:.2}", a.nines),
+            nines_interval(a.nines_ci95)
         );
     }
     if let Some(x) = a.analytic.filter(|_| !cannot_fail) {

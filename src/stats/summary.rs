@@ -389,11 +389,36 @@ pub struct ServiceRequests {
     pub ejections: u64,
 }
 
+/// A metric a run can be judged on, as the headline shows it: a fraction
+/// with its 95 % interval and nines.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Headline {
+    /// Mean across trials (1 when no failure was seen).
+    pub mean: f64,
+    /// 95 % interval.
+    pub ci95: [f64; 2],
+    /// `-log10(1 - mean)`; with no failure seen, the lower bound the trials
+    /// support.
+    pub nines: f64,
+    /// nines at the interval's ends; `null` for an unbounded upper end.
+    pub nines_ci95: [Option<f64>; 2],
+    /// True when no failure was seen and `nines` is a lower bound.
+    pub nines_is_bound: bool,
+}
+
 /// Request-level figures at the entry.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Requests {
     /// Requests concluded in all trials.
     pub total: u64,
+    /// Requests served (full successes and degraded ones) / requests, per
+    /// trial, Student t across trials. With no failed request in any trial
+    /// the interval is the zero-event bound over trials, as for time: the
+    /// expected share of failed requests is at most the chance that a trial
+    /// has any, whose 95 % bound after `n` clean trials is `1 - 0.05^(1/n)`
+    /// (requests within a trial are not independent, so their count gives
+    /// no tighter honest bound).
+    pub availability: Headline,
     /// Full successes / requests.
     pub success_ratio: Estimate,
     /// Fallbacks / requests (mean across trials).
@@ -470,6 +495,10 @@ pub struct Summary {
     pub horizon_s: f64,
     /// Entry service.
     pub entry: String,
+    /// What the run is judged on, `"requests"` or `"time"`: the headline,
+    /// the SLO, `compare`'s significance and `sweep`'s curves use that
+    /// metric ([`Summary::headline`]).
+    pub objective: &'static str,
     /// Entry availability.
     pub availability: Availability,
     /// Per service, in scenario order.
@@ -538,13 +567,21 @@ fn is_false(b: &bool) -> bool {
 pub struct Slo {
     /// The objective, e.g. 0.9999.
     pub target: f64,
-    /// True when the whole 95 % interval of availability is at or above it.
+    /// The metric judged against it: `"requests"` or `"time"` (the run's
+    /// objective).
+    pub metric: &'static str,
+    /// True when the whole 95 % interval of the metric is at or above it.
     pub meets: bool,
-    /// Confidence that the long-run availability is at or above the
+    /// Confidence that the metric's long-run value is at or above the
     /// objective: the one-sided Student t probability given the trials, or
-    /// under the gamma law of the interval when downtime is skewed
-    /// (`stats::interval`).
+    /// (time-based) under the gamma law of the interval when downtime is
+    /// skewed (`stats::interval`).
     pub confidence: f64,
+    /// Judged on requests: the share of requests that failed (mean across
+    /// trials), against the `1 - target` the objective allows. The per-year
+    /// figures below stay time-based.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_requests: Option<f64>,
     /// Downtime a year the objective allows (seconds).
     pub error_budget_per_year_s: f64,
     /// Mean downtime a year spends of it (seconds).
@@ -573,6 +610,8 @@ pub struct Labels<'a> {
     pub edges: Vec<String>,
     /// Availability objective, if any.
     pub slo: Option<f64>,
+    /// What the run is judged on.
+    pub objective: crate::scenario::Objective,
     /// Injected faults in scenario order.
     pub faults: Vec<super::faults::FaultLabel<'a>>,
     /// Workflow names, each with its step names, in scenario order.
@@ -691,10 +730,11 @@ impl Summary {
             trials: n,
             horizon_s: acc.horizon_s,
             entry: labels.entry.to_string(),
+            objective: objective(acc, labels).name(),
             availability,
             services,
             regions,
-            requests: acc.traffic.as_ref().map(requests),
+            requests: acc.traffic.as_ref().map(|t| requests(t, n)),
             edges: acc
                 .traffic
                 .as_ref()
@@ -720,7 +760,7 @@ impl Summary {
                         .collect()
                 })
                 .unwrap_or_default(),
-            slo: labels.slo.map(|target| slo(acc, target)),
+            slo: labels.slo.map(|target| slo(acc, target, objective(acc, labels))),
             faults: super::faults::summarize(&acc.faults, &labels.faults, &labels.services, n, acc.traffic.is_some()),
             worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
             events: acc.events,
@@ -736,11 +776,66 @@ impl Summary {
     }
 }
 
+impl Summary {
+    /// The metric the run is judged on: the request availability with the
+    /// request objective, else the entry's time-based availability.
+    pub fn headline(&self) -> Headline {
+        if self.objective == crate::scenario::Objective::Requests.name()
+            && let Some(r) = &self.requests
+        {
+            return r.availability.clone();
+        }
+        let a = &self.availability;
+        Headline {
+            mean: a.mean,
+            ci95: a.ci95,
+            nines: a.nines,
+            nines_ci95: a.nines_ci95,
+            nines_is_bound: a.nines_is_bound,
+        }
+    }
+}
+
+/// The objective, on requests only where requests were simulated.
+fn objective(acc: &Accumulator, labels: &Labels<'_>) -> crate::scenario::Objective {
+    match (labels.objective, &acc.traffic) {
+        (crate::scenario::Objective::Requests, Some(_)) => crate::scenario::Objective::Requests,
+        _ => crate::scenario::Objective::Time,
+    }
+}
+
+/// Requests served over requests, per trial; see [`Requests::availability`].
+fn request_availability(t: &TrafficAcc, trials: u64) -> Headline {
+    if t.failed == 0 {
+        let low = 1.0 - zero_event_bound(trials);
+        return Headline {
+            mean: 1.0,
+            ci95: [low, 1.0],
+            nines: nines(low).unwrap_or(0.0),
+            nines_ci95: [nines(low), None],
+            nines_is_bound: true,
+        };
+    }
+    // Per trial, served = 1 - failed / requests (every concluded request
+    // is a success, a degraded success or a failure).
+    let w = &t.failed_ratio;
+    let mean = (1.0 - w.mean()).clamp(0.0, 1.0);
+    let f = mean_ci95(w, 0.0, 1.0);
+    let ci95 = [1.0 - f[1], 1.0 - f[0]];
+    Headline {
+        mean,
+        ci95,
+        nines: nines(mean).unwrap_or(0.0),
+        nines_ci95: [Some(nines(ci95[0]).unwrap_or(0.0)), nines(ci95[1])],
+        nines_is_bound: false,
+    }
+}
+
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
-fn requests(t: &TrafficAcc) -> Requests {
+fn requests(t: &TrafficAcc, trials: u64) -> Requests {
     let q = |p: f64| {
         if t.latency_us.is_empty() {
             0.0
@@ -750,6 +845,7 @@ fn requests(t: &TrafficAcc) -> Requests {
     };
     Requests {
         total: t.requests,
+        availability: request_availability(t, trials),
         success_ratio: Estimate::of(&t.success_ratio),
         degraded_ratio: t.degraded_ratio.mean(),
         degraded_ratio_ci95: mean_ci95(&t.degraded_ratio, 0.0, 1.0),
@@ -791,10 +887,29 @@ fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
     }
 }
 
-fn slo(acc: &Accumulator, target: f64) -> Slo {
+fn slo(acc: &Accumulator, target: f64, objective: crate::scenario::Objective) -> Slo {
     let year = time::to_secs(YEAR);
     let budget = (1.0 - target) * year;
     let n = acc.trials();
+    let judged = match (objective, &acc.traffic) {
+        (crate::scenario::Objective::Requests, Some(t)) => {
+            let h = request_availability(t, n);
+            let w = &t.failed_ratio;
+            let confidence = if h.nines_is_bound {
+                if h.ci95[0] >= target { 0.975 } else { 0.5 }
+            } else if w.std_error() > 0.0 && w.count() > 1 {
+                statrs::distribution::StudentsT::new(0.0, 1.0, (w.count() - 1) as f64)
+                    .map(|d| statrs::distribution::ContinuousCDF::cdf(&d, (h.mean - target) / w.std_error()))
+                    .unwrap_or(0.5)
+            } else if h.mean >= target {
+                1.0
+            } else {
+                0.0
+            };
+            Some((h, confidence))
+        }
+        _ => None,
+    };
     let w = acc.availability.welford();
     let (mean, ci) = if acc.with_downtime == 0 {
         (1.0, [1.0 - zero_event_bound(n), 1.0])
@@ -812,10 +927,16 @@ fn slo(acc: &Accumulator, target: f64) -> Slo {
         0.0
     };
     let expected = acc.downtime_year.mean();
+    let (metric, meets, confidence, failed_requests) = match judged {
+        Some((h, c)) => ("requests", h.ci95[0] >= target, c, Some(1.0 - h.mean)),
+        None => ("time", ci[0] >= target, confidence, None),
+    };
     Slo {
         target,
-        meets: ci[0] >= target,
+        metric,
+        meets,
         confidence,
+        failed_requests,
         error_budget_per_year_s: budget,
         expected_downtime_per_year_s: expected,
         budget_left_per_year_s: budget - expected,
