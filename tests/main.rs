@@ -25,6 +25,8 @@
 //! - `defences`: server-side defences (rate limiting, shedding, priority,
 //!   outlier detection) against their arithmetic.
 //! - `locality`: regions at request level: staying local, paying to cross.
+//! - `objective`: what a request-level run is judged on: the request
+//!   availability, the table's first line, the SLO, `compare`, sagas.
 //! - `regional`: regional stacks compose per region in the time-based
 //!   model: exact cases, the closed form, and agreement with requests.
 //! - `schema`: `nines schema` against the raw structs and the scenarios;
@@ -49,6 +51,7 @@ mod faults;
 mod fuzz_regressions;
 mod limits;
 mod locality;
+mod objective;
 mod output;
 mod properties;
 mod regional;
