@@ -214,6 +214,31 @@ pub fn slo_verdict(s: &Summary) -> Option<(String, bool)> {
     } else {
         "does not meet it"
     };
+    if s.horizon_s < crate::stats::summary::PER_YEAR_FROM_S && o.failed_requests.is_none() {
+        // A short trial's downtime scaled to a year means nothing: the
+        // budget per trial instead (the same verdict, since both scale by
+        // the horizon).
+        let scale = s.horizon_s / crate::engine::time::to_secs(crate::engine::time::YEAR);
+        let expected = s.availability.downtime_per_trial_s.mean;
+        let budget = o.error_budget_per_year_s * scale;
+        return Some((
+            format!(
+                "SLO {}: the design {verdict} (confidence {:.1} %). Error budget {} per trial of {}; expected downtime {} leaves {}; {:.1} % of trials stayed within budget.",
+                o.target,
+                o.confidence * 100.0,
+                human_duration(budget),
+                human_duration(s.horizon_s),
+                human_duration(expected),
+                if budget >= expected {
+                    human_duration(budget - expected)
+                } else {
+                    format!("an overspend of {}", human_duration(expected - budget))
+                },
+                o.years_within_budget * 100.0
+            ),
+            o.meets,
+        ));
+    }
     if let Some(failed) = o.failed_requests {
         return Some((
             format!(

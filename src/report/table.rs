@@ -120,25 +120,38 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     if let Some((text, _)) = super::html::slo_verdict(summary) {
         let _ = writeln!(t, "  {text}");
     }
-    let d = &a.downtime_per_year_s;
+    // Below a week, a trial's figures scaled to a year mean nothing: show
+    // what a trial saw instead, and say why.
+    let short = summary.horizon_s < crate::stats::summary::PER_YEAR_FROM_S;
+    let (d, i, per) = if short {
+        (&a.downtime_per_trial_s, &a.incidents_per_trial, "trial")
+    } else {
+        (&a.downtime_per_year_s, &a.incidents_per_year, "year")
+    };
     let _ = writeln!(
         t,
-        "  downtime / year   mean {} · p50 {} · p90 {} · p99 {}",
+        "  downtime / {per:<5}  mean {} · p50 {} · p90 {} · p99 {}",
         human_duration(d.mean),
         human_duration(d.p50),
         human_duration(d.p90),
         human_duration(d.p99)
     );
-    let i = &a.incidents_per_year;
     let mttr = a.mean_time_to_recover_s.map_or("-".into(), human_duration);
     let _ = writeln!(
         t,
-        "  incidents / year  {:.3} [{:.3}, {:.3}] · mean time to recover {mttr} · longest {}",
+        "  incidents / {per:<5} {:.3} [{:.3}, {:.3}] · mean time to recover {mttr} · longest {}",
         i.mean,
         i.ci95[0],
         i.ci95[1],
         human_duration(a.longest_outage_s)
     );
+    if short {
+        let _ = writeln!(
+            t,
+            "  (per trial of {}: per-year figures need a horizon of a week or more, and summary.json keeps them only for scripts)",
+            Duration(scenario.horizon)
+        );
+    }
     let _ = writeln!(t);
     let _ = writeln!(
         t,

@@ -14,8 +14,8 @@ use super::policy::{self, RawClient};
 use super::raw::{RawScenario, RawService, RawWorkload};
 use super::source::Source;
 use super::{
-    Arrival, Burst, Call, CallMode, Diurnal, Failover, Global, GlobalMode, HealthCheck, LoadBalancer, Objective, Region, Scenario,
-    Service, Standby, Topology, Workload,
+    Arrival, Burst, Call, CallMode, Diurnal, Failover, Global, GlobalMode, HealthCheck, LoadBalancer, Objective,
+    Region, Scenario, Service, Standby, Topology, Workload,
 };
 use crate::engine::time::{SECOND, YEAR};
 use crate::error::Diagnostic;

@@ -314,6 +314,14 @@ impl Accumulator {
     }
 }
 
+/// Shortest horizon (seconds, a week) from which per-year figures are
+/// shown. Per-year figures scale each trial by a year over its horizon: a
+/// week is scaled 52 times, and covers a whole weekly cycle of traffic and
+/// operations; a 20-minute trial would be scaled 26,280 times, so one
+/// 30-second blip would read as 9 days of downtime a year. Below it the
+/// table reports what a trial saw, per trial, and per-horizon budgets.
+pub const PER_YEAR_FROM_S: f64 = 7.0 * 86_400.0;
+
 /// Downtime per year across trials.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Spread {
@@ -346,8 +354,14 @@ pub struct Availability {
     pub analytic: Option<f64>,
     /// Downtime per year (seconds) across trials.
     pub downtime_per_year_s: Spread,
+    /// Downtime per trial (seconds) across trials: what a trial shorter
+    /// than [`PER_YEAR_FROM_S`] actually saw, which the table shows instead
+    /// of per-year figures.
+    pub downtime_per_trial_s: Spread,
     /// Incidents (outages of the entry) per year.
     pub incidents_per_year: Estimate,
+    /// Incidents per trial.
+    pub incidents_per_trial: Estimate,
     /// Mean length of an incident; `null` with none.
     pub mean_time_to_recover_s: Option<f64>,
     /// Longest incident in any trial.
@@ -637,6 +651,8 @@ impl Summary {
                 0.0
             }
         };
+        // Per-trial figures are the per-year ones scaled back by the horizon.
+        let per_trial = acc.horizon_s / time::to_secs(YEAR);
         let availability = if acc.with_downtime == 0 {
             let bound = zero_event_bound(n);
             Availability {
@@ -652,7 +668,17 @@ impl Summary {
                     p90: 0.0,
                     p99: 0.0,
                 },
+                downtime_per_trial_s: Spread {
+                    mean: 0.0,
+                    p50: 0.0,
+                    p90: 0.0,
+                    p99: 0.0,
+                },
                 incidents_per_year: Estimate {
+                    mean: 0.0,
+                    ci95: [0.0, 0.0],
+                },
+                incidents_per_trial: Estimate {
                     mean: 0.0,
                     ci95: [0.0, 0.0],
                 },
@@ -677,9 +703,22 @@ impl Summary {
                     p90: q.quantile(0.9),
                     p99: q.quantile(0.99),
                 },
+                downtime_per_trial_s: Spread {
+                    mean: acc.downtime_year.mean() * per_trial,
+                    p50: q.quantile(0.5) * per_trial,
+                    p90: q.quantile(0.9) * per_trial,
+                    p99: q.quantile(0.99) * per_trial,
+                },
                 incidents_per_year: Estimate {
                     mean: acc.incidents_year.mean(),
                     ci95: mean_ci95(&acc.incidents_year, 0.0, f64::MAX),
+                },
+                incidents_per_trial: {
+                    let ci = mean_ci95(&acc.incidents_year, 0.0, f64::MAX);
+                    Estimate {
+                        mean: acc.incidents_year.mean() * per_trial,
+                        ci95: [ci[0] * per_trial, ci[1] * per_trial],
+                    }
                 },
                 mean_time_to_recover_s: (acc.total_incidents > 0)
                     .then(|| acc.total_downtime / acc.total_incidents as f64),
