@@ -304,6 +304,11 @@ fn rows(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> (Vec<String>, Vec<Ve
         headers.extend(["requests served (objective)", "95 % CI", "nines"].map(String::from));
     }
     headers.extend(["availability", "95 % CI", "nines", "downtime / year"].map(String::from));
+    // The closed form beside the simulated points, where one exists.
+    let analytic = points.iter().any(|p| p.1.availability.analytic.is_some());
+    if analytic {
+        headers.push("closed form".into());
+    }
     if requests {
         headers.push("request success".into());
     }
@@ -322,6 +327,9 @@ fn rows(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> (Vec<String>, Vec<Ve
             row.push(format!("[{:.6}, {:.6}]", a.ci95[0] * 100.0, a.ci95[1] * 100.0));
             row.push(format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines));
             row.push(format::human_duration(a.downtime_per_year_s.mean));
+            if analytic {
+                row.push(a.analytic.map_or("-".into(), |x| format!("{:.6} %", x * 100.0)));
+            }
             if let Some(r) = &s.requests {
                 row.push(format!("{:.3} %", r.success_ratio.mean * 100.0));
             }
