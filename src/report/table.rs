@@ -232,7 +232,7 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
     let l = &r.latency_s;
     let _ = writeln!(
         t,
-        "  latency           mean {} · p50 {} · p90 {} · p99 {} · p99.9 {}",
+        "  latency           mean {} · p50 {} · p90 {} · p99 {} · p99.9 {} (every request, failed and refused ones included)",
         ms(l.mean),
         ms(l.p50),
         ms(l.p90),
@@ -247,10 +247,13 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
         .filter_map(|s| s.requests.as_ref())
         .any(|q| q.shed + q.shed_wait + q.rate_limited + q.ejections > 0);
     if defended {
+        // `queue full` counts refusals at a full queue (or, for low
+        // priority, a long one): shedding only when `shed` is configured,
+        // so the column says what happened rather than why.
         let _ = writeln!(
             t,
             "  {:<20} {:>16} {:>10} {:>10} {:>12} {:>10}",
-            "service", "request success", "shed", "shed wait", "rate limited", "ejections"
+            "service", "request success", "queue full", "shed wait", "rate limited", "ejections"
         );
     } else {
         let _ = writeln!(t, "  {:<20} {:>16}", "service", "request success");
