@@ -322,6 +322,18 @@ fn rows(designs: &[Design], on_requests: bool) -> (Vec<String>, Vec<Vec<String>>
             diff_text(&d.availability_difference, 100.0, " pp")
         }),
     ]);
+    // The closed form beside the simulated figures, where one exists.
+    if designs.iter().any(|d| d.summary.availability.analytic.is_some()) {
+        rows.insert(
+            rows.len() - 1,
+            metric("closed form", &|d| {
+                d.summary
+                    .availability
+                    .analytic
+                    .map_or("-".into(), |x| format!("{:.5} %", x * 100.0))
+            }),
+        );
+    }
     if requests {
         rows.push(metric("request success", &|d| {
             format!(
