@@ -74,7 +74,10 @@ fn the_table_and_the_slo_use_the_objective() {
     let first = table.lines().nth(3).unwrap_or_default();
     assert!(first.starts_with("  requests served   99.0"), "{table}");
     assert!(table.contains("  time-based        100 %"), "{table}");
-    assert!(table.contains("SLO 0.999 on requests served: the design does not meet it"), "{table}");
+    assert!(
+        table.contains("SLO 0.999 on requests served: the design does not meet it"),
+        "{table}"
+    );
     let json: serde_json::Value = serde_json::from_str(&dir.read("o/summary.json")).unwrap();
     assert_eq!(json["objective"], "requests");
     assert_eq!(json["slo"]["metric"], "requests");
@@ -99,7 +102,9 @@ fn compare_pairs_the_request_availability() {
     let dir = Dir::new();
     dir.write("a.toml", ERRORS);
     dir.write("b.toml", &ERRORS.replace("error_rate = 0.01", "error_rate = 0.001"));
-    let table = dir.nines(&["compare", "a.toml", "b.toml", "--out", "c", "--quiet"]).ok();
+    let table = dir
+        .nines(&["compare", "a.toml", "b.toml", "--out", "c", "--quiet"])
+        .ok();
     assert!(table.contains("requests served (objective)"), "{table}");
     let json: serde_json::Value = serde_json::from_str(&dir.read("c/compare.json")).unwrap();
     assert_eq!(json["objective"], "requests");
