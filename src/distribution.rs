@@ -147,6 +147,17 @@ impl Dist {
         })
     }
 
+    /// Always zero. No scenario can ask for it (every duration it gives is
+    /// positive); the world uses it as the service time of a service no
+    /// request reaches, so that it holds one for every service and never
+    /// draws this one.
+    pub fn zero() -> Self {
+        Self {
+            kind: Kind::Fixed(0),
+            mean_secs: 0.0,
+        }
+    }
+
     /// Equally likely draws from `values`.
     ///
     /// # Errors

@@ -10,45 +10,69 @@
 //!   ([`availability::FailureOnly`]) for the failure-only model.
 //! - [`traffic`] owns the requests: workloads, replicas' queues, balancing,
 //!   health checks, client policies, and (in [`traffic::workflow`]) sagas.
-//! - [`fault`] owns the injected faults: schedules, the overlay of what is
-//!   hung, slow, erroring, cut, capacity-reduced or skewed, and what each
-//!   occurrence did (blast radius, time to detect, time to recover).
+//!   Its handlers run on a [`traffic::Requests`] view the trial lends for
+//!   one event: its own state, the world and the availability state to
+//!   read, and the fault component to report to.
+//! - [`fault`] owns the injected faults ([`fault::Faults`]): schedules, the
+//!   overlay of what is hung, slow, erroring, cut, capacity-reduced or
+//!   skewed (read-only to the requests), and what each occurrence did
+//!   (blast radius, time to detect, time to recover).
 //! - [`trace`] and [`runaway`] observe a trial: its story for `nines
 //!   trace`, and the blame when a budget of `[limits]` stops it.
 //! - [`event`] is what they share, and names none of them: the
 //!   [`Event`](event::Event) enum of the trial's queue (the availability
-//!   component's events as a sub-enum) and the
+//!   and fault components' events as sub-enums) and the
 //!   [`Context`](event::Context) a handler runs in.
+//! - [`result`] and [`counts`] are what a trial measured, each
+//!   component's part of it.
 //! - [`trial`] joins them on one event queue and dispatches the effects
-//!   between them.
+//!   between them. It is the only file that names every component; no
+//!   file of the model imports one that imports it back.
 //! - [`analytic`] computes the closed-form availability where one exists,
 //!   for `nines check` and the validation tests.
 //!
 //! # Components and the effects between them
 //! ```text
-//!                 Context { world, queue, now, trace }
-//!                        |  Event::Availability(..) | Event::<request kinds>
-//!          +-------------+----------------+-------------------+
-//!          v                              v                   v
-//!    Availability  --ReplicaLost-->   Requests  <--reads--  Faults
-//!    (regions,     --RegionChanged->  (workloads, queues,   (schedules,
-//!     replicas,        (reset the      LB, health checks,    overlay: hung,
-//!     groups,           jobs on it)    client policies,      slow, cut, skew,
-//!     routing)                         sagas)                errors, capacity)
-//!       |   ^  reads what serves          |                    |   |
-//!       |   +-----------------------------+                    |   |
-//!       |   <---- hold / release replica or region ------------+   |
-//!       +---------- Detected (promotion, unroute, reroute) ------->+
+//!              Context { world, queue, now, trace }  (lent per event)
+//!   Event::Availability(..)    Event::<request kinds>    Event::Fault(..)
+//!            |                          |                       |
+//!            v                          v                       v
+//!   +----------------+         +------------------+     +-----------------+
+//!   |  Availability  |         |     Requests     |     |     Faults      |
+//!   | regions,       |  reads  | workloads, queues|reads| schedules,      |
+//!   | replicas,      |<--------| balancing, health|---->| overlay (hung,  |
+//!   | groups,        |         | checks, client   |     | slow, cut, skew,|
+//!   | routing        |         | policies, sagas  |     | errors, slots), |
+//!   +----------------+         +------------------+     | occurrences     |
+//!      |  Effect                  | signal, observe,    +-----------------+
+//!      |                          | draw delays ------------^    |
+//!      v                                                       | FaultReach
+//!   +--------------------------- Trial::dispatch <--------------+
+//!   | ReplicaLost  -> Requests: reset the replica's jobs;         |
+//!   |                 Availability: settle the loss               |
+//!   | RegionChanged-> Requests: reset the region's jobs;          |
+//!   |                 Availability: update its groups             |
+//!   | Detected     -> Faults: open occurrences are detected       |
+//!   | FaultReach   -> Availability: hold / release replica, region|
+//!   |   Hold          (then ReplicaLost / RegionChanged as above) |
+//!   |   Refresh    -> Requests: start queued jobs that now fit    |
+//!   +-------------------------------------------------------------+
 //! ```
-//! An availability handler returns an
-//! [`Effect`](availability::Effect); the trial carries it out in one place
-//! ([`Trial`]'s dispatch), so the order of scheduled events and random
-//! draws, which determinism rests on, reads top to bottom.
+//! An availability handler returns an [`Effect`](availability::Effect), a
+//! fault handler a [`FaultReach`](fault::FaultReach) (what it does to
+//! replicas and regions); the trial carries them out in one place
+//! ([`Trial`]'s dispatch and fault glue), so the order of scheduled events
+//! and random draws, which determinism rests on, reads top to bottom. The
+//! request handlers call the fault component directly (a defensive
+//! reaction, an outcome seen, a latency drawn from a fault's stream): those
+//! touch only the fault component's own state.
 
 pub mod analytic;
 pub mod availability;
+pub mod counts;
 pub mod event;
 pub mod fault;
+pub mod result;
 pub mod runaway;
 pub mod slab;
 pub mod trace;

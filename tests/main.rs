@@ -21,7 +21,10 @@
 //!   invariants, on any thread count.
 //! - `requests`: the request path against queueing and retry closed forms.
 //! - `traffic`: request-level behaviour with a clear expected direction.
-//! - `faults`: injected faults, cascades and `nines trace`.
+//! - `faults`: injected faults, kind by kind, against their arithmetic.
+//! - `cascades`: a metastable failure and a region loss, as designed.
+//! - `fault_tables`: bad fault tables, rejected with the key named.
+//! - `trace`: a traced fault scenario: determinism and `nines trace`.
 //! - `defences`: server-side defences (rate limiting, shedding, priority,
 //!   outlier detection) against their arithmetic.
 //! - `locality`: regions at request level: staying local, paying to cross.
@@ -39,6 +42,7 @@
 //! - `components`: the model's components on their own (the availability
 //!   component cloned mid-trial and run alone).
 
+mod cascades;
 mod cli;
 mod components;
 mod conventions;
@@ -47,6 +51,7 @@ mod defences;
 mod determinism;
 mod docs;
 mod errors;
+mod fault_tables;
 mod faults;
 mod fuzz_regressions;
 mod limits;
@@ -59,6 +64,7 @@ mod requests;
 mod schema;
 mod shard;
 mod sweep;
+mod trace;
 mod traffic;
 mod util;
 mod validation;

@@ -130,6 +130,11 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
     f64::from(c) * b / (f64::from(c) - a * (1.0 - b))
 }
 
+/// Mean time in system of M/M/c: the Erlang C wait plus the service.
+pub fn erlang_c_sojourn(c: u32, lambda: f64, mu: f64) -> f64 {
+    erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda) + 1.0 / mu
+}
+
 /// Asserts that a plausible wrong answer is outside `ci`: the interval is
 /// tight enough to tell a natural mistake from the truth.
 pub fn assert_excludes(name: &str, wrong: f64, ci: [f64; 2]) {

@@ -65,8 +65,8 @@ use rand::RngExt as _;
 
 use super::event::Event;
 pub use super::event::{AvailabilityEvent, Context};
+use super::result::TrialResult;
 use super::trace::{Subject, Trace};
-use super::trial::TrialResult;
 use super::world::World;
 use crate::engine::{self, EventQueue, Model, Nanos};
 use crate::random::{self, Purpose, Rng};

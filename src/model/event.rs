@@ -1,12 +1,12 @@
 //! What happens in a trial, and what a handler may use: the vocabulary the
 //! components of [`super`] share. It names no component and not the trial,
 //! so each of them imports it, and none imports the trial or another
-//! component to schedule an event. (It names the trace's types; `trace.rs`
-//! still implements `Trial::run_traced`, an import circle left to undo.)
+//! component to schedule an event. (It names the trace's types, which
+//! name no component either.)
 //!
-//! - [`Event`]: one enum for the trial's queue, with the availability
-//!   component's events as a sub-enum ([`AvailabilityEvent`]) and the
-//!   request and fault events beside it.
+//! - [`Event`]: one enum for the trial's queue, with the availability and
+//!   fault components' events as sub-enums ([`AvailabilityEvent`],
+//!   [`FaultEvent`]) and the request events beside them.
 //! - [`Context`]: the compiled world, the queue, the clock and the trace,
 //!   lent to a handler for one event.
 
@@ -53,12 +53,8 @@ pub enum Event {
     HealthCheck(u32),
     /// A timeline bucket ends.
     Tick(u32),
-    /// A fault occurrence starts.
-    FaultStart(u32),
-    /// A fault occurrence ends.
-    FaultEnd(u32),
-    /// A cascade measurement bucket ends.
-    Probe,
+    /// Injected faults: the fault component.
+    Fault(FaultEvent),
     /// An attempt delayed on a slow link reaches its replica.
     Deliver(Key),
     /// An ejected replica returns to its balancer.
@@ -72,6 +68,24 @@ impl From<AvailabilityEvent> for Event {
     fn from(event: AvailabilityEvent) -> Self {
         Event::Availability(event)
     }
+}
+
+impl From<FaultEvent> for Event {
+    #[inline]
+    fn from(event: FaultEvent) -> Self {
+        Event::Fault(event)
+    }
+}
+
+/// What the fault component's events say.
+#[derive(Debug, Clone, Copy)]
+pub enum FaultEvent {
+    /// An occurrence of a fault starts.
+    Start(u32),
+    /// An occurrence of a fault ends.
+    End(u32),
+    /// A cascade measurement bucket ends.
+    Probe,
 }
 
 /// What the availability component's events say.
@@ -155,5 +169,19 @@ impl Context<'_> {
     #[inline]
     pub fn schedule(&mut self, after: Nanos, event: impl Into<Event>) {
         self.queue.schedule(self.now.saturating_add(after), event.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queue holds `(time, counter, Event)`: nesting the components'
+    /// events must not make an event, and so every queue entry, larger.
+    #[test]
+    fn an_event_stays_sixteen_bytes() {
+        assert_eq!(std::mem::size_of::<Event>(), 16);
+        assert_eq!(std::mem::size_of::<FaultEvent>(), 8);
+        assert_eq!(std::mem::size_of::<AvailabilityEvent>(), 12);
     }
 }

@@ -34,11 +34,19 @@
 //! above the threshold; the time to recover runs from the fault's end to
 //! the first of those buckets. An occurrence that ended early enough to be
 //! judged but never recovered before the horizon is a metastable failure.
+//!
+//! # The component
+//! [`Faults`] owns the schedules' streams, the [`FaultOverlay`] and the
+//! open occurrences. Its handlers change only that state and schedule only
+//! fault events; what a fault does to replicas and regions (hold them, let
+//! them go, start queued jobs under new slots) it reports as a
+//! [`FaultReach`] that the trial carries out, and what it needs of the
+//! requests (figures so far, breakers opened) the trial hands it.
 
+use super::event::{Context, FaultEvent};
+use super::trace::Subject;
+use super::world::World;
 use crate::engine::Nanos;
-use crate::model::event::Event;
-use crate::model::trial::Trial;
-use crate::model::world::World;
 use crate::random::{self, Purpose, Rng};
 use crate::scenario::{FaultKind, FaultSchedule};
 
@@ -89,33 +97,33 @@ struct Occurrence {
 #[derive(Default)]
 pub struct FaultOverlay {
     /// Per replica: hang faults holding it (empty until reset).
-    pub(in crate::model) hung: Vec<u16>,
+    pub hung: Vec<u16>,
     /// Hang faults active on any replica.
-    pub(in crate::model) hung_any: u32,
+    pub hung_any: u32,
     /// Per replica: latency faults slowing it.
-    pub(in crate::model) slow: Vec<u16>,
+    pub slow: Vec<u16>,
     /// Latency faults active on any replica.
-    pub(in crate::model) slow_any: u32,
+    pub slow_any: u32,
     /// Per edge: latency faults slowing the link.
-    pub(in crate::model) edge_slow: Vec<u16>,
+    pub edge_slow: Vec<u16>,
     /// Per edge: partitions cutting the link.
-    pub(in crate::model) edge_cut: Vec<u16>,
+    pub edge_cut: Vec<u16>,
     /// Active faults on links (edges or between regions).
-    pub(in crate::model) link_faults: u16,
+    pub link_faults: u16,
     /// Per replica: chance a served request fails, faults included.
-    pub(in crate::model) err: Vec<f64>,
+    pub err: Vec<f64>,
     /// Per replica: slots, capacity faults included; `None` = unlimited.
-    pub(in crate::model) cap: Vec<Option<u32>>,
+    pub cap: Vec<Option<u32>>,
     /// Per replica: how far its clock is ahead (negative: behind).
-    pub(in crate::model) skew: Vec<i64>,
+    pub skew: Vec<i64>,
     /// Clock-skew faults active anywhere.
-    pub(in crate::model) skew_any: u32,
+    pub skew_any: u32,
 }
 
 impl FaultOverlay {
     /// No fault in effect: nothing hung, slow, cut or skewed; each
     /// replica's own error chance and slots.
-    pub(in crate::model) fn reset(&mut self, w: &World) {
+    fn reset(&mut self, w: &World) {
         let nr = w.replicas.len();
         for v in [&mut self.hung, &mut self.slow] {
             v.clear();
@@ -140,11 +148,11 @@ impl FaultOverlay {
     }
 }
 
-/// Per-trial fault state.
+/// The fault component: per-trial fault state.
 #[derive(Default)]
-pub struct FaultState {
+pub struct Faults {
     /// What the active faults do, for the request path.
-    pub(super) overlay: FaultOverlay,
+    overlay: FaultOverlay,
     rng: Vec<Rng>,
     active: Vec<bool>,
     started: Vec<Nanos>,
@@ -156,64 +164,87 @@ pub struct FaultState {
     /// Per edge: breaker openings seen at the last probe.
     opened: Vec<u64>,
     /// Per service: (successful, all) attempt outcomes in this bucket.
-    pub(super) seen: Vec<[u32; 2]>,
+    seen: Vec<[u32; 2]>,
     /// What each fault did.
-    pub results: Vec<FaultResult>,
+    results: Vec<FaultResult>,
 }
 
-impl FaultState {
+/// What turning a fault on or off asks of the other components, replica by
+/// replica of the fault's target (its overlay changes are already made).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultReach {
+    /// Nothing beyond the overlay (latency, partition, clock skew).
+    Overlay,
+    /// Hold each replica down, or let it go (crash, hang), then the region
+    /// (a region crash). Call [`Faults::hold_hung`] on each replica first.
+    Hold {
+        /// A hang: connections stay open (no reset), and it is marked hung.
+        hang: bool,
+    },
+    /// The replicas' error chance and slots changed: call
+    /// [`Faults::refresh`] on each, and start queued jobs that now fit.
+    Refresh,
+}
+
+impl Faults {
+    /// What the active faults do, for the request path.
+    #[inline]
+    pub fn overlay(&self) -> &FaultOverlay {
+        &self.overlay
+    }
+
+    /// No fault in effect in the overlay (a request component starts).
+    pub fn reset_overlay(&mut self, w: &World) {
+        self.overlay.reset(w);
+    }
+
     /// Whether probes are counting outcomes.
     #[inline]
-    pub(super) fn probing(&self) -> bool {
+    pub fn probing(&self) -> bool {
         self.probing
     }
-}
 
-impl Trial<'_> {
-    /// Resets the fault state for trial `trial` and schedules each fault's
-    /// first occurrence.
-    pub(super) fn reset_faults(&mut self, seed: u64, trial: u64) {
-        self.clear_faults(seed, trial);
-        let w = self.world;
-        for (i, spec) in w.faults.iter().enumerate() {
-            let first = match &spec.schedule {
-                FaultSchedule::Once(at) => *at,
-                FaultSchedule::Process { first: Some(at), .. } => *at,
-                FaultSchedule::Process { first: None, every } => every.sample(&mut self.faults.rng[i]),
-            };
-            if first < w.horizon {
-                self.queue.schedule(first, Event::FaultStart(i as u32));
-            }
-        }
-        if self.tracing() && w.has_traffic() {
-            self.start_probing(0);
-        }
+    /// Counts an attempt outcome seen by callers of `service` (only while
+    /// [`Self::probing`]).
+    #[inline]
+    pub fn observe(&mut self, service: usize, ok: bool) {
+        let seen = &mut self.seen[service];
+        seen[0] += u32::from(ok);
+        seen[1] += 1;
+    }
+
+    /// Per service: (successful, all) attempt outcomes in this bucket.
+    pub fn seen(&self) -> &[[u32; 2]] {
+        &self.seen
+    }
+
+    /// What each fault did in the trial (complete after [`Self::finish`]).
+    pub fn results(&self) -> &[FaultResult] {
+        &self.results
     }
 
     /// No fault active, none scheduled, nothing measured.
-    pub(super) fn clear_faults(&mut self, seed: u64, trial: u64) {
-        let w = self.world;
+    pub fn clear(&mut self, w: &World, seed: u64, trial: u64) {
         let n = w.faults.len();
         let ns = w.services.len();
-        let f = &mut self.faults;
-        f.rng.clear();
-        f.rng
+        self.rng.clear();
+        self.rng
             .extend((0..n).map(|i| random::stream(seed, trial, Purpose::Fault, i as u64)));
-        f.active.clear();
-        f.active.resize(n, false);
-        f.started.clear();
-        f.started.resize(n, 0);
-        f.ends.clear();
-        f.ends.resize(n, 0);
-        f.open.clear();
-        f.probing = false;
-        f.bucket_start = 0;
-        f.opened.clear();
-        f.opened.resize(w.edges.len(), 0);
-        f.seen.clear();
-        f.seen.resize(ns, [0, 0]);
-        f.results.clear();
-        f.results.resize(
+        self.active.clear();
+        self.active.resize(n, false);
+        self.started.clear();
+        self.started.resize(n, 0);
+        self.ends.clear();
+        self.ends.resize(n, 0);
+        self.open.clear();
+        self.probing = false;
+        self.bucket_start = 0;
+        self.opened.clear();
+        self.opened.resize(w.edges.len(), 0);
+        self.seen.clear();
+        self.seen.resize(ns, [0, 0]);
+        self.results.clear();
+        self.results.resize(
             n,
             FaultResult {
                 affected: vec![0; if w.has_traffic() { ns } else { 0 }],
@@ -222,84 +253,93 @@ impl Trial<'_> {
         );
     }
 
-    pub(in crate::model) fn on_fault_start(&mut self, f: usize, now: Nanos) {
-        let spec = &self.world.faults[f];
-        let length = spec.duration.sample(&mut self.faults.rng[f]).max(1);
-        let end = now.saturating_add(length);
-        self.faults.active[f] = true;
-        self.faults.started[f] = now;
-        self.faults.ends[f] = end;
-        self.faults.results[f].occurrences += 1;
-        self.queue.schedule(end, Event::FaultEnd(f as u32));
-        self.trace_fault(f, now, true);
-        self.apply_fault(f, now, true);
-        if self.world.has_traffic() {
-            let r = &self.traffic.result;
-            let occurrence = Occurrence {
-                fault: f,
-                start: now,
-                end,
-                affected: vec![false; self.world.services.len()],
-                detected: false,
-                good_since: None,
-                requests_at_start: (r.requests, r.success),
-                ended: false,
+    /// Schedules each fault's first occurrence (after [`Self::clear`]).
+    pub fn schedule_first(&mut self, cx: &mut Context<'_>) {
+        let w = cx.world;
+        for (i, spec) in w.faults.iter().enumerate() {
+            let first = match &spec.schedule {
+                FaultSchedule::Once(at) => *at,
+                FaultSchedule::Process { first: Some(at), .. } => *at,
+                FaultSchedule::Process { first: None, every } => every.sample(&mut self.rng[i]),
             };
-            self.faults.open.push(occurrence);
-            self.start_probing(now);
+            if first < w.horizon {
+                cx.queue.schedule(first, FaultEvent::Start(i as u32).into());
+            }
         }
     }
 
-    pub(in crate::model) fn on_fault_end(&mut self, f: usize, now: Nanos) {
-        self.faults.active[f] = false;
-        let res = &mut self.faults.results[f];
-        res.active_s += (now - self.faults.started[f]) as f64 / 1e9;
-        self.trace_fault(f, now, false);
-        self.apply_fault(f, now, false);
-        let (requests, success) = (self.traffic.result.requests, self.traffic.result.success);
-        for o in &mut self.faults.open {
+    /// Fault `f` starts: its length is drawn and its end scheduled. Returns
+    /// when it ends.
+    pub fn start(&mut self, cx: &mut Context<'_>, f: usize) -> Nanos {
+        let spec = &cx.world.faults[f];
+        let length = spec.duration.sample(&mut self.rng[f]).max(1);
+        let end = cx.now.saturating_add(length);
+        self.active[f] = true;
+        self.started[f] = cx.now;
+        self.ends[f] = end;
+        self.results[f].occurrences += 1;
+        cx.queue.schedule(end, FaultEvent::End(f as u32).into());
+        cx.record("fault_start", Subject::Fault(f));
+        end
+    }
+
+    /// An occurrence of fault `f` opens (request-level scenarios):
+    /// `counts` are the trial's (requests, successes) so far.
+    pub fn open(&mut self, w: &World, f: usize, now: Nanos, end: Nanos, counts: (u64, u64)) {
+        self.open.push(Occurrence {
+            fault: f,
+            start: now,
+            end,
+            affected: vec![false; w.services.len()],
+            detected: false,
+            good_since: None,
+            requests_at_start: counts,
+            ended: false,
+        });
+    }
+
+    /// Fault `f` ends (its effects are still on).
+    pub fn end(&mut self, cx: &mut Context<'_>, f: usize) {
+        self.active[f] = false;
+        self.results[f].active_s += (cx.now - self.started[f]) as f64 / 1e9;
+        cx.record("fault_end", Subject::Fault(f));
+    }
+
+    /// After fault `f`'s end (and its effects are off): its occurrences
+    /// count the requests that ran while it was on (`counts` as for
+    /// [`Self::open`]), and a process schedules its next occurrence.
+    pub fn close(&mut self, cx: &mut Context<'_>, f: usize, counts: (u64, u64)) {
+        let (requests, success) = counts;
+        for o in &mut self.open {
             if o.fault == f && !o.ended {
                 o.ended = true;
-                let res = &mut self.faults.results[f];
+                let res = &mut self.results[f];
                 res.requests += requests - o.requests_at_start.0;
                 res.success += success - o.requests_at_start.1;
             }
         }
-        if let FaultSchedule::Process { every, .. } = &self.world.faults[f].schedule {
-            let next = now.saturating_add(every.sample(&mut self.faults.rng[f]));
-            if next < self.world.horizon {
-                self.queue.schedule(next, Event::FaultStart(f as u32));
+        if let FaultSchedule::Process { every, .. } = &cx.world.faults[f].schedule {
+            let next = cx.now.saturating_add(every.sample(&mut self.rng[f]));
+            if next < cx.world.horizon {
+                cx.queue.schedule(next, FaultEvent::Start(f as u32).into());
             }
         }
     }
 
-    /// Turns fault `f`'s effects on or off.
-    fn apply_fault(&mut self, f: usize, now: Nanos, on: bool) {
-        let spec = &self.world.faults[f];
+    /// Turns fault `f`'s overlay effects on or off and says what is left
+    /// for the other components to do.
+    pub fn apply(&mut self, w: &World, f: usize, on: bool) -> FaultReach {
+        let spec = &w.faults[f];
+        let step = |x: &mut u16| *x = if on { *x + 1 } else { *x - 1 };
+        let t = &mut self.overlay;
         match spec.kind {
             FaultKind::Crash | FaultKind::Hang => {
-                let hang = matches!(spec.kind, FaultKind::Hang);
-                for i in 0..spec.replicas.len() {
-                    let r = self.world.faults[f].replicas[i];
-                    if hang && !self.faults.overlay.hung.is_empty() {
-                        let h = &mut self.faults.overlay.hung[r];
-                        *h = if on { *h + 1 } else { *h - 1 };
-                        self.faults.overlay.hung_any = if on {
-                            self.faults.overlay.hung_any + 1
-                        } else {
-                            self.faults.overlay.hung_any - 1
-                        };
-                    }
-                    self.hold_replica(r, now, on, !hang);
-                }
-                if let Some(region) = spec.region {
-                    self.availability.hold_region(region, on);
-                    self.set_region(region, now);
-                }
+                return FaultReach::Hold {
+                    hang: matches!(spec.kind, FaultKind::Hang),
+                };
             }
+            FaultKind::Errors(_) | FaultKind::Capacity(_) => return FaultReach::Refresh,
             FaultKind::Latency(_) => {
-                let t = &mut self.faults.overlay;
-                let step = |x: &mut u16| *x = if on { *x + 1 } else { *x - 1 };
                 for &r in &spec.replicas {
                     step(&mut t.slow[r]);
                 }
@@ -314,62 +354,44 @@ impl Trial<'_> {
                 }
             }
             FaultKind::Partition => {
-                let t = &mut self.faults.overlay;
-                let step = |x: &mut u16| *x = if on { *x + 1 } else { *x - 1 };
                 for &e in &spec.edges {
                     step(&mut t.edge_cut[e]);
                 }
                 step(&mut t.link_faults);
             }
             FaultKind::ClockSkew(skew) => {
-                let t = &mut self.faults.overlay;
                 let d = if on { skew } else { -skew };
                 for &r in &spec.replicas {
                     t.skew[r] += d;
                 }
                 t.skew_any = if on { t.skew_any + 1 } else { t.skew_any - 1 };
             }
-            FaultKind::Errors(_) | FaultKind::Capacity(_) => {
-                for i in 0..spec.replicas.len() {
-                    let r = self.world.faults[f].replicas[i];
-                    self.refresh_replica_mods(r, now);
-                }
-            }
         }
+        FaultReach::Overlay
     }
 
-    /// A crash or hang fault takes hold of replica `r`, or lets go.
-    fn hold_replica(&mut self, r: usize, now: Nanos, on: bool, reset: bool) {
-        if !self.availability.hold_replica(r, on) {
-            return;
-        }
-        if on {
-            self.replica_lost(r, now, reset);
-            if !self.availability.ages(self.world, r) {
-                // A cold standby does not age while it is held down.
-                self.availability.stop_clock(r);
-            }
-        } else {
-            let aged = self.availability.ages(self.world, r);
-            self.replica_back(r, now);
-            if !aged && self.availability.ages(self.world, r) {
-                let (availability, mut cx) = self.split(now);
-                availability.restart_clock(&mut cx, r);
-            }
+    /// A hang fault takes hold of replica `r`, or lets go: the request path
+    /// sees it hung (before the replica is held down).
+    pub fn hold_hung(&mut self, r: usize, on: bool) {
+        let t = &mut self.overlay;
+        if !t.hung.is_empty() {
+            t.hung[r] = if on { t.hung[r] + 1 } else { t.hung[r] - 1 };
+            t.hung_any = if on { t.hung_any + 1 } else { t.hung_any - 1 };
         }
     }
 
     /// Recomputes replica `r`'s error chance and slots from the active
-    /// error and capacity faults, and starts queued jobs that now fit.
-    fn refresh_replica_mods(&mut self, r: usize, now: Nanos) {
-        if self.faults.overlay.err.is_empty() {
-            return;
+    /// error and capacity faults. Returns whether the overlay is kept (a
+    /// request-level world), so queued jobs may now fit.
+    pub fn refresh(&mut self, w: &World, r: usize) -> bool {
+        if self.overlay.err.is_empty() {
+            return false;
         }
-        let serve = &self.world.services[self.world.replicas[r].service].serve;
+        let serve = &w.services[w.replicas[r].service].serve;
         let mut ok = 1.0 - serve.error_rate;
         let mut share: f64 = 1.0;
-        for (f, spec) in self.world.faults.iter().enumerate() {
-            if !self.faults.active[f] || !spec.replicas.contains(&r) {
+        for (f, spec) in w.faults.iter().enumerate() {
+            if !self.active[f] || !spec.replicas.contains(&r) {
                 continue;
             }
             match spec.kind {
@@ -378,20 +400,20 @@ impl Trial<'_> {
                 _ => {}
             }
         }
-        self.faults.overlay.err[r] = 1.0 - ok;
-        self.faults.overlay.cap[r] = serve.concurrency.map(|c| (f64::from(c) * share).floor() as u32);
-        self.fill_slots(r, now);
+        self.overlay.err[r] = 1.0 - ok;
+        self.overlay.cap[r] = serve.concurrency.map(|c| (f64::from(c) * share).floor() as u32);
+        true
     }
 
     /// The extra serving delay of the latency faults on replica `r`.
-    pub(super) fn fault_delay(&mut self, r: usize) -> Nanos {
+    pub fn delay(&mut self, w: &World, r: usize) -> Nanos {
         let mut d: Nanos = 0;
-        for (f, spec) in self.world.faults.iter().enumerate() {
+        for (f, spec) in w.faults.iter().enumerate() {
             if let FaultKind::Latency(dist) = &spec.kind
-                && self.faults.active[f]
+                && self.active[f]
                 && spec.replicas.contains(&r)
             {
-                d = d.saturating_add(dist.sample(&mut self.faults.rng[f]));
+                d = d.saturating_add(dist.sample(&mut self.rng[f]));
             }
         }
         d
@@ -399,16 +421,17 @@ impl Trial<'_> {
 
     /// Whether an attempt on `edge` from `from_region` to a replica in
     /// `to_region` is cut, and the delay of slow links on its way.
-    pub(super) fn link_state(
+    pub fn link_state(
         &mut self,
+        w: &World,
         edge: usize,
         from_region: Option<usize>,
         to_region: Option<usize>,
     ) -> (bool, Nanos) {
-        let mut cut = self.faults.overlay.edge_cut[edge] > 0;
+        let mut cut = self.overlay.edge_cut[edge] > 0;
         let mut delay: Nanos = 0;
-        for (f, spec) in self.world.faults.iter().enumerate() {
-            if !self.faults.active[f] {
+        for (f, spec) in w.faults.iter().enumerate() {
+            if !self.active[f] {
                 continue;
             }
             let crosses = match (spec.region_link, from_region, to_region) {
@@ -421,66 +444,79 @@ impl Trial<'_> {
             }
             match &spec.kind {
                 FaultKind::Partition => cut = true,
-                FaultKind::Latency(dist) => delay = delay.saturating_add(dist.sample(&mut self.faults.rng[f])),
+                FaultKind::Latency(dist) => delay = delay.saturating_add(dist.sample(&mut self.rng[f])),
                 _ => {}
             }
         }
         (cut, delay)
     }
 
-    fn start_probing(&mut self, now: Nanos) {
-        if self.faults.probing {
+    /// Starts the probe (unless it runs): `opened` are the edges' breaker
+    /// openings so far.
+    pub fn start_probing(&mut self, cx: &mut Context<'_>, opened: &[u64]) {
+        if self.probing {
             return;
         }
-        self.faults.probing = true;
-        self.faults.bucket_start = now;
-        self.faults.seen.iter_mut().for_each(|s| *s = [0, 0]);
-        for (e, b) in self.traffic.breakers_opened().into_iter().enumerate() {
-            self.faults.opened[e] = b;
+        self.probing = true;
+        self.bucket_start = cx.now;
+        self.seen.iter_mut().for_each(|s| *s = [0, 0]);
+        for (e, &b) in opened.iter().enumerate() {
+            self.opened[e] = b;
         }
-        let bucket = self.world.cascade.bucket;
-        let next = (now / bucket + 1).saturating_mul(bucket);
-        self.queue.schedule(next, Event::Probe);
+        let bucket = cx.world.cascade.bucket;
+        let next = (cx.now / bucket + 1).saturating_mul(bucket);
+        cx.queue.schedule(next, FaultEvent::Probe.into());
     }
 
     /// A defensive reaction happened: every open occurrence not yet
     /// detected is detected now.
-    pub(super) fn fault_signal(&mut self, now: Nanos) {
-        let f = &mut self.faults;
-        for o in &mut f.open {
+    pub fn signal(&mut self, now: Nanos) {
+        for o in &mut self.open {
             if !o.detected && now >= o.start {
                 o.detected = true;
-                let r = &mut f.results[o.fault];
+                let r = &mut self.results[o.fault];
                 r.detected += 1;
                 r.detect_s += (now - o.start) as f64 / 1e9;
             }
         }
     }
 
-    pub(in crate::model) fn on_probe(&mut self, now: Nanos) {
-        let c = self.world.cascade;
-        let from = self.faults.bucket_start;
-        self.faults.bucket_start = now;
-        let opened = self.traffic.breakers_opened();
-        if opened.iter().zip(&self.faults.opened).any(|(a, b)| a != b) {
-            self.fault_signal(now);
+    /// Whether the last bucket, ending at `horizon`, is still to judge.
+    pub fn probe_due(&self, horizon: Nanos) -> bool {
+        self.probing && self.bucket_start < horizon
+    }
+
+    /// A probe bucket ends at `now`: a breaker opened since the last one is
+    /// a defensive reaction (`opened` as for [`Self::start_probing`]).
+    /// Returns when the bucket started and which services fell below the
+    /// threshold in it; [`Self::probe_close`] judges the occurrences.
+    pub fn probe_open(&mut self, w: &World, now: Nanos, opened: Vec<u64>) -> (Nanos, Vec<bool>) {
+        let c = w.cascade;
+        let from = self.bucket_start;
+        self.bucket_start = now;
+        if opened.iter().zip(&self.opened).any(|(a, b)| a != b) {
+            self.signal(now);
         }
-        self.faults.opened = opened;
-        let bad: Vec<bool> = self
-            .faults
+        self.opened = opened;
+        let bad = self
             .seen
             .iter()
             .map(|&[ok, all]| all > 0 && f64::from(ok) < c.threshold * f64::from(all))
             .collect();
-        self.trace_bucket(from, now, &bad);
-        self.faults.seen.iter_mut().for_each(|s| *s = [0, 0]);
+        (from, bad)
+    }
+
+    /// Judges the open occurrences on the bucket `[from, now)` and
+    /// schedules the next probe while one is needed.
+    pub fn probe_close(&mut self, cx: &mut Context<'_>, from: Nanos, bad: &[bool]) {
+        let (c, now) = (cx.world.cascade, cx.now);
+        self.seen.iter_mut().for_each(|s| *s = [0, 0]);
         let any_bad = bad.iter().any(|&b| b);
-        let f = &mut self.faults;
         let mut i = 0;
-        while i < f.open.len() {
-            let o = &mut f.open[i];
+        while i < self.open.len() {
+            let o = &mut self.open[i];
             if from < o.end {
-                for (a, &b) in o.affected.iter_mut().zip(&bad) {
+                for (a, &b) in o.affected.iter_mut().zip(bad) {
                     *a |= b;
                 }
             }
@@ -491,7 +527,7 @@ impl Trial<'_> {
                 } else {
                     let since = *o.good_since.get_or_insert(from);
                     if now - since >= c.settle {
-                        let res = &mut f.results[o.fault];
+                        let res = &mut self.results[o.fault];
                         let t = since.saturating_sub(o.end) as f64 / 1e9;
                         res.judged += 1;
                         res.recovered += 1;
@@ -502,34 +538,32 @@ impl Trial<'_> {
                 }
             }
             if done {
-                let o = f.open.swap_remove(i);
-                tally_affected(&mut f.results[o.fault], &o);
+                let o = self.open.swap_remove(i);
+                tally_affected(&mut self.results[o.fault], &o);
             } else {
                 i += 1;
             }
         }
-        if f.open.is_empty() && !f.active.iter().any(|&a| a) && self.trace.is_none() {
-            f.probing = false;
+        if self.open.is_empty() && !self.active.iter().any(|&a| a) && cx.trace.is_none() {
+            self.probing = false;
         } else {
-            self.queue.schedule(now.saturating_add(c.bucket), Event::Probe);
+            cx.queue
+                .schedule(now.saturating_add(c.bucket), FaultEvent::Probe.into());
         }
     }
 
-    pub(super) fn finish_faults(&mut self, horizon: Nanos) {
-        if self.faults.probing && self.faults.bucket_start < horizon {
-            // The last bucket ends at the horizon, where no event runs.
-            self.on_probe(horizon);
-        }
-        let (requests, success) = (self.traffic.result.requests, self.traffic.result.success);
-        let settle = self.world.cascade.settle;
-        let f = &mut self.faults;
-        for (i, active) in f.active.iter().enumerate() {
+    /// Closes the trial's books at `horizon` (after the last probe):
+    /// `counts` as for [`Self::open`].
+    pub fn finish(&mut self, w: &World, horizon: Nanos, counts: (u64, u64)) {
+        let (requests, success) = counts;
+        let settle = w.cascade.settle;
+        for (i, active) in self.active.iter().enumerate() {
             if *active {
-                f.results[i].active_s += (horizon - f.started[i]) as f64 / 1e9;
+                self.results[i].active_s += (horizon - self.started[i]) as f64 / 1e9;
             }
         }
-        for o in std::mem::take(&mut f.open) {
-            let res = &mut f.results[o.fault];
+        for o in std::mem::take(&mut self.open) {
+            let res = &mut self.results[o.fault];
             if !o.ended {
                 res.requests += requests - o.requests_at_start.0;
                 res.success += success - o.requests_at_start.1;
@@ -545,5 +579,120 @@ impl Trial<'_> {
 fn tally_affected(res: &mut FaultResult, o: &Occurrence) {
     for (n, &a) in res.affected.iter_mut().zip(&o.affected) {
         *n += u32::from(a);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EventQueue;
+    use crate::model::event::Event;
+
+    const TEXT: &str = r#"horizon = "1h"
+[[workload]]
+name = "users"
+to = "api"
+rate = 10
+[[service]]
+name = "api"
+topology = "active-active"
+replicas = 2
+concurrency = 4
+service_time = { mean = "10ms" }
+error_rate = 0.1
+[[fault]]
+name = "errors"
+at = "10m"
+duration = "5m"
+kind = "errors"
+target = "api"
+error_rate = 0.5
+[[fault]]
+name = "half"
+at = "20m"
+duration = "5m"
+kind = "capacity"
+target = "api[1]"
+capacity = 0.5
+[[fault]]
+name = "hang"
+at = "30m"
+duration = "5m"
+kind = "hang"
+target = "api[0]"
+"#;
+
+    fn world() -> World {
+        let sc = crate::scenario::parse("t.toml", "t", TEXT, &[]).expect("a valid scenario");
+        World::compile(&sc)
+    }
+
+    /// Runs `f` with a context at `now` over `queue`.
+    fn with_cx<T>(w: &World, queue: &mut EventQueue<Event>, now: Nanos, f: impl FnOnce(&mut Context<'_>) -> T) -> T {
+        let mut trace = None;
+        let mut cx = Context {
+            world: w,
+            queue,
+            trace: &mut trace,
+            now,
+        };
+        f(&mut cx)
+    }
+
+    /// The handlers change the overlay and report the rest: error and
+    /// capacity faults ask for a refresh, and the refresh combines error
+    /// chances as independent causes and takes the floor of the slots.
+    #[test]
+    fn errors_and_capacity_refresh_the_overlay() {
+        let w = world();
+        let mut queue = EventQueue::new();
+        let mut faults = Faults::default();
+        faults.clear(&w, 1, 0);
+        faults.reset_overlay(&w);
+        with_cx(&w, &mut queue, 0, |cx| faults.schedule_first(cx));
+        assert_eq!(queue.len(), 3, "one first occurrence per fault");
+        with_cx(&w, &mut queue, 600 * 1_000_000_000, |cx| faults.start(cx, 0));
+        assert_eq!(faults.apply(&w, 0, true), FaultReach::Refresh);
+        assert!(faults.refresh(&w, 0));
+        assert!((faults.overlay().err[0] - (1.0 - 0.9 * 0.5)).abs() < 1e-12);
+        with_cx(&w, &mut queue, 1200 * 1_000_000_000, |cx| faults.start(cx, 1));
+        assert_eq!(faults.apply(&w, 1, true), FaultReach::Refresh);
+        assert!(faults.refresh(&w, 1));
+        assert_eq!(faults.overlay().cap[1], Some(2), "floor(0.5 * 4)");
+        assert_eq!(faults.overlay().cap[0], Some(4), "api[0] keeps its slots");
+        assert_eq!(faults.results()[1].occurrences, 1);
+    }
+
+    /// A hang reaches the replicas to hold them, without reset, and marks
+    /// them hung for the request path; letting go unmarks them.
+    #[test]
+    fn a_hang_holds_its_replica_and_marks_it_hung() {
+        let w = world();
+        let mut faults = Faults::default();
+        faults.clear(&w, 1, 0);
+        faults.reset_overlay(&w);
+        assert_eq!(faults.apply(&w, 2, true), FaultReach::Hold { hang: true });
+        faults.hold_hung(0, true);
+        assert_eq!((faults.overlay().hung[0], faults.overlay().hung_any), (1, 1));
+        faults.hold_hung(0, false);
+        assert_eq!((faults.overlay().hung[0], faults.overlay().hung_any), (0, 0));
+    }
+
+    /// A defensive reaction detects every open occurrence once, timed from
+    /// its start.
+    #[test]
+    fn a_signal_detects_open_occurrences_once() {
+        let w = world();
+        let mut queue = EventQueue::new();
+        let mut faults = Faults::default();
+        faults.clear(&w, 1, 0);
+        let at = 600 * 1_000_000_000;
+        let end = with_cx(&w, &mut queue, at, |cx| faults.start(cx, 0));
+        faults.open(&w, 0, at, end, (0, 0));
+        faults.signal(at + 2_000_000_000);
+        faults.signal(at + 3_000_000_000);
+        let r = &faults.results()[0];
+        assert_eq!(r.detected, 1);
+        assert!((r.detect_s - 2.0).abs() < 1e-9);
     }
 }

@@ -17,33 +17,13 @@
 use std::collections::BTreeMap;
 
 use super::event::{AvailabilityEvent, Event};
-use super::trial::Trial;
+use super::traffic::Traffic;
 use super::world::World;
-use crate::engine::{Halt, STALL_EVENTS, Stopped};
+use crate::engine::{EventQueue, Halt, STALL_EVENTS, Stopped};
 pub use crate::error::Runaway;
-use crate::scenario::Scenario;
 
 /// Pending events inspected to find the part a runaway loop belongs to.
 pub const SAMPLE: usize = 10_000;
-
-/// Names of the parts of a world, for messages.
-#[derive(Debug, Clone, Default)]
-pub struct Names {
-    /// Service names, by index.
-    pub services: Vec<String>,
-    /// Region names, by index.
-    pub regions: Vec<String>,
-}
-
-impl Names {
-    /// The names of `sc`'s services and regions.
-    pub fn of(sc: &Scenario) -> Self {
-        Self {
-            services: sc.services.iter().map(|s| s.name.clone()).collect(),
-            regions: sc.regions.iter().map(|r| r.name.clone()).collect(),
-        }
-    }
-}
 
 /// The part an availability event belongs to.
 fn availability_owner(w: &World, event: AvailabilityEvent) -> Part {
@@ -68,28 +48,41 @@ enum Part {
     Region(usize),
 }
 
-impl Trial<'_> {
-    /// Turns an early stop of trial `trial` into a [`Runaway`] naming the
-    /// part to blame. Consumes pending events (the trial is over anyway).
-    pub(super) fn runaway(&mut self, trial: u64, stopped: Stopped) -> Runaway {
-        let limit = match stopped.halt {
-            Halt::Events => self.world.limits.events_per_trial,
-            Halt::Stalled => STALL_EVENTS,
-            Halt::Model => self.world.limits.in_flight,
-        };
-        let culprit = match stopped.halt {
-            Halt::Model => self.in_flight_culprit(),
-            Halt::Events | Halt::Stalled => self.busiest_part(),
-        };
-        Runaway {
-            trial,
-            at: stopped.at,
-            halt: stopped.halt,
-            limit,
-            culprit,
-        }
+/// Turns an early stop of trial `trial` into a [`Runaway`] naming the
+/// part to blame. Consumes pending events (the trial is over anyway).
+pub(super) fn blame(
+    world: &World,
+    traffic: &Traffic,
+    queue: &mut EventQueue<Event>,
+    trial: u64,
+    stopped: Stopped,
+) -> Runaway {
+    let limit = match stopped.halt {
+        Halt::Events => world.limits.events_per_trial,
+        Halt::Stalled => STALL_EVENTS,
+        Halt::Model => world.limits.in_flight,
+    };
+    let blame = Blame { world, traffic };
+    let culprit = match stopped.halt {
+        Halt::Model => blame.in_flight_culprit(),
+        Halt::Events | Halt::Stalled => blame.busiest_part(queue),
+    };
+    Runaway {
+        trial,
+        at: stopped.at,
+        halt: stopped.halt,
+        limit,
+        culprit,
     }
+}
 
+/// What the blame reads: the world's names and the requests in flight.
+struct Blame<'a> {
+    world: &'a World,
+    traffic: &'a Traffic,
+}
+
+impl Blame<'_> {
     fn name(&self, part: Part) -> String {
         let n = &self.world.names;
         let get = |v: &Vec<String>, i: usize| v.get(i).cloned().unwrap_or_else(|| format!("#{i}"));
@@ -120,11 +113,11 @@ impl Trial<'_> {
     }
 
     /// The part owning the most of the next [`SAMPLE`] pending events.
-    fn busiest_part(&mut self) -> String {
+    fn busiest_part(&self, queue: &mut EventQueue<Event>) -> String {
         let mut counts: BTreeMap<Part, usize> = BTreeMap::new();
         let mut seen = 0;
         while seen < SAMPLE
-            && let Some((_, event)) = self.queue.pop()
+            && let Some((_, event)) = queue.pop()
         {
             seen += 1;
             if let Some(part) = self.owner(event) {

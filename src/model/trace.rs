@@ -10,9 +10,7 @@
 //! horizon.
 
 use crate::engine::Nanos;
-use crate::model::runaway::Runaway;
-use crate::model::traffic::EdgeCounts;
-use crate::model::trial::Trial;
+use crate::model::counts::EdgeCounts;
 use crate::resilience::circuit_breaker::BreakerState;
 
 /// What a trace event is about.
@@ -116,102 +114,50 @@ impl Trace {
     pub fn record(&mut self, t: Nanos, kind: &'static str, subject: Subject) {
         self.events.push(TraceEvent { t, kind, subject });
     }
-}
 
-impl Trial<'_> {
-    /// Runs trial `trial` of seed `seed`, recording its story.
-    ///
-    /// # Errors
-    /// The trial ran away (a budget of `[limits]` was exceeded).
-    pub fn run_traced(&mut self, seed: u64, trial: u64) -> Result<(super::TrialResult, Trace), Runaway> {
-        self.trace = Some(Box::default());
-        let result = self.run(seed, trial);
-        let trace = self.trace.take().map(|b| *b).unwrap_or_default();
-        Ok((result?, trace))
-    }
-
-    pub(super) fn tracing(&self) -> bool {
-        self.trace.is_some()
-    }
-
-    pub(super) fn record(&mut self, t: Nanos, kind: &'static str, subject: Subject) {
-        if let Some(tr) = &mut self.trace {
-            tr.record(t, kind, subject);
-        }
-    }
-
-    pub(super) fn trace_fault(&mut self, f: usize, now: Nanos, start: bool) {
-        let kind = if start { "fault_start" } else { "fault_end" };
-        self.record(now, kind, Subject::Fault(f));
-    }
-
-    pub(super) fn trace_health(&mut self, r: usize, now: Nanos, healthy: bool) {
-        let kind = if healthy { "healthy" } else { "unhealthy" };
-        self.record(now, kind, Subject::Replica(r));
-    }
-
-    /// Records the bucket `[from, now)`; `bad` says which services fell
-    /// below the threshold.
-    pub(super) fn trace_bucket(&mut self, from: Nanos, now: Nanos, bad: &[bool]) {
-        if self.trace.is_none() {
-            return;
-        }
-        let w = self.world;
-        let mut services = vec![ServiceBucket::default(); w.services.len()];
-        for (s, sb) in services.iter_mut().enumerate() {
-            let [ok, all] = self.faults.seen[s];
-            sb.ok = ok;
-            sb.attempts = all;
-            sb.bad = bad[s];
-        }
-        for (r, spec) in w.replicas.iter().enumerate() {
-            let sb = &mut services[spec.service];
-            let (busy, queued) = self.traffic.load_of(r);
-            sb.busy += busy;
-            sb.queued += queued;
-            sb.up += u32::from(self.availability.replicas[r].up && spec_region_up(self, r));
-        }
-        let counts = &self.traffic.result.edges;
-        let states = self.traffic.breaker_states(now);
+    /// Closes the bucket `[from, now)`: the services' figures as gathered,
+    /// each edge's counts since the last bucket (`counts` are running
+    /// totals), and a breaker event wherever a breaker changed state.
+    pub fn bucket(
+        &mut self,
+        from: Nanos,
+        now: Nanos,
+        services: Vec<ServiceBucket>,
+        counts: &[EdgeCounts],
+        states: &[Option<BreakerState>],
+    ) {
         let mut events = Vec::new();
-        let tr = self.trace.as_mut().expect("checked above");
-        tr.marks.resize(counts.len(), EdgeCounts::default());
-        tr.breakers.resize(counts.len(), None);
+        self.marks.resize(counts.len(), EdgeCounts::default());
+        self.breakers.resize(counts.len(), None);
         let mut edges = Vec::with_capacity(counts.len());
         for e in 0..counts.len() {
             edges.push(EdgeBucket {
-                counts: minus(&counts[e], &tr.marks[e]),
+                counts: minus(&counts[e], &self.marks[e]),
                 breaker: states[e],
             });
-            tr.marks[e] = counts[e];
-            if states[e] != tr.breakers[e] {
+            self.marks[e] = counts[e];
+            if states[e] != self.breakers[e] {
                 let kind = match states[e] {
                     Some(BreakerState::Open) => "breaker_open",
                     Some(BreakerState::HalfOpen) => "breaker_half_open",
                     _ => "breaker_closed",
                 };
-                if tr.breakers[e].is_some() || states[e] != Some(BreakerState::Closed) {
+                if self.breakers[e].is_some() || states[e] != Some(BreakerState::Closed) {
                     events.push(TraceEvent {
                         t: now,
                         kind,
                         subject: Subject::Edge(e),
                     });
                 }
-                tr.breakers[e] = states[e];
+                self.breakers[e] = states[e];
             }
         }
-        tr.events.extend(events);
-        tr.buckets.push(Bucket {
+        self.events.extend(events);
+        self.buckets.push(Bucket {
             start: from,
             end: now,
             services,
             edges,
         });
     }
-}
-
-fn spec_region_up(t: &Trial<'_>, r: usize) -> bool {
-    t.world.groups[t.world.replicas[r].group]
-        .region
-        .is_none_or(|reg| t.availability.region_up[reg])
 }

@@ -52,12 +52,16 @@ use std::collections::VecDeque;
 use hdrhistogram::Histogram;
 use rand::RngExt as _;
 
+use super::availability::Availability;
+pub use super::counts::{DefenceCounts, EdgeCounts};
 use super::event::Event;
 pub use super::event::TimerKind;
+use super::fault::Faults;
+pub use super::result::TrafficResult;
 use super::slab::{Key, Slab};
-use super::trial::Trial;
+use super::trace::{Subject, Trace};
 use super::world::World;
-use crate::engine::Nanos;
+use crate::engine::{EventQueue, Nanos};
 use crate::random::{self, Purpose, Rng};
 use crate::resilience::bulkhead::Bulkhead;
 use crate::resilience::circuit_breaker::{CircuitBreaker, Permit};
@@ -157,93 +161,6 @@ struct Health {
     oks: u32,
 }
 
-/// A service's server-side defences at work, in one trial.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct DefenceCounts {
-    /// Requests refused because the queue was full, or (low priority) long.
-    pub shed: u64,
-    /// Queued requests dropped because they waited past `shed.queue_wait`.
-    pub shed_wait: u64,
-    /// Requests refused by the rate limiter.
-    pub rate_limited: u64,
-    /// Replicas ejected by outlier detection.
-    pub ejections: u64,
-}
-
-/// Per-edge counters of one trial.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EdgeCounts {
-    /// Original calls (not counting retries).
-    pub calls: u64,
-    /// Attempts sent to a replica.
-    pub attempts: u64,
-    /// Retries scheduled.
-    pub retries: u64,
-    /// Attempts that timed out.
-    pub timeouts: u64,
-    /// Attempts answered with an error (including resets and refusals).
-    pub errors: u64,
-    /// Attempts the breaker rejected.
-    pub breaker_rejected: u64,
-    /// Attempts the bulkhead rejected (full, or queue timeout).
-    pub bulkhead_rejected: u64,
-    /// Calls that ended in their fallback.
-    pub fallbacks: u64,
-    /// Calls that failed.
-    pub failed: u64,
-    /// Calls that succeeded (including degraded).
-    pub succeeded: u64,
-    /// Time the breaker was open (seconds).
-    pub breaker_open_s: f64,
-    /// Most calls running at once in the bulkhead.
-    pub bulkhead_peak: u32,
-}
-
-/// What the requests of one trial measured.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TrafficResult {
-    /// Requests concluded (in flight at the horizon are not counted).
-    pub requests: u64,
-    /// Full successes.
-    pub success: u64,
-    /// Successes through a fallback.
-    pub degraded: u64,
-    /// Failures.
-    pub failed: u64,
-    /// Sum of request latencies (seconds).
-    pub latency_sum: f64,
-    /// Attempts on the workload edges.
-    pub entry_attempts: u64,
-    /// Calls started on the workload edges (requests, in flight or not).
-    pub entry_calls: u64,
-    /// Per service: jobs received and jobs that succeeded.
-    pub services: Vec<(u64, u64)>,
-    /// Per service: jobs that ended without success (errors, sheds,
-    /// resets).
-    pub service_failed: Vec<u64>,
-    /// Per edge.
-    pub edges: Vec<EdgeCounts>,
-    /// Per service: its server-side defences at work.
-    pub defence: Vec<DefenceCounts>,
-    /// The horizon cut into [`TIMELINE_BUCKETS`] equal buckets: requests
-    /// concluded, full successes, degraded, and attempts sent on the
-    /// workload edges, in each.
-    pub timeline: Vec<[u32; 4]>,
-    /// Per edge, per timeline bucket: calls started, attempts sent and
-    /// seconds the breaker was open, in that bucket (edge-major:
-    /// `edge * TIMELINE_BUCKETS + bucket`).
-    pub edge_timeline: Vec<[f32; 3]>,
-    /// Per service, per timeline bucket: jobs that concluded in that
-    /// bucket, the ones that succeeded, and jobs queued at its end
-    /// (service-major: `service * TIMELINE_BUCKETS + bucket`).
-    pub service_timeline: Vec<[f32; 3]>,
-    /// Per workflow, in scenario order.
-    pub workflows: Vec<workflow::WorkflowResult>,
-    /// Every saga state transition, in order, when the trial was asked to
-    /// record them ([`Trial::record_sagas`]); for a trace of one trial.
-    pub saga_log: Vec<workflow::SagaTransition>,
-}
-
 /// Buckets in a trial's timeline.
 pub const TIMELINE_BUCKETS: usize = 60;
 
@@ -264,7 +181,7 @@ pub struct Traffic {
     route_rng: Vec<Rng>,
     jitter_rng: Vec<Rng>,
     /// Per edge, per [`TimerKind`]: timers in due order (see
-    /// [`Trial::arm_timer`]).
+    /// [`Requests::arm_timer`]).
     timers: Vec<[TimerFifo; 2]>,
     /// Per edge: the cumulative (calls, attempts, breaker open seconds) at
     /// the last timeline tick.
@@ -512,7 +429,54 @@ impl Default for Traffic {
     }
 }
 
-impl Trial<'_> {
+/// A request handler's view of the trial: the request component's own
+/// state, what it reads of the others (the world, the availability state)
+/// and the fault component it reports to (defensive reactions, outcomes
+/// seen, delays drawn from the faults' streams). The trial lends it for
+/// one event; nothing else of the trial is in reach.
+pub struct Requests<'a> {
+    world: &'a World,
+    queue: &'a mut EventQueue<Event>,
+    trace: &'a mut Option<Box<Trace>>,
+    traffic: &'a mut Traffic,
+    availability: &'a Availability,
+    faults: &'a mut Faults,
+}
+
+impl<'a> Requests<'a> {
+    /// The view of a trial's request component.
+    #[inline(always)]
+    pub(super) fn new(
+        world: &'a World,
+        queue: &'a mut EventQueue<Event>,
+        trace: &'a mut Option<Box<Trace>>,
+        traffic: &'a mut Traffic,
+        availability: &'a Availability,
+        faults: &'a mut Faults,
+    ) -> Self {
+        Self {
+            world,
+            queue,
+            trace,
+            traffic,
+            availability,
+            faults,
+        }
+    }
+
+    fn record(&mut self, t: Nanos, kind: &'static str, subject: Subject) {
+        if let Some(tr) = &mut self.trace {
+            tr.record(t, kind, subject);
+        }
+    }
+
+    fn trace_health(&mut self, r: usize, now: Nanos, healthy: bool) {
+        let kind = if healthy { "healthy" } else { "unhealthy" };
+        self.record(now, kind, Subject::Replica(r));
+    }
+}
+
+impl Requests<'_> {
     /// Resets the request state for trial `trial` and schedules the first
     /// arrivals and health checks.
     pub(in crate::model) fn reset_traffic(&mut self, seed: u64, trial: u64) {
@@ -529,7 +493,7 @@ impl Trial<'_> {
         t.reset_policies(w, seed, trial);
         t.reset_streams(w, seed, trial);
         t.reset_results(w);
-        self.faults.overlay.reset(w);
+        self.faults.reset_overlay(w);
         self.reset_sagas();
         let b = self.traffic.clock.at(from);
         self.queue.schedule(bucket_end(b, w.horizon), Event::Tick(b as u32));
@@ -654,8 +618,8 @@ impl Trial<'_> {
         self.set_eligible(r);
         self.queue
             .schedule(now.saturating_add(o.eject_for), Event::Uneject(r as u32));
-        self.fault_signal(now);
-        self.record(now, "ejected", crate::model::trace::Subject::Replica(r));
+        self.faults.signal(now);
+        self.record(now, "ejected", Subject::Replica(r));
     }
 
     /// An ejected replica's time out is over.
@@ -663,7 +627,7 @@ impl Trial<'_> {
         self.traffic.health[r].ejected = false;
         self.traffic.consecutive[r] = 0;
         self.set_eligible(r);
-        self.record(now, "returned", crate::model::trace::Subject::Replica(r));
+        self.record(now, "returned", Subject::Replica(r));
     }
 
     /// Recomputes whether the balancer may send to replica `r`.
@@ -697,6 +661,58 @@ impl Trial<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::EventQueue;
+    use crate::model::event::Context;
+
+    /// One replica that serves one request at a time and queues two more.
+    const ONE_SLOT: &str = r#"horizon = "1h"
+[[workload]]
+name = "users"
+to = "api"
+rate = 10
+[[service]]
+name = "api"
+concurrency = 1
+queue = 2
+service_time = { dist = "fixed", mean = "1s" }
+"#;
+
+    /// The request handlers on their own, with the availability and fault
+    /// components they read: a full replica sheds, and losing it resets
+    /// the job it serves and the ones queued on it.
+    #[test]
+    fn a_full_replica_sheds_and_a_lost_one_resets_its_jobs() {
+        let sc = crate::scenario::parse("t.toml", "t", ONE_SLOT, &[]).expect("a valid scenario");
+        let w = World::compile(&sc);
+        let mut queue = EventQueue::new();
+        let mut trace = None;
+        let mut availability = Availability::new(&w);
+        let mut cx = Context {
+            world: &w,
+            queue: &mut queue,
+            trace: &mut trace,
+            now: 0,
+        };
+        availability.reset(&mut cx, 1, 0);
+        let mut traffic = Traffic::new();
+        let mut faults = Faults::default();
+        faults.clear(&w, 1, 0);
+        let mut requests = Requests::new(&w, &mut queue, &mut trace, &mut traffic, &availability, &mut faults);
+        requests.start_traffic(1, 0, 0);
+        for _ in 0..3 {
+            requests.on_arrival(0, 0);
+        }
+        assert_eq!(requests.traffic.load_of(0), (1, 2), "one served, two queued");
+        requests.on_arrival(0, 0);
+        assert_eq!(requests.traffic.load_of(0), (1, 2));
+        assert_eq!(requests.traffic.result.defence[0].shed, 1, "the fourth is shed");
+        requests.kill_replica_jobs(0, 1);
+        assert_eq!(requests.traffic.load_of(0), (0, 0));
+        assert_eq!(
+            requests.traffic.result.service_failed[0], 4,
+            "the shed one and the three reset"
+        );
+    }
 
     #[test]
     fn the_bucket_clock_agrees_with_the_formula() {

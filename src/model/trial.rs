@@ -6,44 +6,15 @@
 use super::availability::{Availability, Effect, FailureOnly};
 use super::event::Context;
 pub use super::event::Event;
-use super::fault::{FaultResult, FaultState};
-use super::runaway::Runaway;
-use super::traffic::{Traffic, TrafficResult};
+use super::event::FaultEvent;
+use super::fault::{FaultReach, Faults};
+pub use super::result::{PerPart, TrialResult};
+use super::runaway::{self, Runaway};
+use super::trace::{ServiceBucket, Trace};
+use super::traffic::workflow::WorkflowHistograms;
+use super::traffic::{Requests, Traffic};
 use super::world::World;
-use crate::engine::{self, EventQueue, Model, Nanos};
-
-/// One figure per service or region. Small scenarios keep them inline, so
-/// a trial's result costs no allocation (it matters at 10^5 trials a second).
-pub type PerPart = smallvec::SmallVec<[f64; 4]>;
-
-/// What one trial measured. Times are in seconds.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TrialResult {
-    /// Entry availability: served share of the horizon.
-    pub availability: f64,
-    /// Entry downtime (traffic-weighted).
-    pub downtime: f64,
-    /// Maximal periods of non-zero length with some entry traffic lost.
-    pub incidents: u32,
-    /// Longest such period.
-    pub longest_outage: f64,
-    /// Per service: availability including what it requires.
-    pub services: PerPart,
-    /// Per service: availability by its own topology rule alone.
-    pub own: PerPart,
-    /// Per service: entry downtime while this service's own rule was broken.
-    pub cause_services: PerPart,
-    /// Per region: availability.
-    pub regions: PerPart,
-    /// Per region: entry downtime while this region was down.
-    pub cause_regions: PerPart,
-    /// Events handled.
-    pub events: u64,
-    /// Request-level figures, when the scenario has workloads.
-    pub traffic: Option<TrafficResult>,
-    /// Per injected fault (empty without faults).
-    pub faults: Vec<FaultResult>,
-}
+use crate::engine::{self, EventQueue, Model, Nanos, Stopped};
 
 /// A reusable trial runner for one world: allocate once, run many trials.
 pub struct Trial<'w> {
@@ -51,9 +22,10 @@ pub struct Trial<'w> {
     pub(super) queue: EventQueue<Event>,
     /// Regions, replicas, groups and routing.
     pub(super) availability: Availability,
-    pub(super) faults: FaultState,
+    /// Injected faults and their overlay.
+    pub(super) faults: Faults,
     /// Recording of this trial's story, when asked for.
-    pub(super) trace: Option<Box<super::trace::Trace>>,
+    pub(super) trace: Option<Box<Trace>>,
     pub(super) traffic: Traffic,
 }
 
@@ -64,10 +36,35 @@ impl<'w> Trial<'w> {
             world,
             queue: EventQueue::new(),
             availability: Availability::new(world),
-            faults: FaultState::default(),
+            faults: Faults::default(),
             trace: None,
             traffic: Traffic::new(),
         }
+    }
+
+    /// Records every saga state transition of the next trials in
+    /// `TrafficResult::saga_log` (off by default: it costs memory).
+    pub fn record_sagas(&mut self, on: bool) {
+        self.traffic.record_sagas(on);
+    }
+
+    /// Latency histograms of the last trial's sagas, per workflow.
+    pub fn workflow_histograms(&self) -> &[WorkflowHistograms] {
+        self.traffic.workflow_histograms()
+    }
+
+    /// The request component and what it may use of the others, for one
+    /// event.
+    #[inline(always)]
+    fn requests(&mut self) -> Requests<'_> {
+        Requests::new(
+            self.world,
+            &mut self.queue,
+            &mut self.trace,
+            &mut self.traffic,
+            &self.availability,
+            &mut self.faults,
+        )
     }
 
     /// Latency of the last trial's requests (microseconds).
@@ -96,9 +93,9 @@ impl<'w> Trial<'w> {
         self.queue = start.queue.clone();
         self.availability = start.availability.clone();
         if self.world.has_traffic() {
-            self.start_traffic(seed, trial, start.now());
+            self.requests().start_traffic(seed, trial, start.now());
         }
-        self.clear_faults(seed, trial);
+        self.faults.clear(self.world, seed, trial);
         self.run_to_horizon(trial)
     }
 
@@ -108,12 +105,12 @@ impl<'w> Trial<'w> {
         let events = events.map_err(|stopped| self.runaway(trial, stopped))?;
         self.availability.advance(self.world, horizon);
         if self.world.has_traffic() {
-            self.finish_traffic(horizon);
+            self.requests().finish_traffic(horizon);
         }
         self.finish_faults(horizon);
         let mut result = self.availability.finish(self.world, events);
         result.traffic = self.world.has_traffic().then(|| self.traffic.result.clone());
-        result.faults = self.faults.results.clone();
+        result.faults = self.faults.results().to_vec();
         Ok(result)
     }
 
@@ -122,7 +119,7 @@ impl<'w> Trial<'w> {
         let (availability, mut cx) = self.split(0);
         availability.reset(&mut cx, seed, trial);
         if self.world.has_traffic() {
-            self.reset_traffic(seed, trial);
+            self.requests().reset_traffic(seed, trial);
         }
         self.reset_faults(seed, trial);
     }
@@ -144,11 +141,11 @@ impl<'w> Trial<'w> {
     fn dispatch(&mut self, effect: Effect, now: Nanos) {
         match effect {
             Effect::None => {}
-            Effect::Detected => self.fault_signal(now),
+            Effect::Detected => self.faults.signal(now),
             Effect::ReplicaLost { replica, reset } => {
                 let replica = replica as usize;
                 if reset {
-                    self.kill_replica_jobs(replica, now);
+                    self.requests().kill_replica_jobs(replica, now);
                 }
                 let (availability, mut cx) = self.split(now);
                 availability.settle_loss(&mut cx, replica);
@@ -159,7 +156,7 @@ impl<'w> Trial<'w> {
                     let g = self.world.region_groups[region][i];
                     if !up {
                         for replica in self.world.groups[g].replicas.clone() {
-                            self.kill_replica_jobs(replica, now);
+                            self.requests().kill_replica_jobs(replica, now);
                         }
                     }
                     let (availability, mut cx) = self.split(now);
@@ -191,6 +188,190 @@ impl<'w> Trial<'w> {
     }
 }
 
+/// The fault component's events, and what a fault asks of the others.
+impl Trial<'_> {
+    /// The fault component and the context its handlers run in.
+    #[inline(always)]
+    fn split_faults(&mut self, now: Nanos) -> (&mut Faults, Context<'_>) {
+        let cx = Context {
+            world: self.world,
+            queue: &mut self.queue,
+            trace: &mut self.trace,
+            now,
+        };
+        (&mut self.faults, cx)
+    }
+
+    /// Resets the fault component for trial `trial` and schedules each
+    /// fault's first occurrence.
+    fn reset_faults(&mut self, seed: u64, trial: u64) {
+        let w = self.world;
+        self.faults.clear(w, seed, trial);
+        let (faults, mut cx) = self.split_faults(0);
+        faults.schedule_first(&mut cx);
+        if self.trace.is_some() && w.has_traffic() {
+            self.start_probing(0);
+        }
+    }
+
+    /// The trial's requests and successes so far (for the occurrences).
+    fn request_counts(&self) -> (u64, u64) {
+        (self.traffic.result.requests, self.traffic.result.success)
+    }
+
+    fn start_probing(&mut self, now: Nanos) {
+        if self.faults.probing() {
+            return;
+        }
+        let opened = self.traffic.breakers_opened();
+        let (faults, mut cx) = self.split_faults(now);
+        faults.start_probing(&mut cx, &opened);
+    }
+
+    fn on_fault(&mut self, event: FaultEvent, now: Nanos) {
+        match event {
+            FaultEvent::Start(f) => {
+                let f = f as usize;
+                let (faults, mut cx) = self.split_faults(now);
+                let end = faults.start(&mut cx, f);
+                self.apply_fault(f, now, true);
+                if self.world.has_traffic() {
+                    let counts = self.request_counts();
+                    self.faults.open(self.world, f, now, end, counts);
+                    self.start_probing(now);
+                }
+            }
+            FaultEvent::End(f) => {
+                let f = f as usize;
+                let (faults, mut cx) = self.split_faults(now);
+                faults.end(&mut cx, f);
+                self.apply_fault(f, now, false);
+                let counts = self.request_counts();
+                let (faults, mut cx) = self.split_faults(now);
+                faults.close(&mut cx, f, counts);
+            }
+            FaultEvent::Probe => self.on_probe(now),
+        }
+    }
+
+    /// Turns fault `f`'s effects on or off: the overlay in the fault
+    /// component, then what it reaches in the others.
+    fn apply_fault(&mut self, f: usize, now: Nanos, on: bool) {
+        let w = self.world;
+        let spec = &w.faults[f];
+        match self.faults.apply(w, f, on) {
+            FaultReach::Overlay => {}
+            FaultReach::Hold { hang } => {
+                for &r in &spec.replicas {
+                    if hang {
+                        self.faults.hold_hung(r, on);
+                    }
+                    self.hold_replica(r, now, on, !hang);
+                }
+                if let Some(region) = spec.region {
+                    self.availability.hold_region(region, on);
+                    self.set_region(region, now);
+                }
+            }
+            FaultReach::Refresh => {
+                for &r in &spec.replicas {
+                    if self.faults.refresh(w, r) {
+                        self.requests().fill_slots(r, now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A crash or hang fault takes hold of replica `r`, or lets go.
+    fn hold_replica(&mut self, r: usize, now: Nanos, on: bool, reset: bool) {
+        if !self.availability.hold_replica(r, on) {
+            return;
+        }
+        if on {
+            self.replica_lost(r, now, reset);
+            if !self.availability.ages(self.world, r) {
+                // A cold standby does not age while it is held down.
+                self.availability.stop_clock(r);
+            }
+        } else {
+            let aged = self.availability.ages(self.world, r);
+            self.replica_back(r, now);
+            if !aged && self.availability.ages(self.world, r) {
+                let (availability, mut cx) = self.split(now);
+                availability.restart_clock(&mut cx, r);
+            }
+        }
+    }
+
+    fn on_probe(&mut self, now: Nanos) {
+        let opened = self.traffic.breakers_opened();
+        let (from, bad) = self.faults.probe_open(self.world, now, opened);
+        self.trace_bucket(from, now, &bad);
+        let (faults, mut cx) = self.split_faults(now);
+        faults.probe_close(&mut cx, from, &bad);
+    }
+
+    fn finish_faults(&mut self, horizon: Nanos) {
+        if self.faults.probe_due(horizon) {
+            // The last bucket ends at the horizon, where no event runs.
+            self.on_probe(horizon);
+        }
+        let counts = self.request_counts();
+        self.faults.finish(self.world, horizon, counts);
+    }
+}
+
+/// The trace's hooks: each is one test of an `Option` when no trace is kept.
+impl Trial<'_> {
+    /// Runs trial `trial` of seed `seed`, recording its story.
+    ///
+    /// # Errors
+    /// The trial ran away (a budget of `[limits]` was exceeded).
+    pub fn run_traced(&mut self, seed: u64, trial: u64) -> Result<(TrialResult, Trace), Runaway> {
+        self.trace = Some(Box::default());
+        let result = self.run(seed, trial);
+        let trace = self.trace.take().map(|b| *b).unwrap_or_default();
+        Ok((result?, trace))
+    }
+
+    /// Turns an early stop of trial `trial` into a [`Runaway`] naming the
+    /// part to blame. Consumes pending events (the trial is over anyway).
+    fn runaway(&mut self, trial: u64, stopped: Stopped) -> Runaway {
+        runaway::blame(self.world, &self.traffic, &mut self.queue, trial, stopped)
+    }
+
+    /// Records the bucket `[from, now)`; `bad` says which services fell
+    /// below the threshold.
+    fn trace_bucket(&mut self, from: Nanos, now: Nanos, bad: &[bool]) {
+        if self.trace.is_none() {
+            return;
+        }
+        let w = self.world;
+        let mut services = vec![ServiceBucket::default(); w.services.len()];
+        for (s, sb) in services.iter_mut().enumerate() {
+            let [ok, all] = self.faults.seen()[s];
+            sb.ok = ok;
+            sb.attempts = all;
+            sb.bad = bad[s];
+        }
+        for (r, spec) in w.replicas.iter().enumerate() {
+            let sb = &mut services[spec.service];
+            let (busy, queued) = self.traffic.load_of(r);
+            sb.busy += busy;
+            sb.queued += queued;
+            let region_up = w.groups[spec.group]
+                .region
+                .is_none_or(|reg| self.availability.region_up[reg]);
+            sb.up += u32::from(self.availability.replicas[r].up && region_up);
+        }
+        let states = self.traffic.breaker_states(now);
+        if let Some(tr) = self.trace.as_mut() {
+            tr.bucket(from, now, services, &self.traffic.result.edges, &states);
+        }
+    }
+}
+
 impl Model for Trial<'_> {
     type Event = Event;
 
@@ -205,21 +386,19 @@ impl Model for Trial<'_> {
                 let effect = availability.handle(&mut cx, event);
                 self.dispatch(effect, now);
             }
-            Event::Arrival(w) => self.on_arrival(w as usize, now),
-            Event::Retry(call) => self.start_attempt(call, now),
-            Event::BulkheadAdmit(call) => self.on_bulkhead_admit(call, now),
-            Event::QueueTimeout { call, epoch } => self.on_queue_timeout(call, epoch, now),
-            Event::AttemptTimeout { call, epoch } => self.on_attempt_timeout(call, epoch, now),
-            Event::EdgeTimers { edge, kind } => self.on_edge_timers(edge as usize, kind, now),
-            Event::ServiceDone(job) => self.on_service_done(job, now),
-            Event::HealthCheck(g) => self.on_health_check(g as usize, now),
-            Event::Tick(b) => self.on_tick(b as usize, now),
-            Event::FaultStart(f) => self.on_fault_start(f as usize, now),
-            Event::FaultEnd(f) => self.on_fault_end(f as usize, now),
-            Event::Probe => self.on_probe(now),
-            Event::Deliver(job) => self.on_deliver(job, now),
-            Event::Uneject(r) => self.on_uneject(r as usize, now),
-            Event::SagaResume(saga) => self.on_saga_resume(saga, now),
+            Event::Arrival(w) => self.requests().on_arrival(w as usize, now),
+            Event::Retry(call) => self.requests().start_attempt(call, now),
+            Event::BulkheadAdmit(call) => self.requests().on_bulkhead_admit(call, now),
+            Event::QueueTimeout { call, epoch } => self.requests().on_queue_timeout(call, epoch, now),
+            Event::AttemptTimeout { call, epoch } => self.requests().on_attempt_timeout(call, epoch, now),
+            Event::EdgeTimers { edge, kind } => self.requests().on_edge_timers(edge as usize, kind, now),
+            Event::ServiceDone(job) => self.requests().on_service_done(job, now),
+            Event::HealthCheck(g) => self.requests().on_health_check(g as usize, now),
+            Event::Tick(b) => self.requests().on_tick(b as usize, now),
+            Event::Fault(event) => self.on_fault(event, now),
+            Event::Deliver(job) => self.requests().on_deliver(job, now),
+            Event::Uneject(r) => self.requests().on_uneject(r as usize, now),
+            Event::SagaResume(saga) => self.requests().on_saga_resume(saga, now),
         }
         self.availability.settle(self.world);
     }

@@ -50,8 +50,9 @@ pub struct ServeSpec {
     pub concurrency: Option<u32>,
     /// Waiting room per replica; `None` = unbounded.
     pub queue: Option<u32>,
-    /// Time to serve one request.
-    pub service_time: Option<Dist>,
+    /// Time to serve one request ([`Dist::zero`], never drawn, for a
+    /// service no request reaches: validation requires one of the others).
+    pub service_time: Dist,
     /// Chance a served request fails.
     pub error_rate: f64,
     /// Replica choice.
@@ -251,7 +252,7 @@ pub struct World {
     /// Per-trial budgets.
     pub limits: crate::scenario::Limits,
     /// Names of the parts, for messages about a runaway trial.
-    pub names: super::runaway::Names,
+    pub names: Names,
 }
 
 impl World {
@@ -301,7 +302,7 @@ impl World {
             workloads,
             workflows,
             limits: sc.limits,
-            names: super::runaway::Names::of(sc),
+            names: Names::of(sc),
         }
     }
 
@@ -379,7 +380,7 @@ impl Placement {
                 serve: ServeSpec {
                     concurrency: s.concurrency,
                     queue: s.queue,
-                    service_time: s.service_time.clone(),
+                    service_time: s.service_time.clone().unwrap_or_else(Dist::zero),
                     error_rate: s.error_rate,
                     load_balancer: s.load_balancer,
                     health_check: s.health_check,
@@ -551,4 +552,23 @@ pub fn closure(services: &[ServiceSpec], root: usize) -> Vec<bool> {
         }
     }
     needs
+}
+
+/// Names of the parts of a world, for messages.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// Service names, by index.
+    pub services: Vec<String>,
+    /// Region names, by index.
+    pub regions: Vec<String>,
+}
+
+impl Names {
+    /// The names of `sc`'s services and regions.
+    pub fn of(sc: &Scenario) -> Self {
+        Self {
+            services: sc.services.iter().map(|s| s.name.clone()).collect(),
+            regions: sc.regions.iter().map(|r| r.name.clone()).collect(),
+        }
+    }
 }

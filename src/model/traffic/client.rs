@@ -1,19 +1,19 @@
 //! The client side of a call: deadline, breaker, bulkhead, the attempt and
 //! its timeout, retry or give up, then hand the result to the caller.
 
+use super::Requests;
 use super::{Call, CallResult, Job, JobState, Parent, TimerKind};
 use crate::engine::Nanos;
 use crate::model::event::Event;
 use crate::model::slab::Key;
-use crate::model::trial::Trial;
 use crate::resilience::Outcome;
 use crate::resilience::bulkhead::Admission;
 use crate::resilience::deadline::Deadline;
 use crate::resilience::retry::{RetryBudget, RetryDecision};
 
-impl Trial<'_> {
+impl Requests<'_> {
     pub(super) fn new_call(&mut self, edge: usize, parent: Parent, inherited: Deadline, now: Nanos) {
-        let inherited = if self.faults.overlay.skew_any > 0 {
+        let inherited = if self.faults.overlay().skew_any > 0 {
             self.skewed(parent, inherited)
         } else {
             inherited
@@ -140,7 +140,7 @@ impl Trial<'_> {
             self.arm_timer(TimerKind::Attempt, edge, now + limit, call, epoch);
         }
         let multi = self.world.services[spec.to].multi_region;
-        let faults = self.faults.overlay.link_faults > 0 || self.faults.overlay.hung_any > 0;
+        let faults = self.faults.overlay().link_faults > 0 || self.faults.overlay().hung_any > 0;
         let from_region = if multi || faults {
             self.caller_region(call)
         } else {
@@ -162,7 +162,7 @@ impl Trial<'_> {
             delay = latency.sample(&mut self.traffic.route_rng[spec.to]);
         }
         if faults {
-            let (cut, d) = self.link_state(edge, from_region, self.region_of(r));
+            let (cut, d) = self.faults.link_state(self.world, edge, from_region, self.region_of(r));
             if cut || self.hangs(r) {
                 // No answer will come: only the timeout ends this attempt.
                 return;
@@ -206,7 +206,7 @@ impl Trial<'_> {
         let Some(j) = self.traffic.jobs.get(job) else {
             return inherited;
         };
-        let skew = self.faults.overlay.skew[j.replica as usize];
+        let skew = self.faults.overlay().skew[j.replica as usize];
         Deadline::at((at as i64).saturating_sub(skew).max(0) as Nanos)
     }
 
@@ -331,9 +331,7 @@ impl Trial<'_> {
         // (it never touches the call, so the order does not matter).
         let observe = replica != super::NO_REPLICA && self.world.edges[edge].outlier;
         if self.faults.probing() {
-            let seen = &mut self.faults.seen[self.world.edges[edge].to];
-            seen[0] += u32::from(outcome.is_success());
-            seen[1] += 1;
+            self.faults.observe(self.world.edges[edge].to, outcome.is_success());
         }
         if outcome.is_success() {
             if observe {

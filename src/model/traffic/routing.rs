@@ -3,10 +3,10 @@
 
 use rand::RngExt as _;
 
+use super::Requests;
 use crate::engine::Nanos;
 use crate::model::availability::Failover;
 use crate::model::event::Event;
-use crate::model::trial::Trial;
 use crate::scenario::{GlobalMode, LoadBalancer, Topology};
 
 /// The cursor's position among `n` replicas, then one step on. The cursor
@@ -22,7 +22,7 @@ fn next_cursor(cursor: &mut u32, n: usize) -> usize {
     k
 }
 
-impl Trial<'_> {
+impl Requests<'_> {
     /// Whether replica `r` accepts connections.
     pub(super) fn reachable(&self, r: usize) -> bool {
         self.availability.reachable(self.world, r)
@@ -36,7 +36,7 @@ impl Trial<'_> {
     /// Whether replica `r` is hung: it accepts connections (it and its
     /// region are otherwise up) and never answers.
     pub(super) fn hangs(&self, r: usize) -> bool {
-        self.faults.overlay.hung[r] > 0
+        self.faults.overlay().hung[r] > 0
             && self.availability.replicas[r].natural
             && self.region_of(r).is_none_or(|reg| self.availability.region_up[reg])
     }
@@ -159,7 +159,7 @@ impl Trial<'_> {
                 if h.fails >= hc.unhealthy && h.probe_ok {
                     h.probe_ok = false;
                     self.set_eligible(r);
-                    self.fault_signal(now);
+                    self.faults.signal(now);
                     self.trace_health(r, now, false);
                 }
             }

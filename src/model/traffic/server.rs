@@ -3,15 +3,15 @@
 
 use rand::RngExt as _;
 
+use super::Requests;
 use super::{CallResult, Job, JobState, Parent};
 use crate::engine::Nanos;
 use crate::model::event::Event;
 use crate::model::slab::Key;
-use crate::model::trial::Trial;
 use crate::resilience::Outcome;
 use crate::scenario::CallMode;
 
-impl Trial<'_> {
+impl Requests<'_> {
     pub(super) fn arrive(&mut self, job: Key, now: Nanos) {
         let t = &mut self.traffic;
         let j = t.jobs.get_mut(job).expect("new job");
@@ -25,7 +25,7 @@ impl Trial<'_> {
             return;
         }
         let server = &mut t.servers[replica];
-        if self.faults.overlay.cap[replica].is_none_or(|c| server.busy < c) {
+        if self.faults.overlay().cap[replica].is_none_or(|c| server.busy < c) {
             self.start_job(job, now);
         } else if self.world.services[service]
             .serve
@@ -56,14 +56,10 @@ impl Trial<'_> {
         let server = &mut t.servers[replica];
         server.busy += 1;
         j.state = JobState::Serving;
-        let st = self.world.services[service]
-            .serve
-            .service_time
-            .as_ref()
-            .expect("validated: reached services have one");
+        let st = &self.world.services[service].serve.service_time;
         let mut d = st.sample(&mut t.service_rng[replica]);
-        if self.faults.overlay.slow_any > 0 && self.faults.overlay.slow[replica] > 0 {
-            d = d.saturating_add(self.fault_delay(replica));
+        if self.faults.overlay().slow_any > 0 && self.faults.overlay().slow[replica] > 0 {
+            d = d.saturating_add(self.faults.delay(self.world, replica));
         }
         self.queue.schedule(now.saturating_add(d), Event::ServiceDone(job));
     }
@@ -76,7 +72,7 @@ impl Trial<'_> {
         }
         let (service, replica) = (j.service as usize, j.replica as usize);
         let serve = &self.world.services[service].serve;
-        let error_rate = self.faults.overlay.err[replica];
+        let error_rate = self.faults.overlay().err[replica];
         if error_rate > 0.0 && t.service_rng[replica].random::<f64>() < error_rate {
             self.complete_job(job, Outcome::Error, now);
             return;
@@ -182,7 +178,7 @@ impl Trial<'_> {
         loop {
             let t = &mut self.traffic;
             let server = &mut t.servers[r];
-            if self.faults.overlay.cap[r].is_some_and(|c| server.busy >= c) {
+            if self.faults.overlay().cap[r].is_some_and(|c| server.busy >= c) {
                 return;
             }
             let Some(next) = server.queue.pop_front() else { return };
@@ -218,7 +214,7 @@ impl Trial<'_> {
     }
 
     pub(super) fn respond(&mut self, j: &Job, outcome: Outcome, now: Nanos) {
-        if self.faults.overlay.hung_any > 0 && self.faults.overlay.hung[j.replica as usize] > 0 {
+        if self.faults.overlay().hung_any > 0 && self.faults.overlay().hung[j.replica as usize] > 0 {
             // A hung replica never answers.
             return;
         }

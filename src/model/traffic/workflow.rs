@@ -47,118 +47,12 @@
 use hdrhistogram::Histogram;
 use smallvec::SmallVec;
 
-use super::{Call, CallResult, Parent};
+use super::{Call, CallResult, Parent, Requests};
 use crate::engine::Nanos;
 use crate::model::event::Event;
+pub use crate::model::result::{SagaEvent, SagaTransition, StepCounts, WorkflowResult};
 use crate::model::slab::{Key, Slab};
-use crate::model::trial::Trial;
-use crate::model::world::World;
 use crate::resilience::deadline::Deadline;
-
-/// Per step of a workflow, in one trial.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct StepCounts {
-    /// Sagas that ended (compensated or stuck) because this step failed.
-    pub failed: u64,
-    /// Compensations of this step that succeeded.
-    pub compensated: u64,
-    /// Compensations of this step that gave up (each left a saga stuck).
-    pub gave_up: u64,
-}
-
-/// What one workflow's sagas did in one trial. Times in seconds.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct WorkflowResult {
-    /// Sagas started.
-    pub started: u64,
-    /// Sagas whose every step succeeded.
-    pub completed: u64,
-    /// Sagas rolled back cleanly: every compensation they needed succeeded.
-    pub compensated: u64,
-    /// Sagas that left a partial effect behind.
-    pub stuck: u64,
-    /// Per step.
-    pub steps: Vec<StepCounts>,
-    /// Sum of the durations of completed sagas.
-    pub completed_latency_s: f64,
-    /// Sum of the durations of compensated sagas.
-    pub compensated_latency_s: f64,
-    /// Sum of the inconsistency windows (effect to its compensation).
-    pub window_s: f64,
-    /// Inconsistency windows measured (compensations that succeeded).
-    pub windows: u64,
-}
-
-impl WorkflowResult {
-    /// Sagas that ended.
-    pub fn concluded(&self) -> u64 {
-        self.completed + self.compensated + self.stuck
-    }
-}
-
-/// What happened to a saga, for a trace of one trial.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SagaEvent {
-    /// Its workload started it.
-    Started,
-    /// A step succeeded.
-    StepSucceeded,
-    /// A step gave up; `ambiguous` when one of its attempts timed out.
-    StepFailed {
-        /// An attempt timed out: the step may have taken effect.
-        ambiguous: bool,
-    },
-    /// After a pivot: a step that gave up is called again.
-    StepResumed,
-    /// A compensation succeeded.
-    Compensated,
-    /// A compensation gave up.
-    CompensationGaveUp,
-    /// Every step succeeded.
-    Completed,
-    /// Every needed compensation succeeded.
-    RolledBack,
-    /// A partial effect is left.
-    Stuck,
-}
-
-/// One saga state transition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SagaTransition {
-    /// When (simulated nanoseconds).
-    pub at: Nanos,
-    /// The saga's number in its trial (0, 1, ... in start order).
-    pub saga: u64,
-    /// Workflow index.
-    pub workflow: u32,
-    /// Step index the transition is about.
-    pub step: u16,
-    /// What happened.
-    pub event: SagaEvent,
-}
-
-impl SagaTransition {
-    /// One line for a trace, e.g. `saga 17 (order) step charge: failed (timed out: may have taken effect)`.
-    pub fn describe(&self, w: &World) -> String {
-        let wf = &w.workflows[self.workflow as usize];
-        let step = wf.steps.get(self.step as usize).map_or("", |s| s.name.as_str());
-        let what = match self.event {
-            SagaEvent::Started => "started".to_string(),
-            SagaEvent::StepSucceeded => format!("step {step} succeeded"),
-            SagaEvent::StepFailed { ambiguous: true } => {
-                format!("step {step} failed (an attempt timed out: it may have taken effect)")
-            }
-            SagaEvent::StepFailed { ambiguous: false } => format!("step {step} failed"),
-            SagaEvent::StepResumed => format!("step {step} called again (after the pivot)"),
-            SagaEvent::Compensated => format!("step {step} compensated"),
-            SagaEvent::CompensationGaveUp => format!("compensation of step {step} gave up"),
-            SagaEvent::Completed => "completed".to_string(),
-            SagaEvent::RolledBack => "compensated (rolled back)".to_string(),
-            SagaEvent::Stuck => format!("stuck at step {step}"),
-        };
-        format!("saga {} ({}): {what}", self.saga, wf.name)
-    }
-}
 
 /// Latency histograms of one workflow in one trial (microseconds).
 #[derive(Debug, Clone)]
@@ -218,22 +112,24 @@ fn micros(d: Nanos) -> u64 {
     (d / 1000).max(1)
 }
 
-impl Trial<'_> {
-    /// The workload that started saga `saga` (its root call's edge).
-    pub(super) fn saga_workload(&self, saga: Key) -> Option<usize> {
-        let root = self.traffic.sagas.live.get(saga)?.root;
-        Some(self.traffic.calls.get(root)?.edge as usize)
-    }
-
+impl super::Traffic {
     /// Records every saga state transition of the next trials in
     /// `TrafficResult::saga_log` (off by default: it costs memory).
     pub fn record_sagas(&mut self, on: bool) {
-        self.traffic.sagas.log_on = on;
+        self.sagas.log_on = on;
     }
 
     /// Latency histograms of the last trial's sagas, per workflow.
     pub fn workflow_histograms(&self) -> &[WorkflowHistograms] {
-        &self.traffic.sagas.hist
+        &self.sagas.hist
+    }
+}
+
+impl Requests<'_> {
+    /// The workload that started saga `saga` (its root call's edge).
+    pub(super) fn saga_workload(&self, saga: Key) -> Option<usize> {
+        let root = self.traffic.sagas.live.get(saga)?.root;
+        Some(self.traffic.calls.get(root)?.edge as usize)
     }
 
     pub(super) fn reset_sagas(&mut self) {

@@ -1,0 +1,44 @@
+//! The counters of one trial's requests, per edge and per service: what
+//! the request component counts and the trace reads, below both.
+
+/// A service's server-side defences at work, in one trial.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DefenceCounts {
+    /// Requests refused because the queue was full, or (low priority) long.
+    pub shed: u64,
+    /// Queued requests dropped because they waited past `shed.queue_wait`.
+    pub shed_wait: u64,
+    /// Requests refused by the rate limiter.
+    pub rate_limited: u64,
+    /// Replicas ejected by outlier detection.
+    pub ejections: u64,
+}
+
+/// Per-edge counters of one trial.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EdgeCounts {
+    /// Original calls (not counting retries).
+    pub calls: u64,
+    /// Attempts sent to a replica.
+    pub attempts: u64,
+    /// Retries scheduled.
+    pub retries: u64,
+    /// Attempts that timed out.
+    pub timeouts: u64,
+    /// Attempts answered with an error (including resets and refusals).
+    pub errors: u64,
+    /// Attempts the breaker rejected.
+    pub breaker_rejected: u64,
+    /// Attempts the bulkhead rejected (full, or queue timeout).
+    pub bulkhead_rejected: u64,
+    /// Calls that ended in their fallback.
+    pub fallbacks: u64,
+    /// Calls that failed.
+    pub failed: u64,
+    /// Calls that succeeded (including degraded).
+    pub succeeded: u64,
+    /// Time the breaker was open (seconds).
+    pub breaker_open_s: f64,
+    /// Most calls running at once in the bulkhead.
+    pub bulkhead_peak: u32,
+}

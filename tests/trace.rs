@@ -1,0 +1,152 @@
+//! A traced fault scenario: the same bytes on any thread count, and the
+//! story of one of its trials told by `nines trace`.
+
+use crate::util::Dir;
+
+const TRACED: &str = r#"name = "traced"
+horizon = "2m"
+trials = 4
+seed = 9
+[[workload]]
+name = "users"
+to = "api"
+rate = 100
+timeout = "300ms"
+[[service]]
+name = "api"
+topology = "active-active"
+replicas = 2
+concurrency = 8
+service_time = { mean = "5ms" }
+health_check = { interval = "2s", unhealthy = 2 }
+[[service.call]]
+to = "db"
+timeout = "100ms"
+retry = { max_attempts = 2 }
+circuit_breaker = { failure_threshold = 5, open_for = "5s" }
+[[service]]
+name = "db"
+service_time = { mean = "2ms" }
+[[fault]]
+name = "api0 down"
+at = "20s"
+duration = "20s"
+kind = "crash"
+target = "api[0]"
+[[fault]]
+name = "db cut"
+at = "60s"
+duration = "10s"
+kind = "partition"
+target = "api->db"
+"#;
+
+/// Fault scenarios give the same bytes on any thread count.
+#[test]
+fn fault_runs_are_identical_on_any_thread_count() {
+    let d = Dir::new();
+    let p = d.write("traced.toml", TRACED);
+    let p = p.to_str().unwrap();
+    d.nines(&["run", p, "--threads", "1", "--out", "one", "--quiet"]).ok();
+    d.nines(&["run", p, "--threads", "2", "--out", "two", "--quiet"]).ok();
+    assert_eq!(d.read("one/summary.json"), d.read("two/summary.json"));
+    assert_eq!(d.read("one/trials.csv"), d.read("two/trials.csv"));
+    let timeline = d.read("one/timeline.csv");
+    assert_eq!(timeline, d.read("two/timeline.csv"));
+    assert_eq!(timeline.lines().count(), 61, "a header and 60 buckets");
+    // The cut of api->db (60 s to 70 s of 120 s) is in buckets 30 to 35:
+    // the entry's success ratio falls there; it is back once the breaker
+    // (open for 5 s) has closed again, and high outside both faults.
+    let success: Vec<f64> = timeline
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
+        .collect();
+    for (b, x) in success.iter().enumerate() {
+        if (30..35).contains(&b) {
+            assert!(*x < 0.5, "bucket {b}: {x}");
+        } else if !(10..21).contains(&b) && !(35..40).contains(&b) {
+            assert!(*x > 0.95, "bucket {b}: {x}");
+        }
+    }
+    let header = d.read("one/trials.csv");
+    let header = header.lines().next().unwrap();
+    assert!(header.ends_with(
+        "fault.api0 down.occurrences,fault.api0 down.success_ratio_during,fault.api0 down.recovered,\
+         fault.api0 down.metastable,fault.db cut.occurrences,fault.db cut.success_ratio_during,\
+         fault.db cut.recovered,fault.db cut.metastable"
+    ));
+}
+
+/// `nines trace` writes the story of one trial: the events in order, a
+/// bucket per second, and JSON Lines that parse; and its trial is the
+/// same trial as in `run`.
+#[test]
+fn trace_tells_the_story_of_one_trial() {
+    let d = Dir::new();
+    let p = d.write("traced.toml", TRACED);
+    let p = p.to_str().unwrap();
+    let out = d.nines(&["trace", p, "--trial", "2", "--out", "tr"]).ok();
+    assert!(out.contains("trial 2"), "{out}");
+    let events = d.read("tr/events.csv");
+    let kinds: Vec<(f64, &str, &str)> = events
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let mut it = l.splitn(3, ',');
+            (
+                it.next().unwrap().parse().unwrap(),
+                it.next().unwrap(),
+                it.next().unwrap(),
+            )
+        })
+        .collect();
+    let at = |kind: &str, subject: &str| {
+        kinds
+            .iter()
+            .find(|(_, k, s)| *k == kind && *s == subject)
+            .unwrap_or_else(|| panic!("no {kind} {subject} in\n{events}"))
+            .0
+    };
+    assert_eq!(at("fault_start", "api0 down"), 20.0);
+    assert_eq!(at("replica_down", "api[0]"), 20.0);
+    let unhealthy = at("unhealthy", "api[0]");
+    assert!((22.0..=24.0).contains(&unhealthy), "{unhealthy}");
+    assert_eq!(at("fault_end", "api0 down"), 40.0);
+    assert_eq!(at("replica_up", "api[0]"), 40.0);
+    assert!(at("healthy", "api[0]") > 40.0);
+    assert_eq!(at("fault_start", "db cut"), 60.0);
+    let open = at("breaker_open", "api->db");
+    assert!(
+        (60.0..=62.0).contains(&open),
+        "the breaker opens within the cut: {open}"
+    );
+    assert!(at("degraded", "db") <= 61.0);
+    let times: Vec<f64> = kinds.iter().map(|k| k.0).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "events in time order");
+
+    let buckets = d.read("tr/buckets.csv");
+    assert_eq!(buckets.lines().count(), 1 + 120, "a header and one row per second");
+    assert!(buckets.lines().next().unwrap().contains("edge.api->db.breaker"));
+    for line in d.read("tr/trace.jsonl").lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("every line is JSON");
+        assert!(v["type"] == "event" || v["type"] == "bucket");
+    }
+
+    // The traced trial is trial 2 of `run`.
+    d.nines(&["run", p, "--out", "run", "--quiet"]).ok();
+    let csv = d.read("run/trials.csv");
+    let row2: Vec<&str> = csv.lines().nth(3).unwrap().split(',').collect();
+    let requests_col = csv
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|c| c == "requests")
+        .unwrap();
+    assert!(
+        out.contains(&format!("requests {} ", row2[requests_col])),
+        "trace and run disagree on trial 2:\n{out}\n{}",
+        row2.join(",")
+    );
+}
