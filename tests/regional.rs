@@ -76,6 +76,51 @@ fn a_regional_stack_loses_half_for_the_failover() {
     assert_eq!(s.regions["us"].downtime_share, 0.0);
 }
 
+/// The same outage's incident, as `summary.json` and the table report it:
+/// it lasts the 5-minute failover (300 s to recover) and costs half the
+/// traffic over it (150 s lost). Dividing the traffic lost by the incidents
+/// (the old "mean time to recover") would read 150 s.
+#[test]
+fn an_incident_reports_its_length_and_the_traffic_it_lost() {
+    let text = stack("15h", "5m", FIXED_EU_OUTAGE, "", r#"["eu", "us"]"#);
+    let (s, rows) = simulate(&text, 3, 1);
+    for r in &rows {
+        assert!((r.incident_time - 300.0).abs() < 1e-9, "incident {} s", r.incident_time);
+    }
+    let a = &s.availability;
+    let mttr = a.mean_time_to_recover_s.expect("incidents");
+    let lost = a.mean_traffic_lost_per_incident_s.expect("incidents");
+    assert!((mttr - 300.0).abs() < 1e-9, "time to recover {mttr}");
+    assert!((lost - 150.0).abs() < 1e-9, "traffic lost {lost}");
+    assert!((a.longest_outage_s - 300.0).abs() < 1e-9);
+
+    let d = crate::util::Dir::new();
+    let p = d.write("stack.toml", &format!("trials = 3\n{text}"));
+    let out = d.nines(&["run", p.to_str().unwrap(), "--out", "o", "--quiet"]).ok();
+    assert!(
+        out.contains("mean time to recover 5.00 min · traffic lost / incident 2.50 min · longest 5.00 min"),
+        "{out}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&d.read("o/summary.json")).unwrap();
+    assert_eq!(json["availability"]["mean_time_to_recover_s"], 300.0);
+    assert_eq!(json["availability"]["mean_traffic_lost_per_incident_s"], 150.0);
+}
+
+/// An incident that loses all the traffic costs what it lasts: the table's
+/// line is unchanged, with no "traffic lost" part.
+#[test]
+fn an_incident_that_loses_everything_reads_as_before() {
+    let text = stack("15h", "5m", FIXED_EU_OUTAGE, "", r#"["eu"]"#);
+    let (s, _) = simulate(&text, 2, 1);
+    let a = &s.availability;
+    assert_eq!(a.mean_time_to_recover_s, a.mean_traffic_lost_per_incident_s);
+    assert_eq!(a.mean_time_to_recover_s, Some(3600.0));
+    let d = crate::util::Dir::new();
+    let p = d.write("stack.toml", &format!("trials = 2\n{text}"));
+    let out = d.nines(&["run", p.to_str().unwrap(), "--out", "o", "--quiet"]).ok();
+    assert!(out.contains("mean time to recover 60.0 min · longest 60.0 min"), "{out}");
+}
+
 /// The same stack with the db only in eu: every caller needs it, so the
 /// whole hour of eu's outage is lost (no failover can help).
 #[test]

@@ -158,6 +158,8 @@ pub struct ServiceState {
 struct Acc {
     downtime: f64,
     incidents: u32,
+    /// Time with any entry traffic lost, unweighted.
+    outage_time: f64,
     longest: Nanos,
     /// Per service: traffic-weighted time not served (integrating the loss
     /// rather than the service keeps a never-down service at exactly 1).
@@ -242,6 +244,7 @@ impl Availability {
         let a = &mut self.acc;
         a.downtime = 0.0;
         a.incidents = 0;
+        a.outage_time = 0.0;
         a.longest = 0;
         for (v, n) in [
             (&mut a.lost, ns),
@@ -408,6 +411,7 @@ impl Availability {
                 self.acc.incidents += 1;
             }
             self.acc.downtime += dt * loss;
+            self.acc.outage_time += dt;
         } else if let Some(start) = self.outage_start.take() {
             self.acc.longest = self.acc.longest.max(self.last - start);
         }
@@ -443,6 +447,7 @@ impl Availability {
             downtime: secs(a.downtime),
             incidents: a.incidents,
             longest_outage: secs(a.longest as f64),
+            incident_time: secs(a.outage_time),
             services: a.lost.iter().map(|x| 1.0 - x / h).collect(),
             own: a.own_lost.iter().map(|x| 1.0 - x / h).collect(),
             cause_services: a.cause_services.iter().map(|&x| secs(x)).collect(),

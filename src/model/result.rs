@@ -21,6 +21,10 @@ pub struct TrialResult {
     pub incidents: u32,
     /// Longest such period.
     pub longest_outage: f64,
+    /// Total length of those periods (wall-clock time with some entry
+    /// traffic lost, whatever share): what incidents last, where
+    /// `downtime` is the traffic they lost.
+    pub incident_time: f64,
     /// Per service: availability including what it requires.
     pub services: PerPart,
     /// Per service: availability by its own topology rule alone.

@@ -137,9 +137,16 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
         human_duration(d.p99)
     );
     let mttr = a.mean_time_to_recover_s.map_or("-".into(), human_duration);
+    // An incident that loses a share of the traffic lasts longer than the
+    // downtime it costs: say both when they differ.
+    let lost = a
+        .mean_traffic_lost_per_incident_s
+        .map(human_duration)
+        .filter(|l| *l != mttr)
+        .map_or(String::new(), |l| format!(" · traffic lost / incident {l}"));
     let _ = writeln!(
         t,
-        "  incidents / {per:<5} {:.3} [{:.3}, {:.3}] · mean time to recover {mttr} · longest {}",
+        "  incidents / {per:<5} {:.3} [{:.3}, {:.3}] · mean time to recover {mttr}{lost} · longest {}",
         i.mean,
         i.ci95[0],
         i.ci95[1],

@@ -35,6 +35,10 @@ pub struct Accumulator {
     incidents_year: Welford,
     total_downtime: f64,
     total_incidents: u64,
+    /// Wall-clock length of every incident (absent in shards written
+    /// before it was kept).
+    #[serde(default)]
+    total_incident_time: f64,
     with_downtime: u64,
     longest: f64,
     worst: Option<(u64, f64)>,
@@ -195,6 +199,7 @@ impl Accumulator {
             incidents_year: Welford::default(),
             total_downtime: 0.0,
             total_incidents: 0,
+            total_incident_time: 0.0,
             with_downtime: 0,
             longest: 0.0,
             worst: None,
@@ -239,6 +244,7 @@ impl Accumulator {
         self.incidents_year.push(f64::from(r.incidents) * per_year);
         self.total_downtime += r.downtime;
         self.total_incidents += u64::from(r.incidents);
+        self.total_incident_time += r.incident_time;
         self.with_downtime += u64::from(r.downtime > 0.0);
         self.longest = self.longest.max(r.longest_outage);
         if r.downtime > 0.0 && self.worst.is_none_or(|(_, d)| r.downtime > d) {
@@ -274,6 +280,7 @@ impl Accumulator {
         self.incidents_year.merge(&other.incidents_year);
         self.total_downtime += other.total_downtime;
         self.total_incidents += other.total_incidents;
+        self.total_incident_time += other.total_incident_time;
         self.with_downtime += other.with_downtime;
         self.longest = self.longest.max(other.longest);
         if let Some((i, d)) = other.worst
@@ -362,8 +369,14 @@ pub struct Availability {
     pub incidents_per_year: Estimate,
     /// Incidents per trial.
     pub incidents_per_trial: Estimate,
-    /// Mean length of an incident; `null` with none.
+    /// Mean length of an incident (wall clock, from the first request
+    /// lost to the moment all traffic is served again); `null` with none.
     pub mean_time_to_recover_s: Option<f64>,
+    /// Mean traffic-weighted downtime per incident: what an incident cost.
+    /// Equal to `mean_time_to_recover_s` when every incident loses all
+    /// traffic; less when it loses a share (half the traffic for 30 s is
+    /// 15 s); `null` with no incident.
+    pub mean_traffic_lost_per_incident_s: Option<f64>,
     /// Longest incident in any trial.
     pub longest_outage_s: f64,
     /// Trials that saw any downtime.
@@ -683,6 +696,7 @@ impl Summary {
                     ci95: [0.0, 0.0],
                 },
                 mean_time_to_recover_s: None,
+                mean_traffic_lost_per_incident_s: None,
                 longest_outage_s: 0.0,
                 trials_with_downtime: 0,
             }
@@ -721,6 +735,8 @@ impl Summary {
                     }
                 },
                 mean_time_to_recover_s: (acc.total_incidents > 0)
+                    .then(|| acc.total_incident_time / acc.total_incidents as f64),
+                mean_traffic_lost_per_incident_s: (acc.total_incidents > 0)
                     .then(|| acc.total_downtime / acc.total_incidents as f64),
                 longest_outage_s: acc.longest,
                 trials_with_downtime: acc.with_downtime,
