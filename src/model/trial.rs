@@ -331,7 +331,8 @@ impl Trial<'_> {
     pub fn run_traced(&mut self, seed: u64, trial: u64) -> Result<(TrialResult, Trace), Runaway> {
         self.trace = Some(Box::default());
         let result = self.run(seed, trial);
-        let trace = self.trace.take().map(|b| *b).unwrap_or_default();
+        let mut trace = self.trace.take().map(|b| *b).unwrap_or_default();
+        trace.finish(self.world.horizon);
         Ok((result?, trace))
     }
 

@@ -6,8 +6,10 @@ use super::{Call, CallResult, Job, JobState, Parent, TimerKind};
 use crate::engine::Nanos;
 use crate::model::event::Event;
 use crate::model::slab::Key;
+use crate::model::trace::Subject;
 use crate::resilience::Outcome;
 use crate::resilience::bulkhead::Admission;
+use crate::resilience::circuit_breaker::BreakerState;
 use crate::resilience::deadline::Deadline;
 use crate::resilience::retry::{RetryBudget, RetryDecision};
 
@@ -324,7 +326,21 @@ impl Requests<'_> {
             }
         }
         if let (Some(p), Some(b)) = (c.permit.take(), &mut t.breakers[edge]) {
+            let epoch = b.epoch();
             b.record(p, now, outcome.is_success(), now - c.attempt_start);
+            if let Some(tr) = self.trace.as_mut()
+                && b.epoch() != epoch
+            {
+                // A result changes the state only to Closed or Open; an Open
+                // breaker is half-open `open_for` later whether or not anyone
+                // calls (the state the buckets read), so that is dated now.
+                if b.state(now) == BreakerState::Closed {
+                    tr.record(now, "breaker_closed", Subject::Edge(edge));
+                } else {
+                    tr.record(now, "breaker_open", Subject::Edge(edge));
+                    tr.record_later(now + b.config().open_for, "breaker_half_open", Subject::Edge(edge));
+                }
+            }
         }
         let replica = std::mem::replace(&mut c.replica, super::NO_REPLICA);
         // Outlier detection judges the replica once this call is settled
