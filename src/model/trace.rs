@@ -108,6 +108,7 @@ fn minus(a: &EdgeCounts, b: &EdgeCounts) -> EdgeCounts {
         retries: a.retries - b.retries,
         timeouts: a.timeouts - b.timeouts,
         errors: a.errors - b.errors,
+        refused: a.refused - b.refused,
         breaker_rejected: a.breaker_rejected - b.breaker_rejected,
         bulkhead_rejected: a.bulkhead_rejected - b.bulkhead_rejected,
         fallbacks: a.fallbacks - b.fallbacks,

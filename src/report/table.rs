@@ -294,26 +294,47 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
         .max()
         .unwrap_or(0)
         .max(22);
+    // Failed attempts by reason, so that a run whose calls all die at an
+    // open breaker does not read as errors; `sent/call` counts attempts
+    // that left the caller, which those rejected at its breaker or
+    // bulkhead never do (so it falls below 1 when they reject).
     let _ = writeln!(
         t,
-        "  {:<w$} {:>12} {:>9} {:>10} {:>10} {:>10} {:>8} {:>10} {:>9}",
-        "edge", "calls", "att/call", "retries", "timeouts", "errors", "brk open", "bulkhd rej", "success"
+        "  {:<w$} {:>11} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>9}",
+        "edge",
+        "calls",
+        "sent/call",
+        "retries",
+        "timeouts",
+        "errors",
+        "refused",
+        "brk rej",
+        "bulkhd rej",
+        "brk open",
+        "success"
     );
     for (name, e) in &summary.edges {
         let _ = writeln!(
             t,
-            "  {:<w$} {:>12} {:>9.3} {:>10} {:>10} {:>10} {:>8} {:>10} {:>9}",
+            "  {:<w$} {:>11} {:>9.3} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>9}",
             name,
             e.calls,
             e.attempts_per_call,
             e.retries,
             e.timeouts,
-            e.errors,
-            format!("{:.1} %", e.breaker_open_fraction * 100.0),
+            e.server_errors,
+            e.refused,
+            e.breaker_rejected,
             e.bulkhead_rejected,
+            format!("{:.1} %", e.breaker_open_fraction * 100.0),
             format!("{:.2} %", e.success_ratio * 100.0)
         );
     }
+    let _ = writeln!(
+        t,
+        "  (failed attempts by reason · errors: answered with an error · refused: refused, reset or unreachable\n   \
+         · brk rej, bulkhd rej: rejected by the caller's breaker or bulkhead, never sent, so sent/call can fall below 1)"
+    );
 }
 
 /// One line per fault: how often, what share of requests succeeded while

@@ -178,6 +178,7 @@ fn add_counts(a: &mut EdgeCounts, b: &EdgeCounts) {
     a.retries += b.retries;
     a.timeouts += b.timeouts;
     a.errors += b.errors;
+    a.refused += b.refused;
     a.breaker_rejected += b.breaker_rejected;
     a.bulkhead_rejected += b.bulkhead_rejected;
     a.fallbacks += b.fallbacks;
@@ -471,8 +472,15 @@ pub struct EdgeSummary {
     pub retries: u64,
     /// Attempts that timed out.
     pub timeouts: u64,
-    /// Attempts answered with an error, refused or reset.
+    /// Attempts answered with an error, refused or reset
+    /// (`server_errors + refused`).
     pub errors: u64,
+    /// Attempts the callee answered with an error.
+    pub server_errors: u64,
+    /// Attempts the callee did not serve: refused (a full queue, a rate
+    /// limiter, a shed), reset (its replica crashed) or unreachable (no
+    /// serving replica, a partition).
+    pub refused: u64,
     /// Attempts the circuit breaker rejected.
     pub breaker_rejected: u64,
     /// Fraction of time the breaker was open.
@@ -927,6 +935,8 @@ fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
         retries: e.retries,
         timeouts: e.timeouts,
         errors: e.errors,
+        server_errors: e.errors - e.refused,
+        refused: e.refused,
         breaker_rejected: e.breaker_rejected,
         breaker_open_fraction: if exposure_s > 0.0 {
             e.breaker_open_s / exposure_s

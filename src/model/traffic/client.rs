@@ -363,6 +363,7 @@ impl Requests<'_> {
         let c = t.calls.get_mut(call).expect("outlier detection keeps calls");
         if matches!(outcome, Outcome::Error | Outcome::Refused | Outcome::Shed) {
             t.result.edges[edge].errors += 1;
+            t.result.edges[edge].refused += u64::from(outcome != Outcome::Error);
         }
         if let Some(policy) = &self.world.edges[edge].retry {
             let decision = policy.decide(
