@@ -56,6 +56,9 @@ pub struct TrafficResult {
     pub failed: u64,
     /// Sum of request latencies (seconds).
     pub latency_sum: f64,
+    /// Sum of the latencies of served requests (full successes and
+    /// degraded ones), seconds.
+    pub served_latency_sum: f64,
     /// Attempts on the workload edges.
     pub entry_attempts: u64,
     /// Calls started on the workload edges (requests, in flight or not).

@@ -72,6 +72,12 @@ impl<'w> Trial<'w> {
         &self.traffic.latency
     }
 
+    /// Latency of the last trial's served requests (full successes and
+    /// degraded ones), microseconds.
+    pub fn served_latency(&self) -> &hdrhistogram::Histogram<u64> {
+        &self.traffic.served_latency
+    }
+
     /// Runs trial `trial` of master seed `seed`.
     ///
     /// # Errors

@@ -185,16 +185,22 @@ pub fn headline(s: &Summary) -> Vec<Vec<String>> {
             pct(r.degraded_ratio),
             pct(r.failed_ratio.mean),
         ]);
-        rows.push(vec![
-            "latency".into(),
-            human_duration(r.latency_s.mean),
-            format!(
-                "p50 {} · p99 {} · p99.9 {}",
-                human_duration(r.latency_s.p50),
-                human_duration(r.latency_s.p99),
-                human_duration(r.latency_s.p999)
-            ),
-        ]);
+        for (label, l) in [("latency", &r.latency_s), ("served latency", &r.latency_served_s)] {
+            // As in the table: the served line only when it differs.
+            if label != "latency" && l == &r.latency_s {
+                continue;
+            }
+            rows.push(vec![
+                label.into(),
+                human_duration(l.mean),
+                format!(
+                    "p50 {} · p99 {} · p99.9 {}",
+                    human_duration(l.p50),
+                    human_duration(l.p99),
+                    human_duration(l.p999)
+                ),
+            ]);
+        }
         rows.push(vec![
             "attempts per request".into(),
             format!("{:.3}", r.attempts_per_request),

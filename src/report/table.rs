@@ -236,16 +236,28 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
         ratio_pct(r.degraded_ratio),
         ratio_pct(r.failed_ratio.mean)
     );
-    let l = &r.latency_s;
+    let line = |l: &crate::stats::estimate::Latency| {
+        format!(
+            "mean {} · p50 {} · p90 {} · p99 {} · p99.9 {}",
+            ms(l.mean),
+            ms(l.p50),
+            ms(l.p90),
+            ms(l.p99),
+            ms(l.p999)
+        )
+    };
+    let all = line(&r.latency_s);
     let _ = writeln!(
         t,
-        "  latency           mean {} · p50 {} · p90 {} · p99 {} · p99.9 {} (every request, failed and refused ones included)",
-        ms(l.mean),
-        ms(l.p50),
-        ms(l.p90),
-        ms(l.p99),
-        ms(l.p999)
+        "  latency           {all} (every request, failed and refused ones included)"
     );
+    // Failed requests (refused at once, or timed out) pull the figures
+    // above down or up; what a served user waited is apart. When it reads
+    // the same (nothing failed) the line would repeat the one above.
+    let served = line(&r.latency_served_s);
+    if served != all {
+        let _ = writeln!(t, "  served latency    {served} (served requests only)");
+    }
     let _ = writeln!(t, "  attempts/request  {:.3}", r.attempts_per_request);
     let _ = writeln!(t);
     let defended = summary

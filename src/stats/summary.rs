@@ -60,6 +60,10 @@ struct TrafficAcc {
     degraded: u64,
     failed: u64,
     latency_sum: f64,
+    /// Served requests' latency (absent in shards written before it was
+    /// kept).
+    #[serde(default)]
+    served_latency_sum: f64,
     entry_attempts: u64,
     entry_calls: u64,
     success_ratio: Welford,
@@ -67,6 +71,8 @@ struct TrafficAcc {
     failed_ratio: Welford,
     #[serde(with = "super::histogram::exact")]
     latency_us: Histogram<u64>,
+    #[serde(with = "super::histogram::exact", default = "empty_histogram")]
+    served_latency_us: Histogram<u64>,
     services: Vec<(u64, u64, Welford)>,
     edges: Vec<EdgeCounts>,
     defence: Vec<DefenceCounts>,
@@ -82,12 +88,14 @@ impl TrafficAcc {
             degraded: 0,
             failed: 0,
             latency_sum: 0.0,
+            served_latency_sum: 0.0,
             entry_attempts: 0,
             entry_calls: 0,
             success_ratio: Welford::default(),
             degraded_ratio: Welford::default(),
             failed_ratio: Welford::default(),
-            latency_us: Histogram::new(3).expect("3 significant digits is valid"),
+            latency_us: empty_histogram(),
+            served_latency_us: empty_histogram(),
             services: vec![(0, 0, Welford::default()); services],
             edges: vec![EdgeCounts::default(); edges],
             defence: vec![DefenceCounts::default(); services],
@@ -101,6 +109,7 @@ impl TrafficAcc {
         self.degraded += t.degraded;
         self.failed += t.failed;
         self.latency_sum += t.latency_sum;
+        self.served_latency_sum += t.served_latency_sum;
         self.entry_attempts += t.entry_attempts;
         self.entry_calls += t.entry_calls;
         if t.requests > 0 {
@@ -136,6 +145,7 @@ impl TrafficAcc {
         self.degraded += o.degraded;
         self.failed += o.failed;
         self.latency_sum += o.latency_sum;
+        self.served_latency_sum += o.served_latency_sum;
         self.entry_attempts += o.entry_attempts;
         self.entry_calls += o.entry_calls;
         self.success_ratio.merge(&o.success_ratio);
@@ -143,6 +153,9 @@ impl TrafficAcc {
         self.failed_ratio.merge(&o.failed_ratio);
         self.latency_us
             .add(&o.latency_us)
+            .expect("auto-resizing histograms merge");
+        self.served_latency_us
+            .add(&o.served_latency_us)
             .expect("auto-resizing histograms merge");
         for (a, b) in self.services.iter_mut().zip(&o.services) {
             a.0 += b.0;
@@ -163,6 +176,11 @@ impl TrafficAcc {
             }
         }
     }
+}
+
+/// An empty latency histogram (microseconds, 3 significant digits).
+fn empty_histogram() -> Histogram<u64> {
+    Histogram::new(3).expect("3 significant digits is valid")
 }
 
 fn add_defence(a: &mut DefenceCounts, b: &DefenceCounts) {
@@ -215,10 +233,12 @@ impl Accumulator {
         }
     }
 
-    /// Adds one trial's request latencies (microseconds).
-    pub fn push_latency(&mut self, latency_us: &Histogram<u64>) {
+    /// Adds one trial's request latencies (microseconds): every concluded
+    /// request's, and the served ones'.
+    pub fn push_latency(&mut self, latency_us: &Histogram<u64>, served_us: &Histogram<u64>) {
         if let Some(t) = &mut self.traffic {
             t.latency_us.add(latency_us).expect("auto-resizing histograms merge");
+            t.served_latency_us.add(served_us).expect("auto-resizing histograms merge");
         }
     }
 
@@ -457,8 +477,12 @@ pub struct Requests {
     pub failed_ratio: Estimate,
     /// Attempts at the entry service / requests.
     pub attempts_per_request: f64,
-    /// Latency of every concluded request.
+    /// Latency of every concluded request, failed and refused ones
+    /// included (a refusal counts with the time it took).
     pub latency_s: Latency,
+    /// Latency of served requests only (full successes and degraded ones):
+    /// what a user who was served waited. All zero with none served.
+    pub latency_served_s: Latency,
 }
 
 /// One call edge, totals over all trials.
@@ -898,14 +922,26 @@ fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
-fn requests(t: &TrafficAcc, trials: u64) -> Requests {
+/// Mean and quantiles of `n` latencies summing to `sum_s` seconds,
+/// recorded in `h` (microseconds); zero with none.
+fn latency_of(sum_s: f64, n: u64, h: &Histogram<u64>) -> Latency {
     let q = |p: f64| {
-        if t.latency_us.is_empty() {
+        if h.is_empty() {
             0.0
         } else {
-            t.latency_us.median_equivalent(t.latency_us.value_at_quantile(p)) as f64 / 1e6
+            h.median_equivalent(h.value_at_quantile(p)) as f64 / 1e6
         }
     };
+    Latency {
+        mean: if n == 0 { 0.0 } else { sum_s / n as f64 },
+        p50: q(0.5),
+        p90: q(0.9),
+        p99: q(0.99),
+        p999: q(0.999),
+    }
+}
+
+fn requests(t: &TrafficAcc, trials: u64) -> Requests {
     Requests {
         total: t.requests,
         availability: request_availability(t, trials),
@@ -914,17 +950,8 @@ fn requests(t: &TrafficAcc, trials: u64) -> Requests {
         degraded_ratio_ci95: mean_ci95(&t.degraded_ratio, 0.0, 1.0),
         failed_ratio: Estimate::of(&t.failed_ratio),
         attempts_per_request: ratio(t.entry_attempts, t.entry_calls),
-        latency_s: Latency {
-            mean: if t.requests == 0 {
-                0.0
-            } else {
-                t.latency_sum / t.requests as f64
-            },
-            p50: q(0.5),
-            p90: q(0.9),
-            p99: q(0.99),
-            p999: q(0.999),
-        },
+        latency_s: latency_of(t.latency_sum, t.requests, &t.latency_us),
+        latency_served_s: latency_of(t.served_latency_sum, t.success + t.degraded, &t.served_latency_us),
     }
 }
 

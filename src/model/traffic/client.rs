@@ -424,6 +424,10 @@ impl Requests<'_> {
                 let latency = now - c.started;
                 r.latency_sum += latency as f64 / 1e9;
                 let _ = t.latency.record((latency / 1000).max(1));
+                if let CallResult::Success { .. } = result {
+                    r.served_latency_sum += latency as f64 / 1e9;
+                    let _ = t.served_latency.record((latency / 1000).max(1));
+                }
             }
             Parent::Job { job } => self.job_call_done(job, result, now),
             Parent::Saga { saga } => self.saga_call_done(saga, result, now),
