@@ -164,6 +164,13 @@ repair = { dist = "gamma", shape = 2.0, mean = "20h" }
     let (s, _) = simulate(&text, 600, 21);
     let analytic = s.availability.analytic.expect("a closed form");
     assert!((analytic - truth).abs() < 1e-12, "analytic {analytic} vs {truth}");
+    // `check` prints the same figure on the entry's line.
+    let d = crate::util::Dir::new();
+    let p = d.write("stack.toml", &text);
+    let check = d.nines(&["check", p.to_str().unwrap()]).ok();
+    let web = check.split("  web ").nth(1).expect("the web service");
+    let line = web.lines().find(|l| l.contains("closed-form availability")).expect("a closed form");
+    assert!(line.contains(&format!("closed-form availability {truth:.9}")), "{line} vs {truth}");
     // U ≈ 0.15 (a tier with no serving group, often because one region is
     // out); 600 five-year trials give about 0.35 % of U. Allow 1 %.
     assert_covers("regional stack", truth, s.availability.ci95, 0.01 * (1.0 - truth));
@@ -255,4 +262,51 @@ rate = 50
         "time and requests disagree: {mean:+.3e} {ci:?}"
     );
     assert!(ci[1] - ci[0] < 2e-3, "interval too wide: {ci:?}");
+}
+
+/// Under global active-passive with zero failover the same closed form
+/// holds (each service's traffic moves at once to a serving group), and
+/// the simulation covers it: web needs db, both 2 of 2 replicas in each of
+/// two regions.
+#[test]
+fn closed_form_for_a_regional_stack_under_global_active_passive() {
+    let text = r#"horizon = "5y"
+[global]
+mode = "active-passive"
+failover = "0s"
+[[region]]
+name = "eu"
+failure = { mean = "200h" }
+repair = { mean = "20h" }
+[[region]]
+name = "us"
+failure = { mean = "200h" }
+repair = { mean = "20h" }
+[[service]]
+name = "web"
+topology = "active-active"
+replicas = 2
+min_healthy = 2
+regions = ["eu", "us"]
+failure = { mean = "100h" }
+repair = { mean = "10h" }
+[[service.call]]
+to = "db"
+[[service]]
+name = "db"
+topology = "active-active"
+replicas = 2
+min_healthy = 2
+regions = ["eu", "us"]
+failure = { mean = "100h" }
+repair = { mean = "10h" }
+"#;
+    let ar: f64 = 200.0 / 220.0;
+    let g = (100.0f64 / 110.0).powi(2);
+    let tier = |up: i32| -> f64 { 1.0 - (1.0 - g).powi(up) };
+    let truth = ar * ar * tier(2).powi(2) + 2.0 * ar * (1.0 - ar) * tier(1).powi(2);
+    let (s, _) = simulate(text, 600, 3);
+    let analytic = s.availability.analytic.expect("a closed form");
+    assert!((analytic - truth).abs() < 1e-12, "analytic {analytic} vs {truth}");
+    assert_covers("active-passive regional stack", truth, s.availability.ci95, 0.01 * (1.0 - truth));
 }
