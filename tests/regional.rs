@@ -118,7 +118,10 @@ fn an_incident_that_loses_everything_reads_as_before() {
     let d = crate::util::Dir::new();
     let p = d.write("stack.toml", &format!("trials = 2\n{text}"));
     let out = d.nines(&["run", p.to_str().unwrap(), "--out", "o", "--quiet"]).ok();
-    assert!(out.contains("mean time to recover 60.0 min · longest 60.0 min"), "{out}");
+    assert!(
+        out.contains("mean time to recover 60.0 min · longest 60.0 min"),
+        "{out}"
+    );
 }
 
 /// The same stack with the db only in eu: every caller needs it, so the
@@ -169,8 +172,14 @@ repair = { dist = "gamma", shape = 2.0, mean = "20h" }
     let p = d.write("stack.toml", &text);
     let check = d.nines(&["check", p.to_str().unwrap()]).ok();
     let web = check.split("  web ").nth(1).expect("the web service");
-    let line = web.lines().find(|l| l.contains("closed-form availability")).expect("a closed form");
-    assert!(line.contains(&format!("closed-form availability {truth:.9}")), "{line} vs {truth}");
+    let line = web
+        .lines()
+        .find(|l| l.contains("closed-form availability"))
+        .expect("a closed form");
+    assert!(
+        line.contains(&format!("closed-form availability {truth:.9}")),
+        "{line} vs {truth}"
+    );
     // U ≈ 0.15 (a tier with no serving group, often because one region is
     // out); 600 five-year trials give about 0.35 % of U. Allow 1 %.
     assert_covers("regional stack", truth, s.availability.ci95, 0.01 * (1.0 - truth));
@@ -308,5 +317,10 @@ repair = { mean = "10h" }
     let (s, _) = simulate(text, 600, 3);
     let analytic = s.availability.analytic.expect("a closed form");
     assert!((analytic - truth).abs() < 1e-12, "analytic {analytic} vs {truth}");
-    assert_covers("active-passive regional stack", truth, s.availability.ci95, 0.01 * (1.0 - truth));
+    assert_covers(
+        "active-passive regional stack",
+        truth,
+        s.availability.ci95,
+        0.01 * (1.0 - truth),
+    );
 }

@@ -185,7 +185,10 @@ fn trace_dates_breakers_at_the_instant_and_keeps_causes_first() {
             })
             .collect();
         let breaker: Vec<&(f64, String, String)> = rows.iter().filter(|r| r.1.starts_with("breaker_")).collect();
-        assert!(!breaker.is_empty(), "trial {trial}: the cut opens the breaker\n{events}");
+        assert!(
+            !breaker.is_empty(),
+            "trial {trial}: the cut opens the breaker\n{events}"
+        );
         assert!(
             breaker.iter().any(|r| r.0.fract() != 0.0),
             "trial {trial}: breaker events sampled at bucket ends\n{events}"
@@ -203,7 +206,10 @@ fn trace_dates_breakers_at_the_instant_and_keeps_causes_first() {
                 "breaker_half_open" => {
                     assert_eq!(state, "open", "trial {trial}: half-open at {t}\n{events}");
                     let gap = t - opened_at.unwrap();
-                    assert!((gap - 5.0).abs() < 1e-9, "trial {trial}: half-open {gap} s after opening");
+                    assert!(
+                        (gap - 5.0).abs() < 1e-9,
+                        "trial {trial}: half-open {gap} s after opening"
+                    );
                     state = "half_open";
                 }
                 "breaker_closed" => {
@@ -215,7 +221,10 @@ fn trace_dates_breakers_at_the_instant_and_keeps_causes_first() {
         }
         let opens = breaker.iter().filter(|r| r.1 == "breaker_open").count();
         let half = breaker.iter().filter(|r| r.1 == "breaker_half_open").count();
-        assert_eq!(opens, half, "trial {trial}: every opening is half-open 5 s later\n{events}");
+        assert_eq!(
+            opens, half,
+            "trial {trial}: every opening is half-open 5 s later\n{events}"
+        );
         let first = |kind: &str, subject: &str, from: f64| {
             rows.iter()
                 .find(|r| r.1 == kind && r.2 == subject && r.0 >= from)
@@ -223,11 +232,17 @@ fn trace_dates_breakers_at_the_instant_and_keeps_causes_first() {
         };
         let down = first("replica_down", "api[0]", 0.0).unwrap();
         if let Some(t) = first("degraded", "api", 0.0) {
-            assert!(t >= down, "trial {trial}: api degraded at {t}, before api[0] went down at {down}");
+            assert!(
+                t >= down,
+                "trial {trial}: api degraded at {t}, before api[0] went down at {down}"
+            );
         }
         let cut = first("fault_start", "db cut", 0.0).unwrap();
         let degraded_db = first("degraded", "db", 0.0).expect("the cut degrades the db");
-        assert!(degraded_db >= cut, "trial {trial}: db degraded at {degraded_db}, cut at {cut}");
+        assert!(
+            degraded_db >= cut,
+            "trial {trial}: db degraded at {degraded_db}, cut at {cut}"
+        );
         let times: Vec<f64> = rows.iter().map(|r| r.0).collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "events in time order");
     }

@@ -236,8 +236,14 @@ target = "db"
     assert_eq!(n("errors"), n("server_errors") + n("refused"));
     assert!(n("server_errors") > 50, "the db's own errors: {e}");
     assert!(n("refused") >= 5, "refused while the breaker was closed: {e}");
-    assert!(n("breaker_rejected") > 100 * n("refused"), "most calls die at the breaker: {e}");
-    assert_eq!(n("timeouts") + n("errors") + n("breaker_rejected") + n("bulkhead_rejected"), n("failed"));
+    assert!(
+        n("breaker_rejected") > 100 * n("refused"),
+        "most calls die at the breaker: {e}"
+    );
+    assert_eq!(
+        n("timeouts") + n("errors") + n("breaker_rejected") + n("bulkhead_rejected"),
+        n("failed")
+    );
     assert_eq!(n("attempts") + n("breaker_rejected"), n("calls"));
     assert!(e["attempts_per_call"].as_f64().unwrap() < 0.6);
     // The api answers every failed db call with an error of its own.
@@ -245,13 +251,28 @@ target = "db"
     assert_eq!(u["server_errors"], u["errors"]);
     assert_eq!(u["refused"], 0);
 
-    let header = out.lines().find(|l| l.trim_start().starts_with("edge ")).expect("edge table");
+    let header = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("edge "))
+        .expect("edge table");
     let cols: Vec<&str> = header.split_whitespace().collect();
     assert_eq!(
         cols,
         [
-            "edge", "calls", "sent/call", "retries", "timeouts", "errors", "refused", "brk", "rej", "bulkhd", "rej",
-            "brk", "open", "success"
+            "edge",
+            "calls",
+            "sent/call",
+            "retries",
+            "timeouts",
+            "errors",
+            "refused",
+            "brk",
+            "rej",
+            "bulkhd",
+            "rej",
+            "brk",
+            "open",
+            "success"
         ]
     );
     let row: Vec<&str> = out
@@ -276,7 +297,10 @@ target = "db"
         assert!((f(served, k) - 0.002).abs() < 2e-6, "{k}: {served}");
     }
     assert!(f(all, "mean") < 0.0016, "{all}");
-    assert!((f(all, "p50") - 0.001).abs() < 1e-6, "half the requests failed after 1 ms: {all}");
+    assert!(
+        (f(all, "p50") - 0.001).abs() < 1e-6,
+        "half the requests failed after 1 ms: {all}"
+    );
     assert!(
         out.contains("  served latency    mean 2.00 ms · p50 2.00 ms · p90 2.00 ms · p99 2.00 ms · p99.9 2.00 ms (served requests only)"),
         "{out}"

@@ -238,7 +238,9 @@ impl Accumulator {
     pub fn push_latency(&mut self, latency_us: &Histogram<u64>, served_us: &Histogram<u64>) {
         if let Some(t) = &mut self.traffic {
             t.latency_us.add(latency_us).expect("auto-resizing histograms merge");
-            t.served_latency_us.add(served_us).expect("auto-resizing histograms merge");
+            t.served_latency_us
+                .add(served_us)
+                .expect("auto-resizing histograms merge");
         }
     }
 
