@@ -136,16 +136,16 @@ impl Trace {
 
     /// Moves the later changes due by `t` into the events.
     fn reach(&mut self, t: Nanos) {
-        while let Some(e) = self.later.pop_front_if(|e| e.t <= t) {
-            self.events.push(e);
+        while self.later.front().is_some_and(|e| e.t <= t) {
+            self.events.extend(self.later.pop_front());
         }
     }
 
     /// The trial ended at `horizon`: changes due before it happened, the
     /// rest did not.
     pub fn finish(&mut self, horizon: Nanos) {
-        while let Some(e) = self.later.pop_front_if(|e| e.t < horizon) {
-            self.events.push(e);
+        while self.later.front().is_some_and(|e| e.t < horizon) {
+            self.events.extend(self.later.pop_front());
         }
         self.later.clear();
     }
