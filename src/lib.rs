@@ -152,6 +152,7 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
         analytic: analytic::availability(scenario, world, scenario.entry).ok(),
         edges: world.edges.iter().map(|e| e.name.clone()).collect(),
         slo: slo.or(scenario.slo),
+        objective: scenario.objective,
         faults: scenario
             .faults
             .iter()

@@ -246,7 +246,7 @@ fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> Result<(Accumulato
         let r = trial.run(seed, i).map_err(|r| Error::Runaway(Box::new(r)))?;
         acc.push(i, &r);
         if world.has_traffic() {
-            acc.push_latency(trial.latency());
+            acc.push_latency(trial.latency(), trial.served_latency());
             if !world.workflows.is_empty() {
                 acc.push_workflow_histograms(trial.workflow_histograms());
             }

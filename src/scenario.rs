@@ -56,6 +56,9 @@ pub struct Scenario {
     pub workloads: Vec<Workload>,
     /// Availability objective of the entry point, in (0, 1).
     pub slo: Option<f64>,
+    /// What the run is judged on: the headline, `slo`, `compare` and
+    /// `sweep` use this metric.
+    pub objective: Objective,
     /// Injected faults, in file order.
     pub faults: Vec<Fault>,
     /// How a fault's impact is judged.
@@ -412,6 +415,25 @@ pub struct Call {
     pub fallback: bool,
     /// Request level: client policies (`policy.fallback` equals `fallback`).
     pub policy: ClientPolicy,
+}
+
+/// What a run is judged on (`objective`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objective {
+    /// Requests served (full successes and degraded ones) over requests.
+    Requests,
+    /// The entry's time-based availability.
+    Time,
+}
+
+impl Objective {
+    /// Its name in the file and in `summary.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::Requests => "requests",
+            Objective::Time => "time",
+        }
+    }
 }
 
 /// How regions combine.

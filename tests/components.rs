@@ -150,3 +150,20 @@ fn a_request_component_started_at_zero_is_the_whole_trial() {
     let window = trial.run_from(&start, 9, 2).expect("no budget is exceeded");
     assert_eq!(window, whole);
 }
+
+/// A trial's result depends only on (seed, trial), not on the trials the
+/// same `Trial` ran before: `nines trace --trial K` runs K alone, `run`
+/// runs it after others in its chunk. (A reused slab once handed out its
+/// slots from the top, so the connections a crash resets were answered in
+/// another order and other requests were served.)
+#[test]
+fn a_trial_does_not_depend_on_the_trials_before_it() {
+    let world = world(REQUESTS);
+    let mut reused = Trial::new(&world);
+    for k in 0..2 {
+        reused.run(9, k).expect("no budget is exceeded");
+    }
+    let after = reused.run(9, 2).expect("no budget is exceeded");
+    let alone = Trial::new(&world).run(9, 2).expect("no budget is exceeded");
+    assert_eq!(after, alone);
+}

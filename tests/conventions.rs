@@ -114,7 +114,7 @@ fn sweep_compare_and_check_documents_share_the_header() {
         .ok();
     let compare = dir.read("c/compare.json");
     assert_header(&compare, "compare/1", &["seed=3"], &[]);
-    assert_eq!(keys(&compare)[3..], ["trials", "seed", "designs"]);
+    assert_eq!(keys(&compare)[3..], ["trials", "seed", "objective", "designs"]);
     let check = dir.nines(&["check", "small.toml", "--format", "json"]).ok();
     let doc = assert_header(&check, "check/1", &[], &[]);
     assert_eq!(doc["valid"], true);

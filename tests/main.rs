@@ -34,6 +34,10 @@
 //!   outlier detection) against their arithmetic.
 //! - `locality`: regions at request level: staying local, paying to cross.
 //! - `new`: `nines new`: every template written, valid and run.
+//! - `objective`: what a request-level run is judged on: the request
+//!   availability, the table's first line, the SLO, `compare`, sagas.
+//! - `regional`: regional stacks compose per region in the time-based
+//!   model: exact cases, the closed form, and agreement with requests.
 //! - `schema`: `nines schema` against the raw structs and the scenarios;
 //!   `completions` and `man`.
 //! - `sweep`: sweeps, comparisons, plots, `report.html` and the SLO.
@@ -61,9 +65,11 @@ mod gallery;
 mod limits;
 mod locality;
 mod new;
+mod objective;
 mod output;
 mod properties;
 mod quantile_coverage;
+mod regional;
 mod requests;
 mod schema;
 mod shard;

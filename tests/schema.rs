@@ -245,6 +245,7 @@ trials = 2
 seed = 7
 entry = "api"
 slo = 0.999
+objective = "requests"
 
 [limits]
 events_per_trial = 10_000_000

@@ -118,7 +118,9 @@ fn sweep_csv_has_the_documented_columns() {
     assert!(text.starts_with(
         "service.api.failure.mean,service.api.replicas,availability,availability_low,availability_high,nines,\
          nines_low,nines_high,nines_is_bound,downtime_per_year_s_mean,downtime_per_year_s_p50,\
-         downtime_per_year_s_p90,downtime_per_year_s_p99,incidents_per_year\n"
+         downtime_per_year_s_p90,downtime_per_year_s_p99,incidents_per_year,objective,objective_value,\
+         objective_low,objective_high,objective_nines,objective_nines_low,objective_nines_high,\
+         objective_nines_is_bound\n"
     ));
     let (_, rows) = csv_rows(&text);
     assert_eq!(rows.len(), 6);

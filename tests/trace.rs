@@ -150,3 +150,100 @@ fn trace_tells_the_story_of_one_trial() {
         row2.join(",")
     );
 }
+
+/// Breaker transitions are dated at the instant they happen, not at the
+/// end of the bucket that saw them: it opens on the failing result (not a
+/// whole second), is half-open exactly `open_for` (5 s) later, closes only
+/// from half-open; and a bucket's verdict never precedes its cause (the
+/// api is degraded after its replica went down, the db after the cut;
+/// both start mid-bucket here, where a verdict dated at its bucket's
+/// start came first).
+#[test]
+fn trace_dates_breakers_at_the_instant_and_keeps_causes_first() {
+    let d = Dir::new();
+    let text = TRACED
+        .replace("at = \"20s\"", "at = \"20500ms\"")
+        .replace("at = \"60s\"", "at = \"60500ms\"");
+    assert_ne!(text, TRACED);
+    let p = d.write("traced.toml", &text);
+    let p = p.to_str().unwrap();
+    for trial in 0..4 {
+        let out = format!("tr{trial}");
+        d.nines(&["trace", p, "--trial", &trial.to_string(), "--out", &out, "--quiet"])
+            .ok();
+        let events = d.read(&format!("{out}/events.csv"));
+        let rows: Vec<(f64, String, String)> = events
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let mut it = l.splitn(3, ',');
+                (
+                    it.next().unwrap().parse().unwrap(),
+                    it.next().unwrap().to_string(),
+                    it.next().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let breaker: Vec<&(f64, String, String)> = rows.iter().filter(|r| r.1.starts_with("breaker_")).collect();
+        assert!(
+            !breaker.is_empty(),
+            "trial {trial}: the cut opens the breaker\n{events}"
+        );
+        assert!(
+            breaker.iter().any(|r| r.0.fract() != 0.0),
+            "trial {trial}: breaker events sampled at bucket ends\n{events}"
+        );
+        let mut state = "closed";
+        let mut opened_at = None;
+        for (t, kind, subject) in &breaker {
+            assert_eq!(subject, "api->db");
+            match kind.as_str() {
+                "breaker_open" => {
+                    assert_ne!(state, "open", "trial {trial}: opened twice at {t}\n{events}");
+                    opened_at = Some(*t);
+                    state = "open";
+                }
+                "breaker_half_open" => {
+                    assert_eq!(state, "open", "trial {trial}: half-open at {t}\n{events}");
+                    let gap = t - opened_at.unwrap();
+                    assert!(
+                        (gap - 5.0).abs() < 1e-9,
+                        "trial {trial}: half-open {gap} s after opening"
+                    );
+                    state = "half_open";
+                }
+                "breaker_closed" => {
+                    assert_eq!(state, "half_open", "trial {trial}: closed at {t}\n{events}");
+                    state = "closed";
+                }
+                other => panic!("unknown breaker event {other}"),
+            }
+        }
+        let opens = breaker.iter().filter(|r| r.1 == "breaker_open").count();
+        let half = breaker.iter().filter(|r| r.1 == "breaker_half_open").count();
+        assert_eq!(
+            opens, half,
+            "trial {trial}: every opening is half-open 5 s later\n{events}"
+        );
+        let first = |kind: &str, subject: &str, from: f64| {
+            rows.iter()
+                .find(|r| r.1 == kind && r.2 == subject && r.0 >= from)
+                .map(|r| r.0)
+        };
+        let down = first("replica_down", "api[0]", 0.0).unwrap();
+        if let Some(t) = first("degraded", "api", 0.0) {
+            assert!(
+                t >= down,
+                "trial {trial}: api degraded at {t}, before api[0] went down at {down}"
+            );
+        }
+        let cut = first("fault_start", "db cut", 0.0).unwrap();
+        let degraded_db = first("degraded", "db", 0.0).expect("the cut degrades the db");
+        assert!(
+            degraded_db >= cut,
+            "trial {trial}: db degraded at {degraded_db}, cut at {cut}"
+        );
+        let times: Vec<f64> = rows.iter().map(|r| r.0).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "events in time order");
+    }
+}

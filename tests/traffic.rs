@@ -191,3 +191,129 @@ fn request_level_files_are_identical_on_any_thread_count() {
     assert_eq!(dir.read("1/summary.json"), dir.read("2/summary.json"));
     assert_eq!(dir.read("1/trials.csv"), dir.read("2/trials.csv"));
 }
+
+/// The edge table says why attempts failed. The db is down for 30 s of
+/// each minute-long trial; the api's breaker opens after 5 refusals and
+/// rejects the rest of the outage's calls without sending them. With one
+/// attempt per call, every failed call failed for exactly one reason, so
+/// the reasons add up to the failed calls; the errors the db answered
+/// (its 1 % error rate) and the refusals are apart; `sent/call` is below 1
+/// by the rejected share, and the table's columns show each count. The
+/// latency of served requests is reported apart from every request's.
+#[test]
+fn failed_attempts_by_reason_and_served_latency() {
+    let text = r#"name = "cut"
+horizon = "1m"
+trials = 4
+seed = 5
+[[workload]]
+name = "users"
+to = "api"
+rate = 100
+[[service]]
+name = "api"
+service_time = { dist = "fixed", mean = "1ms" }
+[[service.call]]
+to = "db"
+circuit_breaker = { failure_threshold = 5, open_for = "5s" }
+[[service]]
+name = "db"
+service_time = { dist = "fixed", mean = "1ms" }
+error_rate = 0.01
+[[fault]]
+name = "cut"
+at = "10s"
+duration = "30s"
+kind = "crash"
+target = "db"
+"#;
+    let d = Dir::new();
+    let p = d.write("cut.toml", text);
+    let out = d.nines(&["run", p.to_str().unwrap(), "--out", "o", "--quiet"]).ok();
+    let json: serde_json::Value = serde_json::from_str(&d.read("o/summary.json")).unwrap();
+    let e = &json["edges"]["api->db"];
+    let n = |k: &str| e[k].as_u64().unwrap_or_else(|| panic!("{k} in {e}"));
+    assert_eq!(n("errors"), n("server_errors") + n("refused"));
+    assert!(n("server_errors") > 50, "the db's own errors: {e}");
+    assert!(n("refused") >= 5, "refused while the breaker was closed: {e}");
+    assert!(
+        n("breaker_rejected") > 100 * n("refused"),
+        "most calls die at the breaker: {e}"
+    );
+    assert_eq!(
+        n("timeouts") + n("errors") + n("breaker_rejected") + n("bulkhead_rejected"),
+        n("failed")
+    );
+    assert_eq!(n("attempts") + n("breaker_rejected"), n("calls"));
+    assert!(e["attempts_per_call"].as_f64().unwrap() < 0.6);
+    // The api answers every failed db call with an error of its own.
+    let u = &json["edges"]["users->api"];
+    assert_eq!(u["server_errors"], u["errors"]);
+    assert_eq!(u["refused"], 0);
+
+    let header = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("edge "))
+        .expect("edge table");
+    let cols: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        cols,
+        [
+            "edge",
+            "calls",
+            "sent/call",
+            "retries",
+            "timeouts",
+            "errors",
+            "refused",
+            "brk",
+            "rej",
+            "bulkhd",
+            "rej",
+            "brk",
+            "open",
+            "success"
+        ]
+    );
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("api->db "))
+        .expect("api->db row")
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[5], n("server_errors").to_string(), "errors column: {row:?}");
+    assert_eq!(row[6], n("refused").to_string(), "refused column: {row:?}");
+    assert_eq!(row[7], n("breaker_rejected").to_string(), "brk rej column: {row:?}");
+    assert!(out.contains("never sent, so sent/call can fall below 1"), "{out}");
+
+    // Latency: a served request took the api's 1 ms and the db's 1 ms,
+    // exactly; a failed one was refused by the api after its own 1 ms,
+    // so every request's mean is below 2 ms and the served one is 2 ms.
+    let all = &json["requests"]["latency_s"];
+    let served = &json["requests"]["latency_served_s"];
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k} in {v}"));
+    assert!((f(served, "mean") - 0.002).abs() < 1e-9, "{served}");
+    for k in ["p50", "p90", "p99", "p999"] {
+        assert!((f(served, k) - 0.002).abs() < 2e-6, "{k}: {served}");
+    }
+    assert!(f(all, "mean") < 0.0016, "{all}");
+    assert!(
+        (f(all, "p50") - 0.001).abs() < 1e-6,
+        "half the requests failed after 1 ms: {all}"
+    );
+    assert!(
+        out.contains("  served latency    mean 2.00 ms · p50 2.00 ms · p90 2.00 ms · p99 2.00 ms · p99.9 2.00 ms (served requests only)"),
+        "{out}"
+    );
+
+    // With nothing failed, served latency is every request's latency and
+    // the table does not repeat it.
+    let clean = text.replace("error_rate = 0.01\n", "");
+    let clean = clean.split("[[fault]]").next().unwrap();
+    let p = d.write("clean.toml", clean);
+    let out = d.nines(&["run", p.to_str().unwrap(), "--out", "c", "--quiet"]).ok();
+    let json: serde_json::Value = serde_json::from_str(&d.read("c/summary.json")).unwrap();
+    assert_eq!(json["requests"]["failed_ratio"]["mean"], 0.0);
+    assert_eq!(json["requests"]["latency_s"], json["requests"]["latency_served_s"]);
+    assert!(!out.contains("served latency"), "{out}");
+}

@@ -7,6 +7,11 @@
 //! far less noise than the two runs apart, and its Student t interval says
 //! whether the designs really differ.
 //!
+//! The designs are judged on their objective (`objective`): on requests
+//! served when every design's is requests, else on time-based availability.
+//! That metric leads the table, and its paired difference is the one whose
+//! significance `compare.json` gives as `objective_difference`.
+//!
 //! The output folder is claimed as `run` claims its own
 //! ([`super::output_guard`]): the same files in the same order may write
 //! there again; anything else is refused without `--force`. The files are
@@ -57,6 +62,13 @@ struct Design {
     /// Request success ratio minus the baseline's.
     #[serde(skip_serializing_if = "Option::is_none")]
     success_ratio_difference: Option<Difference>,
+    /// Requests served (full and degraded) / requests minus the baseline's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_availability_difference: Option<Difference>,
+    /// The objective's metric minus the baseline's: the difference the
+    /// comparison is judged on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    objective_difference: Option<Difference>,
 }
 
 /// The own keys of `compare.json`, after the [`report::document`] header.
@@ -64,6 +76,8 @@ struct Design {
 struct CompareDoc<'a> {
     trials: u64,
     seed: u64,
+    /// `"requests"` when every design is judged on requests, else `"time"`.
+    objective: &'static str,
     designs: &'a [Design],
 }
 
@@ -131,10 +145,15 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         };
         // Not pre-sized by the trial count: the vectors grow with the trials
         // that actually ran.
-        let (mut avail, mut success) = (Vec::new(), Vec::new());
+        let (mut avail, mut success, mut served) = (Vec::new(), Vec::new(), Vec::new());
         let summary = simulate(sc, &options, |_, r| {
             avail.push(r.availability);
             if let Some(t) = &r.traffic {
+                served.push(if t.requests == 0 {
+                    1.0
+                } else {
+                    1.0 - t.failed as f64 / t.requests as f64
+                });
                 success.push(if t.requests == 0 {
                     1.0
                 } else {
@@ -147,7 +166,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         if summary.partial {
             break;
         }
-        runs.push((summary, avail, success));
+        runs.push((summary, avail, success, served));
     }
     progress.finish();
     if runs.len() < scenarios.len() {
@@ -160,15 +179,27 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
             ),
         });
     }
+    let on_requests = runs.iter().all(|r| r.0.objective == "requests");
+    let objective = if on_requests { "requests" } else { "time" };
     let designs: Vec<Design> = runs
         .iter()
         .enumerate()
-        .map(|(i, (summary, avail, success))| Design {
-            name: names[i].clone(),
-            file: args.files[i].display().to_string(),
-            summary: summary.clone(),
-            availability_difference: (i > 0).then(|| difference(avail, &runs[0].1)).flatten(),
-            success_ratio_difference: (i > 0).then(|| difference(success, &runs[0].2)).flatten(),
+        .map(|(i, (summary, avail, success, served))| {
+            let availability_difference = (i > 0).then(|| difference(avail, &runs[0].1)).flatten();
+            let request_availability_difference = (i > 0).then(|| difference(served, &runs[0].3)).flatten();
+            Design {
+                name: names[i].clone(),
+                file: args.files[i].display().to_string(),
+                summary: summary.clone(),
+                objective_difference: if on_requests {
+                    request_availability_difference.clone()
+                } else {
+                    availability_difference.clone()
+                },
+                availability_difference,
+                success_ratio_difference: (i > 0).then(|| difference(success, &runs[0].2)).flatten(),
+                request_availability_difference,
+            }
         })
         .collect();
     let json = report::document::json(
@@ -177,15 +208,16 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         &CompareDoc {
             trials,
             seed,
+            objective,
             designs: &designs,
         },
     );
     let mut staged = guard.staging();
     staged.write("compare.json", json.as_bytes())?;
-    staged.write("compare.csv", compare_csv(&designs).as_bytes())?;
+    staged.write("compare.csv", compare_csv(&designs, on_requests).as_bytes())?;
     let summaries: Vec<Summary> = designs.iter().map(|d| d.summary.clone()).collect();
     let figs = figures::for_compare(&mut staged, &names, &summaries, slo)?;
-    let (headers, rows) = rows(&designs);
+    let (headers, rows) = rows(&designs, on_requests);
     let mut page = html::Page::new(&format!("nines compare · {}", names.join(" vs ")));
     page.para(&format!(
         "{trials} trials per design, seed {seed}. Differences are paired by trial (the designs share their random streams), and marked significant when their 95 % interval excludes zero."
@@ -235,7 +267,7 @@ fn diff_text(d: &Option<Difference>, scale: f64, unit: &str) -> String {
     }
 }
 
-fn rows(designs: &[Design]) -> (Vec<String>, Vec<Vec<String>>) {
+fn rows(designs: &[Design], on_requests: bool) -> (Vec<String>, Vec<Vec<String>>) {
     let mut headers = vec![String::from("")];
     headers.extend(designs.iter().map(|d| d.name.clone()));
     let requests = designs.iter().all(|d| d.summary.requests.is_some());
@@ -244,7 +276,28 @@ fn rows(designs: &[Design]) -> (Vec<String>, Vec<Vec<String>>) {
         row.extend(designs.iter().map(f));
         row
     };
-    let mut rows = vec![
+    let mut rows = Vec::new();
+    if on_requests {
+        // The objective first: what the designs are judged on.
+        rows.extend([
+            metric("requests served (objective)", &|d| {
+                let h = d.summary.headline();
+                format!("{}{:.5} %", if h.nines_is_bound { "≥ " } else { "" }, h.mean * 100.0)
+            }),
+            metric("95 % CI", &|d| {
+                let c = d.summary.headline().ci95;
+                format!("[{:.5}, {:.5}]", c[0] * 100.0, c[1] * 100.0)
+            }),
+            metric("nines (requests)", &|d| {
+                let h = d.summary.headline();
+                format!("{}{:.2}", if h.nines_is_bound { "≥ " } else { "" }, h.nines)
+            }),
+            metric("Δ requests served vs baseline", &|d| {
+                diff_text(&d.objective_difference, 100.0, " pp")
+            }),
+        ]);
+    }
+    rows.extend([
         metric("availability", &|d| {
             format!("{:.5} %", d.summary.availability.mean * 100.0)
         }),
@@ -268,7 +321,19 @@ fn rows(designs: &[Design]) -> (Vec<String>, Vec<Vec<String>>) {
         metric("Δ availability vs baseline", &|d| {
             diff_text(&d.availability_difference, 100.0, " pp")
         }),
-    ];
+    ]);
+    // The closed form beside the simulated figures, where one exists.
+    if designs.iter().any(|d| d.summary.availability.analytic.is_some()) {
+        rows.insert(
+            rows.len() - 1,
+            metric("closed form", &|d| {
+                d.summary
+                    .availability
+                    .analytic
+                    .map_or("-".into(), |x| format!("{:.5} %", x * 100.0))
+            }),
+        );
+    }
     if requests {
         rows.push(metric("request success", &|d| {
             format!(
@@ -283,7 +348,7 @@ fn rows(designs: &[Design]) -> (Vec<String>, Vec<Vec<String>>) {
     (headers, rows)
 }
 
-fn compare_csv(designs: &[Design]) -> String {
+fn compare_csv(designs: &[Design], on_requests: bool) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record([
         "design",
@@ -299,10 +364,34 @@ fn compare_csv(designs: &[Design]) -> String {
         "availability_difference_low",
         "availability_difference_high",
         "availability_difference_significant",
+        "nines_is_bound",
+        "objective",
+        "objective_value",
+        "objective_low",
+        "objective_high",
+        "objective_nines",
+        "objective_nines_is_bound",
+        "objective_difference",
+        "objective_difference_low",
+        "objective_difference_high",
+        "objective_difference_significant",
     ]);
     for d in designs {
         let a = &d.summary.availability;
         let diff = d.availability_difference.as_ref();
+        let od = d.objective_difference.as_ref();
+        // Every design is judged on the comparison's objective.
+        let o = if on_requests {
+            d.summary.headline()
+        } else {
+            crate::stats::summary::Headline {
+                mean: a.mean,
+                ci95: a.ci95,
+                nines: a.nines,
+                nines_ci95: a.nines_ci95,
+                nines_is_bound: a.nines_is_bound,
+            }
+        };
         let _ = w.write_record([
             d.name.clone(),
             d.file.clone(),
@@ -320,6 +409,17 @@ fn compare_csv(designs: &[Design]) -> String {
             diff.map_or(String::new(), |x| x.ci95[0].to_string()),
             diff.map_or(String::new(), |x| x.ci95[1].to_string()),
             diff.map_or(String::new(), |x| x.significant.to_string()),
+            a.nines_is_bound.to_string(),
+            (if on_requests { "requests" } else { "time" }).to_string(),
+            o.mean.to_string(),
+            o.ci95[0].to_string(),
+            o.ci95[1].to_string(),
+            o.nines.to_string(),
+            o.nines_is_bound.to_string(),
+            od.map_or(String::new(), |x| x.mean.to_string()),
+            od.map_or(String::new(), |x| x.ci95[0].to_string()),
+            od.map_or(String::new(), |x| x.ci95[1].to_string()),
+            od.map_or(String::new(), |x| x.significant.to_string()),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

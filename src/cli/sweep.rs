@@ -195,7 +195,9 @@ fn opt(x: Option<f64>) -> String {
     x.map_or(String::new(), |v| v.to_string())
 }
 
-/// `sweep.csv`: one row per point.
+/// `sweep.csv`: one row per point. The `objective_*` columns are the
+/// metric each point is judged on (`objective`: requests served over
+/// requests, or time-based availability), for the curves.
 fn sweep_csv(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> String {
     let requests = points.iter().any(|p| p.1.requests.is_some());
     let mut header: Vec<String> = vary.iter().map(|v| v.path.clone()).collect();
@@ -231,6 +233,19 @@ fn sweep_csv(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> String {
             .map(String::from),
         );
     }
+    header.extend(
+        [
+            "objective",
+            "objective_value",
+            "objective_low",
+            "objective_high",
+            "objective_nines",
+            "objective_nines_low",
+            "objective_nines_high",
+            "objective_nines_is_bound",
+        ]
+        .map(String::from),
+    );
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(&header);
     for (idx, s) in points {
@@ -263,6 +278,17 @@ fn sweep_csv(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> String {
                 r.latency_s.p99.to_string(),
             ]);
         }
+        let h = s.headline();
+        row.extend([
+            s.objective.to_string(),
+            h.mean.to_string(),
+            h.ci95[0].to_string(),
+            h.ci95[1].to_string(),
+            h.nines.to_string(),
+            opt(h.nines_ci95[0]),
+            opt(h.nines_ci95[1]),
+            h.nines_is_bound.to_string(),
+        ]);
         let _ = w.write_record(&row);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -309,8 +335,17 @@ fn sweep_json(
 
 fn rows(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> (Vec<String>, Vec<Vec<String>>) {
     let requests = points.iter().any(|p| p.1.requests.is_some());
+    let on_requests = points.iter().all(|p| p.1.objective == "requests");
     let mut headers: Vec<String> = vary.iter().map(|v| v.path.clone()).collect();
+    if on_requests {
+        headers.extend(["requests served (objective)", "95 % CI", "nines"].map(String::from));
+    }
     headers.extend(["availability", "95 % CI", "nines", "downtime / year"].map(String::from));
+    // The closed form beside the simulated points, where one exists.
+    let analytic = points.iter().any(|p| p.1.availability.analytic.is_some());
+    if analytic {
+        headers.push("closed form".into());
+    }
     if requests {
         headers.push("request success".into());
     }
@@ -319,10 +354,19 @@ fn rows(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> (Vec<String>, Vec<Ve
         .map(|(idx, s)| {
             let a = &s.availability;
             let mut row: Vec<String> = idx.iter().zip(vary).map(|(&i, v)| v.values[i].clone()).collect();
+            if on_requests {
+                let h = s.headline();
+                row.push(format!("{:.6} %", h.mean * 100.0));
+                row.push(format!("[{:.6}, {:.6}]", h.ci95[0] * 100.0, h.ci95[1] * 100.0));
+                row.push(format!("{}{:.2}", if h.nines_is_bound { "≥ " } else { "" }, h.nines));
+            }
             row.push(format!("{:.6} %", a.mean * 100.0));
             row.push(format!("[{:.6}, {:.6}]", a.ci95[0] * 100.0, a.ci95[1] * 100.0));
             row.push(format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines));
             row.push(format::human_duration(a.downtime_per_year_s.mean));
+            if analytic {
+                row.push(a.analytic.map_or("-".into(), |x| format!("{:.6} %", x * 100.0)));
+            }
             if let Some(r) = &s.requests {
                 row.push(format!("{:.3} %", r.success_ratio.mean * 100.0));
             }

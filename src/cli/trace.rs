@@ -8,7 +8,10 @@
 //!   derived from the buckets, `degraded`/`recovered` when a service's
 //!   callers' success ratio crosses `cascade.threshold` and
 //!   `bulkhead_saturated`/`bulkhead_clear` when an edge's bulkhead starts and
-//!   stops rejecting;
+//!   stops rejecting, each dated at the end of the bucket that shows it (so
+//!   it never precedes its cause). Breaker transitions are dated at the
+//!   instant: open on the result that trips it, half-open `open_for` later,
+//!   closed on the trial success that closes it;
 //! - `buckets.csv` (request-level scenarios): one row per `cascade.bucket`
 //!   with, per service, the attempts its callers made, their success ratio,
 //!   queued and busy jobs and serving replicas at the bucket's end, and per
@@ -235,6 +238,9 @@ fn events(sc: &Scenario, w: &World, trace: &Trace, names: &Names) -> Vec<(u64, &
         .iter()
         .map(|e| (e.t, e.kind, names.subject(e.subject)))
         .collect();
+    // A bucket's verdicts are dated at its end, when its figures are
+    // complete: dated at its start, a service read as degraded before the
+    // replica whose loss degraded it went down.
     let mut bad = vec![false; w.services.len()];
     let mut rejecting = vec![false; w.edges.len()];
     for b in &trace.buckets {
@@ -242,9 +248,7 @@ fn events(sc: &Scenario, w: &World, trace: &Trace, names: &Names) -> Vec<(u64, &
             if sb.bad != bad[s] {
                 bad[s] = sb.bad;
                 let kind = if sb.bad { "degraded" } else { "recovered" };
-                // A degradation is seen over the bucket; date it at its start.
-                let t = if sb.bad { b.start } else { b.end };
-                out.push((t, kind, names.services[s].clone()));
+                out.push((b.end, kind, names.services[s].clone()));
             }
         }
         for (e, eb) in b.edges.iter().enumerate() {
@@ -252,7 +256,7 @@ fn events(sc: &Scenario, w: &World, trace: &Trace, names: &Names) -> Vec<(u64, &
             if now != rejecting[e] {
                 rejecting[e] = now;
                 let kind = if now { "bulkhead_saturated" } else { "bulkhead_clear" };
-                out.push((if now { b.start } else { b.end }, kind, names.edges[e].clone()));
+                out.push((b.end, kind, names.edges[e].clone()));
             }
         }
     }

@@ -12,6 +12,15 @@
 //! - regions with zero global failover: up while any of its groups serves;
 //! - series: a service needs everything it requires, so the entry is up when
 //!   every service in its closure is up: a product given the region states.
+//!   Dependencies compose per region (a caller's traffic uses the
+//!   dependency's group in its own region while that group is routed), but
+//!   with zero failover a group is routed exactly while it serves, so traffic
+//!   that finds its local group down moves at once to any serving group; by
+//!   induction from the services that require nothing, every routed group's
+//!   path serves all it gets exactly while each service in its closure has a
+//!   serving group, and the entry's served share is that indicator. A
+//!   regional stack with zero failover is therefore exact here, whatever
+//!   regions its tiers share.
 //!
 //! Where a delay, an imperfect switch-over or a cold standby makes the
 //! answer depend on more than these (a Markov or semi-Markov model),

@@ -28,9 +28,21 @@
 //! - Global active-passive: the current region serves. When it stops, a
 //!   reroute fires after `failover` and picks the first listed serving
 //!   region; if none serves, the first region to recover takes over at once.
-//! - A service's served fraction is its own fraction times the fractions of
-//!   the services it requires (independent traffic shares). The entry's
-//!   fraction, integrated over the horizon, is the trial's availability.
+//! - Dependencies compose per region (locality), as the request level
+//!   routes: the traffic a group serves reaches each service it requires
+//!   in the group's own region while that service's group there is routed
+//!   (global active-active), else wherever the dependency's routing sends
+//!   traffic that comes from no region (its routed groups in equal shares,
+//!   or its current group under global active-passive). A group's *path*
+//!   is whether it serves times the share its dependencies serve of the
+//!   traffic it sends them; a service's served fraction is the traffic-
+//!   weighted path of its routed groups. The entry's fraction, integrated
+//!   over the horizon, is the trial's availability. So during one region's
+//!   failover a stack deployed in both of two regions loses half the
+//!   traffic, not 1 - (1/2)^tiers.
+//! - A service's own fraction is its replica rule alone: a group whose
+//!   replicas satisfy its topology counts as serving even while its region
+//!   is down (region outages are the regions' share of the downtime).
 //!
 //! # Effects on other components
 //! A handler returns an [`Effect`] when another component must act: a
@@ -124,6 +136,11 @@ pub struct GroupState {
     /// Global active-active: the router sends it traffic.
     pub routed: bool,
     route_gen: u32,
+    /// Its replicas satisfy its topology rule (whatever its region does).
+    rule: bool,
+    /// Serves, times the share its dependencies serve of what it sends
+    /// them (see the module doc).
+    path: f64,
 }
 
 /// A service's state.
@@ -141,6 +158,8 @@ pub struct ServiceState {
 struct Acc {
     downtime: f64,
     incidents: u32,
+    /// Time with any entry traffic lost, unweighted.
+    outage_time: f64,
     longest: Nanos,
     /// Per service: traffic-weighted time not served (integrating the loss
     /// rather than the service keeps a never-down service at exactly 1).
@@ -225,6 +244,7 @@ impl Availability {
         let a = &mut self.acc;
         a.downtime = 0.0;
         a.incidents = 0;
+        a.outage_time = 0.0;
         a.longest = 0;
         for (v, n) in [
             (&mut a.lost, ns),
@@ -265,6 +285,8 @@ impl Availability {
                 serving: true,
                 routed: true,
                 route_gen: 0,
+                rule: true,
+                path: 1.0,
             });
         }
     }
@@ -389,6 +411,7 @@ impl Availability {
                 self.acc.incidents += 1;
             }
             self.acc.downtime += dt * loss;
+            self.acc.outage_time += dt;
         } else if let Some(start) = self.outage_start.take() {
             self.acc.longest = self.acc.longest.max(self.last - start);
         }
@@ -424,6 +447,7 @@ impl Availability {
             downtime: secs(a.downtime),
             incidents: a.incidents,
             longest_outage: secs(a.longest as f64),
+            incident_time: secs(a.outage_time),
             services: a.lost.iter().map(|x| 1.0 - x / h).collect(),
             own: a.own_lost.iter().map(|x| 1.0 - x / h).collect(),
             cause_services: a.cause_services.iter().map(|&x| secs(x)).collect(),
@@ -446,7 +470,13 @@ impl Availability {
             _ => grp.up_count >= spec.min_healthy,
         };
         let serving = local && spec.region.is_none_or(|r| self.region_up[r]);
-        if serving == grp.serving {
+        if local != grp.rule {
+            // The own fraction moves even while the region holds the group
+            // down.
+            self.changing(cx);
+            self.groups[g].rule = local;
+        }
+        if serving == self.groups[g].serving {
             return;
         }
         self.changing(cx);
@@ -516,40 +546,94 @@ impl Availability {
         self.dirty = true;
     }
 
+    /// The service's own replica rule: the share of its routed traffic
+    /// that lands on groups whose replicas satisfy their topology, region
+    /// outages aside. With nothing routed (or no current group), 1 while
+    /// any group's rule holds.
     #[inline]
     fn own_fraction(&self, world: &World, s: usize) -> f64 {
         let spec = &world.services[s];
         let groups = &self.groups[spec.groups.clone()];
+        let any = || if groups.iter().any(|g| g.rule) { 1.0 } else { 0.0 };
         if !spec.multi_region {
-            return if groups[0].serving { 1.0 } else { 0.0 };
+            return if groups[0].rule { 1.0 } else { 0.0 };
         }
         match spec.mode {
             GlobalMode::ActiveActive => {
                 let routed = groups.iter().filter(|g| g.routed).count();
-                let serving = groups.iter().filter(|g| g.serving).count();
+                let holding = groups.iter().filter(|g| g.routed && g.rule).count();
                 if routed == 0 {
-                    0.0
+                    any()
                 } else {
-                    serving as f64 / routed as f64
+                    holding as f64 / routed as f64
                 }
             }
             GlobalMode::ActivePassive => match self.services[s].current {
-                Some(c) if self.groups[c as usize].serving => 1.0,
-                _ => 0.0,
+                Some(c) => {
+                    if self.groups[c as usize].rule {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                }
+                None => any(),
             },
         }
+    }
+
+    /// The share of traffic sent to service `d` from region `from` that it
+    /// serves: its group in that region while the router sends traffic
+    /// there (global active-active), else its share for traffic from no
+    /// region (already computed: `d` comes first in the order).
+    #[inline]
+    fn reach(&self, world: &World, d: usize, from: Option<usize>) -> f64 {
+        let spec = &world.services[d];
+        if let Some(r) = from
+            && spec.multi_region
+            && spec.mode == GlobalMode::ActiveActive
+            && let Some(g) = spec.groups.clone().find(|&g| world.groups[g].region == Some(r))
+            && self.groups[g].routed
+        {
+            return self.groups[g].path;
+        }
+        self.services[d].frac
     }
 
     /// Recomputes every service's fractions, required services first.
     #[inline]
     fn refresh(&mut self, world: &World) {
         for &s in &world.order {
-            let own = self.own_fraction(world, s);
-            let frac = world.services[s]
-                .requires
-                .iter()
-                .fold(own, |f, &d| f * self.services[d].frac);
-            self.services[s].own = own;
+            let spec = &world.services[s];
+            for g in spec.groups.clone() {
+                let mut path = if self.groups[g].serving { 1.0 } else { 0.0 };
+                let from = world.groups[g].region;
+                for &d in &spec.requires {
+                    if path == 0.0 {
+                        break;
+                    }
+                    path *= self.reach(world, d, from);
+                }
+                self.groups[g].path = path;
+            }
+            let groups = &self.groups[spec.groups.clone()];
+            let frac = if !spec.multi_region {
+                groups[0].path
+            } else {
+                match spec.mode {
+                    GlobalMode::ActiveActive => {
+                        let (routed, served) = groups
+                            .iter()
+                            .filter(|g| g.routed)
+                            .fold((0u32, 0.0), |(n, p), g| (n + 1, p + g.path));
+                        if routed == 0 { 0.0 } else { served / f64::from(routed) }
+                    }
+                    GlobalMode::ActivePassive => match self.services[s].current {
+                        Some(c) => self.groups[c as usize].path,
+                        None => 0.0,
+                    },
+                }
+            };
+            self.services[s].own = self.own_fraction(world, s);
             self.services[s].frac = frac;
         }
     }

@@ -27,6 +27,12 @@ pub struct EdgeCounts {
     pub timeouts: u64,
     /// Attempts answered with an error (including resets and refusals).
     pub errors: u64,
+    /// Of `errors`, the attempts the callee did not serve: refused (a full
+    /// queue, a rate limiter, a shed), reset (its replica crashed) or
+    /// unreachable (no serving replica, a partition). The rest are errors
+    /// the callee answered. (Absent in shards written before it was kept.)
+    #[serde(default)]
+    pub refused: u64,
     /// Attempts the breaker rejected.
     pub breaker_rejected: u64,
     /// Attempts the bulkhead rejected (full, or queue timeout).

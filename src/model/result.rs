@@ -21,6 +21,10 @@ pub struct TrialResult {
     pub incidents: u32,
     /// Longest such period.
     pub longest_outage: f64,
+    /// Total length of those periods (wall-clock time with some entry
+    /// traffic lost, whatever share): what incidents last, where
+    /// `downtime` is the traffic they lost.
+    pub incident_time: f64,
     /// Per service: availability including what it requires.
     pub services: PerPart,
     /// Per service: availability by its own topology rule alone.
@@ -52,6 +56,9 @@ pub struct TrafficResult {
     pub failed: u64,
     /// Sum of request latencies (seconds).
     pub latency_sum: f64,
+    /// Sum of the latencies of served requests (full successes and
+    /// degraded ones), seconds.
+    pub served_latency_sum: f64,
     /// Attempts on the workload edges.
     pub entry_attempts: u64,
     /// Calls started on the workload edges (requests, in flight or not).

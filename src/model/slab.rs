@@ -128,7 +128,10 @@ impl<T> Slab<T> {
     }
 
     /// Removes everything, keeping storage (and bumping generations, so no
-    /// old key resolves).
+    /// old key resolves). Slots are then handed out in the order a fresh
+    /// slab would use (lowest first): the order of [`Slab::keys_where`],
+    /// and so what a trial does with it, must not depend on the trials the
+    /// slab served before.
     pub fn clear(&mut self) {
         self.free.clear();
         for (i, slot) in self.slots.iter_mut().enumerate().rev() {
@@ -136,7 +139,6 @@ impl<T> Slab<T> {
             slot.gen_ = slot.gen_.wrapping_add(1);
             self.free.push(i as u32);
         }
-        self.free.reverse();
         self.len = 0;
     }
 }
@@ -163,5 +165,32 @@ mod tests {
         let c = s.insert("c");
         assert_eq!(s.len(), 1);
         assert_ne!(c, b);
+    }
+
+    /// A cleared slab hands out the slots a fresh one would, in the same
+    /// order, whatever it held before.
+    #[test]
+    fn a_cleared_slab_allocates_like_a_fresh_one() {
+        let script = |s: &mut Slab<u32>| -> Vec<u32> {
+            let mut keys = Vec::new();
+            let mut out = Vec::new();
+            for i in 0..20u32 {
+                let k = s.insert(i);
+                out.push(k.index);
+                keys.push(k);
+                if i % 3 == 2 {
+                    s.remove(keys.remove(1));
+                }
+            }
+            out.extend(s.keys_where(|_| true).iter().map(|k| k.index));
+            out
+        };
+        let fresh = script(&mut Slab::default());
+        let mut used = Slab::default();
+        for i in 0..50u32 {
+            used.insert(i);
+        }
+        used.clear();
+        assert_eq!(script(&mut used), fresh);
     }
 }

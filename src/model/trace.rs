@@ -4,6 +4,13 @@
 //! breakers opening and closing) and, per `cascade.bucket`, what each
 //! service's callers saw and what each edge did.
 //!
+//! Events are recorded at the instant they happen, in the order the trial
+//! handles them, so a cause comes before its effects: a breaker opens on
+//! the result that trips it and is half-open `open_for` later (recorded
+//! when the trial reaches that time, [`Trace::record_later`]); what the
+//! buckets show (a service's callers failing) is derived from them by
+//! `nines trace`, dated when the bucket closes.
+//!
 //! Recording is off in normal runs: every hook is one test of an `Option`
 //! on paths that run on state changes, never per request. With a trace on,
 //! the cascade probe runs for the whole trial, so buckets cover the
@@ -89,7 +96,9 @@ pub struct Trace {
     /// Buckets in time order.
     pub buckets: Vec<Bucket>,
     marks: Vec<EdgeCounts>,
-    breakers: Vec<Option<BreakerState>>,
+    /// Changes already known to happen later (a breaker's half-open),
+    /// in time order; each joins `events` when the trial reaches it.
+    later: std::collections::VecDeque<TraceEvent>,
 }
 
 fn minus(a: &EdgeCounts, b: &EdgeCounts) -> EdgeCounts {
@@ -99,6 +108,7 @@ fn minus(a: &EdgeCounts, b: &EdgeCounts) -> EdgeCounts {
         retries: a.retries - b.retries,
         timeouts: a.timeouts - b.timeouts,
         errors: a.errors - b.errors,
+        refused: a.refused - b.refused,
         breaker_rejected: a.breaker_rejected - b.breaker_rejected,
         bulkhead_rejected: a.bulkhead_rejected - b.bulkhead_rejected,
         fallbacks: a.fallbacks - b.fallbacks,
@@ -110,14 +120,39 @@ fn minus(a: &EdgeCounts, b: &EdgeCounts) -> EdgeCounts {
 }
 
 impl Trace {
-    /// Records a state change.
+    /// Records a state change at `t` (the trial's time: never earlier than
+    /// the last one), after every change known to happen by then.
     pub fn record(&mut self, t: Nanos, kind: &'static str, subject: Subject) {
+        self.reach(t);
         self.events.push(TraceEvent { t, kind, subject });
+    }
+
+    /// Records a state change that will happen at `t` unless the trial
+    /// ends first; changes recorded this way must come in time order.
+    pub fn record_later(&mut self, t: Nanos, kind: &'static str, subject: Subject) {
+        debug_assert!(self.later.back().is_none_or(|e| e.t <= t));
+        self.later.push_back(TraceEvent { t, kind, subject });
+    }
+
+    /// Moves the later changes due by `t` into the events.
+    fn reach(&mut self, t: Nanos) {
+        while self.later.front().is_some_and(|e| e.t <= t) {
+            self.events.extend(self.later.pop_front());
+        }
+    }
+
+    /// The trial ended at `horizon`: changes due before it happened, the
+    /// rest did not.
+    pub fn finish(&mut self, horizon: Nanos) {
+        while self.later.front().is_some_and(|e| e.t < horizon) {
+            self.events.extend(self.later.pop_front());
+        }
+        self.later.clear();
     }
 
     /// Closes the bucket `[from, now)`: the services' figures as gathered,
     /// each edge's counts since the last bucket (`counts` are running
-    /// totals), and a breaker event wherever a breaker changed state.
+    /// totals) and its breaker's state at `now`.
     pub fn bucket(
         &mut self,
         from: Nanos,
@@ -126,9 +161,8 @@ impl Trace {
         counts: &[EdgeCounts],
         states: &[Option<BreakerState>],
     ) {
-        let mut events = Vec::new();
+        self.reach(now);
         self.marks.resize(counts.len(), EdgeCounts::default());
-        self.breakers.resize(counts.len(), None);
         let mut edges = Vec::with_capacity(counts.len());
         for e in 0..counts.len() {
             edges.push(EdgeBucket {
@@ -136,23 +170,7 @@ impl Trace {
                 breaker: states[e],
             });
             self.marks[e] = counts[e];
-            if states[e] != self.breakers[e] {
-                let kind = match states[e] {
-                    Some(BreakerState::Open) => "breaker_open",
-                    Some(BreakerState::HalfOpen) => "breaker_half_open",
-                    _ => "breaker_closed",
-                };
-                if self.breakers[e].is_some() || states[e] != Some(BreakerState::Closed) {
-                    events.push(TraceEvent {
-                        t: now,
-                        kind,
-                        subject: Subject::Edge(e),
-                    });
-                }
-                self.breakers[e] = states[e];
-            }
         }
-        self.events.extend(events);
         self.buckets.push(Bucket {
             start: from,
             end: now,

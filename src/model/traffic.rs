@@ -196,6 +196,9 @@ pub struct Traffic {
     clock: BucketClock,
     /// Latency of concluded requests, microseconds.
     pub latency: Histogram<u64>,
+    /// Latency of served requests (full successes and degraded ones),
+    /// microseconds.
+    pub served_latency: Histogram<u64>,
     /// Counters.
     pub result: TrafficResult,
     sagas: workflow::Sagas,
@@ -298,6 +301,7 @@ impl Traffic {
             consecutive: Vec::new(),
             clock: BucketClock::default(),
             latency: Histogram::new(3).expect("3 significant digits is valid"),
+            served_latency: Histogram::new(3).expect("3 significant digits is valid"),
             result: TrafficResult::default(),
             sagas: workflow::Sagas::default(),
         }
@@ -405,6 +409,7 @@ impl Traffic {
     /// Zero counters, timelines and marks.
     fn reset_results(&mut self, w: &World) {
         self.latency.reset();
+        self.served_latency.reset();
         self.clock = BucketClock::new(w.horizon);
         self.result = TrafficResult {
             services: vec![(0, 0); w.services.len()],

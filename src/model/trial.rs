@@ -72,6 +72,12 @@ impl<'w> Trial<'w> {
         &self.traffic.latency
     }
 
+    /// Latency of the last trial's served requests (full successes and
+    /// degraded ones), microseconds.
+    pub fn served_latency(&self) -> &hdrhistogram::Histogram<u64> {
+        &self.traffic.served_latency
+    }
+
     /// Runs trial `trial` of master seed `seed`.
     ///
     /// # Errors
@@ -333,7 +339,8 @@ impl Trial<'_> {
     pub fn run_traced(&mut self, seed: u64, trial: u64) -> Result<(TrialResult, Trace), Runaway> {
         self.trace = Some(Box::default());
         let result = self.run(seed, trial);
-        let trace = self.trace.take().map(|b| *b).unwrap_or_default();
+        let mut trace = self.trace.take().map(|b| *b).unwrap_or_default();
+        trace.finish(self.world.horizon);
         Ok((result?, trace))
     }
 

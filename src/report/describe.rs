@@ -48,6 +48,16 @@ fn settings(t: &mut String, sc: &Scenario) {
         sc.seed
     );
     let _ = writeln!(t, "entry point: {}", sc.services[sc.entry].name);
+    // Only a scenario with requests has a choice to state.
+    if !sc.workloads.is_empty() {
+        let judged = match sc.objective {
+            crate::scenario::Objective::Requests => {
+                "requests served over requests (objective = \"requests\"); time-based availability beside it"
+            }
+            crate::scenario::Objective::Time => "time-based availability (objective = \"time\")",
+        };
+        let _ = writeln!(t, "judged on: {judged}");
+    }
 }
 
 /// Global routing and each region's failure process.

@@ -130,7 +130,21 @@ fn pct(x: f64) -> String {
 /// The headline rows of a summary.
 pub fn headline(s: &Summary) -> Vec<Vec<String>> {
     let a = &s.availability;
-    let mut rows = vec![
+    let mut rows = Vec::new();
+    if s.objective == crate::scenario::Objective::Requests.name() {
+        let h = s.headline();
+        rows.push(vec![
+            "requests served (the objective)".into(),
+            pct(h.mean),
+            format!("[{}, {}]", pct(h.ci95[0]), pct(h.ci95[1])),
+        ]);
+        rows.push(vec![
+            "nines (requests)".into(),
+            format!("{}{:.2}", if h.nines_is_bound { "≥ " } else { "" }, h.nines),
+            super::table::nines_interval(h.nines_ci95),
+        ]);
+    }
+    rows.extend([
         vec![
             "availability".into(),
             pct(a.mean),
@@ -139,11 +153,7 @@ pub fn headline(s: &Summary) -> Vec<Vec<String>> {
         vec![
             "nines".into(),
             format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines),
-            format!(
-                "[{}, {}]",
-                a.nines_ci95[0].map_or("-".into(), |x| format!("{x:.2}")),
-                a.nines_ci95[1].map_or("∞".into(), |x| format!("{x:.2}"))
-            ),
+            super::table::nines_interval(a.nines_ci95),
         ],
         vec![
             "downtime per year".into(),
@@ -163,7 +173,7 @@ pub fn headline(s: &Summary) -> Vec<Vec<String>> {
                 a.incidents_per_year.ci95[0], a.incidents_per_year.ci95[1]
             ),
         ],
-    ];
+    ]);
     if let Some(x) = a.analytic {
         rows.push(vec!["closed form".into(), pct(x), String::new()]);
     }
@@ -178,16 +188,22 @@ pub fn headline(s: &Summary) -> Vec<Vec<String>> {
             pct(r.degraded_ratio),
             pct(r.failed_ratio.mean),
         ]);
-        rows.push(vec![
-            "latency".into(),
-            human_duration(r.latency_s.mean),
-            format!(
-                "p50 {} · p99 {} · p99.9 {}",
-                human_duration(r.latency_s.p50),
-                human_duration(r.latency_s.p99),
-                human_duration(r.latency_s.p999)
-            ),
-        ]);
+        for (label, l) in [("latency", &r.latency_s), ("served latency", &r.latency_served_s)] {
+            // As in the table: the served line only when it differs.
+            if label != "latency" && l == &r.latency_s {
+                continue;
+            }
+            rows.push(vec![
+                label.into(),
+                human_duration(l.mean),
+                format!(
+                    "p50 {} · p99 {} · p99.9 {}",
+                    human_duration(l.p50),
+                    human_duration(l.p99),
+                    human_duration(l.p999)
+                ),
+            ]);
+        }
         rows.push(vec![
             "attempts per request".into(),
             format!("{:.3}", r.attempts_per_request),
@@ -207,6 +223,44 @@ pub fn slo_verdict(s: &Summary) -> Option<(String, bool)> {
     } else {
         "does not meet it"
     };
+    if s.horizon_s < crate::stats::summary::PER_YEAR_FROM_S && o.failed_requests.is_none() {
+        // A short trial's downtime scaled to a year means nothing: the
+        // budget per trial instead (the same verdict, since both scale by
+        // the horizon).
+        let scale = s.horizon_s / crate::engine::time::to_secs(crate::engine::time::YEAR);
+        let expected = s.availability.downtime_per_trial_s.mean;
+        let budget = o.error_budget_per_year_s * scale;
+        return Some((
+            format!(
+                "SLO {}: the design {verdict} (confidence {:.1} %). Error budget {} per trial of {}; expected downtime {} leaves {}; {:.1} % of trials stayed within budget.",
+                o.target,
+                o.confidence * 100.0,
+                human_duration(budget),
+                human_duration(s.horizon_s),
+                human_duration(expected),
+                if budget >= expected {
+                    human_duration(budget - expected)
+                } else {
+                    format!("an overspend of {}", human_duration(expected - budget))
+                },
+                o.years_within_budget * 100.0
+            ),
+            o.meets,
+        ));
+    }
+    if let Some(failed) = o.failed_requests {
+        return Some((
+            format!(
+                "SLO {} on requests served: the design {verdict} (confidence {:.1} %). Error budget {} of requests; {} failed ({:.1} times the budget).",
+                o.target,
+                o.confidence * 100.0,
+                share(1.0 - o.target),
+                share(failed),
+                failed / (1.0 - o.target)
+            ),
+            o.meets,
+        ));
+    }
     Some((
         format!(
             "SLO {}: the design {verdict} (confidence {:.1} %). Error budget {} a year; expected downtime {} leaves {}; {:.1} % of simulated years stayed within budget.",
@@ -223,6 +277,16 @@ pub fn slo_verdict(s: &Summary) -> Option<(String, bool)> {
         ),
         o.meets,
     ))
+}
+
+/// A small share of requests, as a percentage with enough digits to read.
+fn share(x: f64) -> String {
+    let digits = if x <= 0.0 {
+        3
+    } else {
+        ((-x.log10()).ceil() as usize).clamp(1, 9)
+    };
+    format!("{:.*} %", digits, x * 100.0)
 }
 
 /// The page of one run.
@@ -276,9 +340,11 @@ pub fn run_page(sc: &Scenario, s: &Summary, figs: &[Figure]) -> String {
                     format!("{:.3}", e.attempts_per_call),
                     e.retries.to_string(),
                     e.timeouts.to_string(),
-                    e.errors.to_string(),
-                    format!("{:.1} %", e.breaker_open_fraction * 100.0),
+                    e.server_errors.to_string(),
+                    e.refused.to_string(),
+                    e.breaker_rejected.to_string(),
                     e.bulkhead_rejected.to_string(),
+                    format!("{:.1} %", e.breaker_open_fraction * 100.0),
                     format!("{:.3} %", e.success_ratio * 100.0),
                 ]
             })
@@ -287,12 +353,14 @@ pub fn run_page(sc: &Scenario, s: &Summary, figs: &[Figure]) -> String {
             &[
                 "edge",
                 "calls",
-                "attempts/call",
+                "sent/call",
                 "retries",
                 "timeouts",
                 "errors",
-                "breaker open",
+                "refused",
+                "breaker rejected",
                 "bulkhead rejected",
+                "breaker open",
                 "success",
             ],
             &edges,

@@ -29,13 +29,30 @@ pub fn grid(headers: &[String], rows: &[Vec<String>]) -> String {
 /// One run: the headline figures, then one row per service.
 pub fn summary(s: &Summary) -> String {
     let a = &s.availability;
-    let hi = a.nines_ci95[1].map_or("∞".to_string(), |n| format!("{n:.2}"));
-    let lo = a.nines_ci95[0].map_or("0".to_string(), |n| format!("{n:.2}"));
+    let nines = super::table::nines_interval(a.nines_ci95);
     let d = &a.downtime_per_year_s;
-    let mut headline = vec![
+    let mut headline = Vec::new();
+    if s.objective == crate::scenario::Objective::Requests.name() {
+        let h = s.headline();
+        headline.push(vec!["requests served (the objective)".into(), pct(h.mean)]);
+        headline.push(vec![
+            "95 % CI".into(),
+            format!("[{}, {}]", pct(h.ci95[0]), pct(h.ci95[1])),
+        ]);
+        headline.push(vec![
+            "nines".into(),
+            format!(
+                "{}{:.2} {}",
+                if h.nines_is_bound { "≥ " } else { "" },
+                h.nines,
+                super::table::nines_interval(h.nines_ci95)
+            ),
+        ]);
+    }
+    headline.extend([
         vec!["availability".into(), pct(a.mean)],
         vec!["95 % CI".into(), format!("[{}, {}]", pct(a.ci95[0]), pct(a.ci95[1]))],
-        vec!["nines".into(), format!("{:.2} [{lo}, {hi}]", a.nines)],
+        vec!["nines".into(), format!("{:.2} {nines}", a.nines)],
         vec![
             "downtime / year".into(),
             format!(
@@ -46,7 +63,7 @@ pub fn summary(s: &Summary) -> String {
                 human_duration(d.p99)
             ),
         ],
-    ];
+    ]);
     if let Some(r) = &s.requests {
         headline.push(vec![
             "request success".into(),

@@ -17,6 +17,16 @@ pub fn pct(a: f64) -> String {
     format!("{:.*} %", digits, a * 100.0)
 }
 
+/// The 95 % interval of nines: `[lo, hi]`, or `≥ lo` when the upper end
+/// is availability 1 (unbounded: never an infinite end).
+pub fn nines_interval(ci: [Option<f64>; 2]) -> String {
+    let lo = ci[0].map_or("0".to_string(), |n| format!("{n:.2}"));
+    match ci[1] {
+        Some(hi) => format!("[{lo}, {hi:.2}]"),
+        None => format!("≥ {lo}"),
+    }
+}
+
 /// Renders the summary for a terminal.
 pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     let a = &summary.availability;
@@ -32,7 +42,48 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     );
     let _ = writeln!(t);
     let cannot_fail = a.analytic.is_some_and(|x| x >= 1.0);
-    if cannot_fail {
+    let on_requests = summary.objective == crate::scenario::Objective::Requests.name();
+    if on_requests {
+        // Judged on requests: their availability first, labelled so, then
+        // the time-based figure beside it.
+        let h = summary.headline();
+        if h.nines_is_bound {
+            let _ = writeln!(t, "  requests served   no failed request in any trial (the objective)");
+            let _ = writeln!(
+                t,
+                "  nines             ≥ {:.2}   (95 % bound from {} trials; run more trials for a tighter bound)",
+                h.nines, summary.trials
+            );
+        } else {
+            let _ = writeln!(
+                t,
+                "  requests served   {:<14}95 % CI [{}, {}]   (the objective: served / requests)",
+                pct(h.mean),
+                pct(h.ci95[0]),
+                pct(h.ci95[1])
+            );
+            let _ = writeln!(
+                t,
+                "  nines             {:<14}95 % CI {}",
+                format!("{:.2}", h.nines),
+                nines_interval(h.nines_ci95)
+            );
+        }
+        let time = if cannot_fail {
+            "100 % by construction: nothing the entry needs can fail".to_string()
+        } else if a.nines_is_bound {
+            format!("no downtime in any trial (nines ≥ {:.2})", a.nines)
+        } else {
+            format!(
+                "{:<14}95 % CI [{}, {}] · nines {:.2}",
+                pct(a.mean),
+                pct(a.ci95[0]),
+                pct(a.ci95[1]),
+                a.nines
+            )
+        };
+        let _ = writeln!(t, "  time-based        {time}");
+    } else if cannot_fail {
         let _ = writeln!(
             t,
             "  availability      100 % by construction: nothing the entry needs can fail"
@@ -52,12 +103,11 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
             pct(a.ci95[0]),
             pct(a.ci95[1])
         );
-        let hi = a.nines_ci95[1].map_or("∞".to_string(), |n| format!("{n:.2}"));
-        let lo = a.nines_ci95[0].map_or("0".to_string(), |n| format!("{n:.2}"));
         let _ = writeln!(
             t,
-            "  nines             {:<14}95 % CI [{lo}, {hi}]",
-            format!("{:.2}", a.nines)
+            "  nines             {:<14}95 % CI {}",
+            format!("{:.2}", a.nines),
+            nines_interval(a.nines_ci95)
         );
     }
     if let Some(x) = a.analytic.filter(|_| !cannot_fail) {
@@ -70,25 +120,45 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     if let Some((text, _)) = super::html::slo_verdict(summary) {
         let _ = writeln!(t, "  {text}");
     }
-    let d = &a.downtime_per_year_s;
+    // Below a week, a trial's figures scaled to a year mean nothing: show
+    // what a trial saw instead, and say why.
+    let short = summary.horizon_s < crate::stats::summary::PER_YEAR_FROM_S;
+    let (d, i, per) = if short {
+        (&a.downtime_per_trial_s, &a.incidents_per_trial, "trial")
+    } else {
+        (&a.downtime_per_year_s, &a.incidents_per_year, "year")
+    };
     let _ = writeln!(
         t,
-        "  downtime / year   mean {} · p50 {} · p90 {} · p99 {}",
+        "  downtime / {per:<5}  mean {} · p50 {} · p90 {} · p99 {}",
         human_duration(d.mean),
         human_duration(d.p50),
         human_duration(d.p90),
         human_duration(d.p99)
     );
-    let i = &a.incidents_per_year;
     let mttr = a.mean_time_to_recover_s.map_or("-".into(), human_duration);
+    // An incident that loses a share of the traffic lasts longer than the
+    // downtime it costs: say both when they differ.
+    let lost = a
+        .mean_traffic_lost_per_incident_s
+        .map(human_duration)
+        .filter(|l| *l != mttr)
+        .map_or(String::new(), |l| format!(" · traffic lost / incident {l}"));
     let _ = writeln!(
         t,
-        "  incidents / year  {:.3} [{:.3}, {:.3}] · mean time to recover {mttr} · longest {}",
+        "  incidents / {per:<5} {:.3} [{:.3}, {:.3}] · mean time to recover {mttr}{lost} · longest {}",
         i.mean,
         i.ci95[0],
         i.ci95[1],
         human_duration(a.longest_outage_s)
     );
+    if short {
+        let _ = writeln!(
+            t,
+            "  (per trial of {}: per-year figures need a horizon of a week or more, and summary.json keeps them only for scripts)",
+            Duration(scenario.horizon)
+        );
+    }
     let _ = writeln!(t);
     let _ = writeln!(
         t,
@@ -166,16 +236,28 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
         ratio_pct(r.degraded_ratio),
         ratio_pct(r.failed_ratio.mean)
     );
-    let l = &r.latency_s;
+    let line = |l: &crate::stats::estimate::Latency| {
+        format!(
+            "mean {} · p50 {} · p90 {} · p99 {} · p99.9 {}",
+            ms(l.mean),
+            ms(l.p50),
+            ms(l.p90),
+            ms(l.p99),
+            ms(l.p999)
+        )
+    };
+    let all = line(&r.latency_s);
     let _ = writeln!(
         t,
-        "  latency           mean {} · p50 {} · p90 {} · p99 {} · p99.9 {}",
-        ms(l.mean),
-        ms(l.p50),
-        ms(l.p90),
-        ms(l.p99),
-        ms(l.p999)
+        "  latency           {all} (every request, failed and refused ones included)"
     );
+    // Failed requests (refused at once, or timed out) pull the figures
+    // above down or up; what a served user waited is apart. When it reads
+    // the same (nothing failed) the line would repeat the one above.
+    let served = line(&r.latency_served_s);
+    if served != all {
+        let _ = writeln!(t, "  served latency    {served} (served requests only)");
+    }
     let _ = writeln!(t, "  attempts/request  {:.3}", r.attempts_per_request);
     let _ = writeln!(t);
     let defended = summary
@@ -184,10 +266,13 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
         .filter_map(|s| s.requests.as_ref())
         .any(|q| q.shed + q.shed_wait + q.rate_limited + q.ejections > 0);
     if defended {
+        // `queue full` counts refusals at a full queue (or, for low
+        // priority, a long one): shedding only when `shed` is configured,
+        // so the column says what happened rather than why.
         let _ = writeln!(
             t,
             "  {:<20} {:>16} {:>10} {:>10} {:>12} {:>10}",
-            "service", "request success", "shed", "shed wait", "rate limited", "ejections"
+            "service", "request success", "queue full", "shed wait", "rate limited", "ejections"
         );
     } else {
         let _ = writeln!(t, "  {:<20} {:>16}", "service", "request success");
@@ -221,26 +306,47 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
         .max()
         .unwrap_or(0)
         .max(22);
+    // Failed attempts by reason, so that a run whose calls all die at an
+    // open breaker does not read as errors; `sent/call` counts attempts
+    // that left the caller, which those rejected at its breaker or
+    // bulkhead never do (so it falls below 1 when they reject).
     let _ = writeln!(
         t,
-        "  {:<w$} {:>12} {:>9} {:>10} {:>10} {:>10} {:>8} {:>10} {:>9}",
-        "edge", "calls", "att/call", "retries", "timeouts", "errors", "brk open", "bulkhd rej", "success"
+        "  {:<w$} {:>11} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>9}",
+        "edge",
+        "calls",
+        "sent/call",
+        "retries",
+        "timeouts",
+        "errors",
+        "refused",
+        "brk rej",
+        "bulkhd rej",
+        "brk open",
+        "success"
     );
     for (name, e) in &summary.edges {
         let _ = writeln!(
             t,
-            "  {:<w$} {:>12} {:>9.3} {:>10} {:>10} {:>10} {:>8} {:>10} {:>9}",
+            "  {:<w$} {:>11} {:>9.3} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8} {:>9}",
             name,
             e.calls,
             e.attempts_per_call,
             e.retries,
             e.timeouts,
-            e.errors,
-            format!("{:.1} %", e.breaker_open_fraction * 100.0),
+            e.server_errors,
+            e.refused,
+            e.breaker_rejected,
             e.bulkhead_rejected,
+            format!("{:.1} %", e.breaker_open_fraction * 100.0),
             format!("{:.2} %", e.success_ratio * 100.0)
         );
     }
+    let _ = writeln!(
+        t,
+        "  (failed attempts by reason · errors: answered with an error · refused: refused, reset or unreachable\n   \
+         · brk rej, bulkhd rej: rejected by the caller's breaker or bulkhead, never sent, so sent/call can fall below 1)"
+    );
 }
 
 /// One line per fault: how often, what share of requests succeeded while

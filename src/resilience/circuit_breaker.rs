@@ -272,6 +272,14 @@ impl CircuitBreaker {
         self.rejected
     }
 
+    /// Moves on every transition: a caller that compares it before and
+    /// after [`CircuitBreaker::record`] sees whether the result changed the
+    /// state (the lazy Open to HalfOpen of [`CircuitBreaker::try_acquire`]
+    /// moves it too, at `open_for` after the opening).
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
     /// How many times it has opened (from Closed or reopened from HalfOpen).
     pub fn times_opened(&self) -> u64 {
         self.times_opened

@@ -14,8 +14,8 @@ use super::policy::{self, RawClient};
 use super::raw::{RawScenario, RawService, RawWorkload};
 use super::source::Source;
 use super::{
-    Arrival, Burst, Call, CallMode, Diurnal, Failover, Global, GlobalMode, HealthCheck, LoadBalancer, Region, Scenario,
-    Service, Standby, Topology, Workload,
+    Arrival, Burst, Call, CallMode, Diurnal, Failover, Global, GlobalMode, HealthCheck, LoadBalancer, Objective,
+    Region, Scenario, Service, Standby, Topology, Workload,
 };
 use crate::engine::time::{SECOND, YEAR};
 use crate::error::Diagnostic;
@@ -87,6 +87,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     }
     super::fault::warn_late(&mut c, &raw, settings.horizon);
     let limits = sizes.limits;
+    let objective = objective(&mut c, &raw, !workloads.is_empty());
     let warnings = c.finish()?;
     Ok(Scenario {
         name: raw.name.map_or_else(|| stem.to_string(), |n| n.into_inner()),
@@ -100,6 +101,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         global,
         workloads,
         slo: settings.slo,
+        objective,
         faults,
         cascade,
         workflows,
@@ -152,6 +154,29 @@ fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
         seed,
         slo,
     }
+}
+
+/// `objective`: requests by default when a workload exists, else time;
+/// requests need a workload.
+fn objective(c: &mut Checker<'_>, raw: &RawScenario, requests: bool) -> Objective {
+    let default = if requests { Objective::Requests } else { Objective::Time };
+    let Some(o) = &raw.objective else {
+        return default;
+    };
+    let chosen = c.word(
+        o,
+        "objective",
+        &[("requests", Objective::Requests), ("time", Objective::Time)],
+    );
+    if chosen == Some(Objective::Requests) && !requests {
+        c.err_help(
+            &o.span(),
+            "objective",
+            "judges the run on requests, but the scenario has no [[workload]] to send any",
+            "add a [[workload]], or write objective = \"time\"".into(),
+        );
+    }
+    chosen.unwrap_or(default)
 }
 
 /// The regions, and their index by name.

@@ -105,6 +105,21 @@ impl Spread {
             p99_ci95: ci95(q, 0.99),
         }
     }
+
+    /// The same spread in other units: every figure times `k` (per year to
+    /// per trial).
+    pub fn scaled(&self, k: f64) -> Self {
+        let end = |e: [Option<f64>; 2]| e.map(|v| v.map(|v| v * k));
+        Spread {
+            mean: self.mean * k,
+            p50: self.p50 * k,
+            p90: self.p90 * k,
+            p99: self.p99 * k,
+            p50_ci95: end(self.p50_ci95),
+            p90_ci95: end(self.p90_ci95),
+            p99_ci95: end(self.p99_ci95),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -35,6 +35,10 @@ pub struct Accumulator {
     incidents_year: Welford,
     total_downtime: f64,
     total_incidents: u64,
+    /// Wall-clock length of every incident (absent in shards written
+    /// before it was kept).
+    #[serde(default)]
+    total_incident_time: f64,
     with_downtime: u64,
     longest: f64,
     worst: Option<(u64, f64)>,
@@ -56,6 +60,10 @@ struct TrafficAcc {
     degraded: u64,
     failed: u64,
     latency_sum: f64,
+    /// Served requests' latency (absent in shards written before it was
+    /// kept).
+    #[serde(default)]
+    served_latency_sum: f64,
     entry_attempts: u64,
     entry_calls: u64,
     success_ratio: Welford,
@@ -63,6 +71,8 @@ struct TrafficAcc {
     failed_ratio: Welford,
     #[serde(with = "super::histogram::exact")]
     latency_us: Histogram<u64>,
+    #[serde(with = "super::histogram::exact", default = "empty_histogram")]
+    served_latency_us: Histogram<u64>,
     services: Vec<(u64, u64, Welford)>,
     edges: Vec<EdgeCounts>,
     defence: Vec<DefenceCounts>,
@@ -78,12 +88,14 @@ impl TrafficAcc {
             degraded: 0,
             failed: 0,
             latency_sum: 0.0,
+            served_latency_sum: 0.0,
             entry_attempts: 0,
             entry_calls: 0,
             success_ratio: Welford::default(),
             degraded_ratio: Welford::default(),
             failed_ratio: Welford::default(),
-            latency_us: Histogram::new(3).expect("3 significant digits is valid"),
+            latency_us: empty_histogram(),
+            served_latency_us: empty_histogram(),
             services: vec![(0, 0, Welford::default()); services],
             edges: vec![EdgeCounts::default(); edges],
             defence: vec![DefenceCounts::default(); services],
@@ -97,6 +109,7 @@ impl TrafficAcc {
         self.degraded += t.degraded;
         self.failed += t.failed;
         self.latency_sum += t.latency_sum;
+        self.served_latency_sum += t.served_latency_sum;
         self.entry_attempts += t.entry_attempts;
         self.entry_calls += t.entry_calls;
         if t.requests > 0 {
@@ -132,6 +145,7 @@ impl TrafficAcc {
         self.degraded += o.degraded;
         self.failed += o.failed;
         self.latency_sum += o.latency_sum;
+        self.served_latency_sum += o.served_latency_sum;
         self.entry_attempts += o.entry_attempts;
         self.entry_calls += o.entry_calls;
         self.success_ratio.merge(&o.success_ratio);
@@ -139,6 +153,9 @@ impl TrafficAcc {
         self.failed_ratio.merge(&o.failed_ratio);
         self.latency_us
             .add(&o.latency_us)
+            .expect("auto-resizing histograms merge");
+        self.served_latency_us
+            .add(&o.served_latency_us)
             .expect("auto-resizing histograms merge");
         for (a, b) in self.services.iter_mut().zip(&o.services) {
             a.0 += b.0;
@@ -161,6 +178,11 @@ impl TrafficAcc {
     }
 }
 
+/// An empty latency histogram (microseconds, 3 significant digits).
+fn empty_histogram() -> Histogram<u64> {
+    Histogram::new(3).expect("3 significant digits is valid")
+}
+
 fn add_defence(a: &mut DefenceCounts, b: &DefenceCounts) {
     a.shed += b.shed;
     a.shed_wait += b.shed_wait;
@@ -174,6 +196,7 @@ fn add_counts(a: &mut EdgeCounts, b: &EdgeCounts) {
     a.retries += b.retries;
     a.timeouts += b.timeouts;
     a.errors += b.errors;
+    a.refused += b.refused;
     a.breaker_rejected += b.breaker_rejected;
     a.bulkhead_rejected += b.bulkhead_rejected;
     a.fallbacks += b.fallbacks;
@@ -195,6 +218,7 @@ impl Accumulator {
             incidents_year: Welford::default(),
             total_downtime: 0.0,
             total_incidents: 0,
+            total_incident_time: 0.0,
             with_downtime: 0,
             longest: 0.0,
             worst: None,
@@ -209,10 +233,14 @@ impl Accumulator {
         }
     }
 
-    /// Adds one trial's request latencies (microseconds).
-    pub fn push_latency(&mut self, latency_us: &Histogram<u64>) {
+    /// Adds one trial's request latencies (microseconds): every concluded
+    /// request's, and the served ones'.
+    pub fn push_latency(&mut self, latency_us: &Histogram<u64>, served_us: &Histogram<u64>) {
         if let Some(t) = &mut self.traffic {
             t.latency_us.add(latency_us).expect("auto-resizing histograms merge");
+            t.served_latency_us
+                .add(served_us)
+                .expect("auto-resizing histograms merge");
         }
     }
 
@@ -239,6 +267,7 @@ impl Accumulator {
         self.incidents_year.push(f64::from(r.incidents) * per_year);
         self.total_downtime += r.downtime;
         self.total_incidents += u64::from(r.incidents);
+        self.total_incident_time += r.incident_time;
         self.with_downtime += u64::from(r.downtime > 0.0);
         self.longest = self.longest.max(r.longest_outage);
         if r.downtime > 0.0 && self.worst.is_none_or(|(_, d)| r.downtime > d) {
@@ -274,6 +303,7 @@ impl Accumulator {
         self.incidents_year.merge(&other.incidents_year);
         self.total_downtime += other.total_downtime;
         self.total_incidents += other.total_incidents;
+        self.total_incident_time += other.total_incident_time;
         self.with_downtime += other.with_downtime;
         self.longest = self.longest.max(other.longest);
         if let Some((i, d)) = other.worst
@@ -313,6 +343,14 @@ impl Accumulator {
         self.events
     }
 }
+
+/// Shortest horizon (seconds, a week) from which per-year figures are
+/// shown. Per-year figures scale each trial by a year over its horizon: a
+/// week is scaled 52 times, and covers a whole weekly cycle of traffic and
+/// operations; a 20-minute trial would be scaled 26,280 times, so one
+/// 30-second blip would read as 9 days of downtime a year. Below it the
+/// table reports what a trial saw, per trial, and per-horizon budgets.
+pub const PER_YEAR_FROM_S: f64 = 7.0 * 86_400.0;
 
 /// Downtime per year across trials.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -354,10 +392,22 @@ pub struct Availability {
     pub analytic: Option<f64>,
     /// Downtime per year (seconds) across trials.
     pub downtime_per_year_s: Spread,
+    /// Downtime per trial (seconds) across trials: what a trial shorter
+    /// than [`PER_YEAR_FROM_S`] actually saw, which the table shows instead
+    /// of per-year figures.
+    pub downtime_per_trial_s: Spread,
     /// Incidents (outages of the entry) per year.
     pub incidents_per_year: Estimate,
-    /// Mean length of an incident; `null` with none.
+    /// Incidents per trial.
+    pub incidents_per_trial: Estimate,
+    /// Mean length of an incident (wall clock, from the first request
+    /// lost to the moment all traffic is served again); `null` with none.
     pub mean_time_to_recover_s: Option<f64>,
+    /// Mean traffic-weighted downtime per incident: what an incident cost.
+    /// Equal to `mean_time_to_recover_s` when every incident loses all
+    /// traffic; less when it loses a share (half the traffic for 30 s is
+    /// 15 s); `null` with no incident.
+    pub mean_traffic_lost_per_incident_s: Option<f64>,
     /// Longest incident in any trial.
     pub longest_outage_s: f64,
     /// Trials that saw any downtime.
@@ -397,11 +447,36 @@ pub struct ServiceRequests {
     pub ejections: u64,
 }
 
+/// A metric a run can be judged on, as the headline shows it: a fraction
+/// with its 95 % interval and nines.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Headline {
+    /// Mean across trials (1 when no failure was seen).
+    pub mean: f64,
+    /// 95 % interval.
+    pub ci95: [f64; 2],
+    /// `-log10(1 - mean)`; with no failure seen, the lower bound the trials
+    /// support.
+    pub nines: f64,
+    /// nines at the interval's ends; `null` for an unbounded upper end.
+    pub nines_ci95: [Option<f64>; 2],
+    /// True when no failure was seen and `nines` is a lower bound.
+    pub nines_is_bound: bool,
+}
+
 /// Request-level figures at the entry.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Requests {
     /// Requests concluded in all trials.
     pub total: u64,
+    /// Requests served (full successes and degraded ones) / requests, per
+    /// trial, Student t across trials. With no failed request in any trial
+    /// the interval is the zero-event bound over trials, as for time: the
+    /// expected share of failed requests is at most the chance that a trial
+    /// has any, whose 95 % bound after `n` clean trials is `1 - 0.05^(1/n)`
+    /// (requests within a trial are not independent, so their count gives
+    /// no tighter honest bound).
+    pub availability: Headline,
     /// Full successes / requests.
     pub success_ratio: Estimate,
     /// Fallbacks / requests (mean across trials).
@@ -412,8 +487,12 @@ pub struct Requests {
     pub failed_ratio: Estimate,
     /// Attempts at the entry service / requests.
     pub attempts_per_request: f64,
-    /// Latency of every concluded request.
+    /// Latency of every concluded request, failed and refused ones
+    /// included (a refusal counts with the time it took).
     pub latency_s: Latency,
+    /// Latency of served requests only (full successes and degraded ones):
+    /// what a user who was served waited. All zero with none served.
+    pub latency_served_s: Latency,
 }
 
 /// One call edge, totals over all trials.
@@ -427,8 +506,15 @@ pub struct EdgeSummary {
     pub retries: u64,
     /// Attempts that timed out.
     pub timeouts: u64,
-    /// Attempts answered with an error, refused or reset.
+    /// Attempts answered with an error, refused or reset
+    /// (`server_errors + refused`).
     pub errors: u64,
+    /// Attempts the callee answered with an error.
+    pub server_errors: u64,
+    /// Attempts the callee did not serve: refused (a full queue, a rate
+    /// limiter, a shed), reset (its replica crashed) or unreachable (no
+    /// serving replica, a partition).
+    pub refused: u64,
     /// Attempts the circuit breaker rejected.
     pub breaker_rejected: u64,
     /// Fraction of time the breaker was open.
@@ -481,6 +567,10 @@ pub struct Summary {
     pub horizon_s: f64,
     /// Entry service.
     pub entry: String,
+    /// What the run is judged on, `"requests"` or `"time"`: the headline,
+    /// the SLO, `compare`'s significance and `sweep`'s curves use that
+    /// metric ([`Summary::headline`]).
+    pub objective: &'static str,
     /// Entry availability.
     pub availability: Availability,
     /// Per service, in scenario order.
@@ -549,13 +639,21 @@ fn is_false(b: &bool) -> bool {
 pub struct Slo {
     /// The objective, e.g. 0.9999.
     pub target: f64,
-    /// True when the whole 95 % interval of availability is at or above it.
+    /// The metric judged against it: `"requests"` or `"time"` (the run's
+    /// objective).
+    pub metric: &'static str,
+    /// True when the whole 95 % interval of the metric is at or above it.
     pub meets: bool,
-    /// Confidence that the long-run availability is at or above the
+    /// Confidence that the metric's long-run value is at or above the
     /// objective: the one-sided Student t probability given the trials, or
-    /// under the gamma law of the interval when downtime is skewed
-    /// (`stats::interval`).
+    /// (time-based) under the gamma law of the interval when downtime is
+    /// skewed (`stats::interval`).
     pub confidence: f64,
+    /// Judged on requests: the share of requests that failed (mean across
+    /// trials), against the `1 - target` the objective allows. The per-year
+    /// figures below stay time-based.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_requests: Option<f64>,
     /// Downtime a year the objective allows (seconds).
     pub error_budget_per_year_s: f64,
     /// Mean downtime a year spends of it (seconds).
@@ -584,6 +682,8 @@ pub struct Labels<'a> {
     pub edges: Vec<String>,
     /// Availability objective, if any.
     pub slo: Option<f64>,
+    /// What the run is judged on.
+    pub objective: crate::scenario::Objective,
     /// Injected faults in scenario order.
     pub faults: Vec<super::faults::FaultLabel<'a>>,
     /// Workflow names, each with its step names, in scenario order.
@@ -609,6 +709,8 @@ impl Summary {
                 0.0
             }
         };
+        // Per-trial figures are the per-year ones scaled back by the horizon.
+        let per_trial = acc.horizon_s / time::to_secs(YEAR);
         let availability = if acc.with_downtime == 0 {
             let bound = zero_event_bound(n);
             Availability {
@@ -619,11 +721,18 @@ impl Summary {
                 nines_is_bound: true,
                 analytic: labels.analytic,
                 downtime_per_year_s: Spread::new(&acc.downtime_year, &acc.downtime_year_q),
+                downtime_per_trial_s: Spread::new(&acc.downtime_year, &acc.downtime_year_q)
+                    .scaled(per_trial),
                 incidents_per_year: Estimate {
                     mean: 0.0,
                     ci95: [0.0, 0.0],
                 },
+                incidents_per_trial: Estimate {
+                    mean: 0.0,
+                    ci95: [0.0, 0.0],
+                },
                 mean_time_to_recover_s: None,
+                mean_traffic_lost_per_incident_s: None,
                 longest_outage_s: 0.0,
                 trials_with_downtime: 0,
             }
@@ -639,11 +748,21 @@ impl Summary {
                 nines_is_bound: false,
                 analytic: labels.analytic,
                 downtime_per_year_s: Spread::new(&acc.downtime_year, q),
+                downtime_per_trial_s: Spread::new(&acc.downtime_year, q).scaled(per_trial),
                 incidents_per_year: Estimate {
                     mean: acc.incidents_year.mean(),
                     ci95: mean_ci95(&acc.incidents_year, 0.0, f64::MAX),
                 },
+                incidents_per_trial: {
+                    let ci = mean_ci95(&acc.incidents_year, 0.0, f64::MAX);
+                    Estimate {
+                        mean: acc.incidents_year.mean() * per_trial,
+                        ci95: [ci[0] * per_trial, ci[1] * per_trial],
+                    }
+                },
                 mean_time_to_recover_s: (acc.total_incidents > 0)
+                    .then(|| acc.total_incident_time / acc.total_incidents as f64),
+                mean_traffic_lost_per_incident_s: (acc.total_incidents > 0)
                     .then(|| acc.total_downtime / acc.total_incidents as f64),
                 longest_outage_s: acc.longest,
                 trials_with_downtime: acc.with_downtime,
@@ -692,10 +811,11 @@ impl Summary {
             trials: n,
             horizon_s: acc.horizon_s,
             entry: labels.entry.to_string(),
+            objective: objective(acc, labels).name(),
             availability,
             services,
             regions,
-            requests: acc.traffic.as_ref().map(requests),
+            requests: acc.traffic.as_ref().map(|t| requests(t, n)),
             edges: acc
                 .traffic
                 .as_ref()
@@ -721,7 +841,7 @@ impl Summary {
                         .collect()
                 })
                 .unwrap_or_default(),
-            slo: labels.slo.map(|target| slo(acc, target)),
+            slo: labels.slo.map(|target| slo(acc, target, objective(acc, labels))),
             faults: super::faults::summarize(&acc.faults, &labels.faults, &labels.services, n, acc.traffic.is_some()),
             worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
             events: acc.events,
@@ -737,36 +857,95 @@ impl Summary {
     }
 }
 
+impl Summary {
+    /// The metric the run is judged on: the request availability with the
+    /// request objective, else the entry's time-based availability.
+    pub fn headline(&self) -> Headline {
+        if self.objective == crate::scenario::Objective::Requests.name()
+            && let Some(r) = &self.requests
+        {
+            return r.availability.clone();
+        }
+        let a = &self.availability;
+        Headline {
+            mean: a.mean,
+            ci95: a.ci95,
+            nines: a.nines,
+            nines_ci95: a.nines_ci95,
+            nines_is_bound: a.nines_is_bound,
+        }
+    }
+}
+
+/// The objective, on requests only where requests were simulated.
+fn objective(acc: &Accumulator, labels: &Labels<'_>) -> crate::scenario::Objective {
+    match (labels.objective, &acc.traffic) {
+        (crate::scenario::Objective::Requests, Some(_)) => crate::scenario::Objective::Requests,
+        _ => crate::scenario::Objective::Time,
+    }
+}
+
+/// Requests served over requests, per trial; see [`Requests::availability`].
+fn request_availability(t: &TrafficAcc, trials: u64) -> Headline {
+    if t.failed == 0 {
+        let low = 1.0 - zero_event_bound(trials);
+        return Headline {
+            mean: 1.0,
+            ci95: [low, 1.0],
+            nines: nines(low).unwrap_or(0.0),
+            nines_ci95: [nines(low), None],
+            nines_is_bound: true,
+        };
+    }
+    // Per trial, served = 1 - failed / requests (every concluded request
+    // is a success, a degraded success or a failure).
+    let w = &t.failed_ratio;
+    let mean = (1.0 - w.mean()).clamp(0.0, 1.0);
+    let f = mean_ci95(w, 0.0, 1.0);
+    let ci95 = [1.0 - f[1], 1.0 - f[0]];
+    Headline {
+        mean,
+        ci95,
+        nines: nines(mean).unwrap_or(0.0),
+        nines_ci95: [Some(nines(ci95[0]).unwrap_or(0.0)), nines(ci95[1])],
+        nines_is_bound: false,
+    }
+}
+
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
-fn requests(t: &TrafficAcc) -> Requests {
+/// Mean and quantiles of `n` latencies summing to `sum_s` seconds,
+/// recorded in `h` (microseconds); zero with none.
+fn latency_of(sum_s: f64, n: u64, h: &Histogram<u64>) -> Latency {
     let q = |p: f64| {
-        if t.latency_us.is_empty() {
+        if h.is_empty() {
             0.0
         } else {
-            t.latency_us.median_equivalent(t.latency_us.value_at_quantile(p)) as f64 / 1e6
+            h.median_equivalent(h.value_at_quantile(p)) as f64 / 1e6
         }
     };
+    Latency {
+        mean: if n == 0 { 0.0 } else { sum_s / n as f64 },
+        p50: q(0.5),
+        p90: q(0.9),
+        p99: q(0.99),
+        p999: q(0.999),
+    }
+}
+
+fn requests(t: &TrafficAcc, trials: u64) -> Requests {
     Requests {
         total: t.requests,
+        availability: request_availability(t, trials),
         success_ratio: Estimate::of(&t.success_ratio),
         degraded_ratio: t.degraded_ratio.mean(),
         degraded_ratio_ci95: mean_ci95(&t.degraded_ratio, 0.0, 1.0),
         failed_ratio: Estimate::of(&t.failed_ratio),
         attempts_per_request: ratio(t.entry_attempts, t.entry_calls),
-        latency_s: Latency {
-            mean: if t.requests == 0 {
-                0.0
-            } else {
-                t.latency_sum / t.requests as f64
-            },
-            p50: q(0.5),
-            p90: q(0.9),
-            p99: q(0.99),
-            p999: q(0.999),
-        },
+        latency_s: latency_of(t.latency_sum, t.requests, &t.latency_us),
+        latency_served_s: latency_of(t.served_latency_sum, t.success + t.degraded, &t.served_latency_us),
     }
 }
 
@@ -777,6 +956,8 @@ fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
         retries: e.retries,
         timeouts: e.timeouts,
         errors: e.errors,
+        server_errors: e.errors - e.refused,
+        refused: e.refused,
         breaker_rejected: e.breaker_rejected,
         breaker_open_fraction: if exposure_s > 0.0 {
             e.breaker_open_s / exposure_s
@@ -792,10 +973,29 @@ fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
     }
 }
 
-fn slo(acc: &Accumulator, target: f64) -> Slo {
+fn slo(acc: &Accumulator, target: f64, objective: crate::scenario::Objective) -> Slo {
     let year = time::to_secs(YEAR);
     let budget = (1.0 - target) * year;
     let n = acc.trials();
+    let judged = match (objective, &acc.traffic) {
+        (crate::scenario::Objective::Requests, Some(t)) => {
+            let h = request_availability(t, n);
+            let w = &t.failed_ratio;
+            let confidence = if h.nines_is_bound {
+                if h.ci95[0] >= target { 0.975 } else { 0.5 }
+            } else if w.std_error() > 0.0 && w.count() > 1 {
+                statrs::distribution::StudentsT::new(0.0, 1.0, (w.count() - 1) as f64)
+                    .map(|d| statrs::distribution::ContinuousCDF::cdf(&d, (h.mean - target) / w.std_error()))
+                    .unwrap_or(0.5)
+            } else if h.mean >= target {
+                1.0
+            } else {
+                0.0
+            };
+            Some((h, confidence))
+        }
+        _ => None,
+    };
     let w = acc.availability.welford();
     let (mean, ci) = if acc.with_downtime == 0 {
         (1.0, [1.0 - zero_event_bound(n), 1.0])
@@ -813,10 +1013,16 @@ fn slo(acc: &Accumulator, target: f64) -> Slo {
         0.0
     };
     let expected = acc.downtime_year.mean();
+    let (metric, meets, confidence, failed_requests) = match judged {
+        Some((h, c)) => ("requests", h.ci95[0] >= target, c, Some(1.0 - h.mean)),
+        None => ("time", ci[0] >= target, confidence, None),
+    };
     Slo {
         target,
-        meets: ci[0] >= target,
+        metric,
+        meets,
         confidence,
+        failed_requests,
         error_budget_per_year_s: budget,
         expected_downtime_per_year_s: expected,
         budget_left_per_year_s: budget - expected,

@@ -6,8 +6,10 @@ use super::{Call, CallResult, Job, JobState, Parent, TimerKind};
 use crate::engine::Nanos;
 use crate::model::event::Event;
 use crate::model::slab::Key;
+use crate::model::trace::Subject;
 use crate::resilience::Outcome;
 use crate::resilience::bulkhead::Admission;
+use crate::resilience::circuit_breaker::BreakerState;
 use crate::resilience::deadline::Deadline;
 use crate::resilience::retry::{RetryBudget, RetryDecision};
 
@@ -324,7 +326,21 @@ impl Requests<'_> {
             }
         }
         if let (Some(p), Some(b)) = (c.permit.take(), &mut t.breakers[edge]) {
+            let epoch = b.epoch();
             b.record(p, now, outcome.is_success(), now - c.attempt_start);
+            if let Some(tr) = self.trace.as_mut()
+                && b.epoch() != epoch
+            {
+                // A result changes the state only to Closed or Open; an Open
+                // breaker is half-open `open_for` later whether or not anyone
+                // calls (the state the buckets read), so that is dated now.
+                if b.state(now) == BreakerState::Closed {
+                    tr.record(now, "breaker_closed", Subject::Edge(edge));
+                } else {
+                    tr.record(now, "breaker_open", Subject::Edge(edge));
+                    tr.record_later(now + b.config().open_for, "breaker_half_open", Subject::Edge(edge));
+                }
+            }
         }
         let replica = std::mem::replace(&mut c.replica, super::NO_REPLICA);
         // Outlier detection judges the replica once this call is settled
@@ -347,6 +363,7 @@ impl Requests<'_> {
         let c = t.calls.get_mut(call).expect("outlier detection keeps calls");
         if matches!(outcome, Outcome::Error | Outcome::Refused | Outcome::Shed) {
             t.result.edges[edge].errors += 1;
+            t.result.edges[edge].refused += u64::from(outcome != Outcome::Error);
         }
         if let Some(policy) = &self.world.edges[edge].retry {
             let decision = policy.decide(
@@ -407,6 +424,10 @@ impl Requests<'_> {
                 let latency = now - c.started;
                 r.latency_sum += latency as f64 / 1e9;
                 let _ = t.latency.record((latency / 1000).max(1));
+                if let CallResult::Success { .. } = result {
+                    r.served_latency_sum += latency as f64 / 1e9;
+                    let _ = t.served_latency.record((latency / 1000).max(1));
+                }
             }
             Parent::Job { job } => self.job_call_done(job, result, now),
             Parent::Saga { saga } => self.saga_call_done(saga, result, now),
