@@ -92,13 +92,33 @@ struct Headline {
 }
 
 fn headline(s: &Summary) -> Headline {
-    let a = &s.availability;
+    // The metric the run is judged on (`objective`); the closed form is of
+    // the time-based availability, so it is drawn only beside that.
+    let h = s.headline();
     Headline {
-        nines: a.nines,
-        lo: a.nines_ci95[0].unwrap_or(a.nines),
-        hi: a.nines_ci95[1].unwrap_or(a.nines),
-        bound: a.nines_is_bound,
-        closed_form: a.analytic.and_then(crate::stats::interval::nines),
+        nines: h.nines,
+        lo: h.nines_ci95[0].unwrap_or(h.nines),
+        hi: h.nines_ci95[1].unwrap_or(h.nines),
+        bound: h.nines_is_bound,
+        closed_form: if on_requests(s) {
+            None
+        } else {
+            s.availability.analytic.and_then(crate::stats::interval::nines)
+        },
+    }
+}
+
+/// Whether `s` is judged on requests served (the request objective).
+fn on_requests(s: &Summary) -> bool {
+    s.requests.is_some() && s.objective == crate::scenario::Objective::Requests.name()
+}
+
+/// The nines axis: of requests served when every run is judged on them.
+fn nines_axis<'a>(mut runs: impl Iterator<Item = &'a Summary>, what: &str) -> String {
+    if runs.all(on_requests) {
+        format!("nines of requests served ({what})")
+    } else {
+        format!("nines ({what})")
     }
 }
 
@@ -483,8 +503,9 @@ pub fn for_sweep(out: &mut Staging, vary: &[Vary], points: &[Point]) -> Result<V
         x: x_scale(first),
         ..Layout::default()
     };
+    let y = nines_axis(points.iter().map(|p| &p.1), "95 % band");
     let mut figs = vec![write(out, "availability_curve", title, |f| {
-        plot::curve(&labels(title, &x, "nines (95 % band)"), &nines, &layout, f)
+        plot::curve(&labels(title, &x, &y), &nines, &layout, f)
     })?];
     if points.iter().any(|p| p.1.requests.is_some()) {
         let success: Vec<Series> = groups
@@ -606,8 +627,9 @@ pub fn for_compare(
         })
         .collect();
     let title = "Nines of each design";
+    let y = nines_axis(summaries.iter(), "95 % interval");
     let mut figs = vec![write(out, "nines", title, |f| {
-        plot::bars(&labels(title, "design", "nines (95 % interval)"), &bars, f)
+        plot::bars(&labels(title, "design", &y), &bars, f)
     })?];
     let designs: Vec<(String, &Summary)> = names.iter().cloned().zip(summaries).collect();
     figs.push(downtime(out, &designs, slo)?);

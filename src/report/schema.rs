@@ -7,9 +7,9 @@
 //! except the maps keyed by a name (services, regions, edges, workflows,
 //! steps, faults, blast radius), whose values are strict. Keys the summary
 //! omits when their part of the model is absent are optional; the rest are
-//! required. `objective`, `estimator`, `requests.availability` and
-//! `requests.sampling` (CONTRACT) are optional, so a nines that does not
-//! write them yet validates too. The integration test `summary_schema`
+//! required. `estimator`, `availability.relative_error` and
+//! `requests.sampling` (CONTRACT) are optional: they are written only by
+//! the estimators and sampling that produce them. The integration test `summary_schema`
 //! validates the output of every example scenario against it and checks
 //! that a wrong type fails.
 
@@ -83,6 +83,7 @@ fn defs() -> Value {
                 "ci95": def("ci95", "95 % interval."),
                 "nines": num("`-log10(1 - mean)`."),
                 "nines_ci95": def("open_ci95", "nines at the interval's ends; `null` for an unbounded end."),
+                "nines_is_bound": { "type": "boolean", "description": "True when no failure was seen and `nines` is a lower bound." },
             }),
         ),
     })
@@ -122,8 +123,11 @@ fn availability() -> Value {
             "nines_ci95",
             "nines_is_bound",
             "downtime_per_year_s",
+            "downtime_per_trial_s",
             "incidents_per_year",
+            "incidents_per_trial",
             "mean_time_to_recover_s",
+            "mean_traffic_lost_per_incident_s",
             "longest_outage_s",
             "trials_with_downtime",
         ],
@@ -134,9 +138,13 @@ fn availability() -> Value {
             "nines_ci95": def("open_ci95", "nines at the interval's ends; `null` for an unbounded upper end."),
             "nines_is_bound": { "type": "boolean", "description": "True when no downtime was seen and `nines` is a lower bound." },
             "analytic": share("Closed-form availability, where one exists."),
+            "relative_error": num("Half-width of the 95 % interval of unavailability over its mean (splitting)."),
             "downtime_per_year_s": spread(),
+            "downtime_per_trial_s": spread(),
             "incidents_per_year": def("estimate", "Incidents of the entry per year."),
+            "incidents_per_trial": def("estimate", "Incidents of the entry per trial."),
             "mean_time_to_recover_s": num_or_null("Mean length of an incident; `null` with none."),
+            "mean_traffic_lost_per_incident_s": num_or_null("Traffic-weighted downtime per incident; `null` with none."),
             "longest_outage_s": num("Longest incident in any trial."),
             "trials_with_downtime": count("Trials that saw any downtime."),
         }),
@@ -186,6 +194,8 @@ fn requests() -> Value {
             "failed_ratio",
             "attempts_per_request",
             "latency_s",
+            "latency_served_s",
+            "availability",
         ],
         json!({
             "total": count("Requests concluded in all trials."),
@@ -194,7 +204,8 @@ fn requests() -> Value {
             "degraded_ratio_ci95": def("ci95", "95 % interval of degraded_ratio."),
             "failed_ratio": def("estimate", "Failures / requests."),
             "attempts_per_request": num("Attempts at the entry service / requests."),
-            "latency_s": def("latency", "Latency of every concluded request."),
+            "latency_s": def("latency", "Latency of every concluded request, failed ones included."),
+            "latency_served_s": def("latency", "Latency of served requests (success or degraded)."),
             "availability": def("nines_estimate", "(success + degraded) / requests, per trial, across trials."),
             "sampling": {
                 "type": ["string", "object"],
@@ -213,6 +224,8 @@ fn edge() -> Value {
             "retries",
             "timeouts",
             "errors",
+            "server_errors",
+            "refused",
             "breaker_rejected",
             "breaker_open_fraction",
             "bulkhead_rejected",
@@ -227,7 +240,9 @@ fn edge() -> Value {
             "attempts": count("Attempts sent to a replica."),
             "retries": count("Retries scheduled."),
             "timeouts": count("Attempts that timed out."),
-            "errors": count("Attempts answered with an error, refused or reset."),
+            "errors": count("Attempts answered with an error, refused or reset (server_errors + refused)."),
+            "server_errors": count("Attempts the callee answered with an error."),
+            "refused": count("Attempts refused, reset or unreachable."),
             "breaker_rejected": count("Attempts the circuit breaker rejected."),
             "breaker_open_fraction": share("Fraction of time the breaker was open."),
             "bulkhead_rejected": count("Attempts the bulkhead rejected."),
@@ -297,6 +312,7 @@ fn slo() -> Value {
         "Whether the design meets its availability objective.",
         &[
             "target",
+            "metric",
             "meets",
             "confidence",
             "error_budget_per_year_s",
@@ -306,6 +322,8 @@ fn slo() -> Value {
         ],
         json!({
             "target": share("The objective."),
+            "metric": { "enum": ["requests", "time"], "description": "What it is judged on (the objective)." },
+            "failed_requests": share("Share of requests that failed (request objective)."),
             "meets": { "type": "boolean", "description": "The whole 95 % interval is at or above it." },
             "confidence": share("Confidence that the long-run availability is at or above it."),
             "error_budget_per_year_s": num("Downtime a year the objective allows."),
@@ -420,6 +438,7 @@ pub fn schema() -> Value {
             "trials",
             "horizon_s",
             "entry",
+            "objective",
             "availability",
             "services",
             "worst_trial",

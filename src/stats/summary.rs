@@ -570,7 +570,7 @@ pub struct Summary {
     /// What the run is judged on, `"requests"` or `"time"`: the headline,
     /// the SLO, `compare`'s significance and `sweep`'s curves use that
     /// metric ([`Summary::headline`]).
-    pub objective: &'static str,
+    pub objective: String,
     /// Entry availability.
     pub availability: Availability,
     /// Per service, in scenario order.
@@ -641,7 +641,7 @@ pub struct Slo {
     pub target: f64,
     /// The metric judged against it: `"requests"` or `"time"` (the run's
     /// objective).
-    pub metric: &'static str,
+    pub metric: String,
     /// True when the whole 95 % interval of the metric is at or above it.
     pub meets: bool,
     /// Confidence that the metric's long-run value is at or above the
@@ -721,8 +721,7 @@ impl Summary {
                 nines_is_bound: true,
                 analytic: labels.analytic,
                 downtime_per_year_s: Spread::new(&acc.downtime_year, &acc.downtime_year_q),
-                downtime_per_trial_s: Spread::new(&acc.downtime_year, &acc.downtime_year_q)
-                    .scaled(per_trial),
+                downtime_per_trial_s: Spread::new(&acc.downtime_year, &acc.downtime_year_q).scaled(per_trial),
                 incidents_per_year: Estimate {
                     mean: 0.0,
                     ci95: [0.0, 0.0],
@@ -811,7 +810,7 @@ impl Summary {
             trials: n,
             horizon_s: acc.horizon_s,
             entry: labels.entry.to_string(),
-            objective: objective(acc, labels).name(),
+            objective: objective(acc, labels).name().to_string(),
             availability,
             services,
             regions,
@@ -1019,7 +1018,7 @@ fn slo(acc: &Accumulator, target: f64, objective: crate::scenario::Objective) ->
     };
     Slo {
         target,
-        metric,
+        metric: metric.to_string(),
         meets,
         confidence,
         failed_requests,
