@@ -24,6 +24,8 @@ use crate::random::Rng;
 pub struct Dist {
     kind: Kind,
     mean_secs: f64,
+    /// Weibull and gamma: the shape; lognormal: the cv; else unused (0).
+    shape: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -70,6 +72,7 @@ impl Dist {
         Ok(Self {
             kind: Kind::Exponential(d),
             mean_secs: m,
+            shape: 0.0,
         })
     }
 
@@ -85,6 +88,7 @@ impl Dist {
         Ok(Self {
             kind: Kind::Weibull(d),
             mean_secs: m,
+            shape,
         })
     }
 
@@ -103,6 +107,7 @@ impl Dist {
         Ok(Self {
             kind: Kind::LogNormal(d),
             mean_secs: m,
+            shape: cv,
         })
     }
 
@@ -117,6 +122,7 @@ impl Dist {
         Ok(Self {
             kind: Kind::Gamma(d),
             mean_secs: m,
+            shape,
         })
     }
 
@@ -132,6 +138,7 @@ impl Dist {
         Ok(Self {
             kind: Kind::Uniform(min, max),
             mean_secs,
+            shape: 0.0,
         })
     }
 
@@ -144,6 +151,7 @@ impl Dist {
         Ok(Self {
             kind: Kind::Fixed(mean),
             mean_secs: m,
+            shape: 0.0,
         })
     }
 
@@ -155,6 +163,7 @@ impl Dist {
         Self {
             kind: Kind::Fixed(0),
             mean_secs: 0.0,
+            shape: 0.0,
         }
     }
 
@@ -170,6 +179,7 @@ impl Dist {
         Ok(Self {
             kind: Kind::Empirical(values),
             mean_secs,
+            shape: 0.0,
         })
     }
 
@@ -186,6 +196,104 @@ impl Dist {
             Kind::Fixed(v) => *v,
             Kind::Empirical(vs) => vs[rng.random_range(0..vs.len())],
         }
+    }
+
+    /// Draws the time left of a duration that has already lasted `age` ns:
+    /// a draw from this distribution conditioned on exceeding `age`, minus
+    /// `age`. Rare-event splitting uses it to give each copy of a trial its
+    /// own future from the same state (see `montecarlo::splitting`): the
+    /// conditional law of a clock's remainder, given only that it has not
+    /// fired after `age`, is exactly this one.
+    pub fn sample_residual(&self, age: Nanos, rng: &mut Rng) -> Nanos {
+        use rand::RngExt as _;
+        use statrs::distribution::{ContinuousCDF as _, Normal};
+        if age == 0 {
+            return self.sample(rng);
+        }
+        let a = time::to_secs(age);
+        // One uniform in (0, 1]: the survival probability beyond the draw.
+        let u = 1.0 - rng.random::<f64>();
+        let total_secs = match &self.kind {
+            Kind::Exponential(_) => return self.sample(rng),
+            Kind::Weibull(_) => {
+                // S(x) = exp(-(x/scale)^k): invert S(x) = S(a) * u.
+                let (scale, k) = self.weibull_parameters();
+                scale * ((a / scale).powf(k) - u.ln()).powf(1.0 / k)
+            }
+            Kind::LogNormal(_) => {
+                // Upper tail of the normal: z with Q(z) = Q(z_a) * u, from
+                // the lower tail of -z so that deep tails keep precision.
+                let (mu, sigma) = self.lognormal_parameters();
+                let std = Normal::standard();
+                let za = (a.ln() - mu) / sigma;
+                let tail = std.cdf(-za) * u;
+                if tail <= 0.0 {
+                    a
+                } else {
+                    (mu - sigma * std.inverse_cdf(tail)).exp().max(a)
+                }
+            }
+            Kind::Gamma(_) => {
+                // No closed inverse: the survival function bisected.
+                let (shape, scale) = (self.shape, self.mean_secs / self.shape);
+                let g = statrs::distribution::Gamma::new(shape, 1.0 / scale);
+                match g {
+                    Ok(g) => {
+                        let target = g.sf(a) * u;
+                        if target <= 0.0 {
+                            a
+                        } else {
+                            let (mut lo, mut hi) = (a, a.max(scale) * 2.0);
+                            while g.sf(hi) > target && hi < 1e30 {
+                                hi *= 2.0;
+                            }
+                            for _ in 0..100 {
+                                let mid = 0.5 * (lo + hi);
+                                if g.sf(mid) > target {
+                                    lo = mid;
+                                } else {
+                                    hi = mid;
+                                }
+                            }
+                            0.5 * (lo + hi)
+                        }
+                    }
+                    Err(_) => return self.sample(rng),
+                }
+            }
+            Kind::Uniform(lo, hi) => {
+                let from = (*lo).max(age);
+                if from >= *hi {
+                    return 0;
+                }
+                return rng.random_range(from..=*hi) - age;
+            }
+            Kind::Fixed(v) => return v.saturating_sub(age),
+            Kind::Empirical(vs) => {
+                let later: Vec<Nanos> = vs.iter().copied().filter(|&v| v > age).collect();
+                if later.is_empty() {
+                    return 0;
+                }
+                return later[rng.random_range(0..later.len())] - age;
+            }
+        };
+        time::from_secs(total_secs).saturating_sub(age)
+    }
+
+    fn weibull_parameters(&self) -> (f64, f64) {
+        match &self.kind {
+            Kind::Weibull(_) => {
+                let k = self.shape;
+                (self.mean_secs / gamma(1.0 + 1.0 / k), k)
+            }
+            _ => (self.mean_secs, 1.0),
+        }
+    }
+
+    fn lognormal_parameters(&self) -> (f64, f64) {
+        let cv = self.shape;
+        let sigma2 = (1.0 + cv * cv).ln();
+        (self.mean_secs.ln() - sigma2 / 2.0, sigma2.sqrt())
     }
 
     /// The exact mean in seconds, from the parameters.

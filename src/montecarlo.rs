@@ -15,6 +15,7 @@
 //! prefix of the trials are merged.
 
 pub mod precision;
+pub mod splitting;
 pub mod shard;
 
 use std::ops::Range;

@@ -63,6 +63,31 @@ pub struct Scenario {
     pub workflows: Vec<Workflow>,
     /// Per-trial budgets (`[limits]`).
     pub limits: Limits,
+    /// How to estimate the availability (`estimator`).
+    pub estimator: Estimator,
+}
+
+/// How the entry's time-based availability is estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Estimator {
+    /// Splitting when crude trials see too few outages, else crude.
+    #[default]
+    Auto,
+    /// Independent trials.
+    Crude,
+    /// Multilevel splitting (rare-event simulation).
+    Splitting,
+}
+
+impl Estimator {
+    /// The word in the file and on the command line.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Crude => "crude",
+            Self::Splitting => "splitting",
+        }
+    }
 }
 
 /// What an injected fault does.

@@ -29,7 +29,7 @@ use crate::report::{self, figures, html};
 use crate::scenario::{self, Override};
 use crate::stats::Summary;
 use crate::sweep::Vary;
-use crate::{RunOptions, simulate};
+use crate::RunOptions;
 
 /// Runs `nines sweep`.
 ///
@@ -97,7 +97,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             progress: progress.clone(),
             slo: sh.slo,
         };
-        let summary = simulate(sc, &options, |_, _| Ok(()))?;
+        let estimator = args.estimator.unwrap_or(sc.estimator);
+        let summary = crate::montecarlo::splitting::simulate(sc, &options, None, estimator, |_, _| Ok(()))?;
         done += summary.trials;
         if summary.partial {
             break;

@@ -60,6 +60,16 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
             format!("{:.2}", a.nines)
         );
     }
+    if let Some(sp) = &summary.splitting {
+        let re = a.relative_error.map_or("unbounded".to_string(), |e| format!("±{:.1} %", e * 100.0));
+        let _ = writeln!(
+            t,
+            "  estimator         splitting · {re} · {} replications of {} · {}",
+            sp.replications,
+            Duration(crate::engine::time::from_secs(sp.window_s)),
+            sp.reason
+        );
+    }
     if let Some(x) = a.analytic.filter(|_| !cannot_fail) {
         let _ = writeln!(
             t,

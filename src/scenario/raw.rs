@@ -24,6 +24,7 @@ pub struct RawScenario {
     pub seed: Option<Spanned<u64>>,
     pub entry: Option<Spanned<String>>,
     pub slo: Option<Spanned<f64>>,
+    pub estimator: Option<Spanned<String>>,
     #[serde(default)]
     pub region: Vec<Spanned<RawRegion>>,
     #[serde(default)]
@@ -347,7 +348,7 @@ pub struct RawLimits {
 /// Keys each table accepts, for `--set` path checks and suggestions.
 pub mod keys {
     pub const TOP: &[&str] = &[
-        "name", "horizon", "trials", "seed", "entry", "slo", "region", "service", "global", "workload", "fault",
+        "name", "horizon", "trials", "seed", "entry", "slo", "estimator", "region", "service", "global", "workload", "fault",
         "cascade", "workflow", "limits",
     ];
     pub const FAULT: &[&str] = &[

@@ -365,6 +365,7 @@ pub fn schema() -> Value {
             "seed": { "type": "integer", "minimum": 0, "description": "Default master seed." },
             "entry": { "type": "string", "description": "The service whose availability is the headline." },
             "slo": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "Availability objective, e.g. 0.9999." },
+            "estimator": { "enum": ["auto", "crude", "splitting"], "description": "How to estimate the availability: auto (default), crude trials, or rare-event splitting." },
             "region": {
                 "type": "array",
                 "description": "Regions: a region outage takes down all it holds.",

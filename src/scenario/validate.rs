@@ -101,6 +101,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         cascade,
         workflows,
         limits,
+        estimator: settings.estimator,
     })
 }
 
@@ -110,6 +111,7 @@ struct Settings {
     trials: u64,
     seed: u64,
     slo: Option<f64>,
+    estimator: super::Estimator,
 }
 
 fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
@@ -142,11 +144,28 @@ fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
             None
         }
     });
+    let estimator = raw.estimator.as_ref().map_or(super::Estimator::Auto, |e| {
+        match e.get_ref().as_str() {
+            "auto" => super::Estimator::Auto,
+            "crude" => super::Estimator::Crude,
+            "splitting" => super::Estimator::Splitting,
+            other => {
+                c.err_help(
+                    &e.span(),
+                    "estimator",
+                    format!("unknown estimator \"{other}\""),
+                    "write estimator = \"auto\", \"crude\" or \"splitting\"".into(),
+                );
+                super::Estimator::Auto
+            }
+        }
+    });
     Settings {
         horizon,
         trials,
         seed,
         slo,
+        estimator,
     }
 }
 

@@ -341,6 +341,9 @@ pub struct Availability {
     pub nines_ci95: [Option<f64>; 2],
     /// True when no downtime was seen and `nines` is a lower bound.
     pub nines_is_bound: bool,
+    /// Splitting: the interval's half-width over the mean unavailability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relative_error: Option<f64>,
     /// Closed-form availability, where one exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analytic: Option<f64>,
@@ -470,6 +473,9 @@ pub struct Summary {
     pub horizon_s: f64,
     /// Entry service.
     pub entry: String,
+    /// How the entry's availability was estimated: `crude` (independent
+    /// trials) or `splitting` (rare-event splitting, with [`Summary::splitting`]).
+    pub estimator: &'static str,
     /// Entry availability.
     pub availability: Availability,
     /// Per service, in scenario order.
@@ -496,6 +502,9 @@ pub struct Summary {
     pub worst_trial: Option<Worst>,
     /// Events simulated in all trials.
     pub events: u64,
+    /// The splitting estimator's effort, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub splitting: Option<Splitting>,
     /// With `--precision`: the target, what was achieved and whether it was
     /// reached before the trial cap.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -510,6 +519,27 @@ pub struct Summary {
     /// Request latency as a CDF `(seconds, share)`, for plots.
     #[serde(skip)]
     pub latency_cdf: Vec<(f64, f64)>,
+}
+
+/// What the splitting estimator did (see `montecarlo::splitting`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Splitting {
+    /// Why it ran rather than crude trials.
+    pub reason: String,
+    /// Independent replications behind the interval.
+    pub replications: u64,
+    /// Levels up to an outage (the last is the outage).
+    pub levels: usize,
+    /// Copies a trajectory becomes on entering each level, from level 1.
+    pub factors: Vec<u64>,
+    /// Pilot runs that chose them.
+    pub pilots: u64,
+    /// Simulated time before each replication's window (seconds).
+    pub warmup_s: f64,
+    /// Each replication's window (seconds).
+    pub window_s: f64,
+    /// Events in the replications (pilots excluded).
+    pub events: u64,
 }
 
 /// The outcome of a run to a precision target (`--precision`).
@@ -606,6 +636,7 @@ impl Summary {
                 nines: nines(1.0 - bound).unwrap_or(0.0),
                 nines_ci95: [nines(1.0 - bound), None],
                 nines_is_bound: true,
+                relative_error: None,
                 analytic: labels.analytic,
                 downtime_per_year_s: Spread {
                     mean: 0.0,
@@ -631,6 +662,7 @@ impl Summary {
                 nines: nines(mean).unwrap_or(0.0),
                 nines_ci95: [Some(nines(ci95[0]).unwrap_or(0.0)), nines(ci95[1])],
                 nines_is_bound: false,
+                relative_error: None,
                 analytic: labels.analytic,
                 downtime_per_year_s: Spread {
                     mean: acc.downtime_year.mean(),
@@ -691,6 +723,7 @@ impl Summary {
             trials: n,
             horizon_s: acc.horizon_s,
             entry: labels.entry.to_string(),
+            estimator: "crude",
             availability,
             services,
             regions,
@@ -723,6 +756,7 @@ impl Summary {
             slo: labels.slo.map(|target| slo(acc, target)),
             faults: super::faults::summarize(&acc.faults, &labels.faults, &labels.services, n, acc.traffic.is_some()),
             worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
+            splitting: None,
             events: acc.events,
             precision: None,
             partial: false,
