@@ -26,6 +26,8 @@ pub struct Dist {
     mean_secs: f64,
     /// Weibull and gamma: the shape; lognormal: the cv; else unused (0).
     shape: f64,
+    /// Weibull: the scale (s); lognormal: μ and σ; else unused (0).
+    params: (f64, f64),
 }
 
 #[derive(Clone, Debug)]
@@ -73,6 +75,7 @@ impl Dist {
             kind: Kind::Exponential(d),
             mean_secs: m,
             shape: 0.0,
+            params: (0.0, 0.0),
         })
     }
 
@@ -89,6 +92,7 @@ impl Dist {
             kind: Kind::Weibull(d),
             mean_secs: m,
             shape,
+            params: (scale, 0.0),
         })
     }
 
@@ -108,6 +112,7 @@ impl Dist {
             kind: Kind::LogNormal(d),
             mean_secs: m,
             shape: cv,
+            params: (mu, sigma2.sqrt()),
         })
     }
 
@@ -123,6 +128,7 @@ impl Dist {
             kind: Kind::Gamma(d),
             mean_secs: m,
             shape,
+            params: (0.0, 0.0),
         })
     }
 
@@ -139,6 +145,7 @@ impl Dist {
             kind: Kind::Uniform(min, max),
             mean_secs,
             shape: 0.0,
+            params: (0.0, 0.0),
         })
     }
 
@@ -152,6 +159,7 @@ impl Dist {
             kind: Kind::Fixed(mean),
             mean_secs: m,
             shape: 0.0,
+            params: (0.0, 0.0),
         })
     }
 
@@ -164,6 +172,7 @@ impl Dist {
             kind: Kind::Fixed(0),
             mean_secs: 0.0,
             shape: 0.0,
+            params: (0.0, 0.0),
         }
     }
 
@@ -180,6 +189,7 @@ impl Dist {
             kind: Kind::Empirical(values),
             mean_secs,
             shape: 0.0,
+            params: (0.0, 0.0),
         })
     }
 
@@ -217,13 +227,13 @@ impl Dist {
             Kind::Exponential(_) => return self.sample(rng),
             Kind::Weibull(_) => {
                 // S(x) = exp(-(x/scale)^k): invert S(x) = S(a) * u.
-                let (scale, k) = self.weibull_parameters();
+                let (scale, k) = (self.params.0, self.shape);
                 scale * ((a / scale).powf(k) - u.ln()).powf(1.0 / k)
             }
             Kind::LogNormal(_) => {
                 // Upper tail of the normal: z with Q(z) = Q(z_a) * u, from
                 // the lower tail of -z so that deep tails keep precision.
-                let (mu, sigma) = self.lognormal_parameters();
+                let (mu, sigma) = self.params;
                 let std = Normal::standard();
                 let za = (a.ln() - mu) / sigma;
                 let tail = std.cdf(-za) * u;
@@ -278,22 +288,6 @@ impl Dist {
             }
         };
         time::from_secs(total_secs).saturating_sub(age)
-    }
-
-    fn weibull_parameters(&self) -> (f64, f64) {
-        match &self.kind {
-            Kind::Weibull(_) => {
-                let k = self.shape;
-                (self.mean_secs / gamma(1.0 + 1.0 / k), k)
-            }
-            _ => (self.mean_secs, 1.0),
-        }
-    }
-
-    fn lognormal_parameters(&self) -> (f64, f64) {
-        let cv = self.shape;
-        let sigma2 = (1.0 + cv * cv).ln();
-        (self.mean_secs.ln() - sigma2 / 2.0, sigma2.sqrt())
     }
 
     /// The exact mean in seconds, from the parameters.

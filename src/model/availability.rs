@@ -305,9 +305,13 @@ impl Availability {
     /// future: a remainder drawn given its age has the law the original
     /// remainder has given the history, so no copy is biased.
     pub fn redraw_clocks(&mut self, cx: &mut Context<'_>, seed: u64, trial: u64) {
+        use rand::SeedableRng as _;
         let world = cx.world;
+        // One stream for the copy seeds its components' (a copy lives for
+        // a few events, and a stream per component cost more than them).
+        let mut base = random::stream(seed, trial, Purpose::Region, u64::MAX);
         for (r, spec) in world.regions.iter().enumerate() {
-            self.region_rng[r] = random::stream(seed, trial, Purpose::Region, r as u64);
+            self.region_rng[r] = Rng::from_rng(&mut base);
             if let Some((failure, repair)) = &spec.process {
                 let up = self.region_natural[r];
                 let age = cx.now.saturating_sub(self.region_clock[r]);
@@ -320,12 +324,11 @@ impl Availability {
                 cx.schedule(after, event);
             }
         }
-        for (g, spec) in world.groups.iter().enumerate() {
-            let stream = ((spec.service as u64) << 20) | spec.slot as u64;
-            self.group_rng[g] = random::stream(seed, trial, Purpose::Failover, stream);
+        for rng in &mut self.group_rng {
+            *rng = Rng::from_rng(&mut base);
         }
         for (i, spec) in world.replicas.iter().enumerate() {
-            self.replica_rng[i] = random::stream(seed, trial, Purpose::Replica, spec.stream);
+            self.replica_rng[i] = Rng::from_rng(&mut base);
             let Some((failure, repair)) = &world.services[spec.service].process else {
                 continue;
             };

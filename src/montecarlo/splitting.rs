@@ -172,10 +172,17 @@ impl Importance {
 
     /// The distance to an outage of the entry in state `a`; 0 in one.
     pub fn distance(&self, world: &World, a: &Availability) -> f64 {
+        self.distance_in(world, a, &mut Vec::new())
+    }
+
+    /// [`Importance::distance`] with a reusable buffer (it runs after
+    /// every event of every trajectory).
+    fn distance_in(&self, world: &World, a: &Availability, d: &mut Vec<f64>) -> f64 {
         if a.entry_loss(world) > 0.0 {
             return 0.0;
         }
-        let mut d = vec![f64::INFINITY; world.services.len()];
+        d.clear();
+        d.resize(world.services.len(), f64::INFINITY);
         for &s in &world.order {
             let own = self.own(world, a, s);
             d[s] = world.services[s].requires.iter().fold(own, |m, &r| m.min(d[r]));
@@ -207,11 +214,11 @@ impl Plan {
         self.thresholds.len() + 1
     }
 
-    fn level(&self, world: &World, a: &Availability) -> usize {
+    fn level(&self, world: &World, a: &Availability, scratch: &mut Vec<f64>) -> usize {
         if a.entry_loss(world) > 0.0 {
             return self.top();
         }
-        let d = self.importance.distance(world, a);
+        let d = self.importance.distance_in(world, a, scratch);
         let imp = self.importance.full - d;
         self.thresholds.partition_point(|&t| t <= imp)
     }
@@ -260,6 +267,7 @@ struct Outcome {
     /// Per level: entrances (raw).
     crossings: Vec<u64>,
     events: u64,
+    copies: u64,
 }
 
 struct Restart<'p, 'w> {
@@ -272,6 +280,7 @@ struct Restart<'p, 'w> {
     weight: Vec<f64>,
     top_weight: f64,
     out: Outcome,
+    scratch: Vec<f64>,
 }
 
 impl<'w> Restart<'_, 'w> {
@@ -290,6 +299,7 @@ impl<'w> Restart<'_, 'w> {
             copies: 0,
             top_weight: plan.top_weight(),
             weight,
+            scratch: Vec::new(),
             out: Outcome {
                 entered: vec![0.0; top + 1],
                 crossings: vec![0; top + 1],
@@ -299,11 +309,12 @@ impl<'w> Restart<'_, 'w> {
         let mut main = FailureOnly::start(world, seed, key(replication, 0));
         while main.step(plan.warmup).is_some() {}
         let start = main.downtime_until(plan.warmup);
-        let level = plan.level(world, &main.availability);
+        let level = plan.level(world, &main.availability, &mut me.scratch);
         // Entering the window above level 0 counts as crossing up to it,
         // so that every trajectory's weight matches its level.
         me.split(&main, 0, level, plan.warmup)?;
         me.follow(main, 0, level, start)?;
+        me.out.copies = me.copies;
         Ok(me.out)
     }
 
@@ -321,7 +332,7 @@ impl<'w> Restart<'_, 'w> {
             if path.next_time() == Some(now) {
                 continue;
             }
-            let next = self.plan.level(self.world, &path.availability);
+            let next = self.plan.level(self.world, &path.availability, &mut self.scratch);
             if next < born {
                 break path.downtime_until(now);
             }
@@ -393,8 +404,15 @@ pub fn plan(world: &World, seed: u64, threads: &rayon::ThreadPool) -> Result<Pla
         window: world.horizon,
         pilots: 0,
     };
+    // Levels up to `settled` have their factor measured (`fixed`); the
+    // pilot multiplies the frontier's factor by `boost` so that enough
+    // trajectories try the next step.
+    let mut fixed = vec![1u64; top + 1];
+    let (mut settled, mut boost) = (1, 1u64);
     for pilot in 0..MAX_PILOTS {
         plan.pilots = pilot + 1;
+        plan.factors.clone_from(&fixed);
+        plan.factors[settled] = (fixed[settled] * boost).min(MAX_FACTOR);
         let outs: Vec<Result<Outcome>> = threads.install(|| {
             (0..PILOT_PATHS)
                 .into_par_iter()
@@ -410,38 +428,40 @@ pub fn plan(world: &World, seed: u64, threads: &rayon::ThreadPool) -> Result<Pla
                 crossings[j] += out.crossings[j];
             }
         }
-        let mut settled = true;
-        for j in 1..=top {
-            if crossings[j] >= PILOT_CROSSINGS {
-                // Levels below were measured: the ratio of entrance rates.
-                if j >= 2 {
-                    let ratio = entered[j - 1] / entered[j];
-                    plan.factors[j] = (ratio.round() as u64).clamp(1, MAX_FACTOR);
-                }
-                continue;
-            }
-            settled = false;
-            let grow = if crossings[j] == 0 {
-                8
-            } else {
-                PILOT_CROSSINGS.div_ceil(crossings[j]).max(2)
-            };
-            if j >= 2 {
-                plan.factors[j] = (plan.factors[j] * grow).min(MAX_FACTOR);
-            } else {
-                // The main trajectory itself enters level 1 too rarely:
-                // longer pilots.
-                plan.window = plan.window.saturating_mul(grow);
-            }
+        if crossings[1] < PILOT_CROSSINGS {
+            // The main trajectory itself enters level 1 too rarely: longer
+            // pilots.
+            plan.window = plan.window.saturating_mul(grow(crossings[1]));
+            continue;
+        }
+        while settled < top && crossings[settled + 1] >= PILOT_CROSSINGS {
+            // The ratio of the weighted entrance rates does not depend on
+            // the factors the pilot used.
+            let ratio = entered[settled] / entered[settled + 1];
+            fixed[settled + 1] = (ratio.round() as u64).clamp(1, MAX_FACTOR);
+            settled += 1;
+            boost = 1;
+        }
+        if settled == top {
             break;
         }
-        if settled {
-            plan.window = world.horizon;
-            return Ok(plan);
-        }
+        boost = (boost * grow(crossings[settled + 1])).min(MAX_FACTOR);
+    }
+    plan.factors.clone_from(&fixed);
+    if settled < top {
+        plan.factors[settled] = (fixed[settled] * boost).min(MAX_FACTOR);
     }
     plan.window = world.horizon;
     Ok(plan)
+}
+
+/// How much to multiply a pilot's effort by when it saw `seen` crossings.
+fn grow(seen: u64) -> u64 {
+    if seen == 0 {
+        8
+    } else {
+        PILOT_CROSSINGS.div_ceil(seen).max(2)
+    }
 }
 
 /// The estimate of the long-run unavailability.
@@ -457,6 +477,8 @@ pub struct Estimate {
     pub replications: u64,
     /// Events over all replications (pilots excluded).
     pub events: u64,
+    /// Trajectory copies made over all replications.
+    pub copies: u64,
     /// The plan used.
     pub plan: Plan,
 }
@@ -475,7 +497,7 @@ pub fn estimate(world: &World, seed: u64, threads: Option<usize>, goal: Goal) ->
         .map_err(|e| Error::Usage(format!("cannot start the worker threads: {e}")))?;
     let plan = plan(world, seed, &pool)?;
     let mut values: Vec<f64> = Vec::new();
-    let mut events = 0;
+    let (mut events, mut copies) = (0, 0);
     let h = plan.window as f64;
     loop {
         let done = values.len() as u64;
@@ -489,6 +511,7 @@ pub fn estimate(world: &World, seed: u64, threads: Option<usize>, goal: Goal) ->
         for out in outs {
             let out = out?;
             events += out.events;
+            copies += out.copies;
             values.push(out.downtime / h);
         }
         let n = values.len() as u64;
@@ -504,6 +527,7 @@ pub fn estimate(world: &World, seed: u64, threads: Option<usize>, goal: Goal) ->
                 relative_error,
                 replications: n,
                 events,
+                copies,
                 plan,
             });
         }
@@ -625,5 +649,6 @@ fn apply(summary: &mut crate::Summary, est: &Estimate, reason: String, target: O
         warmup_s: secs(est.plan.warmup),
         window_s: secs(est.plan.window),
         events: est.events,
+        copies: est.copies,
     });
 }

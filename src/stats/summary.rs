@@ -540,6 +540,8 @@ pub struct Splitting {
     pub window_s: f64,
     /// Events in the replications (pilots excluded).
     pub events: u64,
+    /// Trajectory copies made in the replications.
+    pub copies: u64,
 }
 
 /// The outcome of a run to a precision target (`--precision`).
