@@ -15,8 +15,8 @@
 //! prefix of the trials are merged.
 
 pub mod precision;
-pub mod splitting;
 pub mod shard;
+pub mod splitting;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};

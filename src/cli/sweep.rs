@@ -22,6 +22,7 @@ use std::io::IsTerminal;
 
 use super::output_guard::{self, Owner};
 use super::{Format, SweepArgs};
+use crate::RunOptions;
 use crate::error::{Error, Result};
 use crate::format;
 use crate::montecarlo::{self, Progress};
@@ -29,7 +30,6 @@ use crate::report::{self, figures, html};
 use crate::scenario::{self, Override};
 use crate::stats::Summary;
 use crate::sweep::Vary;
-use crate::RunOptions;
 
 /// Runs `nines sweep`.
 ///

@@ -632,6 +632,12 @@ fn apply(summary: &mut crate::Summary, est: &Estimate, reason: String, target: O
     a.relative_error = est.relative_error.is_finite().then_some(est.relative_error);
     a.downtime_per_year_s.mean = est.unavailability * time::to_secs(time::YEAR);
     summary.estimator = "splitting";
+    // The entry's row in the services table is the headline itself.
+    let entry = summary.entry.clone();
+    if let Some(row) = summary.services.get_mut(&entry) {
+        row.availability.mean = mean;
+        row.availability.ci95 = ci95;
+    }
     let width = match a.nines_ci95 {
         [Some(lo), Some(hi)] => Some(hi - lo),
         _ => None,

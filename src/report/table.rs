@@ -61,7 +61,9 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
         );
     }
     if let Some(sp) = &summary.splitting {
-        let re = a.relative_error.map_or("unbounded".to_string(), |e| format!("±{:.1} %", e * 100.0));
+        let re = a
+            .relative_error
+            .map_or("unbounded".to_string(), |e| format!("±{:.1} %", e * 100.0));
         let _ = writeln!(
             t,
             "  estimator         splitting · {re} · {} replications of {} · {}",

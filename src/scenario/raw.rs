@@ -348,8 +348,21 @@ pub struct RawLimits {
 /// Keys each table accepts, for `--set` path checks and suggestions.
 pub mod keys {
     pub const TOP: &[&str] = &[
-        "name", "horizon", "trials", "seed", "entry", "slo", "estimator", "region", "service", "global", "workload", "fault",
-        "cascade", "workflow", "limits",
+        "name",
+        "horizon",
+        "trials",
+        "seed",
+        "entry",
+        "slo",
+        "estimator",
+        "region",
+        "service",
+        "global",
+        "workload",
+        "fault",
+        "cascade",
+        "workflow",
+        "limits",
     ];
     pub const FAULT: &[&str] = &[
         "name",

@@ -144,8 +144,10 @@ fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
             None
         }
     });
-    let estimator = raw.estimator.as_ref().map_or(super::Estimator::Auto, |e| {
-        match e.get_ref().as_str() {
+    let estimator = raw
+        .estimator
+        .as_ref()
+        .map_or(super::Estimator::Auto, |e| match e.get_ref().as_str() {
             "auto" => super::Estimator::Auto,
             "crude" => super::Estimator::Crude,
             "splitting" => super::Estimator::Splitting,
@@ -158,8 +160,7 @@ fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
                 );
                 super::Estimator::Auto
             }
-        }
-    });
+        });
     Settings {
         horizon,
         trials,
