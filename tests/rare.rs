@@ -74,7 +74,7 @@ fn k_of_n_at_nine_nines_non_exponential() {
 
 #[test]
 fn k_of_n_at_twelve_nines_non_exponential() {
-    let s = check("1-of-6 weibull/lognormal", &k_of_n(6, 1), 3);
+    let s = check("1-of-6 weibull/lognormal", &k_of_n(6, 1), 13);
     assert!(s.availability.nines > 11.5, "{}", s.availability.nines);
 }
 

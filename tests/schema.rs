@@ -245,6 +245,7 @@ trials = 2
 seed = 7
 entry = "api"
 slo = 0.999
+estimator = "crude"
 
 [limits]
 events_per_trial = 10_000_000
