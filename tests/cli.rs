@@ -127,7 +127,10 @@ fn no_downtime_reports_a_bound_not_infinity() {
     // Crude trials give a bound; `auto` (the default) turns to splitting
     // for an estimate (issue 17: never a bound where an estimate is
     // possible).
-    let s = json(&dir.nines(&["run", "lucky.toml", "--format", "json", "--estimator", "crude"]).ok());
+    let s = json(
+        &dir.nines(&["run", "lucky.toml", "--format", "json", "--estimator", "crude"])
+            .ok(),
+    );
     assert_eq!(s["availability"]["nines_is_bound"], true);
     let auto = json(&dir.nines(&["run", "lucky.toml", "--format", "json"]).ok());
     assert_eq!(auto["estimator"], "splitting");
