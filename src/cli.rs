@@ -130,6 +130,11 @@ pub struct RunArgs {
     /// Trial cap for `--precision` (default: 100 batches).
     #[arg(long, value_name = "N", requires = "precision")]
     pub max_trials: Option<u64>,
+    /// How to estimate the availability (overrides the file's
+    /// `estimator`): `auto` uses rare-event splitting when crude trials see
+    /// too few outages.
+    #[arg(long, value_enum)]
+    pub estimator: Option<crate::scenario::Estimator>,
     /// Write into an output folder that holds another scenario's results,
     /// deleting the files nines wrote there.
     #[arg(long)]
@@ -209,6 +214,10 @@ pub struct SweepArgs {
     /// range with a step (100h..1000h:100h). Give one or two.
     #[arg(long, value_name = "PATH=SPEC", required = true)]
     pub vary: Vec<String>,
+    /// How to estimate each point's availability (overrides the file's
+    /// `estimator`).
+    #[arg(long, value_enum)]
+    pub estimator: Option<crate::scenario::Estimator>,
     /// Flags shared with `compare`.
     #[command(flatten)]
     pub shared: Shared,

@@ -24,6 +24,10 @@ use crate::random::Rng;
 pub struct Dist {
     kind: Kind,
     mean_secs: f64,
+    /// Weibull and gamma: the shape; lognormal: the cv; else unused (0).
+    shape: f64,
+    /// Weibull: the scale (s); lognormal: μ and σ; else unused (0).
+    params: (f64, f64),
 }
 
 #[derive(Clone, Debug)]
@@ -70,6 +74,8 @@ impl Dist {
         Ok(Self {
             kind: Kind::Exponential(d),
             mean_secs: m,
+            shape: 0.0,
+            params: (0.0, 0.0),
         })
     }
 
@@ -85,6 +91,8 @@ impl Dist {
         Ok(Self {
             kind: Kind::Weibull(d),
             mean_secs: m,
+            shape,
+            params: (scale, 0.0),
         })
     }
 
@@ -103,6 +111,8 @@ impl Dist {
         Ok(Self {
             kind: Kind::LogNormal(d),
             mean_secs: m,
+            shape: cv,
+            params: (mu, sigma2.sqrt()),
         })
     }
 
@@ -117,6 +127,8 @@ impl Dist {
         Ok(Self {
             kind: Kind::Gamma(d),
             mean_secs: m,
+            shape,
+            params: (0.0, 0.0),
         })
     }
 
@@ -132,6 +144,8 @@ impl Dist {
         Ok(Self {
             kind: Kind::Uniform(min, max),
             mean_secs,
+            shape: 0.0,
+            params: (0.0, 0.0),
         })
     }
 
@@ -144,6 +158,8 @@ impl Dist {
         Ok(Self {
             kind: Kind::Fixed(mean),
             mean_secs: m,
+            shape: 0.0,
+            params: (0.0, 0.0),
         })
     }
 
@@ -155,6 +171,8 @@ impl Dist {
         Self {
             kind: Kind::Fixed(0),
             mean_secs: 0.0,
+            shape: 0.0,
+            params: (0.0, 0.0),
         }
     }
 
@@ -170,6 +188,8 @@ impl Dist {
         Ok(Self {
             kind: Kind::Empirical(values),
             mean_secs,
+            shape: 0.0,
+            params: (0.0, 0.0),
         })
     }
 
@@ -186,6 +206,88 @@ impl Dist {
             Kind::Fixed(v) => *v,
             Kind::Empirical(vs) => vs[rng.random_range(0..vs.len())],
         }
+    }
+
+    /// Draws the time left of a duration that has already lasted `age` ns:
+    /// a draw from this distribution conditioned on exceeding `age`, minus
+    /// `age`. Rare-event splitting uses it to give each copy of a trial its
+    /// own future from the same state (see `montecarlo::splitting`): the
+    /// conditional law of a clock's remainder, given only that it has not
+    /// fired after `age`, is exactly this one.
+    pub fn sample_residual(&self, age: Nanos, rng: &mut Rng) -> Nanos {
+        use rand::RngExt as _;
+        use statrs::distribution::{ContinuousCDF as _, Normal};
+        if age == 0 {
+            return self.sample(rng);
+        }
+        let a = time::to_secs(age);
+        // One uniform in (0, 1]: the survival probability beyond the draw.
+        let u = 1.0 - rng.random::<f64>();
+        let total_secs = match &self.kind {
+            Kind::Exponential(_) => return self.sample(rng),
+            Kind::Weibull(_) => {
+                // S(x) = exp(-(x/scale)^k): invert S(x) = S(a) * u.
+                let (scale, k) = (self.params.0, self.shape);
+                scale * ((a / scale).powf(k) - u.ln()).powf(1.0 / k)
+            }
+            Kind::LogNormal(_) => {
+                // Upper tail of the normal: z with Q(z) = Q(z_a) * u, from
+                // the lower tail of -z so that deep tails keep precision.
+                let (mu, sigma) = self.params;
+                let std = Normal::standard();
+                let za = (a.ln() - mu) / sigma;
+                let tail = std.cdf(-za) * u;
+                if tail <= 0.0 {
+                    a
+                } else {
+                    (mu - sigma * std.inverse_cdf(tail)).exp().max(a)
+                }
+            }
+            Kind::Gamma(_) => {
+                // No closed inverse: the survival function bisected.
+                let (shape, scale) = (self.shape, self.mean_secs / self.shape);
+                let g = statrs::distribution::Gamma::new(shape, 1.0 / scale);
+                match g {
+                    Ok(g) => {
+                        let target = g.sf(a) * u;
+                        if target <= 0.0 {
+                            a
+                        } else {
+                            let (mut lo, mut hi) = (a, a.max(scale) * 2.0);
+                            while g.sf(hi) > target && hi < 1e30 {
+                                hi *= 2.0;
+                            }
+                            for _ in 0..100 {
+                                let mid = 0.5 * (lo + hi);
+                                if g.sf(mid) > target {
+                                    lo = mid;
+                                } else {
+                                    hi = mid;
+                                }
+                            }
+                            0.5 * (lo + hi)
+                        }
+                    }
+                    Err(_) => return self.sample(rng),
+                }
+            }
+            Kind::Uniform(lo, hi) => {
+                let from = (*lo).max(age);
+                if from >= *hi {
+                    return 0;
+                }
+                return rng.random_range(from..=*hi) - age;
+            }
+            Kind::Fixed(v) => return v.saturating_sub(age),
+            Kind::Empirical(vs) => {
+                let later: Vec<Nanos> = vs.iter().copied().filter(|&v| v > age).collect();
+                if later.is_empty() {
+                    return 0;
+                }
+                return later[rng.random_range(0..later.len())] - age;
+            }
+        };
+        time::from_secs(total_secs).saturating_sub(age)
     }
 
     /// The exact mean in seconds, from the parameters.
@@ -244,6 +346,44 @@ mod tests {
             assert!((d.mean_secs() - 36_000.0).abs() < 1e-6, "{d:?}");
             let m = sample_mean(d, 200_000);
             assert!((m / 36_000.0 - 1.0).abs() < 0.01, "{d:?}: sample mean {m}");
+        }
+    }
+
+    /// A remainder drawn given the age has the law of `X - a` given
+    /// `X > a` (rare-event splitting relies on it): its mean matches that
+    /// of draws of `X` kept only when they exceed the age.
+    #[test]
+    fn residuals_follow_the_law_conditioned_on_the_age() {
+        let dists = [
+            Dist::exponential(10 * HOUR).unwrap(),
+            Dist::weibull(0.7, 10 * HOUR).unwrap(),
+            Dist::weibull(3.0, 10 * HOUR).unwrap(),
+            Dist::lognormal(1.5, 10 * HOUR).unwrap(),
+            Dist::gamma(2.0, 10 * HOUR).unwrap(),
+            Dist::uniform(5 * HOUR, 15 * HOUR).unwrap(),
+            Dist::fixed(10 * HOUR).unwrap(),
+            Dist::empirical(vec![5 * HOUR, 15 * HOUR, 25 * HOUR]).unwrap(),
+        ];
+        let age = 8 * HOUR;
+        for d in &dists {
+            let mut rng = stream(11, 0, Purpose::Replica, 0);
+            let n = 100_000;
+            let drawn = (0..n)
+                .map(|_| time::to_secs(d.sample_residual(age, &mut rng)))
+                .sum::<f64>()
+                / n as f64;
+            let mut kept = Vec::new();
+            while kept.len() < n {
+                let x = d.sample(&mut rng);
+                if x > age {
+                    kept.push(time::to_secs(x - age));
+                }
+            }
+            let expected = kept.iter().sum::<f64>() / n as f64;
+            assert!(
+                (drawn / expected - 1.0).abs() < 0.02,
+                "{d:?}: residual mean {drawn} against {expected}"
+            );
         }
     }
 

@@ -16,6 +16,7 @@
 
 pub mod precision;
 pub mod shard;
+pub mod splitting;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -70,6 +70,32 @@ pub struct Scenario {
     /// Valid but almost certainly unintended (a fault that starts after
     /// the horizon): the commands print them on stderr and go on.
     pub warnings: Vec<crate::error::Diagnostic>,
+    /// How to estimate the availability (`estimator`).
+    pub estimator: Estimator,
+}
+
+/// How the entry's time-based availability is estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Estimator {
+    /// Splitting when crude trials see too few outages, else crude.
+    #[default]
+    Auto,
+    /// Independent trials.
+    Crude,
+    /// Multilevel splitting (rare-event simulation).
+    Splitting,
+}
+
+impl Estimator {
+    /// The word in the file and on the command line.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Crude => "crude",
+            Self::Splitting => "splitting",
+        }
+    }
 }
 
 /// What an injected fault does.

@@ -50,6 +50,7 @@ const CHAPTERS: &[&str] = &[
     "docs/output-reference.md",
     "docs/performance.md",
     "docs/validation.md",
+    "docs/rare-events.md",
 ];
 
 fn repo(rel: &str) -> String {

@@ -47,6 +47,8 @@
 //!   and their transitions in a trace.
 //! - `components`: the model's components on their own (the availability
 //!   component cloned mid-trial and run alone).
+//! - `rare`: the splitting estimator against closed forms from 4 to 12
+//!   nines, its determinism, `auto`, refusals; the coverage study (ignored).
 
 mod cascades;
 mod cli;
@@ -70,6 +72,7 @@ mod output;
 mod properties;
 mod quantile_coverage;
 mod regional;
+mod rare;
 mod requests;
 mod schema;
 mod shard;

@@ -246,6 +246,7 @@ seed = 7
 entry = "api"
 slo = 0.999
 objective = "requests"
+estimator = "crude"
 
 [limits]
 events_per_trial = 10_000_000

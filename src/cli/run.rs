@@ -19,11 +19,11 @@ use super::output_guard::{self, Owner};
 use super::{Format, RunArgs};
 use crate::error::{Error, Result};
 use crate::model::{TrialResult, World};
-use crate::montecarlo::{self, Progress, precision, shard};
+use crate::montecarlo::{self, Progress, precision, shard, splitting};
 use crate::report::files::TempFile;
 use crate::report::{self, csv::TrialWriter, figures};
 use crate::stats::timeline::{TimelineAcc, TimelineRows};
-use crate::{RunOptions, scenario, simulate};
+use crate::{RunOptions, scenario};
 
 /// Runs `nines run`.
 ///
@@ -36,7 +36,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let scenario = scenario::parse(&input.display, &input.stem, &input.text, &args.set)?;
     super::conventions::warn(&scenario);
     super::check_flags(args.threads, args.trials, args.slo)?;
-    check_modes(args)?;
+    check_modes(args, &scenario)?;
     let trials = args.trials.unwrap_or(scenario.trials);
     let show = !args.quiet && std::io::stderr().is_terminal();
     if !writes(args) {
@@ -155,14 +155,18 @@ fn simulate_with(
     on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
 ) -> Result<crate::stats::Summary> {
     say_plan(scenario, args, options.trials.unwrap_or(scenario.trials));
-    let summary = match target {
-        Some(t) => precision::simulate(scenario, options, *t, on_trial)?,
-        None => simulate(scenario, options, on_trial)?,
-    };
-    super::conventions::say(format_args!(
-        "estimator crude (independent trials, the only one this build has) · {} trials · {} events",
-        summary.trials, summary.events
-    ));
+    let estimator = args.estimator.unwrap_or(scenario.estimator);
+    let summary = splitting::simulate(scenario, options, *target, estimator, on_trial)?;
+    match &summary.splitting {
+        Some(s) => super::conventions::say(format_args!(
+            "estimator splitting ({}) · {} replications · {} events, after {} crude trials · {} events",
+            s.reason, s.replications, s.events, summary.trials, summary.events
+        )),
+        None => super::conventions::say(format_args!(
+            "estimator crude (independent trials) · {} trials · {} events",
+            summary.trials, summary.events
+        )),
+    }
     Ok(summary)
 }
 
@@ -258,10 +262,17 @@ fn finish(
 pub const SUMMARY: &str = "summary.json";
 
 /// Rejects flag combinations that mean nothing together.
-fn check_modes(args: &RunArgs) -> Result<()> {
+fn check_modes(args: &RunArgs, scenario: &scenario::Scenario) -> Result<()> {
     if args.shard.is_some() && super::conventions::is_stdin(&args.file) {
         return Err(Error::Usage(
             "--shard needs a scenario file every shard reads alike, not standard input (-)".into(),
+        ));
+    }
+    if args.shard.is_some() && args.estimator.unwrap_or(scenario.estimator) == crate::scenario::Estimator::Splitting {
+        return Err(Error::Usage(
+            "--shard runs crude trials only: splitting replications are not cut into slices that `nines merge` can \
+             add up (each one splits its own trajectories); run splitting unsharded, it needs seconds"
+                .into(),
         ));
     }
     if args.shard.is_some() {

@@ -22,6 +22,7 @@ use std::io::IsTerminal;
 
 use super::output_guard::{self, Owner};
 use super::{Format, SweepArgs};
+use crate::RunOptions;
 use crate::error::{Error, Result};
 use crate::format;
 use crate::montecarlo::{self, Progress};
@@ -29,7 +30,6 @@ use crate::report::{self, figures, html};
 use crate::scenario::{self, Override};
 use crate::stats::Summary;
 use crate::sweep::Vary;
-use crate::{RunOptions, simulate};
 
 /// A point's value is applied as `--set`; a problem with it is the
 /// `--vary` flag's, so name that flag as typed, and show the range syntax
@@ -134,7 +134,8 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             progress: progress.clone(),
             slo: sh.slo,
         };
-        let summary = simulate(sc, &options, |_, _| Ok(()))?;
+        let estimator = args.estimator.unwrap_or(sc.estimator);
+        let summary = crate::montecarlo::splitting::simulate(sc, &options, None, estimator, |_, _| Ok(()))?;
         done += summary.trials;
         if summary.partial {
             break;

@@ -230,6 +230,24 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
+    /// Drops the pending events `keep` rejects; the others keep their
+    /// times and their order (rare-event splitting redraws some clocks of a
+    /// copied trial this way).
+    pub fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
+        if self.hole {
+            self.fill_hole();
+        }
+        let mut kept: Vec<Entry<E>> = self
+            .heap
+            .drain(..)
+            .chain(self.lane.drain(..))
+            .filter(|e| keep(&e.event))
+            .collect();
+        // Keys are unique, and a sorted array is a heap.
+        kept.sort_unstable_by_key(|e| e.key);
+        self.heap = kept;
+    }
+
     /// Number of pending events.
     pub fn len(&self) -> usize {
         self.heap.len() - usize::from(self.hole) + self.lane.len()

@@ -182,6 +182,10 @@ pub struct Availability {
     region_natural: Vec<bool>,
     /// Per region: crash faults holding it down.
     region_held: Vec<u16>,
+    /// Per region: when its running clock (to failure or to repair) started.
+    region_clock: Vec<Nanos>,
+    /// Per replica: when its running clock (to failure or to repair) started.
+    replica_clock: Vec<Nanos>,
     /// Per replica.
     pub replicas: Vec<ReplicaState>,
     /// Per replica group.
@@ -207,6 +211,8 @@ impl Availability {
             region_up: vec![true; world.regions.len()],
             region_natural: vec![true; world.regions.len()],
             region_held: vec![0; world.regions.len()],
+            region_clock: vec![0; world.regions.len()],
+            replica_clock: vec![0; world.replicas.len()],
             replicas: Vec::with_capacity(world.replicas.len()),
             groups: Vec::with_capacity(world.groups.len()),
             services: Vec::with_capacity(world.services.len()),
@@ -265,6 +271,7 @@ impl Availability {
             self.region_up[r] = true;
             self.region_natural[r] = true;
             self.region_held[r] = 0;
+            self.region_clock[r] = 0;
             if let Some((failure, _)) = &spec.process {
                 let t = failure.sample(&mut self.region_rng[r]);
                 cx.queue
@@ -298,6 +305,7 @@ impl Availability {
             let group = &world.groups[spec.group];
             let active = group.topology != Topology::ActivePassive || i == group.replicas.start;
             self.replica_rng[i] = random::stream(seed, trial, Purpose::Replica, spec.stream);
+            self.replica_clock[i] = 0;
             self.replicas.push(ReplicaState {
                 up: true,
                 active,
@@ -309,6 +317,82 @@ impl Availability {
                 self.schedule_failure(cx, i);
             }
         }
+    }
+
+    /// Gives this copy of a trial the streams of `(seed, trial)` and
+    /// redraws the remainder of every running failure and repair clock from
+    /// them, given the time it has already run (the caller has removed
+    /// those clocks' pending events). Rare-event splitting calls it on each
+    /// copy of a state, so that copies share the past and draw their own
+    /// future: a remainder drawn given its age has the law the original
+    /// remainder has given the history, so no copy is biased.
+    pub fn redraw_clocks(&mut self, cx: &mut Context<'_>, seed: u64, trial: u64) {
+        use rand::SeedableRng as _;
+        let world = cx.world;
+        // One stream for the copy seeds its components' (a copy lives for
+        // a few events, and a stream per component cost more than them).
+        let mut base = random::stream(seed, trial, Purpose::Region, u64::MAX);
+        for (r, spec) in world.regions.iter().enumerate() {
+            self.region_rng[r] = Rng::from_rng(&mut base);
+            if let Some((failure, repair)) = &spec.process {
+                let up = self.region_natural[r];
+                let age = cx.now.saturating_sub(self.region_clock[r]);
+                let after = if up { failure } else { repair }.sample_residual(age, &mut self.region_rng[r]);
+                let event = if up {
+                    AvailabilityEvent::RegionDown(r as u32)
+                } else {
+                    AvailabilityEvent::RegionUp(r as u32)
+                };
+                cx.schedule(after, event);
+            }
+        }
+        for rng in &mut self.group_rng {
+            *rng = Rng::from_rng(&mut base);
+        }
+        for (i, spec) in world.replicas.iter().enumerate() {
+            self.replica_rng[i] = Rng::from_rng(&mut base);
+            let Some((failure, repair)) = &world.services[spec.service].process else {
+                continue;
+            };
+            let age = cx.now.saturating_sub(self.replica_clock[i]);
+            if !self.replicas[i].natural {
+                let after = repair.sample_residual(age, &mut self.replica_rng[i]);
+                cx.schedule(after, AvailabilityEvent::ReplicaUp(i as u32));
+            } else if self.ages(world, i) {
+                let rep = &mut self.replicas[i];
+                rep.gen_ = rep.gen_.wrapping_add(1);
+                let gen_ = rep.gen_;
+                let after = failure.sample_residual(age, &mut self.replica_rng[i]);
+                cx.schedule(
+                    after,
+                    AvailabilityEvent::ReplicaDown {
+                        replica: i as u32,
+                        gen_,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The share of the entry's traffic not served now.
+    pub fn entry_loss(&self, world: &World) -> f64 {
+        1.0 - self.services[world.entry].frac
+    }
+
+    /// Replicas of group `g` that serve (outside active-passive groups).
+    pub fn up_count(&self, g: usize) -> u32 {
+        self.groups[g].up_count
+    }
+
+    /// Whether region `r` is up by its own outage process.
+    pub fn region_natural(&self, r: usize) -> bool {
+        self.region_natural[r]
+    }
+
+    /// Traffic-weighted downtime of the entry integrated so far (ns), up to
+    /// the last [`Availability::advance`].
+    pub fn downtime_ns(&self) -> f64 {
+        self.acc.downtime
     }
 
     /// Handles one of its events; says what the other components must do.
@@ -367,6 +451,7 @@ impl Availability {
         self.region_natural[r] = up;
         let (failure, repair) = world.regions[r].process.as_ref().expect("only failing regions fail");
         let next = if up { failure } else { repair }.sample(&mut self.region_rng[r]);
+        self.region_clock[r] = cx.now;
         let next_event = if up {
             AvailabilityEvent::RegionDown(r as u32)
         } else {
@@ -387,6 +472,7 @@ impl Availability {
             r.gen_ = r.gen_.wrapping_add(1);
             let gen_ = r.gen_;
             let after = failure.sample(&mut self.replica_rng[replica]);
+            self.replica_clock[replica] = cx.now;
             cx.schedule(
                 after,
                 AvailabilityEvent::ReplicaDown {
@@ -649,6 +735,7 @@ impl Availability {
             .as_ref()
             .expect("only failing replicas fail");
         let after = repair.sample(&mut self.replica_rng[r]);
+        self.replica_clock[r] = cx.now;
         cx.schedule(after, AvailabilityEvent::ReplicaUp(r as u32));
         if self.replicas[r].held == 0 {
             return self.lose(cx, r, true);
@@ -927,6 +1014,58 @@ impl<'w> FailureOnly<'w> {
         };
         self.events += handled;
         handled
+    }
+
+    /// Handles the next event if it is due before `until`; returns its time.
+    /// (Rare-event splitting steps a trial one event at a time, past the
+    /// world's horizon if it likes: nothing here reads the horizon.)
+    pub fn step(&mut self, until: Nanos) -> Option<Nanos> {
+        let (now, event) = self.queue.pop_before(until)?;
+        Model::handle(self, now, event);
+        self.events += 1;
+        self.clock = now;
+        Some(now)
+    }
+
+    /// Integrates the entry's downtime up to `now` (at or after the last
+    /// event) and returns the total so far (ns).
+    pub fn downtime_until(&mut self, now: Nanos) -> f64 {
+        self.availability.advance(self.world, now);
+        self.availability.downtime_ns()
+    }
+
+    /// Events handled so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Turns this copy of a trial into an independent continuation: new
+    /// streams from `(seed, trial)` and every failure and repair clock's
+    /// remainder redrawn given its age ([`Availability::redraw_clocks`]).
+    pub fn branch(&mut self, seed: u64, trial: u64) {
+        self.queue.retain(|e| {
+            !matches!(
+                e,
+                Event::Availability(
+                    AvailabilityEvent::ReplicaDown { .. }
+                        | AvailabilityEvent::ReplicaUp(_)
+                        | AvailabilityEvent::RegionDown(_)
+                        | AvailabilityEvent::RegionUp(_)
+                )
+            )
+        });
+        let mut cx = Context {
+            world: self.world,
+            queue: &mut self.queue,
+            trace: &mut self.trace,
+            now: self.clock,
+        };
+        self.availability.redraw_clocks(&mut cx, seed, trial);
+    }
+
+    /// The compiled world it runs.
+    pub fn world(&self) -> &'w World {
+        self.world
     }
 
     /// Runs to the horizon and returns the trial's time-based figures.

@@ -60,7 +60,22 @@ pub fn simulate(
     scenario: &Scenario,
     options: &RunOptions,
     target: Target,
+    on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
+) -> Result<Summary> {
+    simulate_or_stop(scenario, options, target, on_trial, |_| false)
+}
+
+/// [`simulate`], also stopping after a batch whose summary `stop` accepts
+/// (the splitting estimator takes over from there).
+///
+/// # Errors
+/// As [`crate::simulate`].
+pub fn simulate_or_stop(
+    scenario: &Scenario,
+    options: &RunOptions,
+    target: Target,
     mut on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
+    stop: impl Fn(&Summary) -> bool,
 ) -> Result<Summary> {
     let world = World::compile(scenario);
     let seed = options.seed.unwrap_or(scenario.seed);
@@ -84,7 +99,7 @@ pub fn simulate(
         let achieved = nines_width(&summary);
         let reached = achieved.is_some_and(|w| w <= target.width);
         let interrupted = acc.trials() < end;
-        if reached || interrupted || acc.trials() >= target.max_trials {
+        if reached || interrupted || acc.trials() >= target.max_trials || stop(&summary) {
             summary.partial = interrupted;
             summary.precision = Some(Precision {
                 target: target.width,

@@ -7,9 +7,9 @@
 //! except the maps keyed by a name (services, regions, edges, workflows,
 //! steps, faults, blast radius), whose values are strict. Keys the summary
 //! omits when their part of the model is absent are optional; the rest are
-//! required. `estimator`, `availability.relative_error` and
-//! `requests.sampling` (CONTRACT) are optional: they are written only by
-//! the estimators and sampling that produce them. The integration test `summary_schema`
+//! required. `availability.relative_error`, `splitting` and
+//! `requests.sampling` are optional: they are written only by the
+//! estimators and sampling that produce them. The integration test `summary_schema`
 //! validates the output of every example scenario against it and checks
 //! that a wrong type fails.
 
@@ -422,6 +422,21 @@ pub fn schema() -> Value {
         },
         "events": count("Events simulated in all trials."),
         "precision": precision(),
+        "splitting": object(
+            "What the splitting estimator did (estimator = splitting only).",
+            &["reason", "replications", "levels", "factors", "pilots", "warmup_s", "window_s", "events", "copies"],
+            json!({
+                "reason": { "type": "string", "description": "Why it ran rather than crude trials." },
+                "replications": count("Independent replications behind the interval."),
+                "levels": count("Levels up to an outage (the last is the outage)."),
+                "factors": { "type": "array", "items": { "type": "integer", "minimum": 0 }, "description": "Copies a trajectory becomes on entering each level, from level 1." },
+                "pilots": count("Pilot runs that chose the factors."),
+                "warmup_s": num("Simulated time before each replication's window."),
+                "window_s": num("Each replication's window."),
+                "events": count("Events in the replications (pilots excluded)."),
+                "copies": count("Trajectory copies made in the replications."),
+            }),
+        ),
         "partial": { "const": true, "description": "Present when the run was interrupted." },
     });
     if let (Some(p), Value::Object(b)) = (properties.as_object_mut(), body) {
@@ -439,6 +454,7 @@ pub fn schema() -> Value {
             "horizon_s",
             "entry",
             "objective",
+            "estimator",
             "availability",
             "services",
             "worst_trial",

@@ -110,6 +110,18 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
             nines_interval(a.nines_ci95)
         );
     }
+    if let Some(sp) = &summary.splitting {
+        let re = a
+            .relative_error
+            .map_or("unbounded".to_string(), |e| format!("±{:.1} %", e * 100.0));
+        let _ = writeln!(
+            t,
+            "  estimator         splitting · {re} · {} replications of {} · {}",
+            sp.replications,
+            Duration(crate::engine::time::from_secs(sp.window_s)),
+            sp.reason
+        );
+    }
     if let Some(x) = a.analytic.filter(|_| !cannot_fail) {
         let _ = writeln!(
             t,

@@ -25,6 +25,7 @@ pub struct RawScenario {
     pub entry: Option<Spanned<String>>,
     pub slo: Option<Spanned<f64>>,
     pub objective: Option<Spanned<String>>,
+    pub estimator: Option<Spanned<String>>,
     #[serde(default)]
     pub region: Vec<Spanned<RawRegion>>,
     #[serde(default)]
@@ -355,6 +356,7 @@ pub mod keys {
         "entry",
         "slo",
         "objective",
+        "estimator",
         "region",
         "service",
         "global",

@@ -366,6 +366,7 @@ pub fn schema() -> Value {
             "entry": { "type": "string", "description": "The service whose availability is the headline." },
             "slo": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "Availability objective, e.g. 0.9999." },
             "objective": words("What the run is judged on (headline, slo, compare, sweep): requests served over requests, or time-based availability (default: requests when a [[workload]] exists, else time).", &["requests", "time"]),
+            "estimator": { "enum": ["auto", "crude", "splitting"], "description": "How to estimate the availability: auto (default), crude trials, or rare-event splitting." },
             "region": {
                 "type": "array",
                 "description": "Regions: a region outage takes down all it holds.",

@@ -107,6 +107,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         workflows,
         limits,
         warnings,
+        estimator: settings.estimator,
     })
 }
 
@@ -116,6 +117,7 @@ struct Settings {
     trials: u64,
     seed: u64,
     slo: Option<f64>,
+    estimator: super::Estimator,
 }
 
 fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
@@ -148,11 +150,29 @@ fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
             None
         }
     });
+    let estimator = raw
+        .estimator
+        .as_ref()
+        .map_or(super::Estimator::Auto, |e| match e.get_ref().as_str() {
+            "auto" => super::Estimator::Auto,
+            "crude" => super::Estimator::Crude,
+            "splitting" => super::Estimator::Splitting,
+            other => {
+                c.err_help(
+                    &e.span(),
+                    "estimator",
+                    format!("unknown estimator \"{other}\""),
+                    "write estimator = \"auto\", \"crude\" or \"splitting\"".into(),
+                );
+                super::Estimator::Auto
+            }
+        });
     Settings {
         horizon,
         trials,
         seed,
         slo,
+        estimator,
     }
 }
 

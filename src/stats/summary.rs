@@ -387,6 +387,9 @@ pub struct Availability {
     pub nines_ci95: [Option<f64>; 2],
     /// True when no downtime was seen and `nines` is a lower bound.
     pub nines_is_bound: bool,
+    /// Splitting: the interval's half-width over the mean unavailability.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relative_error: Option<f64>,
     /// Closed-form availability, where one exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analytic: Option<f64>,
@@ -571,6 +574,9 @@ pub struct Summary {
     /// the SLO, `compare`'s significance and `sweep`'s curves use that
     /// metric ([`Summary::headline`]).
     pub objective: String,
+    /// How the entry's availability was estimated: `crude` (independent
+    /// trials) or `splitting` (rare-event splitting, with [`Summary::splitting`]).
+    pub estimator: String,
     /// Entry availability.
     pub availability: Availability,
     /// Per service, in scenario order.
@@ -597,6 +603,9 @@ pub struct Summary {
     pub worst_trial: Option<Worst>,
     /// Events simulated in all trials.
     pub events: u64,
+    /// The splitting estimator's effort, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub splitting: Option<Splitting>,
     /// With `--precision`: the target, what was achieved and whether it was
     /// reached before the trial cap.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -611,6 +620,29 @@ pub struct Summary {
     /// Request latency as a CDF `(seconds, share)`, for plots.
     #[serde(skip)]
     pub latency_cdf: Vec<(f64, f64)>,
+}
+
+/// What the splitting estimator did (see `montecarlo::splitting`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Splitting {
+    /// Why it ran rather than crude trials.
+    pub reason: String,
+    /// Independent replications behind the interval.
+    pub replications: u64,
+    /// Levels up to an outage (the last is the outage).
+    pub levels: usize,
+    /// Copies a trajectory becomes on entering each level, from level 1.
+    pub factors: Vec<u64>,
+    /// Pilot runs that chose them.
+    pub pilots: u64,
+    /// Simulated time before each replication's window (seconds).
+    pub warmup_s: f64,
+    /// Each replication's window (seconds).
+    pub window_s: f64,
+    /// Events in the replications (pilots excluded).
+    pub events: u64,
+    /// Trajectory copies made in the replications.
+    pub copies: u64,
 }
 
 /// The outcome of a run to a precision target (`--precision`).
@@ -719,6 +751,7 @@ impl Summary {
                 nines: nines(1.0 - bound).unwrap_or(0.0),
                 nines_ci95: [nines(1.0 - bound), None],
                 nines_is_bound: true,
+                relative_error: None,
                 analytic: labels.analytic,
                 downtime_per_year_s: Spread::new(&acc.downtime_year, &acc.downtime_year_q),
                 downtime_per_trial_s: Spread::new(&acc.downtime_year, &acc.downtime_year_q).scaled(per_trial),
@@ -745,6 +778,7 @@ impl Summary {
                 nines: nines(mean).unwrap_or(0.0),
                 nines_ci95: [Some(nines(ci95[0]).unwrap_or(0.0)), nines(ci95[1])],
                 nines_is_bound: false,
+                relative_error: None,
                 analytic: labels.analytic,
                 downtime_per_year_s: Spread::new(&acc.downtime_year, q),
                 downtime_per_trial_s: Spread::new(&acc.downtime_year, q).scaled(per_trial),
@@ -811,6 +845,7 @@ impl Summary {
             horizon_s: acc.horizon_s,
             entry: labels.entry.to_string(),
             objective: objective(acc, labels).name().to_string(),
+            estimator: "crude".to_string(),
             availability,
             services,
             regions,
@@ -843,6 +878,7 @@ impl Summary {
             slo: labels.slo.map(|target| slo(acc, target, objective(acc, labels))),
             faults: super::faults::summarize(&acc.faults, &labels.faults, &labels.services, n, acc.traffic.is_some()),
             worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
+            splitting: None,
             events: acc.events,
             precision: None,
             partial: false,
