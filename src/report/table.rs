@@ -57,14 +57,14 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
         } else {
             let _ = writeln!(
                 t,
-                "  requests served   {:<14}95 % CI [{}, {}]   (the objective: served / requests)",
+                "  requests served   {:<13} 95 % CI [{}, {}]   (the objective: served / requests)",
                 pct(h.mean),
                 pct(h.ci95[0]),
                 pct(h.ci95[1])
             );
             let _ = writeln!(
                 t,
-                "  nines             {:<14}95 % CI {}",
+                "  nines             {:<13} 95 % CI {}",
                 format!("{:.2}", h.nines),
                 nines_interval(h.nines_ci95)
             );
@@ -75,7 +75,7 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
             format!("no downtime in any trial (nines ≥ {:.2})", a.nines)
         } else {
             format!(
-                "{:<14}95 % CI [{}, {}] · nines {:.2}",
+                "{:<13} 95 % CI [{}, {}] · nines {:.2}",
                 pct(a.mean),
                 pct(a.ci95[0]),
                 pct(a.ci95[1]),
@@ -98,14 +98,14 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     } else {
         let _ = writeln!(
             t,
-            "  availability      {:<14}95 % CI [{}, {}]",
+            "  availability      {:<13} 95 % CI [{}, {}]",
             pct(a.mean),
             pct(a.ci95[0]),
             pct(a.ci95[1])
         );
         let _ = writeln!(
             t,
-            "  nines             {:<14}95 % CI {}",
+            "  nines             {:<13} 95 % CI {}",
             format!("{:.2}", a.nines),
             nines_interval(a.nines_ci95)
         );
@@ -125,7 +125,7 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
     if let Some(x) = a.analytic.filter(|_| !cannot_fail) {
         let _ = writeln!(
             t,
-            "  closed form       {:<14}(independent components, renewal theory)",
+            "  closed form       {:<13} (independent components, renewal theory)",
             pct(x)
         );
     }
