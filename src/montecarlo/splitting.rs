@@ -380,7 +380,7 @@ impl<'w> Restart<'_, 'w> {
 /// Chooses the levels and factors for `world` from pilot runs.
 ///
 /// # Errors
-/// A pilot that runs away ([`EVENT_BUDGET`]).
+/// A pilot that runs away (`EVENT_BUDGET`).
 pub fn plan(world: &World, seed: u64, threads: &rayon::ThreadPool) -> Result<Plan> {
     let importance = Importance::new(world);
     let steps = ((importance.full / STEP).round() as usize).max(1);

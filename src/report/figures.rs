@@ -8,7 +8,7 @@
 //! Distributions whose tail matters (downtime, latency) are survival curves
 //! on a log scale; a run where no trial saw downtime gets its finding in
 //! words instead of a degenerate curve. Sweep and compare plots take the
-//! headline from [`headline`] alone, draw a lower bound as a bound (never as
+//! headline from `headline` alone, draw a lower bound as a bound (never as
 //! a point a line passes through) and draw the closed form beside the
 //! simulated value where one exists.
 
