@@ -357,16 +357,16 @@ fn rows(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> (Vec<String>, Vec<Ve
             let mut row: Vec<String> = idx.iter().zip(vary).map(|(&i, v)| v.values[i].clone()).collect();
             if on_requests {
                 let h = s.headline();
-                row.push(format!("{:.6} %", h.mean * 100.0));
-                row.push(format!("[{:.6}, {:.6}]", h.ci95[0] * 100.0, h.ci95[1] * 100.0));
+                row.push(sweep_pct(h.mean));
+                row.push(format!("[{}, {}]", sweep_digits(h.ci95[0]), sweep_digits(h.ci95[1])));
                 row.push(format!("{}{:.2}", if h.nines_is_bound { "≥ " } else { "" }, h.nines));
             }
-            row.push(format!("{:.6} %", a.mean * 100.0));
-            row.push(format!("[{:.6}, {:.6}]", a.ci95[0] * 100.0, a.ci95[1] * 100.0));
+            row.push(sweep_pct(a.mean));
+            row.push(format!("[{}, {}]", sweep_digits(a.ci95[0]), sweep_digits(a.ci95[1])));
             row.push(format!("{}{:.2}", if a.nines_is_bound { "≥ " } else { "" }, a.nines));
             row.push(format::human_duration(a.downtime_per_year_s.mean));
             if analytic {
-                row.push(a.analytic.map_or("-".into(), |x| format!("{:.6} %", x * 100.0)));
+                row.push(a.analytic.map_or("-".into(), sweep_pct));
             }
             if let Some(r) = &s.requests {
                 row.push(format!("{:.3} %", r.success_ratio.mean * 100.0));
@@ -375,6 +375,22 @@ fn rows(vary: &[Vary], points: &[(Vec<usize>, Summary)]) -> (Vec<String>, Vec<Ve
         })
         .collect();
     (headers, rows)
+}
+
+/// A sweep table's availability in percent: six decimals, or as many as
+/// it takes to show the first digit that is not a nine and the next
+/// (splitting estimates 9 to 12 nines, which six decimals print as 100 %).
+fn sweep_digits(a: f64) -> String {
+    let digits = match 1.0 - a {
+        u if u > 0.0 => ((-u.log10()).floor() as usize + 2).clamp(6, 12),
+        _ => 6,
+    };
+    format!("{:.*}", digits, a * 100.0)
+}
+
+/// [`sweep_digits`] with its unit.
+fn sweep_pct(a: f64) -> String {
+    format!("{} %", sweep_digits(a))
 }
 
 fn page(
