@@ -202,12 +202,7 @@ fn splitting_refuses_what_it_cannot_run_with_exit_2() {
 #[test]
 #[ignore = "minutes: the coverage study"]
 fn coverage_study() {
-    let var = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(default)
-    };
+    let var = |name: &str, default: u64| std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default);
     let seeds = var("NINES_COVERAGE_SEEDS", 200);
     let first = var("NINES_COVERAGE_FIRST", 1000);
     let only = std::env::var("NINES_COVERAGE_ONLY").unwrap_or_default();
@@ -220,26 +215,40 @@ fn coverage_study() {
             continue;
         }
         let (mut covered, mut optimistic, mut width) = (0, 0, 0.0);
+        // The symmetric Student t interval of the same runs, for comparison:
+        // the mean unavailability ± its relative error.
+        let (mut t_covered, mut t_optimistic) = (0, 0);
         for seed in first..first + seeds {
             let s = run(&text, Estimator::Splitting, seed, 2);
             let a = &s.availability;
-            let truth = a.analytic.unwrap();
-            if a.ci95[0] <= truth && truth <= a.ci95[1] {
+            let truth = 1.0 - a.analytic.unwrap();
+            let u = 1.0 - a.mean;
+            let ci = [1.0 - a.ci95[1], 1.0 - a.ci95[0]];
+            if ci[0] <= truth && truth <= ci[1] {
                 covered += 1;
-            } else if a.ci95[0] > truth {
-                // The interval sits above the true availability.
+            } else if ci[1] < truth {
+                // Less unavailability than the truth: optimistic.
                 optimistic += 1;
             }
-            width += (a.ci95[1] - a.ci95[0]) / (2.0 * (1.0 - a.mean));
+            width += (ci[1] - ci[0]) / (2.0 * u);
+            let half = u * a.relative_error.unwrap();
+            if (u - truth).abs() <= half {
+                t_covered += 1;
+            } else if u + half < truth {
+                t_optimistic += 1;
+            }
         }
         let share = covered as f64 / seeds as f64;
         println!(
-            "coverage {name}: {covered} of {seeds} = {:.1} % (seeds {first}..{}), misses optimistic {optimistic}, \
-             pessimistic {}, mean half-width over unavailability {:.3}",
-            100.0 * share,
+            "coverage {name} (seeds {first}..{}): {covered} of {seeds} = {:.1} %, misses {optimistic} optimistic, \
+             {} pessimistic, mean half-width over the estimate {:.3}; Student t on the same runs: {t_covered} = {:.1} %, \
+             misses {t_optimistic} optimistic, {} pessimistic",
             first + seeds - 1,
+            100.0 * share,
             seeds - covered - optimistic,
-            width / seeds as f64
+            width / seeds as f64,
+            100.0 * t_covered as f64 / seeds as f64,
+            seeds - t_covered - t_optimistic,
         );
         shares.push((name, share));
     }
@@ -295,7 +304,10 @@ fn splitting_agrees_with_long_crude_runs_without_closed_form() {
         assert!(a.analytic.is_none(), "{name}: this case has no closed form");
         let u = 1.0 - a.mean;
         let ci = [1.0 - a.ci95[1], 1.0 - a.ci95[0]];
-        println!("{name}: {:.3} nines, unavailability {u:.3e} in [{:.3e}, {:.3e}]", a.nines, ci[0], ci[1]);
+        println!(
+            "{name}: {:.3} nines, unavailability {u:.3e} in [{:.3e}, {:.3e}]",
+            a.nines, ci[0], ci[1]
+        );
         assert!((4.0..5.0).contains(&a.nines), "{name}: {} nines", a.nines);
         assert!(ci[0] > 0.0 && ci[0] < u && u < ci[1], "{name}: {ci:?} around {u}");
         assert!(ci[1] - ci[0] < 0.5 * u, "{name}: interval {ci:?} too wide for {u}");
@@ -303,5 +315,8 @@ fn splitting_agrees_with_long_crude_runs_without_closed_form() {
     }
     assert!(crude.availability.trials_with_downtime >= 5000);
     let (c, s) = (intervals[0], intervals[1]);
-    assert!(c[0] <= s[1] && s[0] <= c[1], "crude {c:?} and splitting {s:?} do not overlap");
+    assert!(
+        c[0] <= s[1] && s[0] <= c[1],
+        "crude {c:?} and splitting {s:?} do not overlap"
+    );
 }

@@ -273,6 +273,37 @@ mod tests {
         assert_eq!(availability_ci95(&s), mean_ci95(s.welford(), 0.0, 1.0));
     }
 
+    /// The replications' form agrees with the trials' form on the same
+    /// sample (unavailabilities `[0, 0, 0, 0.004]` here), keeps the
+    /// Student t on a symmetric one, and keeps its digits at twelve nines,
+    /// where `1 - u` would not.
+    #[test]
+    fn unavailability_interval_is_the_same_rule_on_unavailabilities() {
+        let mut s = Skewed::default();
+        [1.0, 1.0, 1.0, 1.0 - 0.004].iter().for_each(|&a| s.push(a));
+        let a = availability_ci95(&s);
+        let u = unavailability_ci95(&[0.0, 0.0, 0.0, 0.004]);
+        assert!(
+            (u[0] - (1.0 - a[1])).abs() < 1e-12 && (u[1] - (1.0 - a[0])).abs() < 1e-12,
+            "{u:?} vs {a:?}"
+        );
+        let sym: Vec<f64> = (0..100).map(|i| 1e-12 * (1.0 + 0.1 * f64::from(i % 10))).collect();
+        let mut w = Welford::default();
+        sym.iter().for_each(|&x| w.push(x));
+        let t = t95(100) * w.std_error();
+        let ci = unavailability_ci95(&sym);
+        assert!(
+            (ci[0] - (w.mean() - t)).abs() < 1e-24 && (ci[1] - (w.mean() + t)).abs() < 1e-24,
+            "{ci:?}"
+        );
+        // Skewed at twelve nines: the gamma interval, scaled.
+        let tiny = unavailability_ci95(&[0.0, 0.0, 0.0, 4e-12]);
+        assert!(
+            (tiny[0] / u[0] - 1e-9).abs() < 1e-15 && (tiny[1] / u[1] - 1e-9).abs() < 1e-15,
+            "{tiny:?}"
+        );
+    }
+
     #[test]
     fn rule_of_three() {
         assert!((zero_event_bound(1000) - 3.0 / 1000.0).abs() < 1e-5);
