@@ -138,7 +138,7 @@ fn availability() -> Value {
             "nines_ci95": def("open_ci95", "nines at the interval's ends; `null` for an unbounded upper end."),
             "nines_is_bound": { "type": "boolean", "description": "True when no downtime was seen and `nines` is a lower bound." },
             "analytic": share("Closed-form availability, where one exists."),
-            "relative_error": num("Half-width of the 95 % interval of unavailability over its mean (splitting)."),
+            "relative_error": num("Student t half-width (t s/sqrt(n)) of the replications' mean unavailability over that mean: the precision splitting aims at; ci95 may be wider and asymmetric when the replications are skewed (splitting)."),
             "downtime_per_year_s": spread(),
             "downtime_per_trial_s": spread(),
             "incidents_per_year": def("estimate", "Incidents of the entry per year."),

@@ -101,14 +101,29 @@ pub fn student_t_is_fine(n: u64, g1: f64) -> bool {
 /// is fine or the sample is degenerate (no spread, or no downtime).
 fn unavailability_laws(s: &Skewed) -> Option<[(f64, Gamma); 2]> {
     let n = s.count();
-    if n < 2 || student_t_is_fine(n, s.skewness()) {
+    if n < 2 {
         return None;
     }
-    let y = 1.0 - s.mean();
+    gamma_laws(
+        n,
+        1.0 - s.mean(),
+        s.welford().std_error(),
+        s.skewness(),
+        (1.0 - s.min()) / n as f64,
+    )
+}
+
+/// The gamma laws of the module notes for `n` values of unavailability
+/// with mean `y`, standard error `se`, sample skewness `g1` and largest
+/// single contribution to the mean `w`; `None` when the Student t is fine
+/// or the sample is degenerate.
+fn gamma_laws(n: u64, y: f64, se: f64, g1: f64, w: f64) -> Option<[(f64, Gamma); 2]> {
+    if student_t_is_fine(n, g1) {
+        return None;
+    }
     // The Student t's small-sample widening, so that a nearly symmetric
     // small sample (large shape) gets the t interval, not the normal one.
-    let v = (s.welford().std_error() * t95(n) / Z975).powi(2);
-    let w = (1.0 - s.min()) / n as f64;
+    let v = (se * t95(n) / Z975).powi(2);
     if !(y > 0.0 && v > 0.0 && w > 0.0) {
         return None;
     }
@@ -119,6 +134,38 @@ fn unavailability_laws(s: &Skewed) -> Option<[(f64, Gamma); 2]> {
         Gamma::new(shape, shape).ok().map(|g| (mean, g))
     };
     Some([law(y, v)?, law(y + w, v + w * w)?])
+}
+
+/// A 95 % interval, within `[0, 1]`, for the mean of independent,
+/// unbiased, non-negative estimates `u` of one unavailability (the
+/// splitting estimator's replications): the same rule as
+/// [`availability_ci95`] — the Student t when Cochran's rule finds it fine,
+/// else the gamma interval with `w = max(u)/n` — computed on the
+/// unavailabilities themselves, in two passes, because at ten nines
+/// `1 - u` keeps only a few digits of `u`. The whole range with fewer than
+/// two values.
+pub fn unavailability_ci95(u: &[f64]) -> [f64; 2] {
+    let n = u.len() as u64;
+    if n < 2 {
+        return [0.0, 1.0];
+    }
+    let nf = n as f64;
+    let mean = u.iter().sum::<f64>() / nf;
+    let m2 = u.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
+    let m3 = u.iter().map(|x| (x - mean).powi(3)).sum::<f64>();
+    let se = (m2 / (nf - 1.0) / nf).sqrt();
+    let g1 = if m2 > 0.0 { (m3 / nf) / (m2 / nf).powf(1.5) } else { 0.0 };
+    let w = u.iter().copied().fold(0.0, f64::max) / nf;
+    match gamma_laws(n, mean, se, g1, w) {
+        None => {
+            let half = t95(n) * se;
+            [(mean - half).max(0.0), (mean + half).min(1.0)]
+        }
+        Some([(lo_mean, lo), (hi_mean, hi)]) => [
+            (lo_mean * lo.inverse_cdf(0.025)).max(0.0),
+            (hi_mean * hi.inverse_cdf(0.975)).min(1.0),
+        ],
+    }
 }
 
 /// A 95 % interval for the mean availability of independent trials whose
@@ -224,6 +271,37 @@ mod tests {
         (0..100).for_each(|i| s.push(0.99 + 1e-4 * f64::from(i % 10)));
         assert!(student_t_is_fine(s.count(), s.skewness()));
         assert_eq!(availability_ci95(&s), mean_ci95(s.welford(), 0.0, 1.0));
+    }
+
+    /// The replications' form agrees with the trials' form on the same
+    /// sample (unavailabilities `[0, 0, 0, 0.004]` here), keeps the
+    /// Student t on a symmetric one, and keeps its digits at twelve nines,
+    /// where `1 - u` would not.
+    #[test]
+    fn unavailability_interval_is_the_same_rule_on_unavailabilities() {
+        let mut s = Skewed::default();
+        [1.0, 1.0, 1.0, 1.0 - 0.004].iter().for_each(|&a| s.push(a));
+        let a = availability_ci95(&s);
+        let u = unavailability_ci95(&[0.0, 0.0, 0.0, 0.004]);
+        assert!(
+            (u[0] - (1.0 - a[1])).abs() < 1e-12 && (u[1] - (1.0 - a[0])).abs() < 1e-12,
+            "{u:?} vs {a:?}"
+        );
+        let sym: Vec<f64> = (0..100).map(|i| 1e-12 * (1.0 + 0.1 * f64::from(i % 10))).collect();
+        let mut w = Welford::default();
+        sym.iter().for_each(|&x| w.push(x));
+        let t = t95(100) * w.std_error();
+        let ci = unavailability_ci95(&sym);
+        assert!(
+            (ci[0] - (w.mean() - t)).abs() < 1e-24 && (ci[1] - (w.mean() + t)).abs() < 1e-24,
+            "{ci:?}"
+        );
+        // Skewed at twelve nines: the gamma interval, scaled.
+        let tiny = unavailability_ci95(&[0.0, 0.0, 0.0, 4e-12]);
+        assert!(
+            (tiny[0] / u[0] - 1e-9).abs() < 1e-15 && (tiny[1] / u[1] - 1e-9).abs() < 1e-15,
+            "{tiny:?}"
+        );
     }
 
     #[test]
