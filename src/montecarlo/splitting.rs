@@ -583,6 +583,15 @@ pub fn secs(ns: Nanos) -> f64 {
 /// fewer make the crude interval rest on a handful of outages (or give only
 /// a bound).
 pub const AUTO_MIN_TRIALS_WITH_DOWNTIME: u64 = 30;
+
+/// Whether `auto` turns to splitting after crude trials: outages must be
+/// both too few for the crude interval and rare, at most one trial in two
+/// seeing one. When most trials see downtime the shortage is of trials,
+/// not of outages (a user who asked for 3 trials of a design that fails in
+/// each), and more crude trials, not splitting, is the remedy.
+fn auto_splits(trials: u64, seen: u64) -> bool {
+    seen < AUTO_MIN_TRIALS_WITH_DOWNTIME && seen.saturating_mul(2) <= trials
+}
 /// Replications cap when nothing else is asked.
 pub const MAX_REPLICATIONS: u64 = 4000;
 /// Relative error aimed at without `--precision`.
@@ -629,8 +638,7 @@ pub fn simulate(
         Some(t) => {
             let switch = |s: &crate::Summary| {
                 splitting_possible
-                    && (estimator == Estimator::Splitting
-                        || s.availability.trials_with_downtime < AUTO_MIN_TRIALS_WITH_DOWNTIME)
+                    && (estimator == Estimator::Splitting || auto_splits(s.trials, s.availability.trials_with_downtime))
             };
             super::precision::simulate_or_stop(scenario, options, t, &mut on_trial, switch)?
         }
@@ -642,7 +650,7 @@ pub fn simulate(
     let seen = summary.availability.trials_with_downtime;
     let reason = match estimator {
         Estimator::Splitting => "asked for (--estimator splitting)".to_string(),
-        _ if seen < AUTO_MIN_TRIALS_WITH_DOWNTIME => format!(
+        _ if auto_splits(summary.trials, seen) => format!(
             "auto: {seen} of {} crude trials saw downtime, fewer than {AUTO_MIN_TRIALS_WITH_DOWNTIME}",
             summary.trials
         ),
