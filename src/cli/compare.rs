@@ -223,7 +223,7 @@ pub fn compare(args: &CompareArgs) -> Result<()> {
         "{trials} trials per design, seed {seed}. Differences are paired by trial (the designs share their random streams), and marked significant when their 95 % interval excludes zero."
     ));
     for d in &designs {
-        if let Some((text, ok)) = html::slo_verdict(&d.summary) {
+        if let Some((text, ok)) = report::table::slo_verdict(&d.summary) {
             page.verdict(&format!("{}: {text}", d.name), ok);
         }
     }

@@ -220,7 +220,7 @@ fn finish(
         Format::Json => json,
         Format::Table => super::conventions::paint(
             report::escape::terminal(&report::table::render(summary, scenario)).into_owned(),
-            report::html::slo_verdict(summary),
+            report::table::slo_verdict(summary),
         ),
     };
     report::print(&text)?;

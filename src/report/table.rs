@@ -129,7 +129,7 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
             pct(x)
         );
     }
-    if let Some((text, _)) = super::html::slo_verdict(summary) {
+    if let Some((text, _)) = slo_verdict(summary) {
         let _ = writeln!(t, "  {text}");
     }
     // Below a week, a trial's figures scaled to a year mean nothing: show
@@ -431,6 +431,82 @@ pub fn grid(headers: &[String], rows: &[Vec<String>]) -> String {
         t.push('\n');
     }
     t
+}
+
+/// The SLO verdict in words, and whether it is met.
+pub fn slo_verdict(s: &Summary) -> Option<(String, bool)> {
+    let o = s.slo.as_ref()?;
+    let verdict = if o.meets {
+        "meets it"
+    } else if o.confidence >= 0.5 {
+        "probably meets it, but not with 95 % confidence"
+    } else {
+        "does not meet it"
+    };
+    if s.horizon_s < crate::stats::summary::PER_YEAR_FROM_S && o.failed_requests.is_none() {
+        // A short trial's downtime scaled to a year means nothing: the
+        // budget per trial instead (the same verdict, since both scale by
+        // the horizon).
+        let scale = s.horizon_s / crate::engine::time::to_secs(crate::engine::time::YEAR);
+        let expected = s.availability.downtime_per_trial_s.mean;
+        let budget = o.error_budget_per_year_s * scale;
+        return Some((
+            format!(
+                "SLO {}: the design {verdict} (confidence {:.1} %). Error budget {} per trial of {}; expected downtime {} leaves {}; {:.1} % of trials stayed within budget.",
+                o.target,
+                o.confidence * 100.0,
+                human_duration(budget),
+                human_duration(s.horizon_s),
+                human_duration(expected),
+                if budget >= expected {
+                    human_duration(budget - expected)
+                } else {
+                    format!("an overspend of {}", human_duration(expected - budget))
+                },
+                o.years_within_budget * 100.0
+            ),
+            o.meets,
+        ));
+    }
+    if let Some(failed) = o.failed_requests {
+        return Some((
+            format!(
+                "SLO {} on requests served: the design {verdict} (confidence {:.1} %). Error budget {} of requests; {} failed ({:.1} times the budget).",
+                o.target,
+                o.confidence * 100.0,
+                share(1.0 - o.target),
+                share(failed),
+                failed / (1.0 - o.target)
+            ),
+            o.meets,
+        ));
+    }
+    Some((
+        format!(
+            "SLO {}: the design {verdict} (confidence {:.1} %). Error budget {} a year; expected downtime {} leaves {}; {:.1} % of simulated years stayed within budget.",
+            o.target,
+            o.confidence * 100.0,
+            human_duration(o.error_budget_per_year_s),
+            human_duration(o.expected_downtime_per_year_s),
+            if o.budget_left_per_year_s >= 0.0 {
+                human_duration(o.budget_left_per_year_s)
+            } else {
+                format!("an overspend of {}", human_duration(-o.budget_left_per_year_s))
+            },
+            o.years_within_budget * 100.0
+        ),
+        o.meets,
+    ))
+}
+
+/// A small share of requests, as a percentage with enough digits to read.
+fn share(x: f64) -> String {
+    let digits = if x <= 0.0 {
+        3
+    } else {
+        ((-x.log10()).ceil() as usize).clamp(1, 9)
+    };
+    format!("{:.*} %", digits, x * 100.0)
 }
 
 #[cfg(test)]
