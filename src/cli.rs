@@ -16,6 +16,7 @@ pub mod output_guard;
 pub mod run;
 pub mod sweep;
 pub mod trace;
+pub mod improve;
 
 use std::path::PathBuf;
 
@@ -75,6 +76,10 @@ pub enum Command {
     /// Write a commented starting scenario from a template (`--list`
     /// lists them).
     New(NewArgs),
+    /// Rank fixed improvements (halve MTTR, double MTBF, one more replica,
+    /// halve failover, one more retry, halve breaker open time) by the
+    /// nines each gains on the same trials, with importance measures.
+    Improve(ImproveArgs),
 }
 
 /// Output format on stdout.
@@ -235,6 +240,24 @@ pub struct CompareArgs {
     pub shared: Shared,
 }
 
+/// `nines improve`.
+#[derive(Debug, clap::Args)]
+pub struct ImproveArgs {
+    /// Scenario file (TOML); `-` reads it from standard input.
+    pub file: PathBuf,
+    /// Only these components: service, region or edge (`users->api`)
+    /// names, or `global`, comma-separated.
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Only these improvements: mttr, mtbf, replicas, failover, retry,
+    /// breaker, comma-separated.
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',')]
+    pub kinds: Vec<String>,
+    /// Flags shared with `sweep` and `compare`.
+    #[command(flatten)]
+    pub shared: Shared,
+}
+
 /// `nines trace FILE --trial K`.
 #[derive(Debug, clap::Args)]
 pub struct TraceArgs {
@@ -311,6 +334,7 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
         Command::Man(args) => generate::man(&args),
         Command::Schema(args) => generate::schema(&args),
         Command::New(args) => new::new(&args),
+        Command::Improve(args) => improve::improve(&args),
     }
 }
 

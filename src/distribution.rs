@@ -299,6 +299,30 @@ impl Dist {
     pub fn is_exponential(&self) -> bool {
         matches!(self.kind, Kind::Exponential(_))
     }
+
+    /// The same family with every duration multiplied by `factor` (> 0):
+    /// the mean scales, the shape (or cv) stays. Each draw of the scaled
+    /// law takes the same random numbers as the original's and returns
+    /// that draw times `factor` (up to rounding to whole nanoseconds), so a
+    /// variant built with it keeps common random numbers with the original.
+    /// A scaled mean that rounds to zero nanoseconds keeps one nanosecond.
+    pub fn scaled(&self, factor: f64) -> Self {
+        let scale = |v: Nanos| ((v as f64 * factor).round() as Nanos).max(1);
+        let mean = time::from_secs(self.mean_secs * factor).max(1);
+        let built = match &self.kind {
+            Kind::Exponential(_) => Self::exponential(mean),
+            Kind::Weibull(_) => Self::weibull(self.shape, mean),
+            Kind::LogNormal(_) => Self::lognormal(self.shape, mean),
+            Kind::Gamma(_) => Self::gamma(self.shape, mean),
+            Kind::Uniform(lo, hi) => Self::uniform((*lo as f64 * factor).round() as Nanos, scale(*hi)),
+            Kind::Fixed(0) => return self.clone(),
+            Kind::Fixed(v) => Self::fixed(scale(*v)),
+            Kind::Empirical(vs) => Self::empirical(vs.iter().map(|&v| (v as f64 * factor).round() as Nanos).collect()),
+        };
+        // Every parameter above stays valid (a positive factor keeps means
+        // positive and shapes unchanged); the original is the fallback.
+        built.unwrap_or_else(|_| self.clone())
+    }
 }
 
 fn positive_secs(mean: Nanos) -> Result<f64, DistError> {

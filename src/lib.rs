@@ -67,6 +67,7 @@ pub mod engine;
 pub mod error;
 #[doc(hidden)]
 pub mod format;
+pub mod improve;
 #[doc(hidden)]
 pub mod model;
 #[doc(hidden)]

@@ -83,6 +83,8 @@ pub enum Command {
     Sweep,
     /// `compare`: `compare.csv`, `compare.json`.
     Compare,
+    /// `improve`: `improve.csv`, `improve.json`.
+    Improve,
     /// A command this nines does not know (a newer nines wrote the
     /// marker): never this command, so the folder is refused, not taken.
     #[serde(other)]
@@ -97,6 +99,7 @@ impl Command {
             Command::Run => &["summary.json", "trials.csv", "timeline.csv"],
             Command::Sweep => &["sweep.csv", "sweep.json"],
             Command::Compare => &["compare.csv", "compare.json"],
+            Command::Improve => &["improve.csv", "improve.json"],
             Command::Unknown => &[],
         }
     }
@@ -106,6 +109,7 @@ impl Command {
             Command::Run => "run",
             Command::Sweep => "sweep",
             Command::Compare => "compare",
+            Command::Improve => "improve",
             Command::Unknown => "(a command of a newer nines)",
         }
     }
@@ -192,6 +196,16 @@ impl Owner {
                 .map(|f| shard::identity(f))
                 .collect::<Vec<_>>()
                 .join(" vs "),
+        }
+    }
+}
+
+impl Owner {
+    /// `improve FILE`.
+    pub fn improve(file: &Path) -> Self {
+        Self {
+            command: Command::Improve,
+            scenario: shard::identity(file),
         }
     }
 }

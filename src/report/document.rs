@@ -20,6 +20,8 @@ pub const SWEEP: &str = "sweep/1";
 pub const COMPARE: &str = "compare/1";
 /// The shape of `nines check --format json`.
 pub const CHECK: &str = "check/1";
+/// The shape of `improve.json` (and `improve --format json`).
+pub const IMPROVE: &str = "improve/1";
 
 /// The flags that changed the scenario: `PATH=VALUE` per `--set` and
 /// `PATH=SPEC` per `--vary`, as given. Both keys are always present.

@@ -635,3 +635,16 @@ pub fn for_compare(
     figs.push(downtime(out, &designs, slo)?);
     Ok(figs)
 }
+
+/// The bar chart of `nines improve`: the nines each improvement gains,
+/// ranked, with its 95 % interval; `bars` holds one per improvement, in
+/// rank order. Written as `improve.png` and `improve.svg`.
+///
+/// # Errors
+/// [`Error::Write`] when a file cannot be written.
+pub fn for_improve(out: &mut Staging, bars: &[Bar]) -> Result<Figure> {
+    let title = "Nines gained by each improvement";
+    write(out, "improve", title, |f| {
+        plot::bars(&labels(title, "improvement", "nines gained (95 % interval)"), bars, f)
+    })
+}
