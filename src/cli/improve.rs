@@ -214,12 +214,14 @@ pub fn improve(args: &ImproveArgs) -> Result<()> {
     let mut staged = guard.staging();
     staged.write("improve.json", json.as_bytes())?;
     staged.write("improve.csv", csv(&rows, objective).as_bytes())?;
+    // The best few: more bars than this leave no room for their names.
     let bars: Vec<Bar> = rows
         .iter()
+        .take(MAX_BARS)
         .map(|r| {
             let [lo, hi] = r.difference.nines_gain_ci95.unwrap_or([f64::NAN; 2]);
             Bar {
-                label: format!("{} {}", r.kind.word(), r.component),
+                label: format!("{} {}", r.component, short(r.kind)),
                 value: r.difference.nines_gain.unwrap_or(f64::NAN),
                 lo,
                 hi,
@@ -228,7 +230,21 @@ pub fn improve(args: &ImproveArgs) -> Result<()> {
             }
         })
         .collect();
-    let fig = figures::for_improve(&mut staged, &bars)?;
+    let mut codes: Vec<&str> = Vec::new();
+    for r in rows.iter().take(MAX_BARS) {
+        let code = match r.kind {
+            Kind::Mttr => "R/2 repair halved",
+            Kind::Mtbf => "F×2 MTBF doubled",
+            Kind::Replicas => "+1 replica",
+            Kind::Failover => "FO/2 failover halved",
+            Kind::Retry => "+try one more attempt",
+            Kind::Breaker => "BO/2 open time halved",
+        };
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    let fig = figures::for_improve(&mut staged, &bars, rows.len(), &codes.join(" · "))?;
     let mut page = html::Page::new(&format!("nines improve · {}", sc.name));
     page.para(&intro(&sc, trials, seed, base_mean));
     let h: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -268,6 +284,21 @@ pub fn improve(args: &ImproveArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Bars in the chart: the top of the ranking.
+const MAX_BARS: usize = 8;
+
+/// A kind's name under its bar: the chart has little room per bar.
+fn short(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Mttr => "R/2",
+        Kind::Mtbf => "F×2",
+        Kind::Replicas => "+1",
+        Kind::Failover => "FO/2",
+        Kind::Retry => "+try",
+        Kind::Breaker => "BO/2",
+    }
 }
 
 fn nines_text(n: Option<f64>) -> String {

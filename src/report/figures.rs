@@ -637,14 +637,27 @@ pub fn for_compare(
 }
 
 /// The bar chart of `nines improve`: the nines each improvement gains,
-/// ranked, with its 95 % interval; `bars` holds one per improvement, in
-/// rank order. Written as `improve.png` and `improve.svg`.
+/// ranked, with its 95 % interval; `bars` holds the best of `of`
+/// improvements, in rank order; `x` names the axis (the codes under the
+/// bars). Written as `improve.png` and `improve.svg`.
 ///
 /// # Errors
 /// [`Error::Write`] when a file cannot be written.
-pub fn for_improve(out: &mut Staging, bars: &[Bar]) -> Result<Figure> {
-    let title = "Nines gained by each improvement";
-    write(out, "improve", title, |f| {
-        plot::bars(&labels(title, "improvement", "nines gained (95 % interval)"), bars, f)
+pub fn for_improve(out: &mut Staging, bars: &[Bar], of: usize, x: &str) -> Result<Figure> {
+    let title = if bars.len() < of {
+        format!("Nines gained: the best {} of {of} improvements", bars.len())
+    } else {
+        "Nines gained by each improvement".to_string()
+    };
+    write(out, "improve", &title, |f| {
+        plot::bars(
+            &labels(
+                &title,
+                x,
+                "nines gained (95 % interval)",
+            ),
+            bars,
+            f,
+        )
     })
 }
