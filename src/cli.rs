@@ -9,6 +9,7 @@ pub mod check;
 pub mod compare;
 pub mod conventions;
 pub mod generate;
+pub mod improve;
 pub mod interrupt;
 pub mod merge;
 pub mod new;
@@ -16,7 +17,6 @@ pub mod output_guard;
 pub mod run;
 pub mod sweep;
 pub mod trace;
-pub mod improve;
 
 use std::path::PathBuf;
 

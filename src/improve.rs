@@ -188,7 +188,12 @@ pub fn candidates(sc: &Scenario) -> Vec<Candidate> {
         }
     }
     let used: Vec<bool> = (0..sc.regions.len())
-        .map(|r| sc.services.iter().enumerate().any(|(s, svc)| needs[s] && svc.regions.contains(&r)))
+        .map(|r| {
+            sc.services
+                .iter()
+                .enumerate()
+                .any(|(s, svc)| needs[s] && svc.regions.contains(&r))
+        })
         .collect();
     for (r, region) in sc.regions.iter().enumerate().filter(|(r, _)| used[*r]) {
         if let (Some(f), Some(rep)) = (&region.failure, &region.repair) {
@@ -349,7 +354,11 @@ impl std::fmt::Display for SelectError {
             SelectError::UnknownComponent { name, known } => write!(
                 f,
                 "--only: \"{name}\" is not a component with something to improve (these have: {})",
-                if known.is_empty() { "none".into() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
             ),
             SelectError::UnknownKind(k) => write!(
                 f,

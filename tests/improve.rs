@@ -109,7 +109,15 @@ fn paired_gains_cover_their_closed_forms_and_beat_unpaired_intervals() {
     let f = dir.write("single.toml", SINGLE);
     let doc = json(
         &dir,
-        &["improve", f.to_str().unwrap(), "--format", "json", "--out", "o", "--quiet"],
+        &[
+            "improve",
+            f.to_str().unwrap(),
+            "--format",
+            "json",
+            "--out",
+            "o",
+            "--quiet",
+        ],
     );
     assert_eq!(doc["format"], "improve/1");
     let t = 2.0 * 8760.0;
@@ -148,7 +156,15 @@ fn importance_matches_the_series_parallel_closed_form() {
     let f = dir.write("sp.toml", SERIES_PARALLEL);
     let doc = json(
         &dir,
-        &["improve", f.to_str().unwrap(), "--format", "json", "--out", "o", "--quiet"],
+        &[
+            "improve",
+            f.to_str().unwrap(),
+            "--format",
+            "json",
+            "--out",
+            "o",
+            "--quiet",
+        ],
     );
     let (aw, ad, ac): (f64, f64, f64) = (400.0 / 404.0, 100.0 / 110.0, 50.0 / 55.0);
     let db = 1.0 - (1.0 - ad) * (1.0 - ad);
@@ -189,7 +205,15 @@ fn importance_of_regions_and_their_replicas() {
     let f = dir.write("regions.toml", REGIONS);
     let doc = json(
         &dir,
-        &["improve", f.to_str().unwrap(), "--format", "json", "--out", "o", "--quiet"],
+        &[
+            "improve",
+            f.to_str().unwrap(),
+            "--format",
+            "json",
+            "--out",
+            "o",
+            "--quiet",
+        ],
     );
     let (ar, ax): (f64, f64) = (1000.0 / 1020.0, 200.0 / 210.0);
     let a = 1.0 - (1.0 - ar * ax).powi(2);
@@ -250,12 +274,29 @@ fn only_and_kinds_select_and_reject() {
     assert_eq!(got, ["cache", "db"]);
     assert!(rows.iter().all(|r| r["kind"] == "replicas"));
     let err = dir.nines(&["improve", file, "--only", "dbx", "--out", "p"]).bad_input();
-    assert!(err.contains("\"dbx\" is not a component") && err.contains("web, db, cache"), "{err}");
-    let err = dir.nines(&["improve", file, "--kinds", "speed", "--out", "p"]).bad_input();
-    assert!(err.contains("\"speed\" is not an improvement") && err.contains("mttr"), "{err}");
+    assert!(
+        err.contains("\"dbx\" is not a component") && err.contains("web, db, cache"),
+        "{err}"
+    );
+    let err = dir
+        .nines(&["improve", file, "--kinds", "speed", "--out", "p"])
+        .bad_input();
+    assert!(
+        err.contains("\"speed\" is not an improvement") && err.contains("mttr"),
+        "{err}"
+    );
     // The web server is single: no replica to add, and no failover.
     let err = dir
-        .nines(&["improve", file, "--only", "web", "--kinds", "replicas,failover", "--out", "p"])
+        .nines(&[
+            "improve",
+            file,
+            "--only",
+            "web",
+            "--kinds",
+            "replicas,failover",
+            "--out",
+            "p",
+        ])
         .bad_input();
     assert!(err.contains("nothing to improve"), "{err}");
     assert!(!dir.path_of("p").join("improve.json").exists());
@@ -300,7 +341,15 @@ error_rate = 0.05
     );
     let doc = json(
         &dir,
-        &["improve", f.to_str().unwrap(), "--format", "json", "--out", "o", "--quiet"],
+        &[
+            "improve",
+            f.to_str().unwrap(),
+            "--format",
+            "json",
+            "--out",
+            "o",
+            "--quiet",
+        ],
     );
     assert_eq!(doc["objective"], "requests");
     let rows = &doc["improvements"];

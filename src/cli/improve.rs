@@ -20,13 +20,13 @@ use serde::Serialize;
 use super::output_guard::{self, Owner};
 use super::{Format, ImproveArgs};
 use crate::error::{Error, Result};
-use nines::improve::{self, Kind, Paired, importance::Importance};
 use crate::montecarlo::{self, Progress};
 use crate::report::plot::Bar;
 use crate::report::{self, figures, html};
 use crate::scenario::{Objective, Scenario};
 use crate::stats::interval::nines;
 use crate::{RunOptions, simulate};
+use nines::improve::{self, Kind, Paired, importance::Importance};
 
 /// The baseline's objective.
 #[derive(Serialize)]
@@ -52,6 +52,10 @@ struct Row {
     nines: Option<f64>,
     /// The variant minus the baseline, paired by trial.
     difference: Paired,
+    /// The same difference between the closed forms (long-run), when both
+    /// the baseline and the variant have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    closed_form_difference: Option<f64>,
     /// Whether the variant's mean meets `slo` (present when an objective
     /// is set).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,6 +143,11 @@ pub fn improve(args: &ImproveArgs) -> Result<()> {
             "{done} of {runs} runs were complete; a ranking needs every variant on the same trials, so nothing was written"
         ),
     };
+    let closed = |sc: &Scenario| match sc.objective {
+        Objective::Time => crate::model::analytic::availability(sc, &crate::model::World::compile(sc), sc.entry).ok(),
+        Objective::Requests => None,
+    };
+    let base_closed = closed(&sc);
     let (base, partial) = objective_per_trial(&sc, &options)?;
     if partial || montecarlo::stop_requested() {
         progress.finish();
@@ -147,7 +156,8 @@ pub fn improve(args: &ImproveArgs) -> Result<()> {
     let mut rows = Vec::with_capacity(chosen.len());
     for (i, c) in chosen.iter().enumerate() {
         super::conventions::say(format_args!("variant {} {}: {}", c.kind.word(), c.component, c.change));
-        let (values, partial) = objective_per_trial(&c.apply(&sc), &options)?;
+        let variant = c.apply(&sc);
+        let (values, partial) = objective_per_trial(&variant, &options)?;
         if partial || montecarlo::stop_requested() {
             progress.finish();
             return Err(interrupted(i + 1));
@@ -165,6 +175,7 @@ pub fn improve(args: &ImproveArgs) -> Result<()> {
             mean,
             nines: nines(mean),
             difference,
+            closed_form_difference: base_closed.zip(closed(&variant)).map(|(b, v)| v - b),
             meets_slo: slo.map(|s| mean >= s),
         });
     }
@@ -271,7 +282,13 @@ pub fn improve(args: &ImproveArgs) -> Result<()> {
             t.push('\n');
             match &doc.importance.reason {
                 Some(reason) => t.push_str(&format!("importance: no closed form ({reason})\n")),
-                None => t.push_str(&report::table::grid(&imp_headers, &imp_table)),
+                None => {
+                    t.push_str("importance of the components (closed form, time-based model):\n\n");
+                    t.push_str(&report::table::grid(&imp_headers, &imp_table));
+                }
+            }
+            if !t.ends_with('\n') {
+                t.push('\n');
             }
             super::conventions::paint(report::escape::terminal(&t).into_owned(), None)
         }
@@ -319,7 +336,7 @@ fn intro(sc: &Scenario, trials: u64, seed: u64, base: f64) -> String {
 }
 
 fn ranking(rows: &[Row]) -> (Vec<String>, Vec<Vec<String>>) {
-    let headers = [
+    let mut headers = [
         "rank",
         "improvement",
         "component",
@@ -330,6 +347,10 @@ fn ranking(rows: &[Row]) -> (Vec<String>, Vec<Vec<String>>) {
     ]
     .map(String::from)
     .to_vec();
+    let closed = rows.iter().any(|r| r.closed_form_difference.is_some());
+    if closed {
+        headers.push("closed form Δ pp".into());
+    }
     let table = rows
         .iter()
         .map(|r| {
@@ -338,7 +359,7 @@ fn ranking(rows: &[Row]) -> (Vec<String>, Vec<Vec<String>>) {
                 (Some(g), Some([lo, hi])) => format!("{g:+.3} [{lo:+.3}, {hi:+.3}]"),
                 _ => "n/a".into(),
             };
-            vec![
+            let mut row = vec![
                 r.rank.to_string(),
                 r.kind.word().to_string(),
                 format!("{} {}", r.component_kind, r.component),
@@ -351,7 +372,14 @@ fn ranking(rows: &[Row]) -> (Vec<String>, Vec<Vec<String>>) {
                     d.ci95[1] * 100.0
                 ),
                 d.variance_reduction.map_or("-".into(), |v| format!("{v:.1}×")),
-            ]
+            ];
+            if closed {
+                row.push(
+                    r.closed_form_difference
+                        .map_or("-".into(), |c| format!("{:+.5}", c * 100.0)),
+                );
+            }
+            row
         })
         .collect();
     (headers, table)
@@ -410,6 +438,7 @@ fn csv(rows: &[Row], objective: &str) -> String {
         "nines_gain_high",
         "unpaired_ci95_width",
         "variance_reduction",
+        "closed_form_difference",
     ]);
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     for r in rows {
@@ -432,6 +461,7 @@ fn csv(rows: &[Row], objective: &str) -> String {
             opt(d.nines_gain_ci95.map(|c| c[1])),
             d.unpaired_ci95_width.to_string(),
             opt(d.variance_reduction),
+            opt(r.closed_form_difference),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -191,7 +191,11 @@ pub fn importance(sc: &Scenario) -> Result<Vec<Importance>, String> {
         }
     }
     for (r, region) in sc.regions.iter().enumerate() {
-        let used = sc.services.iter().enumerate().any(|(s, svc)| needs[s] && svc.regions.contains(&r));
+        let used = sc
+            .services
+            .iter()
+            .enumerate()
+            .any(|(s, svc)| needs[s] && svc.regions.contains(&r));
         if !used || region.failure.is_none() {
             continue;
         }

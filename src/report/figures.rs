@@ -650,14 +650,6 @@ pub fn for_improve(out: &mut Staging, bars: &[Bar], of: usize, x: &str) -> Resul
         "Nines gained by each improvement".to_string()
     };
     write(out, "improve", &title, |f| {
-        plot::bars(
-            &labels(
-                &title,
-                x,
-                "nines gained (95 % interval)",
-            ),
-            bars,
-            f,
-        )
+        plot::bars(&labels(&title, x, "nines gained (95 % interval)"), bars, f)
     })
 }
