@@ -49,6 +49,9 @@
 //!   component cloned mid-trial and run alone).
 //! - `rare`: the splitting estimator against closed forms from 4 to 12
 //!   nines, its determinism, `auto`, refusals; the coverage study (ignored).
+//! - `improve`: `nines improve`: paired gains and importance measures
+//!   against closed forms, determinism, bad input; the coverage study of
+//!   the paired intervals (ignored).
 
 mod cascades;
 mod cli;
