@@ -12,6 +12,7 @@ pub mod files;
 pub mod html;
 pub mod markdown;
 pub mod metrics;
+pub mod operations;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod schema;
