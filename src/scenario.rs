@@ -14,6 +14,7 @@ mod explain;
 pub mod fault;
 pub mod limits;
 pub mod ops;
+mod ops_schema;
 pub mod overrides;
 pub mod policy;
 pub mod raw;

@@ -531,7 +531,12 @@ impl Faults {
         let was = self.release[r];
         self.release[r] = d.map(|d| d as u32);
         let slow = |d: Option<u32>| {
-            d.is_some_and(|d| matches!(w.ops.deploys[d as usize].effect, crate::scenario::ReleaseEffect::Latency(_)))
+            d.is_some_and(|d| {
+                matches!(
+                    w.ops.deploys[d as usize].effect,
+                    crate::scenario::ReleaseEffect::Latency(_)
+                )
+            })
         };
         let t = &mut self.overlay;
         if slow(was) {

@@ -45,8 +45,8 @@ use std::ops::Range;
 
 use rand::RngExt as _;
 
-pub use super::event::OpsEvent;
 use super::event::Context;
+pub use super::event::OpsEvent;
 use super::trace::Subject;
 use super::trial::Trial;
 use super::world::{FaultSpec, GroupSpec, ReplicaSpec};
@@ -120,7 +120,9 @@ impl OpsWorld {
             .iter()
             .enumerate()
             .map(|(d, dep)| {
-                let rs: Vec<usize> = (0..replicas.len()).filter(|&r| replicas[r].service == dep.service).collect();
+                let rs: Vec<usize> = (0..replicas.len())
+                    .filter(|&r| replicas[r].service == dep.service)
+                    .collect();
                 for &r in &rs {
                     deploy_of[r] = Some(d as u32);
                 }
@@ -398,7 +400,11 @@ impl Trial<'_> {
         st.onset = None;
         st.result.rolls += 1;
         st.result.bad += u32::from(st.bad);
-        self.record(now, "deploy_start", Subject::Group(self.world.services[spec.service].groups.start));
+        self.record(
+            now,
+            "deploy_start",
+            Subject::Group(self.world.services[spec.service].groups.start),
+        );
         self.tag(1 + d, now, true);
         self.start_batch(d, now);
     }
@@ -498,7 +504,11 @@ impl Trial<'_> {
 
     fn end_roll(&mut self, d: usize, now: Nanos) {
         self.ops.deploys[d].busy = false;
-        self.record(now, "deploy_end", Subject::Group(self.world.services[self.world.ops.deploys[d].service].groups.start));
+        self.record(
+            now,
+            "deploy_end",
+            Subject::Group(self.world.services[self.world.ops.deploys[d].service].groups.start),
+        );
         self.tag(1 + d, now, false);
     }
 
@@ -511,7 +521,11 @@ impl Trial<'_> {
         if let Some(onset) = st.onset.take() {
             st.result.bad_s += (now - onset) as f64 / 1e9;
         }
-        self.record(now, "rollback", Subject::Group(self.world.services[spec.service].groups.start));
+        self.record(
+            now,
+            "rollback",
+            Subject::Group(self.world.services[spec.service].groups.start),
+        );
         for &r in &spec.replicas {
             if self.ops.on_bad[r] {
                 self.ops.on_bad[r] = false;

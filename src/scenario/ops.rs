@@ -123,7 +123,12 @@ pub(super) fn deploys(
             let known: Vec<&str> = names.services.keys().map(String::as_str).collect();
             let message = format!("no service is named \"{}\"", d.service.get_ref());
             match super::source::suggest(d.service.get_ref(), &known) {
-                Some(h) => c.err_help(&d.service.span(), format!("{p}.service"), message, format!("did you mean \"{h}\"?")),
+                Some(h) => c.err_help(
+                    &d.service.span(),
+                    format!("{p}.service"),
+                    message,
+                    format!("did you mean \"{h}\"?"),
+                ),
                 None => c.err(&d.service.span(), format!("{p}.service"), message),
             }
             continue;
@@ -320,7 +325,14 @@ fn effect(c: &mut Checker<'_>, d: &RawDeploy, p: &str) -> Option<ReleaseEffect> 
     }
 }
 
-fn one(c: &mut Checker<'_>, d: &RawDeploy, p: &str, s: usize, services: &[Service], has_workloads: bool) -> Option<Deploy> {
+fn one(
+    c: &mut Checker<'_>,
+    d: &RawDeploy,
+    p: &str,
+    s: usize,
+    services: &[Service],
+    has_workloads: bool,
+) -> Option<Deploy> {
     let svc = &services[s];
     let replicas = svc.replicas * (svc.regions.len().max(1) as u32);
     let schedule = schedule(c, d, p);
@@ -415,10 +427,10 @@ pub(super) fn maintenance(
             );
             continue;
         }
-        let mut name = m
-            .name
-            .as_ref()
-            .map_or_else(|| format!("maintenance {}", m.target.get_ref()), |n| n.get_ref().clone());
+        let mut name = m.name.as_ref().map_or_else(
+            || format!("maintenance {}", m.target.get_ref()),
+            |n| n.get_ref().clone(),
+        );
         let n = used.entry(name.clone()).or_insert(0);
         *n += 1;
         if *n > 1 {

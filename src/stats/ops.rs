@@ -52,7 +52,8 @@ impl OpsTotals {
         self.unplanned_year.push(unplanned * per_year);
         self.unplanned_year_q.record(unplanned * per_year);
         self.with_unplanned += u64::from(unplanned > 0.0);
-        self.deploys.resize(r.deploys.len().max(self.deploys.len()), DeployTotals::default());
+        self.deploys
+            .resize(r.deploys.len().max(self.deploys.len()), DeployTotals::default());
         for (t, d) in self.deploys.iter_mut().zip(&r.deploys) {
             t.rolls += u64::from(d.rolls);
             t.skipped += u64::from(d.skipped);
@@ -71,7 +72,8 @@ impl OpsTotals {
         self.unplanned_year.merge(&o.unplanned_year);
         self.unplanned_year_q.merge(&o.unplanned_year_q);
         self.with_unplanned += o.with_unplanned;
-        self.deploys.resize(o.deploys.len().max(self.deploys.len()), DeployTotals::default());
+        self.deploys
+            .resize(o.deploys.len().max(self.deploys.len()), DeployTotals::default());
         for (a, b) in self.deploys.iter_mut().zip(&o.deploys) {
             a.rolls += b.rolls;
             a.skipped += b.skipped;

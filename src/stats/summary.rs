@@ -299,7 +299,9 @@ impl Accumulator {
         super::faults::push_all(&mut self.faults, &r.faults);
         if let Some(o) = &r.ops {
             let horizon_s = self.horizon_s;
-            self.ops.get_or_insert_default().push(o, r.downtime, horizon_s, per_year);
+            self.ops
+                .get_or_insert_default()
+                .push(o, r.downtime, horizon_s, per_year);
         }
     }
 
