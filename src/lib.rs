@@ -150,7 +150,10 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
         entry: &scenario.services[scenario.entry].name,
         services: scenario.services.iter().map(|s| s.name.as_str()).collect(),
         regions: scenario.regions.iter().map(|r| r.name.as_str()).collect(),
-        analytic: analytic::availability(scenario, world, scenario.entry).ok(),
+        // Planned operations are no part of the closed form.
+        analytic: analytic::availability(scenario, world, scenario.entry)
+            .ok()
+            .filter(|_| world.ops.is_empty()),
         edges: world.edges.iter().map(|e| e.name.clone()).collect(),
         slo: slo.or(scenario.slo),
         objective: scenario.objective,
@@ -168,6 +171,12 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
             .iter()
             .map(|w| (w.name.clone(), w.steps.iter().map(|s| s.name.clone()).collect()))
             .collect(),
+        deploys: scenario
+            .deploys
+            .iter()
+            .map(|d| scenario.services[d.service].name.as_str())
+            .collect(),
+        exclude_planned: scenario.exclude_planned,
     };
     Summary::new(acc, &labels)
 }

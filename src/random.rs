@@ -45,6 +45,10 @@ pub enum Purpose {
     Health = 8,
     /// Start times and lengths of one injected fault.
     Fault = 9,
+    /// Schedule, release quality and restart times of one deploy.
+    Deploy = 10,
+    /// Latency a bad release adds, per deploy.
+    Release = 11,
 }
 
 /// The splitmix64 finaliser: a bijective 64-bit mixer.

@@ -4,6 +4,7 @@
 
 pub mod csv;
 pub mod describe;
+pub mod describe_ops;
 pub mod document;
 pub mod escape;
 #[cfg(feature = "plot")]
@@ -12,6 +13,7 @@ pub mod files;
 pub mod html;
 pub mod markdown;
 pub mod metrics;
+pub mod operations;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod schema;

@@ -13,6 +13,8 @@ pub mod duration;
 mod explain;
 pub mod fault;
 pub mod limits;
+pub mod ops;
+mod ops_schema;
 pub mod overrides;
 pub mod policy;
 pub mod raw;
@@ -28,6 +30,7 @@ use crate::engine::Nanos;
 use crate::error::{Error, Result};
 
 pub use limits::Limits;
+pub use ops::{Batch, Deploy, DeploySchedule, Maintenance, ReleaseEffect};
 pub use overrides::Override;
 pub use workflow::{Compensation, Step, Workflow};
 
@@ -72,6 +75,12 @@ pub struct Scenario {
     pub warnings: Vec<crate::error::Diagnostic>,
     /// How to estimate the availability (`estimator`).
     pub estimator: Estimator,
+    /// Rolling deploys, one per service at most (`[[deploy]]`).
+    pub deploys: Vec<Deploy>,
+    /// Planned maintenance windows (`[[maintenance]]`).
+    pub maintenance: Vec<Maintenance>,
+    /// The SLO verdict leaves planned downtime out (`slo.exclude_planned`).
+    pub exclude_planned: bool,
 }
 
 /// How the entry's time-based availability is estimated.

@@ -10,6 +10,7 @@ pub mod estimate;
 pub mod faults;
 pub mod histogram;
 pub mod interval;
+pub mod ops;
 pub mod quantile_ci;
 pub mod skewed;
 pub mod summary;

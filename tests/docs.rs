@@ -52,6 +52,7 @@ const CHAPTERS: &[&str] = &[
     "docs/validation.md",
     "docs/rare-events.md",
     "docs/improve.md",
+    "docs/operations.md",
 ];
 
 fn repo(rel: &str) -> String {
@@ -539,4 +540,9 @@ fn ci_runs_the_readme_test_command() {
 #[test]
 fn chapter_improve() {
     check_chapter("docs/improve.md");
+}
+
+#[test]
+fn chapter_operations() {
+    check_chapter("docs/operations.md");
 }

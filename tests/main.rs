@@ -72,6 +72,7 @@ mod limits;
 mod locality;
 mod new;
 mod objective;
+mod operations;
 mod output;
 mod properties;
 mod quantile_coverage;

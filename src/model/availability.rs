@@ -168,6 +168,8 @@ struct Acc {
     cause_services: Vec<f64>,
     region_down: Vec<f64>,
     cause_regions: Vec<f64>,
+    /// Per tag (see [`Availability::tags`]): entry downtime while it was on.
+    tagged: Vec<f64>,
 }
 
 /// The availability state of one trial: what serves, and since when.
@@ -197,6 +199,10 @@ pub struct Availability {
     acc: Acc,
     /// Something that served fractions depend on changed during this event.
     dirty: bool,
+    /// Per tag: on while non-zero; the entry's downtime is also integrated
+    /// per tag that is on (planned operations, `super::ops`; empty
+    /// without them).
+    pub tags: Vec<u32>,
 }
 
 impl Availability {
@@ -220,6 +226,7 @@ impl Availability {
             outage_start: None,
             acc: Acc::default(),
             dirty: false,
+            tags: Vec::new(),
         }
     }
 
@@ -258,10 +265,13 @@ impl Availability {
             (&mut a.cause_services, ns),
             (&mut a.region_down, nr),
             (&mut a.cause_regions, nr),
+            (&mut a.tagged, world.ops.tags()),
         ] {
             v.clear();
             v.resize(n, 0.0);
         }
+        self.tags.clear();
+        self.tags.resize(world.ops.tags(), 0);
     }
 
     fn reset_regions(&mut self, cx: &mut Context<'_>, seed: u64, trial: u64) {
@@ -389,6 +399,12 @@ impl Availability {
         self.region_natural[r]
     }
 
+    /// Per tag: the entry's traffic-weighted downtime while it was on (ns),
+    /// up to the last [`Availability::advance`].
+    pub fn tagged_ns(&self) -> &[f64] {
+        &self.acc.tagged
+    }
+
     /// Traffic-weighted downtime of the entry integrated so far (ns), up to
     /// the last [`Availability::advance`].
     pub fn downtime_ns(&self) -> f64 {
@@ -498,6 +514,11 @@ impl Availability {
             }
             self.acc.downtime += dt * loss;
             self.acc.outage_time += dt;
+            for (t, &on) in self.acc.tagged.iter_mut().zip(&self.tags) {
+                if on > 0 {
+                    *t += dt * loss;
+                }
+            }
         } else if let Some(start) = self.outage_start.take() {
             self.acc.longest = self.acc.longest.max(self.last - start);
         }
@@ -542,6 +563,7 @@ impl Availability {
             events,
             traffic: None,
             faults: Vec::new(),
+            ops: None,
         }
     }
 

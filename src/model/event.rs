@@ -61,6 +61,8 @@ pub enum Event {
     Uneject(u32),
     /// After a pivot, a saga calls a step that gave up again.
     SagaResume(Key),
+    /// Deploys and maintenance windows: the operations component.
+    Ops(OpsEvent),
 }
 
 impl From<AvailabilityEvent> for Event {
@@ -132,6 +134,47 @@ pub enum AvailabilityEvent {
         /// Generation when scheduled.
         gen_: u32,
     },
+}
+
+/// What the operations' events say.
+#[derive(Debug, Clone, Copy)]
+pub enum OpsEvent {
+    /// Deploy `d` comes due.
+    Deploy(u32),
+    /// A roll's next batch starts.
+    Batch {
+        /// The deploy.
+        deploy: u32,
+        /// Its roll's generation when scheduled.
+        gen_: u32,
+    },
+    /// A replica's restart ends.
+    Restarted(u32),
+    /// The canary's bake ends: its analysis judges the release.
+    Baked {
+        /// The deploy.
+        deploy: u32,
+        /// Its roll's generation when scheduled.
+        gen_: u32,
+    },
+    /// Alerting catches a bad release.
+    Alert {
+        /// The deploy.
+        deploy: u32,
+        /// Its roll's generation when scheduled.
+        gen_: u32,
+    },
+    /// A maintenance window opens.
+    WindowOpen(u32),
+    /// A maintenance window closes.
+    WindowClose(u32),
+}
+
+impl From<OpsEvent> for Event {
+    #[inline]
+    fn from(event: OpsEvent) -> Self {
+        Event::Ops(event)
+    }
 }
 
 /// The timers an edge keeps in FIFOs (see `Trial::arm_timer`).

@@ -204,6 +204,11 @@ pub struct Faults {
     seen: Vec<[u32; 2]>,
     /// What each fault did.
     results: Vec<FaultResult>,
+    /// Per replica: the deploy whose bad release it serves (empty
+    /// without deploys); its errors and latency join the faults' here.
+    release: Vec<Option<u32>>,
+    /// Per deploy: draws of its bad release's latency.
+    release_rng: Vec<Rng>,
 }
 
 /// What turning a fault on or off asks of the other components, replica by
@@ -292,6 +297,13 @@ impl Faults {
         self.opened.resize(w.edges.len(), 0);
         self.seen.clear();
         self.seen.resize(ns, [0, 0]);
+        self.release.clear();
+        self.release_rng.clear();
+        if !w.ops.deploys.is_empty() {
+            self.release.resize(w.replicas.len(), None);
+            self.release_rng
+                .extend((0..w.ops.deploys.len()).map(|d| random::stream(seed, trial, Purpose::Release, d as u64)));
+        }
         self.results.clear();
         self.results.resize(
             n,
@@ -480,6 +492,11 @@ impl Faults {
                 _ => {}
             }
         }
+        if let Some(d) = self.release.get(r).copied().flatten()
+            && let crate::scenario::ReleaseEffect::Errors(p) = w.ops.deploys[d as usize].effect
+        {
+            ok *= 1.0 - p;
+        }
         self.overlay.err[r] = 1.0 - ok;
         self.overlay.cap[r] = serve.concurrency.map(|c| (f64::from(c) * share).floor() as u32);
         true
@@ -496,7 +513,41 @@ impl Faults {
                 d = d.saturating_add(dist.sample(&mut self.rng[f]));
             }
         }
+        if let Some(dep) = self.release.get(r).copied().flatten()
+            && let crate::scenario::ReleaseEffect::Latency(dist) = &w.ops.deploys[dep as usize].effect
+        {
+            d = d.saturating_add(dist.sample(&mut self.release_rng[dep as usize]));
+        }
         d
+    }
+
+    /// Replica `r` starts serving deploy `d`'s bad release (`Some`), or
+    /// stops: its errors or latency join the overlay like a fault's.
+    /// Returns whether the overlay is kept (a request-level world).
+    pub fn set_release(&mut self, w: &World, r: usize, d: Option<usize>) -> bool {
+        if self.overlay.err.is_empty() {
+            return false;
+        }
+        let was = self.release[r];
+        self.release[r] = d.map(|d| d as u32);
+        let slow = |d: Option<u32>| {
+            d.is_some_and(|d| {
+                matches!(
+                    w.ops.deploys[d as usize].effect,
+                    crate::scenario::ReleaseEffect::Latency(_)
+                )
+            })
+        };
+        let t = &mut self.overlay;
+        if slow(was) {
+            t.slow[r] -= 1;
+            t.slow_any -= 1;
+        }
+        if slow(self.release[r]) {
+            t.slow[r] += 1;
+            t.slow_any += 1;
+        }
+        self.refresh(w, r)
     }
 
     /// Whether an attempt on `edge` from `from_region` to a replica in

@@ -41,6 +41,8 @@ pub struct TrialResult {
     pub traffic: Option<TrafficResult>,
     /// Per injected fault (empty without faults).
     pub faults: Vec<FaultResult>,
+    /// Deploys and maintenance windows (`None` without them).
+    pub ops: Option<super::ops::OpsResult>,
 }
 
 /// What the requests of one trial measured.

@@ -27,6 +27,8 @@ pub struct Trial<'w> {
     /// Recording of this trial's story, when asked for.
     pub(super) trace: Option<Box<Trace>>,
     pub(super) traffic: Traffic,
+    /// Deploys and maintenance windows.
+    pub(super) ops: super::ops::Ops,
 }
 
 impl<'w> Trial<'w> {
@@ -39,6 +41,7 @@ impl<'w> Trial<'w> {
             faults: Faults::default(),
             trace: None,
             traffic: Traffic::new(),
+            ops: super::ops::Ops::default(),
         }
     }
 
@@ -56,7 +59,7 @@ impl<'w> Trial<'w> {
     /// The request component and what it may use of the others, for one
     /// event.
     #[inline(always)]
-    fn requests(&mut self) -> Requests<'_> {
+    pub(super) fn requests(&mut self) -> Requests<'_> {
         Requests::new(
             self.world,
             &mut self.queue,
@@ -117,6 +120,7 @@ impl<'w> Trial<'w> {
         let mut result = self.availability.finish(self.world, events);
         result.traffic = self.world.has_traffic().then(|| self.traffic.result.clone());
         result.faults = self.faults.results().to_vec();
+        result.ops = self.ops.finish(horizon, self.availability.tagged_ns());
         Ok(result)
     }
 
@@ -128,6 +132,13 @@ impl<'w> Trial<'w> {
             self.requests().reset_traffic(seed, trial);
         }
         self.reset_faults(seed, trial);
+        let mut cx = Context {
+            world: self.world,
+            queue: &mut self.queue,
+            trace: &mut self.trace,
+            now: 0,
+        };
+        self.ops.reset(&mut cx, seed, trial);
     }
 
     /// The availability component and the context its handlers run in.
@@ -292,7 +303,7 @@ impl Trial<'_> {
     }
 
     /// A crash or hang fault takes hold of replica `r`, or lets go.
-    fn hold_replica(&mut self, r: usize, now: Nanos, on: bool, reset: bool) {
+    pub(super) fn hold_replica(&mut self, r: usize, now: Nanos, on: bool, reset: bool) {
         if !self.availability.hold_replica(r, on) {
             return;
         }
@@ -408,6 +419,7 @@ impl Model for Trial<'_> {
             Event::Deliver(job) => self.requests().on_deliver(job, now),
             Event::Uneject(r) => self.requests().on_uneject(r as usize, now),
             Event::SagaResume(saga) => self.requests().on_saga_resume(saga, now),
+            Event::Ops(event) => self.on_ops(event, now),
         }
         self.availability.settle(self.world);
     }

@@ -253,6 +253,8 @@ pub struct World {
     pub limits: crate::scenario::Limits,
     /// Names of the parts, for messages about a runaway trial.
     pub names: Names,
+    /// Deploys and maintenance windows.
+    pub ops: super::ops::OpsWorld,
 }
 
 impl World {
@@ -276,6 +278,7 @@ impl World {
             .iter()
             .map(|f| fault(sc, f, &placement.groups, &placement.replicas, &edges))
             .collect();
+        let ops = super::ops::OpsWorld::compile(sc, &placement.groups, &placement.replicas);
         World {
             faults,
             cascade: sc.cascade,
@@ -303,6 +306,7 @@ impl World {
             workflows,
             limits: sc.limits,
             names: Names::of(sc),
+            ops,
         }
     }
 
@@ -312,7 +316,7 @@ impl World {
     }
 }
 
-fn fault(
+pub(super) fn fault(
     sc: &Scenario,
     f: &crate::scenario::Fault,
     groups: &[GroupSpec],

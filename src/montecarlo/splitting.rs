@@ -255,6 +255,13 @@ pub fn unsupported(world: &World) -> Option<String> {
     if !world.faults.is_empty() {
         return Some("it models failures and repairs only, and this scenario injects faults".into());
     }
+    if !world.ops.is_empty() {
+        return Some(
+            "it models failures and repairs only, and this scenario has deploys or maintenance windows (scheduled \
+             outages its levels do not follow)"
+                .into(),
+        );
+    }
     let importance = Importance::new(world);
     if !importance.full.is_finite() {
         return Some("nothing the entry needs can fail, so there is no outage to estimate".into());

@@ -208,6 +208,7 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
         t,
         "  (downtime share: part of the entry's downtime during which that part was down; shares overlap)"
     );
+    super::operations::render(&mut t, summary);
     if let Some(r) = &summary.requests {
         requests(&mut t, summary, r);
     }
@@ -436,6 +437,11 @@ pub fn grid(headers: &[String], rows: &[Vec<String>]) -> String {
 /// The SLO verdict in words, and whether it is met.
 pub fn slo_verdict(s: &Summary) -> Option<(String, bool)> {
     let o = s.slo.as_ref()?;
+    let planned = if o.excludes_planned {
+        " without planned downtime"
+    } else {
+        ""
+    };
     let verdict = if o.meets {
         "meets it"
     } else if o.confidence >= 0.5 {
@@ -448,12 +454,16 @@ pub fn slo_verdict(s: &Summary) -> Option<(String, bool)> {
         // budget per trial instead (the same verdict, since both scale by
         // the horizon).
         let scale = s.horizon_s / crate::engine::time::to_secs(crate::engine::time::YEAR);
-        let expected = s.availability.downtime_per_trial_s.mean;
+        let expected = match (&s.operations, o.excludes_planned) {
+            (Some(ops), true) => ops.unplanned_downtime_per_year_s.mean * scale,
+            _ => s.availability.downtime_per_trial_s.mean,
+        };
         let budget = o.error_budget_per_year_s * scale;
         return Some((
             format!(
-                "SLO {}: the design {verdict} (confidence {:.1} %). Error budget {} per trial of {}; expected downtime {} leaves {}; {:.1} % of trials stayed within budget.",
+                "SLO {}{}: the design {verdict} (confidence {:.1} %). Error budget {} per trial of {}; expected downtime {} leaves {}; {:.1} % of trials stayed within budget.",
                 o.target,
+                planned,
                 o.confidence * 100.0,
                 human_duration(budget),
                 human_duration(s.horizon_s),
@@ -483,8 +493,9 @@ pub fn slo_verdict(s: &Summary) -> Option<(String, bool)> {
     }
     Some((
         format!(
-            "SLO {}: the design {verdict} (confidence {:.1} %). Error budget {} a year; expected downtime {} leaves {}; {:.1} % of simulated years stayed within budget.",
+            "SLO {}{}: the design {verdict} (confidence {:.1} %). Error budget {} a year; expected downtime {} leaves {}; {:.1} % of simulated years stayed within budget.",
             o.target,
+            planned,
             o.confidence * 100.0,
             human_duration(o.error_budget_per_year_s),
             human_duration(o.expected_downtime_per_year_s),

@@ -396,7 +396,7 @@ fn fits(kind: &FaultKind, target: &FaultTarget) -> bool {
     }
 }
 
-fn resolve_target(
+pub(super) fn resolve_target(
     c: &mut Checker<'_>,
     target: &Spanned<String>,
     key: &str,

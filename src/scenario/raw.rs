@@ -23,7 +23,7 @@ pub struct RawScenario {
     pub trials: Option<Spanned<i64>>,
     pub seed: Option<Spanned<u64>>,
     pub entry: Option<Spanned<String>>,
-    pub slo: Option<Spanned<f64>>,
+    pub slo: Option<Spanned<RawSlo>>,
     pub objective: Option<Spanned<String>>,
     pub estimator: Option<Spanned<String>>,
     #[serde(default)]
@@ -39,6 +39,10 @@ pub struct RawScenario {
     #[serde(default)]
     pub workflow: Vec<Spanned<RawWorkflow>>,
     pub limits: Option<Spanned<RawLimits>>,
+    #[serde(default)]
+    pub deploy: Vec<Spanned<RawDeploy>>,
+    #[serde(default)]
+    pub maintenance: Vec<Spanned<RawMaintenance>>,
 }
 
 /// `[[fault]]`: a scripted fault, or a fault process when `every` is given.
@@ -365,6 +369,8 @@ pub mod keys {
         "cascade",
         "workflow",
         "limits",
+        "deploy",
+        "maintenance",
     ];
     pub const FAULT: &[&str] = &[
         "name",
@@ -451,5 +457,99 @@ pub mod keys {
     pub const BULKHEAD: &[&str] = &["max_concurrent", "max_queue", "queue_timeout"];
     pub const FAILOVER: &[&str] = &["detect", "switch", "success"];
     pub const GLOBAL: &[&str] = &["mode", "failover", "latency"];
+    pub const DEPLOY: &[&str] = &[
+        "service",
+        "every",
+        "first",
+        "at",
+        "batch",
+        "batch_share",
+        "pause",
+        "canary",
+        "bake",
+        "restart",
+        "bad",
+        "effect",
+        "error_rate",
+        "latency",
+        "detect",
+    ];
+    pub const MAINTENANCE: &[&str] = &["name", "target", "every", "at", "duration"];
+    pub const SLO: &[&str] = &["target", "exclude_planned"];
     pub const DIST: &[&str] = &["dist", "mean", "shape", "cv", "min", "max", "values"];
+}
+
+/// `slo`: a number (the objective), or a table with the objective and
+/// whether planned downtime counts against it.
+#[derive(Debug)]
+pub enum RawSlo {
+    Target(f64),
+    Table(RawSloTable),
+}
+
+/// `slo = { target = 0.9999, exclude_planned = true }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSloTable {
+    pub target: Spanned<f64>,
+    pub exclude_planned: Option<Spanned<bool>>,
+}
+
+impl<'de> Deserialize<'de> for RawSlo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawSlo;
+            // The number's own word, so that a mistyped number reads (and
+            // is explained) as before the table form existed.
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("f64")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RawSlo, E> {
+                Ok(RawSlo::Target(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawSlo, E> {
+                Ok(RawSlo::Target(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawSlo, E> {
+                Ok(RawSlo::Target(v as f64))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawSlo, A::Error> {
+                RawSloTable::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(RawSlo::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[[deploy]]`: releases of one service, rolled out replica batch by batch.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeploy {
+    pub service: Spanned<String>,
+    pub every: Option<Spanned<RawLength>>,
+    pub first: Option<Spanned<Duration>>,
+    pub at: Option<Spanned<Vec<Duration>>>,
+    pub batch: Option<Spanned<i64>>,
+    pub batch_share: Option<Spanned<f64>>,
+    pub pause: Option<Spanned<Duration>>,
+    pub canary: Option<Spanned<f64>>,
+    pub bake: Option<Spanned<Duration>>,
+    pub restart: Spanned<RawLength>,
+    pub bad: Option<Spanned<f64>>,
+    pub effect: Option<Spanned<String>>,
+    pub error_rate: Option<Spanned<f64>>,
+    pub latency: Option<Spanned<RawLength>>,
+    pub detect: Option<Spanned<Duration>>,
+}
+
+/// `[[maintenance]]`: a recurring planned outage of a component.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    pub name: Option<Spanned<String>>,
+    pub target: Spanned<String>,
+    pub every: Spanned<Duration>,
+    pub at: Option<Spanned<Duration>>,
+    pub duration: Spanned<Duration>,
 }

@@ -18,27 +18,27 @@ use serde_json::{Value, json};
 /// `"1h30m"`, `"1.5d"` (units `ns us ms s m h d w y`).
 pub const DURATION_PATTERN: &str = r"^\s*((\d[\d_]*(\.[\d_]*)?|\.\d[\d_]*)(ns|us|ms|s|m|h|d|w|y))+\s*$";
 
-fn duration(description: &str) -> Value {
+pub(super) fn duration(description: &str) -> Value {
     json!({ "$ref": "#/$defs/duration", "description": description })
 }
 
-fn dist(description: &str) -> Value {
+pub(super) fn dist(description: &str) -> Value {
     json!({ "$ref": "#/$defs/distribution", "description": description })
 }
 
-fn words(description: &str, choices: &[&str]) -> Value {
+pub(super) fn words(description: &str, choices: &[&str]) -> Value {
     json!({ "type": "string", "enum": choices, "description": description })
 }
 
-fn int(description: &str, min: i64, max: i64) -> Value {
+pub(super) fn int(description: &str, min: i64, max: i64) -> Value {
     json!({ "type": "integer", "minimum": min, "maximum": max, "description": description })
 }
 
-fn probability(description: &str) -> Value {
+pub(super) fn probability(description: &str) -> Value {
     json!({ "type": "number", "minimum": 0, "maximum": 1, "description": description })
 }
 
-fn table(description: &str, required: &[&str], properties: Value) -> Value {
+pub(super) fn table(description: &str, required: &[&str], properties: Value) -> Value {
     json!({
         "type": "object",
         "description": description,
@@ -256,7 +256,7 @@ fn workflow() -> Value {
 }
 
 /// A duration string, or a distribution table.
-fn length(description: &str) -> Value {
+pub(super) fn length(description: &str) -> Value {
     json!({
         "description": description,
         "anyOf": [ { "$ref": "#/$defs/duration" }, { "$ref": "#/$defs/distribution" } ],
@@ -364,7 +364,20 @@ pub fn schema() -> Value {
             "trials": int("Default number of trials.", 1, 1_000_000_000),
             "seed": { "type": "integer", "minimum": 0, "description": "Default master seed." },
             "entry": { "type": "string", "description": "The service whose availability is the headline." },
-            "slo": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "Availability objective, e.g. 0.9999." },
+            "slo": {
+                "description": "Availability objective, e.g. 0.9999; or a table with it and whether planned downtime counts against it.",
+                "oneOf": [
+                    { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1 },
+                    table(
+                        "The objective, and `exclude_planned`.",
+                        &["target"],
+                        json!({
+                            "target": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "Availability objective, e.g. 0.9999." },
+                            "exclude_planned": { "type": "boolean", "description": "Judge the SLO on the time-based availability without planned downtime (maintenance windows); default false." },
+                        }),
+                    ),
+                ],
+            },
             "objective": words("What the run is judged on (headline, slo, compare, sweep): requests served over requests, or time-based availability (default: requests when a [[workload]] exists, else time).", &["requests", "time"]),
             "estimator": { "enum": ["auto", "crude", "splitting"], "description": "How to estimate the availability: auto (default), crude trials, or rare-event splitting." },
             "region": {
@@ -410,6 +423,8 @@ pub fn schema() -> Value {
                     "in_flight": int("Calls and jobs alive at once in one trial (default 1000000).", 1, 1_000_000_000_000),
                 }),
             ),
+            "deploy": { "type": "array", "items": super::ops_schema::deploy(), "description": "Rolling deploys, one per service at most." },
+            "maintenance": { "type": "array", "items": super::ops_schema::maintenance(), "description": "Planned maintenance windows." },
         },
         "$defs": {
             "duration": {

@@ -67,6 +67,19 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     } else {
         Vec::new()
     };
+    let (deploys, maintenance) = if c.is_clean() {
+        let names = super::fault::Names {
+            services: &service_index,
+            regions: &region_index,
+            workloads: &workload_names,
+        };
+        (
+            super::ops::deploys(&mut c, &raw, &services, &names, !workloads.is_empty()),
+            super::ops::maintenance(&mut c, &raw, &services, &names),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     check_graph(&mut c, &raw, &services);
     let entry = if c.is_clean() {
         entry(&mut c, &raw, &services, &workloads)
@@ -108,6 +121,9 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         limits,
         warnings,
         estimator: settings.estimator,
+        deploys,
+        maintenance,
+        exclude_planned: settings.exclude_planned,
     })
 }
 
@@ -118,6 +134,7 @@ struct Settings {
     seed: u64,
     slo: Option<f64>,
     estimator: super::Estimator,
+    exclude_planned: bool,
 }
 
 fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
@@ -137,7 +154,10 @@ fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
     };
     let seed = raw.seed.as_ref().map_or(0, |s| *s.get_ref());
     let slo = raw.slo.as_ref().and_then(|s| {
-        let v = *s.get_ref();
+        let v = match s.get_ref() {
+            super::raw::RawSlo::Target(v) => *v,
+            super::raw::RawSlo::Table(t) => *t.target.get_ref(),
+        };
         if v > 0.0 && v < 1.0 {
             Some(v)
         } else {
@@ -167,12 +187,17 @@ fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
                 super::Estimator::Auto
             }
         });
+    let exclude_planned = match raw.slo.as_ref().map(|s| s.get_ref()) {
+        Some(super::raw::RawSlo::Table(t)) => t.exclude_planned.as_ref().is_some_and(|e| *e.get_ref()),
+        _ => false,
+    };
     Settings {
         horizon,
         trials,
         seed,
         slo,
         estimator,
+        exclude_planned,
     }
 }
 

@@ -50,6 +50,9 @@ pub struct Accumulator {
     events: u64,
     traffic: Option<TrafficAcc>,
     faults: Vec<super::faults::FaultTotals>,
+    /// Deploys and maintenance windows (absent without them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ops: Option<super::ops::OpsTotals>,
 }
 
 /// Request-level figures across trials.
@@ -230,6 +233,7 @@ impl Accumulator {
             events: 0,
             traffic: edges.map(|e| TrafficAcc::new(services, e)),
             faults: Vec::new(),
+            ops: None,
         }
     }
 
@@ -293,6 +297,12 @@ impl Accumulator {
             acc.push(t);
         }
         super::faults::push_all(&mut self.faults, &r.faults);
+        if let Some(o) = &r.ops {
+            let horizon_s = self.horizon_s;
+            self.ops
+                .get_or_insert_default()
+                .push(o, r.downtime, horizon_s, per_year);
+        }
     }
 
     /// Absorbs the trials of `other`, which come after ours.
@@ -331,6 +341,9 @@ impl Accumulator {
             a.merge(b);
         }
         super::faults::merge_all(&mut self.faults, &other.faults);
+        if let Some(o) = &other.ops {
+            self.ops.get_or_insert_default().merge(o);
+        }
     }
 
     /// Trials absorbed.
@@ -614,6 +627,10 @@ pub struct Summary {
     /// done; omitted for a complete run.
     #[serde(default, skip_serializing_if = "is_false")]
     pub partial: bool,
+    /// Deploys and maintenance windows: planned and unplanned downtime,
+    /// and what each deploy did (omitted without them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<super::ops::OpsSummary>,
     /// Downtime per year across trials as a CDF `(seconds, share)`, for plots.
     #[serde(skip)]
     pub downtime_cdf: Vec<(f64, f64)>,
@@ -694,6 +711,11 @@ pub struct Slo {
     pub budget_left_per_year_s: f64,
     /// Share of simulated years that stayed within the budget.
     pub years_within_budget: f64,
+    /// True when planned downtime (maintenance windows) was left out of
+    /// the verdict (`slo.exclude_planned`): it is then judged on the
+    /// time-based availability without it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub excludes_planned: bool,
 }
 
 /// Names and context the accumulator does not carry.
@@ -720,6 +742,10 @@ pub struct Labels<'a> {
     pub faults: Vec<super::faults::FaultLabel<'a>>,
     /// Workflow names, each with its step names, in scenario order.
     pub workflows: Vec<(String, Vec<String>)>,
+    /// Deploys, named by their service, in scenario order.
+    pub deploys: Vec<&'a str>,
+    /// `slo.exclude_planned`: the verdict leaves planned downtime out.
+    pub exclude_planned: bool,
 }
 
 /// A fraction of time: the interval that covers when downtime is skewed.
@@ -875,13 +901,22 @@ impl Summary {
                         .collect()
                 })
                 .unwrap_or_default(),
-            slo: labels.slo.map(|target| slo(acc, target, objective(acc, labels))),
+            slo: labels.slo.map(|target| {
+                let mut s = slo(acc, target, objective(acc, labels));
+                if labels.exclude_planned
+                    && let Some(o) = &acc.ops
+                {
+                    o.exclude_planned(&mut s);
+                }
+                s
+            }),
             faults: super::faults::summarize(&acc.faults, &labels.faults, &labels.services, n, acc.traffic.is_some()),
             worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
             splitting: None,
             events: acc.events,
             precision: None,
             partial: false,
+            operations: acc.ops.as_ref().map(|o| o.summarize(&labels.deploys)),
             downtime_cdf: acc.downtime_year_q.cdf(),
             latency_cdf: acc
                 .traffic
@@ -1066,5 +1101,6 @@ fn slo(acc: &Accumulator, target: f64, objective: crate::scenario::Objective) ->
         } else {
             acc.downtime_year_q.fraction_at_or_below(budget)
         },
+        excludes_planned: false,
     }
 }
