@@ -75,6 +75,7 @@ pub mod fault;
 pub mod result;
 pub mod runaway;
 pub mod slab;
+pub mod slo;
 pub mod trace;
 pub mod traffic;
 pub mod trial;

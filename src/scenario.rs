@@ -7,6 +7,7 @@
 //! are at least one, `min_healthy` fits, names resolve, calls form a DAG,
 //! and the entry point is known.
 
+pub mod alerts;
 mod checker;
 pub mod defence;
 pub mod duration;
@@ -72,6 +73,8 @@ pub struct Scenario {
     pub warnings: Vec<crate::error::Diagnostic>,
     /// How to estimate the availability (`estimator`).
     pub estimator: Estimator,
+    /// SLO windows and alert rules (`slo.window`, `[[alert]]`), when set.
+    pub slo_spec: Option<alerts::SloSpec>,
 }
 
 /// How the entry's time-based availability is estimated.

@@ -253,6 +253,8 @@ pub struct World {
     pub limits: crate::scenario::Limits,
     /// Names of the parts, for messages about a runaway trial.
     pub names: Names,
+    /// SLO windows and alert rules, read off each trial's request series.
+    pub slo: Option<crate::scenario::alerts::SloSpec>,
 }
 
 impl World {
@@ -303,6 +305,7 @@ impl World {
             workflows,
             limits: sc.limits,
             names: Names::of(sc),
+            slo: sc.slo_spec.clone().filter(|_| !sc.workloads.is_empty()),
         }
     }
 
