@@ -168,5 +168,11 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
             .map(|w| (w.name.clone(), w.steps.iter().map(|s| s.name.clone()).collect()))
             .collect(),
     };
-    Summary::new(acc, &labels)
+    let mut summary = Summary::new(acc, &labels);
+    if let (Some(spec), Some(slo)) = (&scenario.slo_spec, acc.slo()) {
+        summary.slo_windows = slo.windows_summary(spec);
+        summary.alerts = slo.alerts_summary(spec, acc.trials());
+        summary.window_budget_cdf = slo.budget_cdf();
+    }
+    summary
 }

@@ -15,6 +15,7 @@ pub mod metrics;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod schema;
+pub mod slo;
 pub mod table;
 pub mod timeline;
 pub mod workflows;

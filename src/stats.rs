@@ -12,6 +12,7 @@ pub mod histogram;
 pub mod interval;
 pub mod quantile_ci;
 pub mod skewed;
+pub mod slo;
 pub mod summary;
 pub mod timeline;
 pub mod welford;

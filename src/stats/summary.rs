@@ -50,6 +50,9 @@ pub struct Accumulator {
     events: u64,
     traffic: Option<TrafficAcc>,
     faults: Vec<super::faults::FaultTotals>,
+    /// SLO windows and alert scores (absent without them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    slo: Option<super::slo::SloAcc>,
 }
 
 /// Request-level figures across trials.
@@ -230,6 +233,7 @@ impl Accumulator {
             events: 0,
             traffic: edges.map(|e| TrafficAcc::new(services, e)),
             faults: Vec::new(),
+            slo: None,
         }
     }
 
@@ -293,6 +297,10 @@ impl Accumulator {
             acc.push(t);
         }
         super::faults::push_all(&mut self.faults, &r.faults);
+        if let Some(t) = r.traffic.as_ref().and_then(|t| t.slo.as_ref()) {
+            let h = self.horizon_s;
+            self.slo.get_or_insert_with(|| super::slo::SloAcc::new(h)).push(index, t);
+        }
     }
 
     /// Absorbs the trials of `other`, which come after ours.
@@ -331,6 +339,16 @@ impl Accumulator {
             a.merge(b);
         }
         super::faults::merge_all(&mut self.faults, &other.faults);
+        match (&mut self.slo, &other.slo) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.slo = Some(b.clone()),
+            _ => {}
+        }
+    }
+
+    /// SLO windows and alert scores, when trials carried them.
+    pub fn slo(&self) -> Option<&super::slo::SloAcc> {
+        self.slo.as_ref()
     }
 
     /// Trials absorbed.
@@ -620,6 +638,15 @@ pub struct Summary {
     /// Request latency as a CDF `(seconds, share)`, for plots.
     #[serde(skip)]
     pub latency_cdf: Vec<(f64, f64)>,
+    /// Request availability over SLO windows (`slo.window`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_windows: Option<super::slo::WindowsSummary>,
+    /// Alert rules scored against the simulated incidents (`[[alert]]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<super::slo::AlertsSummary>,
+    /// Budget consumed per SLO window as a CDF `(budget, share)`, for plots.
+    #[serde(skip)]
+    pub window_budget_cdf: Vec<(f64, f64)>,
 }
 
 /// What the splitting estimator did (see `montecarlo::splitting`).
@@ -888,6 +915,9 @@ impl Summary {
                 .as_ref()
                 .map(|t| super::histogram::cdf_of(&t.latency_us, 1e-6))
                 .unwrap_or_default(),
+            slo_windows: None,
+            alerts: None,
+            window_budget_cdf: Vec::new(),
         }
     }
 }
