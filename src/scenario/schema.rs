@@ -364,7 +364,21 @@ pub fn schema() -> Value {
             "trials": int("Default number of trials.", 1, 1_000_000_000),
             "seed": { "type": "integer", "minimum": 0, "description": "Default master seed." },
             "entry": { "type": "string", "description": "The service whose availability is the headline." },
-            "slo": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "Availability objective, e.g. 0.9999." },
+            "slo": {
+                "description": "Availability objective, e.g. 0.9999; or a table that adds SLO windows: { target = 0.999, window = \"30d\", kind = \"rolling\" }.",
+                "oneOf": [
+                    { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "The objective." },
+                    table(
+                        "The objective and the SLO window over which request availability is judged.",
+                        &["target"],
+                        json!({
+                            "target": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "The objective, e.g. 0.999." },
+                            "window": duration("SLO window, e.g. \"30d\": the summary gives the distribution of request availability over windows of this length."),
+                            "kind": words("rolling (default): windows end at every bucket boundary; calendar: back to back from the trial's start.", &["rolling", "calendar"]),
+                        }),
+                    ),
+                ],
+            },
             "objective": words("What the run is judged on (headline, slo, compare, sweep): requests served over requests, or time-based availability (default: requests when a [[workload]] exists, else time).", &["requests", "time"]),
             "estimator": { "enum": ["auto", "crude", "splitting"], "description": "How to estimate the availability: auto (default), crude trials, or rare-event splitting." },
             "region": {
@@ -410,6 +424,21 @@ pub fn schema() -> Value {
                     "in_flight": int("Calls and jobs alive at once in one trial (default 1000000).", 1, 1_000_000_000_000),
                 }),
             ),
+            "alert": {
+                "type": "array",
+                "description": "Multi-window burn-rate alert rules, scored against each trial's request stream (needs slo.window).",
+                "items": table(
+                    "One rule: it fires when the burn rate over both windows reaches burn_rate.",
+                    &["name", "burn_rate", "long_window", "short_window"],
+                    json!({
+                        "name": { "type": "string", "description": "Its name." },
+                        "burn_rate": { "type": "number", "exclusiveMinimum": 0, "description": "Error rate over 1 - target that fires it, e.g. 14.4." },
+                        "long_window": duration("Long window, e.g. \"1h\"."),
+                        "short_window": duration("Short window, shorter than the long one, e.g. \"5m\"."),
+                        "severity": { "type": "string", "description": "Free text shown beside the name (page, ticket)." },
+                    }),
+                ),
+            },
         },
         "$defs": {
             "duration": {
