@@ -240,3 +240,59 @@ pub fn html(p: &mut super::html::Page, s: &Summary) {
         );
     }
 }
+
+/// `nines check`'s lines: the budget of a window in time fully down, and
+/// per rule the closed form for a full outage (every request failing burns
+/// at `1 / (1 - target)`): the long window reaches the burn rate after
+/// `burn_rate x (1 - target) x long` of it, the short one sooner, so that
+/// is the earliest page, and the budget it has spent by then.
+pub fn describe(t: &mut String, sc: &crate::scenario::Scenario) {
+    let Some(spec) = &sc.slo_spec else { return };
+    let e = 1.0 - spec.target;
+    if let Some(w) = spec.window {
+        let _ = writeln!(
+            t,
+            "slo windows: {} {} against {} of requests: the budget is {} of requests failed, {} fully down per window",
+            window_text(w.length),
+            w.kind(),
+            pct_target(spec.target),
+            pct_target(e),
+            human_duration(e * w.length as f64 / 1e9)
+        );
+        for a in &spec.alerts {
+            let first = a.burn_rate * e * a.long as f64 / 1e9;
+            let severity = a.severity.as_ref().map(|s| format!(" ({s})")).unwrap_or_default();
+            if a.burn_rate * e > 1.0 {
+                let _ = writeln!(
+                    t,
+                    "  alert {}{severity}: {}x over {} and {}; never fires: a full outage burns at {:.1}x at most",
+                    a.name,
+                    a.burn_rate,
+                    window_text(a.long),
+                    window_text(a.short),
+                    1.0 / e
+                );
+                continue;
+            }
+            let _ = writeln!(
+                t,
+                "  alert {}{severity}: {}x over {} and {}; on a full outage it fires after {} ({} of the budget)",
+                a.name,
+                a.burn_rate,
+                window_text(a.long),
+                window_text(a.short),
+                human_duration(first),
+                pct(first / (e * w.length as f64 / 1e9))
+            );
+        }
+        if !spec.alerts.is_empty() {
+            let _ = writeln!(
+                t,
+                "  incidents: runs of {} buckets failing faster than {} that spend at least {} of a window's budget",
+                window_text(spec.bucket),
+                pct_target(e),
+                pct(spec.incident_budget())
+            );
+        }
+    }
+}
