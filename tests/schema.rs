@@ -104,7 +104,11 @@ fn schema_has_every_key_of_the_raw_structs_and_no_other() {
         ),
         ("RawGlobal", fields::<RawGlobal>(), vec!["/properties/global".into()]),
         ("RawLimits", fields::<RawLimits>(), vec!["/properties/limits".into()]),
-        ("RawSloTable", fields::<RawSloTable>(), vec!["/properties/slo/oneOf/1".into()]),
+        (
+            "RawSloTable",
+            fields::<RawSloTable>(),
+            vec!["/properties/slo/oneOf/1".into()],
+        ),
         ("RawAlert", fields::<RawAlert>(), vec!["/properties/alert/items".into()]),
         ("RawFault", fields::<RawFault>(), vec!["/properties/fault/items".into()]),
         ("RawCascade", fields::<RawCascade>(), vec!["/properties/cascade".into()]),

@@ -53,7 +53,10 @@ fn budget_consumed_per_window_is_one_minus_availability_over_the_budget() {
     assert_eq!((w.kind.as_str(), w.bucket_s), ("rolling", 60.0));
     assert!(w.budget_consumed.p50 <= w.budget_consumed.p90 && w.budget_consumed.p90 <= w.budget_consumed.p99);
     let worst = w.worst.as_ref().expect("a worst window");
-    assert!(worst.availability <= 1.0 - w.budget_consumed.p99 * 0.05 + 1e-3, "{worst:?}");
+    assert!(
+        worst.availability <= 1.0 - w.budget_consumed.p99 * 0.05 + 1e-3,
+        "{worst:?}"
+    );
     // The per-trial series agrees with the trial's own request counts in
     // expectation: the mean budget over windows and the request
     // availability tell the same story.
@@ -70,7 +73,10 @@ fn budget_consumed_per_window_is_one_minus_availability_over_the_budget() {
     let d = fast.detection_s.as_ref().expect("detections");
     assert!(d.p50 >= 14.0 * 60.0, "{d:?}");
     assert_eq!(a.rules["slow"].severity.as_deref(), Some("ticket"));
-    assert!(rows.iter().all(|t| t.traffic.as_ref().and_then(|t| t.slo.as_ref()).is_some()));
+    assert!(
+        rows.iter()
+            .all(|t| t.traffic.as_ref().and_then(|t| t.slo.as_ref()).is_some())
+    );
 }
 
 #[test]
@@ -79,7 +85,16 @@ fn the_figures_are_the_same_bytes_on_one_and_two_threads() {
     dir.write("s.toml", ONE_REPLICA);
     let run = |threads: &str| {
         dir.nines(&[
-            "run", "s.toml", "--trials", "6", "--threads", threads, "--format", "json", "--no-write", "--quiet",
+            "run",
+            "s.toml",
+            "--trials",
+            "6",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+            "--no-write",
+            "--quiet",
         ])
         .ok()
     };

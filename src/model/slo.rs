@@ -177,7 +177,11 @@ pub fn analyse(series: &RequestSeries, spec: &SloSpec) -> SloTrial {
         while k > 0 && j <= n {
             let r = req[j] - req[j - k];
             let f = bad[j] - bad[j - k];
-            let (avail, budget) = if r > 0.0 { ((r - f) / r, f / (e * r)) } else { (1.0, 0.0) };
+            let (avail, budget) = if r > 0.0 {
+                ((r - f) / r, f / (e * r))
+            } else {
+                (1.0, 0.0)
+            };
             out.windows += 1;
             out.met += u64::from(avail >= spec.target);
             out.budget_sum += budget;
@@ -201,17 +205,24 @@ pub fn analyse(series: &RequestSeries, spec: &SloSpec) -> SloTrial {
     let mut any = vec![false; n];
     let mut margin = 0;
     for rule in &spec.alerts {
-        let firing = firing(&req, &bad, e, rule.burn_rate, rule.long / series.bucket, rule.short / series.bucket);
+        let firing = firing(
+            &req,
+            &bad,
+            e,
+            rule.burn_rate,
+            rule.long / series.bucket,
+            rule.short / series.bucket,
+        );
         for (a, f) in any.iter_mut().zip(&firing) {
             *a |= *f;
         }
         let kl = (rule.long / series.bucket) as usize;
         margin = margin.max(kl);
-        out.alerts
-            .push(score(&firing, &incidents, kl, &bad, window_budget, dt));
+        out.alerts.push(score(&firing, &incidents, kl, &bad, window_budget, dt));
     }
     if spec.alerts.len() > 1 {
-        out.alerts.push(score(&any, &incidents, margin, &bad, window_budget, dt));
+        out.alerts
+            .push(score(&any, &incidents, margin, &bad, window_budget, dt));
     }
     out
 }
@@ -259,7 +270,14 @@ pub fn firing(req: &[f64], bad: &[f64], e: f64, rate: f64, long: u64, short: u64
 
 /// Scores one firing sequence against the incidents; `margin` is the
 /// long window in buckets.
-pub fn score(firing: &[bool], incidents: &[Incident], margin: usize, bad: &[f64], window_budget: f64, dt: f64) -> AlertTrial {
+pub fn score(
+    firing: &[bool],
+    incidents: &[Incident],
+    margin: usize,
+    bad: &[f64],
+    window_budget: f64,
+    dt: f64,
+) -> AlertTrial {
     let n = firing.len();
     // Alerts as `[a, b)` evaluation indices.
     let mut alerts: Vec<(usize, usize)> = Vec::new();
@@ -288,7 +306,10 @@ pub fn score(firing: &[bool], incidents: &[Incident], margin: usize, bad: &[f64]
         out.detected += 1;
         out.detection_s.push((j - x.start) as f64 * dt);
         out.budget_before += (bad[j.min(x.end).max(x.start)] - bad[x.start]) / window_budget;
-        let &(_, b) = alerts.iter().find(|&&(a, b)| a <= i && i < b).expect("a firing evaluation is in an alert");
+        let &(_, b) = alerts
+            .iter()
+            .find(|&&(a, b)| a <= i && i < b)
+            .expect("a firing evaluation is in an alert");
         if b < n {
             out.resets += 1;
             out.reset_s += ((b + 1) as f64 - x.end as f64).max(0.0) * dt;
@@ -364,7 +385,11 @@ mod tests {
         assert_eq!(a.detection_s, vec![44.0 * 60.0]);
         // Budget before: 44 minutes of 20 failures, over the day's budget
         // 0.001 * 1000 * 1440 = 1440.
-        assert!((a.budget_before - 44.0 * 20.0 / 1440.0).abs() < 1e-12, "{}", a.budget_before);
+        assert!(
+            (a.budget_before - 44.0 * 20.0 / 1440.0).abs() < 1e-12,
+            "{}",
+            a.budget_before
+        );
         // Reset: after the end the short window holds 5 - m hot minutes,
         // burn 4 (5 - m) < 14.4 from m = 2: the evaluation 2 minutes after
         // the end is the first that does not fire.
@@ -404,7 +429,11 @@ mod tests {
         // so no incident, yet the rule sums them over its hour and fires
         // after each burst from the second on (5 alerts, all false).
         let s = series(8 * 24 * 60, |i| {
-            if i >= 600 && i < 660 && (i - 600) % 10 < 2 { 300.0 } else { 0.0 }
+            if i >= 600 && i < 660 && (i - 600) % 10 < 2 {
+                300.0
+            } else {
+                0.0
+            }
         });
         let sp = spec(
             Some(SloWindow {

@@ -294,7 +294,11 @@ fn window_budget(out: &mut Staging, s: &Summary, w: &crate::stats::slo::WindowsS
     let title = format!("Error budget consumed per {window} window ({})", w.kind);
     write(out, "slo-windows", &title, |f| {
         plot::cdf(
-            &labels(&title, "budget consumed (% of the window's budget)", "share of windows at or below"),
+            &labels(
+                &title,
+                "budget consumed (% of the window's budget)",
+                "share of windows at or below",
+            ),
             &[(s.scenario.clone(), pct.clone())],
             &[(100.0, "whole budget".to_string())],
             false,

@@ -388,7 +388,16 @@ fn precision() -> Value {
 fn slo_windows() -> Value {
     object(
         "Request availability over SLO windows (slo.window only).",
-        &["target", "window_s", "kind", "bucket_s", "windows", "meeting", "budget_consumed", "worst"],
+        &[
+            "target",
+            "window_s",
+            "kind",
+            "bucket_s",
+            "windows",
+            "meeting",
+            "budget_consumed",
+            "worst",
+        ],
         json!({
             "target": share("The objective on requests."),
             "window_s": num("Window length (seconds)."),
@@ -425,8 +434,19 @@ fn alert_rule(description: &str) -> Value {
     object(
         description,
         &[
-            "burn_rate", "long_window_s", "short_window_s", "incidents", "detected", "missed", "detection_s",
-            "budget_before_alert", "reset_s", "unreset", "alerts", "false_alerts", "false_alerts_per_month",
+            "burn_rate",
+            "long_window_s",
+            "short_window_s",
+            "incidents",
+            "detected",
+            "missed",
+            "detection_s",
+            "budget_before_alert",
+            "reset_s",
+            "unreset",
+            "alerts",
+            "false_alerts",
+            "false_alerts_per_month",
         ],
         json!({
             "burn_rate": num_or_null("Burn rate threshold; `null` for every rule together."),

@@ -235,7 +235,14 @@ pub fn html(p: &mut super::html::Page, s: &Summary) {
             rows.push(row);
         }
         p.table(
-            &["rule", "detected", "detection time", "budget before", "reset time", "false alerts"],
+            &[
+                "rule",
+                "detected",
+                "detection time",
+                "budget before",
+                "reset time",
+                "false alerts",
+            ],
             &rows,
         );
     }

@@ -85,7 +85,13 @@ impl SloSpec {
 /// A window as a scenario file writes it: `30d`, `6h`, `5m`, `90s`, in
 /// the largest unit that divides it.
 pub fn window_text(ns: Nanos) -> String {
-    for (unit, size) in [("d", 86_400 * SECOND), ("h", 3_600 * SECOND), ("m", MINUTE), ("s", SECOND), ("ms", SECOND / 1000)] {
+    for (unit, size) in [
+        ("d", 86_400 * SECOND),
+        ("h", 3_600 * SECOND),
+        ("m", MINUTE),
+        ("s", SECOND),
+        ("ms", SECOND / 1000),
+    ] {
         if ns >= size && ns % size == 0 {
             return format!("{}{unit}", ns / size);
         }

@@ -88,7 +88,13 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     super::fault::warn_late(&mut c, &raw, settings.horizon);
     let limits = sizes.limits;
     let objective = objective(&mut c, &raw, !workloads.is_empty());
-    let slo_spec = super::alerts::slo_spec(&mut c, &raw, settings.slo, objective == Objective::Requests, settings.horizon);
+    let slo_spec = super::alerts::slo_spec(
+        &mut c,
+        &raw,
+        settings.slo,
+        objective == Objective::Requests,
+        settings.horizon,
+    );
     let warnings = c.finish()?;
     Ok(Scenario {
         name: raw.name.map_or_else(|| stem.to_string(), |n| n.into_inner()),

@@ -108,13 +108,11 @@ impl AlertAcc {
         self.false_alerts += a.false_alerts;
         self.unreset += a.detected - a.resets;
         let detection_sum: f64 = a.detection_s.iter().sum();
-        self.missed
-            .push((a.incidents - a.detected) as f64, a.incidents as f64);
+        self.missed.push((a.incidents - a.detected) as f64, a.incidents as f64);
         self.detection.push(detection_sum, a.detected as f64);
         self.budget_before.push(a.budget_before, a.detected as f64);
         self.reset.push(a.reset_s, a.resets as f64);
-        self.false_per_month
-            .push(a.false_alerts as f64 * MONTH_S / horizon_s);
+        self.false_per_month.push(a.false_alerts as f64 * MONTH_S / horizon_s);
         for &d in &a.detection_s {
             self.detection_q.record(d);
         }
@@ -173,9 +171,7 @@ impl SloAcc {
             self.meeting.push(t.met as f64 / t.windows as f64);
             self.budget_mean.push(t.budget_sum / t.windows as f64);
         }
-        self.budgets
-            .add(&t.budgets)
-            .expect("auto-resizing histograms merge");
+        self.budgets.add(&t.budgets).expect("auto-resizing histograms merge");
         if let Some((a, end)) = t.worst
             && self.worst.is_none_or(|(_, w, _)| a < w)
         {
@@ -195,9 +191,7 @@ impl SloAcc {
         self.met += o.met;
         self.meeting.merge(&o.meeting);
         self.budget_mean.merge(&o.budget_mean);
-        self.budgets
-            .add(&o.budgets)
-            .expect("auto-resizing histograms merge");
+        self.budgets.add(&o.budgets).expect("auto-resizing histograms merge");
         if let Some((i, a, end)) = o.worst
             && self.worst.is_none_or(|(_, w, _)| a < w)
         {
@@ -407,7 +401,11 @@ impl SloAcc {
         let incidents = self.alerts.first().map_or(0, |a| a.incidents);
         Some(AlertsSummary {
             incident_budget: spec.incident_budget(),
-            incidents_per_trial: if trials > 0 { incidents as f64 / trials as f64 } else { 0.0 },
+            incidents_per_trial: if trials > 0 {
+                incidents as f64 / trials as f64
+            } else {
+                0.0
+            },
             rules,
             any,
         })

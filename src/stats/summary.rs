@@ -299,7 +299,9 @@ impl Accumulator {
         super::faults::push_all(&mut self.faults, &r.faults);
         if let Some(t) = r.traffic.as_ref().and_then(|t| t.slo.as_ref()) {
             let h = self.horizon_s;
-            self.slo.get_or_insert_with(|| super::slo::SloAcc::new(h)).push(index, t);
+            self.slo
+                .get_or_insert_with(|| super::slo::SloAcc::new(h))
+                .push(index, t);
         }
     }
 
