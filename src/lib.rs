@@ -178,5 +178,11 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
             .collect(),
         exclude_planned: scenario.exclude_planned,
     };
-    Summary::new(acc, &labels)
+    let mut summary = Summary::new(acc, &labels);
+    if let (Some(spec), Some(slo)) = (&scenario.slo_spec, acc.slo()) {
+        summary.slo_windows = slo.windows_summary(spec);
+        summary.alerts = slo.alerts_summary(spec, acc.trials());
+        summary.window_budget_cdf = slo.budget_cdf();
+    }
+    summary
 }

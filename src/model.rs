@@ -76,6 +76,7 @@ pub mod ops;
 pub mod result;
 pub mod runaway;
 pub mod slab;
+pub mod slo;
 pub mod trace;
 pub mod traffic;
 pub mod trial;

@@ -17,6 +17,7 @@ pub mod operations;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod schema;
+pub mod slo;
 pub mod table;
 pub mod timeline;
 pub mod workflows;

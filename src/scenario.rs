@@ -7,6 +7,7 @@
 //! are at least one, `min_healthy` fits, names resolve, calls form a DAG,
 //! and the entry point is known.
 
+pub mod alerts;
 mod checker;
 pub mod defence;
 pub mod duration;
@@ -81,6 +82,8 @@ pub struct Scenario {
     pub maintenance: Vec<Maintenance>,
     /// The SLO verdict leaves planned downtime out (`slo.exclude_planned`).
     pub exclude_planned: bool,
+    /// SLO windows and alert rules (`slo.window`, `[[alert]]`), when set.
+    pub slo_spec: Option<alerts::SloSpec>,
 }
 
 /// How the entry's time-based availability is estimated.

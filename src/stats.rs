@@ -13,6 +13,7 @@ pub mod interval;
 pub mod ops;
 pub mod quantile_ci;
 pub mod skewed;
+pub mod slo;
 pub mod summary;
 pub mod timeline;
 pub mod welford;

@@ -53,6 +53,7 @@ const CHAPTERS: &[&str] = &[
     "docs/rare-events.md",
     "docs/improve.md",
     "docs/operations.md",
+    "docs/slo-alerts.md",
 ];
 
 fn repo(rel: &str) -> String {
@@ -545,4 +546,9 @@ fn chapter_improve() {
 #[test]
 fn chapter_operations() {
     check_chapter("docs/operations.md");
+}
+
+#[test]
+fn chapter_slo_alerts() {
+    check_chapter("docs/slo-alerts.md");
 }

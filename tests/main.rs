@@ -81,6 +81,7 @@ mod regional;
 mod requests;
 mod schema;
 mod shard;
+mod slo_alerts;
 mod summary_schema;
 mod sweep;
 mod trace;

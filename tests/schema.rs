@@ -104,6 +104,12 @@ fn schema_has_every_key_of_the_raw_structs_and_no_other() {
         ),
         ("RawGlobal", fields::<RawGlobal>(), vec!["/properties/global".into()]),
         ("RawLimits", fields::<RawLimits>(), vec!["/properties/limits".into()]),
+        (
+            "RawSloTable",
+            fields::<RawSloTable>(),
+            vec!["/properties/slo/oneOf/1".into()],
+        ),
+        ("RawAlert", fields::<RawAlert>(), vec!["/properties/alert/items".into()]),
         ("RawFault", fields::<RawFault>(), vec!["/properties/fault/items".into()]),
         ("RawCascade", fields::<RawCascade>(), vec!["/properties/cascade".into()]),
         (
@@ -244,9 +250,16 @@ horizon = "1d"
 trials = 2
 seed = 7
 entry = "api"
-slo = 0.999
+slo = { target = 0.999, window = "12h", kind = "calendar" }
 objective = "requests"
 estimator = "crude"
+
+[[alert]]
+name = "fast"
+burn_rate = 14.4
+long_window = "1h"
+short_window = "5m"
+severity = "page"
 
 [limits]
 events_per_trial = 10_000_000

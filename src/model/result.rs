@@ -91,6 +91,8 @@ pub struct TrafficResult {
     /// Every saga state transition, in order, when the trial was asked to
     /// record them ([`super::Trial::record_sagas`]); for a trace of one trial.
     pub saga_log: Vec<SagaTransition>,
+    /// SLO windows and alert scores, when the scenario sets them.
+    pub slo: Option<super::slo::SloTrial>,
 }
 
 /// Per step of a workflow, in one trial.

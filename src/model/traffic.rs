@@ -202,6 +202,9 @@ pub struct Traffic {
     /// Counters.
     pub result: TrafficResult,
     sagas: workflow::Sagas,
+    /// Requests and served requests per bucket, when the world has SLO
+    /// windows or alert rules.
+    pub series: Option<super::slo::RequestSeries>,
 }
 
 impl Traffic {
@@ -304,6 +307,7 @@ impl Traffic {
             served_latency: Histogram::new(3).expect("3 significant digits is valid"),
             result: TrafficResult::default(),
             sagas: workflow::Sagas::default(),
+            series: None,
         }
     }
 }
@@ -425,6 +429,11 @@ impl Traffic {
         self.marks.resize(w.edges.len(), [0.0; 3]);
         self.service_marks.clear();
         self.service_marks.resize(w.services.len(), [0, 0]);
+        match (&w.slo, &mut self.series) {
+            (None, _) => self.series = None,
+            (Some(_), Some(s)) => s.clear(),
+            (Some(spec), None) => self.series = Some(super::slo::RequestSeries::new(spec.bucket, w.horizon)),
+        }
     }
 }
 

@@ -119,6 +119,9 @@ impl<'w> Trial<'w> {
         self.finish_faults(horizon);
         let mut result = self.availability.finish(self.world, events);
         result.traffic = self.world.has_traffic().then(|| self.traffic.result.clone());
+        if let (Some(t), Some(spec), Some(series)) = (&mut result.traffic, &self.world.slo, &self.traffic.series) {
+            t.slo = Some(super::slo::analyse(series, spec));
+        }
         result.faults = self.faults.results().to_vec();
         result.ops = self.ops.finish(horizon, self.availability.tagged_ns());
         Ok(result)

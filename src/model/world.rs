@@ -255,6 +255,8 @@ pub struct World {
     pub names: Names,
     /// Deploys and maintenance windows.
     pub ops: super::ops::OpsWorld,
+    /// SLO windows and alert rules, read off each trial's request series.
+    pub slo: Option<crate::scenario::alerts::SloSpec>,
 }
 
 impl World {
@@ -307,6 +309,7 @@ impl World {
             limits: sc.limits,
             names: Names::of(sc),
             ops,
+            slo: sc.slo_spec.clone().filter(|_| !sc.workloads.is_empty()),
         }
     }
 

@@ -279,7 +279,32 @@ pub fn for_run(out: &mut Staging, sc: &Scenario, s: &Summary, timelines: &[Trial
         figs.push(latency(out, s)?);
         figs.extend(over_time(out, sc, s, timelines)?);
     }
+    if let Some(w) = &s.slo_windows {
+        figs.push(window_budget(out, s, w)?);
+    }
     Ok(figs)
+}
+
+/// Error budget consumed per SLO window, as a CDF over every window of
+/// every trial, with the whole budget ruled: the curve's height there is
+/// the share of windows that met the objective.
+fn window_budget(out: &mut Staging, s: &Summary, w: &crate::stats::slo::WindowsSummary) -> Result<Figure> {
+    let pct: Vec<(f64, f64)> = s.window_budget_cdf.iter().map(|&(x, f)| (x * 100.0, f)).collect();
+    let window = crate::scenario::alerts::window_text((w.window_s * 1e9).round() as u64);
+    let title = format!("Error budget consumed per {window} window ({})", w.kind);
+    write(out, "slo-windows", &title, |f| {
+        plot::cdf(
+            &labels(
+                &title,
+                "budget consumed (% of the window's budget)",
+                "share of windows at or below",
+            ),
+            &[(s.scenario.clone(), pct.clone())],
+            &[(100.0, "whole budget".to_string())],
+            false,
+            f,
+        )
+    })
 }
 
 /// Request latency as a survival curve on log-log axes.

@@ -290,6 +290,7 @@ pub fn run_page(sc: &Scenario, s: &Summary, figs: &[Figure]) -> String {
             &edges,
         );
     }
+    super::slo::html(&mut p, s);
     p.heading("Figures").figures(figs);
     if let Ok(text) = std::fs::read_to_string(&sc.path) {
         p.heading("Scenario").pre(&text);

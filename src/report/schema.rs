@@ -384,6 +384,114 @@ fn precision() -> Value {
     )
 }
 
+/// `slo_windows` (with `slo.window`).
+fn slo_windows() -> Value {
+    object(
+        "Request availability over SLO windows (slo.window only).",
+        &[
+            "target",
+            "window_s",
+            "kind",
+            "bucket_s",
+            "windows",
+            "meeting",
+            "budget_consumed",
+            "worst",
+        ],
+        json!({
+            "target": share("The objective on requests."),
+            "window_s": num("Window length (seconds)."),
+            "kind": { "enum": ["rolling", "calendar"], "description": "Rolling windows end at every bucket boundary; calendar ones are back to back from the trial's start." },
+            "bucket_s": num("Width of the request series' buckets (seconds)."),
+            "windows": count("Windows judged in all trials."),
+            "meeting": def("estimate", "Share of windows whose request availability met the objective (per trial, then Student t across trials)."),
+            "budget_consumed": object("Error budget consumed per window (1 = all of it).", &["mean", "ci95", "p50", "p90", "p99"], json!({
+                "mean": num("Mean across trials of each trial's mean over its windows."),
+                "ci95": def("ci95", "95 % interval of the mean."),
+                "p50": num("Median window (every window of every trial)."),
+                "p90": num("90th percentile."),
+                "p99": num("99th percentile."),
+            })),
+            "worst": {
+                "oneOf": [
+                    object("The window with the lowest request availability.", &["availability", "budget_consumed", "trial", "end_s"], json!({
+                        "availability": share("Its request availability."),
+                        "budget_consumed": num("Its budget consumed."),
+                        "trial": count("The trial it was in."),
+                        "end_s": num("When it ended (seconds into the trial)."),
+                    })),
+                    { "type": "null" },
+                ],
+                "description": "The worst window; `null` without windows.",
+            },
+        }),
+    )
+}
+
+/// One alert rule's scores.
+fn alert_rule(description: &str) -> Value {
+    let optional_estimate = |d: &str| json!({ "oneOf": [def("estimate", d), { "type": "null" }], "description": d });
+    object(
+        description,
+        &[
+            "burn_rate",
+            "long_window_s",
+            "short_window_s",
+            "incidents",
+            "detected",
+            "missed",
+            "detection_s",
+            "budget_before_alert",
+            "reset_s",
+            "unreset",
+            "alerts",
+            "false_alerts",
+            "false_alerts_per_month",
+        ],
+        json!({
+            "burn_rate": num_or_null("Burn rate threshold; `null` for every rule together."),
+            "long_window_s": num_or_null("Long window (seconds)."),
+            "short_window_s": num_or_null("Short window (seconds)."),
+            "severity": { "type": "string", "description": "severity as written." },
+            "incidents": count("Incidents in all trials."),
+            "detected": count("Incidents the rule detected."),
+            "missed": optional_estimate("Share of incidents missed (ratio of sums across trials, cluster interval); `null` without incidents."),
+            "detection_s": {
+                "oneOf": [
+                    object("Detection time after an incident starts (seconds).", &["mean", "ci95", "p50", "p90"], json!({
+                        "mean": num("Mean over detected incidents."),
+                        "ci95": def("ci95", "95 % interval (ratio of sums across trials)."),
+                        "p50": num("Median."),
+                        "p90": num("90th percentile."),
+                    })),
+                    { "type": "null" },
+                ],
+                "description": "`null` when no incident was detected.",
+            },
+            "budget_before_alert": optional_estimate("Share of one window's budget the incident spent before the alert fired."),
+            "reset_s": optional_estimate("From the incident's end to the first evaluation at which the alert no longer fires (seconds)."),
+            "unreset": count("Detected incidents whose alert still fired at the horizon."),
+            "alerts": count("Alerts (runs of firing evaluations) in all trials."),
+            "false_alerts": count("Alerts with no incident."),
+            "false_alerts_per_month": def("estimate", "False alerts per 30 days (per trial, then Student t across trials)."),
+        }),
+    )
+}
+
+/// `alerts` (with `[[alert]]`).
+fn alerts() -> Value {
+    object(
+        "Alert rules scored against the simulated incidents ([[alert]] only).",
+        &["incident_budget", "incidents_per_trial", "rules"],
+        json!({
+            "incident_budget": num("Least share of a window's budget an incident spends: the most sensitive rule's burn rate x long window / SLO window."),
+            "incidents_per_trial": num("Incidents per trial."),
+            "rules": named("Per rule, in file order.", alert_rule("One rule's scores.")),
+            "any": alert_rule("Every rule together: an incident is detected by the first rule to fire (two rules or more)."),
+        }),
+    )
+}
+
 /// The schema as a JSON value.
 pub fn schema() -> Value {
     let mut properties = header();
@@ -438,6 +546,8 @@ pub fn schema() -> Value {
             }),
         ),
         "partial": { "const": true, "description": "Present when the run was interrupted." },
+        "slo_windows": slo_windows(),
+        "alerts": alerts(),
     });
     if let (Some(p), Value::Object(b)) = (properties.as_object_mut(), body) {
         p.extend(b);

@@ -216,6 +216,7 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
         faults(&mut t, summary);
     }
     super::workflows::render(&mut t, summary);
+    super::slo::render(&mut t, summary);
     if let Some(w) = &summary.worst_trial {
         let _ = writeln!(t);
         let _ = writeln!(

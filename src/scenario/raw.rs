@@ -43,6 +43,73 @@ pub struct RawScenario {
     pub deploy: Vec<Spanned<RawDeploy>>,
     #[serde(default)]
     pub maintenance: Vec<Spanned<RawMaintenance>>,
+    pub alert: Vec<Spanned<RawAlert>>,
+}
+
+/// `slo`: a bare objective (`slo = 0.999`), or a table that adds the SLO
+/// window (`slo = { target = 0.999, window = "30d" }`).
+#[derive(Debug)]
+pub enum RawSlo {
+    Target(f64),
+    Table(RawSloTable),
+}
+
+impl RawSlo {
+    /// The objective as written, with the span of its value.
+    pub fn target(&self) -> Option<f64> {
+        match self {
+            Self::Target(t) => Some(*t),
+            Self::Table(t) => t.target.as_ref().map(|t| *t.get_ref()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawSlo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawSlo;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                // serde's own word for a number, so that explain.rs says it
+                // as it does for every other number.
+                f.write_str("f64")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RawSlo, E> {
+                Ok(RawSlo::Target(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawSlo, E> {
+                Ok(RawSlo::Target(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawSlo, E> {
+                Ok(RawSlo::Target(v as f64))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawSlo, A::Error> {
+                RawSloTable::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(RawSlo::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `slo = { ... }` as a table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSloTable {
+    pub target: Option<Spanned<f64>>,
+    pub window: Option<Spanned<Duration>>,
+    pub kind: Option<Spanned<String>>,
+    pub exclude_planned: Option<Spanned<bool>>,
+}
+
+/// `[[alert]]`: a multi-window burn-rate alert rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlert {
+    pub name: Spanned<String>,
+    pub burn_rate: Spanned<f64>,
+    pub long_window: Spanned<Duration>,
+    pub short_window: Spanned<Duration>,
+    pub severity: Option<Spanned<String>>,
 }
 
 /// `[[fault]]`: a scripted fault, or a fault process when `every` is given.
@@ -371,7 +438,10 @@ pub mod keys {
         "limits",
         "deploy",
         "maintenance",
+        "alert",
     ];
+    pub const SLO: &[&str] = &["target", "window", "kind", "exclude_planned"];
+    pub const ALERT: &[&str] = &["name", "burn_rate", "long_window", "short_window", "severity"];
     pub const FAULT: &[&str] = &[
         "name",
         "kind",
@@ -475,51 +545,7 @@ pub mod keys {
         "detect",
     ];
     pub const MAINTENANCE: &[&str] = &["name", "target", "every", "at", "duration"];
-    pub const SLO: &[&str] = &["target", "exclude_planned"];
     pub const DIST: &[&str] = &["dist", "mean", "shape", "cv", "min", "max", "values"];
-}
-
-/// `slo`: a number (the objective), or a table with the objective and
-/// whether planned downtime counts against it.
-#[derive(Debug)]
-pub enum RawSlo {
-    Target(f64),
-    Table(RawSloTable),
-}
-
-/// `slo = { target = 0.9999, exclude_planned = true }`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSloTable {
-    pub target: Spanned<f64>,
-    pub exclude_planned: Option<Spanned<bool>>,
-}
-
-impl<'de> Deserialize<'de> for RawSlo {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = RawSlo;
-            // The number's own word, so that a mistyped number reads (and
-            // is explained) as before the table form existed.
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("f64")
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RawSlo, E> {
-                Ok(RawSlo::Target(v))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawSlo, E> {
-                Ok(RawSlo::Target(v as f64))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawSlo, E> {
-                Ok(RawSlo::Target(v as f64))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawSlo, A::Error> {
-                RawSloTable::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(RawSlo::Table)
-            }
-        }
-        d.deserialize_any(V)
-    }
 }
 
 /// `[[deploy]]`: releases of one service, rolled out replica batch by batch.

@@ -365,14 +365,16 @@ pub fn schema() -> Value {
             "seed": { "type": "integer", "minimum": 0, "description": "Default master seed." },
             "entry": { "type": "string", "description": "The service whose availability is the headline." },
             "slo": {
-                "description": "Availability objective, e.g. 0.9999; or a table with it and whether planned downtime counts against it.",
+                "description": "Availability objective, e.g. 0.9999; or a table that adds SLO windows and planned downtime: { target = 0.999, window = \"30d\", kind = \"rolling\", exclude_planned = true }.",
                 "oneOf": [
-                    { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1 },
+                    { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "The objective." },
                     table(
-                        "The objective, and `exclude_planned`.",
+                        "The objective, the SLO window over which request availability is judged, and whether planned downtime counts.",
                         &["target"],
                         json!({
-                            "target": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "Availability objective, e.g. 0.9999." },
+                            "target": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "The objective, e.g. 0.999." },
+                            "window": duration("SLO window, e.g. \"30d\": the summary gives the distribution of request availability over windows of this length."),
+                            "kind": words("rolling (default): windows end at every bucket boundary; calendar: back to back from the trial's start.", &["rolling", "calendar"]),
                             "exclude_planned": { "type": "boolean", "description": "Judge the SLO on the time-based availability without planned downtime (maintenance windows); default false." },
                         }),
                     ),
@@ -425,6 +427,21 @@ pub fn schema() -> Value {
             ),
             "deploy": { "type": "array", "items": super::ops_schema::deploy(), "description": "Rolling deploys, one per service at most." },
             "maintenance": { "type": "array", "items": super::ops_schema::maintenance(), "description": "Planned maintenance windows." },
+            "alert": {
+                "type": "array",
+                "description": "Multi-window burn-rate alert rules, scored against each trial's request stream (needs slo.window).",
+                "items": table(
+                    "One rule: it fires when the burn rate over both windows reaches burn_rate.",
+                    &["name", "burn_rate", "long_window", "short_window"],
+                    json!({
+                        "name": { "type": "string", "description": "Its name." },
+                        "burn_rate": { "type": "number", "exclusiveMinimum": 0, "description": "Error rate over 1 - target that fires it, e.g. 14.4." },
+                        "long_window": duration("Long window, e.g. \"1h\"."),
+                        "short_window": duration("Short window, shorter than the long one, e.g. \"5m\"."),
+                        "severity": { "type": "string", "description": "Free text shown beside the name (page, ticket)." },
+                    }),
+                ),
+            },
         },
         "$defs": {
             "duration": {

@@ -101,6 +101,13 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     super::fault::warn_late(&mut c, &raw, settings.horizon);
     let limits = sizes.limits;
     let objective = objective(&mut c, &raw, !workloads.is_empty());
+    let slo_spec = super::alerts::slo_spec(
+        &mut c,
+        &raw,
+        settings.slo,
+        objective == Objective::Requests,
+        settings.horizon,
+    );
     let warnings = c.finish()?;
     Ok(Scenario {
         name: raw.name.map_or_else(|| stem.to_string(), |n| n.into_inner()),
@@ -124,6 +131,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         deploys,
         maintenance,
         exclude_planned: settings.exclude_planned,
+        slo_spec,
     })
 }
 
@@ -154,10 +162,7 @@ fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
     };
     let seed = raw.seed.as_ref().map_or(0, |s| *s.get_ref());
     let slo = raw.slo.as_ref().and_then(|s| {
-        let v = match s.get_ref() {
-            super::raw::RawSlo::Target(v) => *v,
-            super::raw::RawSlo::Table(t) => *t.target.get_ref(),
-        };
+        let v = s.get_ref().target()?;
         if v > 0.0 && v < 1.0 {
             Some(v)
         } else {

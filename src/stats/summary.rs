@@ -53,6 +53,9 @@ pub struct Accumulator {
     /// Deploys and maintenance windows (absent without them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ops: Option<super::ops::OpsTotals>,
+    /// SLO windows and alert scores (absent without them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    slo: Option<super::slo::SloAcc>,
 }
 
 /// Request-level figures across trials.
@@ -234,6 +237,7 @@ impl Accumulator {
             traffic: edges.map(|e| TrafficAcc::new(services, e)),
             faults: Vec::new(),
             ops: None,
+            slo: None,
         }
     }
 
@@ -303,6 +307,12 @@ impl Accumulator {
                 .get_or_insert_default()
                 .push(o, r.downtime, horizon_s, per_year);
         }
+        if let Some(t) = r.traffic.as_ref().and_then(|t| t.slo.as_ref()) {
+            let h = self.horizon_s;
+            self.slo
+                .get_or_insert_with(|| super::slo::SloAcc::new(h))
+                .push(index, t);
+        }
     }
 
     /// Absorbs the trials of `other`, which come after ours.
@@ -344,6 +354,16 @@ impl Accumulator {
         if let Some(o) = &other.ops {
             self.ops.get_or_insert_default().merge(o);
         }
+        match (&mut self.slo, &other.slo) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.slo = Some(b.clone()),
+            _ => {}
+        }
+    }
+
+    /// SLO windows and alert scores, when trials carried them.
+    pub fn slo(&self) -> Option<&super::slo::SloAcc> {
+        self.slo.as_ref()
     }
 
     /// Trials absorbed.
@@ -637,6 +657,15 @@ pub struct Summary {
     /// Request latency as a CDF `(seconds, share)`, for plots.
     #[serde(skip)]
     pub latency_cdf: Vec<(f64, f64)>,
+    /// Request availability over SLO windows (`slo.window`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo_windows: Option<super::slo::WindowsSummary>,
+    /// Alert rules scored against the simulated incidents (`[[alert]]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<super::slo::AlertsSummary>,
+    /// Budget consumed per SLO window as a CDF `(budget, share)`, for plots.
+    #[serde(skip)]
+    pub window_budget_cdf: Vec<(f64, f64)>,
 }
 
 /// What the splitting estimator did (see `montecarlo::splitting`).
@@ -923,6 +952,9 @@ impl Summary {
                 .as_ref()
                 .map(|t| super::histogram::cdf_of(&t.latency_us, 1e-6))
                 .unwrap_or_default(),
+            slo_windows: None,
+            alerts: None,
+            window_budget_cdf: Vec::new(),
         }
     }
 }

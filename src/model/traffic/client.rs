@@ -421,6 +421,9 @@ impl Requests<'_> {
                     }
                     CallResult::Failed => r.failed += 1,
                 }
+                if let Some(series) = &mut t.series {
+                    series.record(now, result != CallResult::Failed);
+                }
                 let latency = now - c.started;
                 r.latency_sum += latency as f64 / 1e9;
                 let _ = t.latency.record((latency / 1000).max(1));
