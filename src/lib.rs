@@ -168,5 +168,9 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
             .map(|w| (w.name.clone(), w.steps.iter().map(|s| s.name.clone()).collect()))
             .collect(),
     };
-    Summary::new(acc, &labels)
+    let mut summary = Summary::new(acc, &labels);
+    if let (Some(mode), Some(requests)) = (world.request_sampling, summary.requests.as_mut()) {
+        requests.sampling = Some(mode.word().to_string());
+    }
+    summary
 }

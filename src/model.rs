@@ -78,6 +78,7 @@ pub mod slab;
 pub mod trace;
 pub mod traffic;
 pub mod trial;
+pub mod windowed;
 pub mod world;
 
 pub use runaway::Runaway;

@@ -89,6 +89,9 @@ pub struct TrafficResult {
     /// Every saga state transition, in order, when the trial was asked to
     /// record them ([`super::Trial::record_sagas`]); for a trace of one trial.
     pub saga_log: Vec<SagaTransition>,
+    /// What windowed request sampling did, when it ran this trial (the
+    /// counts above are then estimates; see [`super::windowed`]).
+    pub windowed: Option<super::windowed::Windowed>,
 }
 
 /// Per step of a workflow, in one trial.

@@ -253,6 +253,9 @@ pub struct World {
     pub limits: crate::scenario::Limits,
     /// Names of the parts, for messages about a runaway trial.
     pub names: Names,
+    /// How requests are simulated: `None` (full, unset), or what
+    /// `request_sampling` resolved to ([`super::windowed::resolve`]).
+    pub request_sampling: Option<crate::scenario::RequestSampling>,
 }
 
 impl World {
@@ -303,7 +306,13 @@ impl World {
             workflows,
             limits: sc.limits,
             names: Names::of(sc),
+            request_sampling: super::windowed::resolve(sc, sc.request_sampling),
         }
+    }
+
+    /// Whether requests are sampled in windows (else every one is simulated).
+    pub fn windowed(&self) -> bool {
+        self.request_sampling == Some(crate::scenario::RequestSampling::Windowed)
     }
 
     /// Whether requests are simulated.

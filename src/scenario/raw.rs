@@ -39,6 +39,7 @@ pub struct RawScenario {
     #[serde(default)]
     pub workflow: Vec<Spanned<RawWorkflow>>,
     pub limits: Option<Spanned<RawLimits>>,
+    pub request_sampling: Option<Spanned<String>>,
 }
 
 /// `[[fault]]`: a scripted fault, or a fault process when `every` is given.
@@ -365,6 +366,7 @@ pub mod keys {
         "cascade",
         "workflow",
         "limits",
+        "request_sampling",
     ];
     pub const FAULT: &[&str] = &[
         "name",

@@ -88,6 +88,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     super::fault::warn_late(&mut c, &raw, settings.horizon);
     let limits = sizes.limits;
     let objective = objective(&mut c, &raw, !workloads.is_empty());
+    let request_sampling = request_sampling(&mut c, &raw, &workloads, faults.len(), settings.horizon);
     let warnings = c.finish()?;
     Ok(Scenario {
         name: raw.name.map_or_else(|| stem.to_string(), |n| n.into_inner()),
@@ -108,6 +109,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         limits,
         warnings,
         estimator: settings.estimator,
+        request_sampling,
     })
 }
 
@@ -842,4 +844,41 @@ fn entry(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads
         format!("add entry = \"{}\" at the top of the file", names[0]),
     );
     0
+}
+
+/// `request_sampling`: a word, and `windowed` only for a model it can run.
+fn request_sampling(
+    c: &mut Checker<'_>,
+    raw: &RawScenario,
+    workloads: &[super::Workload],
+    faults: usize,
+    horizon: u64,
+) -> Option<super::RequestSampling> {
+    use super::RequestSampling;
+    let word = raw.request_sampling.as_ref()?;
+    let mode = match word.get_ref().as_str() {
+        "auto" => RequestSampling::Auto,
+        "full" => RequestSampling::Full,
+        "windowed" => RequestSampling::Windowed,
+        other => {
+            c.err_help(
+                &word.span(),
+                "request_sampling",
+                format!("unknown request sampling \"{other}\""),
+                "write request_sampling = \"auto\", \"full\" or \"windowed\"".into(),
+            );
+            return None;
+        }
+    };
+    if mode == RequestSampling::Windowed
+        && let Some(why) = crate::model::windowed::refusal_of(workloads, faults, raw.workflow.len(), horizon)
+    {
+        c.err_help(
+            &word.span(),
+            "request_sampling",
+            why,
+            "write request_sampling = \"full\" (or \"auto\", which falls back to full)".into(),
+        );
+    }
+    Some(mode)
 }
