@@ -82,4 +82,5 @@ mod trace;
 mod traffic;
 mod util;
 mod validation;
+mod windowed;
 mod workflows;

@@ -20,7 +20,10 @@
 //!   (no failure or repair events), [`WARMUP`] of warm-up then
 //!   [`SAMPLE`] cut into [`BATCHES`] batches (strata of equal length).
 //!   Every counter of the sample, per second, times the segment's length
-//!   is the segment's estimate. A configuration is sampled once per trial
+//!   is the segment's estimate, after scaling the sample to the workloads'
+//!   known rate (every arrival concludes as one request at stationarity:
+//!   a ratio estimator, so a configuration that serves all or nothing is
+//!   estimated exactly). A configuration is sampled once per trial
 //!   and reused by all its segments (a cache per trial, never across
 //!   trials; see below).
 //!
@@ -565,7 +568,7 @@ impl Trial<'_> {
         // Latency: each configuration's sample, scaled to the time it covered.
         for key in &order {
             let s = &cache[key];
-            let scale = s.covered_s / (SAMPLE as f64 / 1e9);
+            let scale = s.covered_s * s.rates[0] / s.latency.len().max(1) as f64;
             add_scaled(&mut est.latency, &s.latency, scale);
             add_scaled(&mut est.served_latency, &s.served_latency, scale);
         }
@@ -613,7 +616,14 @@ impl Trial<'_> {
         }
         let after = flatten(w, &self.traffic.result);
         let secs = SAMPLE as f64 / 1e9;
-        let rates: Vec<f64> = after.iter().zip(&before).map(|(a, b)| (a - b) / secs).collect();
+        // Ratio estimation: every arrival concludes as one request, at the
+        // workloads' known rate; scaling the sample to that rate leaves only
+        // the error of the shares (served, failed, per edge), not that of
+        // the sample's arrival count.
+        let sampled = (after[0] - before[0]) / secs;
+        let known: f64 = w.workloads.iter().map(|wl| wl.rate).sum();
+        let scale = if sampled > 0.0 { known / sampled } else { 1.0 };
+        let rates: Vec<f64> = after.iter().zip(&before).map(|(a, b)| (a - b) / secs * scale).collect();
         let (served, requests) = ratios.iter().fold((0.0, 0.0), |(s, n), (a, b)| (s + a, n + b));
         let p = if requests > 0.0 { served / requests } else { 1.0 };
         // Ratio estimator over equal strata: the batches' spread around p.

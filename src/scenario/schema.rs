@@ -410,6 +410,7 @@ pub fn schema() -> Value {
                     "in_flight": int("Calls and jobs alive at once in one trial (default 1000000).", 1, 1_000_000_000_000),
                 }),
             ),
+            "request_sampling": { "enum": ["auto", "full", "windowed"], "description": "How requests over the horizon are simulated: auto (default: windowed when a trial would pass 5e7 requests and the model allows it), full (every request), windowed (transients after each change simulated, stationary configurations sampled)." },
         },
         "$defs": {
             "duration": {
