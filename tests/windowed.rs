@@ -269,3 +269,32 @@ fn the_flag_overrides_the_file_and_refuses_what_it_cannot_run() {
     let err = env.nines(&["check", typo.to_str().unwrap()]).bad_input();
     assert!(err.contains("unknown request sampling \"sampled\""), "{err}");
 }
+
+/// Coverage of the windowed interval: the k-of-n pool's closed form against
+/// the 95 % interval of 200 independent runs (seeds) of 10 trials of 10
+/// days each. Run with
+/// `cargo test --release --test main windowed_interval_coverage -- --ignored --nocapture`.
+#[test]
+#[ignore = "a coverage study: minutes"]
+fn windowed_interval_coverage() {
+    let text = POOL.replace("horizon = \"30d\"", "horizon = \"10d\"");
+    let truth = 1.0 - 25.0 / (3.0 * 86_400.0 + 1_800.0);
+    let seeds = 200;
+    let mut covered = 0;
+    let mut half = 0.0;
+    for seed in 0..seeds {
+        let (s, _) = simulate(&text, 10, 1_000 + seed);
+        let ci = s.requests.as_ref().expect("requests").availability.ci95;
+        covered += u32::from(ci[0] <= truth && truth <= ci[1]);
+        half += (ci[1] - ci[0]) / 2.0;
+    }
+    let share = f64::from(covered) / seeds as f64;
+    println!(
+        "windowed coverage: {covered} of {seeds} = {:.1} %, mean half-width {:.3e} (loss {:.3e})",
+        100.0 * share,
+        half / seeds as f64,
+        1.0 - truth
+    );
+    // 95 % nominal; 200 seeds have a binomial spread of 1.5 points.
+    assert!(share >= 0.91, "coverage {share}");
+}
