@@ -151,6 +151,12 @@ pub struct RunArgs {
     /// Also write the table as Markdown to FILE, for design documents.
     #[arg(long, value_name = "FILE")]
     pub export_markdown: Option<PathBuf>,
+    /// How requests over the horizon are simulated (overrides the file's
+    /// `request_sampling`): `full` simulates every request, `windowed` the
+    /// transients after each change and a sample of each configuration,
+    /// `auto` windowed when full would pass the request budget.
+    #[arg(long, value_enum)]
+    pub request_sampling: Option<crate::scenario::RequestSampling>,
 }
 
 /// `nines merge`.

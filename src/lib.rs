@@ -184,5 +184,8 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
         summary.alerts = slo.alerts_summary(spec, acc.trials());
         summary.window_budget_cdf = slo.budget_cdf();
     }
+    if let (Some(mode), Some(requests)) = (world.request_sampling, summary.requests.as_mut()) {
+        requests.sampling = Some(mode.word().to_string());
+    }
     summary
 }

@@ -80,6 +80,7 @@ pub mod slo;
 pub mod trace;
 pub mod traffic;
 pub mod trial;
+pub mod windowed;
 pub mod world;
 
 pub use runaway::Runaway;

@@ -244,7 +244,12 @@ fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> Result<(Accumulato
     let mut acc = accumulator(world);
     let mut rows = Vec::with_capacity(usize::try_from(trials.end - trials.start).unwrap_or(0).min(1 << 16));
     for i in trials {
-        let r = trial.run(seed, i).map_err(|r| Error::Runaway(Box::new(r)))?;
+        let r = if world.windowed() {
+            trial.run_windowed(seed, i)
+        } else {
+            trial.run(seed, i)
+        };
+        let r = r.map_err(|r| Error::Runaway(Box::new(r)))?;
         acc.push(i, &r);
         if world.has_traffic() {
             acc.push_latency(trial.latency(), trial.served_latency());

@@ -84,6 +84,9 @@ pub struct Scenario {
     pub exclude_planned: bool,
     /// SLO windows and alert rules (`slo.window`, `[[alert]]`), when set.
     pub slo_spec: Option<alerts::SloSpec>,
+    /// How requests over the horizon are simulated (`request_sampling`;
+    /// `None` when unset: `auto`, and nothing said about it).
+    pub request_sampling: Option<RequestSampling>,
 }
 
 /// How the entry's time-based availability is estimated.
@@ -529,4 +532,29 @@ pub fn parse(path: &str, stem: &str, text: &str, overrides: &[Override]) -> Resu
     let raw: raw::RawScenario =
         toml::from_str(&source.text).map_err(|e| Error::Scenario(vec![source.from_toml(&e)]))?;
     validate::validate(&source, stem, raw).map_err(Error::Scenario)
+}
+
+/// How requests over the horizon are simulated (`request_sampling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum RequestSampling {
+    /// Windowed when full simulation would pass [`REQUEST_BUDGET`](crate::model::windowed::REQUEST_BUDGET) and the
+    /// model allows it, else full.
+    #[default]
+    Auto,
+    /// Every request of the horizon.
+    Full,
+    /// Transient windows simulated, stationary segments sampled.
+    Windowed,
+}
+
+impl RequestSampling {
+    /// The word in the file, on the command line and in `summary.json`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Full => "full",
+            Self::Windowed => "windowed",
+        }
+    }
 }

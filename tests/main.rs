@@ -88,4 +88,5 @@ mod trace;
 mod traffic;
 mod util;
 mod validation;
+mod windowed;
 mod workflows;

@@ -35,6 +35,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
     let input = super::conventions::read(&args.file)?;
     let scenario = scenario::parse(&input.display, &input.stem, &input.text, &args.set)?;
     super::conventions::warn(&scenario);
+    let scenario = request_sampling(scenario, args.request_sampling)?;
     super::check_flags(args.threads, args.trials, args.slo)?;
     check_modes(args, &scenario)?;
     let trials = args.trials.unwrap_or(scenario.trials);
@@ -375,4 +376,23 @@ fn run_shard(
         );
     }
     Ok(())
+}
+
+/// `--request-sampling` over the file's `request_sampling`; `windowed` only
+/// for a model it can run (else a usage error saying why).
+fn request_sampling(
+    mut scenario: scenario::Scenario,
+    flag: Option<scenario::RequestSampling>,
+) -> Result<scenario::Scenario> {
+    let Some(mode) = flag else { return Ok(scenario) };
+    if mode == scenario::RequestSampling::Windowed
+        && let Some(why) = crate::model::windowed::refusal(&scenario)
+    {
+        return Err(crate::error::Error::Usage(format!(
+            "--request-sampling windowed cannot run \"{}\": {why}; use --request-sampling full",
+            scenario.name
+        )));
+    }
+    scenario.request_sampling = Some(mode);
+    Ok(scenario)
 }

@@ -93,6 +93,9 @@ pub struct TrafficResult {
     pub saga_log: Vec<SagaTransition>,
     /// SLO windows and alert scores, when the scenario sets them.
     pub slo: Option<super::slo::SloTrial>,
+    /// What windowed request sampling did, when it ran this trial (the
+    /// counts above are then estimates; see [`super::windowed`]).
+    pub windowed: Option<super::windowed::Windowed>,
 }
 
 /// Per step of a workflow, in one trial.

@@ -257,6 +257,9 @@ pub struct World {
     pub ops: super::ops::OpsWorld,
     /// SLO windows and alert rules, read off each trial's request series.
     pub slo: Option<crate::scenario::alerts::SloSpec>,
+    /// How requests are simulated: `None` (full, unset), or what
+    /// `request_sampling` resolved to ([`super::windowed::resolve`]).
+    pub request_sampling: Option<crate::scenario::RequestSampling>,
 }
 
 impl World {
@@ -310,7 +313,13 @@ impl World {
             names: Names::of(sc),
             ops,
             slo: sc.slo_spec.clone().filter(|_| !sc.workloads.is_empty()),
+            request_sampling: super::windowed::resolve(sc, sc.request_sampling),
         }
+    }
+
+    /// Whether requests are sampled in windows (else every one is simulated).
+    pub fn windowed(&self) -> bool {
+        self.request_sampling == Some(crate::scenario::RequestSampling::Windowed)
     }
 
     /// Whether requests are simulated.

@@ -209,8 +209,21 @@ fn requests() -> Value {
             "availability": def("nines_estimate", "(success + degraded) / requests, per trial, across trials."),
             "sampling": {
                 "type": ["string", "object"],
-                "description": "Which request sampling ran (full or windowed).",
+                "description": "Which request sampling ran: \"full\" or \"windowed\" (absent when request_sampling was left unset and every request was simulated).",
             },
+            "windowed": object(
+                "What windowed request sampling did (windowed runs only); the request counts are then estimates.",
+                &["share_simulated", "simulated_requests", "windows", "windows_per_trial", "metastable_windows", "configurations_per_trial", "window_s_per_trial"],
+                json!({
+                    "share_simulated": num("Entry requests simulated (windows, samples, warm-ups) / requests estimated."),
+                    "simulated_requests": count("Entry requests simulated, all trials."),
+                    "windows": count("Transient windows simulated, all trials."),
+                    "windows_per_trial": num("Mean windows per trial."),
+                    "metastable_windows": count("Windows that never settled and ran to the horizon."),
+                    "configurations_per_trial": num("Mean configurations sampled per trial."),
+                    "window_s_per_trial": num("Mean horizon seconds per trial covered by windows."),
+                }),
+            ),
         }),
     )
 }

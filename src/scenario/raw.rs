@@ -39,10 +39,12 @@ pub struct RawScenario {
     #[serde(default)]
     pub workflow: Vec<Spanned<RawWorkflow>>,
     pub limits: Option<Spanned<RawLimits>>,
+    pub request_sampling: Option<Spanned<String>>,
     #[serde(default)]
     pub deploy: Vec<Spanned<RawDeploy>>,
     #[serde(default)]
     pub maintenance: Vec<Spanned<RawMaintenance>>,
+    #[serde(default)]
     pub alert: Vec<Spanned<RawAlert>>,
 }
 
@@ -439,6 +441,7 @@ pub mod keys {
         "deploy",
         "maintenance",
         "alert",
+        "request_sampling",
     ];
     pub const SLO: &[&str] = &["target", "window", "kind", "exclude_planned"];
     pub const ALERT: &[&str] = &["name", "burn_rate", "long_window", "short_window", "severity"];

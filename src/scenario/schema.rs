@@ -442,6 +442,7 @@ pub fn schema() -> Value {
                     }),
                 ),
             },
+            "request_sampling": { "enum": ["auto", "full", "windowed"], "description": "How requests over the horizon are simulated: auto (default: windowed when a trial would pass 5e7 requests and the model allows it), full (every request), windowed (transients after each change simulated, stationary configurations sampled)." },
         },
         "$defs": {
             "duration": {

@@ -108,6 +108,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         objective == Objective::Requests,
         settings.horizon,
     );
+    let request_sampling = request_sampling(&mut c, &raw, &workloads, faults.len(), settings.horizon);
     let warnings = c.finish()?;
     Ok(Scenario {
         name: raw.name.map_or_else(|| stem.to_string(), |n| n.into_inner()),
@@ -132,6 +133,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         maintenance,
         exclude_planned: settings.exclude_planned,
         slo_spec,
+        request_sampling,
     })
 }
 
@@ -872,4 +874,41 @@ fn entry(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads
         format!("add entry = \"{}\" at the top of the file", names[0]),
     );
     0
+}
+
+/// `request_sampling`: a word, and `windowed` only for a model it can run.
+fn request_sampling(
+    c: &mut Checker<'_>,
+    raw: &RawScenario,
+    workloads: &[super::Workload],
+    faults: usize,
+    horizon: u64,
+) -> Option<super::RequestSampling> {
+    use super::RequestSampling;
+    let word = raw.request_sampling.as_ref()?;
+    let mode = match word.get_ref().as_str() {
+        "auto" => RequestSampling::Auto,
+        "full" => RequestSampling::Full,
+        "windowed" => RequestSampling::Windowed,
+        other => {
+            c.err_help(
+                &word.span(),
+                "request_sampling",
+                format!("unknown request sampling \"{other}\""),
+                "write request_sampling = \"auto\", \"full\" or \"windowed\"".into(),
+            );
+            return None;
+        }
+    };
+    if mode == RequestSampling::Windowed
+        && let Some(why) = crate::model::windowed::refusal_of(workloads, faults, raw.workflow.len(), horizon)
+    {
+        c.err_help(
+            &word.span(),
+            "request_sampling",
+            why,
+            "write request_sampling = \"full\" (or \"auto\", which falls back to full)".into(),
+        );
+    }
+    Some(mode)
 }

@@ -84,6 +84,10 @@ struct TrafficAcc {
     defence: Vec<DefenceCounts>,
     /// Per workflow; sized by the first trial (empty without workflows).
     workflows: Vec<WorkflowAcc>,
+    /// Windowed request sampling's work, summed over trials (absent when
+    /// every request was simulated).
+    #[serde(default)]
+    windowed: Option<crate::model::windowed::Windowed>,
 }
 
 impl TrafficAcc {
@@ -106,10 +110,14 @@ impl TrafficAcc {
             edges: vec![EdgeCounts::default(); edges],
             defence: vec![DefenceCounts::default(); services],
             workflows: Vec::new(),
+            windowed: None,
         }
     }
 
     fn push(&mut self, t: &TrafficResult) {
+        if let Some(w) = &t.windowed {
+            self.windowed.get_or_insert_with(Default::default).add(w);
+        }
         self.requests += t.requests;
         self.success += t.success;
         self.degraded += t.degraded;
@@ -146,6 +154,9 @@ impl TrafficAcc {
     }
 
     fn merge(&mut self, o: &Self) {
+        if let Some(w) = &o.windowed {
+            self.windowed.get_or_insert_with(Default::default).add(w);
+        }
         self.requests += o.requests;
         self.success += o.success;
         self.degraded += o.degraded;
@@ -529,6 +540,13 @@ pub struct Requests {
     /// Latency of served requests only (full successes and degraded ones):
     /// what a user who was served waited. All zero with none served.
     pub latency_served_s: Latency,
+    /// How requests were simulated (`"full"` or `"windowed"`); absent when
+    /// `request_sampling` was left unset and every request was simulated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<String>,
+    /// What windowed sampling did (windowed runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windowed: Option<crate::model::windowed::WindowedSummary>,
 }
 
 /// One call edge, totals over all trials.
@@ -1048,6 +1066,8 @@ fn requests(t: &TrafficAcc, trials: u64) -> Requests {
         attempts_per_request: ratio(t.entry_attempts, t.entry_calls),
         latency_s: latency_of(t.latency_sum, t.requests, &t.latency_us),
         latency_served_s: latency_of(t.served_latency_sum, t.success + t.degraded, &t.served_latency_us),
+        sampling: None,
+        windowed: t.windowed.as_ref().map(|w| w.summary(trials)),
     }
 }
 
