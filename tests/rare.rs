@@ -196,14 +196,14 @@ fn splitting_refuses_what_it_cannot_run_with_exit_2() {
 
 /// The coverage study: hundreds of seeds on two cases; the 95 % interval
 /// must cover the closed form at least 93 % of the time.
-/// `NINES_COVERAGE_SEEDS` (default 200) and `NINES_COVERAGE_FIRST`
+/// `NINES_COVERAGE_SEEDS` (default 400) and `NINES_COVERAGE_FIRST`
 /// (default 1000) choose the seeds, `NINES_COVERAGE_ONLY` a case by a part
 /// of its name.
 #[test]
 #[ignore = "minutes: the coverage study"]
 fn coverage_study() {
     let var = |name: &str, default: u64| std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default);
-    let seeds = var("NINES_COVERAGE_SEEDS", 200);
+    let seeds = var("NINES_COVERAGE_SEEDS", 400);
     let first = var("NINES_COVERAGE_FIRST", 1000);
     let only = std::env::var("NINES_COVERAGE_ONLY").unwrap_or_default();
     let mut shares = Vec::new();
@@ -236,6 +236,11 @@ fn coverage_study() {
                 t_covered += 1;
             } else if u + half < truth {
                 t_optimistic += 1;
+            }
+            // A running figure, so that a long study shows where it stands.
+            let done = seed - first + 1;
+            if done % 50 == 0 && done < seeds {
+                println!("  {name}: {covered} of {done} covered after seed {seed}");
             }
         }
         let share = covered as f64 / seeds as f64;
