@@ -39,9 +39,12 @@
 //! the entrance rates of levels `j` and `j - 1` (the RESTART optimum, a
 //! conditional probability of about `1 / r_j` per step), raising the factor
 //! of the first level not yet seen often enough until every level is. The
-//! replications then run in fixed batches, in parallel, each a pure
-//! function of `(seed, replication)`, merged in order, so nothing depends
-//! on the thread count.
+//! replications then run in stages (100 first, then as many as that
+//! stage's variance asks for), each stage one parallel job, each
+//! replication a pure function of `(seed, replication)`, merged in order,
+//! so nothing depends on the thread count. Ctrl-C is seen between two
+//! events: the replications finished before the first one it cut short
+//! are kept, and the estimate is marked partial.
 //!
 //! The interval is the crude estimator's rule for skewed samples
 //! ([`crate::stats::interval::unavailability_ci95`]): the Student t on the
