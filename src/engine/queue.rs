@@ -237,15 +237,12 @@ impl<E: Copy> EventQueue<E> {
         if self.hole {
             self.fill_hole();
         }
-        let mut kept: Vec<Entry<E>> = self
-            .heap
-            .drain(..)
-            .chain(self.lane.drain(..))
-            .filter(|e| keep(&e.event))
-            .collect();
+        // In place: splitting calls this on every copy, and a copy lives
+        // for a few events.
+        self.heap.extend(self.lane.drain(..));
+        self.heap.retain(|e| keep(&e.event));
         // Keys are unique, and a sorted array is a heap.
-        kept.sort_unstable_by_key(|e| e.key);
-        self.heap = kept;
+        self.heap.sort_unstable_by_key(|e| e.key);
     }
 
     /// Number of pending events.
@@ -266,6 +263,17 @@ impl<E: Copy> EventQueue<E> {
         self.lane.clear();
         self.now = 0;
         self.next_seq = 0;
+    }
+
+    /// Makes this queue a copy of `source`, reusing its storage (what
+    /// `clone_from` would do; rare-event splitting copies a trial for
+    /// every trajectory it starts).
+    pub fn copy_from(&mut self, source: &Self) {
+        self.heap.clone_from(&source.heap);
+        self.hole = source.hole;
+        self.lane.clone_from(&source.lane);
+        self.now = source.now;
+        self.next_seq = source.next_seq;
     }
 }
 

@@ -172,6 +172,32 @@ struct Acc {
     tagged: Vec<f64>,
 }
 
+impl Acc {
+    /// `clone_from` reusing the vectors' storage.
+    fn copy_from(&mut self, source: &Self) {
+        let Self {
+            downtime,
+            incidents,
+            outage_time,
+            longest,
+            lost,
+            own_lost,
+            cause_services,
+            region_down,
+            cause_regions,
+        } = source;
+        self.downtime = *downtime;
+        self.incidents = *incidents;
+        self.outage_time = *outage_time;
+        self.longest = *longest;
+        self.lost.clone_from(lost);
+        self.own_lost.clone_from(own_lost);
+        self.cause_services.clone_from(cause_services);
+        self.region_down.clone_from(region_down);
+        self.cause_regions.clone_from(cause_regions);
+    }
+}
+
 /// The availability state of one trial: what serves, and since when.
 #[derive(Debug, Clone)]
 pub struct Availability {
@@ -340,10 +366,19 @@ impl Availability {
         use rand::SeedableRng as _;
         let world = cx.world;
         // One stream for the copy seeds its components' (a copy lives for
-        // a few events, and a stream per component cost more than them).
+        // a few events, and a stream per component cost more than them),
+        // each from four of its words (`from_rng` went through bytes and
+        // led the profile).
         let mut base = random::stream(seed, trial, Purpose::Region, u64::MAX);
+        let mut child = || {
+            let mut key = [0u8; 32];
+            for word in key.chunks_exact_mut(8) {
+                word.copy_from_slice(&base.random::<u64>().to_le_bytes());
+            }
+            Rng::from_seed(key)
+        };
         for (r, spec) in world.regions.iter().enumerate() {
-            self.region_rng[r] = Rng::from_rng(&mut base);
+            self.region_rng[r] = child();
             if let Some((failure, repair)) = &spec.process {
                 let up = self.region_natural[r];
                 let age = cx.now.saturating_sub(self.region_clock[r]);
@@ -356,11 +391,15 @@ impl Availability {
                 cx.schedule(after, event);
             }
         }
-        for rng in &mut self.group_rng {
-            *rng = Rng::from_rng(&mut base);
+        // Only an active-passive group draws from its stream (the
+        // switch-over's outcome).
+        for (rng, spec) in self.group_rng.iter_mut().zip(&world.groups) {
+            if spec.topology == Topology::ActivePassive {
+                *rng = child();
+            }
         }
         for (i, spec) in world.replicas.iter().enumerate() {
-            self.replica_rng[i] = Rng::from_rng(&mut base);
+            self.replica_rng[i] = child();
             let Some((failure, repair)) = &world.services[spec.service].process else {
                 continue;
             };
@@ -382,6 +421,44 @@ impl Availability {
                 );
             }
         }
+    }
+
+    /// Makes this state a copy of `source`, reusing its storage (what
+    /// `clone_from` would do; rare-event splitting copies a trial for every
+    /// trajectory it starts, and a copy lives for a few events).
+    pub fn copy_from(&mut self, source: &Self) {
+        let Self {
+            region_rng,
+            replica_rng,
+            group_rng,
+            region_up,
+            region_natural,
+            region_held,
+            region_clock,
+            replica_clock,
+            replicas,
+            groups,
+            services,
+            last,
+            outage_start,
+            acc,
+            dirty,
+        } = source;
+        self.region_rng.clone_from(region_rng);
+        self.replica_rng.clone_from(replica_rng);
+        self.group_rng.clone_from(group_rng);
+        self.region_up.clone_from(region_up);
+        self.region_natural.clone_from(region_natural);
+        self.region_held.clone_from(region_held);
+        self.region_clock.clone_from(region_clock);
+        self.replica_clock.clone_from(replica_clock);
+        self.replicas.clone_from(replicas);
+        self.groups.clone_from(groups);
+        self.services.clone_from(services);
+        self.last = *last;
+        self.outage_start = *outage_start;
+        self.acc.copy_from(acc);
+        self.dirty = *dirty;
     }
 
     /// The share of the entry's traffic not served now.
@@ -1083,6 +1160,34 @@ impl<'w> FailureOnly<'w> {
             now: self.clock,
         };
         self.availability.redraw_clocks(&mut cx, seed, trial);
+    }
+
+    /// Makes this run a copy of `source` (of the same world), reusing its
+    /// storage: what `clone_from` would do.
+    pub fn copy_from(&mut self, source: &Self) {
+        let Self {
+            world,
+            queue,
+            trace,
+            availability,
+            events,
+            clock,
+        } = source;
+        self.world = world;
+        self.queue.copy_from(queue);
+        self.trace.clone_from(trace);
+        self.availability.copy_from(availability);
+        self.events = *events;
+        self.clock = *clock;
+    }
+
+    /// Moves the run's clock to `t` (no earlier than now), with no event
+    /// due before it, so that [`FailureOnly::branch`] then ages the clocks
+    /// to `t`: rare-event splitting copies a trajectory at the end of its
+    /// warm-up, which falls between events.
+    pub fn wait_until(&mut self, t: Nanos) {
+        debug_assert!(self.next_time().is_none_or(|next| next >= t));
+        self.clock = self.clock.max(t);
     }
 
     /// The compiled world it runs.

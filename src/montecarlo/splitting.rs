@@ -39,9 +39,12 @@
 //! the entrance rates of levels `j` and `j - 1` (the RESTART optimum, a
 //! conditional probability of about `1 / r_j` per step), raising the factor
 //! of the first level not yet seen often enough until every level is. The
-//! replications then run in fixed batches, in parallel, each a pure
-//! function of `(seed, replication)`, merged in order, so nothing depends
-//! on the thread count.
+//! replications then run in stages (100 first, then as many as that
+//! stage's variance asks for), each stage one parallel job, each
+//! replication a pure function of `(seed, replication)`, merged in order,
+//! so nothing depends on the thread count. Ctrl-C is seen between two
+//! events: the replications finished before the first one it cut short
+//! are kept, and the estimate is marked partial.
 //!
 //! The interval is the crude estimator's rule for skewed samples
 //! ([`crate::stats::interval::unavailability_ci95`]): the Student t on the
@@ -86,7 +89,7 @@ const EVENT_BUDGET: u64 = 2_000_000_000;
 /// Replications run together between checks of the interval.
 pub const BATCH: u64 = 20;
 /// Fewest replications behind an interval.
-pub const MIN_REPLICATIONS: u64 = 40;
+pub const MIN_REPLICATIONS: u64 = 100;
 
 /// What a splitting run is asked for.
 #[derive(Debug, Clone, Copy)]
@@ -302,10 +305,31 @@ struct Restart<'p, 'w> {
     top_weight: f64,
     out: Outcome,
     scratch: Vec<f64>,
+    /// Trajectories that ended, whose storage the next copies reuse: a
+    /// copy lives for a few events, and allocating its state cost more
+    /// than them.
+    spare: Vec<FailureOnly<'w>>,
+}
+
+/// What stops a replication short: the user's Ctrl-C
+/// ([`super::stop_requested`]), seen between two events.
+fn interrupted() -> Error {
+    Error::Interrupted {
+        trials: 0,
+        what: "splitting stopped".into(),
+    }
 }
 
 impl<'w> Restart<'_, 'w> {
-    fn run(plan: &Plan, world: &'w World, seed: u64, replication: u64) -> Result<Outcome> {
+    /// Replication `replication` of `plan`, reusing (and refilling) the
+    /// trajectories in `spare`.
+    fn run(
+        plan: &Plan,
+        world: &'w World,
+        seed: u64,
+        replication: u64,
+        spare: &mut Vec<FailureOnly<'w>>,
+    ) -> Result<Outcome> {
         let top = plan.top();
         let mut weight = vec![1.0; top + 1];
         for j in 1..=top {
@@ -321,6 +345,7 @@ impl<'w> Restart<'_, 'w> {
             top_weight: plan.top_weight(),
             weight,
             scratch: Vec::new(),
+            spare: std::mem::take(spare),
             out: Outcome {
                 entered: vec![0.0; top + 1],
                 crossings: vec![0; top + 1],
@@ -329,12 +354,17 @@ impl<'w> Restart<'_, 'w> {
         };
         let mut main = FailureOnly::start(world, seed, key(replication, 0));
         while main.step(plan.warmup).is_some() {}
+        // Copies made at the window's start age their clocks to it.
+        main.wait_until(plan.warmup);
         let start = main.downtime_until(plan.warmup);
         let level = plan.level(world, &main.availability, &mut me.scratch);
         // Entering the window above level 0 counts as crossing up to it,
         // so that every trajectory's weight matches its level.
-        me.split(&main, 0, level, plan.warmup)?;
-        me.follow(main, 0, level, start)?;
+        let result = me
+            .split(&main, 0, level, plan.warmup)
+            .and_then(|()| me.follow(main, 0, level, start));
+        *spare = std::mem::take(&mut me.spare);
+        result?;
         me.out.copies = me.copies;
         Ok(me.out)
     }
@@ -344,6 +374,9 @@ impl<'w> Restart<'_, 'w> {
     fn follow(&mut self, mut path: FailureOnly<'w>, born: usize, mut level: usize, start: f64) -> Result<()> {
         let before = path.events();
         let result = loop {
+            if super::stop_requested() {
+                return Err(interrupted());
+            }
             let Some(now) = path.step(self.end) else {
                 break path.downtime_until(self.end);
             };
@@ -364,6 +397,7 @@ impl<'w> Restart<'_, 'w> {
         };
         self.out.downtime += self.top_weight * (result - start);
         self.out.events += path.events() - before;
+        self.spare.push(path);
         if self.out.events > EVENT_BUDGET {
             return Err(Error::Usage(format!(
                 "splitting needed more than {EVENT_BUDGET} events in one replication; this design's outages are \
@@ -387,7 +421,13 @@ impl<'w> Restart<'_, 'w> {
         for j in from + 1..=to {
             for _ in 1..self.plan.factors[j] {
                 self.copies += 1;
-                let mut copy = path.clone();
+                let mut copy = match self.spare.pop() {
+                    Some(mut spare) => {
+                        spare.copy_from(path);
+                        spare
+                    }
+                    None => path.clone(),
+                };
                 copy.branch(self.seed, key(self.replication, self.copies));
                 let start = copy.downtime_until(now);
                 self.copies_from(&copy, j, to, now)?;
@@ -437,7 +477,9 @@ pub fn plan(world: &World, seed: u64, threads: &rayon::ThreadPool) -> Result<Pla
         let outs: Vec<Result<Outcome>> = threads.install(|| {
             (0..PILOT_PATHS)
                 .into_par_iter()
-                .map(|p| Restart::run(&plan, world, seed, u64::MAX - (pilot * PILOT_PATHS + p)))
+                .map_init(Vec::new, |spare, p| {
+                    Restart::run(&plan, world, seed, u64::MAX - (pilot * PILOT_PATHS + p), spare)
+                })
                 .collect()
         });
         let mut entered = vec![0.0; top + 1];
@@ -504,6 +546,8 @@ pub struct Estimate {
     pub copies: u64,
     /// The plan used.
     pub plan: Plan,
+    /// Ctrl-C stopped it before the goal: the replications done so far.
+    pub partial: bool,
 }
 
 /// Runs replications of `plan` in batches until `goal` is met.
@@ -531,32 +575,46 @@ pub fn estimate(world: &World, seed: u64, threads: Option<usize>, goal: Goal) ->
     // margin), and a third stage runs only if that fell short.
     let mut stage_end = MIN_REPLICATIONS.min(cap);
     let mut stages = 0;
+    let mut stopped = false;
     loop {
         let done = values.len() as u64;
-        let end = (done + BATCH).min(stage_end);
+        // A whole stage at once: the replications' costs are as skewed as
+        // their estimates, and work stealing over the stage keeps both
+        // threads busy where batches waited for their slowest replication.
         let outs: Vec<Result<Outcome>> = pool.install(|| {
-            (done..end)
+            (done..stage_end)
                 .into_par_iter()
-                .map(|k| Restart::run(&plan, world, seed, k))
+                .map_init(Vec::new, |spare, k| Restart::run(&plan, world, seed, k, spare))
                 .collect()
         });
         for out in outs {
-            let out = out?;
-            events += out.events;
-            copies += out.copies;
-            values.push(out.downtime / h);
+            match out {
+                Ok(out) => {
+                    events += out.events;
+                    copies += out.copies;
+                    values.push(out.downtime / h);
+                }
+                // Ctrl-C: the replications finished before the first one
+                // it cut short are kept (a prefix, like crude trials).
+                Err(Error::Interrupted { .. }) => {
+                    stopped = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
         }
         let n = values.len() as u64;
+        if n < 2 {
+            return Err(interrupted());
+        }
         let mean = values.iter().sum::<f64>() / n as f64;
         let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
         let half = t95(n) * (var / n as f64).sqrt();
         let relative_error = if mean > 0.0 { half / mean } else { f64::INFINITY };
-        if n < stage_end && !super::stop_requested() {
-            continue;
-        }
         stages += 1;
-        let enough = relative_error <= goal.relative_error;
-        if enough || n >= cap || stages >= MAX_STAGES || super::stop_requested() {
+        let finished = relative_error <= goal.relative_error || n >= cap || stages >= MAX_STAGES;
+        stopped |= super::stop_requested() && !finished;
+        if finished || stopped {
             return Ok(Estimate {
                 unavailability: mean,
                 ci95: unavailability_ci95(&values),
@@ -565,6 +623,7 @@ pub fn estimate(world: &World, seed: u64, threads: Option<usize>, goal: Goal) ->
                 events,
                 copies,
                 plan,
+                partial: stopped,
             });
         }
         let needed = if relative_error.is_finite() {
@@ -668,8 +727,18 @@ pub fn simulate(
         max_replications: MAX_REPLICATIONS,
     };
     let seed = options.seed.unwrap_or(scenario.seed);
-    let est = estimate(&world, seed, options.threads, goal)?;
+    let est = match estimate(&world, seed, options.threads, goal) {
+        Ok(est) => est,
+        // Ctrl-C before two replications ended: the crude figures are
+        // what was done.
+        Err(Error::Interrupted { .. }) => {
+            summary.partial = true;
+            return Ok(summary);
+        }
+        Err(e) => return Err(e),
+    };
     apply(&mut summary, &est, reason, target);
+    summary.partial = est.partial;
     Ok(summary)
 }
 

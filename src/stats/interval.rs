@@ -154,7 +154,15 @@ pub fn unavailability_ci95(u: &[f64]) -> [f64; 2] {
     let m2 = u.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
     let m3 = u.iter().map(|x| (x - mean).powi(3)).sum::<f64>();
     let se = (m2 / (nf - 1.0) / nf).sqrt();
-    let g1 = if m2 > 0.0 { (m3 / nf) / (m2 / nf).powf(1.5) } else { 0.0 };
+    // Spread below a millionth of the mean is rounding (equal values, as a
+    // model with fixed failure and repair times gives): the skewness of
+    // noise would pick a gamma law of astronomical shape, whose quantile
+    // does not end. The t interval is that law's limit.
+    let g1 = if m2 > 0.0 && se > 1e-6 * mean {
+        (m3 / nf) / (m2 / nf).powf(1.5)
+    } else {
+        0.0
+    };
     let w = u.iter().copied().fold(0.0, f64::max) / nf;
     match gamma_laws(n, mean, se, g1, w) {
         None => {
@@ -302,6 +310,19 @@ mod tests {
             (tiny[0] / u[0] - 1e-9).abs() < 1e-15 && (tiny[1] / u[1] - 1e-9).abs() < 1e-15,
             "{tiny:?}"
         );
+    }
+
+    /// Equal replications (a model whose failure and repair times are all
+    /// fixed): the mean of forty copies of 0.1 is not exactly 0.1, and the
+    /// skewness of that rounding must not choose a gamma law (whose
+    /// quantile at such a shape did not return).
+    #[test]
+    fn equal_unavailabilities_give_a_point_interval() {
+        let same = vec![0.1; 40];
+        let mean = same.iter().sum::<f64>() / 40.0;
+        assert_ne!(mean, 0.1, "the case needs rounding in the mean");
+        let ci = unavailability_ci95(&same);
+        assert!((ci[0] - 0.1).abs() < 1e-15 && (ci[1] - 0.1).abs() < 1e-15, "{ci:?}");
     }
 
     #[test]
