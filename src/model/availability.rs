@@ -185,6 +185,7 @@ impl Acc {
             cause_services,
             region_down,
             cause_regions,
+            tagged,
         } = source;
         self.downtime = *downtime;
         self.incidents = *incidents;
@@ -195,6 +196,7 @@ impl Acc {
         self.cause_services.clone_from(cause_services);
         self.region_down.clone_from(region_down);
         self.cause_regions.clone_from(cause_regions);
+        self.tagged.clone_from(tagged);
     }
 }
 
@@ -443,6 +445,7 @@ impl Availability {
             outage_start,
             acc,
             dirty,
+            tags,
         } = source;
         self.region_rng.clone_from(region_rng);
         self.replica_rng.clone_from(replica_rng);
@@ -459,6 +462,7 @@ impl Availability {
         self.outage_start = *outage_start;
         self.acc.copy_from(acc);
         self.dirty = *dirty;
+        self.tags.clone_from(tags);
     }
 
     /// The share of the entry's traffic not served now.
