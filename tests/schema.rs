@@ -391,6 +391,37 @@ failover = { detect = "30s", switch = "1m", success = 0.99 }
 failure = { mean = "1000h" }
 repair = { mean = "10h" }
 service_time = { mean = "2ms" }
+
+[[deploy]]
+service = "api"
+every = "1d"
+first = "10h"
+batch = 1
+pause = "1m"
+canary = 0.1
+bake = "10m"
+restart = { mean = "30s" }
+bad = 0.1
+effect = "errors"
+error_rate = 0.5
+detect = "10m"
+
+[[deploy]]
+service = "db"
+at = ["2h", "20h"]
+batch_share = 0.5
+restart = "30s"
+bad = 0.1
+effect = "latency"
+latency = "100ms"
+detect = "5m"
+
+[[maintenance]]
+name = "patching"
+target = "db[0]"
+every = "1d"
+at = "3h"
+duration = "10m"
 "#;
 
 /// Paths (`service.call.retry.budget.ratio`) of every key `v` sets.

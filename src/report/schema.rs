@@ -343,6 +343,7 @@ fn slo() -> Value {
             "expected_downtime_per_year_s": num("Mean downtime a year."),
             "budget_left_per_year_s": num("Budget left a year (negative when overspent)."),
             "years_within_budget": share("Share of simulated years within the budget."),
+            "excludes_planned": { "const": true, "description": "Present when planned downtime was left out of the verdict (`slo.exclude_planned`)." },
         }),
     )
 }
@@ -561,6 +562,7 @@ pub fn schema() -> Value {
         "partial": { "const": true, "description": "Present when the run was interrupted." },
         "slo_windows": slo_windows(),
         "alerts": alerts(),
+        "operations": operations(),
     });
     if let (Some(p), Value::Object(b)) = (properties.as_object_mut(), body) {
         p.extend(b);
@@ -597,4 +599,37 @@ pub fn text() -> String {
     let mut s = serde_json::to_string_pretty(&schema()).expect("a JSON value always serialises");
     s.push('\n');
     s
+}
+
+/// `operations`: deploys and maintenance windows.
+fn operations() -> Value {
+    object(
+        "Deploys and maintenance windows (omitted without them).",
+        &[
+            "planned_downtime_per_year_s",
+            "unplanned_downtime_per_year_s",
+            "unplanned_availability",
+            "unplanned_nines",
+        ],
+        json!({
+            "planned_downtime_per_year_s": def("estimate", "Entry downtime a year while a maintenance window was open."),
+            "unplanned_downtime_per_year_s": def("estimate", "The rest of the entry's downtime a year (deploys included)."),
+            "unplanned_availability": def("estimate", "Entry availability with planned downtime left out."),
+            "unplanned_nines": num_or_null("Its nines; null when no trial had unplanned downtime."),
+            "deploys": named("Per deploy, by service name.", object(
+                "What one deploy did across trials.",
+                &["rolls", "rolls_per_trial", "skipped", "bad", "caught_by_canary", "caught_by_alert", "bad_release_serving_s", "downtime_per_year_s"],
+                json!({
+                    "rolls": count("Rolls started, all trials."),
+                    "rolls_per_trial": num("Rolls per trial."),
+                    "skipped": count("Deploys skipped because the previous roll was under way."),
+                    "bad": count("Rolls of a bad release."),
+                    "caught_by_canary": count("Bad releases caught by the canary's analysis."),
+                    "caught_by_alert": count("Bad releases caught by alerting."),
+                    "bad_release_serving_s": num_or_null("Mean time a bad release served (null without one)."),
+                    "downtime_per_year_s": def("estimate", "Entry downtime a year while its rolls were under way."),
+                }),
+            )),
+        }),
+    )
 }
