@@ -180,3 +180,25 @@ fn a_misspelt_kind_and_a_time_objective_are_errors() {
     let err = bad(&ONE_REPLICA.replace("burn_rate = 10", "burn_rate = 0"));
     assert!(err.contains("key `alert.fast.burn_rate`"), "{err}");
 }
+
+/// Coverage of the budget-per-window interval (Student t over trials'
+/// means) against the closed form 0.8, over 200 seeds of 20 trials:
+/// `cargo test --release --test main slo_window_budget_coverage -- --ignored --nocapture`.
+#[test]
+#[ignore = "a coverage study: about a minute"]
+fn slo_window_budget_coverage() {
+    let truth = (1.0 - 120.0 / 125.0) / 0.05;
+    let seeds = 200;
+    let mut hits = 0;
+    for seed in 0..seeds {
+        let (s, _) = simulate(ONE_REPLICA, 20, 1000 + seed);
+        let ci = s.slo_windows.expect("slo_windows").budget_consumed.ci95;
+        hits += u32::from(ci[0] <= truth && truth <= ci[1]);
+    }
+    let coverage = f64::from(hits) / seeds as f64;
+    println!(
+        "budget-per-window interval: {hits} of {seeds} cover {truth} ({:.1} %)",
+        coverage * 100.0
+    );
+    assert!(coverage >= 0.91, "coverage {coverage}");
+}

@@ -429,7 +429,7 @@ mod tests {
         // so no incident, yet the rule sums them over its hour and fires
         // after each burst from the second on (5 alerts, all false).
         let s = series(8 * 24 * 60, |i| {
-            if i >= 600 && i < 660 && (i - 600) % 10 < 2 {
+            if (600..660).contains(&i) && (i - 600) % 10 < 2 {
                 300.0
             } else {
                 0.0

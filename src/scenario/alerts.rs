@@ -92,7 +92,7 @@ pub fn window_text(ns: Nanos) -> String {
         ("s", SECOND),
         ("ms", SECOND / 1000),
     ] {
-        if ns >= size && ns % size == 0 {
+        if ns >= size && ns.is_multiple_of(size) {
             return format!("{}{unit}", ns / size);
         }
     }
