@@ -329,8 +329,9 @@ fn splitting_agrees_with_long_crude_runs_without_closed_form() {
 /// Failure and repair times all fixed: every copy of a trajectory is the
 /// trajectory, and the replications are equal. It ran without end (the
 /// interval's gamma law on the rounding of equal values); now it ends at
-/// once with the schedule's exact figure: both replicas fail together
-/// every 1005 hours for 5 hours, 5/1005 of the time.
+/// once with the schedule's figure: both replicas fail together every
+/// 1005 hours for 5 hours, 5/1005 of the time (within 1 %: the 10-year
+/// window holds 87.2 cycles, not a whole number).
 #[test]
 fn splitting_on_fixed_times_ends_with_the_schedule() {
     let dir = Dir::new();
@@ -365,26 +366,24 @@ repair = { dist = "fixed", mean = "5h" }
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["estimator"], "splitting");
     let u = 1.0 - json["availability"]["mean"].as_f64().unwrap();
-    assert!((u / (5.0 / 1005.0) - 1.0).abs() < 1e-3, "{u}");
+    assert!((u / (5.0 / 1005.0) - 1.0).abs() < 1e-2, "{u}");
     let ci = &json["availability"]["ci95"];
     assert!(ci[1].as_f64().unwrap() - ci[0].as_f64().unwrap() < 1e-9, "{ci}");
 }
 
 /// Ctrl-C during splitting stops between two events, not after the
-/// replications under way: long replications (a 1000-year window of the
-/// nine-nines design, seconds each) and an interval asked so narrow that
-/// splitting would run for minutes. The run must end within seconds of the
-/// signal, exit 1, and print the result marked partial.
+/// pilots or the replications under way: a 250-year window of the
+/// nine-nines design makes every pilot and replication long, and the run
+/// minutes long. The two crude trials take a fraction of a second, so the
+/// signal lands in splitting (its pilots, under load); the run must end
+/// within seconds of it, exit 1, and print the result marked partial.
 #[test]
 fn ctrl_c_stops_splitting_promptly_marked_partial() {
     use std::io::Read as _;
     use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
     let dir = Dir::new();
-    dir.write(
-        "long.toml",
-        &REGIONS.replace("horizon = \"10y\"", "horizon = \"1000y\""),
-    );
+    dir.write("long.toml", &REGIONS.replace("horizon = \"10y\"", "horizon = \"250y\""));
     let mut child = Command::new(env!("CARGO_BIN_EXE_nines"))
         .args([
             "run",
@@ -393,8 +392,6 @@ fn ctrl_c_stops_splitting_promptly_marked_partial() {
             "2",
             "--estimator",
             "splitting",
-            "--precision",
-            "0.001",
             "--threads",
             "2",
             "--no-write",
@@ -406,7 +403,7 @@ fn ctrl_c_stops_splitting_promptly_marked_partial() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn nines");
-    // Two crude trials take milliseconds; by then splitting runs.
+    // Two crude trials of 250 years take a fraction of a second.
     std::thread::sleep(Duration::from_millis(1500));
     assert!(child.try_wait().unwrap().is_none(), "splitting ended before the signal");
     let ok = Command::new("kill")
