@@ -20,6 +20,7 @@ pub mod schema;
 pub mod source;
 pub mod validate;
 pub mod workflow;
+mod client_ext;
 
 use std::path::Path;
 

@@ -233,7 +233,10 @@ fn breaker(c: &mut Checker<'_>, raw: &Spanned<RawBreaker>, key: &str) -> Option<
             Some(s) => c.count(s, &format!("{key}.success_threshold"), 1, 10_000)?,
             None => 1,
         },
+        open_backoff: None,
+        half_open_limit: None,
     };
+    let config = super::client_ext::breaker_extras(c, b, key, config)?;
     match CircuitBreaker::new(config) {
         Ok(breaker) => Some(breaker),
         Err(e) => {

@@ -239,6 +239,17 @@ pub struct RawBreaker {
     pub open_for: Option<Spanned<Duration>>,
     pub half_open_calls: Option<Spanned<i64>>,
     pub success_threshold: Option<Spanned<i64>>,
+    pub open_backoff: Option<Spanned<RawOpenBackoff>>,
+    pub half_open_max_wait: Option<Spanned<Duration>>,
+    pub half_open_expiry: Option<Spanned<String>>,
+}
+
+/// `open_backoff = { multiplier, max }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOpenBackoff {
+    pub multiplier: Option<Spanned<f64>>,
+    pub max: Option<Spanned<Duration>>,
 }
 
 /// `bulkhead = { max_concurrent, max_queue, queue_timeout }`
@@ -447,6 +458,9 @@ pub mod keys {
         "open_for",
         "half_open_calls",
         "success_threshold",
+        "open_backoff",
+        "half_open_max_wait",
+        "half_open_expiry",
     ];
     pub const BULKHEAD: &[&str] = &["max_concurrent", "max_queue", "queue_timeout"];
     pub const FAILOVER: &[&str] = &["detect", "switch", "success"];

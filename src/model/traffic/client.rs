@@ -332,13 +332,14 @@ impl Requests<'_> {
                 && b.epoch() != epoch
             {
                 // A result changes the state only to Closed or Open; an Open
-                // breaker is half-open `open_for` later whether or not anyone
+                // breaker is half-open when its open period ends whether or not anyone
                 // calls (the state the buckets read), so that is dated now.
                 if b.state(now) == BreakerState::Closed {
                     tr.record(now, "breaker_closed", Subject::Edge(edge));
                 } else {
                     tr.record(now, "breaker_open", Subject::Edge(edge));
-                    tr.record_later(now + b.config().open_for, "breaker_half_open", Subject::Edge(edge));
+                    let half_open = b.open_until(now).unwrap_or(now);
+                    tr.record_later(half_open, "breaker_half_open", Subject::Edge(edge));
                 }
             }
         }
