@@ -8,6 +8,7 @@
 //! and the entry point is known.
 
 mod checker;
+mod client_ext;
 pub mod defence;
 pub mod duration;
 mod explain;
@@ -20,7 +21,6 @@ pub mod schema;
 pub mod source;
 pub mod validate;
 pub mod workflow;
-mod client_ext;
 
 use std::path::Path;
 

@@ -61,6 +61,13 @@ pub enum Event {
     Uneject(u32),
     /// After a pivot, a saga calls a step that gave up again.
     SagaResume(Key),
+    /// An attempt's hedge delay is over.
+    Hedge {
+        /// The call.
+        call: Key,
+        /// Its attempt epoch when scheduled.
+        epoch: u32,
+    },
 }
 
 impl From<AvailabilityEvent> for Event {

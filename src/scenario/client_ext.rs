@@ -8,8 +8,13 @@
 use toml::Spanned;
 
 use super::checker::Checker;
-use super::raw::RawBreaker;
+use super::raw::{RawBreaker, RawConcurrencyBudget, RawHedge};
 use crate::resilience::circuit_breaker::{BreakerConfig, HalfOpenExpiry, HalfOpenLimit, OpenBackoff};
+use crate::resilience::hedge::{HedgeConfig, HedgeDelay, Hedger};
+use crate::resilience::retry::{BudgetConfig, ConcurrencyBudget, ConcurrencyConfig};
+
+/// Default number of recent latencies a quantile hedge delay is taken over.
+pub const DEFAULT_HEDGE_WINDOW: u32 = 100;
 
 /// Default growth of the open period with `open_backoff`.
 pub const DEFAULT_OPEN_MULTIPLIER: f64 = 2.0;
@@ -64,7 +69,11 @@ pub(super) fn breaker_extras(
     match (&b.half_open_max_wait, then) {
         (Some(w), then) => {
             if w.get_ref().0 == 0 {
-                c.err(&w.span(), format!("{key}.half_open_max_wait"), "must be longer than zero");
+                c.err(
+                    &w.span(),
+                    format!("{key}.half_open_max_wait"),
+                    "must be longer than zero",
+                );
                 return None;
             }
             config.half_open_limit = Some(HalfOpenLimit {
@@ -85,4 +94,127 @@ pub(super) fn breaker_extras(
         (None, None) => {}
     }
     Some(config)
+}
+
+/// `retry.concurrency_budget = { percent, min_retry_concurrency }`.
+pub(super) fn concurrency(
+    c: &mut Checker<'_>,
+    raw: &Spanned<RawConcurrencyBudget>,
+    key: &str,
+) -> Option<ConcurrencyBudget> {
+    let b = raw.get_ref();
+    let percent = match &b.percent {
+        Some(p) => {
+            let v = *p.get_ref();
+            if !(v > 0.0 && v <= 100.0) {
+                c.err_help(
+                    &p.span(),
+                    format!("{key}.percent"),
+                    format!("must be above 0 and at most 100, found {v}"),
+                    "write percent = 20.0 (Envoy's default: retries in flight up to 20 % of active calls)".into(),
+                );
+                return None;
+            }
+            v
+        }
+        None => ConcurrencyConfig::ENVOY.percent,
+    };
+    let min_retry_concurrency = match &b.min_retry_concurrency {
+        Some(m) => c.count(m, &format!("{key}.min_retry_concurrency"), 0, 1_000_000)?,
+        None => ConcurrencyConfig::ENVOY.min_retry_concurrency,
+    };
+    match ConcurrencyBudget::new(ConcurrencyConfig {
+        percent,
+        min_retry_concurrency,
+    }) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            c.err(&raw.span(), key.to_string(), e.to_string());
+            None
+        }
+    }
+}
+
+/// `hedge = { delay | quantile, window, cancel, budget }`.
+pub(super) fn hedge(c: &mut Checker<'_>, raw: &Spanned<RawHedge>, key: &str) -> Option<Hedger> {
+    let h = raw.get_ref();
+    let delay = match (&h.delay, &h.quantile) {
+        (Some(_), Some(q)) => {
+            c.err(
+                &q.span(),
+                format!("{key}.quantile"),
+                "give either a fixed delay or a quantile of recent latencies, not both",
+            );
+            return None;
+        }
+        (None, None) => {
+            c.err_help(
+                &raw.span(),
+                key.to_string(),
+                "needs to know when to send the hedge",
+                "add delay = \"50ms\", or quantile = 0.95 (of the last `window` successful attempts)".into(),
+            );
+            return None;
+        }
+        (Some(d), None) => {
+            if let Some(w) = &h.window {
+                c.err(
+                    &w.span(),
+                    format!("{key}.window"),
+                    "a window is for a quantile delay; remove it, or use quantile instead of delay",
+                );
+                return None;
+            }
+            if d.get_ref().0 == 0 {
+                c.err(&d.span(), format!("{key}.delay"), "must be longer than zero");
+                return None;
+            }
+            HedgeDelay::Fixed(d.get_ref().0)
+        }
+        (None, Some(q)) => {
+            let quantile = *q.get_ref();
+            if !(quantile > 0.0 && quantile < 1.0) {
+                c.err_help(
+                    &q.span(),
+                    format!("{key}.quantile"),
+                    format!("must be above 0 and below 1, found {quantile}"),
+                    "write quantile = 0.95 to hedge the slowest 5 % of attempts".into(),
+                );
+                return None;
+            }
+            let window = match &h.window {
+                Some(w) => c.count(w, &format!("{key}.window"), 1, 100_000)?,
+                None => DEFAULT_HEDGE_WINDOW,
+            };
+            HedgeDelay::Quantile { quantile, window }
+        }
+    };
+    let budget = match &h.budget {
+        Some(b) => {
+            let bg = b.get_ref();
+            Some(BudgetConfig {
+                ratio: *bg.ratio.get_ref(),
+                burst: bg.burst.as_ref().map_or(BudgetConfig::DEFAULT_BURST, |x| *x.get_ref()),
+            })
+        }
+        None => None,
+    };
+    let config = HedgeConfig {
+        delay,
+        cancel: h.cancel.as_ref().is_none_or(|x| *x.get_ref()),
+        budget,
+    };
+    match Hedger::new(config) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            let span = h.budget.as_ref().map_or(raw.span(), Spanned::span);
+            let k = if h.budget.is_some() {
+                format!("{key}.budget")
+            } else {
+                key.to_string()
+            };
+            c.err(&span, k, e.to_string());
+            None
+        }
+    }
 }

@@ -184,6 +184,7 @@ pub struct RawWorkload {
     pub cancel_on_timeout: Option<Spanned<bool>>,
     pub priority: Option<Spanned<String>>,
     pub region: Option<Spanned<String>>,
+    pub hedge: Option<Spanned<RawHedge>>,
 }
 
 /// `diurnal = { amplitude = 0.5, period = "24h", peak = "14h" }`
@@ -214,6 +215,26 @@ pub struct RawRetry {
     pub max_delay: Option<Spanned<Duration>>,
     pub jitter: Option<Spanned<String>>,
     pub retry_on: Option<Spanned<Vec<Spanned<String>>>>,
+    pub budget: Option<Spanned<RawBudget>>,
+    pub concurrency_budget: Option<Spanned<RawConcurrencyBudget>>,
+}
+
+/// `concurrency_budget = { percent, min_retry_concurrency }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConcurrencyBudget {
+    pub percent: Option<Spanned<f64>>,
+    pub min_retry_concurrency: Option<Spanned<i64>>,
+}
+
+/// `hedge = { delay | quantile, window, cancel, budget }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHedge {
+    pub delay: Option<Spanned<Duration>>,
+    pub quantile: Option<Spanned<f64>>,
+    pub window: Option<Spanned<i64>>,
+    pub cancel: Option<Spanned<bool>>,
     pub budget: Option<Spanned<RawBudget>>,
 }
 
@@ -282,6 +303,7 @@ pub struct RawCall {
     pub circuit_breaker: Option<Spanned<RawBreaker>>,
     pub bulkhead: Option<Spanned<RawBulkhead>>,
     pub cancel_on_timeout: Option<Spanned<bool>>,
+    pub hedge: Option<Spanned<RawHedge>>,
 }
 
 /// `[global]`
@@ -434,6 +456,7 @@ pub mod keys {
         "priority",
         "region",
         "workflow",
+        "hedge",
     ];
     pub const WORKFLOW: &[&str] = &["name", "deadline"];
     pub const HEALTH_CHECK: &[&str] = &["interval", "unhealthy", "healthy"];
@@ -446,7 +469,9 @@ pub mod keys {
         "jitter",
         "retry_on",
         "budget",
+        "concurrency_budget",
     ];
+    pub const HEDGE: &[&str] = &["delay", "quantile", "window", "cancel", "budget"];
     pub const BREAKER: &[&str] = &[
         "failure_threshold",
         "window",

@@ -482,6 +482,7 @@ fn calls(c: &mut Checker<'_>, s: &RawService, p: &str, service_index: &BTreeMap<
                         bulkhead: &call.bulkhead,
                         fallback: &call.fallback,
                         cancel_on_timeout: &call.cancel_on_timeout,
+                        hedge: &call.hedge,
                     },
                     &key,
                 );
@@ -594,6 +595,7 @@ fn workload(
             bulkhead: &w.bulkhead,
             fallback: &w.fallback,
             cancel_on_timeout: &w.cancel_on_timeout,
+            hedge: &w.hedge,
         },
         &p,
     );

@@ -49,7 +49,13 @@ impl Requests<'_> {
             started: now,
             low,
             replica: super::NO_REPLICA,
+            extras: 0,
+            hedge_job: None,
+            hedge_replica: super::NO_REPLICA,
         });
+        if self.world.edges[edge].client_extras {
+            self.extras_call_started(edge);
+        }
         self.start_attempt(call, now);
     }
 
@@ -141,6 +147,9 @@ impl Requests<'_> {
         if let Some(limit) = limit {
             self.arm_timer(TimerKind::Attempt, edge, now + limit, call, epoch);
         }
+        if spec.client_extras {
+            self.extras_on_send(call, edge, epoch, now);
+        }
         let multi = self.world.services[spec.to].multi_region;
         let faults = self.faults.overlay().link_faults > 0 || self.faults.overlay().hung_any > 0;
         let from_region = if multi || faults {
@@ -214,7 +223,7 @@ impl Requests<'_> {
 
     /// The region the caller of `call` is in: its workload's clients, or
     /// the replica serving the job that made it.
-    fn caller_region(&self, call: Key) -> Option<usize> {
+    pub(super) fn caller_region(&self, call: Key) -> Option<usize> {
         let c = self.traffic.calls.get(call)?;
         match c.parent {
             Parent::Root => self.world.workloads.get(c.edge as usize)?.region,
@@ -305,6 +314,9 @@ impl Requests<'_> {
         {
             self.cancel_job(job, now);
         }
+        if self.world.edges[edge].client_extras {
+            self.extras_on_timeout(call, now);
+        }
         if let Parent::Saga { saga } = parent {
             self.saga_attempt_timed_out(saga, attempt_start);
         }
@@ -319,6 +331,10 @@ impl Requests<'_> {
         let edge = c.edge as usize;
         c.epoch = c.epoch.wrapping_add(1);
         c.job = None;
+        let extras = self.world.edges[edge].client_extras;
+        if extras {
+            t.extras[edge].attempt_ended(c);
+        }
         if c.holds_bulkhead {
             c.holds_bulkhead = false;
             if let Some(next) = t.bulkheads[edge].as_mut().and_then(|b| b.leave(now)) {
@@ -376,8 +392,12 @@ impl Requests<'_> {
                 &mut t.jitter_rng[edge],
             );
             if let RetryDecision::Retry { after } = decision
+                && (!extras || t.extras[edge].retry_allowed())
                 && t.budgets[edge].as_mut().is_none_or(RetryBudget::try_withdraw)
             {
+                if extras {
+                    t.extras[edge].retry_started(c);
+                }
                 c.prev_delay = after;
                 t.result.edges[edge].retries += 1;
                 self.queue.schedule(now + after, Event::Retry(call));
@@ -399,7 +419,11 @@ impl Requests<'_> {
 
     pub(super) fn finish_call(&mut self, call: Key, result: CallResult, now: Nanos) {
         let t = &mut self.traffic;
-        let c = t.calls.remove(call).expect("live");
+        let mut c = t.calls.remove(call).expect("live");
+        if self.world.edges[c.edge as usize].client_extras {
+            self.extras_call_ended(c.edge as usize, &mut c);
+        }
+        let t = &mut self.traffic;
         let counts = &mut t.result.edges[c.edge as usize];
         match result {
             CallResult::Failed => counts.failed += 1,

@@ -309,15 +309,7 @@ mod tests {
     #[test]
     fn rejects_bad_configs() {
         let bad = |c: BreakerConfig| CircuitBreaker::new(c).unwrap_err();
-        let with = |multiplier: f64, max: Nanos| {
-            config(
-                Some(OpenBackoff {
-                    multiplier,
-                    max,
-                }),
-                None,
-            )
-        };
+        let with = |multiplier: f64, max: Nanos| config(Some(OpenBackoff { multiplier, max }), None);
         assert_eq!(bad(with(1.0, OPEN_FOR)), BreakerError::BackoffMultiplier(1.0));
         assert!(matches!(
             bad(with(f64::NAN, OPEN_FOR)),
@@ -348,7 +340,11 @@ mod tests {
         }));
         let limit = prop::option::of((1u64..3_000, any::<bool>()).prop_map(|(max_wait, open)| HalfOpenLimit {
             max_wait,
-            then: if open { HalfOpenExpiry::Open } else { HalfOpenExpiry::Close },
+            then: if open {
+                HalfOpenExpiry::Open
+            } else {
+                HalfOpenExpiry::Close
+            },
         }));
         (backoff, limit, 1u32..3).prop_map(|(b, l, success_threshold)| BreakerConfig {
             success_threshold,
