@@ -52,6 +52,7 @@
 
 mod cascades;
 mod cli;
+mod client_policies;
 mod components;
 mod conventions;
 mod coverage;

@@ -103,12 +103,10 @@ struct Call {
     /// The replica the current attempt went to ([`NO_REPLICA`] before one
     /// is chosen).
     replica: u32,
-    /// Hedging and retry-concurrency bits ([`hedge`]'s constants).
+    /// Hedging and retry-concurrency bits ([`hedge`]'s constants); the
+    /// hedge copy itself is in its edge's [`hedge::EdgeExtras`], so that
+    /// calls on other edges carry one byte for it.
     extras: u8,
-    /// The current attempt's hedge copy, while it may run.
-    hedge_job: Option<Key>,
-    /// The replica the hedge copy went to.
-    hedge_replica: u32,
 }
 
 /// Timers of one kind on one edge, in due order, behind at most one heap

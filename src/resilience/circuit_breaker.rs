@@ -261,14 +261,15 @@ impl CircuitBreaker {
     /// Results from a stale epoch are ignored (see the module docs).
     pub fn record(&mut self, permit: Permit, now: Nanos, success: bool, duration: Nanos) {
         self.free_trial_slot(permit);
-        // A half-open past its limit has ended, whether or not anyone
-        // asked since: its trials' results are stale.
-        if permit.epoch != self.epoch || backoff::due(&self.config, self.state, now) {
+        if permit.epoch != self.epoch {
             return;
         }
         let slow = self.config.slow_call.is_some_and(|limit| duration >= limit);
         match self.state {
             State::Closed => self.judge(now, !success, slow),
+            // A half-open past its limit has ended, whether or not anyone
+            // asked since: its trials' results are stale.
+            State::HalfOpen { .. } if backoff::due(&self.config, self.state, now) => {}
             State::HalfOpen { successes, since } if success && !slow => {
                 if successes + 1 >= self.config.success_threshold {
                     self.level = backoff::lowered(self.level);
@@ -400,7 +401,10 @@ impl CircuitBreaker {
         p
     }
 
-    /// Makes every time-driven transition due by `now`.
+    /// Makes every time-driven transition due by `now`. Out of line: it
+    /// runs once per open period, `try_acquire` on every call.
+    #[cold]
+    #[inline(never)]
     fn settle(&mut self, now: Nanos) {
         let p = self.settled(now);
         self.state = p.state;

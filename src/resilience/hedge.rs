@@ -127,8 +127,14 @@ impl Hedger {
 
     /// A call began: deposit into the budget.
     pub fn on_call(&mut self) {
+        self.on_calls(1);
+    }
+
+    /// `n` calls began (the same as `n` calls of [`Hedger::on_call`] with
+    /// no hedge between them).
+    pub fn on_calls(&mut self, n: u64) {
         if let Some(b) = &mut self.budget {
-            b.on_request();
+            b.on_requests(n);
         }
     }
 

@@ -50,12 +50,7 @@ impl Requests<'_> {
             low,
             replica: super::NO_REPLICA,
             extras: 0,
-            hedge_job: None,
-            hedge_replica: super::NO_REPLICA,
         });
-        if self.world.edges[edge].client_extras {
-            self.extras_call_started(edge);
-        }
         self.start_attempt(call, now);
     }
 
@@ -65,6 +60,10 @@ impl Requests<'_> {
         let Some(c) = t.calls.get_mut(call) else { return };
         let edge = c.edge as usize;
         if c.deadline.expired(now) {
+            if c.extras & super::hedge::RETRYING != 0 {
+                // A granted retry that will not run gives its place back.
+                t.extras[edge].attempt_ended(c);
+            }
             self.give_up(call, Outcome::Timeout, now);
             return;
         }
@@ -331,8 +330,7 @@ impl Requests<'_> {
         let edge = c.edge as usize;
         c.epoch = c.epoch.wrapping_add(1);
         c.job = None;
-        let extras = self.world.edges[edge].client_extras;
-        if extras {
+        if c.extras & super::hedge::RETRYING != 0 {
             t.extras[edge].attempt_ended(c);
         }
         if c.holds_bulkhead {
@@ -383,6 +381,7 @@ impl Requests<'_> {
             t.result.edges[edge].refused += u64::from(outcome != Outcome::Error);
         }
         if let Some(policy) = &self.world.edges[edge].retry {
+            let extras = self.world.edges[edge].client_extras;
             let decision = policy.decide(
                 c.attempts,
                 outcome,
@@ -392,7 +391,7 @@ impl Requests<'_> {
                 &mut t.jitter_rng[edge],
             );
             if let RetryDecision::Retry { after } = decision
-                && (!extras || t.extras[edge].retry_allowed())
+                && (!extras || t.extras[edge].retry_allowed(&t.result.edges[edge]))
                 && t.budgets[edge].as_mut().is_none_or(RetryBudget::try_withdraw)
             {
                 if extras {
@@ -419,11 +418,10 @@ impl Requests<'_> {
 
     pub(super) fn finish_call(&mut self, call: Key, result: CallResult, now: Nanos) {
         let t = &mut self.traffic;
-        let mut c = t.calls.remove(call).expect("live");
-        if self.world.edges[c.edge as usize].client_extras {
-            self.extras_call_ended(c.edge as usize, &mut c);
+        let c = t.calls.remove(call).expect("live");
+        if c.extras & super::hedge::HEDGE_SENT != 0 {
+            t.extras[c.edge as usize].race_over(call);
         }
-        let t = &mut self.traffic;
         let counts = &mut t.result.edges[c.edge as usize];
         match result {
             CallResult::Failed => counts.failed += 1,

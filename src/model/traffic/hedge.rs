@@ -1,9 +1,13 @@
 //! The request path's second-round client policies: hedged requests and the
 //! retry budget by concurrency (their books are in
 //! [`crate::resilience::hedge`] and [`crate::resilience::retry::concurrency`]).
-//! Every hook from the shared path is behind one test of
-//! [`EdgeSpec::client_extras`](crate::model::world::EdgeSpec), so an edge
-//! without them pays a load and a branch.
+//! Every hook from the shared path is one test of
+//! [`EdgeSpec::client_extras`](crate::model::world::EdgeSpec) or of a bit
+//! of the call's `extras`, so an edge without them pays a load and a
+//! branch. The concurrency budget's active calls are the edge's calls
+//! started minus those ended (counters the path keeps anyway), and the
+//! hedge budget's deposits are made when a hedge is asked for, for every
+//! call started since: neither needs a hook on every call.
 //!
 //! # A hedged attempt
 //! ```text
@@ -20,8 +24,9 @@
 //! `hedges`, and the callee counts it as a request received.
 //!
 //! # Invariants
-//! Per attempt at most one hedge; the hedge goes to a replica other than
-//! the primary's (none is sent when the balancer offers no other); a call
+//! Per attempt at most one hedge; the hedge goes to a replica of the
+//! primary's group other than the primary's (none is sent when there is
+//! none); a call
 //! counted as retrying holds exactly one place in the concurrency budget,
 //! given back when that attempt ends or the call does.
 
@@ -50,6 +55,12 @@ pub(super) struct EdgeExtras {
     pub concurrency: Option<ConcurrencyBudget>,
     pub hedger: Option<Hedger>,
     pub counts: ClientCounts,
+    /// Per call (by key id) whose current attempt sent a hedge: the hedge
+    /// job and its replica. An entry lives from the hedge until the call's
+    /// next attempt or its end.
+    races: std::collections::HashMap<u64, (Option<Key>, u32)>,
+    /// The edge's calls counted into the hedge budget so far.
+    calls_seen: u64,
 }
 
 impl EdgeExtras {
@@ -72,19 +83,31 @@ impl EdgeExtras {
                 configured,
                 ..ClientCounts::default()
             },
+            races: std::collections::HashMap::new(),
+            calls_seen: 0,
         }
     }
 
     /// Whether the concurrency budget lets a retry start now (counted when
     /// it does not). Pure otherwise: [`EdgeExtras::retry_started`] books it.
-    pub(super) fn retry_allowed(&mut self) -> bool {
-        match &self.concurrency {
-            Some(b) if b.retries() >= b.limit() => {
+    pub(super) fn retry_allowed(&mut self, counts: &crate::model::counts::EdgeCounts) -> bool {
+        match &mut self.concurrency {
+            Some(b) => {
+                // Every call started and not yet ended is active.
+                b.set_active(counts.calls - counts.succeeded - counts.failed);
+                if b.retries() < b.limit() {
+                    return true;
+                }
                 self.counts.retries_refused_concurrency += 1;
                 false
             }
-            _ => true,
+            None => true,
         }
+    }
+
+    /// The call's hedge race is over (it ended).
+    pub(super) fn race_over(&mut self, call: Key) {
+        self.races.remove(&call.id());
     }
 
     /// A retry was granted to `c`.
@@ -109,34 +132,15 @@ impl EdgeExtras {
 }
 
 impl Requests<'_> {
-    /// A call began on an edge with extras.
-    pub(super) fn extras_call_started(&mut self, edge: usize) {
-        let x = &mut self.traffic.extras[edge];
-        if let Some(b) = &mut x.concurrency {
-            b.call_started();
-        }
-        if let Some(h) = &mut x.hedger {
-            h.on_call();
-        }
-    }
-
-    /// A call on an edge with extras ended.
-    pub(super) fn extras_call_ended(&mut self, edge: usize, c: &mut Call) {
-        let x = &mut self.traffic.extras[edge];
-        x.attempt_ended(c);
-        if let Some(b) = &mut x.concurrency {
-            b.call_ended();
-        }
-    }
-
     /// An attempt is being sent: a fresh hedge race, and its timer.
     pub(super) fn extras_on_send(&mut self, call: Key, edge: usize, epoch: u32, now: Nanos) {
         let Some(c) = self.traffic.calls.get_mut(call) else {
             return;
         };
+        if c.extras & HEDGE_SENT != 0 {
+            self.traffic.extras[edge].races.remove(&call.id());
+        }
         c.extras &= RETRYING;
-        c.hedge_job = None;
-        c.hedge_replica = super::NO_REPLICA;
         if let Some(d) = self.traffic.extras[edge].hedger.as_mut().and_then(Hedger::delay) {
             self.queue.schedule(now.saturating_add(d), Event::Hedge { call, epoch });
         }
@@ -152,27 +156,28 @@ impl Requests<'_> {
         }
         let edge = c.edge as usize;
         let primary = c.replica;
-        let Some(h) = t.extras[edge].hedger.as_mut() else {
+        let calls = t.result.edges[edge].calls;
+        let x = &mut t.extras[edge];
+        let Some(h) = x.hedger.as_mut() else {
             return;
         };
+        // Each call started since the last hedge deposits into the budget.
+        h.on_calls(calls - x.calls_seen);
+        x.calls_seen = calls;
         if !h.try_hedge() {
             t.extras[edge].counts.hedges_refused += 1;
             return;
         }
         let spec = &self.world.edges[edge];
         let from_region = self.caller_region(call);
-        // Another replica than the primary's: the balancer's next picks.
-        let Some(r) = (0..3)
-            .filter_map(|_| self.route(spec.to, from_region))
-            .find(|&r| r as u32 != primary)
-        else {
+        let Some(r) = self.other_replica(primary) else {
             return;
         };
         let t = &mut self.traffic;
         t.extras[edge].counts.hedges += 1;
+        t.extras[edge].races.insert(call.id(), (None, r as u32));
         let c = t.calls.get_mut(call).expect("live");
         c.extras |= HEDGE_SENT;
-        c.hedge_replica = r as u32;
         let (low, deadline) = (c.low, c.deadline);
         let mut delay = 0;
         if let Some(latency) = &self.world.cross_region
@@ -189,7 +194,7 @@ impl Requests<'_> {
             delay += d;
         }
         if !self.reachable(r) {
-            self.hedge_failed(call, now);
+            self.hedge_failed(call, edge, now);
             return;
         }
         let job = self.traffic.jobs.insert(Job {
@@ -206,7 +211,7 @@ impl Requests<'_> {
             low,
             queued_at: now,
         });
-        self.traffic.calls.get_mut(call).expect("live").hedge_job = Some(job);
+        self.traffic.extras[edge].races.insert(call.id(), (Some(job), r as u32));
         self.traffic.result.services[spec.to].0 += 1;
         if delay > 0 {
             self.queue.schedule(now.saturating_add(delay), Event::Deliver(job));
@@ -215,12 +220,33 @@ impl Requests<'_> {
         }
     }
 
+    /// Where a hedge goes: the least loaded replica of the primary's group
+    /// other than the primary, healthy ones first (ties: the first in
+    /// order). Not the balancer's own pick, so that hedging leaves its
+    /// rotation (and the routing path of every other call) untouched.
+    fn other_replica(&self, primary: u32) -> Option<usize> {
+        if primary == super::NO_REPLICA {
+            return None;
+        }
+        let group = self.world.replicas[primary as usize].group;
+        let t = &self.traffic;
+        self.world.groups[group]
+            .replicas
+            .clone()
+            .filter(|&r| r as u32 != primary && self.reachable(r))
+            .min_by_key(|&r| (!t.health[r].healthy, t.servers[r].busy + t.servers[r].waiting))
+    }
+
     /// The hedge copy could not be delivered: it failed at once.
-    fn hedge_failed(&mut self, call: Key, now: Nanos) {
+    fn hedge_failed(&mut self, call: Key, edge: usize, now: Nanos) {
+        let replica = self.traffic.extras[edge]
+            .races
+            .get(&call.id())
+            .map_or(super::NO_REPLICA, |r| r.1);
         let c = self.traffic.calls.get_mut(call).expect("live");
         c.extras |= HEDGE_FAILED;
         if c.extras & PRIMARY_FAILED != 0 {
-            c.replica = c.hedge_replica;
+            c.replica = replica;
             self.attempt_done(call, Outcome::Refused, false, now);
         }
     }
@@ -232,13 +258,22 @@ impl Requests<'_> {
         let c = t.calls.get_mut(call).expect("the caller checked");
         let edge = c.edge as usize;
         let hedged = c.extras & HEDGE_SENT != 0;
-        let from_hedge = hedged && j.replica == c.hedge_replica;
+        let (hedge_job, hedge_replica) = if hedged {
+            t.extras[edge]
+                .races
+                .get(&call.id())
+                .copied()
+                .unwrap_or((None, super::NO_REPLICA))
+        } else {
+            (None, super::NO_REPLICA)
+        };
+        let from_hedge = hedged && j.replica == hedge_replica;
         if outcome.is_success() {
-            let loser = if from_hedge { c.job.take() } else { c.hedge_job.take() };
+            let loser = if from_hedge { c.job.take() } else { hedge_job };
             let x = &mut t.extras[edge];
             if from_hedge {
                 x.counts.hedges_won += 1;
-                c.replica = c.hedge_replica;
+                c.replica = hedge_replica;
             }
             if let Some(h) = &mut x.hedger {
                 h.observe(now - c.attempt_start);
@@ -268,18 +303,20 @@ impl Requests<'_> {
             return;
         }
         if from_hedge {
-            c.replica = c.hedge_replica;
+            c.replica = hedge_replica;
         }
         self.attempt_done(call, outcome, degraded, now);
     }
 
     /// An attempt timed out: with `cancel_on_timeout`, its hedge stops too.
     pub(super) fn extras_on_timeout(&mut self, call: Key, now: Nanos) {
-        let Some(c) = self.traffic.calls.get_mut(call) else {
+        let Some(c) = self.traffic.calls.get(call) else {
             return;
         };
-        if let Some(h) = c.hedge_job.take()
-            && self.world.edges[c.edge as usize].policy.cancel_on_timeout
+        let edge = c.edge as usize;
+        if c.extras & HEDGE_SENT != 0
+            && let Some((Some(h), _)) = self.traffic.extras[edge].races.get(&call.id()).copied()
+            && self.world.edges[edge].policy.cancel_on_timeout
             && self.traffic.jobs.get(h).is_some_and(|l| l.call == call)
         {
             self.cancel_job(h, now);

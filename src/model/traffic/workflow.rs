@@ -209,8 +209,6 @@ impl Requests<'_> {
             low: false,
             replica: super::NO_REPLICA,
             extras: 0,
-            hedge_job: None,
-            hedge_replica: super::NO_REPLICA,
         });
         t.result.workflows[wf].started += 1;
         let number = t.sagas.started;

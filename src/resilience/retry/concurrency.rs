@@ -81,6 +81,13 @@ impl ConcurrencyBudget {
         self.active += 1;
     }
 
+    /// The calls active now, counted by the caller (the model derives them
+    /// from the edge's calls started and ended).
+    #[inline]
+    pub fn set_active(&mut self, active: u64) {
+        self.active = active;
+    }
+
     /// A call on the edge ended.
     #[inline]
     pub fn call_ended(&mut self) {
