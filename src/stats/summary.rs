@@ -1064,7 +1064,7 @@ fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
             budget_refused: e.client.hedges_refused,
             per_call: ratio(e.client.hedges, e.calls),
         }),
-        retry_concurrency: (e.client.configured & ClientCounts::CONCURRENCY != 0).then(|| RetryConcurrencySummary {
+        retry_concurrency: (e.client.configured & ClientCounts::CONCURRENCY != 0).then_some(RetryConcurrencySummary {
             refused: e.client.retries_refused_concurrency,
             peak_in_flight: e.client.retry_concurrency_peak,
         }),
