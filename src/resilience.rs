@@ -36,6 +36,7 @@
 pub mod bulkhead;
 pub mod circuit_breaker;
 pub mod deadline;
+pub mod hedge;
 pub mod rate_limit;
 pub mod retry;
 

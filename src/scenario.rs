@@ -9,6 +9,7 @@
 
 pub mod alerts;
 mod checker;
+mod client_ext;
 pub mod defence;
 pub mod duration;
 mod explain;

@@ -55,6 +55,7 @@
 
 mod cascades;
 mod cli;
+mod client_policies;
 mod components;
 mod conventions;
 mod coverage;

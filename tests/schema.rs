@@ -298,6 +298,7 @@ circuit_breaker = { window = "time", size = "10s", failure_rate = 0.5, min_calls
 bulkhead = { max_concurrent = 50, max_queue = 10, queue_timeout = "1s" }
 fallback = false
 cancel_on_timeout = true
+hedge = { delay = "50ms", cancel = false, budget = { ratio = 0.1, burst = 5 } }
 
 [[workload.burst]]
 at = "1h"
@@ -377,10 +378,11 @@ to = "db"
 fallback = true
 timeout = "100ms"
 deadline = "1s"
-retry = { max_attempts = 3 }
-circuit_breaker = { failure_threshold = 5 }
+retry = { max_attempts = 3, concurrency_budget = { percent = 20.0, min_retry_concurrency = 3 } }
+circuit_breaker = { failure_threshold = 5, open_backoff = { multiplier = 2.0, max = "5m" }, half_open_max_wait = "10s", half_open_expiry = "close" }
 bulkhead = { max_concurrent = 4 }
 cancel_on_timeout = false
+hedge = { quantile = 0.95, window = 50 }
 
 [[service]]
 name = "db"
@@ -491,7 +493,7 @@ fn a_file_with_every_key_is_valid_for_nines_and_the_schema() {
 /// workload's client keys are a call's (`client`); so each key needs to be
 /// set once, somewhere.
 fn normalize(path: &str) -> String {
-    const CLIENT: [&str; 7] = [
+    const CLIENT: [&str; 8] = [
         "timeout",
         "deadline",
         "retry",
@@ -499,6 +501,7 @@ fn normalize(path: &str) -> String {
         "bulkhead",
         "fallback",
         "cancel_on_timeout",
+        "hedge",
     ];
     let parts: Vec<&str> = path.split('.').collect();
     let rest = match parts.as_slice() {

@@ -47,4 +47,62 @@ pub struct EdgeCounts {
     pub breaker_open_s: f64,
     /// Most calls running at once in the bulkhead.
     pub bulkhead_peak: u32,
+    /// Hedging, the retry budget by concurrency and the bulkhead's books
+    /// (absent in shards written before they were kept).
+    #[serde(default)]
+    pub client: ClientCounts,
+}
+
+/// Per-edge counters of the second round of client policies, in one trial.
+/// `configured` says which of them the edge has, so the summary shows
+/// their figures only there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClientCounts {
+    /// Bits: [`ClientCounts::HEDGE`], [`ClientCounts::CONCURRENCY`],
+    /// [`ClientCounts::BULKHEAD`].
+    pub configured: u8,
+    /// Hedges sent.
+    pub hedges: u64,
+    /// Hedges whose answer won the race.
+    pub hedges_won: u64,
+    /// Hedges the hedge budget refused.
+    pub hedges_refused: u64,
+    /// Losing copies cancelled.
+    pub hedges_cancelled: u64,
+    /// Retries the concurrency budget refused.
+    pub retries_refused_concurrency: u64,
+    /// Most retries in flight at once.
+    pub retry_concurrency_peak: u64,
+    /// Calls the bulkhead let run (at once or from its queue).
+    pub bulkhead_accepted: u64,
+    /// Calls that waited in the bulkhead's queue and were then let in.
+    pub bulkhead_queued: u64,
+    /// Most calls waiting at once.
+    pub bulkhead_peak_waiting: u32,
+    /// Total wait of the calls let in from the queue, seconds.
+    pub bulkhead_wait_s: f64,
+}
+
+impl ClientCounts {
+    /// The edge hedges.
+    pub const HEDGE: u8 = 1;
+    /// The edge has a retry budget by concurrency.
+    pub const CONCURRENCY: u8 = 2;
+    /// The edge has a bulkhead.
+    pub const BULKHEAD: u8 = 4;
+
+    /// Adds `b`'s counts (peaks: the larger).
+    pub fn add(&mut self, b: &ClientCounts) {
+        self.configured |= b.configured;
+        self.hedges += b.hedges;
+        self.hedges_won += b.hedges_won;
+        self.hedges_refused += b.hedges_refused;
+        self.hedges_cancelled += b.hedges_cancelled;
+        self.retries_refused_concurrency += b.retries_refused_concurrency;
+        self.retry_concurrency_peak = self.retry_concurrency_peak.max(b.retry_concurrency_peak);
+        self.bulkhead_accepted += b.bulkhead_accepted;
+        self.bulkhead_queued += b.bulkhead_queued;
+        self.bulkhead_peak_waiting = self.bulkhead_peak_waiting.max(b.bulkhead_peak_waiting);
+        self.bulkhead_wait_s += b.bulkhead_wait_s;
+    }
 }

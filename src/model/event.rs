@@ -63,6 +63,13 @@ pub enum Event {
     SagaResume(Key),
     /// Deploys and maintenance windows: the operations component.
     Ops(OpsEvent),
+    /// An attempt's hedge delay is over.
+    Hedge {
+        /// The call.
+        call: Key,
+        /// Its attempt epoch when scheduled.
+        epoch: u32,
+    },
 }
 
 impl From<AvailabilityEvent> for Event {

@@ -116,6 +116,7 @@ fn minus(a: &EdgeCounts, b: &EdgeCounts) -> EdgeCounts {
         succeeded: a.succeeded - b.succeeded,
         breaker_open_s: 0.0,
         bulkhead_peak: 0,
+        client: Default::default(),
     }
 }
 

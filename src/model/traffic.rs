@@ -43,6 +43,7 @@
 //! are skipped when popped and are not counted in `waiting`.
 
 mod client;
+mod hedge;
 mod routing;
 mod server;
 pub mod workflow;
@@ -102,6 +103,10 @@ struct Call {
     /// The replica the current attempt went to ([`NO_REPLICA`] before one
     /// is chosen).
     replica: u32,
+    /// Hedging and retry-concurrency bits ([`hedge`]'s constants); the
+    /// hedge copy itself is in its edge's [`hedge::EdgeExtras`], so that
+    /// calls on other edges carry one byte for it.
+    extras: u8,
 }
 
 /// Timers of one kind on one edge, in due order, behind at most one heap
@@ -205,6 +210,9 @@ pub struct Traffic {
     /// Requests and served requests per bucket, when the world has SLO
     /// windows or alert rules.
     pub series: Option<super::slo::RequestSeries>,
+    /// Per edge: hedging, the retry budget by concurrency and bulkhead
+    /// books.
+    extras: Vec<hedge::EdgeExtras>,
 }
 
 impl Traffic {
@@ -308,6 +316,7 @@ impl Traffic {
             result: TrafficResult::default(),
             sagas: workflow::Sagas::default(),
             series: None,
+            extras: Vec::new(),
         }
     }
 }
@@ -378,12 +387,14 @@ impl Traffic {
         self.breakers.clear();
         self.bulkheads.clear();
         self.budgets.clear();
+        self.extras.clear();
         self.jitter_rng.clear();
         for (i, e) in w.edges.iter().enumerate() {
             let p = &e.policy.objects;
             self.breakers.push(p.breaker.clone());
             self.bulkheads.push(p.bulkhead.clone());
             self.budgets.push(p.budget.clone());
+            self.extras.push(hedge::EdgeExtras::of(p));
             self.jitter_rng
                 .push(random::stream(seed, trial, Purpose::Jitter, i as u64));
         }
@@ -565,6 +576,16 @@ impl Requests<'_> {
         for (i, b) in t.bulkheads.iter().enumerate() {
             if let Some(b) = b {
                 t.result.edges[i].bulkhead_peak = b.peak_running();
+            }
+        }
+        for (i, x) in t.extras.iter().enumerate() {
+            let counts = &mut t.result.edges[i].client;
+            *counts = x.counts;
+            if let Some(b) = &t.bulkheads[i] {
+                counts.bulkhead_accepted = b.accepted();
+                counts.bulkhead_queued = b.queued();
+                counts.bulkhead_peak_waiting = b.peak_waiting();
+                counts.bulkhead_wait_s = b.total_wait() as f64 / 1e9;
             }
         }
         t.result.entry_attempts = self

@@ -423,6 +423,7 @@ impl Model for Trial<'_> {
             Event::Uneject(r) => self.requests().on_uneject(r as usize, now),
             Event::SagaResume(saga) => self.requests().on_saga_resume(saga, now),
             Event::Ops(event) => self.on_ops(event, now),
+            Event::Hedge { call, epoch } => self.requests().on_hedge(call, epoch, now),
         }
         self.availability.settle(self.world);
     }

@@ -82,6 +82,9 @@ pub struct EdgeSpec {
     pub retry: Option<RetryPolicy>,
     /// The callee's balancer runs outlier detection.
     pub outlier: bool,
+    /// A retry budget by concurrency or hedging is configured: the request
+    /// path's one test for both (`traffic::hedge`).
+    pub client_extras: bool,
 }
 
 /// A request source.
@@ -497,6 +500,7 @@ fn edge(name: String, from: Option<usize>, to: usize, policy: &ClientPolicy, sc:
         to,
         retry: policy.objects.retry.clone(),
         policy: policy.clone(),
+        client_extras: policy.objects.concurrency.is_some() || policy.objects.hedge.is_some(),
     }
 }
 

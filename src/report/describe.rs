@@ -335,6 +335,7 @@ fn policy(p: &ClientPolicy) -> String {
     if p.cancel_on_timeout {
         parts.push("cancels on timeout".into());
     }
+    parts.extend(client_extras(p));
     if parts.is_empty() {
         String::new()
     } else {
@@ -388,4 +389,56 @@ fn serving(sc: &Scenario, s: usize, load: &[f64]) -> Option<String> {
         }
     }
     Some(line)
+}
+
+/// The second-round client policies of an edge (hedging, the retry budget
+/// by concurrency, a breaker's growing open periods and bounded half-open),
+/// in words.
+fn client_extras(p: &ClientPolicy) -> Vec<String> {
+    use crate::resilience::circuit_breaker::HalfOpenExpiry;
+    use crate::resilience::hedge::HedgeDelay;
+    let mut parts = Vec::new();
+    if let Some(b) = &p.breaker {
+        if let Some(ob) = b.open_backoff {
+            parts.push(format!(
+                "open period x{} per trip up to {}",
+                ob.multiplier,
+                Duration(ob.max)
+            ));
+        }
+        if let Some(l) = b.half_open_limit {
+            let then = match l.then {
+                HalfOpenExpiry::Open => "reopens",
+                HalfOpenExpiry::Close => "closes",
+            };
+            parts.push(format!("half-open at most {}, then {then}", Duration(l.max_wait)));
+        }
+    }
+    if let Some(c) = &p.objects.concurrency {
+        let c = c.config();
+        parts.push(format!(
+            "retries in flight under max({}, {} % of active calls)",
+            c.min_retry_concurrency, c.percent
+        ));
+    }
+    if let Some(h) = &p.objects.hedge {
+        let h = h.config();
+        let when = match h.delay {
+            HedgeDelay::Fixed(d) => format!("after {}", Duration(d)),
+            HedgeDelay::Quantile { quantile, window } => {
+                format!("at the p{} of the last {window} successes", quantile * 100.0)
+            }
+        };
+        let budget = h
+            .budget
+            .as_ref()
+            .map_or(String::new(), |b| format!(", budget {}", b.ratio));
+        let cancel = if h.cancel {
+            "cancels the loser"
+        } else {
+            "lets the loser run"
+        };
+        parts.push(format!("hedges {when} ({cancel}{budget})"));
+    }
+    parts
 }

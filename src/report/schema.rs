@@ -264,6 +264,37 @@ fn edge() -> Value {
             "failed": count("Calls that failed."),
             "attempts_per_call": num("Attempts per call."),
             "success_ratio": share("Calls that succeeded / calls."),
+            "hedge": object(
+                "Hedged requests (only where `hedge` is configured).",
+                &["sent", "won", "cancelled", "budget_refused", "per_call"],
+                json!({
+                    "sent": count("Hedges sent."),
+                    "won": count("Hedges whose answer came first."),
+                    "cancelled": count("Losing copies cancelled."),
+                    "budget_refused": count("Hedges the hedge budget refused."),
+                    "per_call": num("Hedges sent per call."),
+                }),
+            ),
+            "retry_concurrency": object(
+                "The retry budget by concurrency (only where configured).",
+                &["refused", "peak_in_flight"],
+                json!({
+                    "refused": count("Retries it refused."),
+                    "peak_in_flight": count("Most retries in flight at once, in any trial."),
+                }),
+            ),
+            "bulkhead": object(
+                "The bulkhead's books (only where a bulkhead is configured).",
+                &["accepted", "rejected", "peak_in_use", "peak_waiting", "queued", "mean_wait_s"],
+                json!({
+                    "accepted": count("Calls let run, at once or from the queue."),
+                    "rejected": count("Calls turned away (full) or abandoned while waiting."),
+                    "peak_in_use": count("Most calls running at once, in any trial."),
+                    "peak_waiting": count("Most calls waiting at once, in any trial."),
+                    "queued": count("Calls that waited in the queue and were then let in."),
+                    "mean_wait_s": num("Their mean wait, seconds."),
+                }),
+            ),
         }),
     )
 }

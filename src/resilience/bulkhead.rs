@@ -84,6 +84,8 @@ pub struct Bulkhead {
     peak_running: u32,
     peak_waiting: u32,
     total_wait: Nanos,
+    /// Calls admitted from the queue.
+    queued: u64,
 }
 
 impl Bulkhead {
@@ -108,6 +110,7 @@ impl Bulkhead {
             peak_running: 0,
             peak_waiting: 0,
             total_wait: 0,
+            queued: 0,
         })
     }
 
@@ -140,6 +143,7 @@ impl Bulkhead {
         self.running = self.running.saturating_sub(1);
         let (id, since) = self.queue.pop_front()?;
         self.total_wait = self.total_wait.saturating_add(now.saturating_sub(since));
+        self.queued += 1;
         self.start();
         Some(id)
     }
@@ -195,6 +199,12 @@ impl Bulkhead {
     /// included); divide by [`Bulkhead::accepted`] for the mean wait.
     pub fn total_wait(&self) -> Nanos {
         self.total_wait
+    }
+
+    /// Calls that waited in the queue and were then let in (abandoned
+    /// calls are not included).
+    pub fn queued(&self) -> u64 {
+        self.queued
     }
 
     fn start(&mut self) {
@@ -263,6 +273,7 @@ mod tests {
         assert_eq!(b.leave(70), None);
         assert_eq!((b.running(), b.waiting()), (0, 0));
         assert_eq!(b.total_wait(), 40 + 40);
+        assert_eq!(b.queued(), 2, "two calls waited");
         assert_eq!(b.accepted(), 3);
         assert_eq!((b.peak_running(), b.peak_waiting()), (1, 2));
     }

@@ -51,10 +51,19 @@
 //! half-open, whether or not anyone has asked). Every permit must be passed
 //! back exactly once, to [`CircuitBreaker::record`] or
 //! [`CircuitBreaker::release`].
+//!
+//! # Open periods that grow, and a bounded half-open
+//! With `open_backoff`, the open period grows on repeated trips and shrinks
+//! back on closes; with `half_open_limit`, a half-open state that lasts
+//! longer than its `max_wait` reopens or closes by rule. Both are in
+//! [`backoff`], with their state machine. Without them the breaker is the
+//! one above, transition for transition.
 
+pub mod backoff;
 pub mod window;
 
 use crate::engine::Nanos;
+pub use backoff::{HalfOpenExpiry, HalfOpenLimit, OpenBackoff};
 use window::{CountWindow, Tally, TimeWindow};
 
 /// What opens a closed breaker; see [the trip condition](self#trip-condition).
@@ -97,6 +106,11 @@ pub struct BreakerConfig {
     pub half_open_calls: u32,
     /// Trial successes that close it (>= 1).
     pub success_threshold: u32,
+    /// Open periods that grow on repeated trips (`None`: always
+    /// `open_for`).
+    pub open_backoff: Option<OpenBackoff>,
+    /// How long half-open may last (`None`: until its trial calls decide).
+    pub half_open_limit: Option<HalfOpenLimit>,
 }
 
 /// Why a [`BreakerConfig`] was refused.
@@ -122,6 +136,20 @@ pub enum BreakerError {
     /// `slow_call` was given with a consecutive-failure trip.
     #[error("slow_call needs a sliding window (window = \"count\" or \"time\")")]
     SlowCallNeedsWindow,
+    /// The open backoff's multiplier is not a finite number above 1.
+    #[error("open_backoff.multiplier must be a number above 1, got {0}")]
+    BackoffMultiplier(f64),
+    /// The open backoff's cap is below `open_for`.
+    #[error("open_backoff.max ({max} ns) must be at least open_for ({open_for} ns)")]
+    BackoffMax {
+        /// The configured cap.
+        max: Nanos,
+        /// The configured first period.
+        open_for: Nanos,
+    },
+    /// `half_open_max_wait` is zero.
+    #[error("half_open_max_wait must be positive")]
+    ZeroHalfOpenWait,
 }
 
 /// The breaker's state as seen from outside.
@@ -147,8 +175,8 @@ pub struct Permit {
 #[derive(Clone, Copy, Debug)]
 enum State {
     Closed,
-    Open { since: Nanos },
-    HalfOpen { successes: u32 },
+    Open { since: Nanos, until: Nanos },
+    HalfOpen { successes: u32, since: Nanos },
 }
 
 /// How a closed breaker judges results.
@@ -171,6 +199,8 @@ pub struct CircuitBreaker {
     times_opened: u64,
     /// Time spent Open in periods that have ended.
     open_total: Nanos,
+    /// The open backoff's level (see [`backoff`]); 0 without backoff.
+    level: u32,
 }
 
 impl CircuitBreaker {
@@ -197,6 +227,7 @@ impl CircuitBreaker {
             rejected: 0,
             times_opened: 0,
             open_total: 0,
+            level: 0,
         })
     }
 
@@ -204,9 +235,8 @@ impl CircuitBreaker {
     /// counted). An Open breaker whose `open_for` has passed becomes
     /// HalfOpen here.
     pub fn try_acquire(&mut self, now: Nanos) -> Option<Permit> {
-        if matches!(self.state, State::Open { since } if now >= self.open_until(since)) {
-            self.open_total = self.open_total.saturating_add(self.config.open_for);
-            self.enter(State::HalfOpen { successes: 0 });
+        if backoff::due(&self.config, self.state, now) {
+            self.settle(now);
         }
         match self.state {
             State::Closed => Some(Permit {
@@ -237,12 +267,17 @@ impl CircuitBreaker {
         let slow = self.config.slow_call.is_some_and(|limit| duration >= limit);
         match self.state {
             State::Closed => self.judge(now, !success, slow),
-            State::HalfOpen { successes } if success && !slow => {
+            // A half-open past its limit has ended, whether or not anyone
+            // asked since: its trials' results are stale.
+            State::HalfOpen { .. } if backoff::due(&self.config, self.state, now) => {}
+            State::HalfOpen { successes, since } if success && !slow => {
                 if successes + 1 >= self.config.success_threshold {
+                    self.level = backoff::lowered(self.level);
                     self.close();
                 } else {
                     self.state = State::HalfOpen {
                         successes: successes + 1,
+                        since,
                     };
                 }
             }
@@ -260,11 +295,26 @@ impl CircuitBreaker {
 
     /// The state at `now` (an expired Open reads as HalfOpen).
     pub fn state(&self, now: Nanos) -> BreakerState {
-        match self.state {
+        match self.settled(now).state {
             State::Closed => BreakerState::Closed,
-            State::Open { since } if now < self.open_until(since) => BreakerState::Open,
-            State::Open { .. } | State::HalfOpen { .. } => BreakerState::HalfOpen,
+            State::Open { .. } => BreakerState::Open,
+            State::HalfOpen { .. } => BreakerState::HalfOpen,
         }
+    }
+
+    /// When the current open period ends (`None` unless Open at `now`):
+    /// `open_for` after the opening, or longer with `open_backoff`.
+    pub fn open_until(&self, now: Nanos) -> Option<Nanos> {
+        match self.settled(now).state {
+            State::Open { until, .. } => Some(until),
+            _ => None,
+        }
+    }
+
+    /// The open backoff's level (0 without backoff): the next opening lasts
+    /// `open_for * multiplier^level`, capped.
+    pub fn level(&self) -> u32 {
+        self.level
     }
 
     /// Calls rejected so far (while Open, or half-open with no free slot).
@@ -287,11 +337,12 @@ impl CircuitBreaker {
 
     /// Total time spent Open (not half-open) in `[0, now]`.
     pub fn open_time(&self, now: Nanos) -> Nanos {
-        let current = match self.state {
-            State::Open { since } => now.min(self.open_until(since)).saturating_sub(since),
+        let p = self.settled(now);
+        let current = match p.state {
+            State::Open { since, until } => now.min(until).saturating_sub(since),
             _ => 0,
         };
-        self.open_total.saturating_add(current)
+        p.open_total.saturating_add(current)
     }
 
     /// Trial calls holding a half-open slot now.
@@ -321,16 +372,62 @@ impl CircuitBreaker {
 
     fn open(&mut self, now: Nanos) {
         self.times_opened += 1;
-        self.enter(State::Open { since: now });
+        let period = backoff::open_period(&self.config, self.level);
+        self.level = backoff::raised(&self.config, self.level);
+        self.enter(State::Open {
+            since: now,
+            until: now.saturating_add(period),
+        });
+    }
+
+    /// The time-driven part of the state, as it is now.
+    fn phase(&self) -> backoff::Phase {
+        backoff::Phase {
+            state: self.state,
+            level: self.level,
+            open_total: self.open_total,
+            times_opened: self.times_opened,
+            moves: 0,
+            expired_closed: false,
+        }
+    }
+
+    /// The time-driven part of the state as it will be at `now`.
+    fn settled(&self, now: Nanos) -> backoff::Phase {
+        let mut p = self.phase();
+        if backoff::due(&self.config, self.state, now) {
+            backoff::settle(&self.config, &mut p, now);
+        }
+        p
+    }
+
+    /// Makes every time-driven transition due by `now`. Out of line: it
+    /// runs once per open period, `try_acquire` on every call.
+    #[cold]
+    #[inline(never)]
+    fn settle(&mut self, now: Nanos) {
+        let p = self.settled(now);
+        self.state = p.state;
+        self.level = p.level;
+        self.open_total = p.open_total;
+        self.times_opened = p.times_opened;
+        self.epoch += p.moves;
+        if p.expired_closed && matches!(p.state, State::Closed) {
+            self.clear_detector();
+        }
     }
 
     fn close(&mut self) {
+        self.clear_detector();
+        self.enter(State::Closed);
+    }
+
+    fn clear_detector(&mut self) {
         match &mut self.detector {
             Detector::Consecutive { run, .. } => *run = 0,
             Detector::Count(w) => w.clear(),
             Detector::Time(w) => w.clear(),
         }
-        self.enter(State::Closed);
     }
 
     fn enter(&mut self, state: State) {
@@ -343,10 +440,6 @@ impl CircuitBreaker {
             debug_assert!(self.trials_in_flight > 0, "a trial permit was returned twice");
             self.trials_in_flight = self.trials_in_flight.saturating_sub(1);
         }
-    }
-
-    fn open_until(&self, since: Nanos) -> Nanos {
-        since.saturating_add(self.config.open_for)
     }
 }
 
@@ -407,6 +500,20 @@ fn validate(config: &BreakerConfig) -> Result<(), BreakerError> {
     if config.success_threshold == 0 {
         return Err(BreakerError::Zero("success_threshold"));
     }
+    if let Some(b) = config.open_backoff {
+        if !(b.multiplier.is_finite() && b.multiplier > 1.0) {
+            return Err(BreakerError::BackoffMultiplier(b.multiplier));
+        }
+        if b.max < config.open_for {
+            return Err(BreakerError::BackoffMax {
+                max: b.max,
+                open_for: config.open_for,
+            });
+        }
+    }
+    if config.half_open_limit.is_some_and(|l| l.max_wait == 0) {
+        return Err(BreakerError::ZeroHalfOpenWait);
+    }
     Ok(())
 }
 
@@ -427,6 +534,8 @@ mod tests {
             open_for: OPEN_FOR,
             half_open_calls: 1,
             success_threshold: 2,
+            open_backoff: None,
+            half_open_limit: None,
         }
     }
 

@@ -46,8 +46,10 @@
 //! deadline; `decide` draws randomness only when it computes a delay.
 
 mod budget;
+pub mod concurrency;
 
 pub use budget::{BudgetConfig, RetryBudget};
+pub use concurrency::{ConcurrencyBudget, ConcurrencyConfig};
 
 use rand::RngExt;
 
@@ -129,6 +131,9 @@ pub enum RetryError {
     /// The budget burst is not a finite number in [1, 1e9].
     #[error("budget burst must be between 1 and 1e9 retries, got {0}")]
     BudgetBurst(f64),
+    /// The concurrency budget's percent is not in (0, 100].
+    #[error("concurrency_budget.percent must be above 0 and at most 100, got {0}")]
+    ConcurrencyPercent(f64),
 }
 
 /// Why a call is not retried.

@@ -38,6 +38,10 @@ pub struct Policies {
     pub breaker: Option<CircuitBreaker>,
     /// The bulkhead, empty.
     pub bulkhead: Option<Bulkhead>,
+    /// The retry budget by concurrency, idle.
+    pub concurrency: Option<crate::resilience::retry::ConcurrencyBudget>,
+    /// The hedging books, empty.
+    pub hedge: Option<crate::resilience::hedge::Hedger>,
 }
 
 /// The raw client keys shared by `[[workload]]` and `[[service.call]]`.
@@ -49,6 +53,8 @@ pub(super) struct RawClient<'a> {
     pub bulkhead: &'a Option<Spanned<RawBulkhead>>,
     pub fallback: &'a Option<Spanned<bool>>,
     pub cancel_on_timeout: &'a Option<Spanned<bool>>,
+    /// `hedge` (workloads and calls only).
+    pub hedge: &'a Option<Spanned<super::raw::RawHedge>>,
 }
 
 /// Checks the client keys of one edge; `key` is the `--set` prefix.
@@ -69,6 +75,16 @@ pub(super) fn client(c: &mut Checker<'_>, raw: RawClient<'_>, key: &str) -> Clie
         Some((retry, budget)) => (Some(retry), budget),
         None => (None, None),
     };
+    let concurrency = raw
+        .retry
+        .as_ref()
+        .filter(|_| retry.is_some())
+        .and_then(|r| r.get_ref().concurrency_budget.as_ref())
+        .and_then(|b| super::client_ext::concurrency(c, b, &format!("{key}.retry.concurrency_budget")));
+    let hedge = raw
+        .hedge
+        .as_ref()
+        .and_then(|h| super::client_ext::hedge(c, h, &format!("{key}.hedge")));
     let breaker = raw
         .breaker
         .as_ref()
@@ -90,6 +106,8 @@ pub(super) fn client(c: &mut Checker<'_>, raw: RawClient<'_>, key: &str) -> Clie
             budget,
             breaker,
             bulkhead,
+            concurrency,
+            hedge,
         },
     }
 }
@@ -233,7 +251,10 @@ fn breaker(c: &mut Checker<'_>, raw: &Spanned<RawBreaker>, key: &str) -> Option<
             Some(s) => c.count(s, &format!("{key}.success_threshold"), 1, 10_000)?,
             None => 1,
         },
+        open_backoff: None,
+        half_open_limit: None,
     };
+    let config = super::client_ext::breaker_extras(c, b, key, config)?;
     match CircuitBreaker::new(config) {
         Ok(breaker) => Some(breaker),
         Err(e) => {

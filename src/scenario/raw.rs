@@ -257,6 +257,7 @@ pub struct RawWorkload {
     pub cancel_on_timeout: Option<Spanned<bool>>,
     pub priority: Option<Spanned<String>>,
     pub region: Option<Spanned<String>>,
+    pub hedge: Option<Spanned<RawHedge>>,
 }
 
 /// `diurnal = { amplitude = 0.5, period = "24h", peak = "14h" }`
@@ -288,6 +289,26 @@ pub struct RawRetry {
     pub jitter: Option<Spanned<String>>,
     pub retry_on: Option<Spanned<Vec<Spanned<String>>>>,
     pub budget: Option<Spanned<RawBudget>>,
+    pub concurrency_budget: Option<Spanned<RawConcurrencyBudget>>,
+}
+
+/// `concurrency_budget = { percent, min_retry_concurrency }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConcurrencyBudget {
+    pub percent: Option<Spanned<f64>>,
+    pub min_retry_concurrency: Option<Spanned<i64>>,
+}
+
+/// `hedge = { delay | quantile, window, cancel, budget }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHedge {
+    pub delay: Option<Spanned<Duration>>,
+    pub quantile: Option<Spanned<f64>>,
+    pub window: Option<Spanned<i64>>,
+    pub cancel: Option<Spanned<bool>>,
+    pub budget: Option<Spanned<RawBudget>>,
 }
 
 /// `budget = { ratio, burst }`
@@ -312,6 +333,17 @@ pub struct RawBreaker {
     pub open_for: Option<Spanned<Duration>>,
     pub half_open_calls: Option<Spanned<i64>>,
     pub success_threshold: Option<Spanned<i64>>,
+    pub open_backoff: Option<Spanned<RawOpenBackoff>>,
+    pub half_open_max_wait: Option<Spanned<Duration>>,
+    pub half_open_expiry: Option<Spanned<String>>,
+}
+
+/// `open_backoff = { multiplier, max }`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOpenBackoff {
+    pub multiplier: Option<Spanned<f64>>,
+    pub max: Option<Spanned<Duration>>,
 }
 
 /// `bulkhead = { max_concurrent, max_queue, queue_timeout }`
@@ -344,6 +376,7 @@ pub struct RawCall {
     pub circuit_breaker: Option<Spanned<RawBreaker>>,
     pub bulkhead: Option<Spanned<RawBulkhead>>,
     pub cancel_on_timeout: Option<Spanned<bool>>,
+    pub hedge: Option<Spanned<RawHedge>>,
 }
 
 /// `[global]`
@@ -502,6 +535,7 @@ pub mod keys {
         "priority",
         "region",
         "workflow",
+        "hedge",
     ];
     pub const WORKFLOW: &[&str] = &["name", "deadline"];
     pub const HEALTH_CHECK: &[&str] = &["interval", "unhealthy", "healthy"];
@@ -514,7 +548,9 @@ pub mod keys {
         "jitter",
         "retry_on",
         "budget",
+        "concurrency_budget",
     ];
+    pub const HEDGE: &[&str] = &["delay", "quantile", "window", "cancel", "budget"];
     pub const BREAKER: &[&str] = &[
         "failure_threshold",
         "window",
@@ -526,6 +562,9 @@ pub mod keys {
         "open_for",
         "half_open_calls",
         "success_threshold",
+        "open_backoff",
+        "half_open_max_wait",
+        "half_open_expiry",
     ];
     pub const BULKHEAD: &[&str] = &["max_concurrent", "max_queue", "queue_timeout"];
     pub const FAILOVER: &[&str] = &["detect", "switch", "success"];

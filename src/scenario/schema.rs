@@ -124,6 +124,36 @@ fn retry() -> Value {
                     "burst": { "type": "number", "minimum": 0, "description": "Bucket size, and its start (default 10)." },
                 }),
             ),
+            "concurrency_budget": table(
+                "Retry budget by concurrency (Envoy's): retries in flight stay under `percent` of active calls, never below `min_retry_concurrency`.",
+                &[],
+                json!({
+                    "percent": { "type": "number", "exclusiveMinimum": 0, "maximum": 100, "description": "Share of active calls that may be retrying (default 20)." },
+                    "min_retry_concurrency": int("Retries in flight always allowed (default 3).", 0, 1_000_000),
+                }),
+            ),
+        }),
+    )
+}
+
+/// `hedge = { ... }` on workloads and calls.
+fn hedge() -> Value {
+    table(
+        "Hedged requests: a second copy of a late attempt to another replica; the first answer wins.",
+        &[],
+        json!({
+            "delay": duration("Send the hedge this long after the attempt (give delay or quantile)."),
+            "quantile": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "description": "Send the hedge at this quantile of recent successful attempts' latency." },
+            "window": int("Recent latencies the quantile is taken over (default 100).", 1, 100_000),
+            "cancel": { "type": "boolean", "description": "Cancel the losing copy (default true)." },
+            "budget": table(
+                "Hedge budget: a token bucket that gains `ratio` per call and pays 1 per hedge.",
+                &["ratio"],
+                json!({
+                    "ratio": { "type": "number", "minimum": 0, "description": "Tokens each call adds." },
+                    "burst": { "type": "number", "minimum": 0, "description": "Bucket size, and its start (default 10)." },
+                }),
+            ),
         }),
     )
 }
@@ -146,6 +176,16 @@ fn breaker() -> Value {
             "open_for": duration("Time it stays open (default 60s)."),
             "half_open_calls": int("Trial calls at once in half-open (default 1).", 1, 10_000),
             "success_threshold": int("Successes in half-open that close it (default 1).", 1, 10_000),
+            "open_backoff": table(
+                "Open periods that grow on repeated trips: open_for * multiplier^level, capped at max; a close by trial successes steps the level down.",
+                &[],
+                json!({
+                    "multiplier": { "type": "number", "exclusiveMinimum": 1, "description": "Growth per trip (default 2)." },
+                    "max": duration("Longest open period (default 10 x open_for)."),
+                }),
+            ),
+            "half_open_max_wait": duration("Longest time half-open; then `half_open_expiry` applies."),
+            "half_open_expiry": words("What an expired half-open becomes (default open).", &["open", "close"]),
         }),
     )
 }
@@ -177,6 +217,7 @@ fn client(props: &mut Value) {
 fn call() -> Value {
     let mut props = json!({ "to": { "type": "string", "description": "The service called." } });
     client(&mut props);
+    props["hedge"] = hedge();
     table("A dependency of the service, with its client policies.", &["to"], props)
 }
 
@@ -210,6 +251,7 @@ fn workload() -> Value {
         },
     });
     client(&mut props);
+    props["hedge"] = hedge();
     props["priority"] = words(
         "Low-priority requests (and every call they make) are shed first (default normal).",
         &["normal", "low"],

@@ -514,6 +514,7 @@ fn calls(c: &mut Checker<'_>, s: &RawService, p: &str, service_index: &BTreeMap<
                         bulkhead: &call.bulkhead,
                         fallback: &call.fallback,
                         cancel_on_timeout: &call.cancel_on_timeout,
+                        hedge: &call.hedge,
                     },
                     &key,
                 );
@@ -626,6 +627,7 @@ fn workload(
             bulkhead: &w.bulkhead,
             fallback: &w.fallback,
             cancel_on_timeout: &w.cancel_on_timeout,
+            hedge: &w.hedge,
         },
         &p,
     );

@@ -154,6 +154,7 @@ fn step(c: &mut Checker<'_>, s: &RawStep, service_index: &BTreeMap<String, usize
             bulkhead: &s.bulkhead,
             fallback: &None,
             cancel_on_timeout: &s.cancel_on_timeout,
+            hedge: &None,
         },
         &p,
     );
@@ -180,6 +181,7 @@ fn step(c: &mut Checker<'_>, s: &RawStep, service_index: &BTreeMap<String, usize
                 bulkhead: &k.bulkhead,
                 fallback: &None,
                 cancel_on_timeout: &k.cancel_on_timeout,
+                hedge: &None,
             },
             &cp,
         );
@@ -246,6 +248,7 @@ pub(super) fn target(
                 ("bulkhead", w.bulkhead.as_ref().map(Spanned::span)),
                 ("fallback", w.fallback.as_ref().map(Spanned::span)),
                 ("cancel_on_timeout", w.cancel_on_timeout.as_ref().map(Spanned::span)),
+                ("hedge", w.hedge.as_ref().map(Spanned::span)),
             ];
             for (key, span) in policies {
                 if let Some(span) = span {

@@ -17,6 +17,7 @@ use super::welford::Welford;
 use super::workflow::{WorkflowAcc, WorkflowSummary};
 use crate::engine::time::{self, YEAR};
 use crate::model::TrialResult;
+use crate::model::counts::ClientCounts;
 use crate::model::traffic::workflow::WorkflowHistograms;
 use crate::model::traffic::{DefenceCounts, EdgeCounts, TrafficResult};
 use hdrhistogram::Histogram;
@@ -221,6 +222,7 @@ fn add_counts(a: &mut EdgeCounts, b: &EdgeCounts) {
     a.succeeded += b.succeeded;
     a.breaker_open_s += b.breaker_open_s;
     a.bulkhead_peak = a.bulkhead_peak.max(b.bulkhead_peak);
+    a.client.add(&b.client);
 }
 
 impl Accumulator {
@@ -585,6 +587,56 @@ pub struct EdgeSummary {
     pub attempts_per_call: f64,
     /// Calls that succeeded (fully or degraded) / calls.
     pub success_ratio: f64,
+    /// Hedged requests (only where `hedge` is configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hedge: Option<HedgeSummary>,
+    /// The retry budget by concurrency (only where configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_concurrency: Option<RetryConcurrencySummary>,
+    /// The bulkhead's books (only where a bulkhead is configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulkhead: Option<BulkheadSummary>,
+}
+
+/// What hedging did on one edge, totals over all trials.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HedgeSummary {
+    /// Hedges sent.
+    pub sent: u64,
+    /// Hedges whose answer came first.
+    pub won: u64,
+    /// Losing copies cancelled.
+    pub cancelled: u64,
+    /// Hedges the hedge budget refused.
+    pub budget_refused: u64,
+    /// Hedges sent per call.
+    pub per_call: f64,
+}
+
+/// What the retry budget by concurrency did on one edge.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RetryConcurrencySummary {
+    /// Retries it refused.
+    pub refused: u64,
+    /// Most retries in flight at once, in any trial.
+    pub peak_in_flight: u64,
+}
+
+/// A bulkhead's books on one edge, totals over all trials.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BulkheadSummary {
+    /// Calls let run, at once or from the queue.
+    pub accepted: u64,
+    /// Calls turned away (full) or abandoned while waiting.
+    pub rejected: u64,
+    /// Most calls running at once, in any trial.
+    pub peak_in_use: u32,
+    /// Most calls waiting at once, in any trial.
+    pub peak_waiting: u32,
+    /// Calls that waited in the queue and were then let in.
+    pub queued: u64,
+    /// Their mean wait, seconds (0 with none).
+    pub mean_wait_s: f64,
 }
 
 /// One region's figures.
@@ -1092,6 +1144,29 @@ fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
         failed: e.failed,
         attempts_per_call: ratio(e.attempts, e.calls),
         success_ratio: ratio(e.succeeded, e.succeeded + e.failed),
+        hedge: (e.client.configured & ClientCounts::HEDGE != 0).then(|| HedgeSummary {
+            sent: e.client.hedges,
+            won: e.client.hedges_won,
+            cancelled: e.client.hedges_cancelled,
+            budget_refused: e.client.hedges_refused,
+            per_call: ratio(e.client.hedges, e.calls),
+        }),
+        retry_concurrency: (e.client.configured & ClientCounts::CONCURRENCY != 0).then_some(RetryConcurrencySummary {
+            refused: e.client.retries_refused_concurrency,
+            peak_in_flight: e.client.retry_concurrency_peak,
+        }),
+        bulkhead: (e.client.configured & ClientCounts::BULKHEAD != 0).then(|| BulkheadSummary {
+            accepted: e.client.bulkhead_accepted,
+            rejected: e.bulkhead_rejected,
+            peak_in_use: e.bulkhead_peak,
+            peak_waiting: e.client.bulkhead_peak_waiting,
+            queued: e.client.bulkhead_queued,
+            mean_wait_s: if e.client.bulkhead_queued > 0 {
+                e.client.bulkhead_wait_s / e.client.bulkhead_queued as f64
+            } else {
+                0.0
+            },
+        }),
     }
 }
 

@@ -49,6 +49,7 @@ impl Requests<'_> {
             started: now,
             low,
             replica: super::NO_REPLICA,
+            extras: 0,
         });
         self.start_attempt(call, now);
     }
@@ -59,6 +60,10 @@ impl Requests<'_> {
         let Some(c) = t.calls.get_mut(call) else { return };
         let edge = c.edge as usize;
         if c.deadline.expired(now) {
+            if c.extras & super::hedge::RETRYING != 0 {
+                // A granted retry that will not run gives its place back.
+                t.extras[edge].attempt_ended(c);
+            }
             self.give_up(call, Outcome::Timeout, now);
             return;
         }
@@ -141,6 +146,9 @@ impl Requests<'_> {
         if let Some(limit) = limit {
             self.arm_timer(TimerKind::Attempt, edge, now + limit, call, epoch);
         }
+        if spec.client_extras {
+            self.extras_on_send(call, edge, epoch, now);
+        }
         let multi = self.world.services[spec.to].multi_region;
         let faults = self.faults.overlay().link_faults > 0 || self.faults.overlay().hung_any > 0;
         let from_region = if multi || faults {
@@ -214,7 +222,7 @@ impl Requests<'_> {
 
     /// The region the caller of `call` is in: its workload's clients, or
     /// the replica serving the job that made it.
-    fn caller_region(&self, call: Key) -> Option<usize> {
+    pub(super) fn caller_region(&self, call: Key) -> Option<usize> {
         let c = self.traffic.calls.get(call)?;
         match c.parent {
             Parent::Root => self.world.workloads.get(c.edge as usize)?.region,
@@ -305,6 +313,9 @@ impl Requests<'_> {
         {
             self.cancel_job(job, now);
         }
+        if self.world.edges[edge].client_extras {
+            self.extras_on_timeout(call, now);
+        }
         if let Parent::Saga { saga } = parent {
             self.saga_attempt_timed_out(saga, attempt_start);
         }
@@ -319,6 +330,9 @@ impl Requests<'_> {
         let edge = c.edge as usize;
         c.epoch = c.epoch.wrapping_add(1);
         c.job = None;
+        if c.extras & super::hedge::RETRYING != 0 {
+            t.extras[edge].attempt_ended(c);
+        }
         if c.holds_bulkhead {
             c.holds_bulkhead = false;
             if let Some(next) = t.bulkheads[edge].as_mut().and_then(|b| b.leave(now)) {
@@ -332,13 +346,14 @@ impl Requests<'_> {
                 && b.epoch() != epoch
             {
                 // A result changes the state only to Closed or Open; an Open
-                // breaker is half-open `open_for` later whether or not anyone
+                // breaker is half-open when its open period ends whether or not anyone
                 // calls (the state the buckets read), so that is dated now.
                 if b.state(now) == BreakerState::Closed {
                     tr.record(now, "breaker_closed", Subject::Edge(edge));
                 } else {
                     tr.record(now, "breaker_open", Subject::Edge(edge));
-                    tr.record_later(now + b.config().open_for, "breaker_half_open", Subject::Edge(edge));
+                    let half_open = b.open_until(now).unwrap_or(now);
+                    tr.record_later(half_open, "breaker_half_open", Subject::Edge(edge));
                 }
             }
         }
@@ -366,6 +381,7 @@ impl Requests<'_> {
             t.result.edges[edge].refused += u64::from(outcome != Outcome::Error);
         }
         if let Some(policy) = &self.world.edges[edge].retry {
+            let extras = self.world.edges[edge].client_extras;
             let decision = policy.decide(
                 c.attempts,
                 outcome,
@@ -375,8 +391,12 @@ impl Requests<'_> {
                 &mut t.jitter_rng[edge],
             );
             if let RetryDecision::Retry { after } = decision
+                && (!extras || t.extras[edge].retry_allowed(&t.result.edges[edge]))
                 && t.budgets[edge].as_mut().is_none_or(RetryBudget::try_withdraw)
             {
+                if extras {
+                    t.extras[edge].retry_started(c);
+                }
                 c.prev_delay = after;
                 t.result.edges[edge].retries += 1;
                 self.queue.schedule(now + after, Event::Retry(call));
@@ -399,6 +419,9 @@ impl Requests<'_> {
     pub(super) fn finish_call(&mut self, call: Key, result: CallResult, now: Nanos) {
         let t = &mut self.traffic;
         let c = t.calls.remove(call).expect("live");
+        if c.extras & super::hedge::HEDGE_SENT != 0 {
+            t.extras[c.edge as usize].race_over(call);
+        }
         let counts = &mut t.result.edges[c.edge as usize];
         match result {
             CallResult::Failed => counts.failed += 1,

@@ -222,7 +222,12 @@ impl Requests<'_> {
             return;
         };
         if c.epoch == j.call_epoch {
-            self.attempt_done(j.call, outcome, j.degraded && outcome.is_success(), now);
+            let degraded = j.degraded && outcome.is_success();
+            if self.world.edges[c.edge as usize].client_extras {
+                self.hedge_answer(j, outcome, degraded, now);
+            } else {
+                self.attempt_done(j.call, outcome, degraded, now);
+            }
         }
     }
 

@@ -208,6 +208,7 @@ impl Requests<'_> {
             started: now,
             low: false,
             replica: super::NO_REPLICA,
+            extras: 0,
         });
         t.result.workflows[wf].started += 1;
         let number = t.sagas.started;

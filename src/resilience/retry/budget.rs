@@ -103,6 +103,15 @@ impl RetryBudget {
         self.tokens = (self.tokens + self.deposit).min(self.capacity);
     }
 
+    /// `n` original requests at once: the same as `n` calls of
+    /// [`RetryBudget::on_request`] with no withdrawal between them.
+    pub fn on_requests(&mut self, n: u64) {
+        self.tokens = self
+            .tokens
+            .saturating_add(self.deposit.saturating_mul(n))
+            .min(self.capacity);
+    }
+
     /// Asks to send one retry: withdraws a token, or refuses (and counts it)
     /// when less than one is left.
     pub fn try_withdraw(&mut self) -> bool {
@@ -165,6 +174,23 @@ mod tests {
         b.on_request();
         assert!(b.try_withdraw());
         assert_eq!(b.refused(), 1);
+    }
+
+    #[test]
+    fn many_deposits_at_once_equal_one_by_one() {
+        for n in [0, 1, 7, 19, 20, 21, 1_000] {
+            let mut one = RetryBudget::new(BudgetConfig { ratio: 0.1, burst: 2.0 }).unwrap();
+            let mut many = one.clone();
+            for _ in 0..3 {
+                one.try_withdraw();
+                many.try_withdraw();
+            }
+            for _ in 0..n {
+                one.on_request();
+            }
+            many.on_requests(n);
+            assert_eq!(one.tokens(), many.tokens(), "{n}");
+        }
     }
 
     #[test]
