@@ -168,5 +168,7 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
             .map(|w| (w.name.clone(), w.steps.iter().map(|s| s.name.clone()).collect()))
             .collect(),
     };
-    Summary::new(acc, &labels)
+    let mut summary = Summary::new(acc, &labels);
+    stats::health::annotate(&mut summary, scenario, acc);
+    summary
 }

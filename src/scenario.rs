@@ -12,6 +12,7 @@ pub mod defence;
 pub mod duration;
 mod explain;
 pub mod fault;
+pub mod health;
 pub mod limits;
 pub mod overrides;
 pub mod policy;
@@ -30,6 +31,7 @@ use crate::error::{Error, Result};
 pub use limits::Limits;
 pub use overrides::Override;
 pub use workflow::{Compensation, Step, Workflow};
+pub use health::{Detectors, FailurePercentage, Liveness, ProbeSpec, Probes, SuccessRate};
 
 /// A validated scenario.
 #[derive(Debug, Clone)]
@@ -296,6 +298,8 @@ pub struct Defence {
     pub shed: Shed,
     /// Ejecting replicas that fail in a row (as Envoy's outlier detection).
     pub outlier: Option<Outlier>,
+    /// Request probes (readiness, liveness, deep) and panic routing.
+    pub probes: Probes,
 }
 
 /// Load shedding.
@@ -318,6 +322,8 @@ pub struct Outlier {
     pub eject_for: Nanos,
     /// Largest share of a group's replicas ejected at once.
     pub max_ejected: f64,
+    /// Envoy's interval detectors (success rate, failure percentage).
+    pub detectors: Detectors,
 }
 
 /// How a service's load balancer picks a replica.

@@ -64,6 +64,7 @@ mod fault_tables;
 mod faults;
 mod fuzz_regressions;
 mod gallery;
+mod health;
 mod limits;
 mod locality;
 mod new;

@@ -408,6 +408,7 @@ impl Model for Trial<'_> {
             Event::Deliver(job) => self.requests().on_deliver(job, now),
             Event::Uneject(r) => self.requests().on_uneject(r as usize, now),
             Event::SagaResume(saga) => self.requests().on_saga_resume(saga, now),
+            Event::Probe(event) => self.requests().on_probe_event(event, now),
         }
         self.availability.settle(self.world);
     }

@@ -137,6 +137,7 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
         "circuit_breaker" => keys::BREAKER,
         "bulkhead" => keys::BULKHEAD,
         "limits" => keys::LIMITS,
+        "liveness" => keys::LIVENESS,
         _ => &[],
     };
     match rest {
