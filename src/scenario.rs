@@ -28,10 +28,10 @@ use crate::distribution::Dist;
 use crate::engine::Nanos;
 use crate::error::{Error, Result};
 
+pub use health::{Detectors, FailurePercentage, Liveness, ProbeSpec, Probes, SuccessRate};
 pub use limits::Limits;
 pub use overrides::Override;
 pub use workflow::{Compensation, Step, Workflow};
-pub use health::{Detectors, FailurePercentage, Liveness, ProbeSpec, Probes, SuccessRate};
 
 /// A validated scenario.
 #[derive(Debug, Clone)]

@@ -161,7 +161,11 @@ fn schema_has_every_key_of_the_raw_structs_and_no_other() {
                 format!("{wl}/properties/bulkhead"),
             ],
         ),
-        ("RawLiveness", fields::<RawLiveness>(), vec![format!("{svc}/properties/liveness")]),
+        (
+            "RawLiveness",
+            fields::<RawLiveness>(),
+            vec![format!("{svc}/properties/liveness")],
+        ),
         (
             "RawSuccessRate",
             fields::<RawSuccessRate>(),
@@ -170,7 +174,9 @@ fn schema_has_every_key_of_the_raw_structs_and_no_other() {
         (
             "RawFailurePercentage",
             fields::<RawFailurePercentage>(),
-            vec![format!("{svc}/properties/outlier_detection/properties/failure_percentage")],
+            vec![format!(
+                "{svc}/properties/outlier_detection/properties/failure_percentage"
+            )],
         ),
     ];
     for (name, want, pointers) in &cases {

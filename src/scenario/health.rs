@@ -141,7 +141,11 @@ fn probe(
             let n = name.get_ref().as_str();
             match callees.iter().position(|&x| x == n) {
                 Some(i) if i < 64 => mask |= 1 << i,
-                Some(_) => c.err(&name.span(), format!("{key}.deep"), "a deep check reaches only the first 64 calls"),
+                Some(_) => c.err(
+                    &name.span(),
+                    format!("{key}.deep"),
+                    "a deep check reaches only the first 64 calls",
+                ),
                 None if callees.is_empty() => c.err_help(
                     &name.span(),
                     format!("{key}.deep"),

@@ -32,11 +32,7 @@ pub struct EjectionsByDetector {
 pub fn annotate(summary: &mut Summary, scenario: &Scenario, acc: &Accumulator) {
     let Some(defence) = acc.defence() else { return };
     for (i, s) in scenario.services.iter().enumerate() {
-        let Some(req) = summary
-            .services
-            .get_mut(&s.name)
-            .and_then(|x| x.requests.as_mut())
-        else {
+        let Some(req) = summary.services.get_mut(&s.name).and_then(|x| x.requests.as_mut()) else {
             continue;
         };
         let d = &defence[i];

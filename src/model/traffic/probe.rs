@@ -134,7 +134,8 @@ impl Requests<'_> {
             let d = &w.services[spec.service].serve.defence;
             let stream = ((spec.service as u64) << 20) | spec.slot as u64;
             if let Some(l) = &d.probes.liveness {
-                let offset = random::stream(seed, trial, Purpose::Health, (2 << 40) | stream).random_range(0..l.interval);
+                let offset =
+                    random::stream(seed, trial, Purpose::Health, (2 << 40) | stream).random_range(0..l.interval);
                 self.queue
                     .schedule(from + offset, Event::Probe(ProbeEvent::Liveness(g as u32)));
             }
@@ -360,10 +361,8 @@ impl Requests<'_> {
             self.trace_health(r, now, false);
         }
         self.kill_replica_jobs(r, now);
-        self.queue.schedule(
-            now.saturating_add(down),
-            Event::Probe(ProbeEvent::Restarted(r as u32)),
-        );
+        self.queue
+            .schedule(now.saturating_add(down), Event::Probe(ProbeEvent::Restarted(r as u32)));
     }
 
     fn on_restarted(&mut self, r: usize, now: Nanos) {
@@ -535,13 +534,7 @@ mod tests {
         assert!(judge(&o, &counts).is_empty());
         // The failure-percentage detector does not compare: at 50 % with a
         // 40 % threshold both go.
-        let fp = outlier(
-            None,
-            Some(FailurePercentage {
-                threshold: 0.4,
-                ..FP
-            }),
-        );
+        let fp = outlier(None, Some(FailurePercentage { threshold: 0.4, ..FP }));
         assert_eq!(
             judge(&fp, &counts),
             [(3, Detector::FailurePercentage), (4, Detector::FailurePercentage)]
