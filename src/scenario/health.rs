@@ -104,6 +104,13 @@ impl Detectors {
     }
 }
 
+/// A probe's raw keys: `timeout`, `cost` and `deep`.
+type ProbeKeys<'a> = (
+    Option<&'a Spanned<super::duration::Duration>>,
+    Option<&'a Spanned<super::duration::Duration>>,
+    Option<&'a Spanned<Vec<Spanned<String>>>>,
+);
+
 /// A probe's keys: `timeout` (default 1s), `cost` (default 1ms), `deep`.
 fn probe(
     c: &mut Checker<'_>,
@@ -111,11 +118,7 @@ fn probe(
     key: &str,
     span: &std::ops::Range<usize>,
     interval: Nanos,
-    keys: (
-        Option<&Spanned<super::duration::Duration>>,
-        Option<&Spanned<super::duration::Duration>>,
-        Option<&Spanned<Vec<Spanned<String>>>>,
-    ),
+    keys: ProbeKeys<'_>,
 ) -> ProbeSpec {
     let (timeout, cost, deep) = keys;
     let timeout = timeout.map_or(SECOND, |t| t.get_ref().0);
