@@ -14,6 +14,7 @@ pub mod defence;
 pub mod duration;
 mod explain;
 pub mod fault;
+pub mod health;
 pub mod limits;
 pub mod ops;
 mod ops_schema;
@@ -31,6 +32,7 @@ use crate::distribution::Dist;
 use crate::engine::Nanos;
 use crate::error::{Error, Result};
 
+pub use health::{Detectors, FailurePercentage, Liveness, ProbeSpec, Probes, SuccessRate};
 pub use limits::Limits;
 pub use ops::{Batch, Deploy, DeploySchedule, Maintenance, ReleaseEffect};
 pub use overrides::Override;
@@ -312,6 +314,8 @@ pub struct Defence {
     pub shed: Shed,
     /// Ejecting replicas that fail in a row (as Envoy's outlier detection).
     pub outlier: Option<Outlier>,
+    /// Request probes (readiness, liveness, deep) and panic routing.
+    pub probes: Probes,
 }
 
 /// Load shedding.
@@ -334,6 +338,8 @@ pub struct Outlier {
     pub eject_for: Nanos,
     /// Largest share of a group's replicas ejected at once.
     pub max_ejected: f64,
+    /// Envoy's interval detectors (success rate, failure percentage).
+    pub detectors: Detectors,
 }
 
 /// How a service's load balancer picks a replica.

@@ -8,6 +8,7 @@
 
 pub mod estimate;
 pub mod faults;
+pub mod health;
 pub mod histogram;
 pub mod interval;
 pub mod ops;

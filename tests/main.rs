@@ -69,6 +69,7 @@ mod faults;
 mod fuzz_regressions;
 mod gallery;
 mod improve;
+mod health;
 mod limits;
 mod locality;
 mod new;

@@ -167,6 +167,23 @@ fn schema_has_every_key_of_the_raw_structs_and_no_other() {
                 format!("{wl}/properties/bulkhead"),
             ],
         ),
+        (
+            "RawLiveness",
+            fields::<RawLiveness>(),
+            vec![format!("{svc}/properties/liveness")],
+        ),
+        (
+            "RawSuccessRate",
+            fields::<RawSuccessRate>(),
+            vec![format!("{svc}/properties/outlier_detection/properties/success_rate")],
+        ),
+        (
+            "RawFailurePercentage",
+            fields::<RawFailurePercentage>(),
+            vec![format!(
+                "{svc}/properties/outlier_detection/properties/failure_percentage"
+            )],
+        ),
     ];
     for (name, want, pointers) in &cases {
         let mut want = want.clone();
@@ -367,11 +384,12 @@ queue = 16
 service_time = { mean = "5ms" }
 error_rate = 0.001
 load_balancer = "least-outstanding"
-health_check = { interval = "5s", unhealthy = 2, healthy = 1 }
+health_check = { interval = "5s", unhealthy = 2, healthy = 1, timeout = "1s", cost = "1ms", deep = ["db"], panic_threshold = 0.5 }
 call_mode = "parallel"
 rate_limit = { rate = 100, burst = 10 }
 shed = { queue_wait = "1s", low_priority_queue = 4 }
-outlier_detection = { consecutive_failures = 5, eject_for = "30s", max_ejected = 0.5 }
+outlier_detection = { consecutive_failures = 5, eject_for = "30s", max_ejected = 0.5, interval = "10s", success_rate = { stdev_factor = 1.9, minimum_hosts = 2, request_volume = 10 }, failure_percentage = { threshold = 0.85, minimum_hosts = 2, request_volume = 10 } }
+liveness = { interval = "10s", failures = 3, timeout = "1s", cost = "1ms", deep = ["db"], restart = { mean = "20s" }, initial_delay = "5s" }
 
 [[service.call]]
 to = "db"

@@ -12,6 +12,21 @@ pub struct DefenceCounts {
     pub rate_limited: u64,
     /// Replicas ejected by outlier detection.
     pub ejections: u64,
+    /// Of `ejections`, those by the success-rate detector.
+    #[serde(default)]
+    pub ejected_success_rate: u64,
+    /// Of `ejections`, those by the failure-percentage detector.
+    #[serde(default)]
+    pub ejected_failure_percentage: u64,
+    /// Replicas restarted by a failed liveness probe.
+    #[serde(default)]
+    pub restarts: u64,
+    /// Probes sent (readiness and liveness, as requests).
+    #[serde(default)]
+    pub probes: u64,
+    /// Of `probes`, those that failed (refused, timed out, or a deep call failed).
+    #[serde(default)]
+    pub probes_failed: u64,
 }
 
 /// Per-edge counters of one trial.

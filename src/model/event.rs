@@ -70,6 +70,28 @@ pub enum Event {
         /// Its attempt epoch when scheduled.
         epoch: u32,
     },
+    /// Request probes, restarts and interval outlier detection.
+    Probe(ProbeEvent),
+}
+
+/// What the request probes' events say (`traffic::probe`).
+#[derive(Debug, Clone, Copy)]
+pub enum ProbeEvent {
+    /// The orchestrator probes the liveness of a replica group.
+    Liveness(u32),
+    /// A probe's timeout: it fails unless answered.
+    Timeout {
+        /// Replica.
+        replica: u32,
+        /// Readiness (0) or liveness (1).
+        kind: u8,
+        /// The probe's sequence number.
+        seq: u32,
+    },
+    /// A restarted replica is back.
+    Restarted(u32),
+    /// The interval outlier detectors judge a replica group.
+    Sweep(u32),
 }
 
 impl From<AvailabilityEvent> for Event {

@@ -44,6 +44,7 @@
 
 mod client;
 mod hedge;
+mod probe;
 mod routing;
 mod server;
 pub mod workflow;
@@ -213,6 +214,8 @@ pub struct Traffic {
     /// Per edge: hedging, the retry budget by concurrency and bulkhead
     /// books.
     extras: Vec<hedge::EdgeExtras>,
+    /// Request probes, restarts and interval outlier detection.
+    probe: probe::ProbeState,
 }
 
 impl Traffic {
@@ -317,6 +320,7 @@ impl Traffic {
             sagas: workflow::Sagas::default(),
             series: None,
             extras: Vec::new(),
+            probe: probe::ProbeState::default(),
         }
     }
 }
@@ -531,6 +535,7 @@ impl Requests<'_> {
             let offset = random::stream(seed, trial, Purpose::Health, stream).random_range(0..interval);
             self.queue.schedule(from + offset, Event::HealthCheck(g as u32));
         }
+        self.start_probes(seed, trial, from);
     }
 
     /// Copies the breakers' open time into the result at the horizon.
@@ -633,6 +638,9 @@ impl Requests<'_> {
         let Some(o) = self.world.services[spec.service].serve.defence.outlier else {
             return;
         };
+        if o.detectors.any() {
+            self.window_observe(r, ok);
+        }
         let t = &mut self.traffic;
         if ok {
             t.consecutive[r] = 0;
@@ -642,10 +650,18 @@ impl Requests<'_> {
         if t.consecutive[r] < o.consecutive || t.health[r].ejected {
             return;
         }
+        self.eject(r, &o, now);
+    }
+
+    /// Ejects replica `r` for `eject_for`, unless that would put more than
+    /// `max_ejected` of its group out; returns whether it did.
+    fn eject(&mut self, r: usize, o: &crate::scenario::Outlier, now: Nanos) -> bool {
+        let spec = self.world.replicas[r];
+        let t = &mut self.traffic;
         let replicas = self.world.groups[spec.group].replicas.clone();
         let ejected = replicas.clone().filter(|&x| t.health[x].ejected).count();
         if (ejected + 1) as f64 > o.max_ejected * replicas.len() as f64 {
-            return;
+            return false;
         }
         t.consecutive[r] = 0;
         t.health[r].ejected = true;
@@ -655,6 +671,7 @@ impl Requests<'_> {
             .schedule(now.saturating_add(o.eject_for), Event::Uneject(r as u32));
         self.faults.signal(now);
         self.record(now, "ejected", Subject::Replica(r));
+        true
     }
 
     /// An ejected replica's time out is over.

@@ -424,6 +424,7 @@ impl Model for Trial<'_> {
             Event::SagaResume(saga) => self.requests().on_saga_resume(saga, now),
             Event::Ops(event) => self.on_ops(event, now),
             Event::Hedge { call, epoch } => self.requests().on_hedge(call, epoch, now),
+            Event::Probe(event) => self.requests().on_probe_event(event, now),
         }
         self.availability.settle(self.world);
     }

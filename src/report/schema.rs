@@ -169,6 +169,24 @@ fn service() -> Value {
             "shed_wait": count("Queued requests dropped after waiting too long."),
             "rate_limited": count("Requests refused by the rate limiter."),
             "ejections": count("Replicas ejected by outlier detection."),
+            "probes": object(
+                "Probes sent as requests (with a request readiness probe or liveness).",
+                &["sent", "failed"],
+                json!({
+                    "sent": count("Readiness and liveness probes sent."),
+                    "failed": count("Probes that failed: refused, timed out, or a deep call failed."),
+                }),
+            ),
+            "restarts": count("Replicas restarted by their liveness probe (with liveness)."),
+            "ejections_by_detector": object(
+                "Ejections by detector (with success_rate or failure_percentage).",
+                &["consecutive", "success_rate", "failure_percentage"],
+                json!({
+                    "consecutive": count("By failed attempts in a row."),
+                    "success_rate": count("By the success-rate detector."),
+                    "failure_percentage": count("By the failure-percentage detector."),
+                }),
+            ),
         }),
     );
     object(

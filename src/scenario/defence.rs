@@ -58,14 +58,22 @@ pub(super) fn defence(c: &mut Checker<'_>, s: &RawService, p: &str) -> Defence {
             Some(m) => c.probability(m, &format!("{key}.max_ejected")),
             None => Some(0.5),
         };
-        if let (Some(consecutive), Some(max_ejected)) = (consecutive, max_ejected) {
+        let detectors = super::health::detectors(c, r, &key);
+        if let (Some(consecutive), Some(max_ejected), Some(detectors)) = (consecutive, max_ejected, detectors) {
             d.outlier = Some(Outlier {
                 consecutive,
                 eject_for,
                 max_ejected,
+                detectors,
             });
         }
     }
+    let interval = s
+        .health_check
+        .as_ref()
+        .and_then(|h| h.get_ref().interval.as_ref())
+        .map_or(super::validate::DEFAULT_HEALTH_CHECK.interval, |i| i.get_ref().0);
+    d.probes = super::health::probes(c, s, p, interval);
     d
 }
 

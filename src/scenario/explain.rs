@@ -118,6 +118,9 @@ fn table_keys(name: &str) -> Option<&'static [&'static str]> {
         "Global" => keys::GLOBAL,
         "Limits" => keys::LIMITS,
         "Budget" => &["ratio", "burst"],
+        "Liveness" => keys::LIVENESS,
+        "SuccessRate" => keys::SUCCESS_RATE,
+        "FailurePercentage" => keys::FAILURE_PERCENTAGE,
         _ => return None,
     })
 }

@@ -138,6 +138,7 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
         "bulkhead" => keys::BULKHEAD,
         "limits" => keys::LIMITS,
         "slo" => keys::SLO,
+        "liveness" => keys::LIVENESS,
         _ => &[],
     };
     match rest {

@@ -200,6 +200,7 @@ pub struct RawService {
     pub rate_limit: Option<Spanned<RawRateLimit>>,
     pub shed: Option<Spanned<RawShed>>,
     pub outlier_detection: Option<Spanned<RawOutlier>>,
+    pub liveness: Option<Spanned<RawLiveness>>,
 }
 
 /// `rate_limit = { rate, burst }` (per replica).
@@ -225,6 +226,40 @@ pub struct RawOutlier {
     pub consecutive_failures: Option<Spanned<i64>>,
     pub eject_for: Option<Spanned<Duration>>,
     pub max_ejected: Option<Spanned<f64>>,
+    pub interval: Option<Spanned<Duration>>,
+    pub success_rate: Option<Spanned<RawSuccessRate>>,
+    pub failure_percentage: Option<Spanned<RawFailurePercentage>>,
+}
+
+/// `outlier_detection.success_rate = { stdev_factor, minimum_hosts, request_volume }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSuccessRate {
+    pub stdev_factor: Option<Spanned<f64>>,
+    pub minimum_hosts: Option<Spanned<i64>>,
+    pub request_volume: Option<Spanned<i64>>,
+}
+
+/// `outlier_detection.failure_percentage = { threshold, minimum_hosts, request_volume }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFailurePercentage {
+    pub threshold: Option<Spanned<f64>>,
+    pub minimum_hosts: Option<Spanned<i64>>,
+    pub request_volume: Option<Spanned<i64>>,
+}
+
+/// `liveness = { interval, failures, timeout, cost, deep, restart, initial_delay }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLiveness {
+    pub interval: Option<Spanned<Duration>>,
+    pub failures: Option<Spanned<i64>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub cost: Option<Spanned<Duration>>,
+    pub deep: Option<Spanned<Vec<Spanned<String>>>>,
+    pub restart: Option<Spanned<RawDist>>,
+    pub initial_delay: Option<Spanned<Duration>>,
 }
 
 /// `health_check = { interval, unhealthy, healthy }`
@@ -234,6 +269,10 @@ pub struct RawHealthCheck {
     pub interval: Option<Spanned<Duration>>,
     pub unhealthy: Option<Spanned<i64>>,
     pub healthy: Option<Spanned<i64>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub cost: Option<Spanned<Duration>>,
+    pub deep: Option<Spanned<Vec<Spanned<String>>>>,
+    pub panic_threshold: Option<Spanned<f64>>,
 }
 
 /// `[[workload]]`
@@ -514,10 +553,29 @@ pub mod keys {
         "rate_limit",
         "shed",
         "outlier_detection",
+        "liveness",
     ];
     pub const RATE_LIMIT: &[&str] = &["rate", "burst"];
     pub const SHED: &[&str] = &["queue_wait", "low_priority_queue"];
-    pub const OUTLIER: &[&str] = &["consecutive_failures", "eject_for", "max_ejected"];
+    pub const OUTLIER: &[&str] = &[
+        "consecutive_failures",
+        "eject_for",
+        "max_ejected",
+        "interval",
+        "success_rate",
+        "failure_percentage",
+    ];
+    pub const SUCCESS_RATE: &[&str] = &["stdev_factor", "minimum_hosts", "request_volume"];
+    pub const FAILURE_PERCENTAGE: &[&str] = &["threshold", "minimum_hosts", "request_volume"];
+    pub const LIVENESS: &[&str] = &[
+        "interval",
+        "failures",
+        "timeout",
+        "cost",
+        "deep",
+        "restart",
+        "initial_delay",
+    ];
     pub const WORKLOAD: &[&str] = &[
         "name",
         "to",
@@ -538,7 +596,15 @@ pub mod keys {
         "hedge",
     ];
     pub const WORKFLOW: &[&str] = &["name", "deadline"];
-    pub const HEALTH_CHECK: &[&str] = &["interval", "unhealthy", "healthy"];
+    pub const HEALTH_CHECK: &[&str] = &[
+        "interval",
+        "unhealthy",
+        "healthy",
+        "timeout",
+        "cost",
+        "deep",
+        "panic_threshold",
+    ];
     pub const DIURNAL: &[&str] = &["amplitude", "period", "peak"];
     pub const RETRY: &[&str] = &[
         "max_attempts",

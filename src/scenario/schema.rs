@@ -30,6 +30,10 @@ pub(super) fn words(description: &str, choices: &[&str]) -> Value {
     json!({ "type": "string", "enum": choices, "description": description })
 }
 
+fn names(description: &str) -> Value {
+    json!({ "type": "array", "items": { "type": "string" }, "description": description })
+}
+
 pub(super) fn int(description: &str, min: i64, max: i64) -> Value {
     json!({ "type": "integer", "minimum": min, "maximum": max, "description": description })
 }
@@ -359,6 +363,10 @@ fn service() -> Value {
                     "interval": duration("Time between probes (default 10s)."),
                     "unhealthy": int("Failed probes in a row that eject a replica (default 3).", 1, 1000),
                     "healthy": int("Good probes in a row that restore it (default 1).", 1, 1000),
+                    "timeout": duration("Send the probe as a request, failing unanswered after this (default 1s once timeout, cost or deep is given)."),
+                    "cost": duration("Slot time of the probe's own handler (default 1ms)."),
+                    "deep": names("The probe also calls these dependencies (names of the service's calls)."),
+                    "panic_threshold": probability("Below this share of healthy replicas, route to all (Envoy's panic threshold); 0: never, so with none healthy nothing is routed. Omitted: only when none is healthy."),
                 }),
             ),
             "call_mode": words("Calls one after another or all at once (default sequential).", &["sequential", "parallel"]),
@@ -385,6 +393,38 @@ fn service() -> Value {
                     "consecutive_failures": int("Failed attempts in a row that eject a replica (default 5).", 1, 1_000_000),
                     "eject_for": duration("How long an ejected replica stays out (default 30s)."),
                     "max_ejected": probability("Largest share of a group ejected at once (default 0.5)."),
+                    "interval": duration("How often the success-rate and failure-percentage detectors judge the last interval (default 10s)."),
+                    "success_rate": table(
+                        "Envoy's success-rate detector: eject below mean - stdev_factor * stdev.",
+                        &[],
+                        json!({
+                            "stdev_factor": { "type": "number", "exclusiveMinimum": 0, "description": "Deviations below the mean (default 1.9)." },
+                            "minimum_hosts": int("Replicas with enough volume for it to run (default 5).", 1, 1_000_000),
+                            "request_volume": int("Attempts in the interval for a replica to count (default 100).", 1, 1_000_000),
+                        }),
+                    ),
+                    "failure_percentage": table(
+                        "Envoy's failure-percentage detector: eject at or above a failed share.",
+                        &[],
+                        json!({
+                            "threshold": probability("Failed share that ejects (default 0.85)."),
+                            "minimum_hosts": int("Replicas in the group for it to run (default 5).", 1, 1_000_000),
+                            "request_volume": int("Attempts in the interval for a replica to count (default 50).", 1, 1_000_000),
+                        }),
+                    ),
+                }),
+            ),
+            "liveness": table(
+                "The orchestrator's liveness probe: failed probes in a row restart a replica.",
+                &[],
+                json!({
+                    "interval": duration("Time between probes (default 10s)."),
+                    "failures": int("Failed probes in a row that restart it (default 3).", 1, 1000),
+                    "timeout": duration("A probe unanswered after this fails (default 1s)."),
+                    "cost": duration("Slot time of the probe's own handler (default 1ms)."),
+                    "deep": names("The probe also calls these dependencies (names of the service's calls)."),
+                    "restart": dist("Time out of service per restart (default fixed 10s)."),
+                    "initial_delay": duration("No probe this long after a restart (default 0s)."),
                 }),
             ),
         }),

@@ -206,6 +206,11 @@ fn add_defence(a: &mut DefenceCounts, b: &DefenceCounts) {
     a.shed_wait += b.shed_wait;
     a.rate_limited += b.rate_limited;
     a.ejections += b.ejections;
+    a.ejected_success_rate += b.ejected_success_rate;
+    a.ejected_failure_percentage += b.ejected_failure_percentage;
+    a.restarts += b.restarts;
+    a.probes += b.probes;
+    a.probes_failed += b.probes_failed;
 }
 
 fn add_counts(a: &mut EdgeCounts, b: &EdgeCounts) {
@@ -226,6 +231,12 @@ fn add_counts(a: &mut EdgeCounts, b: &EdgeCounts) {
 }
 
 impl Accumulator {
+    /// Per service: what its server-side defences and probes did (request
+    /// level only).
+    pub(crate) fn defence(&self) -> Option<&[DefenceCounts]> {
+        self.traffic.as_ref().map(|t| t.defence.as_slice())
+    }
+
     /// An empty accumulator for `services` services and `regions` regions;
     /// `edges` is `Some(count)` when requests are simulated.
     pub fn new(horizon: u64, services: usize, regions: usize, edges: Option<usize>) -> Self {
@@ -494,6 +505,15 @@ pub struct ServiceRequests {
     pub rate_limited: u64,
     /// Replicas ejected by outlier detection.
     pub ejections: u64,
+    /// Probes sent as requests, and how many failed (with request probes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probes: Option<super::health::ProbeCounts>,
+    /// Replicas restarted by their liveness probe (with `liveness`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restarts: Option<u64>,
+    /// `ejections` by detector (with an interval detector).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ejections_by_detector: Option<super::health::EjectionsByDetector>,
 }
 
 /// A metric a run can be judged on, as the headline shows it: a fraction
@@ -944,6 +964,9 @@ impl Summary {
                             shed_wait: t.defence[i].shed_wait,
                             rate_limited: t.defence[i].rate_limited,
                             ejections: t.defence[i].ejections,
+                            probes: None,
+                            restarts: None,
+                            ejections_by_detector: None,
                         }),
                     },
                 )

@@ -25,7 +25,7 @@ fn next_cursor(cursor: &mut u32, n: usize) -> usize {
 impl Requests<'_> {
     /// Whether replica `r` accepts connections.
     pub(super) fn reachable(&self, r: usize) -> bool {
-        self.availability.reachable(self.world, r)
+        self.availability.reachable(self.world, r) && !self.traffic.probe.restarting(r)
     }
 
     /// The region replica `r` is placed in.
@@ -96,13 +96,21 @@ impl Requests<'_> {
         let t = &mut self.traffic;
         let n_all = replicas.len();
         // The common case, every replica healthy, needs no scan.
-        let healthy = if t.unhealthy[group] == 0 {
-            n_all
+        let (healthy, every) = if t.unhealthy[group] == 0 {
+            (n_all, true)
         } else {
-            replicas.clone().filter(|&r| t.health[r].healthy).count()
+            let healthy = replicas.clone().filter(|&r| t.health[r].healthy).count();
+            // Panic routing: below the threshold (by default, with nothing
+            // healthy) spread over everything.
+            let every = match self.world.services[s].serve.defence.probes.panic_threshold {
+                None => healthy == 0,
+                Some(p) => (healthy as f64) < p * n_all as f64,
+            };
+            if !every && healthy == 0 {
+                return None;
+            }
+            (healthy, every)
         };
-        // Panic routing: with nothing healthy, spread over everything.
-        let every = healthy == n_all || healthy == 0;
         let eligible = |r: usize| every || t.health[r].healthy;
         let n = if every { n_all } else { healthy };
         let nth = |k: usize| {
@@ -141,29 +149,40 @@ impl Requests<'_> {
 
     pub(in crate::model) fn on_health_check(&mut self, group: usize, now: Nanos) {
         let spec = &self.world.groups[group];
-        let hc = self.world.services[spec.service].serve.health_check;
-        for r in spec.replicas.clone() {
-            let ok = self.reachable(r);
-            let h = &mut self.traffic.health[r];
-            if ok {
-                h.oks += 1;
-                h.fails = 0;
-                if h.oks >= hc.healthy && !h.probe_ok {
-                    h.probe_ok = true;
-                    self.set_eligible(r);
-                    self.trace_health(r, now, true);
-                }
-            } else {
-                h.fails += 1;
-                h.oks = 0;
-                if h.fails >= hc.unhealthy && h.probe_ok {
-                    h.probe_ok = false;
-                    self.set_eligible(r);
-                    self.faults.signal(now);
-                    self.trace_health(r, now, false);
-                }
+        let serve = &self.world.services[spec.service].serve;
+        let hc = serve.health_check;
+        if let Some(probe) = serve.defence.probes.readiness {
+            self.send_readiness(group, probe, now);
+        } else {
+            for r in spec.replicas.clone() {
+                let ok = self.reachable(r);
+                self.readiness_verdict(r, ok, now);
             }
         }
         self.queue.schedule(now + hc.interval, Event::HealthCheck(group as u32));
+    }
+
+    /// One readiness probe's verdict on replica `r`.
+    pub(super) fn readiness_verdict(&mut self, r: usize, ok: bool, now: Nanos) {
+        let hc = self.world.services[self.world.replicas[r].service].serve.health_check;
+        let h = &mut self.traffic.health[r];
+        if ok {
+            h.oks += 1;
+            h.fails = 0;
+            if h.oks >= hc.healthy && !h.probe_ok {
+                h.probe_ok = true;
+                self.set_eligible(r);
+                self.trace_health(r, now, true);
+            }
+        } else {
+            h.fails += 1;
+            h.oks = 0;
+            if h.fails >= hc.unhealthy && h.probe_ok {
+                h.probe_ok = false;
+                self.set_eligible(r);
+                self.faults.signal(now);
+                self.trace_health(r, now, false);
+            }
+        }
     }
 }

@@ -57,7 +57,12 @@ impl Requests<'_> {
         server.busy += 1;
         j.state = JobState::Serving;
         let st = &self.world.services[service].serve.service_time;
-        let mut d = st.sample(&mut t.service_rng[replica]);
+        let mut d = if super::probe::is_probe(j.call) {
+            let call = j.call;
+            self.probe_cost(service, call)
+        } else {
+            st.sample(&mut t.service_rng[replica])
+        };
         if self.faults.overlay().slow_any > 0 && self.faults.overlay().slow[replica] > 0 {
             d = d.saturating_add(self.faults.delay(self.world, replica));
         }
@@ -68,6 +73,10 @@ impl Requests<'_> {
         let t = &mut self.traffic;
         let Some(j) = t.jobs.get_mut(job) else { return };
         if j.state != JobState::Serving {
+            return;
+        }
+        if super::probe::is_probe(j.call) {
+            self.probe_served(job, now);
             return;
         }
         let (service, replica) = (j.service as usize, j.replica as usize);
@@ -105,6 +114,11 @@ impl Requests<'_> {
         let Some(j) = self.traffic.jobs.get_mut(job) else {
             return;
         };
+        if super::probe::is_probe(j.call) {
+            // A fallback answer means the dependency is not fine.
+            self.probe_call_done(job, result == CallResult::Success { degraded: false }, now);
+            return;
+        }
         match result {
             CallResult::Failed => j.failed = true,
             CallResult::Success { degraded } => j.degraded |= degraded,
@@ -135,6 +149,10 @@ impl Requests<'_> {
     /// Frees the job's slot (admitting the next queued job) and answers.
     pub(super) fn complete_job(&mut self, job: Key, outcome: Outcome, now: Nanos) {
         let j = self.release_job(job, now);
+        if super::probe::is_probe(j.call) {
+            self.probe_answered(&j, outcome == Outcome::Success, now);
+            return;
+        }
         if outcome == Outcome::Success {
             self.traffic.result.services[j.service as usize].1 += 1;
         } else {
@@ -256,6 +274,10 @@ impl Requests<'_> {
         server.waiting = 0;
         for job in victims {
             if let Some(j) = self.traffic.jobs.remove(job) {
+                if super::probe::is_probe(j.call) {
+                    self.probe_answered(&j, false, now);
+                    continue;
+                }
                 self.traffic.result.service_failed[j.service as usize] += 1;
                 self.respond(&j, Outcome::Refused, now);
             }
