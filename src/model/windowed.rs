@@ -371,6 +371,7 @@ fn unflatten(v: &[f64], services: usize, edges: usize) -> TrafficResult {
             shed_wait: n(v[i + 1]),
             rate_limited: n(v[i + 2]),
             ejections: n(v[i + 3]),
+            ..Default::default()
         });
         i += 4;
     }
