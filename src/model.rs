@@ -79,6 +79,7 @@ pub mod trace;
 pub mod traffic;
 pub mod trial;
 pub mod world;
+pub mod ops;
 
 pub use runaway::Runaway;
 pub use trial::{Trial, TrialResult};

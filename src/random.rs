@@ -45,6 +45,12 @@ pub enum Purpose {
     Health = 8,
     /// Start times and lengths of one injected fault.
     Fault = 9,
+    /// Shocks of one common-cause group, and which replicas each fails.
+    CommonCause = 10,
+    /// Outages and repairs of one zone.
+    Zone = 11,
+    /// Lead times of one service's spare orders.
+    Spares = 12,
 }
 
 /// The splitmix64 finaliser: a bijective 64-bit mixer.

@@ -18,6 +18,7 @@ pub mod schema;
 pub mod table;
 pub mod timeline;
 pub mod workflows;
+pub mod operations;
 
 use crate::stats::Summary;
 

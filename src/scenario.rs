@@ -20,6 +20,7 @@ pub mod schema;
 pub mod source;
 pub mod validate;
 pub mod workflow;
+pub mod ops;
 
 use std::path::Path;
 
@@ -72,6 +73,8 @@ pub struct Scenario {
     pub warnings: Vec<crate::error::Diagnostic>,
     /// How to estimate the availability (`estimator`).
     pub estimator: Estimator,
+    /// Zones, common causes, repair crews and spares.
+    pub ops: ops::Ops,
 }
 
 /// How the entry's time-based availability is estimated.

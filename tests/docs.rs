@@ -51,6 +51,7 @@ const CHAPTERS: &[&str] = &[
     "docs/performance.md",
     "docs/validation.md",
     "docs/rare-events.md",
+    "docs/operations.md",
 ];
 
 fn repo(rel: &str) -> String {
@@ -533,4 +534,9 @@ fn ci_runs_the_readme_test_command() {
             ".ci/run's `{ci_line}` lacks `{w}` of README's `{command}`"
         );
     }
+}
+
+#[test]
+fn chapter_operations() {
+    check_chapter("docs/operations.md");
 }

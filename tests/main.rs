@@ -83,3 +83,4 @@ mod traffic;
 mod util;
 mod validation;
 mod workflows;
+mod crews;

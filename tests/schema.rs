@@ -161,6 +161,18 @@ fn schema_has_every_key_of_the_raw_structs_and_no_other() {
                 format!("{wl}/properties/bulkhead"),
             ],
         ),
+        (
+            "RawZone",
+            fields::<RawZone>(),
+            vec!["/properties/region/items/properties/zone/items".into()],
+        ),
+        (
+            "RawCommonCause",
+            fields::<RawCommonCause>(),
+            vec!["/properties/common_cause/items".into()],
+        ),
+        ("RawRepair", fields::<RawRepair>(), vec!["/properties/repair".into()]),
+        ("RawSpares", fields::<RawSpares>(), vec![format!("{svc}/properties/spares")]),
     ];
     for (name, want, pointers) in &cases {
         let mut want = want.clone();

@@ -72,6 +72,8 @@ use crate::engine::{self, EventQueue, Model, Nanos};
 use crate::random::{self, Purpose, Rng};
 use crate::scenario::{GlobalMode, Topology};
 
+mod crews;
+
 /// What a handler asks of the other components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
@@ -197,6 +199,8 @@ pub struct Availability {
     acc: Acc,
     /// Something that served fractions depend on changed during this event.
     dirty: bool,
+    /// Zones, shocks, crews and spares.
+    ops: crews::OpsState,
 }
 
 impl Availability {
@@ -220,6 +224,7 @@ impl Availability {
             outage_start: None,
             acc: Acc::default(),
             dirty: false,
+            ops: crews::OpsState::default(),
         }
     }
 
@@ -233,6 +238,7 @@ impl Availability {
         self.reset_regions(cx, seed, trial);
         self.reset_groups(world, seed, trial);
         self.reset_replicas(cx, seed, trial);
+        self.reset_ops(cx, seed, trial);
         self.services.clear();
         for spec in &world.services {
             self.services.push(ServiceState {
@@ -431,6 +437,11 @@ impl Availability {
                 }
                 Effect::None
             }
+            AvailabilityEvent::ZoneDown(_)
+            | AvailabilityEvent::ZoneUp(_)
+            | AvailabilityEvent::ZoneHold { .. }
+            | AvailabilityEvent::Shock(_)
+            | AvailabilityEvent::SpareArrives(_) => self.handle_ops(cx, event),
         }
     }
 
@@ -730,13 +741,18 @@ impl Availability {
         let world = cx.world;
         let spec = world.replicas[r];
         self.replicas[r].natural = false;
-        let (_, repair) = world.services[spec.service]
-            .process
-            .as_ref()
-            .expect("only failing replicas fail");
-        let after = repair.sample(&mut self.replica_rng[r]);
-        self.replica_clock[r] = cx.now;
-        cx.schedule(after, AvailabilityEvent::ReplicaUp(r as u32));
+        if world.ops.waits {
+            self.replica_clock[r] = cx.now;
+            self.ask_repair(cx, r);
+        } else {
+            let (_, repair) = world.services[spec.service]
+                .process
+                .as_ref()
+                .expect("only failing replicas fail");
+            let after = repair.sample(&mut self.replica_rng[r]);
+            self.replica_clock[r] = cx.now;
+            cx.schedule(after, AvailabilityEvent::ReplicaUp(r as u32));
+        }
         if self.replicas[r].held == 0 {
             return self.lose(cx, r, true);
         }
@@ -786,6 +802,9 @@ impl Availability {
     #[inline(always)]
     fn replica_up(&mut self, cx: &mut Context<'_>, r: usize) {
         let world = cx.world;
+        if world.ops.waits {
+            self.release_crew(cx, r);
+        }
         self.replicas[r].natural = true;
         if self.replicas[r].held == 0 {
             self.back(cx, r);

@@ -253,6 +253,8 @@ pub struct World {
     pub limits: crate::scenario::Limits,
     /// Names of the parts, for messages about a runaway trial.
     pub names: Names,
+    /// Zones, common causes, crews and spares.
+    pub ops: super::ops::OpsSpec,
 }
 
 impl World {
@@ -276,6 +278,7 @@ impl World {
             .iter()
             .map(|f| fault(sc, f, &placement.groups, &placement.replicas, &edges))
             .collect();
+        let ops = super::ops::OpsSpec::compile(sc, &placement.replicas, &placement.groups);
         World {
             faults,
             cascade: sc.cascade,
@@ -303,6 +306,7 @@ impl World {
             workflows,
             limits: sc.limits,
             names: Names::of(sc),
+            ops,
         }
     }
 

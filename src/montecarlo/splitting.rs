@@ -255,6 +255,9 @@ pub fn unsupported(world: &World) -> Option<String> {
     if !world.faults.is_empty() {
         return Some("it models failures and repairs only, and this scenario injects faults".into());
     }
+    if let Some(why) = world.ops.splitting_unsupported() {
+        return Some(why);
+    }
     let importance = Importance::new(world);
     if !importance.full.is_finite() {
         return Some("nothing the entry needs can fail, so there is no outage to estimate".into());

@@ -118,6 +118,10 @@ fn table_keys(name: &str) -> Option<&'static [&'static str]> {
         "Global" => keys::GLOBAL,
         "Limits" => keys::LIMITS,
         "Budget" => &["ratio", "burst"],
+        "Zone" => keys::ZONE,
+        "CommonCause" => keys::COMMON_CAUSE,
+        "Repair" => keys::REPAIR,
+        "Spares" => keys::SPARES,
         _ => return None,
     })
 }

@@ -125,6 +125,7 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
         return Err(unknown(first, allowed));
     }
     let nested: &[&str] = match *first {
+        "repair" if array.is_none() && !global => keys::REPAIR,
         "failure" | "repair" | "service_time" | "every" | "latency" => keys::DIST,
         "cascade" => keys::CASCADE,
         "rate_limit" => keys::RATE_LIMIT,
@@ -137,6 +138,7 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
         "circuit_breaker" => keys::BREAKER,
         "bulkhead" => keys::BULKHEAD,
         "limits" => keys::LIMITS,
+        "spares" => keys::SPARES,
         _ => &[],
     };
     match rest {

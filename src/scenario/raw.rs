@@ -39,6 +39,9 @@ pub struct RawScenario {
     #[serde(default)]
     pub workflow: Vec<Spanned<RawWorkflow>>,
     pub limits: Option<Spanned<RawLimits>>,
+    #[serde(default)]
+    pub common_cause: Vec<Spanned<RawCommonCause>>,
+    pub repair: Option<Spanned<RawRepair>>,
 }
 
 /// `[[fault]]`: a scripted fault, or a fault process when `every` is given.
@@ -100,6 +103,45 @@ pub struct RawRegion {
     pub name: Spanned<String>,
     pub failure: Option<Spanned<RawDist>>,
     pub repair: Option<Spanned<RawDist>>,
+    #[serde(default)]
+    pub zone: Vec<Spanned<RawZone>>,
+    pub crews: Option<Spanned<i64>>,
+}
+
+/// `[[region.zone]]`: a failure domain inside a region.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawZone {
+    pub name: Spanned<String>,
+    pub failure: Option<Spanned<RawDist>>,
+    pub repair: Option<Spanned<RawDist>>,
+}
+
+/// `[[common_cause]]`: a shock that fails several replicas together.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommonCause {
+    pub name: Spanned<String>,
+    pub every: Spanned<RawDist>,
+    pub targets: Spanned<Vec<Spanned<String>>>,
+    pub probability: Option<Spanned<f64>>,
+}
+
+/// `[repair]`: the repair crews shared by replicas outside regions with
+/// crews of their own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRepair {
+    pub crews: Option<Spanned<i64>>,
+    pub order: Option<Spanned<String>>,
+}
+
+/// `spares = { count, lead_time }` (per service).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpares {
+    pub count: Spanned<i64>,
+    pub lead_time: Spanned<RawLength>,
 }
 
 /// `[[service]]`
@@ -127,6 +169,9 @@ pub struct RawService {
     pub rate_limit: Option<Spanned<RawRateLimit>>,
     pub shed: Option<Spanned<RawShed>>,
     pub outlier_detection: Option<Spanned<RawOutlier>>,
+    pub spread: Option<Spanned<String>>,
+    pub spares: Option<Spanned<RawSpares>>,
+    pub repair_priority: Option<Spanned<i64>>,
 }
 
 /// `rate_limit = { rate, burst }` (per replica).
@@ -365,6 +410,8 @@ pub mod keys {
         "cascade",
         "workflow",
         "limits",
+        "common_cause",
+        "repair",
     ];
     pub const FAULT: &[&str] = &[
         "name",
@@ -380,7 +427,7 @@ pub mod keys {
     ];
     pub const CASCADE: &[&str] = &["threshold", "bucket", "settle"];
     pub const LIMITS: &[&str] = &["events_per_trial", "in_flight"];
-    pub const REGION: &[&str] = &["name", "failure", "repair"];
+    pub const REGION: &[&str] = &["name", "failure", "repair", "zone", "crews"];
     pub const SERVICE: &[&str] = &[
         "name",
         "topology",
@@ -402,6 +449,9 @@ pub mod keys {
         "rate_limit",
         "shed",
         "outlier_detection",
+        "spread",
+        "spares",
+        "repair_priority",
     ];
     pub const RATE_LIMIT: &[&str] = &["rate", "burst"];
     pub const SHED: &[&str] = &["queue_wait", "low_priority_queue"];
@@ -451,5 +501,9 @@ pub mod keys {
     pub const BULKHEAD: &[&str] = &["max_concurrent", "max_queue", "queue_timeout"];
     pub const FAILOVER: &[&str] = &["detect", "switch", "success"];
     pub const GLOBAL: &[&str] = &["mode", "failover", "latency"];
+    pub const ZONE: &[&str] = &["name", "failure", "repair"];
+    pub const COMMON_CAUSE: &[&str] = &["name", "every", "targets", "probability"];
+    pub const REPAIR: &[&str] = &["crews", "order"];
+    pub const SPARES: &[&str] = &["count", "lead_time"];
     pub const DIST: &[&str] = &["dist", "mean", "shape", "cv", "min", "max", "values"];
 }
