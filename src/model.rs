@@ -72,6 +72,7 @@ pub mod availability;
 pub mod counts;
 pub mod event;
 pub mod fault;
+pub mod ops;
 pub mod result;
 pub mod runaway;
 pub mod slab;
@@ -79,7 +80,6 @@ pub mod trace;
 pub mod traffic;
 pub mod trial;
 pub mod world;
-pub mod ops;
 
 pub use runaway::Runaway;
 pub use trial::{Trial, TrialResult};

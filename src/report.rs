@@ -12,13 +12,13 @@ pub mod files;
 pub mod html;
 pub mod markdown;
 pub mod metrics;
+pub mod operations;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod schema;
 pub mod table;
 pub mod timeline;
 pub mod workflows;
-pub mod operations;
 
 use crate::stats::Summary;
 

@@ -13,6 +13,7 @@ pub mod duration;
 mod explain;
 pub mod fault;
 pub mod limits;
+pub mod ops;
 pub mod overrides;
 pub mod policy;
 pub mod raw;
@@ -20,7 +21,6 @@ pub mod schema;
 pub mod source;
 pub mod validate;
 pub mod workflow;
-pub mod ops;
 
 use std::path::Path;
 

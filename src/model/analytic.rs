@@ -29,8 +29,8 @@
 use super::world::{World, closure};
 
 mod ops;
-pub use ops::k_of_n;
 use crate::scenario::{Scenario, Standby, Topology};
+pub use ops::k_of_n;
 
 /// Long-run availability of a service (with all it requires).
 ///

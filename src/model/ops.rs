@@ -155,8 +155,7 @@ impl OpsSpec {
         }
         if self.waits {
             return Some(
-                "it redraws each repair clock on its own, and this scenario's repairs wait for crews or spares"
-                    .into(),
+                "it redraws each repair clock on its own, and this scenario's repairs wait for crews or spares".into(),
             );
         }
         None

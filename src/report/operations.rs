@@ -13,7 +13,9 @@ use crate::scenario::duration::Duration;
 use crate::scenario::ops::{RepairOrder, Spread};
 
 fn mean(d: Option<&Dist>) -> String {
-    d.map_or("never".into(), |d| format!("mean {}", Duration(from_secs(d.mean_secs()))))
+    d.map_or("never".into(), |d| {
+        format!("mean {}", Duration(from_secs(d.mean_secs())))
+    })
 }
 
 fn nines(a: f64) -> String {
@@ -50,7 +52,11 @@ pub fn describe(t: &mut String, sc: &Scenario, world: &World) {
                 "  {}: {} replica(s){} in region {}, outages every {}, lasting {}",
                 zone.name,
                 count.iter().sum::<u32>(),
-                if on.is_empty() { String::new() } else { format!(" ({})", on.join(", ")) },
+                if on.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", on.join(", "))
+                },
                 sc.regions[zone.region].name,
                 mean(zone.failure.as_ref()),
                 mean(zone.repair.as_ref()),

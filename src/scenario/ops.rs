@@ -110,9 +110,7 @@ pub struct Spares {
 impl Ops {
     /// Whether any operations key is used (else the model runs as before).
     pub fn is_used(&self) -> bool {
-        !self.zones.is_empty()
-            || !self.common_causes.is_empty()
-            || self.waits()
+        !self.zones.is_empty() || !self.common_causes.is_empty() || self.waits()
     }
 
     /// Whether repairs can wait: crews are limited or spares are pooled.
@@ -145,7 +143,10 @@ pub(super) fn ops(
     service_index: &BTreeMap<String, usize>,
 ) -> Ops {
     let mut ops = Ops::default();
-    let all_zones = raw.region.iter().flat_map(|r| r.get_ref().zone.iter().map(|z| &z.get_ref().name));
+    let all_zones = raw
+        .region
+        .iter()
+        .flat_map(|r| r.get_ref().zone.iter().map(|z| &z.get_ref().name));
     names(c, all_zones, "zone");
     for (ri, r) in raw.region.iter().enumerate() {
         let r = r.get_ref();
@@ -184,7 +185,10 @@ pub(super) fn ops(
         }
     }
     if ops.crews.order != RepairOrder::Priority
-        && let Some(s) = raw.service.iter().find_map(|s| s.get_ref().repair_priority.as_ref().map(|p| (s, p)))
+        && let Some(s) = raw
+            .service
+            .iter()
+            .find_map(|s| s.get_ref().repair_priority.as_ref().map(|p| (s, p)))
     {
         c.err_help(
             &s.1.span(),
@@ -226,7 +230,10 @@ fn spread(
 ) -> Spread {
     let zoned = |r: &usize| region_zones.get(*r).is_some_and(|z| !z.is_empty());
     let Some(word) = &raw.spread else {
-        let many = s.regions.iter().find(|r| region_zones.get(**r).is_some_and(|z| z.len() > 1));
+        let many = s
+            .regions
+            .iter()
+            .find(|r| region_zones.get(**r).is_some_and(|z| z.len() > 1));
         if s.replicas > 1
             && let Some(&r) = many
         {
@@ -242,8 +249,11 @@ fn spread(
         }
         return Spread::Packed;
     };
-    let Some(spread) = c.word(word, &format!("{p}.spread"), &[("zone", Spread::Zone), ("none", Spread::Packed)])
-    else {
+    let Some(spread) = c.word(
+        word,
+        &format!("{p}.spread"),
+        &[("zone", Spread::Zone), ("none", Spread::Packed)],
+    ) else {
         return Spread::Packed;
     };
     if spread == Spread::Zone {

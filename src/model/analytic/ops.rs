@@ -76,11 +76,10 @@ fn chain(sc: &Scenario, s: usize, shocks: &[&crate::scenario::ops::CommonCause])
     }
     // Crews shared with a service the entry does not need still couple.
     if ops.crews.global.is_some()
-        && let Some(other) = sc
-            .services
-            .iter()
-            .enumerate()
-            .find(|(i, o)| *i != s && o.failure.is_some() && o.regions.iter().all(|&r| ops.crews.regions[r].is_none()))
+        && let Some(other) =
+            sc.services.iter().enumerate().find(|(i, o)| {
+                *i != s && o.failure.is_some() && o.regions.iter().all(|&r| ops.crews.regions[r].is_none())
+            })
     {
         return Err(format!("its crews also repair service \"{}\"", other.1.name));
     }

@@ -81,7 +81,8 @@ impl Availability {
         st.stock.clear();
         st.backorders.clear();
         for (s, spares) in ops.spares.iter().enumerate() {
-            st.spare_rng.push(random::stream(seed, trial, Purpose::Spares, s as u64));
+            st.spare_rng
+                .push(random::stream(seed, trial, Purpose::Spares, s as u64));
             st.stock.push(spares.as_ref().map_or(0, |(count, _)| *count));
             st.backorders.push(VecDeque::new());
         }
@@ -169,7 +170,10 @@ impl Availability {
         let spec = &cx.world.ops.common[c];
         let next = spec.every.sample(&mut self.ops.shock_rng[c]);
         cx.schedule(next, AvailabilityEvent::Shock(c as u32));
-        cx.record("shock", super::Subject::Group(cx.world.services[spec.service].groups.start));
+        cx.record(
+            "shock",
+            super::Subject::Group(cx.world.services[spec.service].groups.start),
+        );
         for &r in &spec.replicas {
             let u: f64 = self.ops.shock_rng[c].random();
             if u < spec.probability && self.replicas[r].natural {
