@@ -31,13 +31,15 @@ fn stationary(q: &[Vec<f64>]) -> Vec<f64> {
             .expect("a row");
         a.swap(col, piv);
         b.swap(col, piv);
-        for row in 0..n {
+        let pivot = a[col].clone();
+        let bc = b[col];
+        for (row, (r, br)) in a.iter_mut().zip(b.iter_mut()).enumerate() {
             if row != col {
-                let f = a[row][col] / a[col][col];
-                for j in col..n {
-                    a[row][j] -= f * a[col][j];
+                let f = r[col] / pivot[col];
+                for (x, p) in r.iter_mut().zip(&pivot).skip(col) {
+                    *x -= f * p;
                 }
-                b[row] -= f * b[col];
+                *br -= f * bc;
             }
         }
     }
@@ -49,16 +51,16 @@ fn stationary(q: &[Vec<f64>]) -> Vec<f64> {
 /// solve of the chain on the number failed.
 fn chain(n: usize, k: usize, l: f64, m: f64, crews: usize, lc: f64) -> f64 {
     let mut q = vec![vec![0.0; n + 1]; n + 1];
-    for i in 0..=n {
+    for (i, row) in q.iter_mut().enumerate() {
         if i < n {
-            q[i][i + 1] += (n - i) as f64 * l;
-            q[i][n] += lc;
+            row[i + 1] += (n - i) as f64 * l;
+            row[n] += lc;
         }
         if i > 0 {
-            q[i][i - 1] += i.min(crews) as f64 * m;
+            row[i - 1] += i.min(crews) as f64 * m;
         }
-        let out: f64 = (0..=n).filter(|&j| j != i).map(|j| q[i][j]).sum();
-        q[i][i] = -out;
+        let out: f64 = row.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, x)| x).sum();
+        row[i] = -out;
     }
     let pi = stationary(&q);
     (0..=n - k).map(|i| pi[i]).sum()

@@ -53,9 +53,7 @@ pub(super) fn closed_form(sc: &Scenario, needs: &[bool]) -> Option<Result<f64, S
     if shocks.is_empty() && !crews_apply {
         return None;
     }
-    let Some((&one, rest)) = failing.split_first() else {
-        return None;
-    };
+    let (&one, rest) = failing.split_first()?;
     if !rest.is_empty() {
         return Some(Err(format!(
             "crews or common causes couple services \"{}\" and \"{}\" (the chain here is for one failing service)",
