@@ -72,7 +72,7 @@ pub mod availability;
 pub mod counts;
 pub mod event;
 pub mod fault;
-pub mod ops;
+pub mod infra;
 pub mod result;
 pub mod runaway;
 pub mod slab;

@@ -13,7 +13,7 @@ pub mod duration;
 mod explain;
 pub mod fault;
 pub mod limits;
-pub mod ops;
+pub mod infra;
 pub mod overrides;
 pub mod policy;
 pub mod raw;
@@ -74,7 +74,7 @@ pub struct Scenario {
     /// How to estimate the availability (`estimator`).
     pub estimator: Estimator,
     /// Zones, common causes, repair crews and spares.
-    pub ops: ops::Ops,
+    pub infra: infra::Ops,
 }
 
 /// How the entry's time-based availability is estimated.

@@ -51,7 +51,7 @@ const CHAPTERS: &[&str] = &[
     "docs/performance.md",
     "docs/validation.md",
     "docs/rare-events.md",
-    "docs/operations.md",
+    "docs/zones-and-repair.md",
 ];
 
 fn repo(rel: &str) -> String {
@@ -537,6 +537,6 @@ fn ci_runs_the_readme_test_command() {
 }
 
 #[test]
-fn chapter_operations() {
-    check_chapter("docs/operations.md");
+fn chapter_zones_and_repair() {
+    check_chapter("docs/zones-and-repair.md");
 }

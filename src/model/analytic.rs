@@ -28,9 +28,9 @@
 
 use super::world::{World, closure};
 
-mod ops;
+mod infra;
 use crate::scenario::{Scenario, Standby, Topology};
-pub use ops::k_of_n;
+pub use infra::k_of_n;
 
 /// Long-run availability of a service (with all it requires).
 ///
@@ -69,8 +69,8 @@ pub fn availability(sc: &Scenario, world: &World, service: usize) -> Result<f64,
             ));
         }
     }
-    if sc.ops.is_used()
-        && let Some(form) = ops::closed_form(sc, &needs)
+    if sc.infra.is_used()
+        && let Some(form) = infra::closed_form(sc, &needs)
     {
         return form;
     }
@@ -82,8 +82,8 @@ pub fn availability(sc: &Scenario, world: &World, service: usize) -> Result<f64,
     }
     // Zones condition like regions: given every region's and zone's state,
     // replicas fail independently.
-    let zones: Vec<usize> = (0..sc.ops.zones.len())
-        .filter(|&z| regions.contains(&sc.ops.zones[z].region))
+    let zones: Vec<usize> = (0..sc.infra.zones.len())
+        .filter(|&z| regions.contains(&sc.infra.zones[z].region))
         .collect();
     if regions.len() + zones.len() > 16 {
         return Err("more than 16 regions and zones are involved".into());
@@ -92,12 +92,12 @@ pub fn availability(sc: &Scenario, world: &World, service: usize) -> Result<f64,
         .iter()
         .map(|&r| renewal(sc.regions[r].failure.as_ref(), sc.regions[r].repair.as_ref()))
         .chain(zones.iter().map(|&z| {
-            let zone = &sc.ops.zones[z];
+            let zone = &sc.infra.zones[z];
             renewal(zone.failure.as_ref(), zone.repair.as_ref())
         }))
         .collect();
     let mut total = 0.0;
-    let mut zone_up = vec![true; sc.ops.zones.len()];
+    let mut zone_up = vec![true; sc.infra.zones.len()];
     for mask in 0u32..(1 << (regions.len() + zones.len())) {
         let mut p = 1.0;
         let mut up = vec![true; sc.regions.len()];
@@ -165,7 +165,7 @@ fn zoned_service_up(sc: &Scenario, s: usize, region_up: &[bool], zone_up: &[bool
     let mut none = 1.0;
     for &r in svc.regions.iter().filter(|&&r| region_up[r]) {
         let m = (0..svc.replicas as usize)
-            .filter(|&k| sc.ops.zone_of(s, r, k).is_none_or(|z| zone_up[z]))
+            .filter(|&k| sc.infra.zone_of(s, r, k).is_none_or(|z| zone_up[z]))
             .count() as u32;
         none *= 1.0 - group(m);
     }

@@ -741,7 +741,7 @@ impl Availability {
         let world = cx.world;
         let spec = world.replicas[r];
         self.replicas[r].natural = false;
-        if world.ops.waits {
+        if world.infra.waits {
             self.replica_clock[r] = cx.now;
             self.ask_repair(cx, r);
         } else {
@@ -802,7 +802,7 @@ impl Availability {
     #[inline(always)]
     fn replica_up(&mut self, cx: &mut Context<'_>, r: usize) {
         let world = cx.world;
-        if world.ops.waits {
+        if world.infra.waits {
             self.release_crew(cx, r);
         }
         self.replicas[r].natural = true;

@@ -254,7 +254,7 @@ pub struct World {
     /// Names of the parts, for messages about a runaway trial.
     pub names: Names,
     /// Zones, common causes, crews and spares.
-    pub ops: super::ops::OpsSpec,
+    pub infra: super::infra::OpsSpec,
 }
 
 impl World {
@@ -278,7 +278,7 @@ impl World {
             .iter()
             .map(|f| fault(sc, f, &placement.groups, &placement.replicas, &edges))
             .collect();
-        let ops = super::ops::OpsSpec::compile(sc, &placement.replicas, &placement.groups);
+        let infra = super::infra::OpsSpec::compile(sc, &placement.replicas, &placement.groups);
         World {
             faults,
             cascade: sc.cascade,
@@ -306,7 +306,7 @@ impl World {
             workflows,
             limits: sc.limits,
             names: Names::of(sc),
-            ops,
+            infra,
         }
     }
 

@@ -255,7 +255,7 @@ pub fn unsupported(world: &World) -> Option<String> {
     if !world.faults.is_empty() {
         return Some("it models failures and repairs only, and this scenario injects faults".into());
     }
-    if let Some(why) = world.ops.splitting_unsupported() {
+    if let Some(why) = world.infra.splitting_unsupported() {
         return Some(why);
     }
     let importance = Importance::new(world);

@@ -27,7 +27,7 @@ pub fn describe(sc: &Scenario) -> String {
         service(&mut t, sc, &world, i, &load);
     }
     faults(&mut t, sc);
-    super::operations::describe(&mut t, sc, &world);
+    super::infra::describe(&mut t, sc, &world);
     t
 }
 

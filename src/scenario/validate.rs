@@ -67,7 +67,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     } else {
         Vec::new()
     };
-    let ops = super::ops::ops(&mut c, &raw, &regions, &services, &service_index);
+    let infra = super::infra::ops(&mut c, &raw, &regions, &services, &service_index);
     check_graph(&mut c, &raw, &services);
     let entry = if c.is_clean() {
         entry(&mut c, &raw, &services, &workloads)
@@ -109,7 +109,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         limits,
         warnings,
         estimator: settings.estimator,
-        ops,
+        infra,
     })
 }
 

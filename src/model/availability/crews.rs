@@ -1,6 +1,6 @@
 //! The availability component's operations state: zone outages, common-
 //! cause shocks, repair crews with their queues, and spare pools (the keys
-//! of [`crate::scenario::ops`], compiled in [`crate::model::ops`]). It is a
+//! of [`crate::scenario::infra`], compiled in [`crate::model::infra`]). It is a
 //! part of [`Availability`], so a copied trial copies it.
 //!
 //! # Semantics
@@ -56,7 +56,7 @@ pub(super) struct OpsState {
 impl Availability {
     /// Streams and first events of the operations processes.
     pub(super) fn reset_ops(&mut self, cx: &mut Context<'_>, seed: u64, trial: u64) {
-        let ops = &cx.world.ops;
+        let ops = &cx.world.infra;
         if !ops.is_used() {
             return;
         }
@@ -117,7 +117,7 @@ impl Availability {
     }
 
     fn zone_process(&mut self, cx: &mut Context<'_>, z: usize, up: bool) {
-        let spec = &cx.world.ops.zones[z];
+        let spec = &cx.world.infra.zones[z];
         let (failure, repair) = spec.process.as_ref().expect("only failing zones fail");
         self.ops.zone_up[z] = up;
         let next = if up { failure } else { repair }.sample(&mut self.ops.zone_rng[z]);
@@ -167,7 +167,7 @@ impl Availability {
     /// the group's probability (one draw per replica, up or not, so a
     /// replica's fate does not depend on the others' states).
     fn shock(&mut self, cx: &mut Context<'_>, c: usize) {
-        let spec = &cx.world.ops.common[c];
+        let spec = &cx.world.infra.common[c];
         let next = spec.every.sample(&mut self.ops.shock_rng[c]);
         cx.schedule(next, AvailabilityEvent::Shock(c as u32));
         cx.record(
@@ -197,7 +197,7 @@ impl Availability {
     pub(super) fn ask_repair(&mut self, cx: &mut Context<'_>, r: usize) {
         let world = cx.world;
         let s = world.replicas[r].service;
-        if let Some((_, lead)) = &world.ops.spares[s] {
+        if let Some((_, lead)) = &world.infra.spares[s] {
             let after = lead.sample(&mut self.ops.spare_rng[s]);
             cx.schedule(after, AvailabilityEvent::SpareArrives(s as u32));
             if self.ops.stock[s] == 0 {
@@ -210,7 +210,7 @@ impl Availability {
     }
 
     fn to_crew(&mut self, cx: &mut Context<'_>, r: usize) {
-        let ops = &cx.world.ops;
+        let ops = &cx.world.infra;
         let Some(p) = ops.replica_pool[r] else {
             self.start_repair(cx, r);
             return;
@@ -248,7 +248,7 @@ impl Availability {
 
     /// Replica `r`'s repair is done: its crew takes the next in line.
     pub(super) fn release_crew(&mut self, cx: &mut Context<'_>, r: usize) {
-        let Some(p) = cx.world.ops.replica_pool[r] else {
+        let Some(p) = cx.world.infra.replica_pool[r] else {
             return;
         };
         let p = p as usize;

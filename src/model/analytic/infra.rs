@@ -23,7 +23,7 @@ const MAX_REPLICAS: u32 = 500;
 /// The closed form when crews, shocks or spares touch what a service
 /// needs (`needs`, its closure): `None` when none do (the parent's forms apply).
 pub(super) fn closed_form(sc: &Scenario, needs: &[bool]) -> Option<Result<f64, String>> {
-    let ops = &sc.ops;
+    let ops = &sc.infra;
     let failing: Vec<usize> = (0..sc.services.len())
         .filter(|&i| needs[i] && sc.services[i].failure.is_some())
         .collect();
@@ -63,8 +63,8 @@ pub(super) fn closed_form(sc: &Scenario, needs: &[bool]) -> Option<Result<f64, S
     Some(chain(sc, one, &shocks))
 }
 
-fn chain(sc: &Scenario, s: usize, shocks: &[&crate::scenario::ops::CommonCause]) -> Result<f64, String> {
-    let ops = &sc.ops;
+fn chain(sc: &Scenario, s: usize, shocks: &[&crate::scenario::infra::CommonCause]) -> Result<f64, String> {
+    let ops = &sc.infra;
     let svc = &sc.services[s];
     if !svc.regions.is_empty() {
         return Err(format!(

@@ -10,7 +10,7 @@ use crate::engine::time::from_secs;
 use crate::model::{World, analytic};
 use crate::scenario::Scenario;
 use crate::scenario::duration::Duration;
-use crate::scenario::ops::{RepairOrder, Spread};
+use crate::scenario::infra::{RepairOrder, Spread};
 
 fn mean(d: Option<&Dist>) -> String {
     d.map_or("never".into(), |d| {
@@ -28,7 +28,7 @@ fn nines(a: f64) -> String {
 
 /// Appends the operations section (nothing when no operations key is used).
 pub fn describe(t: &mut String, sc: &Scenario, world: &World) {
-    let ops = &sc.ops;
+    let ops = &sc.infra;
     if !ops.is_used() {
         return;
     }
@@ -37,7 +37,7 @@ pub fn describe(t: &mut String, sc: &Scenario, world: &World) {
         for (z, zone) in ops.zones.iter().enumerate() {
             let mut count = vec![0u32; sc.services.len()];
             for (r, spec) in world.replicas.iter().enumerate() {
-                if world.ops.replica_zone[r] == Some(z as u32) {
+                if world.infra.replica_zone[r] == Some(z as u32) {
                     count[spec.service] += 1;
                 }
             }
@@ -116,9 +116,9 @@ pub fn describe(t: &mut String, sc: &Scenario, world: &World) {
 /// its closed form as placed and with `spread = "zone"`.
 fn placement(t: &mut String, sc: &Scenario, world: &World) {
     for (s, svc) in sc.services.iter().enumerate() {
-        let packed = sc.ops.spread[s] == Spread::Packed
+        let packed = sc.infra.spread[s] == Spread::Packed
             && svc.replicas > 1
-            && svc.regions.iter().any(|&r| sc.ops.region_zones[r].len() > 1);
+            && svc.regions.iter().any(|&r| sc.infra.region_zones[r].len() > 1);
         if !packed {
             continue;
         }

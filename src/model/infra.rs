@@ -10,7 +10,7 @@
 
 use crate::distribution::Dist;
 use crate::scenario::Scenario;
-use crate::scenario::ops::RepairOrder;
+use crate::scenario::infra::RepairOrder;
 
 use super::world::ReplicaSpec;
 
@@ -64,7 +64,7 @@ pub struct OpsSpec {
 impl OpsSpec {
     /// Compiles `sc`'s operations keys for the placed `replicas`.
     pub fn compile(sc: &Scenario, replicas: &[ReplicaSpec], groups: &[super::world::GroupSpec]) -> Self {
-        let ops = &sc.ops;
+        let ops = &sc.infra;
         if !ops.is_used() {
             return Self::default();
         }
