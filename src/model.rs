@@ -73,6 +73,7 @@ pub mod counts;
 pub mod event;
 pub mod fault;
 pub mod ops;
+pub mod infra;
 pub mod result;
 pub mod runaway;
 pub mod slab;

@@ -49,6 +49,12 @@ pub enum Purpose {
     Deploy = 10,
     /// Latency a bad release adds, per deploy.
     Release = 11,
+    /// Shocks of one common-cause group, and which replicas each fails.
+    CommonCause = 12,
+    /// Outages and repairs of one zone.
+    Zone = 13,
+    /// Lead times of one service's spare orders.
+    Spares = 14,
 }
 
 /// The splitmix64 finaliser: a bijective 64-bit mixer.

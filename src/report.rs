@@ -14,6 +14,7 @@ pub mod html;
 pub mod markdown;
 pub mod metrics;
 pub mod operations;
+pub mod infra;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod schema;

@@ -18,6 +18,7 @@ pub mod health;
 pub mod limits;
 pub mod ops;
 mod ops_schema;
+pub mod infra;
 pub mod overrides;
 pub mod policy;
 pub mod raw;
@@ -90,6 +91,8 @@ pub struct Scenario {
     /// How requests over the horizon are simulated (`request_sampling`;
     /// `None` when unset: `auto`, and nothing said about it).
     pub request_sampling: Option<RequestSampling>,
+    /// Zones, common causes, repair crews and spares.
+    pub infra: infra::Ops,
 }
 
 /// How the entry's time-based availability is estimated.

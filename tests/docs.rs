@@ -54,6 +54,7 @@ const CHAPTERS: &[&str] = &[
     "docs/improve.md",
     "docs/operations.md",
     "docs/slo-alerts.md",
+    "docs/zones-and-repair.md",
 ];
 
 fn repo(rel: &str) -> String {
@@ -551,4 +552,9 @@ fn chapter_operations() {
 #[test]
 fn chapter_slo_alerts() {
     check_chapter("docs/slo-alerts.md");
+}
+
+#[test]
+fn chapter_zones_and_repair() {
+    check_chapter("docs/zones-and-repair.md");
 }

@@ -59,6 +59,7 @@ mod client_policies;
 mod components;
 mod conventions;
 mod coverage;
+mod crews;
 mod defences;
 mod determinism;
 mod docs;

@@ -184,6 +184,22 @@ fn schema_has_every_key_of_the_raw_structs_and_no_other() {
                 "{svc}/properties/outlier_detection/properties/failure_percentage"
             )],
         ),
+        (
+            "RawZone",
+            fields::<RawZone>(),
+            vec!["/properties/region/items/properties/zone/items".into()],
+        ),
+        (
+            "RawCommonCause",
+            fields::<RawCommonCause>(),
+            vec!["/properties/common_cause/items".into()],
+        ),
+        ("RawRepair", fields::<RawRepair>(), vec!["/properties/repair".into()]),
+        (
+            "RawSpares",
+            fields::<RawSpares>(),
+            vec![format!("{svc}/properties/spares")],
+        ),
     ];
     for (name, want, pointers) in &cases {
         let mut want = want.clone();
@@ -296,11 +312,30 @@ settle = "20s"
 name = "eu"
 failure = { dist = "weibull", shape = 1.5, mean = "1y" }
 repair = { dist = "lognormal", mean = "4h", cv = 0.5 }
+crews = 2
+
+[[region.zone]]
+name = "eu-a"
+failure = { mean = "2000h" }
+repair = { mean = "4h" }
 
 [[region]]
 name = "us"
 failure = { dist = "gamma", shape = 2.0, mean = "1y" }
 repair = { dist = "uniform", min = "1h", max = "3h" }
+
+[[region.zone]]
+name = "us-a"
+
+[repair]
+crews = 1
+order = "priority"
+
+[[common_cause]]
+name = "bad-push"
+every = { mean = "1y" }
+targets = ["api"]
+probability = 0.5
 
 [[workload]]
 name = "users"
@@ -390,6 +425,9 @@ rate_limit = { rate = 100, burst = 10 }
 shed = { queue_wait = "1s", low_priority_queue = 4 }
 outlier_detection = { consecutive_failures = 5, eject_for = "30s", max_ejected = 0.5, interval = "10s", success_rate = { stdev_factor = 1.9, minimum_hosts = 2, request_volume = 10 }, failure_percentage = { threshold = 0.85, minimum_hosts = 2, request_volume = 10 } }
 liveness = { interval = "10s", failures = 3, timeout = "1s", cost = "1ms", deep = ["db"], restart = { mean = "20s" }, initial_delay = "5s" }
+spread = "zone"
+spares = { count = 1, lead_time = "3d" }
+repair_priority = 2
 
 [[service.call]]
 to = "db"
@@ -533,6 +571,8 @@ fn normalize(path: &str) -> String {
         }
         ["region" | "service", "failure" | "repair" | "service_time", rest @ ..] if !rest.is_empty() => rest,
         ["fault", "every" | "latency", rest @ ..] if !rest.is_empty() => rest,
+        ["region", "zone", "failure" | "repair", rest @ ..] if !rest.is_empty() => rest,
+        ["common_cause", "every", rest @ ..] if !rest.is_empty() => rest,
         _ => return path.to_string(),
     };
     format!("dist.{}", rest.join("."))

@@ -27,7 +27,10 @@
 //! [`availability`] says why it has no closed form instead of guessing.
 
 use super::world::{World, closure};
+
+mod infra;
 use crate::scenario::{Scenario, Standby, Topology};
+pub use infra::k_of_n;
 
 /// Long-run availability of a service (with all it requires).
 ///
@@ -66,18 +69,36 @@ pub fn availability(sc: &Scenario, world: &World, service: usize) -> Result<f64,
             ));
         }
     }
+    if sc.infra.is_used()
+        && let Some(form) = infra::closed_form(sc, &needs)
+    {
+        return form;
+    }
     let regions: Vec<usize> = (0..sc.regions.len())
         .filter(|&r| world.region_groups[r].iter().any(|&g| needs[world.groups[g].service]))
         .collect();
     if regions.len() > 16 {
         return Err("more than 16 regions are involved".into());
     }
+    // Zones condition like regions: given every region's and zone's state,
+    // replicas fail independently.
+    let zones: Vec<usize> = (0..sc.infra.zones.len())
+        .filter(|&z| regions.contains(&sc.infra.zones[z].region))
+        .collect();
+    if regions.len() + zones.len() > 16 {
+        return Err("more than 16 regions and zones are involved".into());
+    }
     let region_a: Vec<f64> = regions
         .iter()
         .map(|&r| renewal(sc.regions[r].failure.as_ref(), sc.regions[r].repair.as_ref()))
+        .chain(zones.iter().map(|&z| {
+            let zone = &sc.infra.zones[z];
+            renewal(zone.failure.as_ref(), zone.repair.as_ref())
+        }))
         .collect();
     let mut total = 0.0;
-    for mask in 0u32..(1 << regions.len()) {
+    let mut zone_up = vec![true; sc.infra.zones.len()];
+    for mask in 0u32..(1 << (regions.len() + zones.len())) {
         let mut p = 1.0;
         let mut up = vec![true; sc.regions.len()];
         for (bit, &r) in regions.iter().enumerate() {
@@ -88,12 +109,23 @@ pub fn availability(sc: &Scenario, world: &World, service: usize) -> Result<f64,
                 up[r] = false;
             }
         }
+        for (i, &z) in zones.iter().enumerate() {
+            let bit = regions.len() + i;
+            zone_up[z] = mask & (1 << bit) != 0;
+            p *= if zone_up[z] { region_a[bit] } else { 1.0 - region_a[bit] };
+        }
         if p == 0.0 {
             continue;
         }
         let given: f64 = (0..sc.services.len())
             .filter(|&s| needs[s])
-            .map(|s| service_up(sc, s, &up))
+            .map(|s| {
+                if zones.is_empty() {
+                    service_up(sc, s, &up)
+                } else {
+                    zoned_service_up(sc, s, &up, &zone_up)
+                }
+            })
             .product();
         total += p * given;
     }
@@ -115,6 +147,29 @@ fn service_up(sc: &Scenario, s: usize, region_up: &[bool]) -> f64 {
     }
     let serving_regions = svc.regions.iter().filter(|&&r| region_up[r]).count();
     1.0 - (1.0 - group).powi(serving_regions as i32)
+}
+
+/// P(service `s` serves by its own rule | region and zone states): a
+/// group's replicas in zones that are down do not count.
+fn zoned_service_up(sc: &Scenario, s: usize, region_up: &[bool], zone_up: &[bool]) -> f64 {
+    let svc = &sc.services[s];
+    let a = renewal(svc.failure.as_ref(), svc.repair.as_ref());
+    let group = |m: u32| match svc.topology {
+        Topology::Single => a * f64::from(m),
+        Topology::ActivePassive => 1.0 - (1.0 - a).powi(m as i32),
+        Topology::ActiveActive => at_least(svc.min_healthy, m, a),
+    };
+    if svc.regions.is_empty() {
+        return group(svc.replicas);
+    }
+    let mut none = 1.0;
+    for &r in svc.regions.iter().filter(|&&r| region_up[r]) {
+        let m = (0..svc.replicas as usize)
+            .filter(|&k| sc.infra.zone_of(s, r, k).is_none_or(|z| zone_up[z]))
+            .count() as u32;
+        none *= 1.0 - group(m);
+    }
+    1.0 - none
 }
 
 /// `MTTF / (MTTF + MTTR)`, or 1 for a component that never fails.

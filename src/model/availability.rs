@@ -72,6 +72,8 @@ use crate::engine::{self, EventQueue, Model, Nanos};
 use crate::random::{self, Purpose, Rng};
 use crate::scenario::{GlobalMode, Topology};
 
+mod crews;
+
 /// What a handler asks of the other components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
@@ -231,6 +233,8 @@ pub struct Availability {
     /// per tag that is on (planned operations, `super::ops`; empty
     /// without them).
     pub tags: Vec<u32>,
+    /// Zones, shocks, crews and spares.
+    ops: crews::OpsState,
 }
 
 impl Availability {
@@ -255,6 +259,7 @@ impl Availability {
             acc: Acc::default(),
             dirty: false,
             tags: Vec::new(),
+            ops: crews::OpsState::default(),
         }
     }
 
@@ -268,6 +273,7 @@ impl Availability {
         self.reset_regions(cx, seed, trial);
         self.reset_groups(world, seed, trial);
         self.reset_replicas(cx, seed, trial);
+        self.reset_ops(cx, seed, trial);
         self.services.clear();
         for spec in &world.services {
             self.services.push(ServiceState {
@@ -446,6 +452,7 @@ impl Availability {
             acc,
             dirty,
             tags,
+            ops,
         } = source;
         self.region_rng.clone_from(region_rng);
         self.replica_rng.clone_from(replica_rng);
@@ -463,6 +470,7 @@ impl Availability {
         self.acc.copy_from(acc);
         self.dirty = *dirty;
         self.tags.clone_from(tags);
+        self.ops.clone_from(ops);
     }
 
     /// The share of the entry's traffic not served now.
@@ -528,6 +536,11 @@ impl Availability {
                 }
                 Effect::None
             }
+            AvailabilityEvent::ZoneDown(_)
+            | AvailabilityEvent::ZoneUp(_)
+            | AvailabilityEvent::ZoneHold { .. }
+            | AvailabilityEvent::Shock(_)
+            | AvailabilityEvent::SpareArrives(_) => self.handle_ops(cx, event),
         }
     }
 
@@ -833,13 +846,18 @@ impl Availability {
         let world = cx.world;
         let spec = world.replicas[r];
         self.replicas[r].natural = false;
-        let (_, repair) = world.services[spec.service]
-            .process
-            .as_ref()
-            .expect("only failing replicas fail");
-        let after = repair.sample(&mut self.replica_rng[r]);
-        self.replica_clock[r] = cx.now;
-        cx.schedule(after, AvailabilityEvent::ReplicaUp(r as u32));
+        if world.infra.waits {
+            self.replica_clock[r] = cx.now;
+            self.ask_repair(cx, r);
+        } else {
+            let (_, repair) = world.services[spec.service]
+                .process
+                .as_ref()
+                .expect("only failing replicas fail");
+            let after = repair.sample(&mut self.replica_rng[r]);
+            self.replica_clock[r] = cx.now;
+            cx.schedule(after, AvailabilityEvent::ReplicaUp(r as u32));
+        }
         if self.replicas[r].held == 0 {
             return self.lose(cx, r, true);
         }
@@ -889,6 +907,9 @@ impl Availability {
     #[inline(always)]
     fn replica_up(&mut self, cx: &mut Context<'_>, r: usize) {
         let world = cx.world;
+        if world.infra.waits {
+            self.release_crew(cx, r);
+        }
         self.replicas[r].natural = true;
         if self.replicas[r].held == 0 {
             self.back(cx, r);

@@ -163,6 +163,22 @@ pub enum AvailabilityEvent {
         /// Generation when scheduled.
         gen_: u32,
     },
+    /// A zone's outage starts.
+    ZoneDown(u32),
+    /// A zone's outage ends.
+    ZoneUp(u32),
+    /// A zone takes hold of one of its replicas (`on`), or lets go: one
+    /// event per replica, so each loss is dispatched as a replica's own.
+    ZoneHold {
+        /// Replica index.
+        replica: u32,
+        /// Holding or letting go.
+        on: bool,
+    },
+    /// A common-cause group's shock.
+    Shock(u32),
+    /// A reordered spare of a service arrives.
+    SpareArrives(u32),
 }
 
 /// What the operations' events say.

@@ -39,6 +39,10 @@ fn availability_owner(w: &World, event: AvailabilityEvent) -> Part {
         | AvailabilityEvent::Restore { group: g, .. }
         | AvailabilityEvent::Unroute { group: g, .. } => Part::Service(w.groups[g as usize].service),
         AvailabilityEvent::Reroute { service, .. } => Part::Service(service as usize),
+        AvailabilityEvent::ZoneDown(z) | AvailabilityEvent::ZoneUp(z) => Part::Region(w.infra.zones[z as usize].region),
+        AvailabilityEvent::ZoneHold { replica, .. } => Part::Service(w.replicas[replica as usize].service),
+        AvailabilityEvent::Shock(c) => Part::Service(w.infra.common[c as usize].service),
+        AvailabilityEvent::SpareArrives(s) => Part::Service(s as usize),
     }
 }
 

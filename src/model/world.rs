@@ -263,6 +263,8 @@ pub struct World {
     /// How requests are simulated: `None` (full, unset), or what
     /// `request_sampling` resolved to ([`super::windowed::resolve`]).
     pub request_sampling: Option<crate::scenario::RequestSampling>,
+    /// Zones, common causes, crews and spares.
+    pub infra: super::infra::OpsSpec,
 }
 
 impl World {
@@ -287,6 +289,7 @@ impl World {
             .map(|f| fault(sc, f, &placement.groups, &placement.replicas, &edges))
             .collect();
         let ops = super::ops::OpsWorld::compile(sc, &placement.groups, &placement.replicas);
+        let infra = super::infra::OpsSpec::compile(sc, &placement.replicas, &placement.groups);
         World {
             faults,
             cascade: sc.cascade,
@@ -317,6 +320,7 @@ impl World {
             ops,
             slo: sc.slo_spec.clone().filter(|_| !sc.workloads.is_empty()),
             request_sampling: super::windowed::resolve(sc, sc.request_sampling),
+            infra,
         }
     }
 

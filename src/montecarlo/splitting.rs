@@ -265,6 +265,9 @@ pub fn unsupported(world: &World) -> Option<String> {
                 .into(),
         );
     }
+    if let Some(why) = world.infra.splitting_unsupported() {
+        return Some(why);
+    }
     let importance = Importance::new(world);
     if !importance.full.is_finite() {
         return Some("nothing the entry needs can fail, so there is no outage to estimate".into());

@@ -29,6 +29,7 @@ pub fn describe(sc: &Scenario) -> String {
     faults(&mut t, sc);
     super::describe_ops::describe(&mut t, sc, &world);
     super::slo::describe(&mut t, sc);
+    super::infra::describe(&mut t, sc, &world);
     t
 }
 

@@ -121,6 +121,10 @@ fn table_keys(name: &str) -> Option<&'static [&'static str]> {
         "Liveness" => keys::LIVENESS,
         "SuccessRate" => keys::SUCCESS_RATE,
         "FailurePercentage" => keys::FAILURE_PERCENTAGE,
+        "Zone" => keys::ZONE,
+        "CommonCause" => keys::COMMON_CAUSE,
+        "Repair" => keys::REPAIR,
+        "Spares" => keys::SPARES,
         _ => return None,
     })
 }

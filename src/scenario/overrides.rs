@@ -125,6 +125,7 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
         return Err(unknown(first, allowed));
     }
     let nested: &[&str] = match *first {
+        "repair" if array.is_none() && !global => keys::REPAIR,
         "failure" | "repair" | "service_time" | "every" | "latency" => keys::DIST,
         "cascade" => keys::CASCADE,
         "rate_limit" => keys::RATE_LIMIT,
@@ -139,6 +140,7 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
         "limits" => keys::LIMITS,
         "slo" => keys::SLO,
         "liveness" => keys::LIVENESS,
+        "spares" => keys::SPARES,
         _ => &[],
     };
     match rest {

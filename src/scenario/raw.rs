@@ -39,6 +39,9 @@ pub struct RawScenario {
     #[serde(default)]
     pub workflow: Vec<Spanned<RawWorkflow>>,
     pub limits: Option<Spanned<RawLimits>>,
+    #[serde(default)]
+    pub common_cause: Vec<Spanned<RawCommonCause>>,
+    pub repair: Option<Spanned<RawRepair>>,
     pub request_sampling: Option<Spanned<String>>,
     #[serde(default)]
     pub deploy: Vec<Spanned<RawDeploy>>,
@@ -173,6 +176,45 @@ pub struct RawRegion {
     pub name: Spanned<String>,
     pub failure: Option<Spanned<RawDist>>,
     pub repair: Option<Spanned<RawDist>>,
+    #[serde(default)]
+    pub zone: Vec<Spanned<RawZone>>,
+    pub crews: Option<Spanned<i64>>,
+}
+
+/// `[[region.zone]]`: a failure domain inside a region.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawZone {
+    pub name: Spanned<String>,
+    pub failure: Option<Spanned<RawDist>>,
+    pub repair: Option<Spanned<RawDist>>,
+}
+
+/// `[[common_cause]]`: a shock that fails several replicas together.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommonCause {
+    pub name: Spanned<String>,
+    pub every: Spanned<RawDist>,
+    pub targets: Spanned<Vec<Spanned<String>>>,
+    pub probability: Option<Spanned<f64>>,
+}
+
+/// `[repair]`: the repair crews shared by replicas outside regions with
+/// crews of their own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRepair {
+    pub crews: Option<Spanned<i64>>,
+    pub order: Option<Spanned<String>>,
+}
+
+/// `spares = { count, lead_time }` (per service).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpares {
+    pub count: Spanned<i64>,
+    pub lead_time: Spanned<RawLength>,
 }
 
 /// `[[service]]`
@@ -201,6 +243,9 @@ pub struct RawService {
     pub shed: Option<Spanned<RawShed>>,
     pub outlier_detection: Option<Spanned<RawOutlier>>,
     pub liveness: Option<Spanned<RawLiveness>>,
+    pub spread: Option<Spanned<String>>,
+    pub spares: Option<Spanned<RawSpares>>,
+    pub repair_priority: Option<Spanned<i64>>,
 }
 
 /// `rate_limit = { rate, burst }` (per replica).
@@ -514,6 +559,8 @@ pub mod keys {
         "maintenance",
         "alert",
         "request_sampling",
+        "common_cause",
+        "repair",
     ];
     pub const SLO: &[&str] = &["target", "window", "kind", "exclude_planned"];
     pub const ALERT: &[&str] = &["name", "burn_rate", "long_window", "short_window", "severity"];
@@ -531,7 +578,7 @@ pub mod keys {
     ];
     pub const CASCADE: &[&str] = &["threshold", "bucket", "settle"];
     pub const LIMITS: &[&str] = &["events_per_trial", "in_flight"];
-    pub const REGION: &[&str] = &["name", "failure", "repair"];
+    pub const REGION: &[&str] = &["name", "failure", "repair", "zone", "crews"];
     pub const SERVICE: &[&str] = &[
         "name",
         "topology",
@@ -554,6 +601,9 @@ pub mod keys {
         "shed",
         "outlier_detection",
         "liveness",
+        "spread",
+        "spares",
+        "repair_priority",
     ];
     pub const RATE_LIMIT: &[&str] = &["rate", "burst"];
     pub const SHED: &[&str] = &["queue_wait", "low_priority_queue"];
@@ -653,6 +703,10 @@ pub mod keys {
         "detect",
     ];
     pub const MAINTENANCE: &[&str] = &["name", "target", "every", "at", "duration"];
+    pub const ZONE: &[&str] = &["name", "failure", "repair"];
+    pub const COMMON_CAUSE: &[&str] = &["name", "every", "targets", "probability"];
+    pub const REPAIR: &[&str] = &["crews", "order"];
+    pub const SPARES: &[&str] = &["count", "lead_time"];
     pub const DIST: &[&str] = &["dist", "mean", "shape", "cv", "min", "max", "values"];
 }
 

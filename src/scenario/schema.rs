@@ -433,6 +433,12 @@ fn service() -> Value {
 
 /// The schema as a JSON value.
 pub fn schema() -> Value {
+    let mut s = base();
+    add_ops(&mut s);
+    s
+}
+
+fn base() -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://github.com/nines/nines/scenario.schema.json",
@@ -535,6 +541,70 @@ pub fn schema() -> Value {
             "distribution": distribution(),
         },
     })
+}
+
+/// The operations keys (zones, spread, common causes, crews, spares; see
+/// [`super::ops`]).
+fn add_ops(s: &mut Value) {
+    let failure_repair = |what: &str| {
+        json!({
+            "name": { "type": "string", "description": "Unique name (among all zones)." },
+            "failure": dist(&format!("Time to {what}. Omitted: never fails.")),
+            "repair": dist("Outage duration."),
+        })
+    };
+    let region = &mut s["properties"]["region"]["items"]["properties"];
+    region["zone"] = json!({
+        "type": "array",
+        "description": "Zones inside the region: a zone outage holds down the replicas placed in it.",
+        "items": table("A zone.", &["name"], failure_repair("a zone outage")),
+    });
+    region["crews"] = int(
+        "Repair crews for the replicas in this region (default: [repair] crews, else one per failure).",
+        1,
+        100_000,
+    );
+    let service = &mut s["properties"]["service"]["items"]["properties"];
+    service["spread"] = words(
+        "How replicas sit in their regions' zones: round-robin over them (zone) or all in the first (none, the default).",
+        &["zone", "none"],
+    );
+    service["spares"] = table(
+        "A spare pool: a failed replica takes a spare (each used one is reordered) or waits for the next to arrive.",
+        &["count", "lead_time"],
+        json!({
+            "count": int("Spares on hand at the start.", 0, 1_000_000),
+            "lead_time": length("Time for a reordered spare to arrive."),
+        }),
+    );
+    service["repair_priority"] = int(
+        "Higher is repaired first when [repair] order = \"priority\" (default 0).",
+        0,
+        1000,
+    );
+    let top = &mut s["properties"];
+    top["common_cause"] = json!({
+        "type": "array",
+        "description": "Common-cause groups: shocks that fail replicas of several services together.",
+        "items": table(
+            "A shock process.",
+            &["name", "every", "targets"],
+            json!({
+                "name": { "type": "string", "description": "Unique name." },
+                "every": dist("Time between shocks."),
+                "targets": { "type": "array", "items": { "type": "string" }, "minItems": 1, "description": "Services whose replicas a shock fails." },
+                "probability": { "type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "Chance a shock fails one replica that is up (default 1: the beta-factor model)." },
+            }),
+        ),
+    });
+    top["repair"] = table(
+        "Repair crews: repairs wait for a free crew.",
+        &[],
+        json!({
+            "crews": int("Crews for replicas outside regions with crews of their own (default: one per failure).", 1, 100_000),
+            "order": words("The order waiting repairs get a crew (default fifo).", &["fifo", "priority"]),
+        }),
+    );
 }
 
 /// The schema, pretty-printed.

@@ -80,6 +80,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     } else {
         (Vec::new(), Vec::new())
     };
+    let infra = super::infra::ops(&mut c, &raw, &regions, &services, &service_index);
     check_graph(&mut c, &raw, &services);
     let entry = if c.is_clean() {
         entry(&mut c, &raw, &services, &workloads)
@@ -134,6 +135,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         exclude_planned: settings.exclude_planned,
         slo_spec,
         request_sampling,
+        infra,
     })
 }
 
