@@ -11,10 +11,10 @@ pub mod escape;
 pub mod figures;
 pub mod files;
 pub mod html;
+pub mod infra;
 pub mod markdown;
 pub mod metrics;
 pub mod operations;
-pub mod infra;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod schema;

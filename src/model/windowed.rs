@@ -103,7 +103,45 @@ pub fn full_requests(sc: &Scenario) -> f64 {
 
 /// Why windowed sampling cannot run this model, or `None` when it can.
 pub fn refusal(sc: &Scenario) -> Option<String> {
-    refusal_of(&sc.workloads, sc.faults.len(), sc.workflows.len(), sc.horizon)
+    refusal_of(&sc.workloads, sc.faults.len(), sc.workflows.len(), sc.horizon).or_else(|| refusal_of_parts(sc))
+}
+
+/// The parts of a model whose state or counters windowed sampling does not
+/// carry from its windows and samples yet: refused rather than estimated
+/// wrong (or reported as zero).
+fn refusal_of_parts(sc: &Scenario) -> Option<String> {
+    let not_yet = |what: &str| Some(format!("windowed request sampling does not model {what} yet"));
+    if !sc.deploys.is_empty() || !sc.maintenance.is_empty() {
+        return not_yet("deploys or maintenance windows ([[deploy]], [[maintenance]])");
+    }
+    if sc.infra.is_used() {
+        return not_yet("zones, common causes, repair crews or spares");
+    }
+    if sc.slo_spec.is_some() {
+        return not_yet("SLO windows or alert rules (slo.window, [[alert]]): they read every minute's requests");
+    }
+    if let Some(s) = sc.services.iter().find(|s| {
+        let p = &s.defence.probes;
+        p.readiness.is_some()
+            || p.liveness.is_some()
+            || p.panic_threshold.is_some()
+            || s.defence
+                .outlier
+                .as_ref()
+                .is_some_and(|o| o.detectors.success_rate.is_some() || o.detectors.failure_percentage.is_some())
+    }) {
+        return not_yet(&format!(
+            "request probes, panic routing or interval outlier detectors (service \"{}\")",
+            s.name
+        ));
+    }
+    let hedged = |p: &crate::scenario::ClientPolicy| p.objects.hedge.is_some() || p.objects.concurrency.is_some();
+    if sc.workloads.iter().any(|w| hedged(&w.policy))
+        || sc.services.iter().any(|s| s.calls.iter().any(|c| hedged(&c.policy)))
+    {
+        return not_yet("hedged requests or retry budgets by concurrency");
+    }
+    None
 }
 
 /// [`refusal`] from the parts of a scenario that decide it.

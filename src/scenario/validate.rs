@@ -109,10 +109,11 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         objective == Objective::Requests,
         settings.horizon,
     );
-    let request_sampling = request_sampling(&mut c, &raw, &workloads, faults.len(), settings.horizon);
-    let warnings = c.finish()?;
-    Ok(Scenario {
-        name: raw.name.map_or_else(|| stem.to_string(), |n| n.into_inner()),
+    let mut sc = Scenario {
+        name: raw
+            .name
+            .as_ref()
+            .map_or_else(|| stem.to_string(), |n| n.get_ref().clone()),
         path: src.path.clone(),
         horizon: settings.horizon,
         trials: settings.trials,
@@ -128,15 +129,20 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         cascade,
         workflows,
         limits,
-        warnings,
+        warnings: Vec::new(),
         estimator: settings.estimator,
         deploys,
         maintenance,
         exclude_planned: settings.exclude_planned,
         slo_spec,
-        request_sampling,
+        request_sampling: None,
         infra,
-    })
+    };
+    // After the whole scenario is built: what windowed sampling can run
+    // depends on every part of it.
+    sc.request_sampling = request_sampling(&mut c, &raw, &sc);
+    sc.warnings = c.finish()?;
+    Ok(sc)
 }
 
 /// The run's own settings, from the top of the file.
@@ -881,13 +887,7 @@ fn entry(c: &mut Checker<'_>, raw: &RawScenario, services: &[Service], workloads
 }
 
 /// `request_sampling`: a word, and `windowed` only for a model it can run.
-fn request_sampling(
-    c: &mut Checker<'_>,
-    raw: &RawScenario,
-    workloads: &[super::Workload],
-    faults: usize,
-    horizon: u64,
-) -> Option<super::RequestSampling> {
+fn request_sampling(c: &mut Checker<'_>, raw: &RawScenario, sc: &Scenario) -> Option<super::RequestSampling> {
     use super::RequestSampling;
     let word = raw.request_sampling.as_ref()?;
     let mode = match word.get_ref().as_str() {
@@ -905,7 +905,8 @@ fn request_sampling(
         }
     };
     if mode == RequestSampling::Windowed
-        && let Some(why) = crate::model::windowed::refusal_of(workloads, faults, raw.workflow.len(), horizon)
+        && c.is_clean()
+        && let Some(why) = crate::model::windowed::refusal(sc)
     {
         c.err_help(
             &word.span(),
