@@ -286,6 +286,7 @@ entry = "api"
 slo = { target = 0.999, window = "12h", kind = "calendar" }
 objective = "requests"
 estimator = "crude"
+request_sampling = "full"
 
 [[alert]]
 name = "fast"
@@ -573,6 +574,7 @@ fn normalize(path: &str) -> String {
         ["fault", "every" | "latency", rest @ ..] if !rest.is_empty() => rest,
         ["region", "zone", "failure" | "repair", rest @ ..] if !rest.is_empty() => rest,
         ["common_cause", "every", rest @ ..] if !rest.is_empty() => rest,
+        ["service", "liveness", "restart", rest @ ..] if !rest.is_empty() => rest,
         _ => return path.to_string(),
     };
     format!("dist.{}", rest.join("."))

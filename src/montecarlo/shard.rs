@@ -62,8 +62,10 @@ use crate::stats::timeline::{TimelineAcc, TimelineRows};
 /// Bumped when the part layout changes; parts of another format are
 /// refused. 2: chunks carry their trials' timeline rows. 3: availability
 /// accumulators carry a third moment and a minimum (`stats::Skewed`), and a
-/// checksum covers the CSV and the metadata ([`Meta::checksum`]).
-const FORMAT: u32 = 3;
+/// checksum covers the CSV and the metadata ([`Meta::checksum`]). 4: the
+/// accumulator carries operations (deploys, maintenance), SLO windows and
+/// alerts, and the request counters of probes, hedges and bulkheads.
+const FORMAT: u32 = 4;
 /// The last bytes of every part file.
 const MAGIC: &[u8; 8] = b"NINESPRT";
 /// The extension of part files.

@@ -52,10 +52,10 @@ pub struct Accumulator {
     traffic: Option<TrafficAcc>,
     faults: Vec<super::faults::FaultTotals>,
     /// Deploys and maintenance windows (absent without them).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     ops: Option<super::ops::OpsTotals>,
     /// SLO windows and alert scores (absent without them).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     slo: Option<super::slo::SloAcc>,
 }
 
