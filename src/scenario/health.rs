@@ -5,7 +5,7 @@
 //! (from `health_check`, `liveness` and `outlier_detection`), applied by
 //! `model::traffic::probe`.
 //!
-//! Invariants of what [`probes`] returns: a probe's `timeout` is longer
+//! Invariants of what `probes` returns: a probe's `timeout` is longer
 //! than zero and at most its `interval`; `deep` masks only the service's
 //! own calls (bit `i` is its `i`-th `[[service.call]]`); a
 //! `panic_threshold` is in `[0, 1]`.

@@ -310,7 +310,7 @@ fn common_cause(
     let probability = match &g.probability {
         None => Some(1.0),
         Some(v) => match c.probability(v, &format!("{p}.probability")) {
-            Some(x) if x == 0.0 => {
+            Some(0.0) => {
                 c.err_help(
                     &v.span(),
                     format!("{p}.probability"),

@@ -102,7 +102,7 @@ impl Availability {
             AvailabilityEvent::SpareArrives(s) => {
                 let s = s as usize;
                 match self.ops.backorders[s].pop_front() {
-                    Some(r) => self.to_crew(cx, r as usize),
+                    Some(r) => self.assign_crew(cx, r as usize),
                     None => self.ops.stock[s] += 1,
                 }
             }
@@ -206,10 +206,10 @@ impl Availability {
             }
             self.ops.stock[s] -= 1;
         }
-        self.to_crew(cx, r);
+        self.assign_crew(cx, r);
     }
 
-    fn to_crew(&mut self, cx: &mut Context<'_>, r: usize) {
+    fn assign_crew(&mut self, cx: &mut Context<'_>, r: usize) {
         let ops = &cx.world.infra;
         let Some(p) = ops.replica_pool[r] else {
             self.start_repair(cx, r);

@@ -22,7 +22,7 @@
 //! is not a success and leaves the level alone.
 //!
 //! Both transitions happen with no call to trigger them, so they are
-//! computed lazily ([`settle`]): from the stored state and `now`, replaying
+//! computed lazily (`settle`): from the stored state and `now`, replaying
 //! every period that ended since. A breaker that cycles with nobody calling
 //! (half-open expires, reopens, expires ...) has a fixed cycle once its
 //! level stops growing, so whole cycles are skipped by a division rather
