@@ -504,3 +504,51 @@ fn spares_on_a_service_that_never_fails_are_rejected() {
     assert!(err.contains("key `service.api.spares`"), "{err}");
     assert!(err.contains("never fails"), "{err}");
 }
+
+/// `--set` (and so `sweep --vary`) reaches a common-cause group and an
+/// alert rule by name, and names the defined ones when the name is wrong.
+#[test]
+fn set_reaches_common_causes_and_alerts_by_name() {
+    let d = Dir::new();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dns = format!("{root}/scenarios/shared-dns.toml");
+    let json = |args: &[&str]| -> serde_json::Value { serde_json::from_str(&d.nines(args).ok()).unwrap() };
+    let base = [
+        "run",
+        &dns,
+        "--trials",
+        "20",
+        "--seed",
+        "3",
+        "--format",
+        "json",
+        "--no-write",
+        "--quiet",
+    ];
+    let with = |set: &str| {
+        let mut a = base.to_vec();
+        a.extend(["--set", set]);
+        json(&a)
+    };
+    let whole = with("common_cause.dns-config-push.probability=1");
+    let rare = with("common_cause.dns-config-push.every.mean=\"200000h\"");
+    let mean = |v: &serde_json::Value| v["availability"]["mean"].as_f64().unwrap();
+    assert!(
+        mean(&rare) > mean(&whole),
+        "a shock 100 times rarer must raise the availability: {} vs {}",
+        mean(&rare),
+        mean(&whole)
+    );
+    let mut a = base.to_vec();
+    a.extend(["--set", "common_cause.dns.probability=0.5"]);
+    let err = d.nines(&a).bad_input();
+    assert!(err.contains("no common_cause is named \"dns\""), "{err}");
+    assert!(err.contains("dns-config-push"), "{err}");
+    let alerts = format!("{root}/scenarios/slo-alerts.toml");
+    d.nines(&["check", &alerts, "--set", "alert.fast-burn.burn_rate=10"])
+        .ok();
+    let err = d
+        .nines(&["check", &alerts, "--set", "alert.fast-burn.burnrate=10"])
+        .bad_input();
+    assert!(err.contains("burn_rate"), "{err}");
+}

@@ -76,7 +76,7 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
     let parts: Vec<&str> = o.path.split('.').collect();
     let (array, global, rest, allowed): (_, _, &[&str], &[&str]) = match parts.as_slice() {
         [
-            "service" | "region" | "workload" | "fault" | "workflow",
+            "service" | "region" | "workload" | "fault" | "workflow" | "alert" | "common_cause",
             name,
             rest @ ..,
         ] => {
@@ -85,6 +85,8 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
                 "region" => keys::REGION,
                 "fault" => keys::FAULT,
                 "workflow" => keys::WORKFLOW,
+                "alert" => keys::ALERT,
+                "common_cause" => keys::COMMON_CAUSE,
                 _ => keys::WORKLOAD,
             };
             (Some((parts[0], *name)), false, rest, allowed)
@@ -107,7 +109,10 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
     if array.is_none()
         && !global
         && rest.len() == 1
-        && matches!(*first, "service" | "region" | "workload" | "fault" | "workflow")
+        && matches!(
+            *first,
+            "service" | "region" | "workload" | "fault" | "workflow" | "alert" | "common_cause"
+        )
     {
         return Err(o.diag(
             format!("`{first}` is a list of tables, not a value"),
