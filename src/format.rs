@@ -26,6 +26,16 @@ pub fn human_duration(secs: f64) -> String {
     }
 }
 
+/// An availability as a percentage with its significant nines.
+pub fn pct(a: f64) -> String {
+    // Enough digits to show the first non-nine and the next.
+    let digits = match 1.0 - a {
+        u if u <= 0.0 => 4,
+        u => ((-u.log10()).floor() as usize).clamp(1, 9),
+    };
+    format!("{:.*} %", digits, a * 100.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

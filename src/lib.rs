@@ -187,6 +187,6 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
     if let (Some(mode), Some(requests)) = (world.request_sampling, summary.requests.as_mut()) {
         requests.sampling = Some(mode.word().to_string());
     }
-    stats::health::annotate(&mut summary, scenario, acc);
+    stats::summary::annotate_health(&mut summary, scenario, acc);
     summary
 }

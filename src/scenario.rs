@@ -18,7 +18,6 @@ pub mod health;
 pub mod infra;
 pub mod limits;
 pub mod ops;
-mod ops_schema;
 pub mod overrides;
 pub mod policy;
 pub mod raw;

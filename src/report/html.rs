@@ -290,12 +290,85 @@ pub fn run_page(sc: &Scenario, s: &Summary, figs: &[Figure]) -> String {
             &edges,
         );
     }
-    super::slo::html(&mut p, s);
+    slo_windows_and_alerts(&mut p, s);
     p.heading("Figures").figures(figs);
     if let Ok(text) = std::fs::read_to_string(&sc.path) {
         p.heading("Scenario").pre(&text);
     }
     p.finish()
+}
+
+/// The SLO-window and alert tables of `report.html`.
+fn slo_windows_and_alerts(p: &mut Page, s: &Summary) {
+    if let Some(w) = &s.slo_windows {
+        let b = &w.budget_consumed;
+        let mut rows = vec![
+            vec![
+                "windows meeting the objective".to_string(),
+                super::slo::pct(w.meeting.mean),
+                format!(
+                    "[{}, {}]",
+                    super::slo::pct(w.meeting.ci95[0]),
+                    super::slo::pct(w.meeting.ci95[1])
+                ),
+            ],
+            vec![
+                "budget consumed per window".to_string(),
+                format!("mean {}", super::slo::pct(b.mean)),
+                format!(
+                    "[{}, {}] · p50 {} · p90 {} · p99 {}",
+                    super::slo::pct(b.ci95[0]),
+                    super::slo::pct(b.ci95[1]),
+                    super::slo::pct(b.p50),
+                    super::slo::pct(b.p90),
+                    super::slo::pct(b.p99)
+                ),
+            ],
+        ];
+        if let Some(x) = &w.worst {
+            rows.push(vec![
+                "worst window".to_string(),
+                format!("{:.4} % served", x.availability * 100.0),
+                format!(
+                    "{} of the budget · trial {} · ending at day {:.1}",
+                    super::slo::pct(x.budget_consumed),
+                    x.trial,
+                    x.end_s / 86_400.0
+                ),
+            ]);
+        }
+        p.heading(&format!(
+            "SLO windows: {} {}, objective {}",
+            crate::scenario::alerts::window_text(super::slo::secs(w.window_s)),
+            w.kind,
+            super::slo::pct_target(w.target)
+        ))
+        .table(&["", "value", "95 % interval / spread"], &rows);
+    }
+    if let Some(a) = &s.alerts {
+        p.heading("Alert rules").para(&format!(
+            "{:.2} incidents per trial: runs of minutes burning the budget faster than it refills that spent at least {} of a window's budget.",
+            a.incidents_per_trial,
+            super::slo::pct(a.incident_budget)
+        ));
+        let mut rows = Vec::new();
+        for (title, r) in super::slo::rules(s) {
+            let mut row = vec![title];
+            row.extend(super::slo::rule_lines(r).into_iter().map(|(_, text)| text));
+            rows.push(row);
+        }
+        p.table(
+            &[
+                "rule",
+                "detected",
+                "detection time",
+                "budget before",
+                "reset time",
+                "false alerts",
+            ],
+            &rows,
+        );
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ pub fn render(t: &mut String, summary: &Summary) {
     let without = match o.unplanned_nines {
         Some(n) => format!(
             "availability without planned {} · nines {n:.2}",
-            super::table::pct(o.unplanned_availability.mean)
+            crate::format::pct(o.unplanned_availability.mean)
         ),
         None => "no unplanned downtime in any trial".into(),
     };

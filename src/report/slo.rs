@@ -10,7 +10,7 @@ use crate::stats::Summary;
 use crate::stats::estimate::Estimate;
 use crate::stats::slo::RuleSummary;
 
-fn pct(x: f64) -> String {
+pub(super) fn pct(x: f64) -> String {
     format!("{:.1} %", x * 100.0)
 }
 
@@ -31,7 +31,7 @@ fn rate_interval(e: &Estimate) -> String {
     format!("{:.2} [{:.2}, {:.2}]", e.mean, e.ci95[0], e.ci95[1])
 }
 
-fn secs(s: f64) -> u64 {
+pub(super) fn secs(s: f64) -> u64 {
     (s * 1e9).round() as u64
 }
 
@@ -167,7 +167,7 @@ pub fn render(t: &mut String, s: &Summary) {
 }
 
 /// An objective as a percentage with the digits it needs (99.95 %).
-fn pct_target(x: f64) -> String {
+pub(super) fn pct_target(x: f64) -> String {
     let p = x * 100.0;
     let mut s = format!("{p:.6}");
     while s.ends_with('0') {
@@ -177,75 +177,6 @@ fn pct_target(x: f64) -> String {
         s.pop();
     }
     format!("{s} %")
-}
-
-/// The SLO-window and alert tables of `report.html`.
-pub fn html(p: &mut super::html::Page, s: &Summary) {
-    if let Some(w) = &s.slo_windows {
-        let b = &w.budget_consumed;
-        let mut rows = vec![
-            vec![
-                "windows meeting the objective".to_string(),
-                pct(w.meeting.mean),
-                format!("[{}, {}]", pct(w.meeting.ci95[0]), pct(w.meeting.ci95[1])),
-            ],
-            vec![
-                "budget consumed per window".to_string(),
-                format!("mean {}", pct(b.mean)),
-                format!(
-                    "[{}, {}] · p50 {} · p90 {} · p99 {}",
-                    pct(b.ci95[0]),
-                    pct(b.ci95[1]),
-                    pct(b.p50),
-                    pct(b.p90),
-                    pct(b.p99)
-                ),
-            ],
-        ];
-        if let Some(x) = &w.worst {
-            rows.push(vec![
-                "worst window".to_string(),
-                format!("{:.4} % served", x.availability * 100.0),
-                format!(
-                    "{} of the budget · trial {} · ending at day {:.1}",
-                    pct(x.budget_consumed),
-                    x.trial,
-                    x.end_s / 86_400.0
-                ),
-            ]);
-        }
-        p.heading(&format!(
-            "SLO windows: {} {}, objective {}",
-            window_text(secs(w.window_s)),
-            w.kind,
-            pct_target(w.target)
-        ))
-        .table(&["", "value", "95 % interval / spread"], &rows);
-    }
-    if let Some(a) = &s.alerts {
-        p.heading("Alert rules").para(&format!(
-            "{:.2} incidents per trial: runs of minutes burning the budget faster than it refills that spent at least {} of a window's budget.",
-            a.incidents_per_trial,
-            pct(a.incident_budget)
-        ));
-        let mut rows = Vec::new();
-        for (title, r) in rules(s) {
-            let mut row = vec![title];
-            row.extend(rule_lines(r).into_iter().map(|(_, text)| text));
-            rows.push(row);
-        }
-        p.table(
-            &[
-                "rule",
-                "detected",
-                "detection time",
-                "budget before",
-                "reset time",
-                "false alerts",
-            ],
-            &rows,
-        );
-    }
 }
 
 /// `nines check`'s lines: the budget of a window in time fully down, and

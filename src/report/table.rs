@@ -7,15 +7,7 @@ use crate::format::human_duration;
 use crate::scenario::{Scenario, duration::Duration};
 use crate::stats::Summary;
 
-/// An availability as a percentage with its significant nines.
-pub fn pct(a: f64) -> String {
-    // Enough digits to show the first non-nine and the next.
-    let digits = match 1.0 - a {
-        u if u <= 0.0 => 4,
-        u => ((-u.log10()).floor() as usize).clamp(1, 9),
-    };
-    format!("{:.*} %", digits, a * 100.0)
-}
+pub use crate::format::pct;
 
 /// The 95 % interval of nines: `[lo, hi]`, or `≥ lo` when the upper end
 /// is availability 1 (unbounded: never an infinite end).

@@ -7,6 +7,14 @@ use super::raw::{RawService, RawWorkload};
 use super::{Defence, Outlier, Shed};
 use crate::resilience::rate_limit::{RateLimitConfig, RateLimiter};
 
+/// Kubernetes' readiness-probe defaults: every 10 s, 3 failures to mark a
+/// replica unhealthy, 1 success to mark it healthy again.
+pub const DEFAULT_HEALTH_CHECK: super::HealthCheck = super::HealthCheck {
+    interval: 10 * crate::engine::time::SECOND,
+    unhealthy: 3,
+    healthy: 1,
+};
+
 pub(super) fn defence(c: &mut Checker<'_>, s: &RawService, p: &str) -> Defence {
     let mut d = Defence::default();
     if let Some(rl) = &s.rate_limit {
@@ -72,7 +80,7 @@ pub(super) fn defence(c: &mut Checker<'_>, s: &RawService, p: &str) -> Defence {
         .health_check
         .as_ref()
         .and_then(|h| h.get_ref().interval.as_ref())
-        .map_or(super::validate::DEFAULT_HEALTH_CHECK.interval, |i| i.get_ref().0);
+        .map_or(DEFAULT_HEALTH_CHECK.interval, |i| i.get_ref().0);
     d.probes = super::health::probes(c, s, p, interval);
     d
 }

@@ -556,7 +556,7 @@ fn load_balancer(c: &mut Checker<'_>, s: &RawService, p: &str) -> LoadBalancer {
 }
 
 fn health_check(c: &mut Checker<'_>, s: &RawService, p: &str) -> HealthCheck {
-    let mut health_check = DEFAULT_HEALTH_CHECK;
+    let mut health_check = super::defence::DEFAULT_HEALTH_CHECK;
     if let Some(hc) = &s.health_check {
         let h = hc.get_ref();
         if let Some(i) = &h.interval {
@@ -592,14 +592,6 @@ fn call_mode(c: &mut Checker<'_>, s: &RawService, p: &str) -> CallMode {
         None => CallMode::Sequential,
     }
 }
-
-/// Kubernetes' readiness-probe defaults: every 10 s, 3 failures to mark a
-/// replica unhealthy, 1 success to mark it healthy again.
-pub const DEFAULT_HEALTH_CHECK: HealthCheck = HealthCheck {
-    interval: 10 * SECOND,
-    unhealthy: 3,
-    healthy: 1,
-};
 
 fn workload(
     c: &mut Checker<'_>,

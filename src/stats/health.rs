@@ -4,9 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::summary::{Accumulator, Summary};
-use crate::scenario::Scenario;
-
 /// Probes sent as requests, over all trials.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ProbeCounts {
@@ -25,33 +22,4 @@ pub struct EjectionsByDetector {
     pub success_rate: u64,
     /// Failed share at or above `threshold`.
     pub failure_percentage: u64,
-}
-
-/// Fills the probe, restart and detector fields of each configured
-/// service.
-pub fn annotate(summary: &mut Summary, scenario: &Scenario, acc: &Accumulator) {
-    let Some(defence) = acc.defence() else { return };
-    for (i, s) in scenario.services.iter().enumerate() {
-        let Some(req) = summary.services.get_mut(&s.name).and_then(|x| x.requests.as_mut()) else {
-            continue;
-        };
-        let d = &defence[i];
-        let p = &s.defence.probes;
-        if p.readiness.is_some() || p.liveness.is_some() {
-            req.probes = Some(ProbeCounts {
-                sent: d.probes,
-                failed: d.probes_failed,
-            });
-        }
-        if p.liveness.is_some() {
-            req.restarts = Some(d.restarts);
-        }
-        if s.defence.outlier.is_some_and(|o| o.detectors.any()) {
-            req.ejections_by_detector = Some(EjectionsByDetector {
-                consecutive: d.ejections - d.ejected_success_rate - d.ejected_failure_percentage,
-                success_rate: d.ejected_success_rate,
-                failure_percentage: d.ejected_failure_percentage,
-            });
-        }
-    }
 }

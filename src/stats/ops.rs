@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 
 use super::estimate::Estimate;
 use super::interval::{availability_at_least, availability_ci95, mean_ci95, nines, zero_event_bound};
-use super::summary::Slo;
 use super::{Quantiles, Skewed, Welford};
 use crate::model::ops::OpsResult;
 
@@ -95,13 +94,13 @@ impl OpsTotals {
         }
     }
 
-    /// Judges `slo` (made for all downtime) on the time-based availability
-    /// with planned downtime left out instead.
-    pub fn exclude_planned(&self, slo: &mut Slo) {
-        let target = slo.target;
+    /// The verdict on `target` of the time-based availability with planned
+    /// downtime left out; `budget_per_year_s` is the objective's error
+    /// budget a year.
+    pub fn unplanned_verdict(&self, target: f64, budget_per_year_s: f64) -> UnplannedVerdict {
         let (mean, ci) = self.unplanned_availability();
         let w = self.unplanned.welford();
-        slo.confidence = if self.with_unplanned == 0 {
+        let confidence = if self.with_unplanned == 0 {
             if ci[0] >= target { 0.975 } else { 0.5 }
         } else if w.std_error() > 0.0 && w.count() > 1 {
             availability_at_least(&self.unplanned, target)
@@ -110,18 +109,16 @@ impl OpsTotals {
         } else {
             0.0
         };
-        slo.metric = "time".into();
-        slo.meets = ci[0] >= target;
-        slo.failed_requests = None;
-        slo.excludes_planned = true;
-        let expected = self.unplanned_year.mean();
-        slo.expected_downtime_per_year_s = expected;
-        slo.budget_left_per_year_s = slo.error_budget_per_year_s - expected;
-        slo.years_within_budget = if self.with_unplanned == 0 {
-            1.0
-        } else {
-            self.unplanned_year_q.fraction_at_or_below(slo.error_budget_per_year_s)
-        };
+        UnplannedVerdict {
+            confidence,
+            meets: ci[0] >= target,
+            expected_downtime_per_year_s: self.unplanned_year.mean(),
+            years_within_budget: if self.with_unplanned == 0 {
+                1.0
+            } else {
+                self.unplanned_year_q.fraction_at_or_below(budget_per_year_s)
+            },
+        }
     }
 
     /// The summary; `deploys` names each deploy (its service).
@@ -200,4 +197,17 @@ pub struct DeploySummary {
     pub bad_release_serving_s: Option<f64>,
     /// Entry downtime a year while rolls (and rollbacks) were under way.
     pub downtime_per_year_s: Estimate,
+}
+
+/// The SLO verdict without planned downtime ([`OpsTotals::unplanned_verdict`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UnplannedVerdict {
+    /// Confidence that the unplanned availability meets the objective.
+    pub confidence: f64,
+    /// The interval's low end meets it.
+    pub meets: bool,
+    /// Unplanned downtime a year, mean.
+    pub expected_downtime_per_year_s: f64,
+    /// Share of trials whose unplanned downtime a year stays in the budget.
+    pub years_within_budget: f64,
 }

@@ -1028,7 +1028,17 @@ impl Summary {
                 if labels.exclude_planned
                     && let Some(o) = &acc.ops
                 {
-                    o.exclude_planned(&mut s);
+                    // Judged on the time-based availability without planned
+                    // downtime, whatever the objective (docs/operations.md).
+                    let v = o.unplanned_verdict(s.target, s.error_budget_per_year_s);
+                    s.confidence = v.confidence;
+                    s.metric = "time".into();
+                    s.meets = v.meets;
+                    s.failed_requests = None;
+                    s.excludes_planned = true;
+                    s.expected_downtime_per_year_s = v.expected_downtime_per_year_s;
+                    s.budget_left_per_year_s = s.error_budget_per_year_s - v.expected_downtime_per_year_s;
+                    s.years_within_budget = v.years_within_budget;
                 }
                 s
             }),
@@ -1252,5 +1262,34 @@ fn slo(acc: &Accumulator, target: f64, objective: crate::scenario::Objective) ->
             acc.downtime_year_q.fraction_at_or_below(budget)
         },
         excludes_planned: false,
+    }
+}
+
+/// Fills the probe, restart and detector fields of each configured
+/// service.
+pub fn annotate_health(summary: &mut Summary, scenario: &crate::scenario::Scenario, acc: &Accumulator) {
+    let Some(defence) = acc.defence() else { return };
+    for (i, s) in scenario.services.iter().enumerate() {
+        let Some(req) = summary.services.get_mut(&s.name).and_then(|x| x.requests.as_mut()) else {
+            continue;
+        };
+        let d = &defence[i];
+        let p = &s.defence.probes;
+        if p.readiness.is_some() || p.liveness.is_some() {
+            req.probes = Some(super::health::ProbeCounts {
+                sent: d.probes,
+                failed: d.probes_failed,
+            });
+        }
+        if p.liveness.is_some() {
+            req.restarts = Some(d.restarts);
+        }
+        if s.defence.outlier.is_some_and(|o| o.detectors.any()) {
+            req.ejections_by_detector = Some(super::health::EjectionsByDetector {
+                consecutive: d.ejections - d.ejected_success_rate - d.ejected_failure_percentage,
+                success_rate: d.ejected_success_rate,
+                failure_percentage: d.ejected_failure_percentage,
+            });
+        }
     }
 }
