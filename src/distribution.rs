@@ -194,8 +194,20 @@ impl Dist {
     }
 
     /// Draws one duration in nanoseconds.
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, rng: &mut Rng) -> Nanos {
+        use rand::RngExt as _;
+        // The exponential law is the common case on every hot path; the
+        // others stay out of line so that callers inline only this test.
+        match &self.kind {
+            Kind::Exponential(d) => time::from_secs(rng.sample(d)),
+            _ => self.sample_other(rng),
+        }
+    }
+
+    /// [`Dist::sample`] for every family but the exponential.
+    #[inline(never)]
+    fn sample_other(&self, rng: &mut Rng) -> Nanos {
         use rand::RngExt as _;
         match &self.kind {
             Kind::Exponential(d) => time::from_secs(d.sample(rng)),
