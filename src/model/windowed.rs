@@ -91,7 +91,7 @@ use super::trial::Trial;
 use super::world::World;
 use crate::engine::{self, Nanos};
 use crate::resilience::circuit_breaker::Trip;
-use crate::scenario::{RequestSampling, Scenario, Workload};
+use crate::scenario::{ClientPolicy, Defence, RequestSampling, Scenario, Workload};
 
 const SECOND: Nanos = 1_000_000_000;
 /// Shortest warm-up (and least settling time after a window's last change),
@@ -152,9 +152,6 @@ fn refusal_of_parts(sc: &Scenario) -> Option<String> {
     }
     if sc.infra.is_used() {
         return not_yet("zones, common causes, repair crews or spares");
-    }
-    if sc.slo_spec.is_some() {
-        return not_yet("SLO windows or alert rules (slo.window, [[alert]]): they read every minute's requests");
     }
     if let Some(s) = sc.services.iter().find(|s| {
         let p = &s.defence.probes;
@@ -369,10 +366,24 @@ fn nanos(secs: f64) -> Nanos {
 
 /// The timescales of `w`'s request process.
 pub fn timescales(w: &World) -> Timescales {
-    let rate: f64 = w.workloads.iter().map(|wl| wl.rate).sum::<f64>().max(1e-9);
+    let rate: f64 = w.workloads.iter().map(|wl| wl.rate).sum();
+    timescales_of(
+        w.edges.iter().map(|e| &e.policy),
+        w.services.iter().map(|s| &s.serve.defence),
+        rate,
+    )
+}
+
+/// [`timescales`] from the client policies of every edge, the services'
+/// defences and the workloads' total rate.
+pub fn timescales_of<'a>(
+    policies: impl Iterator<Item = &'a ClientPolicy>,
+    defences: impl Iterator<Item = &'a Defence>,
+    rate: f64,
+) -> Timescales {
+    let rate = rate.max(1e-9);
     let mut warmup = MIN_WARMUP;
-    for e in &w.edges {
-        let p = &e.policy;
+    for p in policies {
         let attempts = p.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
         // Each delay at most three times the last (decorrelated jitter's
         // bound), capped by `max_delay`.
@@ -401,8 +412,7 @@ pub fn timescales(w: &World) -> Timescales {
             warmup = warmup.max(window.saturating_add(open));
         }
     }
-    for s in &w.services {
-        let d = &s.serve.defence;
+    for d in defences {
         if let Some(o) = &d.outlier {
             warmup = warmup.max(o.eject_for);
         }
@@ -417,6 +427,35 @@ pub fn timescales(w: &World) -> Timescales {
         step,
         batch: warmup.max(step),
     }
+}
+
+/// Entry requests one windowed trial of `sc` simulates at most, about:
+/// `events` failure and repair events (each may open a window, and an
+/// active-passive switch-over a second: 1.5 windows each), each window two
+/// warm-ups, the slowest health check's detection and the settling steps
+/// long, and as many stationary samples (of [`SAMPLE_CAP`] requests and
+/// two warm-ups) as windows plus one, should this trial draw them all.
+/// What the `[limits]` check counts for a windowed run in place of every
+/// arrival.
+pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
+    let rate: f64 = sc.workloads.iter().map(|w| w.rate).sum();
+    let ts = timescales_of(
+        sc.workloads
+            .iter()
+            .map(|w| &w.policy)
+            .chain(sc.services.iter().flat_map(|s| s.calls.iter().map(|c| &c.policy))),
+        sc.services.iter().map(|s| &s.defence),
+        rate,
+    );
+    let detection = sc
+        .services
+        .iter()
+        .map(|s| s.health_check.interval as f64 * f64::from(s.health_check.unhealthy.max(s.health_check.healthy)))
+        .fold(0.0, f64::max);
+    let windows = 1.5 * events;
+    let window_s = (2.0 * ts.warmup as f64 + detection + (SETTLE_STEPS + 1) as f64 * ts.step as f64) / 1e9;
+    let sample = SAMPLE_CAP + 2.0 * ts.warmup as f64 / 1e9 * rate;
+    (windows * window_s * rate + (windows + 1.0) * sample).min(full_requests(sc))
 }
 
 /// The stationary samples of one run, shared by its trials and threads:
@@ -785,8 +824,6 @@ fn draw(
     let hash = key_hash(key);
     let mut t = Trial::new(w);
     t.begin_window(None, state, seed, stream(hash, 1, 0), 0);
-    // Nothing records the sample's SLO series.
-    t.traffic.series = None;
     let warm = 2 * ts.warmup;
     t.advance_window(warm, trial)?;
     let before = flatten(w, &t.traffic.result);
@@ -926,6 +963,9 @@ impl Trial<'_> {
         );
         requests.start_traffic(seed, streams, from);
         requests.preset_health();
+        // Warm-ups and samples record no SLO series (a window lends it the
+        // trial's from its change on).
+        self.traffic.series = None;
     }
 
     /// Runs the events due before `until`.
@@ -1046,16 +1086,9 @@ impl Trial<'_> {
         let start = master.clone();
         self.begin_window(Some(&start), &start.availability, seed, streams, from);
         self.advance_window(change, trial)?;
-        // The warm-up's series counts are dropped; the window's are moved
-        // into the trial's series at its end.
-        let first_bucket = self.traffic.series.as_mut().map_or(0, |s| {
-            let (a, b) = ((from / s.bucket()) as usize, (change / s.bucket()) as usize);
-            for i in a..=b.min(s.requests.len().saturating_sub(1)) {
-                s.requests[i] = 0.0;
-                s.served[i] = 0.0;
-            }
-            b
-        });
+        // From the change on, the window's requests go straight into the
+        // trial's series (the warm-up's into none).
+        self.traffic.series = est.series.take();
         let mut mark = flatten(w, &self.traffic.result);
         let (lat0, served0) = (self.traffic.latency.clone(), self.traffic.served_latency.clone());
         let mut key = configuration(&self.availability);
@@ -1109,15 +1142,7 @@ impl Trial<'_> {
         }
         stats.simulated_requests += self.traffic.result.requests;
         stats.window_s += (now - change) as f64 / 1e9;
-        if let (Some(mine), Some(all)) = (&mut self.traffic.series, &mut est.series) {
-            let last = ((now / mine.bucket()) as usize).min(mine.requests.len().saturating_sub(1));
-            for i in first_bucket..=last.max(first_bucket) {
-                if i < mine.requests.len() {
-                    all.requests[i] += mine.requests[i];
-                    all.served[i] += mine.served[i];
-                }
-            }
-        }
+        est.series = self.traffic.series.take();
         let mut latency = self.traffic.latency.clone();
         let mut served_latency = self.traffic.served_latency.clone();
         latency
