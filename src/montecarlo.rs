@@ -186,6 +186,8 @@ pub fn run_chunks(
         Error::Usage(format!("cannot start {n} worker threads: {e}"))
     })?;
     let chunk = chunk_size(world);
+    // Windowed sampling's stationary samples, shared by every chunk.
+    let samples = crate::model::windowed::Samples::default();
     let first_chunk = trials.start / chunk;
     let last_chunk = trials.end.div_ceil(chunk);
     let mut wave_start = first_chunk;
@@ -201,7 +203,7 @@ pub fn run_chunks(
                     }
                     let lo = (c * chunk).max(trials.start);
                     let hi = ((c + 1) * chunk).min(trials.end);
-                    let out = run_chunk(world, seed, lo..hi);
+                    let out = run_chunk(world, &samples, seed, lo..hi);
                     progress.advance(hi - lo);
                     Some(out)
                 })
@@ -239,13 +241,18 @@ pub fn stop_requested() -> bool {
     STOP.load(Ordering::SeqCst)
 }
 
-fn run_chunk(world: &World, seed: u64, trials: Range<u64>) -> Result<(Accumulator, Vec<TrialResult>)> {
+fn run_chunk(
+    world: &World,
+    samples: &crate::model::windowed::Samples,
+    seed: u64,
+    trials: Range<u64>,
+) -> Result<(Accumulator, Vec<TrialResult>)> {
     let mut trial = Trial::new(world);
     let mut acc = accumulator(world);
     let mut rows = Vec::with_capacity(usize::try_from(trials.end - trials.start).unwrap_or(0).min(1 << 16));
     for i in trials {
         let r = if world.windowed() {
-            trial.run_windowed(seed, i)
+            trial.run_windowed(samples, seed, i)
         } else {
             trial.run(seed, i)
         };

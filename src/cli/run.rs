@@ -394,5 +394,17 @@ fn request_sampling(
         )));
     }
     scenario.request_sampling = Some(mode);
+    // The file's sizes were checked for the sampling it asked for: one that
+    // would have run windowed and now runs full is checked again.
+    let full = crate::model::windowed::resolve(&scenario, Some(mode)) != Some(scenario::RequestSampling::Windowed);
+    let events = scenario::limits::events_per_trial(&scenario);
+    if full && events > scenario.limits.events_per_trial as f64 {
+        return Err(crate::error::Error::Usage(format!(
+            "--request-sampling {} would simulate every request of \"{}\": about {events:.3e} events a trial, more than limits.events_per_trial = {}; use --request-sampling windowed or raise the budget with --set limits.events_per_trial=N",
+            mode.word(),
+            scenario.name,
+            scenario.limits.events_per_trial
+        )));
+    }
     Ok(scenario)
 }

@@ -47,6 +47,7 @@ mod hedge;
 mod probe;
 mod routing;
 mod server;
+mod settled;
 pub mod workflow;
 
 use std::collections::VecDeque;

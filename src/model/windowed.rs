@@ -7,46 +7,62 @@
 //! active-passive service uses, which regions are up) changes only at
 //! crashes, repairs, failovers and region outages. One trial is cut into:
 //!
-//! - **Windows**, simulated request by request: each starts [`WARMUP`]
-//!   before a configuration change, from the availability state the
-//!   component alone reached there (the request state starts empty and
-//!   warms up; its counts before the change are dropped), and runs both
-//!   components on until the request process has *settled* (below) and no
-//!   change is due within [`WARMUP`]. Counts are taken from the change to
-//!   the window's end.
+//! - **Windows**, simulated request by request: each starts one warm-up
+//!   ([`Timescales::warmup`]) before a configuration change, from the
+//!   availability state the component alone reached there (the request
+//!   state starts empty, with the health checks' verdicts already agreeing
+//!   with what serves, and warms up; its counts before the change are
+//!   dropped), and runs both components on until the request process has
+//!   *settled* (below). Counts are taken from the change to the window's
+//!   end.
 //! - **Stationary segments** between windows, whose configuration is
 //!   fixed: their requests are estimated from a *stationary sample* of the
-//!   configuration, a request-level run with the availability frozen
-//!   (no failure or repair events), [`WARMUP`] of warm-up then
-//!   [`SAMPLE`] cut into [`BATCHES`] batches (strata of equal length).
-//!   Every counter of the sample, per second, times the segment's length
-//!   is the segment's estimate, after scaling the sample to the workloads'
-//!   known rate (every arrival concludes as one request at stationarity:
-//!   a ratio estimator, so a configuration that serves all or nothing is
-//!   estimated exactly). A configuration is sampled once per trial
-//!   and reused by all its segments (a cache per trial, never across
-//!   trials; see below).
+//!   configuration, a request-level run with the availability frozen (no
+//!   failure or repair events), two warm-ups then batches of
+//!   [`Timescales::batch`] until the sample's failed share is known to
+//!   [`SAMPLE_PRECISION`] (relative standard error) or [`SAMPLE_CAP`]
+//!   requests (at least [`MIN_BATCHES`] batches and [`MIN_SAMPLE_REQUESTS`]
+//!   requests). Every counter of the sample, per second, times the
+//!   segment's length is the segment's estimate, after scaling the sample
+//!   to the workloads' known rate (every arrival concludes as one request
+//!   at stationarity: a ratio estimator, so a configuration that serves all
+//!   or nothing is estimated exactly).
+//!
+//! **Timescales** ([`timescales`]) come from the scenario's own settings:
+//! the warm-up covers the longest request lifetime (timeout times attempts
+//! plus backoffs, or the deadline), a breaker's window and longest open
+//! period, an outlier ejection and a rate limiter's burst (at least
+//! [`MIN_WARMUP`], at most [`MAX_WARMUP`]); health checks need no warm-up
+//! because their verdicts are preset, and a window waits for them to agree
+//! again before it settles.
 //!
 //! **Settling rule.** After the last change in a window, the window ends at
-//! the first step boundary (steps of [`STEP`]) where (a) at least
-//! [`MIN_SETTLE`] has passed since that change, (b) each of the last
+//! the first step boundary (steps of [`Timescales::step`]) where (a) at
+//! least one warm-up has passed since that change, (b) each of the last
 //! [`SETTLE_STEPS`] steps served a share of its requests within
 //! [`SETTLE_Z`] standard errors (binomial on the step's count, plus the
 //! sample's own) of the configuration's stationary share, (c) the requests
 //! in flight are at most the stationary sample's largest batch-end count
-//! plus [`SETTLE_Z`] times its square root, and (d) no configuration
-//! change is due within [`WARMUP`] (else the window runs on through it). A
-//! window that has not settled [`CAP`] after its last change is
-//! *metastable*: it runs to the horizon, request by request, and is
-//! counted in [`Windowed::metastable`], never estimated away.
+//! plus [`SETTLE_Z`] times its square root, (d) every replica's health
+//! verdict agrees with whether it serves, and (e) no configuration change
+//! is due within one warm-up (else the window runs on through it). A window
+//! that has not settled [`CAP`] after its last change is *metastable*: it
+//! runs to the horizon, request by request, and is counted in
+//! [`Windowed::metastable`], never estimated away.
 //!
-//! **Honest intervals.** Each trial draws its own stationary samples from
-//! streams of its own, so trials stay independent and identically
-//! distributed: the spread of per-trial request availability across trials
-//! holds the sampling error of the stationary estimates, and the usual
-//! Student t interval across trials covers it. (Sharing samples across
-//! trials would save work but correlate the trials, and the interval
-//! across them would then miss the shared error.)
+//! **Shared samples, honest intervals.** A configuration's stationary
+//! sample is drawn once per run ([`Samples`]) and used by every trial that
+//! meets it: configurations equal up to a permutation of the replicas of
+//! one group are one (the sample runs from the [`canonical`] state), and
+//! the sample's streams derive from the seed and the configuration alone,
+//! so whichever thread draws it first, every trial gets the same sample.
+//! Shared samples make the trials' request availabilities share their
+//! sampling errors, which the spread across trials cannot show; each
+//! trial therefore reports the weight each sample carries in its figures
+//! ([`Windowed::samples`]), and the summary adds the samples' variance
+//! (`sum over configurations of (mean weight)^2 x variance of its share`)
+//! to the Student t interval of the request availability and of the
+//! success, degraded and failed shares.
 //!
 //! **Supported models**: flat-rate workloads (no diurnal swing, no bursts),
 //! no injected faults, no workflows; [`refusal`] says why another model
@@ -55,42 +71,63 @@
 //! supported.
 //!
 //! **Invariants.** A trial's result depends only on `(seed, trial)`: every
-//! window and sample uses streams derived from the trial index, a kind and
-//! its ordinal ([`stream`]), never the thread or the trials before it.
-//! Memory is one window's (or one sample's) requests in flight.
+//! window uses streams derived from the trial index, a kind and its ordinal
+//! ([`stream`]), every sample streams derived from its configuration, never
+//! the thread or the trials before it. Memory is one window's (or one
+//! sample's) requests in flight, plus one set of counters per sampled
+//! configuration.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use hdrhistogram::Histogram;
 
 use super::availability::{Availability, FailureOnly};
 use super::result::{TrafficResult, TrialResult};
 use super::runaway::Runaway;
+use super::slo::RequestSeries;
 use super::traffic::{Requests, TIMELINE_BUCKETS};
 use super::trial::Trial;
 use super::world::World;
 use crate::engine::{self, Nanos};
-use crate::scenario::{RequestSampling, Scenario, Workload};
+use crate::resilience::circuit_breaker::Trip;
+use crate::scenario::{ClientPolicy, Defence, RequestSampling, Scenario, Workload};
 
 const SECOND: Nanos = 1_000_000_000;
-/// Request-level warm-up before a change (and before a stationary sample):
-/// queues, health checks and breakers reach their steady state from empty.
-pub const WARMUP: Nanos = 60 * SECOND;
-/// The step at which a window checks whether it has settled.
-pub const STEP: Nanos = 5 * SECOND;
-/// Least time from a window's last change to its end: covers health-check
-/// detection, failover switches and retry backoffs of usual settings.
-pub const MIN_SETTLE: Nanos = 60 * SECOND;
+/// Shortest warm-up (and least settling time after a window's last change),
+/// whatever the settings: queues fill and the first retries come back.
+pub const MIN_WARMUP: Nanos = 5 * SECOND;
+/// Longest warm-up, whatever the settings (a 10-minute timeout would
+/// otherwise make every window last most of an hour).
+pub const MAX_WARMUP: Nanos = 600 * SECOND;
+/// Entry requests a settling step should hold; its length is clamped to
+/// [`MIN_STEP`, `MAX_STEP`].
+pub const STEP_REQUESTS: f64 = 1000.0;
+/// Shortest settling step.
+pub const MIN_STEP: Nanos = SECOND;
+/// Longest settling step.
+pub const MAX_STEP: Nanos = 5 * SECOND;
 /// Steps in a row that must look stationary.
 pub const SETTLE_STEPS: usize = 3;
 /// Standard errors a settled step may differ from the stationary share.
 pub const SETTLE_Z: f64 = 4.0;
 /// A window still unsettled this long after its last change is metastable.
 pub const CAP: Nanos = 3600 * SECOND;
-/// Length of a configuration's stationary sample (after its warm-up).
-pub const SAMPLE: Nanos = 300 * SECOND;
-/// Strata of the stationary sample.
-pub const BATCHES: u64 = 10;
+/// Least batches of a stationary sample.
+pub const MIN_BATCHES: u64 = 10;
+/// Least entry requests of a stationary sample (after its warm-up).
+pub const MIN_SAMPLE_REQUESTS: f64 = 20_000.0;
+/// A stationary sample stops once the standard error of its failed share
+/// is at most this share of it...
+pub const SAMPLE_PRECISION: f64 = 0.1;
+/// ... or once it holds this many entry requests (a configuration whose
+/// sample sees no failure in them is taken as failure-free: its failed
+/// share is below 3 / `SAMPLE_CAP` at 95 % confidence).
+pub const SAMPLE_CAP: f64 = 500_000.0;
+/// Most batches of a stationary sample (very slow workloads).
+pub const MAX_BATCHES: u64 = 10_000;
+/// Shortest horizon windowed sampling runs.
+pub const MIN_HORIZON: Nanos = 720 * SECOND;
 /// `auto` turns to windowed when one full trial would simulate more entry
 /// requests than this (about a minute of one core's simulation for a
 /// three-tier service).
@@ -100,7 +137,6 @@ pub const REQUEST_BUDGET: f64 = 5e7;
 pub fn full_requests(sc: &Scenario) -> f64 {
     sc.workloads.iter().map(|w| w.rate).sum::<f64>() * sc.horizon as f64 / 1e9
 }
-
 /// Why windowed sampling cannot run this model, or `None` when it can.
 pub fn refusal(sc: &Scenario) -> Option<String> {
     refusal_of(&sc.workloads, sc.faults.len(), sc.workflows.len(), sc.horizon).or_else(|| refusal_of_parts(sc))
@@ -116,9 +152,6 @@ fn refusal_of_parts(sc: &Scenario) -> Option<String> {
     }
     if sc.infra.is_used() {
         return not_yet("zones, common causes, repair crews or spares");
-    }
-    if sc.slo_spec.is_some() {
-        return not_yet("SLO windows or alert rules (slo.window, [[alert]]): they read every minute's requests");
     }
     if let Some(s) = sc.services.iter().find(|s| {
         let p = &s.defence.probes;
@@ -161,10 +194,10 @@ pub fn refusal_of(workloads: &[Workload], faults: usize, workflows: usize, horiz
     if workflows > 0 {
         return Some("windowed request sampling does not model workflows ([[workflow]]) yet".into());
     }
-    if horizon < 2 * (WARMUP + SAMPLE) {
+    if horizon < MIN_HORIZON {
         return Some(format!(
-            "windowed request sampling needs a horizon of at least {} s (two warm-ups and stationary samples)",
-            2 * (WARMUP + SAMPLE) / SECOND
+            "windowed request sampling needs a horizon of at least {} s",
+            MIN_HORIZON / SECOND
         ));
     }
     None
@@ -189,22 +222,41 @@ pub fn resolve(sc: &Scenario, requested: Option<RequestSampling>) -> Option<Requ
 }
 
 /// What windowed sampling did in one trial (or, summed, in a run).
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Windowed {
     /// Transient windows simulated.
     pub windows: u64,
     /// Of them, windows that never settled (run to the horizon).
     pub metastable: u64,
-    /// Configurations sampled (stationary samples drawn).
+    /// Configurations (up to a permutation of identical replicas) whose
+    /// stationary samples the trial used.
     pub configurations: u64,
-    /// Entry requests simulated: in windows (warm-up included) and in the
-    /// stationary samples (warm-up included).
+    /// Entry requests simulated in windows (warm-ups included); the shared
+    /// samples' requests are in [`Windowed::samples`].
     pub simulated_requests: u64,
     /// Entry requests of the estimate (simulated in windows, estimated in
     /// segments).
     pub estimated_requests: f64,
     /// Horizon time covered by windows (seconds, warm-ups excluded).
     pub window_s: f64,
+    /// Per shared stationary sample (by [`key_hash`] of its
+    /// configuration): the weight it carries in the request shares, and
+    /// its own error.
+    pub samples: BTreeMap<u64, SampleUse>,
+}
+
+/// One shared stationary sample as the trials used it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SampleUse {
+    /// Summed over trials: the share of the trial's requests the sample's
+    /// shares stand for (segment seconds times the rate over the trial's
+    /// requests), i.e. the derivative of the trial's request shares in the
+    /// sample's.
+    pub weight: f64,
+    /// Variance of the sample's success, degraded and failed shares.
+    pub var: [f64; 3],
+    /// Entry requests the sample simulated (warm-up included).
+    pub requests: u64,
 }
 
 impl Windowed {
@@ -216,23 +268,49 @@ impl Windowed {
         self.simulated_requests += o.simulated_requests;
         self.estimated_requests += o.estimated_requests;
         self.window_s += o.window_s;
+        for (k, u) in &o.samples {
+            let mine = self.samples.entry(*k).or_default();
+            mine.weight += u.weight;
+            // The same sample in every trial: its error and cost once.
+            mine.var = u.var;
+            mine.requests = u.requests;
+        }
+    }
+
+    /// The variance the shared samples add to the mean over `trials`
+    /// trials of the success, degraded and failed shares.
+    pub fn shared_variance(&self, trials: u64) -> [f64; 3] {
+        let n = trials.max(1) as f64;
+        let mut v = [0.0; 3];
+        for u in self.samples.values() {
+            let w = u.weight / n;
+            for (acc, var) in v.iter_mut().zip(u.var) {
+                *acc += w * w * var;
+            }
+        }
+        v
     }
 
     /// The figures `summary.json` reports, over `trials` trials.
     pub fn summary(&self, trials: u64) -> WindowedSummary {
         let n = trials.max(1) as f64;
+        let sample_requests: u64 = self.samples.values().map(|u| u.requests).sum();
+        let simulated = self.simulated_requests + sample_requests;
         WindowedSummary {
             share_simulated: if self.estimated_requests > 0.0 {
-                self.simulated_requests as f64 / self.estimated_requests
+                simulated as f64 / self.estimated_requests
             } else {
                 0.0
             },
-            simulated_requests: self.simulated_requests,
+            simulated_requests: simulated,
             windows: self.windows,
             windows_per_trial: self.windows as f64 / n,
             metastable_windows: self.metastable,
             configurations_per_trial: self.configurations as f64 / n,
             window_s_per_trial: self.window_s / n,
+            configurations_sampled: self.samples.len() as u64,
+            sample_requests,
+            sampling_error: self.shared_variance(trials)[2].sqrt(),
         }
     }
 }
@@ -244,7 +322,7 @@ pub struct WindowedSummary {
     /// requests the estimate stands for: what full simulation would cost
     /// more, inverted.
     pub share_simulated: f64,
-    /// Entry requests simulated, all trials.
+    /// Entry requests simulated, all trials (windows and shared samples).
     pub simulated_requests: u64,
     /// Transient windows simulated, all trials.
     pub windows: u64,
@@ -253,25 +331,178 @@ pub struct WindowedSummary {
     /// Windows that never settled and ran to the horizon (metastable), all
     /// trials.
     pub metastable_windows: u64,
-    /// Mean configurations sampled per trial.
+    /// Mean configurations used per trial.
     pub configurations_per_trial: f64,
     /// Mean horizon time per trial covered by windows (seconds).
     pub window_s_per_trial: f64,
+    /// Stationary samples drawn for the run (one per configuration, shared
+    /// by the trials).
+    pub configurations_sampled: u64,
+    /// Entry requests the shared samples simulated (part of
+    /// `simulated_requests`).
+    pub sample_requests: u64,
+    /// Standard error the shared samples add to the mean request
+    /// availability (inside its interval).
+    pub sampling_error: f64,
+}
+
+/// The transient timescales of a model's request process, from its own
+/// settings (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timescales {
+    /// Warm-up before a window's first change and before a stationary
+    /// sample (twice), and the least time a window runs after its last
+    /// change.
+    pub warmup: Nanos,
+    /// The step at which a window checks whether it has settled.
+    pub step: Nanos,
+    /// A stationary sample's batch.
+    pub batch: Nanos,
+}
+
+fn nanos(secs: f64) -> Nanos {
+    (secs.max(0.0) * 1e9).min(MAX_WARMUP as f64) as Nanos
+}
+
+/// The timescales of `w`'s request process.
+pub fn timescales(w: &World) -> Timescales {
+    let rate: f64 = w.workloads.iter().map(|wl| wl.rate).sum();
+    timescales_of(
+        w.edges.iter().map(|e| &e.policy),
+        w.services.iter().map(|s| &s.serve.defence),
+        rate,
+    )
+}
+
+/// [`timescales`] from the client policies of every edge, the services'
+/// defences and the workloads' total rate.
+pub fn timescales_of<'a>(
+    policies: impl Iterator<Item = &'a ClientPolicy>,
+    defences: impl Iterator<Item = &'a Defence>,
+    rate: f64,
+) -> Timescales {
+    let rate = rate.max(1e-9);
+    let mut warmup = MIN_WARMUP;
+    for p in policies {
+        let attempts = p.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
+        // Each delay at most three times the last (decorrelated jitter's
+        // bound), capped by `max_delay`.
+        let backoffs: f64 = p.retry.as_ref().map_or(0.0, |r| {
+            let cap = r.max_delay.map_or(f64::INFINITY, |m| m as f64);
+            (0..attempts.saturating_sub(1))
+                .map(|k| (r.base as f64 * 3f64.powi(k.min(60) as i32)).min(cap))
+                .sum()
+        });
+        let lifetime = p
+            .timeout
+            .map(|t| nanos((t as f64 * f64::from(attempts) + backoffs) / 1e9));
+        if let Some(t) = match (lifetime, p.deadline) {
+            (Some(l), Some(d)) => Some(l.min(d)),
+            (l, d) => l.or(d),
+        } {
+            warmup = warmup.max(t);
+        }
+        if let Some(b) = &p.breaker {
+            let window = match b.trip {
+                Trip::TimeWindow { size } => size,
+                Trip::CountWindow { size } => nanos(f64::from(size) / rate),
+                Trip::Consecutive { failure_threshold } => nanos(f64::from(failure_threshold) / rate),
+            };
+            let open = b.open_backoff.map_or(b.open_for, |o| o.max.max(b.open_for));
+            warmup = warmup.max(window.saturating_add(open));
+        }
+    }
+    for d in defences {
+        if let Some(o) = &d.outlier {
+            warmup = warmup.max(o.eject_for);
+        }
+        if let Some(rl) = &d.rate_limit {
+            warmup = warmup.max(nanos(rl.burst / rl.rate));
+        }
+    }
+    let warmup = warmup.min(MAX_WARMUP);
+    let step = nanos(STEP_REQUESTS / rate).clamp(MIN_STEP, MAX_STEP);
+    Timescales {
+        warmup,
+        step,
+        batch: warmup.max(step),
+    }
+}
+
+/// Entry requests one windowed trial of `sc` simulates at most, about:
+/// `events` failure and repair events (each may open a window, and an
+/// active-passive switch-over a second: 1.5 windows each), each window two
+/// warm-ups, the slowest health check's detection and the settling steps
+/// long, and as many stationary samples (of [`SAMPLE_CAP`] requests and
+/// two warm-ups) as windows plus one, should this trial draw them all.
+/// What the `[limits]` check counts for a windowed run in place of every
+/// arrival.
+pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
+    let rate: f64 = sc.workloads.iter().map(|w| w.rate).sum();
+    let ts = timescales_of(
+        sc.workloads
+            .iter()
+            .map(|w| &w.policy)
+            .chain(sc.services.iter().flat_map(|s| s.calls.iter().map(|c| &c.policy))),
+        sc.services.iter().map(|s| &s.defence),
+        rate,
+    );
+    let detection = sc
+        .services
+        .iter()
+        .map(|s| s.health_check.interval as f64 * f64::from(s.health_check.unhealthy.max(s.health_check.healthy)))
+        .fold(0.0, f64::max);
+    let windows = 1.5 * events;
+    let window_s = (2.0 * ts.warmup as f64 + detection + (SETTLE_STEPS + 1) as f64 * ts.step as f64) / 1e9;
+    let sample = SAMPLE_CAP + 2.0 * ts.warmup as f64 / 1e9 * rate;
+    (windows * window_s * rate + (windows + 1.0) * sample).min(full_requests(sc))
+}
+
+/// The stationary samples of one run, shared by its trials and threads:
+/// one per (seed, canonical configuration), drawn by the first trial that
+/// needs it from streams of the seed and the configuration alone.
+#[derive(Default)]
+pub struct Samples {
+    cells: Mutex<HashMap<(u64, Vec<u8>), Arc<OnceLock<Result<Arc<Stationary>, Runaway>>>>>,
+}
+
+impl std::fmt::Debug for Samples {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Samples").finish_non_exhaustive()
+    }
+}
+
+impl Samples {
+    fn cell(&self, seed: u64, key: &[u8]) -> Arc<OnceLock<Result<Arc<Stationary>, Runaway>>> {
+        let mut cells = self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(cells.entry((seed, key.to_vec())).or_default())
+    }
 }
 
 /// One configuration's stationary sample.
 struct Stationary {
+    /// [`key_hash`] of its configuration.
+    hash: u64,
     /// Every counter of [`flatten`], per second.
     rates: Vec<f64>,
     /// Served share of the sample's requests.
     served: f64,
     /// Its standard error (from the batches).
     served_se: f64,
+    /// Variance of the success, degraded and failed shares.
+    var: [f64; 3],
     /// Largest requests in flight at a batch end.
     in_flight: f64,
     /// Latency of the sample's requests, and of the served ones (us).
     latency: Histogram<u64>,
     served_latency: Histogram<u64>,
+    /// Entry requests simulated, warm-up included.
+    requests: u64,
+}
+
+/// A stationary sample in one trial.
+struct Used {
+    sample: Arc<Stationary>,
     /// Horizon seconds this configuration's segments covered.
     covered_s: f64,
 }
@@ -287,6 +518,8 @@ struct Estimate {
     edges: Vec<[f64; 2]>,
     latency: Histogram<u64>,
     served_latency: Histogram<u64>,
+    /// The SLO windows' and alerts' series, when the world has them.
+    series: Option<RequestSeries>,
 }
 
 /// The configuration the request component reads: what serves and takes
@@ -305,6 +538,30 @@ pub fn configuration(a: &Availability) -> Vec<u8> {
         key.extend(s.current.map_or(u32::MAX, |c| c).to_le_bytes());
     }
     key
+}
+
+/// `a` with the replicas of each group sorted (serving and active first):
+/// the replicas of a group are alike, so every state of one configuration
+/// up to such a permutation has the same stationary request process, and
+/// this is the one its sample runs from. (The request component reads only
+/// what [`configuration`] holds, so states with the same canonical key
+/// give the same sample.)
+pub fn canonical(w: &World, a: &Availability) -> Availability {
+    let mut c = a.clone();
+    for g in &w.groups {
+        c.replicas[g.replicas.clone()].sort_by_key(|r| std::cmp::Reverse((r.up, r.active, r.natural)));
+    }
+    c
+}
+
+/// A stable 64-bit hash of a configuration key (FNV-1a, then mixed).
+pub fn key_hash(key: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in key {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    stream(h, 3, key.len() as u64)
 }
 
 /// The trial index handed to the request streams of window or sample
@@ -420,6 +677,24 @@ fn empty_histogram() -> Histogram<u64> {
     Histogram::new(3).expect("3 significant figures are valid")
 }
 
+/// Counters of a batch or step: successes, degraded, failed, requests.
+fn shares(r: &TrafficResult) -> [f64; 4] {
+    [r.success as f64, r.degraded as f64, r.failed as f64, r.requests as f64]
+}
+
+/// Variance of the ratio estimator `sum x / sum n` over batches of about
+/// equal length (`k` of them): their spread around it.
+fn ratio_variance(batches: &[[f64; 4]], i: usize) -> f64 {
+    let k = batches.len() as f64;
+    let n: f64 = batches.iter().map(|b| b[3]).sum();
+    if k < 2.0 || n <= 0.0 {
+        return 0.0;
+    }
+    let p = batches.iter().map(|b| b[i]).sum::<f64>() / n;
+    let mean_n = (n / k).max(1.0);
+    batches.iter().map(|b| (b[i] - p * b[3]).powi(2)).sum::<f64>() / (k - 1.0) / k / (mean_n * mean_n)
+}
+
 impl Estimate {
     fn new(w: &World, len: usize) -> Self {
         Self {
@@ -429,6 +704,27 @@ impl Estimate {
             edges: vec![[0.0; 2]; w.edges.len() * TIMELINE_BUCKETS],
             latency: empty_histogram(),
             served_latency: empty_histogram(),
+            series: w.slo.as_ref().map(|spec| RequestSeries::new(spec.bucket, w.horizon)),
+        }
+    }
+
+    /// Spreads `requests` and `served` per second over `[from, to)` of the
+    /// SLO series (a stationary segment's expected counts).
+    fn add_series_rates(&mut self, requests: f64, served: f64, from: Nanos, to: Nanos) {
+        let Some(s) = &mut self.series else { return };
+        let width = s.bucket();
+        let n = s.requests.len();
+        let mut b = (from / width) as usize;
+        while b < n {
+            let lo = from.max(b as u64 * width);
+            let hi = to.min((b as u64 + 1) * width);
+            if hi <= lo {
+                break;
+            }
+            let secs = (hi - lo) as f64 / 1e9;
+            s.requests[b] += requests * secs;
+            s.served[b] += served * secs;
+            b += 1;
         }
     }
 
@@ -459,8 +755,7 @@ impl Estimate {
                 cell[k] += delta[idx] * share;
             }
             for s in 0..ns {
-                let (received, ok, failed) = (delta[8 + 3 * s], delta[9 + 3 * s], delta[10 + 3 * s]);
-                let _ = received;
+                let (ok, failed) = (delta[9 + 3 * s], delta[10 + 3 * s]);
                 let c = &mut self.services[s * TIMELINE_BUCKETS + bucket];
                 c[0] += (ok + failed) * share;
                 c[1] += ok * share;
@@ -480,6 +775,9 @@ impl Estimate {
         t.timeline = self.timeline.iter().map(|c| c.map(n)).collect();
         t.service_timeline = self.services.iter().map(|c| [c[0] as f32, c[1] as f32, 0.0]).collect();
         t.edge_timeline = self.edges.iter().map(|c| [c[0] as f32, c[1] as f32, 0.0]).collect();
+        if let (Some(spec), Some(series)) = (&w.slo, &self.series) {
+            t.slo = Some(super::slo::analyse(series, spec));
+        }
         t.windowed = Some(stats);
         t
     }
@@ -497,10 +795,150 @@ fn add_scaled(into: &mut Histogram<u64>, h: &Histogram<u64>, scale: f64) {
     }
 }
 
+/// The counters' length for `w` (see [`flatten`]).
+fn counters_len(w: &World) -> usize {
+    flatten(
+        w,
+        &TrafficResult {
+            services: vec![(0, 0); w.services.len()],
+            service_failed: vec![0; w.services.len()],
+            edges: vec![Default::default(); w.edges.len()],
+            defence: vec![Default::default(); w.services.len()],
+            ..TrafficResult::default()
+        },
+    )
+    .len()
+}
+
+/// Draws the stationary sample of the configuration of (canonical) state
+/// `state`, whose key is `key`, on streams of `seed` and the key alone.
+/// `trial` only names the trial in a runaway's report.
+fn draw(
+    w: &World,
+    seed: u64,
+    state: &Availability,
+    key: &[u8],
+    ts: Timescales,
+    trial: u64,
+) -> Result<Stationary, Runaway> {
+    let hash = key_hash(key);
+    let mut t = Trial::new(w);
+    t.begin_window(None, state, seed, stream(hash, 1, 0), 0);
+    let warm = 2 * ts.warmup;
+    t.advance_window(warm, trial)?;
+    let before = flatten(w, &t.traffic.result);
+    let (lat0, served0) = (t.traffic.latency.clone(), t.traffic.served_latency.clone());
+    let mut batches: Vec<[f64; 4]> = Vec::new();
+    let mut in_flight: f64 = 0.0;
+    let mut last = shares(&t.traffic.result);
+    let mut b: u64 = 0;
+    loop {
+        b += 1;
+        t.advance_window(warm + b * ts.batch, trial)?;
+        let now = shares(&t.traffic.result);
+        batches.push([now[0] - last[0], now[1] - last[1], now[2] - last[2], now[3] - last[3]]);
+        in_flight = in_flight.max(t.traffic.in_flight() as f64);
+        last = now;
+        let n: f64 = batches.iter().map(|x| x[3]).sum();
+        if b >= MAX_BATCHES {
+            break;
+        }
+        if b >= MIN_BATCHES && n >= MIN_SAMPLE_REQUESTS {
+            let failed: f64 = batches.iter().map(|x| x[2]).sum();
+            let precise = failed > 0.0 && ratio_variance(&batches, 2).sqrt() <= SAMPLE_PRECISION * failed / n;
+            if precise || n >= SAMPLE_CAP {
+                break;
+            }
+        }
+    }
+    let after = flatten(w, &t.traffic.result);
+    let secs = (b * ts.batch) as f64 / 1e9;
+    // Ratio estimation: every arrival concludes as one request, at the
+    // workloads' known rate; scaling the sample to that rate leaves only
+    // the error of the shares (served, failed, per edge), not that of
+    // the sample's arrival count.
+    let sampled = (after[0] - before[0]) / secs;
+    let known: f64 = w.workloads.iter().map(|wl| wl.rate).sum();
+    let scale = if sampled > 0.0 { known / sampled } else { 1.0 };
+    let rates: Vec<f64> = after.iter().zip(&before).map(|(a, b)| (a - b) / secs * scale).collect();
+    let requests: f64 = batches.iter().map(|x| x[3]).sum();
+    let served: f64 = batches.iter().map(|x| x[0] + x[1]).sum();
+    let p = if requests > 0.0 { served / requests } else { 1.0 };
+    let var = [
+        ratio_variance(&batches, 0),
+        ratio_variance(&batches, 1),
+        ratio_variance(&batches, 2),
+    ];
+    let mut latency = t.traffic.latency.clone();
+    let mut served_latency = t.traffic.served_latency.clone();
+    latency
+        .subtract(&lat0)
+        .expect("a later histogram holds the earlier one");
+    served_latency
+        .subtract(&served0)
+        .expect("a later histogram holds the earlier one");
+    Ok(Stationary {
+        hash,
+        rates,
+        served: p,
+        // Served = 1 - failed: the failed share's error.
+        served_se: var[2].sqrt(),
+        var,
+        in_flight,
+        latency,
+        served_latency,
+        requests: t.traffic.result.requests,
+    })
+}
+
+/// The samples one trial uses, in the order it met them.
+struct TrialSamples {
+    used: Vec<Used>,
+    index: HashMap<Vec<u8>, usize>,
+}
+
+impl TrialSamples {
+    /// The index in `used` of the sample of `state`'s configuration,
+    /// drawn (or taken from `samples`) when first met.
+    fn of(
+        &mut self,
+        w: &World,
+        samples: &Samples,
+        seed: u64,
+        trial: u64,
+        state: &Availability,
+        ts: Timescales,
+    ) -> Result<usize, Runaway> {
+        let canon = canonical(w, state);
+        let key = configuration(&canon);
+        if let Some(&i) = self.index.get(&key) {
+            return Ok(i);
+        }
+        let cell = samples.cell(seed, &key);
+        let drawn = cell.get_or_init(|| draw(w, seed, &canon, &key, ts, trial).map(Arc::new));
+        match drawn {
+            Ok(s) => {
+                self.used.push(Used {
+                    sample: Arc::clone(s),
+                    covered_s: 0.0,
+                });
+                self.index.insert(key, self.used.len() - 1);
+                Ok(self.used.len() - 1)
+            }
+            Err(e) => {
+                let mut e = e.clone();
+                e.trial = trial;
+                Err(e)
+            }
+        }
+    }
+}
+
 impl Trial<'_> {
     /// Replaces the trial's state with availability `availability` (and the
-    /// pending availability events `start` holds, unless `frozen`) and
-    /// starts the request component at `from` on streams `streams`.
+    /// pending availability events `start` holds, unless frozen) and starts
+    /// the request component at `from` on streams `streams`, its health
+    /// checks agreeing with what serves.
     fn begin_window(
         &mut self,
         start: Option<&FailureOnly<'_>>,
@@ -515,15 +953,19 @@ impl Trial<'_> {
         }
         self.availability = availability.clone();
         self.faults.clear(self.world, seed, streams);
-        Requests::new(
+        let mut requests = Requests::new(
             self.world,
             &mut self.queue,
             &mut self.trace,
             &mut self.traffic,
             &self.availability,
             &mut self.faults,
-        )
-        .start_traffic(seed, streams, from);
+        );
+        requests.start_traffic(seed, streams, from);
+        requests.preset_health();
+        // Warm-ups and samples record no SLO series (a window lends it the
+        // trial's from its change on).
+        self.traffic.series = None;
     }
 
     /// Runs the events due before `until`.
@@ -546,154 +988,78 @@ impl Trial<'_> {
     }
 
     /// Runs trial `trial` of seed `seed` with windowed request sampling
-    /// (see the module doc). Returns the trial's result and the latency
-    /// histograms of its requests (all, served).
+    /// (see the module doc), taking stationary samples from (and adding
+    /// them to) `samples`.
     ///
     /// # Errors
     /// [`Runaway`] when a window or sample exceeds a budget of `[limits]`.
-    pub fn run_windowed(&mut self, seed: u64, trial: u64) -> Result<TrialResult, Runaway> {
+    pub fn run_windowed(&mut self, samples: &Samples, seed: u64, trial: u64) -> Result<TrialResult, Runaway> {
         let w = self.world;
         let horizon = w.horizon;
+        let ts = timescales(w);
         let mut master = FailureOnly::start(w, seed, trial);
-        let len = flatten(
-            w,
-            &TrafficResult {
-                services: vec![(0, 0); w.services.len()],
-                service_failed: vec![0; w.services.len()],
-                edges: vec![Default::default(); w.edges.len()],
-                defence: vec![Default::default(); w.services.len()],
-                ..TrafficResult::default()
-            },
-        )
-        .len();
-        let mut est = Estimate::new(w, len);
-        let mut cache: HashMap<Vec<u8>, Stationary> = HashMap::new();
-        let mut order: Vec<Vec<u8>> = Vec::new();
+        let mut est = Estimate::new(w, counters_len(w));
+        let mut used = TrialSamples {
+            used: Vec::new(),
+            index: HashMap::new(),
+        };
         let mut stats = Windowed::default();
         let mut t: Nanos = 0;
         while t < horizon {
+            let i = used.of(w, samples, seed, trial, &master.availability, ts)?;
             let key = configuration(&master.availability);
-            self.ensure_sample(
-                &mut cache,
-                &mut order,
-                &key,
-                &master.availability,
-                seed,
-                trial,
-                &mut stats,
-            )?;
             let change = next_change(&master, &key);
             let until = change.unwrap_or(horizon);
-            let sample = &mut cache.get_mut(&key).expect("sampled above");
+            let u = &mut used.used[i];
             let secs = (until - t) as f64 / 1e9;
-            est.add(w, &sample.rates, secs, t, until);
-            sample.covered_s += secs;
+            let rates = &u.sample.rates;
+            est.add(w, rates, secs, t, until);
+            est.add_series_rates(rates[0], rates[1] + rates[2], t, until);
+            u.covered_s += secs;
             let Some(change) = change else { break };
-            let from = change.saturating_sub(WARMUP).max(t);
+            let from = change.saturating_sub(ts.warmup).max(t);
             master.run_until(from, u64::MAX);
-            let end = self.run_window(
+            t = self.run_window(
                 &mut master,
-                &mut cache,
-                &mut order,
+                samples,
+                &mut used,
                 &mut est,
                 seed,
                 trial,
                 from,
                 change,
                 &mut stats,
+                ts,
             )?;
-            t = end;
         }
         // Latency: each configuration's sample, scaled to the time it covered.
-        for key in &order {
-            let s = &cache[key];
-            let scale = s.covered_s * s.rates[0] / s.latency.len().max(1) as f64;
+        let requests = est.counters[0];
+        for u in &used.used {
+            let s = &u.sample;
+            let scale = u.covered_s * s.rates[0] / s.latency.len().max(1) as f64;
             add_scaled(&mut est.latency, &s.latency, scale);
             add_scaled(&mut est.served_latency, &s.served_latency, scale);
+            let weight = if requests > 0.0 {
+                u.covered_s * s.rates[0] / requests
+            } else {
+                0.0
+            };
+            stats.samples.insert(
+                s.hash,
+                SampleUse {
+                    weight,
+                    var: s.var,
+                    requests: s.requests,
+                },
+            );
         }
-        stats.estimated_requests = est.counters[0];
+        stats.configurations = used.used.len() as u64;
+        stats.estimated_requests = requests;
         self.traffic.latency = est.latency.clone();
         self.traffic.served_latency = est.served_latency.clone();
         let mut result = master.finish();
         result.traffic = Some(est.finish(w, stats));
         Ok(result)
-    }
-
-    /// Draws the stationary sample of configuration `key` (the state
-    /// `availability`) unless this trial already has it.
-    #[allow(clippy::too_many_arguments)]
-    fn ensure_sample(
-        &mut self,
-        cache: &mut HashMap<Vec<u8>, Stationary>,
-        order: &mut Vec<Vec<u8>>,
-        key: &[u8],
-        availability: &Availability,
-        seed: u64,
-        trial: u64,
-        stats: &mut Windowed,
-    ) -> Result<(), Runaway> {
-        if cache.contains_key(key) {
-            return Ok(());
-        }
-        let w = self.world;
-        let streams = stream(trial, 1, order.len() as u64);
-        self.begin_window(None, availability, seed, streams, 0);
-        self.advance_window(WARMUP, trial)?;
-        let before = flatten(w, &self.traffic.result);
-        let (lat0, served0) = (self.traffic.latency.clone(), self.traffic.served_latency.clone());
-        let batch = SAMPLE / BATCHES;
-        let mut ratios = Vec::with_capacity(BATCHES as usize);
-        let mut in_flight: f64 = 0.0;
-        let mut last = self.served_and_requests();
-        for b in 1..=BATCHES {
-            self.advance_window(WARMUP + b * batch, trial)?;
-            let now = self.served_and_requests();
-            let (served, requests) = (now.0 - last.0, now.1 - last.1);
-            ratios.push((served as f64, requests as f64));
-            in_flight = in_flight.max(self.traffic.in_flight() as f64);
-            last = now;
-        }
-        let after = flatten(w, &self.traffic.result);
-        let secs = SAMPLE as f64 / 1e9;
-        // Ratio estimation: every arrival concludes as one request, at the
-        // workloads' known rate; scaling the sample to that rate leaves only
-        // the error of the shares (served, failed, per edge), not that of
-        // the sample's arrival count.
-        let sampled = (after[0] - before[0]) / secs;
-        let known: f64 = w.workloads.iter().map(|wl| wl.rate).sum();
-        let scale = if sampled > 0.0 { known / sampled } else { 1.0 };
-        let rates: Vec<f64> = after.iter().zip(&before).map(|(a, b)| (a - b) / secs * scale).collect();
-        let (served, requests) = ratios.iter().fold((0.0, 0.0), |(s, n), (a, b)| (s + a, n + b));
-        let p = if requests > 0.0 { served / requests } else { 1.0 };
-        // Ratio estimator over equal strata: the batches' spread around p.
-        let k = ratios.len() as f64;
-        let mean_n = requests / k;
-        let var =
-            ratios.iter().map(|(s, n)| (s - p * n).powi(2)).sum::<f64>() / (k - 1.0) / k / mean_n.max(1.0).powi(2);
-        let mut latency = self.traffic.latency.clone();
-        let mut served_latency = self.traffic.served_latency.clone();
-        latency
-            .subtract(&lat0)
-            .expect("a later histogram holds the earlier one");
-        served_latency
-            .subtract(&served0)
-            .expect("a later histogram holds the earlier one");
-        stats.configurations += 1;
-        stats.simulated_requests += self.traffic.result.requests;
-        order.push(key.to_vec());
-        cache.insert(
-            key.to_vec(),
-            Stationary {
-                rates,
-                served: p,
-                served_se: var.sqrt(),
-                in_flight,
-                latency,
-                served_latency,
-                covered_s: 0.0,
-            },
-        );
-        Ok(())
     }
 
     /// Simulates one window: from `from` (warm-up) through the change at
@@ -703,23 +1069,26 @@ impl Trial<'_> {
     fn run_window(
         &mut self,
         master: &mut FailureOnly<'_>,
-        cache: &mut HashMap<Vec<u8>, Stationary>,
-        order: &mut Vec<Vec<u8>>,
+        samples: &Samples,
+        used: &mut TrialSamples,
         est: &mut Estimate,
         seed: u64,
         trial: u64,
         from: Nanos,
         change: Nanos,
         stats: &mut Windowed,
+        ts: Timescales,
     ) -> Result<Nanos, Runaway> {
         let w = self.world;
         let horizon = w.horizon;
         let streams = stream(trial, 2, stats.windows);
         stats.windows += 1;
         let start = master.clone();
-        let availability = start.availability.clone();
-        self.begin_window(Some(&start), &availability, seed, streams, from);
+        self.begin_window(Some(&start), &start.availability, seed, streams, from);
         self.advance_window(change, trial)?;
+        // From the change on, the window's requests go straight into the
+        // trial's series (the warm-up's into none).
+        self.traffic.series = est.series.take();
         let mut mark = flatten(w, &self.traffic.result);
         let (lat0, served0) = (self.traffic.latency.clone(), self.traffic.served_latency.clone());
         let mut key = configuration(&self.availability);
@@ -728,7 +1097,7 @@ impl Trial<'_> {
         let mut calm = 0usize;
         let mut metastable = false;
         loop {
-            let next = (now + STEP).min(horizon);
+            let next = (now + ts.step).min(horizon);
             let before = self.served_and_requests();
             self.advance_window(next, trial)?;
             let counters = flatten(w, &self.traffic.result);
@@ -749,17 +1118,8 @@ impl Trial<'_> {
                 calm = 0;
                 continue;
             }
-            // The configuration's stationary share, sampled from this very
-            // state with the availability frozen.
-            let state = self.availability.clone();
-            let queue = std::mem::take(&mut self.queue);
-            let traffic = std::mem::take(&mut self.traffic);
-            let sampled = self.ensure_sample(cache, order, &key, &state, seed, trial, stats);
-            self.queue = queue;
-            self.traffic = traffic;
-            self.availability = state;
-            sampled?;
-            let s = &cache[&key];
+            let i = used.of(w, samples, seed, trial, &self.availability, ts)?;
+            let s = &used.used[i].sample;
             let after = self.served_and_requests();
             let (served, requests) = ((after.0 - before.0) as f64, (after.1 - before.1) as f64);
             let stationary = requests > 0.0 && {
@@ -769,10 +1129,10 @@ impl Trial<'_> {
             };
             let drained = self.traffic.in_flight() as f64 <= s.in_flight + SETTLE_Z * s.in_flight.sqrt() + 1.0;
             calm = if stationary && drained { calm + 1 } else { 0 };
-            if calm >= SETTLE_STEPS && now - last_change >= MIN_SETTLE {
+            if calm >= SETTLE_STEPS && now - last_change >= ts.warmup && self.requests().health_agrees() {
                 master.run_until(now, u64::MAX);
                 match next_change(master, &key) {
-                    Some(c) if c < now + WARMUP => {}
+                    Some(c) if c < now + ts.warmup => {}
                     _ => break,
                 }
             } else if now - last_change >= CAP {
@@ -782,6 +1142,7 @@ impl Trial<'_> {
         }
         stats.simulated_requests += self.traffic.result.requests;
         stats.window_s += (now - change) as f64 / 1e9;
+        est.series = self.traffic.series.take();
         let mut latency = self.traffic.latency.clone();
         let mut served_latency = self.traffic.served_latency.clone();
         latency

@@ -101,6 +101,11 @@ pub struct Sizes<'a> {
     pub cascade: Cascade,
     /// Budgets.
     pub limits: Limits,
+    /// Entry requests one trial simulates when windowed request sampling
+    /// will run ([`crate::model::windowed::requests_per_trial`]), counted
+    /// in place of the workloads' arrivals (shared by rate); `None` when
+    /// every request is simulated.
+    pub windowed: Option<f64>,
 }
 
 /// Expected events of one failure process over `horizon`: a failure and a
@@ -161,9 +166,12 @@ pub fn estimate(s: &Sizes<'_>) -> Vec<(f64, Part)> {
         let n = cycles(s.horizon, svc.failure.as_ref(), svc.repair.as_ref()) * copies(svc) as f64;
         parts.push((n, Part::Service(i)));
     }
+    let rate: f64 = s.workloads.iter().map(|w| w.rate).sum();
     for (i, w) in s.workloads.iter().enumerate() {
         let shaped = w.diurnal.is_some() || !w.bursts.is_empty();
-        let n = if w.arrival == Arrival::Poisson && shaped {
+        let n = if let Some(total) = s.windowed {
+            total * w.rate / rate.max(1e-300)
+        } else if w.arrival == Arrival::Poisson && shaped {
             let peak = w.rate
                 * w.diurnal.map_or(1.0, |d| 1.0 + d.amplitude)
                 * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max);
@@ -202,8 +210,33 @@ pub fn events_per_trial(sc: &super::Scenario) -> f64 {
         faults: &sc.faults,
         cascade: sc.cascade,
         limits: sc.limits,
+        windowed: None,
     };
     estimate(&sizes).iter().map(|p| p.0).sum()
+}
+
+/// [`check`] of a validated scenario, counting a windowed run's requests in
+/// place of every arrival when `windowed` sampling will run.
+pub(super) fn check_scenario(c: &mut Checker<'_>, raw: &RawScenario, sc: &super::Scenario, windowed: bool) {
+    let mut sizes = Sizes {
+        horizon: sc.horizon,
+        regions: &sc.regions,
+        services: &sc.services,
+        workloads: &sc.workloads,
+        faults: &sc.faults,
+        cascade: sc.cascade,
+        limits: sc.limits,
+        windowed: None,
+    };
+    if windowed {
+        let events: f64 = estimate(&sizes)
+            .iter()
+            .filter(|p| matches!(p.1, Part::Region(_) | Part::Service(_)))
+            .map(|p| p.0)
+            .sum();
+        sizes.windowed = Some(crate::model::windowed::requests_per_trial(sc, events));
+    }
+    check(c, raw, &sizes);
 }
 
 /// Replicas of `svc` over all its regions.

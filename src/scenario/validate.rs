@@ -87,20 +87,8 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     } else {
         0
     };
-    let sizes = limits::Sizes {
-        horizon: settings.horizon,
-        regions: &regions,
-        services: &services,
-        workloads: &workloads,
-        faults: &faults,
-        cascade,
-        limits: limits::limits(&mut c, raw.limits.as_ref()),
-    };
-    if c.is_clean() {
-        limits::check(&mut c, &raw, &sizes);
-    }
+    let limits = limits::limits(&mut c, raw.limits.as_ref());
     super::fault::warn_late(&mut c, &raw, settings.horizon);
-    let limits = sizes.limits;
     let objective = objective(&mut c, &raw, !workloads.is_empty());
     let slo_spec = super::alerts::slo_spec(
         &mut c,
@@ -141,6 +129,13 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     // After the whole scenario is built: what windowed sampling can run
     // depends on every part of it.
     sc.request_sampling = request_sampling(&mut c, &raw, &sc);
+    if c.is_clean() {
+        // Sizes are checked on the whole scenario: a windowed run simulates
+        // only a share of the arrivals.
+        let windowed =
+            crate::model::windowed::resolve(&sc, sc.request_sampling) == Some(super::RequestSampling::Windowed);
+        limits::check_scenario(&mut c, &raw, &sc, windowed);
+    }
     sc.warnings = c.finish()?;
     Ok(sc)
 }

@@ -1106,7 +1106,7 @@ fn request_availability(t: &TrafficAcc, trials: u64) -> Headline {
     // is a success, a degraded success or a failure).
     let w = &t.failed_ratio;
     let mean = (1.0 - w.mean()).clamp(0.0, 1.0);
-    let f = mean_ci95(w, 0.0, 1.0);
+    let f = shared_ci95(w, t, trials, 2);
     let ci95 = [1.0 - f[1], 1.0 - f[0]];
     Headline {
         mean,
@@ -1115,6 +1115,20 @@ fn request_availability(t: &TrafficAcc, trials: u64) -> Headline {
         nines_ci95: [Some(nines(ci95[0]).unwrap_or(0.0)), nines(ci95[1])],
         nines_is_bound: false,
     }
+}
+
+/// The 95 % interval of the mean of per-trial share `w` (0 success, 1
+/// degraded, 2 failed): Student t across trials, plus, in a windowed run,
+/// the variance of the stationary samples the trials share
+/// ([`crate::model::windowed::Windowed::shared_variance`]), which the
+/// spread across trials cannot show.
+fn shared_ci95(w: &Welford, t: &TrafficAcc, trials: u64, share: usize) -> [f64; 2] {
+    let extra = t.windowed.as_ref().map_or(0.0, |x| x.shared_variance(trials)[share]);
+    if extra <= 0.0 || w.count() < 2 {
+        return mean_ci95(w, 0.0, 1.0);
+    }
+    let half = super::interval::t95(w.count()) * (w.std_error().powi(2) + extra).sqrt();
+    [(w.mean() - half).max(0.0), (w.mean() + half).min(1.0)]
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
@@ -1144,10 +1158,16 @@ fn requests(t: &TrafficAcc, trials: u64) -> Requests {
     Requests {
         total: t.requests,
         availability: request_availability(t, trials),
-        success_ratio: Estimate::of(&t.success_ratio),
+        success_ratio: Estimate {
+            mean: t.success_ratio.mean(),
+            ci95: shared_ci95(&t.success_ratio, t, trials, 0),
+        },
         degraded_ratio: t.degraded_ratio.mean(),
-        degraded_ratio_ci95: mean_ci95(&t.degraded_ratio, 0.0, 1.0),
-        failed_ratio: Estimate::of(&t.failed_ratio),
+        degraded_ratio_ci95: shared_ci95(&t.degraded_ratio, t, trials, 1),
+        failed_ratio: Estimate {
+            mean: t.failed_ratio.mean(),
+            ci95: shared_ci95(&t.failed_ratio, t, trials, 2),
+        },
         attempts_per_request: ratio(t.entry_attempts, t.entry_calls),
         latency_s: latency_of(t.latency_sum, t.requests, &t.latency_us),
         latency_served_s: latency_of(t.served_latency_sum, t.success + t.degraded, &t.served_latency_us),
