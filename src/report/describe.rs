@@ -16,7 +16,8 @@ use crate::scenario::{
 /// workloads, workflows, services and faults.
 pub fn describe(sc: &Scenario) -> String {
     let world = World::compile(sc);
-    let load = offered_load(sc);
+    let load = offered_load(sc, true);
+    let cold = offered_load(sc, false);
     let mut t = String::new();
     settings(&mut t, sc);
     regions(&mut t, sc);
@@ -25,6 +26,9 @@ pub fn describe(sc: &Scenario) -> String {
     let _ = writeln!(t, "services:");
     for i in 0..sc.services.len() {
         service(&mut t, sc, &world, i, &load);
+        if let Some(line) = super::describe_load::cold_cache_line(sc, i, &load, &cold) {
+            let _ = writeln!(t, "  {:<16} {line}", "");
+        }
     }
     faults(&mut t, sc);
     super::describe_ops::describe(&mut t, sc, &world);
@@ -158,13 +162,14 @@ fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, load: &[f64])
         dist(s.failure.as_ref()),
         dist(s.repair.as_ref())
     );
-    for c in &s.calls {
+    for (k, c) in s.calls.iter().enumerate() {
         let _ = writeln!(
             t,
-            "  {:<16} calls {}{}{}",
+            "  {:<16} calls {}{}{}{}",
             "",
             sc.services[c.to].name,
             policy(&c.policy),
+            super::describe_load::cache_words(s, k),
             if c.fallback {
                 " (with fallback: not required)"
             } else {
@@ -173,6 +178,9 @@ fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, load: &[f64])
         );
     }
     if let Some(line) = serving(sc, i, load) {
+        let _ = writeln!(t, "  {:<16} {line}", "");
+    }
+    for line in super::describe_load::service_lines(s) {
         let _ = writeln!(t, "  {:<16} {line}", "");
     }
     let _ = writeln!(t, "  {:<16} {}", "", closed_form(sc, world, i));
@@ -345,8 +353,9 @@ fn policy(p: &ClientPolicy) -> String {
 }
 
 /// Requests per second reaching each service, counting one call per edge
-/// per request (no retries, no errors).
-fn offered_load(sc: &Scenario) -> Vec<f64> {
+/// per request (no retries, no errors), less what warm caches answer when
+/// `warm` (a cached call passes on its miss share).
+fn offered_load(sc: &Scenario, warm: bool) -> Vec<f64> {
     let mut load = vec![0.0; sc.services.len()];
     for w in &sc.workloads {
         match w.workflow {
@@ -358,8 +367,13 @@ fn offered_load(sc: &Scenario) -> Vec<f64> {
     // Callers before callees: reverse of the dependency order.
     let world = World::compile(sc);
     for &s in world.order.iter().rev() {
-        for c in &sc.services[s].calls {
-            load[c.to] += load[s];
+        for (k, c) in sc.services[s].calls.iter().enumerate() {
+            let h = if warm {
+                super::describe_load::hit_rate(sc, s, k)
+            } else {
+                0.0
+            };
+            load[c.to] += load[s] * (1.0 - h);
         }
     }
     load
