@@ -25,10 +25,7 @@ pub fn describe(sc: &Scenario) -> String {
     workflows(&mut t, sc);
     let _ = writeln!(t, "services:");
     for i in 0..sc.services.len() {
-        service(&mut t, sc, &world, i, &load);
-        if let Some(line) = super::describe_load::cold_cache_line(sc, i, &load, &cold) {
-            let _ = writeln!(t, "  {:<16} {line}", "");
-        }
+        service(&mut t, sc, &world, i, [&load, &cold]);
     }
     faults(&mut t, sc);
     super::describe_ops::describe(&mut t, sc, &world);
@@ -150,8 +147,9 @@ fn workflows(t: &mut String, sc: &Scenario) {
 }
 
 /// Service `i`: its shape, where it runs, how it fails, whom it calls, how
-/// it serves, and its closed-form availability.
-fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, load: &[f64]) {
+/// it serves (given the offered load with warm and with cold caches), and
+/// its closed-form availability.
+fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, [load, cold]: [&[f64]; 2]) {
     let s = &sc.services[i];
     let _ = writeln!(t, "  {:<16} {}", s.name, topology(s));
     let _ = writeln!(t, "  {:<16} {}", "", placement(sc, s));
@@ -181,6 +179,9 @@ fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, load: &[f64])
         let _ = writeln!(t, "  {:<16} {line}", "");
     }
     for line in super::describe_load::service_lines(s) {
+        let _ = writeln!(t, "  {:<16} {line}", "");
+    }
+    if let Some(line) = super::describe_load::cold_cache_line(sc, i, load, cold) {
         let _ = writeln!(t, "  {:<16} {line}", "");
     }
     let _ = writeln!(t, "  {:<16} {}", "", closed_form(sc, world, i));
