@@ -4,6 +4,7 @@
 
 pub mod csv;
 pub mod describe;
+mod describe_load;
 pub mod describe_ops;
 pub mod document;
 pub mod escape;

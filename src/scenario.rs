@@ -17,6 +17,7 @@ pub mod fault;
 pub mod health;
 pub mod infra;
 pub mod limits;
+pub mod load;
 pub mod ops;
 pub mod overrides;
 pub mod policy;
@@ -303,6 +304,8 @@ pub struct Service {
     pub call_mode: CallMode,
     /// Request level: server-side defences.
     pub defence: Defence,
+    /// Request level: slowdown under load, cold starts and caches.
+    pub load: Option<Box<load::Load>>,
 }
 
 /// A service's server-side defences (request level).

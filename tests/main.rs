@@ -52,6 +52,8 @@
 //! - `improve`: `nines improve`: paired gains and importance measures
 //!   against closed forms, determinism, bad input; the coverage study of
 //!   the paired intervals (ignored).
+//! - `load`: servers under load: slowdown curves against an exact chain,
+//!   cold starts and caches after restarts against hand sums and integrals.
 
 mod cascades;
 mod cli;
@@ -72,6 +74,7 @@ mod gallery;
 mod health;
 mod improve;
 mod limits;
+mod load;
 mod locality;
 mod new;
 mod objective;

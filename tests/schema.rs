@@ -200,6 +200,21 @@ fn schema_has_every_key_of_the_raw_structs_and_no_other() {
             fields::<RawSpares>(),
             vec![format!("{svc}/properties/spares")],
         ),
+        (
+            "RawSlowdown",
+            fields::<RawSlowdown>(),
+            vec![format!("{svc}/properties/slowdown")],
+        ),
+        (
+            "RawColdStart",
+            fields::<RawColdStart>(),
+            vec![format!("{svc}/properties/cold_start")],
+        ),
+        (
+            "RawCache",
+            fields::<RawCache>(),
+            vec![format!("{call}/properties/cache")],
+        ),
     ];
     for (name, want, pointers) in &cases {
         let mut want = want.clone();
@@ -429,6 +444,8 @@ liveness = { interval = "10s", failures = 3, timeout = "1s", cost = "1ms", deep 
 spread = "zone"
 spares = { count = 1, lead_time = "3d" }
 repair_priority = 2
+slowdown = { by = "utilisation", curve = [[0.5, 1.0], [1.0, 3.0]] }
+cold_start = { factor = 3.0, duration = "1m", decay = "step" }
 
 [[service.call]]
 to = "db"
@@ -440,6 +457,7 @@ circuit_breaker = { failure_threshold = 5, open_backoff = { multiplier = 2.0, ma
 bulkhead = { max_concurrent = 4 }
 cancel_on_timeout = false
 hedge = { quantile = 0.95, window = 50 }
+cache = { hit_rate = 0.9, warmup = "5m", fill = "exponential" }
 
 [[service]]
 name = "db"

@@ -44,6 +44,7 @@
 
 mod client;
 mod hedge;
+mod load;
 mod probe;
 mod routing;
 mod server;
@@ -217,6 +218,8 @@ pub struct Traffic {
     extras: Vec<hedge::EdgeExtras>,
     /// Request probes, restarts and interval outlier detection.
     probe: probe::ProbeState,
+    /// Warm-ups after restarts and cache draws.
+    load: load::LoadState,
 }
 
 impl Traffic {
@@ -322,6 +325,7 @@ impl Traffic {
             series: None,
             extras: Vec::new(),
             probe: probe::ProbeState::default(),
+            load: load::LoadState::default(),
         }
     }
 }
@@ -523,6 +527,7 @@ impl Requests<'_> {
         t.reset_policies(w, seed, trial);
         t.reset_streams(w, seed, trial);
         t.reset_results(w);
+        t.load.reset(w, seed, trial);
         self.faults.reset_overlay(w);
         self.reset_sagas();
         let b = self.traffic.clock.at(from);

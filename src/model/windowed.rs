@@ -174,6 +174,12 @@ fn refusal_of_parts(sc: &Scenario) -> Option<String> {
     {
         return not_yet("hedged requests or retry budgets by concurrency");
     }
+    if let Some(s) = sc.services.iter().find(|s| s.load.is_some()) {
+        // A cold start or a filling cache is a transient longer than a
+        // window, and a slowdown can hold a replica in an overload the
+        // sampled configurations would miss.
+        return not_yet(&format!("slowdowns, cold starts or caches (service \"{}\")", s.name));
+    }
     None
 }
 

@@ -65,6 +65,9 @@ pub struct ServeSpec {
     pub calls: Vec<usize>,
     /// Server-side defences.
     pub defence: crate::scenario::Defence,
+    /// Slowdown under load, cold starts and caches (`traffic::load`);
+    /// `None`, the request path's one test, when the service sets none.
+    pub load: Option<Box<crate::scenario::load::Load>>,
 }
 
 /// A call edge: a workload or a service calling a service.
@@ -410,6 +413,7 @@ impl Placement {
                     call_mode: s.call_mode,
                     calls: Vec::new(),
                     defence: s.defence.clone(),
+                    load: s.load.clone(),
                 },
                 groups: first..t.groups.len(),
                 multi_region: !s.regions.is_empty(),

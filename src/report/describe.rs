@@ -16,7 +16,8 @@ use crate::scenario::{
 /// workloads, workflows, services and faults.
 pub fn describe(sc: &Scenario) -> String {
     let world = World::compile(sc);
-    let load = offered_load(sc);
+    let load = offered_load(sc, true);
+    let cold = offered_load(sc, false);
     let mut t = String::new();
     settings(&mut t, sc);
     regions(&mut t, sc);
@@ -24,7 +25,7 @@ pub fn describe(sc: &Scenario) -> String {
     workflows(&mut t, sc);
     let _ = writeln!(t, "services:");
     for i in 0..sc.services.len() {
-        service(&mut t, sc, &world, i, &load);
+        service(&mut t, sc, &world, i, [&load, &cold]);
     }
     faults(&mut t, sc);
     super::describe_ops::describe(&mut t, sc, &world);
@@ -146,8 +147,9 @@ fn workflows(t: &mut String, sc: &Scenario) {
 }
 
 /// Service `i`: its shape, where it runs, how it fails, whom it calls, how
-/// it serves, and its closed-form availability.
-fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, load: &[f64]) {
+/// it serves (given the offered load with warm and with cold caches), and
+/// its closed-form availability.
+fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, [load, cold]: [&[f64]; 2]) {
     let s = &sc.services[i];
     let _ = writeln!(t, "  {:<16} {}", s.name, topology(s));
     let _ = writeln!(t, "  {:<16} {}", "", placement(sc, s));
@@ -158,13 +160,14 @@ fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, load: &[f64])
         dist(s.failure.as_ref()),
         dist(s.repair.as_ref())
     );
-    for c in &s.calls {
+    for (k, c) in s.calls.iter().enumerate() {
         let _ = writeln!(
             t,
-            "  {:<16} calls {}{}{}",
+            "  {:<16} calls {}{}{}{}",
             "",
             sc.services[c.to].name,
             policy(&c.policy),
+            super::describe_load::cache_words(s, k),
             if c.fallback {
                 " (with fallback: not required)"
             } else {
@@ -173,6 +176,12 @@ fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, load: &[f64])
         );
     }
     if let Some(line) = serving(sc, i, load) {
+        let _ = writeln!(t, "  {:<16} {line}", "");
+    }
+    for line in super::describe_load::service_lines(s) {
+        let _ = writeln!(t, "  {:<16} {line}", "");
+    }
+    if let Some(line) = super::describe_load::cold_cache_line(sc, i, load, cold) {
         let _ = writeln!(t, "  {:<16} {line}", "");
     }
     let _ = writeln!(t, "  {:<16} {}", "", closed_form(sc, world, i));
@@ -345,8 +354,9 @@ fn policy(p: &ClientPolicy) -> String {
 }
 
 /// Requests per second reaching each service, counting one call per edge
-/// per request (no retries, no errors).
-fn offered_load(sc: &Scenario) -> Vec<f64> {
+/// per request (no retries, no errors), less what warm caches answer when
+/// `warm` (a cached call passes on its miss share).
+fn offered_load(sc: &Scenario, warm: bool) -> Vec<f64> {
     let mut load = vec![0.0; sc.services.len()];
     for w in &sc.workloads {
         match w.workflow {
@@ -358,8 +368,13 @@ fn offered_load(sc: &Scenario) -> Vec<f64> {
     // Callers before callees: reverse of the dependency order.
     let world = World::compile(sc);
     for &s in world.order.iter().rev() {
-        for c in &sc.services[s].calls {
-            load[c.to] += load[s];
+        for (k, c) in sc.services[s].calls.iter().enumerate() {
+            let h = if warm {
+                super::describe_load::hit_rate(sc, s, k)
+            } else {
+                0.0
+            };
+            load[c.to] += load[s] * (1.0 - h);
         }
     }
     load

@@ -125,6 +125,9 @@ fn table_keys(name: &str) -> Option<&'static [&'static str]> {
         "CommonCause" => keys::COMMON_CAUSE,
         "Repair" => keys::REPAIR,
         "Spares" => keys::SPARES,
+        "Slowdown" => keys::SLOWDOWN,
+        "ColdStart" => keys::COLD_START,
+        "Cache" => keys::CACHE,
         _ => return None,
     })
 }

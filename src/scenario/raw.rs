@@ -13,6 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::duration::Duration;
+pub use super::load::{RawCache, RawColdStart, RawSlowdown};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -246,6 +247,8 @@ pub struct RawService {
     pub spread: Option<Spanned<String>>,
     pub spares: Option<Spanned<RawSpares>>,
     pub repair_priority: Option<Spanned<i64>>,
+    pub slowdown: Option<Spanned<RawSlowdown>>,
+    pub cold_start: Option<Spanned<RawColdStart>>,
 }
 
 /// `rate_limit = { rate, burst }` (per replica).
@@ -461,6 +464,7 @@ pub struct RawCall {
     pub bulkhead: Option<Spanned<RawBulkhead>>,
     pub cancel_on_timeout: Option<Spanned<bool>>,
     pub hedge: Option<Spanned<RawHedge>>,
+    pub cache: Option<Spanned<RawCache>>,
 }
 
 /// `[global]`
@@ -604,6 +608,8 @@ pub mod keys {
         "spread",
         "spares",
         "repair_priority",
+        "slowdown",
+        "cold_start",
     ];
     pub const RATE_LIMIT: &[&str] = &["rate", "burst"];
     pub const SHED: &[&str] = &["queue_wait", "low_priority_queue"];
@@ -708,6 +714,9 @@ pub mod keys {
     pub const REPAIR: &[&str] = &["crews", "order"];
     pub const SPARES: &[&str] = &["count", "lead_time"];
     pub const DIST: &[&str] = &["dist", "mean", "shape", "cv", "min", "max", "values"];
+    pub const SLOWDOWN: &[&str] = &["by", "curve"];
+    pub const COLD_START: &[&str] = &["factor", "duration", "decay"];
+    pub const CACHE: &[&str] = &["hit_rate", "warmup", "fill"];
 }
 
 /// `[[deploy]]`: releases of one service, rolled out replica batch by batch.

@@ -435,6 +435,7 @@ fn service() -> Value {
 pub fn schema() -> Value {
     let mut s = base();
     add_ops(&mut s);
+    super::load::add_schema(&mut s);
     s
 }
 

@@ -356,6 +356,7 @@ fn service(
         health_check: health_check(c, s, &p),
         call_mode: call_mode(c, s, &p),
         defence: super::defence::defence(c, s, &p),
+        load: super::load::load(c, s, &p),
     }
 }
 

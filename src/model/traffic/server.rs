@@ -63,6 +63,10 @@ impl Requests<'_> {
         } else {
             st.sample(&mut t.service_rng[replica])
         };
+        let w = self.world;
+        if let Some(l) = &w.services[service].serve.load {
+            d = self.loaded_time(l, replica, d, now);
+        }
         if self.faults.overlay().slow_any > 0 && self.faults.overlay().slow[replica] > 0 {
             d = d.saturating_add(self.faults.delay(self.world, replica));
         }
@@ -92,6 +96,10 @@ impl Requests<'_> {
             return;
         }
         j.state = JobState::Calling;
+        if serve.load.is_some() {
+            self.cached_calls(job, 0, now);
+            return;
+        }
         let deadline = j.deadline;
         match serve.call_mode {
             CallMode::Sequential => {
@@ -130,6 +138,8 @@ impl Requests<'_> {
                 if j.failed || next == serve.calls.len() {
                     let outcome = if j.failed { Outcome::Error } else { Outcome::Success };
                     self.complete_job(job, outcome, now);
+                } else if serve.load.is_some() {
+                    self.cached_calls(job, next, now);
                 } else {
                     j.next_call += 1;
                     let deadline = j.deadline;
@@ -268,6 +278,7 @@ impl Requests<'_> {
             .traffic
             .jobs
             .keys_where(|j| j.replica == r && matches!(j.state, JobState::Serving | JobState::Calling));
+        self.mark_cold(replica);
         let server = &mut self.traffic.servers[replica];
         victims.extend(server.queue.drain(..));
         server.busy = 0;
