@@ -44,6 +44,7 @@
 
 mod client;
 mod hedge;
+mod order;
 mod probe;
 mod routing;
 mod server;
