@@ -26,6 +26,8 @@
 //! - [`bulkhead`]: a concurrency limit with a bounded FIFO waiting room.
 //! - [`deadline`]: an absolute deadline propagated down the call graph.
 //! - [`rate_limit`]: a server-side token bucket.
+//! - [`order`]: the order the client policies wrap a call in, when a
+//!   scenario changes it from the one drawn above.
 //!
 //! Every constructor validates its configuration and returns a typed error;
 //! nothing downstream re-checks. No policy allocates per call once built.
@@ -37,6 +39,7 @@ pub mod bulkhead;
 pub mod circuit_breaker;
 pub mod deadline;
 pub mod hedge;
+pub mod order;
 pub mod rate_limit;
 pub mod retry;
 

@@ -397,6 +397,9 @@ pub struct ClientPolicy {
     pub fallback: bool,
     /// A timed-out attempt cancels the server's work.
     pub cancel_on_timeout: bool,
+    /// The order the policies wrap a call in, when the scenario gives one
+    /// (`None`: the default, [`PolicyOrder::default`](crate::resilience::order::PolicyOrder)).
+    pub order: Option<crate::resilience::order::PolicyOrder>,
     /// The retry, breaker and bulkhead above as the objects validation
     /// built, for the simulator to clone.
     pub objects: policy::Policies,

@@ -80,6 +80,7 @@ mod new;
 mod objective;
 mod operations;
 mod output;
+mod policy_order;
 mod properties;
 mod quantile_coverage;
 mod rare;

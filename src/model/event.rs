@@ -72,6 +72,16 @@ pub enum Event {
     },
     /// Request probes, restarts and interval outlier detection.
     Probe(ProbeEvent),
+    /// A timeout on an edge with a policy `order`, where it does not sit
+    /// innermost (`traffic::order`).
+    PolicyTimeout {
+        /// The call.
+        call: Key,
+        /// Its attempt epoch when scheduled (ignored when `whole`).
+        epoch: u32,
+        /// It bounds the whole retried call, not one attempt.
+        whole: bool,
+    },
 }
 
 /// What the request probes' events say (`traffic::probe`).

@@ -112,7 +112,8 @@ impl Blame<'_> {
             Event::Retry(call)
             | Event::BulkheadAdmit(call)
             | Event::QueueTimeout { call, .. }
-            | Event::AttemptTimeout { call, .. } => Part::Edge(t.call_edge(call)?),
+            | Event::AttemptTimeout { call, .. }
+            | Event::PolicyTimeout { call, .. } => Part::Edge(t.call_edge(call)?),
             Event::EdgeTimers { edge, .. } => Part::Edge(edge as usize),
             Event::ServiceDone(job) => Part::Service(t.job_service(job)?),
             // Timeline ticks, and any event kind added later, belong to no part.

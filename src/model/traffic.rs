@@ -45,6 +45,7 @@
 mod client;
 mod hedge;
 mod load;
+mod order;
 mod probe;
 mod routing;
 mod server;

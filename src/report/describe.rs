@@ -456,5 +456,14 @@ fn client_extras(p: &ClientPolicy) -> Vec<String> {
         };
         parts.push(format!("hedges {when} ({cancel}{budget})"));
     }
+    if let Some(o) = &p.order {
+        use crate::resilience::order::Layer;
+        parts.push(o.describe(|l| match l {
+            Layer::Retry => p.retry.is_some(),
+            Layer::Breaker => p.breaker.is_some(),
+            Layer::Bulkhead => p.bulkhead.is_some(),
+            Layer::Timeout => p.timeout.is_some(),
+        }));
+    }
     parts
 }

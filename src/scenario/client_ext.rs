@@ -218,3 +218,35 @@ pub(super) fn hedge(c: &mut Checker<'_>, raw: &Spanned<RawHedge>, key: &str) -> 
         }
     }
 }
+
+/// `order = ["retry", "breaker", "bulkhead", "timeout"]`: a permutation of
+/// the four policies, outermost first.
+pub(super) fn order(
+    c: &mut Checker<'_>,
+    raw: &Spanned<Vec<Spanned<String>>>,
+    key: &str,
+) -> Option<crate::resilience::order::PolicyOrder> {
+    use crate::resilience::order::{OrderError, PolicyOrder};
+    let names: Vec<&str> = raw.get_ref().iter().map(|n| n.get_ref().as_str()).collect();
+    match PolicyOrder::parse(&names) {
+        Ok(o) => Some(o),
+        Err((i, e)) => {
+            let span = raw.get_ref().get(i).map_or(raw.span(), Spanned::span);
+            let help = match &e {
+                OrderError::Unknown(n) => {
+                    let names = ["retry", "breaker", "bulkhead", "timeout"];
+                    match super::source::suggest(n, &names) {
+                        Some(s) => format!("did you mean \"{s}\"?"),
+                        None => "write order = [\"retry\", \"breaker\", \"bulkhead\", \"timeout\"] (the default), \
+                                 outermost first"
+                            .into(),
+                    }
+                }
+                _ => "write order = [\"retry\", \"breaker\", \"bulkhead\", \"timeout\"] (the default), outermost first"
+                    .into(),
+            };
+            c.err_help(&span, key.to_string(), e.to_string(), help);
+            None
+        }
+    }
+}

@@ -55,6 +55,8 @@ pub(super) struct RawClient<'a> {
     pub cancel_on_timeout: &'a Option<Spanned<bool>>,
     /// `hedge` (workloads and calls only).
     pub hedge: &'a Option<Spanned<super::raw::RawHedge>>,
+    /// `order`.
+    pub order: &'a Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Checks the client keys of one edge; `key` is the `--set` prefix.
@@ -93,6 +95,10 @@ pub(super) fn client(c: &mut Checker<'_>, raw: RawClient<'_>, key: &str) -> Clie
         .bulkhead
         .as_ref()
         .and_then(|b| bulkhead(c, b, &format!("{key}.bulkhead")));
+    let order = raw
+        .order
+        .as_ref()
+        .and_then(|o| super::client_ext::order(c, o, &format!("{key}.order")));
     ClientPolicy {
         timeout,
         deadline,
@@ -101,6 +107,7 @@ pub(super) fn client(c: &mut Checker<'_>, raw: RawClient<'_>, key: &str) -> Clie
         bulkhead: bulkhead.as_ref().map(|b| b.config().clone()),
         fallback: raw.fallback.as_ref().is_some_and(|f| *f.get_ref()),
         cancel_on_timeout: raw.cancel_on_timeout.as_ref().is_some_and(|f| *f.get_ref()),
+        order,
         objects: Policies {
             retry,
             budget,

@@ -345,6 +345,8 @@ pub struct RawWorkload {
     pub priority: Option<Spanned<String>>,
     pub region: Option<Spanned<String>>,
     pub hedge: Option<Spanned<RawHedge>>,
+    /// The order the client policies wrap a call in, outermost first.
+    pub order: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `diurnal = { amplitude = 0.5, period = "24h", peak = "14h" }`
@@ -465,6 +467,8 @@ pub struct RawCall {
     pub cancel_on_timeout: Option<Spanned<bool>>,
     pub hedge: Option<Spanned<RawHedge>>,
     pub cache: Option<Spanned<RawCache>>,
+    /// The order the client policies wrap a call in, outermost first.
+    pub order: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[global]`
@@ -514,6 +518,8 @@ pub struct RawStep {
     pub bulkhead: Option<Spanned<RawBulkhead>>,
     pub fallback: Option<Spanned<bool>>,
     pub cancel_on_timeout: Option<Spanned<bool>>,
+    /// The order the client policies wrap a call in, outermost first.
+    pub order: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `compensation = { to, <client policy keys> }`
@@ -528,6 +534,8 @@ pub struct RawCompensation {
     pub bulkhead: Option<Spanned<RawBulkhead>>,
     pub fallback: Option<Spanned<bool>>,
     pub cancel_on_timeout: Option<Spanned<bool>>,
+    /// The order the client policies wrap a call in, outermost first.
+    pub order: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[limits]` as written.
@@ -650,6 +658,7 @@ pub mod keys {
         "region",
         "workflow",
         "hedge",
+        "order",
     ];
     pub const WORKFLOW: &[&str] = &["name", "deadline"];
     pub const HEALTH_CHECK: &[&str] = &[

@@ -216,6 +216,14 @@ fn client(props: &mut Value) {
     props["fallback"] =
         json!({ "type": "boolean", "description": "A failed call degrades the caller instead of failing it." });
     props["cancel_on_timeout"] = json!({ "type": "boolean", "description": "A timed-out attempt stops the server's work (default: it does not)." });
+    props["order"] = json!({
+        "type": "array",
+        "description": "The order the policies wrap a call in, outermost first: a permutation of retry, breaker, bulkhead and timeout (default [\"retry\", \"breaker\", \"bulkhead\", \"timeout\"]). A policy before retry wraps the whole retried call, one after it each attempt.",
+        "items": { "enum": ["retry", "breaker", "bulkhead", "timeout"] },
+        "minItems": 4,
+        "maxItems": 4,
+        "uniqueItems": true,
+    });
 }
 
 fn call() -> Value {

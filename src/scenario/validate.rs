@@ -519,6 +519,7 @@ fn calls(c: &mut Checker<'_>, s: &RawService, p: &str, service_index: &BTreeMap<
                         fallback: &call.fallback,
                         cancel_on_timeout: &call.cancel_on_timeout,
                         hedge: &call.hedge,
+                        order: &call.order,
                     },
                     &key,
                 );
@@ -624,6 +625,7 @@ fn workload(
             fallback: &w.fallback,
             cancel_on_timeout: &w.cancel_on_timeout,
             hedge: &w.hedge,
+            order: &w.order,
         },
         &p,
     );

@@ -155,6 +155,7 @@ fn step(c: &mut Checker<'_>, s: &RawStep, service_index: &BTreeMap<String, usize
             fallback: &None,
             cancel_on_timeout: &s.cancel_on_timeout,
             hedge: &None,
+            order: &s.order,
         },
         &p,
     );
@@ -182,6 +183,7 @@ fn step(c: &mut Checker<'_>, s: &RawStep, service_index: &BTreeMap<String, usize
                 fallback: &None,
                 cancel_on_timeout: &k.cancel_on_timeout,
                 hedge: &None,
+                order: &k.order,
             },
             &cp,
         );
@@ -249,6 +251,7 @@ pub(super) fn target(
                 ("fallback", w.fallback.as_ref().map(Spanned::span)),
                 ("cancel_on_timeout", w.cancel_on_timeout.as_ref().map(Spanned::span)),
                 ("hedge", w.hedge.as_ref().map(Spanned::span)),
+                ("order", w.order.as_ref().map(Spanned::span)),
             ];
             for (key, span) in policies {
                 if let Some(span) = span {

@@ -9,8 +9,9 @@ use crate::model::slab::Key;
 use crate::model::trace::Subject;
 use crate::resilience::Outcome;
 use crate::resilience::bulkhead::Admission;
-use crate::resilience::circuit_breaker::BreakerState;
+use crate::resilience::circuit_breaker::{BreakerState, Permit};
 use crate::resilience::deadline::Deadline;
+use crate::resilience::order::Layer;
 use crate::resilience::retry::{RetryBudget, RetryDecision};
 
 impl Requests<'_> {
@@ -59,6 +60,12 @@ impl Requests<'_> {
         let t = &mut self.traffic;
         let Some(c) = t.calls.get_mut(call) else { return };
         let edge = c.edge as usize;
+        if let Some(order) = self.world.edges[edge].policy.order {
+            // A fresh call enters every layer; a retry those inside the retry.
+            let from = if c.attempts == 0 { 0 } else { order.index(Layer::Retry) };
+            self.ordered_advance(call, order, from, now);
+            return;
+        }
         if c.deadline.expired(now) {
             if c.extras & super::hedge::RETRYING != 0 {
                 // A granted retry that will not run gives its place back.
@@ -105,6 +112,16 @@ impl Requests<'_> {
     /// A call waiting in a bulkhead was admitted.
     pub(in crate::model) fn on_bulkhead_admit(&mut self, call: Key, now: Nanos) {
         if let Some(c) = self.traffic.calls.get_mut(call) {
+            if let Some(order) = self.world.edges[c.edge as usize].policy.order {
+                // A call that left the queue at the instant it was let in
+                // (a timeout around the bulkhead) gave its slot back already.
+                if c.queued {
+                    c.queued = false;
+                    c.holds_bulkhead = true;
+                    self.ordered_advance(call, order, order.index(Layer::Bulkhead) + 1, now);
+                }
+                return;
+            }
             c.queued = false;
             c.holds_bulkhead = true;
             self.send(call, now);
@@ -123,6 +140,10 @@ impl Requests<'_> {
         {
             c.queued = false;
             t.result.edges[edge].bulkhead_rejected += 1;
+            if let Some(order) = self.world.edges[edge].policy.order {
+                self.ordered_failed(call, order, Outcome::BulkheadFull, order.index(Layer::Bulkhead), now);
+                return;
+            }
             if let (Some(p), Some(br)) = (c.permit.take(), &mut t.breakers[edge]) {
                 br.release(p);
             }
@@ -131,6 +152,13 @@ impl Requests<'_> {
     }
 
     pub(super) fn send(&mut self, call: Key, now: Nanos) {
+        self.send_with(call, now, true);
+    }
+
+    /// Sends the call's attempt; `arm`: arm its timeout (the timeout is the
+    /// innermost layer), else a policy order armed it already, or not at all.
+    #[inline(always)]
+    pub(super) fn send_with(&mut self, call: Key, now: Nanos, arm: bool) {
         let t = &mut self.traffic;
         let c = t.calls.get_mut(call).expect("send is called on a live call");
         let edge = c.edge as usize;
@@ -143,7 +171,7 @@ impl Requests<'_> {
         let limit = c.deadline.attempt_timeout(now, spec.policy.timeout);
         let deadline = c.deadline;
         let epoch = c.epoch;
-        if let Some(limit) = limit {
+        if arm && let Some(limit) = limit {
             self.arm_timer(TimerKind::Attempt, edge, now + limit, call, epoch);
         }
         if spec.client_extras {
@@ -305,6 +333,10 @@ impl Requests<'_> {
             return;
         }
         let edge = c.edge as usize;
+        if self.world.edges[edge].policy.order.is_some() {
+            self.ordered_attempt_timeout(call, now);
+            return;
+        }
         t.result.edges[edge].timeouts += 1;
         let (parent, attempt_start) = (c.parent, c.attempt_start);
         let job = c.job.take();
@@ -328,6 +360,10 @@ impl Requests<'_> {
         let t = &mut self.traffic;
         let Some(c) = t.calls.get_mut(call) else { return };
         let edge = c.edge as usize;
+        if self.world.edges[edge].policy.order.is_some() {
+            self.ordered_attempt_done(call, outcome, degraded, super::order::CORE, now);
+            return;
+        }
         c.epoch = c.epoch.wrapping_add(1);
         c.job = None;
         if c.extras & super::hedge::RETRYING != 0 {
@@ -339,24 +375,12 @@ impl Requests<'_> {
                 self.queue.schedule(now, Event::BulkheadAdmit(Key::from_id(next)));
             }
         }
-        if let (Some(p), Some(b)) = (c.permit.take(), &mut t.breakers[edge]) {
-            let epoch = b.epoch();
-            b.record(p, now, outcome.is_success(), now - c.attempt_start);
-            if let Some(tr) = self.trace.as_mut()
-                && b.epoch() != epoch
-            {
-                // A result changes the state only to Closed or Open; an Open
-                // breaker is half-open when its open period ends whether or not anyone
-                // calls (the state the buckets read), so that is dated now.
-                if b.state(now) == BreakerState::Closed {
-                    tr.record(now, "breaker_closed", Subject::Edge(edge));
-                } else {
-                    tr.record(now, "breaker_open", Subject::Edge(edge));
-                    let half_open = b.open_until(now).unwrap_or(now);
-                    tr.record_later(half_open, "breaker_half_open", Subject::Edge(edge));
-                }
-            }
+        if let Some(p) = c.permit.take() {
+            let duration = now - c.attempt_start;
+            self.record_breaker(edge, p, outcome.is_success(), duration, now);
         }
+        let t = &mut self.traffic;
+        let c = t.calls.get_mut(call).expect("live");
         let replica = std::mem::replace(&mut c.replica, super::NO_REPLICA);
         // Outlier detection judges the replica once this call is settled
         // (it never touches the call, so the order does not matter).
@@ -404,6 +428,31 @@ impl Requests<'_> {
             }
         }
         self.give_up(call, outcome, now);
+    }
+
+    /// Tells edge `edge`'s breaker how a call it let through ended (and
+    /// traces a change of state).
+    #[inline(always)]
+    pub(super) fn record_breaker(&mut self, edge: usize, p: Permit, success: bool, duration: Nanos, now: Nanos) {
+        let Some(b) = &mut self.traffic.breakers[edge] else {
+            return;
+        };
+        let epoch = b.epoch();
+        b.record(p, now, success, duration);
+        if let Some(tr) = self.trace.as_mut()
+            && b.epoch() != epoch
+        {
+            // A result changes the state only to Closed or Open; an Open
+            // breaker is half-open when its open period ends whether or not anyone
+            // calls (the state the buckets read), so that is dated now.
+            if b.state(now) == BreakerState::Closed {
+                tr.record(now, "breaker_closed", Subject::Edge(edge));
+            } else {
+                tr.record(now, "breaker_open", Subject::Edge(edge));
+                let half_open = b.open_until(now).unwrap_or(now);
+                tr.record_later(half_open, "breaker_half_open", Subject::Edge(edge));
+            }
+        }
     }
 
     pub(super) fn give_up(&mut self, call: Key, _outcome: Outcome, now: Nanos) {
