@@ -367,6 +367,7 @@ bulkhead = { max_concurrent = 50, max_queue = 10, queue_timeout = "1s" }
 fallback = false
 cancel_on_timeout = true
 hedge = { delay = "50ms", cancel = false, budget = { ratio = 0.1, burst = 5 } }
+order = ["timeout", "retry", "breaker", "bulkhead"]
 
 [[workload.burst]]
 at = "1h"
@@ -388,7 +389,8 @@ deadline = "1m"
 name = "reserve"
 to = "db"
 timeout = "1s"
-compensation = { to = "db", timeout = "1s", deadline = "5s", retry = { max_attempts = 3 }, circuit_breaker = { failure_threshold = 5 }, bulkhead = { max_concurrent = 4 }, cancel_on_timeout = false }
+compensation = { to = "db", timeout = "1s", deadline = "5s", retry = { max_attempts = 3 }, circuit_breaker = { failure_threshold = 5 }, bulkhead = { max_concurrent = 4 }, cancel_on_timeout = false, order = ["breaker", "retry", "timeout", "bulkhead"] }
+order = ["retry", "timeout", "bulkhead", "breaker"]
 
 [[workflow.step]]
 name = "charge"
@@ -458,6 +460,7 @@ bulkhead = { max_concurrent = 4 }
 cancel_on_timeout = false
 hedge = { quantile = 0.95, window = 50 }
 cache = { hit_rate = 0.9, warmup = "5m", fill = "exponential" }
+order = ["bulkhead", "breaker", "retry", "timeout"]
 
 [[service]]
 name = "db"
