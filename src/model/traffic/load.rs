@@ -80,6 +80,8 @@ impl LoadState {
 impl Requests<'_> {
     /// Replica `r` lost its process (its connections were reset): its next
     /// job starts a warm-up.
+    #[cold]
+    #[inline(never)]
     pub(super) fn mark_cold(&mut self, r: usize) {
         let w = self.world;
         if w.services[w.replicas[r].service]
@@ -95,6 +97,8 @@ impl Requests<'_> {
     /// The service time `d` drawn for a job starting now on replica `r`,
     /// times the slowdown curve at the replica's gauge and the cold-start
     /// factor.
+    #[cold]
+    #[inline(never)]
     pub(super) fn loaded_time(&mut self, l: &Load, r: usize, d: Nanos, now: Nanos) -> Nanos {
         let mut f = 1.0;
         if let Some(s) = &l.slowdown {
@@ -139,6 +143,8 @@ impl Requests<'_> {
     /// The calls of job `job` (in state `Calling`) of a service with load
     /// keys: sequential from call `from` on, or all of them in parallel; a
     /// call its cache answers is a success at once, without a call.
+    #[cold]
+    #[inline(never)]
     pub(super) fn cached_calls(&mut self, job: Key, from: usize, now: Nanos) {
         let w = self.world;
         let j = self.traffic.jobs.get(job).expect("a calling job");

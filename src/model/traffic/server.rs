@@ -56,15 +56,14 @@ impl Requests<'_> {
         let server = &mut t.servers[replica];
         server.busy += 1;
         j.state = JobState::Serving;
-        let st = &self.world.services[service].serve.service_time;
+        let serve = &self.world.services[service].serve;
         let mut d = if super::probe::is_probe(j.call) {
             let call = j.call;
             self.probe_cost(service, call)
         } else {
-            st.sample(&mut t.service_rng[replica])
+            serve.service_time.sample(&mut t.service_rng[replica])
         };
-        let w = self.world;
-        if let Some(l) = &w.services[service].serve.load {
+        if let Some(l) = &serve.load {
             d = self.loaded_time(l, replica, d, now);
         }
         if self.faults.overlay().slow_any > 0 && self.faults.overlay().slow[replica] > 0 {
