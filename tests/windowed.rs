@@ -435,7 +435,10 @@ fn the_event_budget_counts_the_windowed_requests() {
 fn erring_pool(horizon: &str) -> (String, f64) {
     let text = POOL
         .replace("horizon = \"30d\"", &format!("horizon = \"{horizon}\""))
-        .replace("service_time = { mean = \"5ms\" }", "service_time = { mean = \"5ms\" }\nerror_rate = 0.01");
+        .replace(
+            "service_time = { mean = \"5ms\" }",
+            "service_time = { mean = \"5ms\" }\nerror_rate = 0.01",
+        );
     (text, (1.0 - 25.0 / (3.0 * 86_400.0 + 1_800.0)) * 0.99)
 }
 

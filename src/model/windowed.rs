@@ -469,8 +469,14 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
 /// needs it from streams of the seed and the configuration alone.
 #[derive(Default)]
 pub struct Samples {
-    cells: Mutex<HashMap<(u64, Vec<u8>), Arc<OnceLock<Result<Arc<Stationary>, Runaway>>>>>,
+    cells: Mutex<Cells>,
 }
+
+/// The samples by (seed, canonical configuration key).
+type Cells = HashMap<(u64, Vec<u8>), Arc<Cell>>;
+
+/// One configuration's sample, drawn once (or the runaway that stopped it).
+type Cell = OnceLock<Result<Arc<Stationary>, Runaway>>;
 
 impl std::fmt::Debug for Samples {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -479,7 +485,7 @@ impl std::fmt::Debug for Samples {
 }
 
 impl Samples {
-    fn cell(&self, seed: u64, key: &[u8]) -> Arc<OnceLock<Result<Arc<Stationary>, Runaway>>> {
+    fn cell(&self, seed: u64, key: &[u8]) -> Arc<Cell> {
         let mut cells = self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Arc::clone(cells.entry((seed, key.to_vec())).or_default())
     }
