@@ -80,6 +80,7 @@ mod output;
 mod properties;
 mod quantile_coverage;
 mod rare;
+mod rare_regenerative;
 mod regional;
 mod requests;
 mod schema;
