@@ -51,7 +51,7 @@ use crate::model::World;
 use crate::model::availability::{Availability, AvailabilityEvent, FailureOnly};
 use crate::random::{self, Purpose};
 use crate::scenario::Topology;
-use crate::stats::interval::t95;
+use crate::stats::interval::{student_t_is_fine, t95};
 
 /// Total probability of a failure at a step where repairs also run,
 /// before the cycle's first outage (balanced failure biasing's usual 0.5).
@@ -61,9 +61,9 @@ pub const FIRST_STAGE: u64 = 20_000;
 /// Cycles are run and merged in multiples of this.
 const BATCH: u64 = 1000;
 /// Most stages.
-const MAX_STAGES: u32 = 5;
+const MAX_STAGES: u32 = 6;
 /// Margin on the cycles a stage's variance asks for.
-const STAGE_MARGIN: f64 = 1.25;
+const STAGE_MARGIN: f64 = 1.5;
 /// Cycles cap.
 pub const MAX_CYCLES: u64 = 20_000_000;
 /// Steps one cycle may take.
@@ -322,15 +322,22 @@ pub struct Estimate {
     pub partial: bool,
 }
 
-/// The ratio estimate and its delta-method half-width over `cycles`.
-fn ratio(cycles: &[Cycle]) -> (f64, f64) {
+/// The ratio estimate, its delta-method half-width over `cycles`, and the
+/// sample skewness of the residuals `Y_k − Û τ_k` whose mean it rests on.
+fn ratio(cycles: &[Cycle]) -> (f64, f64, f64) {
     let n = cycles.len() as f64;
     let y: f64 = cycles.iter().map(|c| c.y).sum();
     let tau: f64 = cycles.iter().map(|c| c.tau).sum();
     let u = y / tau;
-    let s2 = cycles.iter().map(|c| (c.y - u * c.tau).powi(2)).sum::<f64>() / (n - 1.0);
+    let (m2, m3) = cycles.iter().fold((0.0, 0.0), |(m2, m3), c| {
+        let z = c.y - u * c.tau;
+        (m2 + z * z, m3 + z * z * z)
+    });
+    let s2 = m2 / (n - 1.0);
     let half = t95(cycles.len() as u64) * (s2 / n).sqrt() / (tau / n);
-    (u, half)
+    let (m2, m3) = (m2 / n, m3 / n);
+    let g1 = if m2 > 0.0 { m3 / m2.powf(1.5) } else { 0.0 };
+    (u, half, g1)
 }
 
 /// Runs cycles in stages until `goal` is met.
@@ -351,6 +358,8 @@ pub fn estimate(world: &World, seed: u64, threads: Option<usize>, goal: super::s
     let mut stage_end = FIRST_STAGE.min(cap);
     let mut stages = 0;
     let mut stopped = false;
+    // The last stage was sized from a finite relative error.
+    let mut sized = false;
     loop {
         let done = cycles.len() as u64;
         let outs: Vec<Result<Cycle>> = pool.install(|| {
@@ -376,10 +385,24 @@ pub fn estimate(world: &World, seed: u64, threads: Option<usize>, goal: super::s
                 what: "regenerative simulation stopped".into(),
             });
         }
-        let (u, half) = ratio(&cycles);
+        let (u, half, g1) = ratio(&cycles);
         let relative_error = if u > 0.0 { half / u } else { f64::INFINITY };
         stages += 1;
-        let finished = relative_error <= goal.relative_error || n >= cap || stages >= MAX_STAGES;
+        // The residuals are skewed (most cycles see no outage, the others'
+        // likelihood ratios span orders of magnitude), and a symmetric
+        // interval on too few of them misses on the optimistic side:
+        // Cochran's rule decides when there are enough.
+        let fine = student_t_is_fine(n, g1);
+        // A stage sized from the first stage's variance is the last: going
+        // on only when its own interval looks too wide would add cycles to
+        // exactly the runs whose large values widened it (the residuals'
+        // mean and variance rise together) and stop the others, and the
+        // stopped ones miss on the optimistic side. A further stage runs
+        // only when the sized one fell short by more than the margin
+        // allows for.
+        let sized_enough = sized && relative_error <= goal.relative_error;
+        let finished =
+            (relative_error <= goal.relative_error && fine) || sized_enough || n >= cap || stages >= MAX_STAGES;
         stopped |= super::stop_requested() && !finished;
         if finished || stopped {
             return Ok(Estimate {
@@ -394,10 +417,12 @@ pub fn estimate(world: &World, seed: u64, threads: Option<usize>, goal: super::s
             });
         }
         let needed = if relative_error.is_finite() {
-            (n as f64 * (relative_error / goal.relative_error).powi(2) * STAGE_MARGIN).ceil() as u64
+            let precise = n as f64 * (relative_error / goal.relative_error).powi(2);
+            (precise.max(28.0 + 25.0 * g1 * g1) * STAGE_MARGIN).ceil() as u64
         } else {
             n * 8
         };
+        sized = relative_error.is_finite();
         stage_end = needed.max(n + BATCH).div_ceil(BATCH).saturating_mul(BATCH).min(cap);
     }
 }
