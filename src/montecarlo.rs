@@ -15,6 +15,7 @@
 //! prefix of the trials are merged.
 
 pub mod precision;
+pub mod regenerative;
 pub mod shard;
 pub mod splitting;
 

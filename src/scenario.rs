@@ -106,6 +106,9 @@ pub enum Estimator {
     Crude,
     /// Multilevel splitting (rare-event simulation).
     Splitting,
+    /// Regenerative simulation with balanced failure biasing
+    /// (all-exponential models).
+    Regenerative,
 }
 
 impl Estimator {
@@ -115,6 +118,7 @@ impl Estimator {
             Self::Auto => "auto",
             Self::Crude => "crude",
             Self::Splitting => "splitting",
+            Self::Regenerative => "regenerative",
         }
     }
 }

@@ -84,6 +84,7 @@ mod policy_order;
 mod properties;
 mod quantile_coverage;
 mod rare;
+mod rare_regenerative;
 mod regional;
 mod requests;
 mod schema;

@@ -158,12 +158,16 @@ fn simulate_with(
     say_plan(scenario, args, options.trials.unwrap_or(scenario.trials));
     let estimator = args.estimator.unwrap_or(scenario.estimator);
     let summary = splitting::simulate(scenario, options, *target, estimator, on_trial)?;
-    match &summary.splitting {
-        Some(s) => super::conventions::say(format_args!(
+    match (&summary.splitting, &summary.regenerative) {
+        (Some(s), _) => super::conventions::say(format_args!(
             "estimator splitting ({}) · {} replications · {} events, after {} crude trials · {} events",
             s.reason, s.replications, s.events, summary.trials, summary.events
         )),
-        None => super::conventions::say(format_args!(
+        (None, Some(r)) => super::conventions::say(format_args!(
+            "estimator regenerative ({}) · {} cycles · {} events, after {} crude trials · {} events",
+            r.reason, r.cycles, r.events, summary.trials, summary.events
+        )),
+        (None, None) => super::conventions::say(format_args!(
             "estimator crude (independent trials) · {} trials · {} events",
             summary.trials, summary.events
         )),
@@ -269,7 +273,12 @@ fn check_modes(args: &RunArgs, scenario: &scenario::Scenario) -> Result<()> {
             "--shard needs a scenario file every shard reads alike, not standard input (-)".into(),
         ));
     }
-    if args.shard.is_some() && args.estimator.unwrap_or(scenario.estimator) == crate::scenario::Estimator::Splitting {
+    if args.shard.is_some()
+        && matches!(
+            args.estimator.unwrap_or(scenario.estimator),
+            crate::scenario::Estimator::Splitting | crate::scenario::Estimator::Regenerative
+        )
+    {
         return Err(Error::Usage(
             "--shard runs crude trials only: splitting replications are not cut into slices that `nines merge` can \
              add up (each one splits its own trajectories); run splitting unsharded, it needs seconds"

@@ -1083,6 +1083,21 @@ impl Availability {
         let g = world.replicas[r].group;
         self.replicas[r].up && world.groups[g].region.is_none_or(|reg| self.region_up[reg])
     }
+
+    /// Whether `event`, popped now, would act: its generation is current
+    /// (lazy cancellation, see the module doc). Regenerative simulation
+    /// keeps the running clocks itself and drops the ones overtaken.
+    pub fn is_current(&self, event: &AvailabilityEvent) -> bool {
+        match *event {
+            AvailabilityEvent::ReplicaDown { replica, gen_ } => gen_ == self.replicas[replica as usize].gen_,
+            AvailabilityEvent::Promote { group, gen_ } | AvailabilityEvent::Restore { group, gen_ } => {
+                gen_ == self.groups[group as usize].gen_
+            }
+            AvailabilityEvent::Unroute { group, gen_ } => gen_ == self.groups[group as usize].route_gen,
+            AvailabilityEvent::Reroute { service, gen_ } => gen_ == self.services[service as usize].gen_,
+            _ => true,
+        }
+    }
 }
 
 /// The availability component running alone: the failure-only model, with
@@ -1236,6 +1251,25 @@ impl<'w> FailureOnly<'w> {
     /// The time of the next pending event.
     pub fn next_time(&self) -> Option<Nanos> {
         self.queue.peek_time()
+    }
+
+    /// Moves every pending event into `out`, in the order the queue would
+    /// deliver them: regenerative simulation of an all-exponential model
+    /// keeps the set of running clocks itself and chooses which fires.
+    pub fn take_pending(&mut self, out: &mut Vec<AvailabilityEvent>) {
+        while let Some((_, event)) = self.queue.pop() {
+            if let Event::Availability(event) = event {
+                out.push(event);
+            }
+        }
+    }
+
+    /// Handles `event` at `now` (no earlier than the last event) as if the
+    /// queue had delivered it.
+    pub fn fire(&mut self, now: Nanos, event: AvailabilityEvent) {
+        Model::handle(self, now, Event::Availability(event));
+        self.events += 1;
+        self.clock = now;
     }
 }
 

@@ -693,12 +693,15 @@ pub fn simulate(
 ) -> Result<crate::Summary> {
     use crate::scenario::Estimator;
     let world = World::compile(scenario);
-    let why_not = unsupported(&world);
-    if estimator == Estimator::Splitting
-        && let Some(why) = &why_not
-    {
+    let why_not = match estimator {
+        Estimator::Regenerative => super::regenerative::unsupported(&world),
+        _ => unsupported(&world),
+    };
+    let asked = matches!(estimator, Estimator::Splitting | Estimator::Regenerative);
+    if asked && let Some(why) = &why_not {
         return Err(Error::Usage(format!(
-            "--estimator splitting cannot run \"{}\": {why}; use --estimator crude",
+            "--estimator {} cannot run \"{}\": {why}; use --estimator crude",
+            estimator.word(),
             scenario.name
         )));
     }
@@ -706,8 +709,7 @@ pub fn simulate(
     let mut summary = match target {
         Some(t) => {
             let switch = |s: &crate::Summary| {
-                splitting_possible
-                    && (estimator == Estimator::Splitting || auto_splits(s.trials, s.availability.trials_with_downtime))
+                splitting_possible && (asked || auto_splits(s.trials, s.availability.trials_with_downtime))
             };
             super::precision::simulate_or_stop(scenario, options, t, &mut on_trial, switch)?
         }
@@ -719,17 +721,50 @@ pub fn simulate(
     let seen = summary.availability.trials_with_downtime;
     let reason = match estimator {
         Estimator::Splitting => "asked for (--estimator splitting)".to_string(),
+        Estimator::Regenerative => "asked for (--estimator regenerative)".to_string(),
         _ if auto_splits(summary.trials, seen) => format!(
             "auto: {seen} of {} crude trials saw downtime, fewer than {AUTO_MIN_TRIALS_WITH_DOWNTIME}",
             summary.trials
         ),
         _ => return Ok(summary),
     };
+    let relative_error = target.map_or(DEFAULT_RELATIVE_ERROR, |t| relative_error_for(t.width));
+    let seed = options.seed.unwrap_or(scenario.seed);
+    // auto: regenerative simulation with balanced failure biasing wherever
+    // the model is a Markov chain (its relative error stays bounded however
+    // rare the outage; splitting's levels cannot cut the last, longest step
+    // of such a chain finer), splitting elsewhere.
+    let regenerative = match estimator {
+        Estimator::Regenerative => true,
+        Estimator::Auto => super::regenerative::unsupported(&world).is_none(),
+        _ => false,
+    };
+    if regenerative {
+        let goal = Goal {
+            relative_error,
+            max_replications: super::regenerative::MAX_CYCLES,
+        };
+        let est = match super::regenerative::estimate(&world, seed, options.threads, goal) {
+            Ok(est) => est,
+            Err(Error::Interrupted { .. }) => {
+                summary.partial = true;
+                return Ok(summary);
+            }
+            Err(e) => return Err(e),
+        };
+        let reason = if estimator == Estimator::Auto {
+            format!("{reason}; every clock exponential")
+        } else {
+            reason
+        };
+        super::regenerative::apply(&mut summary, &est, reason, target);
+        summary.partial = est.partial;
+        return Ok(summary);
+    }
     let goal = Goal {
-        relative_error: target.map_or(DEFAULT_RELATIVE_ERROR, |t| relative_error_for(t.width)),
+        relative_error,
         max_replications: MAX_REPLICATIONS,
     };
-    let seed = options.seed.unwrap_or(scenario.seed);
     let est = match estimate(&world, seed, options.threads, goal) {
         Ok(est) => est,
         // Ctrl-C before two replications ended: the crude figures are

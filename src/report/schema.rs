@@ -568,7 +568,7 @@ pub fn schema() -> Value {
         "horizon_s": num("Simulated time per trial (seconds)."),
         "entry": { "type": "string", "description": "Entry service." },
         "objective": { "enum": ["requests", "time"], "description": "What the headline, slo, compare and sweep use." },
-        "estimator": { "enum": ["crude", "splitting"], "description": "How availability was estimated." },
+        "estimator": { "enum": ["crude", "splitting", "regenerative"], "description": "How availability was estimated." },
         "availability": availability(),
         "services": named("Per service, in scenario order.", service()),
         "regions": named("Per region, in scenario order.", object(
@@ -609,6 +609,18 @@ pub fn schema() -> Value {
                 "window_s": num("Each replication's window."),
                 "events": count("Events in the replications (pilots excluded)."),
                 "copies": count("Trajectory copies made in the replications."),
+            }),
+        ),
+        "regenerative": object(
+            "What the regenerative estimator did (estimator = regenerative only).",
+            &["reason", "cycles", "outage_cycles", "events", "mean_cycle_s", "bias"],
+            json!({
+                "reason": { "type": "string", "description": "Why it ran rather than crude trials." },
+                "cycles": count("Independent regenerative cycles (all-up back to all-up)."),
+                "outage_cycles": count("Cycles that reached an outage of the entry."),
+                "events": count("Transitions over all cycles."),
+                "mean_cycle_s": num("Mean weighted cycle length (seconds)."),
+                "bias": num("Total probability given to failures before a cycle's first outage."),
             }),
         ),
         "partial": { "const": true, "description": "Present when the run was interrupted." },

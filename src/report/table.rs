@@ -114,6 +114,16 @@ pub fn render(summary: &Summary, scenario: &Scenario) -> String {
             sp.reason
         );
     }
+    if let Some(rg) = &summary.regenerative {
+        let re = a
+            .relative_error
+            .map_or("unbounded".to_string(), |e| format!("±{:.1} %", e * 100.0));
+        let _ = writeln!(
+            t,
+            "  estimator         regenerative · {re} · {} cycles ({} with an outage) · {}",
+            rg.cycles, rg.outage_cycles, rg.reason
+        );
+    }
     if let Some(x) = a.analytic.filter(|_| !cannot_fail) {
         let _ = writeln!(
             t,

@@ -478,7 +478,7 @@ fn base() -> Value {
                 ],
             },
             "objective": words("What the run is judged on (headline, slo, compare, sweep): requests served over requests, or time-based availability (default: requests when a [[workload]] exists, else time).", &["requests", "time"]),
-            "estimator": { "enum": ["auto", "crude", "splitting"], "description": "How to estimate the availability: auto (default), crude trials, or rare-event splitting." },
+            "estimator": { "enum": ["auto", "crude", "splitting", "regenerative"], "description": "How to estimate the availability: auto (default), crude trials, rare-event splitting, or regenerative simulation with balanced failure biasing (all-exponential models)." },
             "region": {
                 "type": "array",
                 "description": "Regions: a region outage takes down all it holds.",

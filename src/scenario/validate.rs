@@ -187,12 +187,13 @@ fn settings(c: &mut Checker<'_>, raw: &RawScenario) -> Settings {
             "auto" => super::Estimator::Auto,
             "crude" => super::Estimator::Crude,
             "splitting" => super::Estimator::Splitting,
+            "regenerative" => super::Estimator::Regenerative,
             other => {
                 c.err_help(
                     &e.span(),
                     "estimator",
                     format!("unknown estimator \"{other}\""),
-                    "write estimator = \"auto\", \"crude\" or \"splitting\"".into(),
+                    "write estimator = \"auto\", \"crude\", \"splitting\" or \"regenerative\"".into(),
                 );
                 super::Estimator::Auto
             }

@@ -729,6 +729,9 @@ pub struct Summary {
     /// The splitting estimator's effort, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub splitting: Option<Splitting>,
+    /// The regenerative estimator's effort, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regenerative: Option<Regenerative>,
     /// With `--precision`: the target, what was achieved and whether it was
     /// reached before the trial cap.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -779,6 +782,23 @@ pub struct Splitting {
     pub events: u64,
     /// Trajectory copies made in the replications.
     pub copies: u64,
+}
+
+/// What the regenerative estimator did (see `montecarlo::regenerative`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Regenerative {
+    /// Why it ran rather than crude trials.
+    pub reason: String,
+    /// Independent regenerative cycles (from all-up back to all-up).
+    pub cycles: u64,
+    /// Cycles that reached an outage of the entry.
+    pub outage_cycles: u64,
+    /// Transitions over all cycles.
+    pub events: u64,
+    /// Mean weighted cycle length (seconds).
+    pub mean_cycle_s: f64,
+    /// Total probability given to failures before a cycle's first outage.
+    pub bias: f64,
 }
 
 /// The outcome of a run to a precision target (`--precision`).
@@ -1045,6 +1065,7 @@ impl Summary {
             faults: super::faults::summarize(&acc.faults, &labels.faults, &labels.services, n, acc.traffic.is_some()),
             worst_trial: acc.worst.map(|(trial, downtime_s)| Worst { trial, downtime_s }),
             splitting: None,
+            regenerative: None,
             events: acc.events,
             precision: None,
             partial: false,
