@@ -124,17 +124,16 @@ fn no_downtime_reports_a_bound_not_infinity() {
         "lucky.toml",
         "horizon = \"1d\"\ntrials = 1000\n[[service]]\nname = \"rock\"\nfailure = { mean = \"200y\" }\nrepair = { mean = \"1s\" }\n",
     );
-    // Crude trials give a bound; `auto` (the default) turns to a
-    // rare-event estimator for an estimate (issue 17: never a bound where
-    // an estimate is possible); this all-exponential model gets the
-    // regenerative one.
+    // Crude trials give a bound; `auto` (the default) turns to splitting
+    // for an estimate (issue 17: never a bound where an estimate is
+    // possible).
     let s = json(
         &dir.nines(&["run", "lucky.toml", "--format", "json", "--estimator", "crude"])
             .ok(),
     );
     assert_eq!(s["availability"]["nines_is_bound"], true);
     let auto = json(&dir.nines(&["run", "lucky.toml", "--format", "json"]).ok());
-    assert_eq!(auto["estimator"], "regenerative");
+    assert_eq!(auto["estimator"], "splitting");
     assert_eq!(auto["availability"]["nines_is_bound"], false);
     let table = dir.nines(&["run", "lucky.toml", "--estimator", "crude"]).ok();
     assert!(
