@@ -18,6 +18,7 @@ pub mod slo;
 pub mod summary;
 pub mod timeline;
 pub mod welford;
+pub mod autoscale;
 pub mod workflow;
 
 pub use histogram::Quantiles;

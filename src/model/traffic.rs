@@ -42,6 +42,7 @@
 //! cancelled while waiting (removal is lazy, so cancelling is O(1)); they
 //! are skipped when popped and are not counted in `waiting`.
 
+pub mod autoscale;
 mod client;
 mod hedge;
 mod probe;
@@ -163,6 +164,9 @@ struct Health {
     probe_ok: bool,
     /// Ejected by outlier detection.
     ejected: bool,
+    /// An autoscaler's slot that is not in service (parked, provisioning
+    /// or draining): never routed to.
+    out: bool,
     fails: u32,
     oks: u32,
 }
@@ -216,6 +220,8 @@ pub struct Traffic {
     extras: Vec<hedge::EdgeExtras>,
     /// Request probes, restarts and interval outlier detection.
     probe: probe::ProbeState,
+    /// Autoscalers (empty without them).
+    scale: autoscale::ScaleState,
 }
 
 impl Traffic {
@@ -321,6 +327,7 @@ impl Traffic {
             series: None,
             extras: Vec::new(),
             probe: probe::ProbeState::default(),
+            scale: autoscale::ScaleState::default(),
         }
     }
 }
@@ -366,6 +373,7 @@ impl Traffic {
                 healthy: true,
                 probe_ok: true,
                 ejected: false,
+                out: false,
                 fails: 0,
                 oks: 0,
             },
@@ -536,6 +544,7 @@ impl Requests<'_> {
             self.queue.schedule(from + offset, Event::HealthCheck(g as u32));
         }
         self.start_probes(seed, trial, from);
+        self.start_autoscale(seed, trial, from);
     }
 
     /// Copies the breakers' open time into the result at the horizon.
@@ -593,6 +602,8 @@ impl Requests<'_> {
                 counts.bulkhead_wait_s = b.total_wait() as f64 / 1e9;
             }
         }
+        self.finish_autoscale(horizon);
+        let t = &mut self.traffic;
         t.result.entry_attempts = self
             .world
             .workloads
@@ -687,7 +698,7 @@ impl Requests<'_> {
         let g = self.world.replicas[r].group;
         let t = &mut self.traffic;
         let h = &mut t.health[r];
-        let eligible = h.probe_ok && !h.ejected;
+        let eligible = h.probe_ok && !h.ejected && !h.out;
         if eligible != h.healthy {
             h.healthy = eligible;
             if eligible {

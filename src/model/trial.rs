@@ -425,6 +425,7 @@ impl Model for Trial<'_> {
             Event::Ops(event) => self.on_ops(event, now),
             Event::Hedge { call, epoch } => self.requests().on_hedge(call, epoch, now),
             Event::Probe(event) => self.requests().on_probe_event(event, now),
+            Event::Autoscale(event) => self.on_autoscale(event, now),
         }
         self.availability.settle(self.world);
     }

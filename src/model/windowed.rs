@@ -141,6 +141,9 @@ fn refusal_of_parts(sc: &Scenario) -> Option<String> {
     {
         return not_yet("hedged requests or retry budgets by concurrency");
     }
+    if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
+        return not_yet(&format!("autoscaling (service \"{}\")", s.name));
+    }
     None
 }
 

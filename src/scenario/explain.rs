@@ -125,6 +125,7 @@ fn table_keys(name: &str) -> Option<&'static [&'static str]> {
         "CommonCause" => keys::COMMON_CAUSE,
         "Repair" => keys::REPAIR,
         "Spares" => keys::SPARES,
+        "Autoscale" => keys::AUTOSCALE,
         _ => return None,
     })
 }

@@ -435,6 +435,7 @@ fn service() -> Value {
 pub fn schema() -> Value {
     let mut s = base();
     add_ops(&mut s);
+    super::autoscale::schema(&mut s);
     s
 }
 

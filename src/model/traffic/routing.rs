@@ -96,25 +96,35 @@ impl Requests<'_> {
         let t = &mut self.traffic;
         let n_all = replicas.len();
         // The common case, every replica healthy, needs no scan.
-        let (healthy, every) = if t.unhealthy[group] == 0 {
-            (n_all, true)
+        let (healthy, every, in_service) = if t.unhealthy[group] == 0 {
+            (n_all, true, n_all)
         } else {
             let healthy = replicas.clone().filter(|&r| t.health[r].healthy).count();
+            // An autoscaler's slots out of service are not part of the
+            // group, even for panic routing.
+            let in_service = if self.world.groups[group].parked == 0 {
+                n_all
+            } else {
+                replicas.clone().filter(|&r| !t.health[r].out).count()
+            };
             // Panic routing: below the threshold (by default, with nothing
             // healthy) spread over everything.
             let every = match self.world.services[s].serve.defence.probes.panic_threshold {
                 None => healthy == 0,
-                Some(p) => (healthy as f64) < p * n_all as f64,
+                Some(p) => (healthy as f64) < p * in_service as f64,
             };
             if !every && healthy == 0 {
                 return None;
             }
-            (healthy, every)
+            (healthy, every, in_service)
         };
-        let eligible = |r: usize| every || t.health[r].healthy;
-        let n = if every { n_all } else { healthy };
+        // Spreading over every replica of an autoscaled group skips its
+        // slots out of service (none are out when nothing is unhealthy).
+        let all = every && in_service == n_all;
+        let eligible = |r: usize| all || (every && !t.health[r].out) || t.health[r].healthy;
+        let n = if every { in_service } else { healthy };
         let nth = |k: usize| {
-            if every {
+            if all {
                 Some(replicas.start + k)
             } else {
                 replicas.clone().filter(|&r| eligible(r)).nth(k)
@@ -155,6 +165,10 @@ impl Requests<'_> {
             self.send_readiness(group, probe, now);
         } else {
             for r in spec.replicas.clone() {
+                if self.traffic.health[r].out {
+                    // An autoscaler's slot out of service is not checked.
+                    continue;
+                }
                 let ok = self.reachable(r);
                 self.readiness_verdict(r, ok, now);
             }
