@@ -53,6 +53,7 @@
 //!   against closed forms, determinism, bad input; the coverage study of
 //!   the paired intervals (ignored).
 
+mod autoscale;
 mod cascades;
 mod cli;
 mod client_policies;

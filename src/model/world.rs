@@ -364,7 +364,10 @@ pub(super) fn fault(
             // A replica's index counts the declared replicas, not an
             // autoscaler's slots.
             let of_service: Vec<usize> = (0..replicas.len())
-                .filter(|&r| replicas[r].service == s && r < groups[replicas[r].group].replicas.end - groups[replicas[r].group].parked)
+                .filter(|&r| {
+                    replicas[r].service == s
+                        && r < groups[replicas[r].group].replicas.end - groups[replicas[r].group].parked
+                })
                 .collect();
             spec.replicas = vec![of_service[i as usize]];
         }
@@ -445,7 +448,11 @@ impl Placement {
             let g = self.groups.len();
             let start = self.replicas.len();
             // An autoscaled group gets a slot for every replica it may have.
-            let slots = s.defence.autoscale.as_ref().map_or(s.replicas, |a| a.max.max(s.replicas));
+            let slots = s
+                .defence
+                .autoscale
+                .as_ref()
+                .map_or(s.replicas, |a| a.max.max(s.replicas));
             for k in 0..slots as usize {
                 self.replicas.push(ReplicaSpec {
                     group: g,

@@ -174,6 +174,9 @@ fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, load: &[f64])
     }
     if let Some(line) = serving(sc, i, load) {
         let _ = writeln!(t, "  {:<16} {line}", "");
+        if let Some(line) = super::autoscale::check_line(sc, world, i, load) {
+            let _ = writeln!(t, "  {:<16} {line}", "");
+        }
     }
     let _ = writeln!(t, "  {:<16} {}", "", closed_form(sc, world, i));
 }

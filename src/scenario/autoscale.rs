@@ -212,11 +212,18 @@ pub(super) fn cross_check(c: &mut Checker<'_>, raw: &RawScenario, services: &[Se
     for (d, dep) in deploys.iter().enumerate() {
         let s = &services[dep.service];
         if s.defence.autoscale.is_some() {
-            let span = raw.deploy.get(d).map(|x| x.get_ref().service.span()).unwrap_or_default();
+            let span = raw
+                .deploy
+                .get(d)
+                .map(|x| x.get_ref().service.span())
+                .unwrap_or_default();
             c.err_help(
                 &span,
                 format!("deploy.{}", s.name),
-                format!("service \"{}\" is autoscaled, and deploys of an autoscaled service are not modelled yet", s.name),
+                format!(
+                    "service \"{}\" is autoscaled, and deploys of an autoscaled service are not modelled yet",
+                    s.name
+                ),
                 "drop the [[deploy]] or the service's autoscale table".into(),
             );
         }
@@ -272,7 +279,11 @@ mod tests {
         let r = rule(1, 10);
         assert_eq!(r.desired(4, 0.8, 4), 7);
         assert_eq!(r.desired(4, 0.52, 4), 4);
-        assert_eq!(r.desired(4, 0.52, 6), 6, "within the tolerance, the current count stays");
+        assert_eq!(
+            r.desired(4, 0.52, 6),
+            6,
+            "within the tolerance, the current count stays"
+        );
         assert_eq!(r.desired(4, 0.1, 4), 1);
         assert_eq!(rule(2, 10).desired(4, 0.1, 4), 2);
         assert_eq!(rule(1, 6).desired(4, 1.0, 4), 6);

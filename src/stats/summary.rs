@@ -246,7 +246,10 @@ impl Accumulator {
     /// Per service: what its autoscalers did (empty without autoscaling),
     /// and the horizon in seconds.
     pub(crate) fn autoscale(&self) -> (&[super::autoscale::ScaleAcc], f64) {
-        (self.traffic.as_ref().map_or(&[][..], |t| t.autoscale.as_slice()), self.horizon_s)
+        (
+            self.traffic.as_ref().map_or(&[][..], |t| t.autoscale.as_slice()),
+            self.horizon_s,
+        )
     }
 
     /// An empty accumulator for `services` services and `regions` regions;

@@ -199,8 +199,10 @@ impl Requests<'_> {
             }));
             let c = &mut st.counts[spec.service];
             c.peak = c.peak.max(declared);
-            self.queue
-                .schedule(from.saturating_add(a.interval), Event::Autoscale(AutoscaleEvent::Evaluate(g as u32)));
+            self.queue.schedule(
+                from.saturating_add(a.interval),
+                Event::Autoscale(AutoscaleEvent::Evaluate(g as u32)),
+            );
         }
     }
 
@@ -337,8 +339,10 @@ impl Requests<'_> {
                 self.park(r, now);
             }
         }
-        self.queue
-            .schedule(now.saturating_add(rule.interval), Event::Autoscale(AutoscaleEvent::Evaluate(g as u32)));
+        self.queue.schedule(
+            now.saturating_add(rule.interval),
+            Event::Autoscale(AutoscaleEvent::Evaluate(g as u32)),
+        );
     }
 
     fn scale_up(&mut self, g: usize, k: u32, now: Nanos) {
@@ -494,6 +498,7 @@ mod tests {
     use super::*;
     use crate::distribution::Dist;
     use crate::engine::time::SECOND;
+    use rand::RngExt as _;
 
     fn rule(stabilisation: Nanos, step_up: Option<u32>, step_down: Option<u32>) -> Autoscale {
         Autoscale {
