@@ -41,7 +41,7 @@ pub(super) fn schema() -> Value {
             "replicas_mean": num("Replicas that existed (provisioning, serving or draining), time-averaged over the horizon, mean over trials."),
             "replicas_max": count("Most replicas at once in any trial."),
             "replica_seconds": num("Replica-seconds per trial (mean): what the replicas cost."),
-            "time_at_max_s": num("Time per trial (mean) some group of the service wanted its max."),
+            "time_at_max_s": num("Time per trial (mean) its autoscaler wanted max replicas, summed over its groups (regions)."),
         },
     })
 }

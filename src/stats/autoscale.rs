@@ -79,7 +79,9 @@ pub struct AutoscaleSummary {
     pub replicas_max: u32,
     /// Replica-seconds per trial (mean): what the replicas cost.
     pub replica_seconds: f64,
-    /// Time per trial (mean) some group of the service wanted its `max`.
+    /// Time per trial (mean) its autoscaler wanted `max` replicas, summed
+    /// over its groups (a service in two regions at max in both for a
+    /// minute counts two).
     pub time_at_max_s: f64,
 }
 
