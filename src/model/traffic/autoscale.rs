@@ -68,6 +68,7 @@ use crate::model::trace::Subject;
 use crate::model::trial::Trial;
 use crate::random::{self, Purpose, Rng};
 use crate::scenario::autoscale::{Autoscale, Metric};
+use rand::RngExt as _;
 
 /// A slot's state (see the module doc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -452,6 +453,57 @@ impl Requests<'_> {
         self.traffic.scale.groups[g].as_mut().expect("autoscaled").existing -= 1;
         self.traffic.scale.holds.push((r, true));
         self.record(now, "scaled_in", Subject::Replica(r));
+    }
+}
+
+impl Requests<'_> {
+    /// [`Requests::balance`] for an autoscaled group with some replica
+    /// unhealthy or out of service: the same choice over the replicas in
+    /// service (panic routing spreads over those, never over parked,
+    /// provisioning or draining slots).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn balance_in_service(&mut self, s: usize, group: usize) -> Option<usize> {
+        use crate::scenario::LoadBalancer;
+        let replicas = self.world.groups[group].replicas.clone();
+        let t = &mut self.traffic;
+        let healthy = replicas.clone().filter(|&r| t.health[r].healthy).count();
+        let in_service = replicas.clone().filter(|&r| !t.health[r].out).count();
+        let every = match self.world.services[s].serve.defence.probes.panic_threshold {
+            None => healthy == 0,
+            Some(p) => (healthy as f64) < p * in_service as f64,
+        };
+        let n = if every { in_service } else { healthy };
+        if n == 0 {
+            return None;
+        }
+        let eligible = |r: usize| if every { !t.health[r].out } else { t.health[r].healthy };
+        let nth = |k: usize| replicas.clone().filter(|&r| eligible(r)).nth(k);
+        let load = |r: usize| t.servers[r].busy + t.servers[r].waiting;
+        match self.world.services[s].serve.load_balancer {
+            LoadBalancer::RoundRobin => {
+                let k = super::routing::next_cursor(&mut t.cursor[group], n);
+                nth(k)
+            }
+            LoadBalancer::Random => {
+                let k = t.route_rng[s].random_range(0..n);
+                nth(k)
+            }
+            LoadBalancer::LeastOutstanding => {
+                let n_all = replicas.len();
+                let start = super::routing::next_cursor(&mut t.cursor[group], n_all);
+                (0..n_all)
+                    .map(|i| replicas.start + (start + i) % n_all)
+                    .filter(|&r| eligible(r))
+                    .min_by_key(|&r| load(r))
+            }
+            LoadBalancer::PowerOfTwo => {
+                let a = t.route_rng[s].random_range(0..n);
+                let b = t.route_rng[s].random_range(0..n);
+                let (ra, rb) = (nth(a)?, nth(b)?);
+                Some(if load(rb) < load(ra) { rb } else { ra })
+            }
+        }
     }
 }
 

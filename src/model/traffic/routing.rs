@@ -13,7 +13,7 @@ use crate::scenario::{GlobalMode, LoadBalancer, Topology};
 /// is kept below `n` (a division only when `n` shrank since the last step),
 /// so a steady rotation costs no division.
 #[inline]
-fn next_cursor(cursor: &mut u32, n: usize) -> usize {
+pub(super) fn next_cursor(cursor: &mut u32, n: usize) -> usize {
     let mut k = *cursor as usize;
     if k >= n {
         k = if k == n { 0 } else { k % n };
@@ -96,35 +96,29 @@ impl Requests<'_> {
         let t = &mut self.traffic;
         let n_all = replicas.len();
         // The common case, every replica healthy, needs no scan.
-        let (healthy, every, in_service) = if t.unhealthy[group] == 0 {
-            (n_all, true, n_all)
+        let (healthy, every) = if t.unhealthy[group] == 0 {
+            (n_all, true)
         } else {
+            if self.world.groups[group].parked > 0 {
+                // An autoscaled group with slots out of service.
+                return self.balance_in_service(s, group);
+            }
             let healthy = replicas.clone().filter(|&r| t.health[r].healthy).count();
-            // An autoscaler's slots out of service are not part of the
-            // group, even for panic routing.
-            let in_service = if self.world.groups[group].parked == 0 {
-                n_all
-            } else {
-                replicas.clone().filter(|&r| !t.health[r].out).count()
-            };
             // Panic routing: below the threshold (by default, with nothing
             // healthy) spread over everything.
             let every = match self.world.services[s].serve.defence.probes.panic_threshold {
                 None => healthy == 0,
-                Some(p) => (healthy as f64) < p * in_service as f64,
+                Some(p) => (healthy as f64) < p * n_all as f64,
             };
             if !every && healthy == 0 {
                 return None;
             }
-            (healthy, every, in_service)
+            (healthy, every)
         };
-        // Spreading over every replica of an autoscaled group skips its
-        // slots out of service (none are out when nothing is unhealthy).
-        let all = every && in_service == n_all;
-        let eligible = |r: usize| all || (every && !t.health[r].out) || t.health[r].healthy;
-        let n = if every { in_service } else { healthy };
+        let eligible = |r: usize| every || t.health[r].healthy;
+        let n = if every { n_all } else { healthy };
         let nth = |k: usize| {
-            if all {
+            if every {
                 Some(replicas.start + k)
             } else {
                 replicas.clone().filter(|&r| eligible(r)).nth(k)
