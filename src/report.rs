@@ -2,6 +2,7 @@
 //! table; and what `nines check` prints ([`describe`]). Each writer takes
 //! finished figures; none computes statistics.
 
+pub mod autoscale;
 pub mod csv;
 pub mod describe;
 mod describe_load;

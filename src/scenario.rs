@@ -8,6 +8,7 @@
 //! and the entry point is known.
 
 pub mod alerts;
+pub mod autoscale;
 mod checker;
 mod client_ext;
 pub mod defence;
@@ -325,6 +326,8 @@ pub struct Defence {
     pub outlier: Option<Outlier>,
     /// Request probes (readiness, liveness, deep) and panic routing.
     pub probes: Probes,
+    /// The autoscaler of each of its replica groups.
+    pub autoscale: Option<autoscale::Autoscale>,
 }
 
 /// Load shedding.

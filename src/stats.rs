@@ -6,6 +6,7 @@
 //! number of threads. Nothing here keeps one value per trial: memory is
 //! bounded whatever the trial count.
 
+pub mod autoscale;
 pub mod estimate;
 pub mod faults;
 pub mod health;

@@ -55,6 +55,7 @@ const CHAPTERS: &[&str] = &[
     "docs/operations.md",
     "docs/slo-alerts.md",
     "docs/zones-and-repair.md",
+    "docs/autoscaling.md",
 ];
 
 fn repo(rel: &str) -> String {
@@ -557,4 +558,9 @@ fn chapter_slo_alerts() {
 #[test]
 fn chapter_zones_and_repair() {
     check_chapter("docs/zones-and-repair.md");
+}
+
+#[test]
+fn chapter_autoscaling() {
+    check_chapter("docs/autoscaling.md");
 }

@@ -55,6 +55,7 @@
 //! - `load`: servers under load: slowdown curves against an exact chain,
 //!   cold starts and caches after restarts against hand sums and integrals.
 
+mod autoscale;
 mod cascades;
 mod cli;
 mod client_policies;

@@ -330,7 +330,7 @@ impl Availability {
             let stream = ((spec.service as u64) << 20) | spec.slot as u64;
             self.group_rng[g] = random::stream(seed, trial, Purpose::Failover, stream);
             self.groups.push(GroupState {
-                up_count: spec.replicas.len() as u32,
+                up_count: (spec.replicas.len() - spec.parked) as u32,
                 ap: Failover::Serving,
                 gen_: 0,
                 serving: true,
@@ -350,14 +350,17 @@ impl Availability {
             let active = group.topology != Topology::ActivePassive || i == group.replicas.start;
             self.replica_rng[i] = random::stream(seed, trial, Purpose::Replica, spec.stream);
             self.replica_clock[i] = 0;
+            // An autoscaler's parked slot is held down, and its failure
+            // clock starts when it is provisioned (`traffic::autoscale`).
+            let parked = i >= group.replicas.end - group.parked;
             self.replicas.push(ReplicaState {
-                up: true,
+                up: !parked,
                 active,
                 gen_: 0,
                 natural: true,
-                held: 0,
+                held: u16::from(parked),
             });
-            if active || !group.cold {
+            if (active || !group.cold) && !parked {
                 self.schedule_failure(cx, i);
             }
         }

@@ -82,6 +82,29 @@ pub enum Event {
         /// It bounds the whole retried call, not one attempt.
         whole: bool,
     },
+    /// Autoscalers: evaluations, provisioned and drained replicas.
+    Autoscale(AutoscaleEvent),
+}
+
+/// What the autoscalers' events say (`traffic::autoscale`).
+#[derive(Debug, Clone, Copy)]
+pub enum AutoscaleEvent {
+    /// A replica group's autoscaler evaluates its metric.
+    Evaluate(u32),
+    /// A replica's provisioning delay is over: it serves.
+    Provisioned {
+        /// Replica.
+        replica: u32,
+        /// Its slot generation when scheduled.
+        gen_: u32,
+    },
+    /// A draining replica finished its last job: it leaves.
+    Drained {
+        /// Replica.
+        replica: u32,
+        /// Its slot generation when scheduled.
+        gen_: u32,
+    },
 }
 
 /// What the request probes' events say (`traffic::probe`).

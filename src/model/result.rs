@@ -96,6 +96,8 @@ pub struct TrafficResult {
     /// What windowed request sampling did, when it ran this trial (the
     /// counts above are then estimates; see [`super::windowed`]).
     pub windowed: Option<super::windowed::Windowed>,
+    /// Per service: what its autoscalers did (empty without autoscaling).
+    pub autoscale: Vec<super::traffic::autoscale::ScaleCounts>,
 }
 
 /// Per step of a workflow, in one trial.

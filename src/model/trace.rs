@@ -43,7 +43,9 @@ pub struct TraceEvent {
     /// What happened: `fault_start`, `fault_end`, `replica_down`,
     /// `replica_up`, `region_down`, `region_up`, `unhealthy`, `healthy`,
     /// `promoted`, `switch_failed`, `unrouted`, `rerouted`,
-    /// `breaker_open`, `breaker_half_open`, `breaker_closed`.
+    /// `breaker_open`, `breaker_half_open`, `breaker_closed`; with an
+    /// autoscaler, `scale_up`, `provisioned`, `draining`, `scaled_in`,
+    /// `scale_cancelled`.
     pub kind: &'static str,
     /// To what.
     pub subject: Subject,

@@ -42,6 +42,7 @@
 //! cancelled while waiting (removal is lazy, so cancelling is O(1)); they
 //! are skipped when popped and are not counted in `waiting`.
 
+pub mod autoscale;
 mod client;
 mod hedge;
 mod load;
@@ -166,6 +167,9 @@ struct Health {
     probe_ok: bool,
     /// Ejected by outlier detection.
     ejected: bool,
+    /// An autoscaler's slot that is not in service (parked, provisioning
+    /// or draining): never routed to.
+    out: bool,
     fails: u32,
     oks: u32,
 }
@@ -221,6 +225,8 @@ pub struct Traffic {
     probe: probe::ProbeState,
     /// Warm-ups after restarts and cache draws.
     load: load::LoadState,
+    /// Autoscalers (empty without them).
+    scale: autoscale::ScaleState,
 }
 
 impl Traffic {
@@ -327,6 +333,7 @@ impl Traffic {
             extras: Vec::new(),
             probe: probe::ProbeState::default(),
             load: load::LoadState::default(),
+            scale: autoscale::ScaleState::default(),
         }
     }
 }
@@ -372,6 +379,7 @@ impl Traffic {
                 healthy: true,
                 probe_ok: true,
                 ejected: false,
+                out: false,
                 fails: 0,
                 oks: 0,
             },
@@ -543,6 +551,7 @@ impl Requests<'_> {
             self.queue.schedule(from + offset, Event::HealthCheck(g as u32));
         }
         self.start_probes(seed, trial, from);
+        self.start_autoscale(seed, trial, from);
     }
 
     /// Copies the breakers' open time into the result at the horizon.
@@ -600,6 +609,8 @@ impl Requests<'_> {
                 counts.bulkhead_wait_s = b.total_wait() as f64 / 1e9;
             }
         }
+        self.finish_autoscale(horizon);
+        let t = &mut self.traffic;
         t.result.entry_attempts = self
             .world
             .workloads
@@ -694,7 +705,7 @@ impl Requests<'_> {
         let g = self.world.replicas[r].group;
         let t = &mut self.traffic;
         let h = &mut t.health[r];
-        let eligible = h.probe_ok && !h.ejected;
+        let eligible = h.probe_ok && !h.ejected && !h.out;
         if eligible != h.healthy {
             h.healthy = eligible;
             if eligible {

@@ -426,6 +426,7 @@ impl Model for Trial<'_> {
             Event::Hedge { call, epoch } => self.requests().on_hedge(call, epoch, now),
             Event::Probe(event) => self.requests().on_probe_event(event, now),
             Event::PolicyTimeout { call, epoch, whole } => self.requests().on_policy_timeout(call, epoch, whole, now),
+            Event::Autoscale(event) => self.on_autoscale(event, now),
         }
         self.availability.settle(self.world);
     }

@@ -180,6 +180,9 @@ fn refusal_of_parts(sc: &Scenario) -> Option<String> {
         // sampled configurations would miss.
         return not_yet(&format!("slowdowns, cold starts or caches (service \"{}\")", s.name));
     }
+    if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
+        return not_yet(&format!("autoscaling (service \"{}\")", s.name));
+    }
     None
 }
 

@@ -182,6 +182,9 @@ pub struct GroupSpec {
     pub failover_success: f64,
     /// Active-passive: standbys do not age while idle.
     pub cold: bool,
+    /// Autoscaled: the last `parked` of `replicas` are slots that start out
+    /// of service (`traffic::autoscale`); 0 otherwise.
+    pub parked: usize,
 }
 
 /// One replica.
@@ -268,6 +271,9 @@ pub struct World {
     pub request_sampling: Option<crate::scenario::RequestSampling>,
     /// Zones, common causes, crews and spares.
     pub infra: super::infra::OpsSpec,
+    /// Some service is autoscaled: the request path's one test for its
+    /// hooks (`traffic::autoscale`).
+    pub autoscaled: bool,
 }
 
 impl World {
@@ -324,6 +330,7 @@ impl World {
             slo: sc.slo_spec.clone().filter(|_| !sc.workloads.is_empty()),
             request_sampling: super::windowed::resolve(sc, sc.request_sampling),
             infra,
+            autoscaled: sc.services.iter().any(|s| s.defence.autoscale.is_some()) && !sc.workloads.is_empty(),
         }
     }
 
@@ -357,7 +364,14 @@ pub(super) fn fault(
     match f.target {
         FaultTarget::Service(s) => spec.replicas = (0..replicas.len()).filter(|&r| replicas[r].service == s).collect(),
         FaultTarget::Replica(s, i) => {
-            let of_service: Vec<usize> = (0..replicas.len()).filter(|&r| replicas[r].service == s).collect();
+            // A replica's index counts the declared replicas, not an
+            // autoscaler's slots.
+            let of_service: Vec<usize> = (0..replicas.len())
+                .filter(|&r| {
+                    replicas[r].service == s
+                        && r < groups[replicas[r].group].replicas.end - groups[replicas[r].group].parked
+                })
+                .collect();
             spec.replicas = vec![of_service[i as usize]];
         }
         FaultTarget::Region(region) => {
@@ -437,7 +451,13 @@ impl Placement {
         for (slot, region) in placements.into_iter().enumerate() {
             let g = self.groups.len();
             let start = self.replicas.len();
-            for k in 0..s.replicas as usize {
+            // An autoscaled group gets a slot for every replica it may have.
+            let slots = s
+                .defence
+                .autoscale
+                .as_ref()
+                .map_or(s.replicas, |a| a.max.max(s.replicas));
+            for k in 0..slots as usize {
                 self.replicas.push(ReplicaSpec {
                     group: g,
                     service: si,
@@ -457,6 +477,7 @@ impl Placement {
                 failover_delay: s.failover.detect.saturating_add(s.failover.switch),
                 failover_success: s.failover.success,
                 cold: s.standby == Standby::Cold,
+                parked: (slots - s.replicas) as usize,
             });
         }
     }

@@ -177,6 +177,9 @@ fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, [load, cold]:
     }
     if let Some(line) = serving(sc, i, load) {
         let _ = writeln!(t, "  {:<16} {line}", "");
+        if let Some(line) = super::autoscale::check_line(sc, world, i, load) {
+            let _ = writeln!(t, "  {:<16} {line}", "");
+        }
     }
     for line in super::describe_load::service_lines(s) {
         let _ = writeln!(t, "  {:<16} {line}", "");

@@ -187,6 +187,7 @@ fn service() -> Value {
                     "failure_percentage": count("By the failure-percentage detector."),
                 }),
             ),
+            "autoscale": super::autoscale::schema(),
         }),
     );
     object(

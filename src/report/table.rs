@@ -313,6 +313,7 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
             }
         }
     }
+    super::autoscale::lines(t, summary);
     let _ = writeln!(t);
     // Saga step edges (`order.reserve.compensate->inventory`) run long.
     let w = summary

@@ -128,6 +128,7 @@ fn table_keys(name: &str) -> Option<&'static [&'static str]> {
         "Slowdown" => keys::SLOWDOWN,
         "ColdStart" => keys::COLD_START,
         "Cache" => keys::CACHE,
+        "Autoscale" => keys::AUTOSCALE,
         _ => return None,
     })
 }

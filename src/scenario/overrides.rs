@@ -146,6 +146,7 @@ fn resolve<'p>(o: &'p Override) -> Result<Target<'p>, Diagnostic> {
         "slo" => keys::SLO,
         "liveness" => keys::LIVENESS,
         "spares" => keys::SPARES,
+        "autoscale" => keys::AUTOSCALE,
         _ => &[],
     };
     match rest {

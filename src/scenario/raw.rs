@@ -249,6 +249,23 @@ pub struct RawService {
     pub repair_priority: Option<Spanned<i64>>,
     pub slowdown: Option<Spanned<RawSlowdown>>,
     pub cold_start: Option<Spanned<RawColdStart>>,
+    pub autoscale: Option<Spanned<RawAutoscale>>,
+}
+
+/// `[service.autoscale]`: the HPA rule per replica group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoscale {
+    pub metric: Option<Spanned<String>>,
+    pub target: Spanned<f64>,
+    pub interval: Option<Spanned<Duration>>,
+    pub stabilisation: Option<Spanned<Duration>>,
+    pub provision: Option<Spanned<RawLength>>,
+    pub min: Option<Spanned<i64>>,
+    pub max: Spanned<i64>,
+    pub tolerance: Option<Spanned<f64>>,
+    pub step_up: Option<Spanned<i64>>,
+    pub step_down: Option<Spanned<i64>>,
 }
 
 /// `rate_limit = { rate, burst }` (per replica).
@@ -618,6 +635,7 @@ pub mod keys {
         "repair_priority",
         "slowdown",
         "cold_start",
+        "autoscale",
     ];
     pub const RATE_LIMIT: &[&str] = &["rate", "burst"];
     pub const SHED: &[&str] = &["queue_wait", "low_priority_queue"];
@@ -722,6 +740,18 @@ pub mod keys {
     pub const COMMON_CAUSE: &[&str] = &["name", "every", "targets", "probability"];
     pub const REPAIR: &[&str] = &["crews", "order"];
     pub const SPARES: &[&str] = &["count", "lead_time"];
+    pub const AUTOSCALE: &[&str] = &[
+        "metric",
+        "target",
+        "interval",
+        "stabilisation",
+        "provision",
+        "min",
+        "max",
+        "tolerance",
+        "step_up",
+        "step_down",
+    ];
     pub const DIST: &[&str] = &["dist", "mean", "shape", "cv", "min", "max", "values"];
     pub const SLOWDOWN: &[&str] = &["by", "curve"];
     pub const COLD_START: &[&str] = &["factor", "duration", "decay"];

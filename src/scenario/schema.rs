@@ -444,6 +444,7 @@ pub fn schema() -> Value {
     let mut s = base();
     add_ops(&mut s);
     super::load::add_schema(&mut s);
+    super::autoscale::schema(&mut s);
     s
 }
 

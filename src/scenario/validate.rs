@@ -81,6 +81,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
         (Vec::new(), Vec::new())
     };
     let infra = super::infra::ops(&mut c, &raw, &regions, &services, &service_index);
+    super::autoscale::cross_check(&mut c, &raw, &services, &deploys);
     check_graph(&mut c, &raw, &services);
     let entry = if c.is_clean() {
         entry(&mut c, &raw, &services, &workloads)
@@ -326,7 +327,7 @@ fn service(
     let failover = failover(c, s, &p, known);
     let standby = standby(c, s, &p, known);
     let calls = calls(c, s, &p, service_index);
-    Service {
+    let mut svc = Service {
         name: s.name.get_ref().clone(),
         topology,
         replicas,
@@ -358,7 +359,10 @@ fn service(
         call_mode: call_mode(c, s, &p),
         defence: super::defence::defence(c, s, &p),
         load: super::load::load(c, s, &p),
-    }
+    };
+    let sizes = (replicas, min_healthy, svc.concurrency);
+    svc.defence.autoscale = super::autoscale::autoscale(c, s, &p, known, sizes);
+    svc
 }
 
 /// The topology, `None` when the word is not one (already reported).

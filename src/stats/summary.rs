@@ -89,6 +89,9 @@ struct TrafficAcc {
     /// every request was simulated).
     #[serde(default)]
     windowed: Option<crate::model::windowed::Windowed>,
+    /// Per service, what its autoscalers did (empty without autoscaling).
+    #[serde(default)]
+    autoscale: Vec<super::autoscale::ScaleAcc>,
 }
 
 impl TrafficAcc {
@@ -112,6 +115,7 @@ impl TrafficAcc {
             defence: vec![DefenceCounts::default(); services],
             workflows: Vec::new(),
             windowed: None,
+            autoscale: Vec::new(),
         }
     }
 
@@ -152,6 +156,7 @@ impl TrafficAcc {
         for (acc, w) in self.workflows.iter_mut().zip(&t.workflows) {
             acc.push(w);
         }
+        super::autoscale::push(&mut self.autoscale, &t.autoscale);
     }
 
     fn merge(&mut self, o: &Self) {
@@ -193,6 +198,7 @@ impl TrafficAcc {
                 a.merge(b);
             }
         }
+        super::autoscale::merge(&mut self.autoscale, &o.autoscale);
     }
 }
 
@@ -235,6 +241,15 @@ impl Accumulator {
     /// level only).
     pub(crate) fn defence(&self) -> Option<&[DefenceCounts]> {
         self.traffic.as_ref().map(|t| t.defence.as_slice())
+    }
+
+    /// Per service: what its autoscalers did (empty without autoscaling),
+    /// and the horizon in seconds.
+    pub(crate) fn autoscale(&self) -> (&[super::autoscale::ScaleAcc], f64) {
+        (
+            self.traffic.as_ref().map_or(&[][..], |t| t.autoscale.as_slice()),
+            self.horizon_s,
+        )
     }
 
     /// An empty accumulator for `services` services and `regions` regions;
@@ -514,6 +529,9 @@ pub struct ServiceRequests {
     /// `ejections` by detector (with an interval detector).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ejections_by_detector: Option<super::health::EjectionsByDetector>,
+    /// What its autoscalers did (with `autoscale`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<super::autoscale::AutoscaleSummary>,
 }
 
 /// A metric a run can be judged on, as the headline shows it: a fraction
@@ -987,6 +1005,7 @@ impl Summary {
                             probes: None,
                             restarts: None,
                             ejections_by_detector: None,
+                            autoscale: None,
                         }),
                     },
                 )

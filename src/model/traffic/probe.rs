@@ -167,7 +167,8 @@ impl Requests<'_> {
     /// The readiness probes of a group's tick, as requests.
     pub(super) fn send_readiness(&mut self, group: usize, spec: ProbeSpec, now: Nanos) {
         for r in self.world.groups[group].replicas.clone() {
-            if !self.traffic.probe.restarting(r) {
+            // An autoscaler's slot out of service is not probed.
+            if !self.traffic.probe.restarting(r) && !self.traffic.health[r].out {
                 self.send_probe(r, READY, spec, now);
             }
         }

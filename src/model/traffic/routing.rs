@@ -13,7 +13,7 @@ use crate::scenario::{GlobalMode, LoadBalancer, Topology};
 /// is kept below `n` (a division only when `n` shrank since the last step),
 /// so a steady rotation costs no division.
 #[inline]
-fn next_cursor(cursor: &mut u32, n: usize) -> usize {
+pub(super) fn next_cursor(cursor: &mut u32, n: usize) -> usize {
     let mut k = *cursor as usize;
     if k >= n {
         k = if k == n { 0 } else { k % n };
@@ -99,6 +99,10 @@ impl Requests<'_> {
         let (healthy, every) = if t.unhealthy[group] == 0 {
             (n_all, true)
         } else {
+            if self.world.groups[group].parked > 0 {
+                // An autoscaled group with slots out of service.
+                return self.balance_in_service(s, group);
+            }
             let healthy = replicas.clone().filter(|&r| t.health[r].healthy).count();
             // Panic routing: below the threshold (by default, with nothing
             // healthy) spread over everything.
@@ -155,6 +159,10 @@ impl Requests<'_> {
             self.send_readiness(group, probe, now);
         } else {
             for r in spec.replicas.clone() {
+                if self.traffic.health[r].out {
+                    // An autoscaler's slot out of service is not checked.
+                    continue;
+                }
                 let ok = self.reachable(r);
                 self.readiness_verdict(r, ok, now);
             }

@@ -54,6 +54,9 @@ impl Requests<'_> {
         let j = t.jobs.get_mut(job).expect("live job");
         let (service, replica) = (j.service as usize, j.replica as usize);
         let server = &mut t.servers[replica];
+        if self.world.autoscaled {
+            t.scale.accrue(replica, server.busy, now);
+        }
         server.busy += 1;
         j.state = JobState::Serving;
         let serve = &self.world.services[service].serve;
@@ -180,8 +183,14 @@ impl Requests<'_> {
             // Its key stays in the FIFO and is skipped when popped.
             JobState::Queued => server.waiting -= 1,
             JobState::Serving | JobState::Calling => {
+                if self.world.autoscaled {
+                    t.scale.accrue(j.replica as usize, server.busy, now);
+                }
                 server.busy -= 1;
                 self.fill_slots(j.replica as usize, now);
+                if self.world.autoscaled {
+                    self.drain_check(j.replica as usize, now);
+                }
             }
         }
         j
@@ -280,6 +289,9 @@ impl Requests<'_> {
         self.mark_cold(replica);
         let server = &mut self.traffic.servers[replica];
         victims.extend(server.queue.drain(..));
+        if self.world.autoscaled {
+            self.traffic.scale.accrue(replica, server.busy, now);
+        }
         server.busy = 0;
         server.waiting = 0;
         for job in victims {
