@@ -430,6 +430,8 @@ impl Requests<'_> {
     /// Slot `r` has provisioned: it serves from now on.
     fn start_serving(&mut self, r: usize, now: Nanos) {
         self.set_slot(r, Slot::Serving);
+        // A new process: a cold start and empty caches, as after a restart.
+        self.mark_cold(r);
         let st = &mut self.traffic.scale;
         st.area[r] = 0;
         st.last[r] = now;
@@ -558,7 +560,6 @@ mod tests {
     use super::*;
     use crate::distribution::Dist;
     use crate::engine::time::SECOND;
-    use rand::RngExt as _;
 
     fn rule(stabilisation: Nanos, step_up: Option<u32>, step_down: Option<u32>) -> Autoscale {
         Autoscale {
