@@ -558,7 +558,6 @@ mod tests {
     use super::*;
     use crate::distribution::Dist;
     use crate::engine::time::SECOND;
-    use rand::RngExt as _;
 
     fn rule(stabilisation: Nanos, step_up: Option<u32>, step_down: Option<u32>) -> Autoscale {
         Autoscale {
