@@ -59,6 +59,8 @@ impl Requests<'_> {
     /// Enters the layers of `order` from index `from` on, then sends the
     /// attempt. Stops where a layer rejects the call or a bulkhead queues
     /// it (its admission calls this again with the next index).
+    #[cold]
+    #[inline(never)]
     pub(super) fn ordered_advance(&mut self, call: Key, order: PolicyOrder, from: usize, now: Nanos) {
         let Some(c) = self.traffic.calls.get(call) else { return };
         let edge = c.edge as usize;
@@ -145,6 +147,8 @@ impl Requests<'_> {
     }
 
     /// The layer at index `level` rejected the call.
+    #[cold]
+    #[inline(never)]
     pub(super) fn ordered_failed(&mut self, call: Key, order: PolicyOrder, outcome: Outcome, level: usize, now: Nanos) {
         if level > order.index(Layer::Retry) {
             self.ordered_attempt_done(call, outcome, false, level, now);
@@ -203,6 +207,8 @@ impl Requests<'_> {
     /// One attempt is over with `outcome` from level `level`: the layers
     /// inside the retry let go of it, then succeed, retry or give up (the
     /// fixed path's [`Requests::attempt_done`] with layers).
+    #[cold]
+    #[inline(never)]
     pub(super) fn ordered_attempt_done(
         &mut self,
         call: Key,
@@ -299,6 +305,8 @@ impl Requests<'_> {
     }
 
     /// A timeout of an ordered edge that the edge's FIFO does not serve.
+    #[cold]
+    #[inline(never)]
     pub(in crate::model) fn on_policy_timeout(&mut self, call: Key, epoch: u32, whole: bool, now: Nanos) {
         let Some(c) = self.traffic.calls.get(call) else { return };
         if whole {
@@ -310,6 +318,8 @@ impl Requests<'_> {
 
     /// An attempt's timeout (a layer after the retry) fired, while the
     /// attempt waited for an answer or in the bulkhead's queue.
+    #[cold]
+    #[inline(never)]
     pub(super) fn ordered_attempt_timeout(&mut self, call: Key, now: Nanos) {
         self.leave_queue(call, now);
         let t = &mut self.traffic;
