@@ -450,6 +450,9 @@ slowdown = { by = "utilisation", curve = [[0.5, 1.0], [1.0, 3.0]] }
 cold_start = { factor = 3.0, duration = "1m", decay = "step" }
 
 [[service.call]]
+to = "worker"
+
+[[service.call]]
 to = "db"
 fallback = true
 timeout = "100ms"
@@ -471,6 +474,26 @@ failover = { detect = "30s", switch = "1m", success = 0.99 }
 failure = { mean = "1000h" }
 repair = { mean = "10h" }
 service_time = { mean = "2ms" }
+
+[[service]]
+name = "worker"
+topology = "active-active"
+replicas = 2
+regions = ["eu", "us"]
+concurrency = 4
+service_time = { mean = "10ms" }
+
+[service.autoscale]
+metric = "utilisation"
+target = 0.6
+interval = "15s"
+stabilisation = "5m"
+provision = { mean = "30s" }
+min = 2
+max = 6
+tolerance = 0.1
+step_up = 2
+step_down = 1
 
 [[deploy]]
 service = "api"

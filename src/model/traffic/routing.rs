@@ -45,11 +45,21 @@ impl Requests<'_> {
     /// region) goes to. Between regions, a caller in a region stays in it
     /// while its group there takes traffic (locality first, as global load
     /// balancers do); other callers spread over the routed regions.
+    #[inline]
     pub(super) fn route(&mut self, s: usize, from: Option<usize>) -> Option<usize> {
         let spec = &self.world.services[s];
-        let group = if !spec.multi_region {
-            spec.groups.start
-        } else {
+        if !spec.multi_region {
+            return self.pick(s, spec.groups.start);
+        }
+        self.route_regions(s, from)
+    }
+
+    /// [`Requests::route`] for a service placed in several regions: kept
+    /// out of line so that the one-region path inlines into every send.
+    #[inline(never)]
+    fn route_regions(&mut self, s: usize, from: Option<usize>) -> Option<usize> {
+        let spec = &self.world.services[s];
+        let group = {
             match spec.mode {
                 GlobalMode::ActiveActive => {
                     if let Some(local) = from.and_then(|r| {
@@ -80,6 +90,7 @@ impl Requests<'_> {
     }
 
     /// The replica of `group` (of service `s`) a request goes to.
+    #[inline]
     fn pick(&mut self, s: usize, group: usize) -> Option<usize> {
         let g = &self.world.groups[group];
         if g.topology == Topology::ActivePassive {
