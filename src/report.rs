@@ -7,6 +7,7 @@ pub mod csv;
 pub mod describe;
 mod describe_load;
 pub mod describe_ops;
+mod describe_probes;
 pub mod document;
 pub mod escape;
 #[cfg(feature = "plot")]

@@ -82,6 +82,7 @@ mod objective;
 mod operations;
 mod output;
 mod policy_order;
+mod probe_check;
 mod properties;
 mod quantile_coverage;
 mod rare;

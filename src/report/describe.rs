@@ -187,6 +187,9 @@ fn service(t: &mut String, sc: &Scenario, world: &World, i: usize, [load, cold]:
     if let Some(line) = super::describe_load::cold_cache_line(sc, i, load, cold) {
         let _ = writeln!(t, "  {:<16} {line}", "");
     }
+    for line in super::describe_probes::service_lines(sc, i) {
+        let _ = writeln!(t, "  {:<16} {line}", "");
+    }
     let _ = writeln!(t, "  {:<16} {}", "", closed_form(sc, world, i));
 }
 
