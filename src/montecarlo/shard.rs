@@ -64,8 +64,9 @@ use crate::stats::timeline::{TimelineAcc, TimelineRows};
 /// accumulators carry a third moment and a minimum (`stats::Skewed`), and a
 /// checksum covers the CSV and the metadata ([`Meta::checksum`]). 4: the
 /// accumulator carries operations (deploys, maintenance), SLO windows and
-/// alerts, and the request counters of probes, hedges and bulkheads.
-const FORMAT: u32 = 4;
+/// alerts, and the request counters of probes, hedges and bulkheads. 5:
+/// the accumulator carries the distribution of bulkhead waits.
+const FORMAT: u32 = 5;
 /// The last bytes of every part file.
 const MAGIC: &[u8; 8] = b"NINESPRT";
 /// The extension of part files.
