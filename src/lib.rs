@@ -38,7 +38,7 @@
 
 //!
 //! ## The public API
-//! - [`scenario::parse`] (text) and [`load`] (a file) give a validated
+//! - [`scenario::parse`] (text) and [`load()`] (a file) give a validated
 //!   [`Scenario`]; `--set` overrides are [`scenario::Override`]s.
 //! - [`simulate`] runs it under [`RunOptions`] and returns a [`Summary`],
 //!   which serialises to `summary.json` ([`report::json`]) and reads back

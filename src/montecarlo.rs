@@ -264,6 +264,11 @@ fn run_chunk(
             if !world.workflows.is_empty() {
                 acc.push_workflow_histograms(trial.workflow_histograms());
             }
+            if !world.windowed() {
+                // Windowed sampling estimates counts, not waits (the
+                // summary has no bulkhead books there).
+                acc.push_bulkhead_waits(trial.bulkhead_waits());
+            }
         }
         rows.push(r);
     }

@@ -7,6 +7,7 @@
 //! bounded whatever the trial count.
 
 pub mod autoscale;
+pub mod bulkhead;
 pub mod estimate;
 pub mod faults;
 pub mod health;

@@ -56,6 +56,7 @@
 //!   cold starts and caches after restarts against hand sums and integrals.
 
 mod autoscale;
+mod bulkhead_waits;
 mod cascades;
 mod cli;
 mod client_policies;

@@ -81,6 +81,12 @@ impl<'w> Trial<'w> {
         &self.traffic.served_latency
     }
 
+    /// Per edge, the waits of the last trial's calls let in from its
+    /// bulkhead's queue (microseconds); `None` where the edge has none.
+    pub fn bulkhead_waits(&self) -> impl ExactSizeIterator<Item = Option<&hdrhistogram::Histogram<u64>>> {
+        self.traffic.bulkhead_waits()
+    }
+
     /// Runs trial `trial` of master seed `seed`.
     ///
     /// # Errors

@@ -66,7 +66,7 @@ use crate::stats::timeline::{TimelineAcc, TimelineRows};
 /// accumulator carries operations (deploys, maintenance), SLO windows and
 /// alerts, and the request counters of probes, hedges and bulkheads. 5:
 /// windowed runs carry their shared samples' use, and request accumulators
-/// their autoscalers.
+/// their autoscalers and the distribution of bulkhead waits.
 const FORMAT: u32 = 5;
 /// The last bytes of every part file.
 const MAGIC: &[u8; 8] = b"NINESPRT";

@@ -358,6 +358,26 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
             format!("{:.1} %", e.breaker_open_fraction * 100.0),
             format!("{:.2} %", e.success_ratio * 100.0)
         );
+        if let Some(b) = &e.bulkhead {
+            let wait = if b.queued == 0 {
+                "no call waited".to_string()
+            } else {
+                format!(
+                    "{} let in after waiting, wait mean {} p50 {} p90 {} p99 {} max {}",
+                    b.queued,
+                    human_duration(b.mean_wait_s),
+                    human_duration(b.wait_p50_s),
+                    human_duration(b.wait_p90_s),
+                    human_duration(b.wait_p99_s),
+                    human_duration(b.wait_max_s)
+                )
+            };
+            let _ = writeln!(
+                t,
+                "    bulkhead: {} accepted · {} rejected · peak {} running, {} waiting · {wait}",
+                b.accepted, b.rejected, b.peak_in_use, b.peak_waiting,
+            );
+        }
     }
     let _ = writeln!(
         t,

@@ -28,8 +28,15 @@
 //! [`PREALLOCATED`] entries; a larger `max_queue` grows it only when the
 //! queue reaches a new high-water mark). Abandoning scans it, which is
 //! linear in the number waiting but allocation-free.
+//!
+//! The waits of calls admitted from the queue go into a histogram
+//! ([`Bulkhead::waits`], microseconds), recorded only when a call leaves
+//! the queue to run; calls that leave it without running (abandoned) are
+//! not in it, as they are not in [`Bulkhead::total_wait`].
 
 use std::collections::VecDeque;
+
+use hdrhistogram::Histogram;
 
 use crate::engine::Nanos;
 
@@ -86,6 +93,8 @@ pub struct Bulkhead {
     total_wait: Nanos,
     /// Calls admitted from the queue.
     queued: u64,
+    /// Their waits, microseconds.
+    waits: Histogram<u64>,
 }
 
 impl Bulkhead {
@@ -111,6 +120,7 @@ impl Bulkhead {
             peak_waiting: 0,
             total_wait: 0,
             queued: 0,
+            waits: Histogram::new(3).expect("3 significant digits is valid"),
         })
     }
 
@@ -142,7 +152,10 @@ impl Bulkhead {
         debug_assert!(self.running > 0, "leave() without a running call");
         self.running = self.running.saturating_sub(1);
         let (id, since) = self.queue.pop_front()?;
-        self.total_wait = self.total_wait.saturating_add(now.saturating_sub(since));
+        let wait = now.saturating_sub(since);
+        self.total_wait = self.total_wait.saturating_add(wait);
+        // Auto-resizing: recording cannot fail.
+        let _ = self.waits.record(wait / 1_000);
         self.queued += 1;
         self.start();
         Some(id)
@@ -205,6 +218,12 @@ impl Bulkhead {
     /// calls are not included).
     pub fn queued(&self) -> u64 {
         self.queued
+    }
+
+    /// The waits of the calls admitted from the queue (microseconds, three
+    /// significant digits; abandoned calls are not included).
+    pub fn waits(&self) -> &Histogram<u64> {
+        &self.waits
     }
 
     fn start(&mut self) {
@@ -273,6 +292,7 @@ mod tests {
         assert_eq!(b.leave(70), None);
         assert_eq!((b.running(), b.waiting()), (0, 0));
         assert_eq!(b.total_wait(), 40 + 40);
+        assert_eq!(b.waits().len(), 2, "one wait per call let in from the queue");
         assert_eq!(b.queued(), 2, "two calls waited");
         assert_eq!(b.accepted(), 3);
         assert_eq!((b.peak_running(), b.peak_waiting()), (1, 2));

@@ -1,7 +1,7 @@
 //! A service's autoscaler (`[service.autoscale]`, request level): checked
 //! here, run by `model::traffic::autoscale`.
 //!
-//! Invariants of what [`autoscale`] returns: `1 <= min_healthy <= min <=
+//! Invariants of what `autoscale` returns: `1 <= min_healthy <= min <=
 //! replicas <= max`, `target > 0` (at most 1 for utilisation, which then
 //! needs `concurrency`), `interval > 0`, `0 <= tolerance < 1`, and the
 //! service is active-active and serves requests.

@@ -4,7 +4,7 @@
 //! rate starts at zero after a restart (`[[service.call]] cache`). Checked
 //! here, applied by `model::traffic::load`.
 //!
-//! Invariants of what [`load`] returns: a curve has at least one point,
+//! Invariants of what `load` returns: a curve has at least one point,
 //! its `x` strictly increase from 0 or more, and every factor is finite
 //! and above zero; `by = "utilisation"` only on a service with a
 //! `concurrency`; a cold start's factor is at least 1 and its duration

@@ -92,6 +92,10 @@ struct TrafficAcc {
     /// Per service, what its autoscalers did (empty without autoscaling).
     #[serde(default)]
     autoscale: Vec<super::autoscale::ScaleAcc>,
+    /// Per edge, the waits of calls let in from a bulkhead's queue (empty
+    /// without bulkheads).
+    #[serde(default)]
+    bulkhead_waits: Vec<super::bulkhead::Waits>,
 }
 
 impl TrafficAcc {
@@ -116,6 +120,7 @@ impl TrafficAcc {
             workflows: Vec::new(),
             windowed: None,
             autoscale: Vec::new(),
+            bulkhead_waits: Vec::new(),
         }
     }
 
@@ -199,6 +204,7 @@ impl TrafficAcc {
             }
         }
         super::autoscale::merge(&mut self.autoscale, &o.autoscale);
+        super::bulkhead::merge(&mut self.bulkhead_waits, &o.bulkhead_waits);
     }
 }
 
@@ -298,6 +304,14 @@ impl Accumulator {
             for (acc, h) in t.workflows.iter_mut().zip(hists) {
                 acc.push_histograms(h);
             }
+        }
+    }
+
+    /// Adds one trial's bulkhead waits, per edge (`None` where the edge
+    /// has no bulkhead).
+    pub fn push_bulkhead_waits<'a>(&mut self, edges: impl ExactSizeIterator<Item = Option<&'a Histogram<u64>>>) {
+        if let Some(t) = &mut self.traffic {
+            super::bulkhead::push(&mut t.bulkhead_waits, edges);
         }
     }
 
@@ -675,6 +689,18 @@ pub struct BulkheadSummary {
     pub queued: u64,
     /// Their mean wait, seconds (0 with none).
     pub mean_wait_s: f64,
+    /// Median of their waits, seconds (0 with none).
+    #[serde(default)]
+    pub wait_p50_s: f64,
+    /// 90th percentile of their waits, seconds (0 with none).
+    #[serde(default)]
+    pub wait_p90_s: f64,
+    /// 99th percentile of their waits, seconds (0 with none).
+    #[serde(default)]
+    pub wait_p99_s: f64,
+    /// Their longest wait, seconds (0 with none).
+    #[serde(default)]
+    pub wait_max_s: f64,
 }
 
 /// One region's figures.
@@ -1046,7 +1072,11 @@ impl Summary {
                         .edges
                         .iter()
                         .zip(&t.edges)
-                        .map(|(name, e)| (name.clone(), edge(e, exposure)))
+                        .enumerate()
+                        .map(|(i, (name, e))| {
+                            let waits = super::bulkhead::quantiles(&t.bulkhead_waits, i);
+                            (name.clone(), edge(e, exposure, waits))
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -1216,7 +1246,9 @@ fn requests(t: &TrafficAcc, trials: u64) -> Requests {
     }
 }
 
-fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
+/// Edge `e`'s figures; `waits`: its bulkhead's wait p50, p90, p99 and
+/// max ([`super::bulkhead::quantiles`]).
+fn edge(e: &EdgeCounts, exposure_s: f64, waits: [f64; 4]) -> EdgeSummary {
     EdgeSummary {
         calls: e.calls,
         attempts: e.attempts,
@@ -1259,6 +1291,10 @@ fn edge(e: &EdgeCounts, exposure_s: f64) -> EdgeSummary {
             } else {
                 0.0
             },
+            wait_p50_s: waits[0],
+            wait_p90_s: waits[1],
+            wait_p99_s: waits[2],
+            wait_max_s: waits[3],
         }),
     }
 }

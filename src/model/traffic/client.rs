@@ -1,8 +1,8 @@
 //! The client side of a call: deadline, breaker, bulkhead, the attempt and
 //! its timeout, retry or give up, then hand the result to the caller.
 
-use super::Requests;
 use super::{Call, CallResult, Job, JobState, Parent, TimerKind};
+use super::{Requests, Traffic};
 use crate::engine::Nanos;
 use crate::model::event::Event;
 use crate::model::slab::Key;
@@ -13,6 +13,14 @@ use crate::resilience::circuit_breaker::{BreakerState, Permit};
 use crate::resilience::deadline::Deadline;
 use crate::resilience::order::Layer;
 use crate::resilience::retry::{RetryBudget, RetryDecision};
+
+impl Traffic {
+    /// Per edge, the waits of the last trial's calls let in from its
+    /// bulkhead's queue (microseconds); `None` where the edge has none.
+    pub fn bulkhead_waits(&self) -> impl ExactSizeIterator<Item = Option<&hdrhistogram::Histogram<u64>>> {
+        self.bulkheads.iter().map(|b| b.as_ref().map(|b| b.waits()))
+    }
+}
 
 impl Requests<'_> {
     pub(super) fn new_call(&mut self, edge: usize, parent: Parent, inherited: Deadline, now: Nanos) {
