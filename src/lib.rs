@@ -188,6 +188,6 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
         requests.sampling = Some(mode.word().to_string());
     }
     stats::summary::annotate_health(&mut summary, scenario, acc);
-    stats::autoscale::annotate(&mut summary, scenario, acc);
+    stats::summary::annotate_autoscale(&mut summary, scenario, acc);
     summary
 }

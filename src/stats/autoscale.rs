@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::summary::{Accumulator, Summary};
 use crate::model::traffic::autoscale::ScaleCounts;
 
 /// One service's autoscalers over the trials so far.
@@ -85,27 +84,21 @@ pub struct AutoscaleSummary {
     pub time_at_max_s: f64,
 }
 
-/// Fills `autoscale` on each autoscaled service.
-pub fn annotate(summary: &mut Summary, scenario: &crate::scenario::Scenario, acc: &Accumulator) {
-    let (per_service, horizon_s) = acc.autoscale();
-    for (i, s) in scenario.services.iter().enumerate() {
-        let Some(a) = per_service.get(i).filter(|a| a.trials > 0) else {
-            continue;
-        };
-        if s.defence.autoscale.is_none() {
-            continue;
+impl ScaleAcc {
+    /// The summary of these trials over a horizon of `horizon_s` seconds,
+    /// `None` before any trial.
+    pub fn summary(&self, horizon_s: f64) -> Option<AutoscaleSummary> {
+        if self.trials == 0 {
+            return None;
         }
-        let Some(req) = summary.services.get_mut(&s.name).and_then(|x| x.requests.as_mut()) else {
-            continue;
-        };
-        let n = a.trials as f64;
-        req.autoscale = Some(AutoscaleSummary {
-            scale_ups: a.scale_ups,
-            scale_downs: a.scale_downs,
-            replicas_mean: a.replica_s / n / horizon_s,
-            replicas_max: a.peak,
-            replica_seconds: a.replica_s / n,
-            time_at_max_s: a.at_max_s / n,
-        });
+        let n = self.trials as f64;
+        Some(AutoscaleSummary {
+            scale_ups: self.scale_ups,
+            scale_downs: self.scale_downs,
+            replicas_mean: self.replica_s / n / horizon_s,
+            replicas_max: self.peak,
+            replica_seconds: self.replica_s / n,
+            time_at_max_s: self.at_max_s / n,
+        })
     }
 }

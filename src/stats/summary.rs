@@ -1361,6 +1361,22 @@ fn slo(acc: &Accumulator, target: f64, objective: crate::scenario::Objective) ->
     }
 }
 
+/// Fills `autoscale` on each autoscaled service.
+pub fn annotate_autoscale(summary: &mut Summary, scenario: &crate::scenario::Scenario, acc: &Accumulator) {
+    let (per_service, horizon_s) = acc.autoscale();
+    for (i, s) in scenario.services.iter().enumerate() {
+        if s.defence.autoscale.is_none() {
+            continue;
+        }
+        let Some(a) = per_service.get(i).and_then(|a| a.summary(horizon_s)) else {
+            continue;
+        };
+        if let Some(req) = summary.services.get_mut(&s.name).and_then(|x| x.requests.as_mut()) {
+            req.autoscale = Some(a);
+        }
+    }
+}
+
 /// Fills the probe, restart and detector fields of each configured
 /// service.
 pub fn annotate_health(summary: &mut Summary, scenario: &crate::scenario::Scenario, acc: &Accumulator) {
