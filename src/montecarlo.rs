@@ -14,6 +14,7 @@
 //! honoured between chunks, and only the finished chunks that form a
 //! prefix of the trials are merged.
 
+pub mod estimator;
 pub mod precision;
 pub mod regenerative;
 pub mod shard;

@@ -24,6 +24,7 @@ pub mod overrides;
 pub mod policy;
 pub mod raw;
 pub mod schema;
+mod schema_parts;
 pub mod source;
 pub mod validate;
 pub mod workflow;

@@ -6,7 +6,7 @@
 //! `cargo test --release --test main rare::coverage_study -- --ignored --nocapture`).
 
 use nines::RunOptions;
-use nines::montecarlo::splitting;
+use nines::montecarlo::estimator;
 use nines::scenario::Estimator;
 
 use crate::util::{Dir, assert_covers};
@@ -19,7 +19,7 @@ fn run(text: &str, estimator: Estimator, seed: u64, threads: usize) -> nines::Su
         threads: Some(threads),
         ..RunOptions::default()
     };
-    splitting::simulate(&sc, &options, None, estimator, |_, _| Ok(())).expect("runs")
+    estimator::simulate(&sc, &options, None, estimator, |_, _| Ok(())).expect("runs")
 }
 
 /// The unavailability, its interval, the closed form and the relative error.

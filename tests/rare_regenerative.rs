@@ -6,7 +6,7 @@
 //! `cargo test --release --test main rare_regenerative::coverage_study -- --ignored --nocapture`).
 
 use nines::RunOptions;
-use nines::montecarlo::splitting;
+use nines::montecarlo::estimator;
 use nines::scenario::Estimator;
 
 use crate::util::{Dir, assert_covers};
@@ -25,7 +25,7 @@ fn run_after(text: &str, estimator: Estimator, seed: u64, threads: usize, trials
         trials,
         ..RunOptions::default()
     };
-    splitting::simulate(&sc, &options, None, estimator, |_, _| Ok(())).expect("runs")
+    estimator::simulate(&sc, &options, None, estimator, |_, _| Ok(())).expect("runs")
 }
 
 /// Runs `text` with regenerative simulation and checks that the closed

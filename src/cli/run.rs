@@ -19,7 +19,7 @@ use super::output_guard::{self, Owner};
 use super::{Format, RunArgs};
 use crate::error::{Error, Result};
 use crate::model::{TrialResult, World};
-use crate::montecarlo::{self, Progress, precision, shard, splitting};
+use crate::montecarlo::{self, Progress, estimator, precision, shard};
 use crate::report::files::TempFile;
 use crate::report::{self, csv::TrialWriter, figures};
 use crate::stats::timeline::{TimelineAcc, TimelineRows};
@@ -157,7 +157,7 @@ fn simulate_with(
 ) -> Result<crate::stats::Summary> {
     say_plan(scenario, args, options.trials.unwrap_or(scenario.trials));
     let estimator = args.estimator.unwrap_or(scenario.estimator);
-    let summary = splitting::simulate(scenario, options, *target, estimator, on_trial)?;
+    let summary = estimator::simulate(scenario, options, *target, estimator, on_trial)?;
     match (&summary.splitting, &summary.regenerative) {
         (Some(s), _) => super::conventions::say(format_args!(
             "estimator splitting ({}) · {} replications · {} events, after {} crude trials · {} events",

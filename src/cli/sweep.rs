@@ -135,7 +135,7 @@ pub fn sweep(args: &SweepArgs) -> Result<()> {
             slo: sh.slo,
         };
         let estimator = args.estimator.unwrap_or(sc.estimator);
-        let summary = crate::montecarlo::splitting::simulate(sc, &options, None, estimator, |_, _| Ok(()))?;
+        let summary = crate::montecarlo::estimator::simulate(sc, &options, None, estimator, |_, _| Ok(()))?;
         done += summary.trials;
         if summary.partial {
             break;

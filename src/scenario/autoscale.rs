@@ -232,7 +232,7 @@ pub(super) fn cross_check(c: &mut Checker<'_>, raw: &RawScenario, services: &[Se
 
 /// Adds `service.autoscale` to the scenario schema.
 pub(super) fn schema(s: &mut Value) {
-    use super::schema::{duration, int, length, table, words};
+    use super::schema_parts::{duration, int, length, table, words};
     s["properties"]["service"]["items"]["properties"]["autoscale"] = table(
         "An autoscaler (request level, active-active): Kubernetes' HPA rule per replica group.",
         &["target", "max"],

@@ -356,7 +356,7 @@ fn cache(c: &mut Checker<'_>, raw: &Spanned<RawCache>, key: &str) -> Option<Cach
 
 /// Adds the load keys to the schema of a service and of its calls.
 pub(super) fn add_schema(s: &mut Value) {
-    use super::schema::{duration, table, words};
+    use super::schema_parts::{duration, table, words};
     let service = &mut s["properties"]["service"]["items"]["properties"];
     service["slowdown"] = table(
         "Load-dependent service time: each service-time draw times a piecewise-linear factor of the replica's utilisation or queue at the job's start.",

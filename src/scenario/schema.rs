@@ -14,43 +14,11 @@
 
 use serde_json::{Value, json};
 
+use super::schema_parts::{dist, duration, int, length, names, probability, table, words};
+
 /// What a duration string looks like: numbers with units, `"250ms"`,
 /// `"1h30m"`, `"1.5d"` (units `ns us ms s m h d w y`).
 pub const DURATION_PATTERN: &str = r"^\s*((\d[\d_]*(\.[\d_]*)?|\.\d[\d_]*)(ns|us|ms|s|m|h|d|w|y))+\s*$";
-
-pub(super) fn duration(description: &str) -> Value {
-    json!({ "$ref": "#/$defs/duration", "description": description })
-}
-
-pub(super) fn dist(description: &str) -> Value {
-    json!({ "$ref": "#/$defs/distribution", "description": description })
-}
-
-pub(super) fn words(description: &str, choices: &[&str]) -> Value {
-    json!({ "type": "string", "enum": choices, "description": description })
-}
-
-fn names(description: &str) -> Value {
-    json!({ "type": "array", "items": { "type": "string" }, "description": description })
-}
-
-pub(super) fn int(description: &str, min: i64, max: i64) -> Value {
-    json!({ "type": "integer", "minimum": min, "maximum": max, "description": description })
-}
-
-pub(super) fn probability(description: &str) -> Value {
-    json!({ "type": "number", "minimum": 0, "maximum": 1, "description": description })
-}
-
-pub(super) fn table(description: &str, required: &[&str], properties: Value) -> Value {
-    json!({
-        "type": "object",
-        "description": description,
-        "additionalProperties": false,
-        "required": required,
-        "properties": properties,
-    })
-}
 
 /// One family of a distribution: `dist` equal to `name` (optional for the
 /// exponential, the default) and the keys it takes.
@@ -307,14 +275,6 @@ fn workflow() -> Value {
             },
         }),
     )
-}
-
-/// A duration string, or a distribution table.
-pub(super) fn length(description: &str) -> Value {
-    json!({
-        "description": description,
-        "anyOf": [ { "$ref": "#/$defs/duration" }, { "$ref": "#/$defs/distribution" } ],
-    })
 }
 
 fn fault() -> Value {
