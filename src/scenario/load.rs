@@ -12,43 +12,12 @@
 //! exponential fill has a warm-up longer than zero. `caches` has one entry
 //! per `[[service.call]]`, in file order.
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 use toml::Spanned;
 
 use super::checker::Checker;
-use super::duration::Duration;
-use super::raw::RawService;
+use super::raw::{RawCache, RawColdStart, RawService, RawSlowdown};
 use crate::engine::Nanos;
-
-/// `slowdown = { by, curve }`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct RawSlowdown {
-    pub by: Spanned<String>,
-    pub curve: Spanned<Vec<Spanned<Vec<f64>>>>,
-}
-
-/// `cold_start = { factor, duration, decay }`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct RawColdStart {
-    pub factor: Spanned<f64>,
-    pub duration: Spanned<Duration>,
-    pub decay: Option<Spanned<String>>,
-}
-
-/// `[[service.call]] cache = { hit_rate, warmup, fill }`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct RawCache {
-    pub hit_rate: Spanned<f64>,
-    pub warmup: Option<Spanned<Duration>>,
-    pub fill: Option<Spanned<String>>,
-}
 
 /// What a slowdown curve reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

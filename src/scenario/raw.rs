@@ -13,7 +13,6 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::duration::Duration;
-pub use super::load::{RawCache, RawColdStart, RawSlowdown};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -788,4 +787,30 @@ pub struct RawMaintenance {
     pub every: Spanned<Duration>,
     pub at: Option<Spanned<Duration>>,
     pub duration: Spanned<Duration>,
+}
+
+/// `slowdown = { by, curve }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlowdown {
+    pub by: Spanned<String>,
+    pub curve: Spanned<Vec<Spanned<Vec<f64>>>>,
+}
+
+/// `cold_start = { factor, duration, decay }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawColdStart {
+    pub factor: Spanned<f64>,
+    pub duration: Spanned<Duration>,
+    pub decay: Option<Spanned<String>>,
+}
+
+/// `[[service.call]] cache = { hit_rate, warmup, fill }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCache {
+    pub hit_rate: Spanned<f64>,
+    pub warmup: Option<Spanned<Duration>>,
+    pub fill: Option<Spanned<String>>,
 }
