@@ -383,13 +383,11 @@ impl Requests<'_> {
                 self.queue.schedule(now, Event::BulkheadAdmit(Key::from_id(next)));
             }
         }
+        let replica = std::mem::replace(&mut c.replica, super::NO_REPLICA);
         if let Some(p) = c.permit.take() {
             let duration = now - c.attempt_start;
             self.record_breaker(edge, p, outcome.is_success(), duration, now);
         }
-        let t = &mut self.traffic;
-        let c = t.calls.get_mut(call).expect("live");
-        let replica = std::mem::replace(&mut c.replica, super::NO_REPLICA);
         // Outlier detection judges the replica once this call is settled
         // (it never touches the call, so the order does not matter).
         let observe = replica != super::NO_REPLICA && self.world.edges[edge].outlier;
