@@ -24,7 +24,7 @@ pub(super) fn next_cursor(cursor: &mut u32, n: usize) -> usize {
 
 impl Requests<'_> {
     /// Whether replica `r` accepts connections.
-    #[inline]
+    #[inline(always)]
     pub(super) fn reachable(&self, r: usize) -> bool {
         self.availability.reachable(self.world, r) && !self.traffic.probe.restarting(r)
     }
@@ -91,7 +91,7 @@ impl Requests<'_> {
     }
 
     /// The replica of `group` (of service `s`) a request goes to.
-    #[inline]
+    #[inline(always)]
     fn pick(&mut self, s: usize, group: usize) -> Option<usize> {
         let g = &self.world.groups[group];
         // The common case inline: round robin over an active-active group

@@ -249,6 +249,7 @@ impl Requests<'_> {
         }
     }
 
+    #[inline(always)]
     pub(super) fn respond(&mut self, j: &Job, outcome: Outcome, now: Nanos) {
         if self.faults.overlay().hung_any > 0 && self.faults.overlay().hung[j.replica as usize] > 0 {
             // A hung replica never answers.
