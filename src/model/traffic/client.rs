@@ -383,13 +383,11 @@ impl Requests<'_> {
                 self.queue.schedule(now, Event::BulkheadAdmit(Key::from_id(next)));
             }
         }
+        let replica = std::mem::replace(&mut c.replica, super::NO_REPLICA);
         if let Some(p) = c.permit.take() {
             let duration = now - c.attempt_start;
             self.record_breaker(edge, p, outcome.is_success(), duration, now);
         }
-        let t = &mut self.traffic;
-        let c = t.calls.get_mut(call).expect("live");
-        let replica = std::mem::replace(&mut c.replica, super::NO_REPLICA);
         // Outlier detection judges the replica once this call is settled
         // (it never touches the call, so the order does not matter).
         let observe = replica != super::NO_REPLICA && self.world.edges[edge].outlier;
@@ -406,6 +404,19 @@ impl Requests<'_> {
         if observe {
             self.observe_outlier(replica as usize, false, now);
         }
+        if self.retry_failed(call, edge, outcome, now) {
+            return;
+        }
+        self.give_up(call, outcome, now);
+    }
+
+    /// After a failed attempt (its breaker, bulkhead and outlier detection
+    /// told): counts the error, then schedules a retry if the policy, the
+    /// retry budget and a concurrency limit all allow one; returns whether
+    /// it did. The plain and the ordered path share it; out of line, as
+    /// failures are rare.
+    #[inline(never)]
+    pub(super) fn retry_failed(&mut self, call: Key, edge: usize, outcome: Outcome, now: Nanos) -> bool {
         let t = &mut self.traffic;
         let c = t.calls.get_mut(call).expect("outlier detection keeps calls");
         if matches!(outcome, Outcome::Error | Outcome::Refused | Outcome::Shed) {
@@ -432,10 +443,10 @@ impl Requests<'_> {
                 c.prev_delay = after;
                 t.result.edges[edge].retries += 1;
                 self.queue.schedule(now + after, Event::Retry(call));
-                return;
+                return true;
             }
         }
-        self.give_up(call, outcome, now);
+        false
     }
 
     /// Tells edge `edge`'s breaker how a call it let through ended (and

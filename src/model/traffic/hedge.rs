@@ -106,6 +106,7 @@ impl EdgeExtras {
     }
 
     /// The call's hedge race is over (it ended).
+    #[inline(never)]
     pub(super) fn race_over(&mut self, call: Key) {
         self.races.remove(&call.id());
     }
@@ -121,6 +122,7 @@ impl EdgeExtras {
     }
 
     /// `c`'s attempt ended (or the call did): its retry place is free.
+    #[inline(never)]
     pub(super) fn attempt_ended(&mut self, c: &mut Call) {
         if c.extras & RETRYING != 0 {
             c.extras &= !RETRYING;
@@ -252,6 +254,7 @@ impl Requests<'_> {
     }
 
     /// An answer to the current attempt of a call on a hedging edge.
+    #[inline(never)]
     pub(super) fn hedge_answer(&mut self, j: &Job, outcome: Outcome, degraded: bool, now: Nanos) {
         let call = j.call;
         let t = &mut self.traffic;

@@ -49,7 +49,6 @@ use crate::model::slab::Key;
 use crate::resilience::Outcome;
 use crate::resilience::bulkhead::Admission;
 use crate::resilience::order::{Layer, PolicyOrder};
-use crate::resilience::retry::{RetryBudget, RetryDecision};
 
 /// The level of an outcome from the callee (or the way to it): inside
 /// every layer.
@@ -252,34 +251,8 @@ impl Requests<'_> {
         if observe {
             self.observe_outlier(replica as usize, false, now);
         }
-        let t = &mut self.traffic;
-        let c = t.calls.get_mut(call).expect("outlier detection keeps calls");
-        if matches!(outcome, Outcome::Error | Outcome::Refused | Outcome::Shed) {
-            t.result.edges[edge].errors += 1;
-            t.result.edges[edge].refused += u64::from(outcome != Outcome::Error);
-        }
-        if let Some(policy) = &self.world.edges[edge].retry {
-            let extras = self.world.edges[edge].client_extras;
-            let decision = policy.decide(
-                c.attempts,
-                outcome,
-                now,
-                c.deadline.get(),
-                c.prev_delay,
-                &mut t.jitter_rng[edge],
-            );
-            if let RetryDecision::Retry { after } = decision
-                && (!extras || t.extras[edge].retry_allowed(&t.result.edges[edge]))
-                && t.budgets[edge].as_mut().is_none_or(RetryBudget::try_withdraw)
-            {
-                if extras {
-                    t.extras[edge].retry_started(c);
-                }
-                c.prev_delay = after;
-                t.result.edges[edge].retries += 1;
-                self.queue.schedule(now + after, Event::Retry(call));
-                return;
-            }
+        if self.retry_failed(call, edge, outcome, now) {
+            return;
         }
         self.call_over(call, order, outcome, degraded, ri, now);
     }

@@ -241,6 +241,7 @@ impl Requests<'_> {
     }
 
     /// The probe job's slot time (instead of a service-time draw).
+    #[inline(never)]
     pub(super) fn probe_cost(&self, service: usize, call: Key) -> Nanos {
         self.spec_of(service, kind_of(call)).cost
     }
@@ -256,6 +257,7 @@ impl Requests<'_> {
 
     /// A probe job's own handler is done: answer, or call its
     /// dependencies (deep).
+    #[inline(never)]
     pub(super) fn probe_served(&mut self, job: Key, now: Nanos) {
         let j = self.traffic.jobs.get(job).expect("a serving probe");
         let service = j.service as usize;
@@ -281,6 +283,7 @@ impl Requests<'_> {
     }
 
     /// One of a deep probe's calls is over.
+    #[inline(never)]
     pub(super) fn probe_call_done(&mut self, job: Key, ok: bool, now: Nanos) {
         let j = self.traffic.jobs.get_mut(job).expect("checked by the caller");
         j.failed |= !ok;

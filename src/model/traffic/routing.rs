@@ -24,6 +24,7 @@ pub(super) fn next_cursor(cursor: &mut u32, n: usize) -> usize {
 
 impl Requests<'_> {
     /// Whether replica `r` accepts connections.
+    #[inline(always)]
     pub(super) fn reachable(&self, r: usize) -> bool {
         self.availability.reachable(self.world, r) && !self.traffic.probe.restarting(r)
     }
@@ -90,8 +91,25 @@ impl Requests<'_> {
     }
 
     /// The replica of `group` (of service `s`) a request goes to.
-    #[inline]
+    #[inline(always)]
     fn pick(&mut self, s: usize, group: usize) -> Option<usize> {
+        let g = &self.world.groups[group];
+        // The common case inline: round robin over an active-active group
+        // with every replica healthy ([`Requests::balance`]'s first branch);
+        // the rest stays out of line so that every send inlines only this.
+        if g.topology != Topology::ActivePassive
+            && self.traffic.unhealthy[group] == 0
+            && matches!(self.world.services[s].serve.load_balancer, LoadBalancer::RoundRobin)
+        {
+            let k = next_cursor(&mut self.traffic.cursor[group], g.replicas.len());
+            return Some(g.replicas.start + k);
+        }
+        self.pick_other(s, group)
+    }
+
+    /// [`Requests::pick`] past its common case.
+    #[inline(never)]
+    fn pick_other(&mut self, s: usize, group: usize) -> Option<usize> {
         let g = &self.world.groups[group];
         if g.topology == Topology::ActivePassive {
             if self.availability.groups[group].ap != Failover::Serving {

@@ -183,12 +183,14 @@ impl Requests<'_> {
             // Its key stays in the FIFO and is skipped when popped.
             JobState::Queued => server.waiting -= 1,
             JobState::Serving | JobState::Calling => {
-                if self.world.autoscaled {
+                // Read once: `fill_slots` in between makes it a second load.
+                let autoscaled = self.world.autoscaled;
+                if autoscaled {
                     t.scale.accrue(j.replica as usize, server.busy, now);
                 }
                 server.busy -= 1;
                 self.fill_slots(j.replica as usize, now);
-                if self.world.autoscaled {
+                if autoscaled {
                     self.drain_check(j.replica as usize, now);
                 }
             }
@@ -249,6 +251,7 @@ impl Requests<'_> {
         }
     }
 
+    #[inline(always)]
     pub(super) fn respond(&mut self, j: &Job, outcome: Outcome, now: Nanos) {
         if self.faults.overlay().hung_any > 0 && self.faults.overlay().hung[j.replica as usize] > 0 {
             // A hung replica never answers.
