@@ -25,6 +25,7 @@ pub mod slo;
 pub mod table;
 pub mod timeline;
 pub mod workflows;
+mod observe;
 
 use crate::stats::Summary;
 

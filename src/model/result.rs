@@ -103,6 +103,12 @@ pub struct TrafficResult {
     /// `service_timeline`; zero for a service that is not autoscaled;
     /// empty without autoscaling).
     pub replica_timeline: Vec<f64>,
+    /// Per edge: cache lookups and hits (empty in a trial without a
+    /// lookup).
+    pub cache: Vec<[u64; 2]>,
+    /// Per service: cold starts begun and replica-seconds cold (empty in
+    /// a trial without one).
+    pub cold: Vec<(u64, f64)>,
 }
 
 /// Per step of a workflow, in one trial.
