@@ -17,6 +17,7 @@ pub mod html;
 pub mod infra;
 pub mod markdown;
 pub mod metrics;
+mod observe;
 pub mod operations;
 #[cfg(feature = "plot")]
 pub mod plot;
@@ -25,7 +26,6 @@ pub mod slo;
 pub mod table;
 pub mod timeline;
 pub mod workflows;
-mod observe;
 
 use crate::stats::Summary;
 

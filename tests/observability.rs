@@ -58,7 +58,10 @@ fn the_replica_series_follows_the_ramp_by_hand() {
 #[test]
 fn no_autoscaler_no_replica_series() {
     let dir = Dir::new();
-    let text = crate::autoscale::RAMP.split("[service.autoscale]").next().expect("the head");
+    let text = crate::autoscale::RAMP
+        .split("[service.autoscale]")
+        .next()
+        .expect("the head");
     dir.write("flat.toml", text);
     dir.nines(&["run", "flat.toml", "--out", "o", "--plot", "--quiet"]).ok();
     assert!(!dir.read("o/timeline.csv").contains("replicas"));
@@ -103,7 +106,12 @@ service_time = { dist = "fixed", mean = "1ms" }
     assert_eq!(c.passed_through, c.lookups - c.hits);
     assert_eq!(c.passed_through, e.calls, "every miss is a call");
     let sd = (0.7 * 0.3 / c.lookups as f64).sqrt();
-    assert!((c.hit_rate - 0.7).abs() < 4.0 * sd, "{} vs 0.7 ± {}", c.hit_rate, 4.0 * sd);
+    assert!(
+        (c.hit_rate - 0.7).abs() < 4.0 * sd,
+        "{} vs 0.7 ± {}",
+        c.hit_rate,
+        4.0 * sd
+    );
     assert!(s.edges["users->web"].cache.is_none(), "no cache there");
     assert!(s.services["web"].requests.as_ref().unwrap().cold_start.is_none());
 }
@@ -224,10 +232,17 @@ service_time = { mean = "10ms" }
         let edge = &s.edges["users->api"];
         let b = edge.bulkhead.as_ref().expect("a bulkhead");
         let g = b.gave_up.as_ref().expect("a queue timeout is configured");
-        assert_eq!(g.queue_timeouts, b.rejected, "the queue never fills: every rejection is a timeout");
+        assert_eq!(
+            g.queue_timeouts, b.rejected,
+            "the queue never fills: every rejection is a timeout"
+        );
         let pending = edge.calls - b.accepted - g.queue_timeouts;
         assert!(pending < 10, "calls still waiting at the horizon: {pending}");
-        assert!((g.queue_timeout_mean_wait_s - tau).abs() < 1e-9, "{}", g.queue_timeout_mean_wait_s);
+        assert!(
+            (g.queue_timeout_mean_wait_s - tau).abs() < 1e-9,
+            "{}",
+            g.queue_timeout_mean_wait_s
+        );
         for q in [g.queue_timeout_wait_p50_s, g.queue_timeout_wait_max_s] {
             assert!((q - tau).abs() < 1e-3 * tau, "{q}");
         }
@@ -257,7 +272,9 @@ name = "api"
 service_time = { mean = "10ms" }
 "#,
     );
-    let json = dir.nines(&["run", "b.toml", "--trials", "2", "--format", "json", "--no-write"]).ok();
+    let json = dir
+        .nines(&["run", "b.toml", "--trials", "2", "--format", "json", "--no-write"])
+        .ok();
     assert!(json.contains("\"wait_p50_s\""), "{json}");
     assert!(!json.contains("queue_timeout"), "{json}");
 }
@@ -321,8 +338,16 @@ fn observed_books_are_deterministic_and_merge_from_shards() {
     let dir = Dir::new();
     dir.write("all.toml", ALL);
     let run = |threads: &str| {
-        dir.nines(&["run", "all.toml", "--threads", threads, "--format", "json", "--no-write"])
-            .ok()
+        dir.nines(&[
+            "run",
+            "all.toml",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+            "--no-write",
+        ])
+        .ok()
     };
     let one = run("1");
     assert_eq!(one, run("2"));

@@ -552,7 +552,11 @@ fn spread(row: &mut [f64], from: Nanos, to: Nanos, count: u32, horizon: Nanos) {
     let mut b = ((u128::from(from) * n / h) as usize).min(TIMELINE_BUCKETS - 1);
     let mut t = from;
     while t < to {
-        let end = if b + 1 < TIMELINE_BUCKETS { start(b + 1).min(to) } else { to };
+        let end = if b + 1 < TIMELINE_BUCKETS {
+            start(b + 1).min(to)
+        } else {
+            to
+        };
         row[b] += f64::from(count) * (end - t) as f64 / 1e9;
         t = end;
         b += 1;
