@@ -189,5 +189,6 @@ pub fn summarise(scenario: &Scenario, world: &World, acc: &stats::Accumulator, s
     }
     stats::summary::annotate_health(&mut summary, scenario, acc);
     stats::summary::annotate_autoscale(&mut summary, scenario, acc);
+    stats::summary::annotate_load(&mut summary, scenario, acc);
     summary
 }

@@ -269,6 +269,7 @@ fn run_chunk(
                 // Windowed sampling estimates counts, not waits (the
                 // summary has no bulkhead books there).
                 acc.push_bulkhead_waits(trial.bulkhead_waits());
+                acc.push_bulkhead_gave_up(trial.bulkhead_gave_up());
             }
         }
         rows.push(r);

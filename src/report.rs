@@ -17,6 +17,7 @@ pub mod html;
 pub mod infra;
 pub mod markdown;
 pub mod metrics;
+mod observe;
 pub mod operations;
 #[cfg(feature = "plot")]
 pub mod plot;

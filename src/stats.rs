@@ -26,3 +26,4 @@ pub use histogram::Quantiles;
 pub use skewed::Skewed;
 pub use summary::{Accumulator, Summary};
 pub use welford::Welford;
+pub mod load;

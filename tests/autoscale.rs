@@ -23,7 +23,7 @@ use crate::util::{Dir, simulate};
 ///   window still holds the 6 of 170 and 180 s; at 210 s it holds only
 ///   2s, so 4 replicas drain (the highest first) and leave within the
 ///   1 s their last requests take.
-const RAMP: &str = r#"
+pub(crate) const RAMP: &str = r#"
 name = "ramp"
 horizon = "240s"
 trials = 2

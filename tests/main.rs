@@ -80,6 +80,7 @@ mod load;
 mod locality;
 mod new;
 mod objective;
+mod observability;
 mod operations;
 mod output;
 mod policy_order;

@@ -49,7 +49,7 @@ repair = { mean = "20s" }
 /// Runs `file` whole and in `n` shards for each `n` (with `extra` flags on
 /// every run), merges, and asserts identical `summary.json`, `trials.csv`
 /// and `timeline.csv` (or none on both sides).
-fn assert_shards_match(dir: &Dir, file: &str, trials: &str, counts: &[u64], extra: &[&str]) {
+pub(crate) fn assert_shards_match(dir: &Dir, file: &str, trials: &str, counts: &[u64], extra: &[&str]) {
     let mut whole = vec!["run", file, "--trials", trials, "--out", "whole", "--quiet"];
     whole.extend(extra);
     dir.nines(&whole).ok();

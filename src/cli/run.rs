@@ -76,6 +76,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
             timelines.push(figures::TrialTimeline {
                 root: t.timeline.clone(),
                 edges: t.edge_timeline.clone(),
+                replicas: t.replica_timeline.clone(),
             });
         }
         rows.write(i, r)

@@ -98,6 +98,17 @@ pub struct TrafficResult {
     pub windowed: Option<super::windowed::Windowed>,
     /// Per service: what its autoscalers did (empty without autoscaling).
     pub autoscale: Vec<super::traffic::autoscale::ScaleCounts>,
+    /// Per service, per timeline bucket: replica-seconds its autoscaled
+    /// groups spent with slots serving (service-major, as
+    /// `service_timeline`; zero for a service that is not autoscaled;
+    /// empty without autoscaling).
+    pub replica_timeline: Vec<f64>,
+    /// Per edge: cache lookups and hits (empty in a trial without a
+    /// lookup).
+    pub cache: Vec<[u64; 2]>,
+    /// Per service: cold starts begun and replica-seconds cold (empty in
+    /// a trial without one).
+    pub cold: Vec<(u64, f64)>,
 }
 
 /// Per step of a workflow, in one trial.

@@ -87,6 +87,12 @@ impl<'w> Trial<'w> {
         self.traffic.bulkhead_waits()
     }
 
+    /// Per edge, the last trial's calls that gave up in its bulkhead's
+    /// queue; `None` where none did or the edge has no bulkhead.
+    pub fn bulkhead_gave_up(&self) -> impl ExactSizeIterator<Item = Option<&crate::resilience::bulkhead::GaveUp>> {
+        self.traffic.bulkhead_gave_up()
+    }
+
     /// Runs trial `trial` of master seed `seed`.
     ///
     /// # Errors

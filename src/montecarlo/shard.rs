@@ -66,8 +66,11 @@ use crate::stats::timeline::{TimelineAcc, TimelineRows};
 /// accumulator carries operations (deploys, maintenance), SLO windows and
 /// alerts, and the request counters of probes, hedges and bulkheads. 5:
 /// windowed runs carry their shared samples' use, and request accumulators
-/// their autoscalers and the distribution of bulkhead waits.
-const FORMAT: u32 = 5;
+/// their autoscalers and the distribution of bulkhead waits. 6: timeline
+/// rows carry the serving replicas of autoscaled services, and request
+/// accumulators the books of caches, cold starts and bulkhead queue
+/// timeouts.
+const FORMAT: u32 = 6;
 /// The last bytes of every part file.
 const MAGIC: &[u8; 8] = b"NINESPRT";
 /// The extension of part files.
@@ -601,7 +604,9 @@ impl Merged {
             for c in &m.chunks {
                 let rows: Vec<TimelineRows> = postcard::from_bytes(&c.timeline).map_err(|e| bad(e.to_string()))?;
                 for r in &rows {
-                    if (r.entry.len(), r.services.len(), r.edges.len()) != shape {
+                    if (r.entry.len(), r.services.len(), r.edges.len()) != shape
+                        || !(r.replicas.is_empty() || r.replicas.len() == shape.1)
+                    {
                         return Err(bad("its timeline rows do not fit the scenario".into()));
                     }
                     acc.push_rows(r);

@@ -31,6 +31,9 @@ pub struct TrialTimeline {
     pub root: Vec<[u32; 4]>,
     /// Per edge and bucket: calls, attempts, breaker open seconds.
     pub edges: Vec<[f32; 3]>,
+    /// Per service and bucket: serving replica-seconds of autoscaled
+    /// services (empty without autoscaling).
+    pub replicas: Vec<f64>,
 }
 
 /// One point of a sweep: the index of each varied value, and its summary.
@@ -322,8 +325,9 @@ fn latency(out: &mut Staging, s: &Summary) -> Result<Figure> {
     })
 }
 
-/// The timelines' figures: share served, attempts per call and (where
-/// breakers exist) breakers open, with scripted fault windows shaded.
+/// The timelines' figures: share served, attempts per call, (where
+/// breakers exist) breakers open and (where autoscalers exist) replicas
+/// serving, with scripted fault windows shaded.
 fn over_time(out: &mut Staging, sc: &Scenario, s: &Summary, timelines: &[TrialTimeline]) -> Result<Vec<Figure>> {
     let horizon_s = time::to_secs(sc.horizon);
     let (unit, unit_name) = if horizon_s > 5.0 * 3600.0 {
@@ -414,7 +418,7 @@ fn over_time(out: &mut Staging, sc: &Scenario, s: &Summary, timelines: &[TrialTi
         let title = "Circuit breakers open over time";
         let layout = Layout {
             y_limits: Some((0.0, 1.0)),
-            ..base
+            ..base.clone()
         };
         figs.push(write(out, "breakers_over_time", title, |f| {
             plot::curve(
@@ -425,7 +429,46 @@ fn over_time(out: &mut Staging, sc: &Scenario, s: &Summary, timelines: &[TrialTi
             )
         })?);
     }
+    figs.extend(replicas_over_time(out, sc, timelines, (unit, &x), &base)?);
     Ok(figs)
+}
+
+/// Replicas serving per autoscaled service over time (mean, 95 % band);
+/// none without autoscaling.
+fn replicas_over_time(
+    out: &mut Staging,
+    sc: &Scenario,
+    timelines: &[TrialTimeline],
+    (unit, x): (f64, &str),
+    base: &Layout,
+) -> Result<Vec<Figure>> {
+    if timelines.iter().all(|t| t.replicas.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let horizon_s = time::to_secs(sc.horizon);
+    let bucket_s = horizon_s / TIMELINE_BUCKETS as f64;
+    let series: Vec<Series> = sc
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.defence.autoscale.is_some())
+        .map(|(k, s)| Series {
+            label: s.name.clone(),
+            points: band(timelines, horizon_s, unit, Across::Mean, |t, b| {
+                t.replicas.get(k * TIMELINE_BUCKETS + b).map(|r| r / bucket_s)
+            }),
+            ..Series::default()
+        })
+        .collect();
+    let title = "Replicas serving over time";
+    Ok(vec![write(out, "replicas_over_time", title, |f| {
+        plot::curve(
+            &labels(title, x, "replicas serving (mean, 95 % band)"),
+            &series,
+            base,
+            f,
+        )
+    })?])
 }
 
 /// Scripted fault windows in `unit`s, clipped to the horizon.

@@ -188,6 +188,7 @@ fn service() -> Value {
                 }),
             ),
             "autoscale": super::autoscale::schema(),
+            "cold_start": super::observe::cold_start_schema(),
         }),
     );
     object(
@@ -330,8 +331,15 @@ fn edge() -> Value {
                     "wait_p90_s": num("90th percentile of their waits, seconds (0 with none)."),
                     "wait_p99_s": num("99th percentile of their waits, seconds (0 with none)."),
                     "wait_max_s": num("Their longest wait, seconds (0 with none)."),
+                    "queue_timeouts": count("Calls that left the queue without running because a timeout fired while they waited (only with queue_timeout); each is also in rejected."),
+                    "queue_timeout_mean_wait_s": num("Their mean wait, seconds (0 with none; only with queue_timeout)."),
+                    "queue_timeout_wait_p50_s": num("Median of their waits, seconds (0 with none; only with queue_timeout)."),
+                    "queue_timeout_wait_p90_s": num("90th percentile of their waits, seconds (0 with none; only with queue_timeout)."),
+                    "queue_timeout_wait_p99_s": num("99th percentile of their waits, seconds (0 with none; only with queue_timeout)."),
+                    "queue_timeout_wait_max_s": num("Their longest wait, seconds (0 with none; only with queue_timeout)."),
                 }),
             ),
+            "cache": super::observe::cache_schema(),
         }),
     )
 }

@@ -314,6 +314,7 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
         }
     }
     super::autoscale::lines(t, summary);
+    super::observe::service_lines(t, summary);
     let _ = writeln!(t);
     // Saga step edges (`order.reserve.compensate->inventory`) run long.
     let w = summary
@@ -378,6 +379,7 @@ fn requests(t: &mut String, summary: &Summary, r: &crate::stats::summary::Reques
                 b.accepted, b.rejected, b.peak_in_use, b.peak_waiting,
             );
         }
+        super::observe::edge_lines(t, e);
     }
     let _ = writeln!(
         t,

@@ -12,6 +12,10 @@
 //! (mean per trial), `edge.FROM->TO.attempts_per_call` (pooled) and
 //! `edge.FROM->TO.breaker_open` (share of the bucket the breaker was open,
 //! mean across trials). A ratio with nothing to divide is left empty.
+//! Last, only for a scenario with autoscaling, per autoscaled service
+//! `service.NAME.replicas`: its replicas serving (slots in the autoscaler's
+//! Serving state, summed over its groups), time-averaged over the bucket,
+//! mean across trials; every other scenario's file keeps its columns.
 //!
 //! Memory is one row of sums per bucket whatever the trial count; sums are
 //! taken in trial order, so the file is identical for any thread count.
@@ -66,6 +70,17 @@ impl TimelineAcc {
                 column(format!("edge.{e}.{col}"));
             }
         }
+        // Autoscaled services, when the trials measured any.
+        let scaled: Vec<usize> = if self.replicas.is_empty() {
+            Vec::new()
+        } else {
+            (0..sc.services.len())
+                .filter(|&s| sc.services[s].defence.autoscale.is_some())
+                .collect()
+        };
+        for &s in &scaled {
+            column(format!("service.{}.replicas", sc.services[s].name));
+        }
         out.push('\n');
         for b in 0..TIMELINE_BUCKETS {
             let start = width * b as f64;
@@ -92,6 +107,9 @@ impl TimelineAcc {
                     ratio(attempts, calls),
                     open / n / (end - start)
                 );
+            }
+            for &s in &scaled {
+                let _ = write!(out, ",{}", self.replicas[s * TIMELINE_BUCKETS + b] / n / (end - start));
             }
             out.push('\n');
         }

@@ -95,6 +95,20 @@ pub struct Bulkhead {
     queued: u64,
     /// Their waits, microseconds.
     waits: Histogram<u64>,
+    /// Calls that left the queue without running, kept by
+    /// [`Bulkhead::abandon_at`] (allocated at the first).
+    gave_up: Option<Box<GaveUp>>,
+}
+
+/// The calls that left a bulkhead's queue without running (a timeout
+/// fired while they waited) and how long they had waited.
+#[derive(Clone, Debug)]
+pub struct GaveUp {
+    /// Their waits, microseconds (three significant digits); its length
+    /// is their count.
+    pub waits: Histogram<u64>,
+    /// Their waits added up, exactly.
+    pub total_wait: Nanos,
 }
 
 impl Bulkhead {
@@ -121,6 +135,7 @@ impl Bulkhead {
             total_wait: 0,
             queued: 0,
             waits: Histogram::new(3).expect("3 significant digits is valid"),
+            gave_up: None,
         })
     }
 
@@ -170,6 +185,33 @@ impl Bulkhead {
         self.queue.remove(index);
         self.rejected += 1;
         true
+    }
+
+    /// [`Bulkhead::abandon`] at `now`, keeping the wait of a call that was
+    /// waiting in [`Bulkhead::gave_up`].
+    pub fn abandon_at(&mut self, id: u64, now: Nanos) -> bool {
+        let Some(index) = self.queue.iter().position(|&(waiting, _)| waiting == id) else {
+            return false;
+        };
+        let (_, since) = self.queue.remove(index).expect("found above");
+        self.rejected += 1;
+        let wait = now.saturating_sub(since);
+        let g = self.gave_up.get_or_insert_with(|| {
+            Box::new(GaveUp {
+                waits: Histogram::new(3).expect("3 significant digits is valid"),
+                total_wait: 0,
+            })
+        });
+        // Auto-resizing: recording cannot fail.
+        let _ = g.waits.record(wait / 1_000);
+        g.total_wait = g.total_wait.saturating_add(wait);
+        true
+    }
+
+    /// The calls that left the queue without running through
+    /// [`Bulkhead::abandon_at`]; `None` before the first.
+    pub fn gave_up(&self) -> Option<&GaveUp> {
+        self.gave_up.as_deref()
     }
 
     /// How long a call may wait, for the caller to schedule its timeout.

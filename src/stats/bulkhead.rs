@@ -59,6 +59,104 @@ pub fn quantiles(acc: &[Waits], edge: usize) -> [f64; 4] {
     [q(0.5), q(0.9), q(0.99), q(1.0)]
 }
 
+/// One edge's calls that left its bulkhead's queue without running (a
+/// timeout fired while they waited): their count, their waits added up
+/// exactly (nanoseconds) and their distribution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GaveUpAcc {
+    count: u64,
+    total_wait_ns: u64,
+    waits: Waits,
+}
+
+impl GaveUpAcc {
+    fn new() -> Self {
+        Self {
+            count: 0,
+            total_wait_ns: 0,
+            waits: Waits::new(),
+        }
+    }
+
+    fn add(&mut self, o: &Self) {
+        self.count += o.count;
+        self.total_wait_ns = self.total_wait_ns.saturating_add(o.total_wait_ns);
+        self.waits.0.add(&o.waits.0).expect("auto-resizing histograms merge");
+    }
+}
+
+/// Adds one trial's calls that gave up in a bulkhead's queue, per edge
+/// (`None` where none did or the edge has no bulkhead); leaves `acc` empty
+/// until some call gave up.
+pub fn push_gave_up<'a>(
+    acc: &mut Vec<GaveUpAcc>,
+    edges: impl ExactSizeIterator<Item = Option<&'a crate::resilience::bulkhead::GaveUp>>,
+) {
+    let n = edges.len();
+    for (i, g) in edges.enumerate() {
+        let Some(g) = g else { continue };
+        if acc.is_empty() {
+            acc.resize_with(n, GaveUpAcc::new);
+        }
+        let a = &mut acc[i];
+        a.count += g.waits.len();
+        a.total_wait_ns = a.total_wait_ns.saturating_add(g.total_wait);
+        a.waits.0.add(&g.waits).expect("auto-resizing histograms merge");
+    }
+}
+
+/// Adds another chunk's calls that gave up.
+pub fn merge_gave_up(acc: &mut Vec<GaveUpAcc>, o: &[GaveUpAcc]) {
+    if o.is_empty() {
+        return;
+    }
+    if acc.is_empty() {
+        acc.resize_with(o.len(), GaveUpAcc::new);
+    }
+    for (a, b) in acc.iter_mut().zip(o) {
+        a.add(b);
+    }
+}
+
+/// Edge `edge`'s calls that gave up in the queue: their count, mean wait
+/// and wait p50, p90, p99 and max (seconds; zeros with none).
+pub fn gave_up(acc: &[GaveUpAcc], edge: usize) -> QueueTimeouts {
+    let Some(g) = acc.get(edge).filter(|g| g.count > 0) else {
+        return QueueTimeouts::default();
+    };
+    let [p50, p90, p99, max] = quantiles(std::slice::from_ref(&g.waits), 0);
+    QueueTimeouts {
+        queue_timeouts: g.count,
+        queue_timeout_mean_wait_s: g.total_wait_ns as f64 / 1e9 / g.count as f64,
+        queue_timeout_wait_p50_s: p50,
+        queue_timeout_wait_p90_s: p90,
+        queue_timeout_wait_p99_s: p99,
+        queue_timeout_wait_max_s: max,
+    }
+}
+
+/// The calls that gave up in a bulkhead's queue, in
+/// `edges."A->B".bulkhead` (only where the bulkhead has a
+/// `queue_timeout`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueueTimeouts {
+    /// Calls that left the queue without running because a timeout fired
+    /// while they waited (the bulkhead's `queue_timeout`, or with a policy
+    /// `order`, an attempt or call timeout around the bulkhead); each is
+    /// also in `rejected`.
+    pub queue_timeouts: u64,
+    /// Their mean wait, seconds (0 with none).
+    pub queue_timeout_mean_wait_s: f64,
+    /// Median of their waits, seconds (0 with none).
+    pub queue_timeout_wait_p50_s: f64,
+    /// 90th percentile of their waits, seconds (0 with none).
+    pub queue_timeout_wait_p90_s: f64,
+    /// 99th percentile of their waits, seconds (0 with none).
+    pub queue_timeout_wait_p99_s: f64,
+    /// Their longest wait, seconds (0 with none).
+    pub queue_timeout_wait_max_s: f64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,6 +96,13 @@ struct TrafficAcc {
     /// without bulkheads).
     #[serde(default)]
     bulkhead_waits: Vec<super::bulkhead::Waits>,
+    /// Caches and cold starts (empty without them).
+    #[serde(default)]
+    load: super::load::LoadAcc,
+    /// Per edge, the calls that gave up in a bulkhead's queue (empty
+    /// until one did).
+    #[serde(default)]
+    bulkhead_gave_up: Vec<super::bulkhead::GaveUpAcc>,
 }
 
 impl TrafficAcc {
@@ -121,6 +128,8 @@ impl TrafficAcc {
             windowed: None,
             autoscale: Vec::new(),
             bulkhead_waits: Vec::new(),
+            load: super::load::LoadAcc::default(),
+            bulkhead_gave_up: Vec::new(),
         }
     }
 
@@ -162,6 +171,7 @@ impl TrafficAcc {
             acc.push(w);
         }
         super::autoscale::push(&mut self.autoscale, &t.autoscale);
+        self.load.push(t);
     }
 
     fn merge(&mut self, o: &Self) {
@@ -205,6 +215,8 @@ impl TrafficAcc {
         }
         super::autoscale::merge(&mut self.autoscale, &o.autoscale);
         super::bulkhead::merge(&mut self.bulkhead_waits, &o.bulkhead_waits);
+        self.load.merge(&o.load);
+        super::bulkhead::merge_gave_up(&mut self.bulkhead_gave_up, &o.bulkhead_gave_up);
     }
 }
 
@@ -312,6 +324,17 @@ impl Accumulator {
     pub fn push_bulkhead_waits<'a>(&mut self, edges: impl ExactSizeIterator<Item = Option<&'a Histogram<u64>>>) {
         if let Some(t) = &mut self.traffic {
             super::bulkhead::push(&mut t.bulkhead_waits, edges);
+        }
+    }
+
+    /// Adds one trial's calls that gave up in a bulkhead's queue, per
+    /// edge.
+    pub fn push_bulkhead_gave_up<'a>(
+        &mut self,
+        edges: impl ExactSizeIterator<Item = Option<&'a crate::resilience::bulkhead::GaveUp>>,
+    ) {
+        if let Some(t) = &mut self.traffic {
+            super::bulkhead::push_gave_up(&mut t.bulkhead_gave_up, edges);
         }
     }
 
@@ -546,6 +569,9 @@ pub struct ServiceRequests {
     /// What its autoscalers did (with `autoscale`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscale: Option<super::autoscale::AutoscaleSummary>,
+    /// Cold starts taken and time spent cold (with `cold_start`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold_start: Option<super::load::ColdStartSummary>,
 }
 
 /// A metric a run can be judged on, as the headline shows it: a fraction
@@ -648,6 +674,9 @@ pub struct EdgeSummary {
     /// The bulkhead's books (only where a bulkhead is configured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulkhead: Option<BulkheadSummary>,
+    /// The call's cache (only where `cache` is configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<super::load::CacheSummary>,
 }
 
 /// What hedging did on one edge, totals over all trials.
@@ -701,6 +730,10 @@ pub struct BulkheadSummary {
     /// Their longest wait, seconds (0 with none).
     #[serde(default)]
     pub wait_max_s: f64,
+    /// The calls that gave up waiting (only where the bulkhead has a
+    /// `queue_timeout`).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub gave_up: Option<super::bulkhead::QueueTimeouts>,
 }
 
 /// One region's figures.
@@ -1032,6 +1065,7 @@ impl Summary {
                             restarts: None,
                             ejections_by_detector: None,
                             autoscale: None,
+                            cold_start: None,
                         }),
                     },
                 )
@@ -1295,7 +1329,9 @@ fn edge(e: &EdgeCounts, exposure_s: f64, waits: [f64; 4]) -> EdgeSummary {
             wait_p90_s: waits[1],
             wait_p99_s: waits[2],
             wait_max_s: waits[3],
+            gave_up: None,
         }),
+        cache: None,
     }
 }
 
@@ -1373,6 +1409,52 @@ pub fn annotate_autoscale(summary: &mut Summary, scenario: &crate::scenario::Sce
         };
         if let Some(req) = summary.services.get_mut(&s.name).and_then(|x| x.requests.as_mut()) {
             req.autoscale = Some(a);
+        }
+    }
+}
+
+/// Fills `cache` on each call with a cache, `cold_start` on each service
+/// with a cold start, and the queue timeouts of each bulkhead with a
+/// `queue_timeout`.
+pub fn annotate_load(summary: &mut Summary, scenario: &crate::scenario::Scenario, acc: &Accumulator) {
+    let Some(t) = &acc.traffic else { return };
+    let timed_out = |p: &crate::scenario::ClientPolicy| p.bulkhead.as_ref().is_some_and(|b| b.queue_timeout.is_some());
+    let mut set_gave_up = |name: String, edge: usize| {
+        if let Some(b) = summary.edges.get_mut(&name).and_then(|e| e.bulkhead.as_mut()) {
+            b.gave_up = Some(super::bulkhead::gave_up(&t.bulkhead_gave_up, edge));
+        }
+    };
+    // Edges in world order: workloads first, then each service's calls.
+    for (i, w) in scenario.workloads.iter().enumerate() {
+        if timed_out(&w.policy) {
+            set_gave_up(format!("{}->{}", w.name, scenario.services[w.to].name), i);
+        }
+    }
+    let mut edge = scenario.workloads.len();
+    for s in &scenario.services {
+        for c in &s.calls {
+            if timed_out(&c.policy) {
+                set_gave_up(format!("{}->{}", s.name, scenario.services[c.to].name), edge);
+            }
+            edge += 1;
+        }
+    }
+    let mut edge = scenario.workloads.len();
+    for (i, s) in scenario.services.iter().enumerate() {
+        let load = s.load.as_ref();
+        for (k, c) in s.calls.iter().enumerate() {
+            if load.is_some_and(|l| l.caches.get(k).is_some_and(Option::is_some)) {
+                let name = format!("{}->{}", s.name, scenario.services[c.to].name);
+                if let Some(e) = summary.edges.get_mut(&name) {
+                    e.cache = Some(t.load.cache(edge));
+                }
+            }
+            edge += 1;
+        }
+        if load.is_some_and(|l| l.cold_start.is_some())
+            && let Some(req) = summary.services.get_mut(&s.name).and_then(|x| x.requests.as_mut())
+        {
+            req.cold_start = Some(t.load.cold_start(i, acc.trials()));
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct TimelineRows {
     pub services: Vec<[f32; 3]>,
     /// [`TrafficResult::edge_timeline`].
     pub edges: Vec<[f32; 3]>,
+    /// [`TrafficResult::replica_timeline`] (empty without autoscaling).
+    pub replicas: Vec<f64>,
 }
 
 impl From<&TrafficResult> for TimelineRows {
@@ -29,6 +31,7 @@ impl From<&TrafficResult> for TimelineRows {
             entry: t.timeline.clone(),
             services: t.service_timeline.clone(),
             edges: t.edge_timeline.clone(),
+            replicas: t.replica_timeline.clone(),
         }
     }
 }
@@ -44,18 +47,35 @@ pub struct TimelineAcc {
     pub(crate) services: Vec<[f64; 3]>,
     /// Edge-major: calls, attempts, breaker open seconds.
     pub(crate) edges: Vec<[f64; 3]>,
+    /// Service-major: serving replica-seconds of autoscaled services
+    /// (empty without autoscaling).
+    pub(crate) replicas: Vec<f64>,
 }
 
 impl TimelineAcc {
     /// Adds one trial.
     pub fn push(&mut self, t: &TrafficResult) {
         self.add(&t.timeline, &t.service_timeline, &t.edge_timeline);
+        self.add_replicas(&t.replica_timeline);
     }
 
     /// Adds one trial stored by a shard: the same sums as [`Self::push`]
     /// of the trial it came from.
     pub fn push_rows(&mut self, t: &TimelineRows) {
         self.add(&t.entry, &t.services, &t.edges);
+        self.add_replicas(&t.replicas);
+    }
+
+    fn add_replicas(&mut self, replicas: &[f64]) {
+        if replicas.is_empty() {
+            return;
+        }
+        if self.replicas.is_empty() {
+            self.replicas = vec![0.0; replicas.len()];
+        }
+        for (acc, x) in self.replicas.iter_mut().zip(replicas) {
+            *acc += x;
+        }
     }
 
     fn add(&mut self, entry: &[[u32; 4]], services: &[[f32; 3]], edges: &[[f32; 3]]) {

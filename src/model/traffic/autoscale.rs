@@ -61,7 +61,7 @@
 
 use std::collections::VecDeque;
 
-use super::Requests;
+use super::{Requests, TIMELINE_BUCKETS};
 use crate::engine::Nanos;
 use crate::model::event::{AutoscaleEvent, Event};
 use crate::model::trace::Subject;
@@ -110,6 +110,11 @@ struct Group {
     history: VecDeque<(Nanos, u32)>,
     /// Provisioning delays.
     rng: Rng,
+    /// Slots in the Serving state.
+    serving: u32,
+    /// Since when `serving` is what it is (integrated into the trial's
+    /// replica timeline up to here).
+    serving_since: Nanos,
 }
 
 /// The autoscalers' state, reused across trials (empty without them).
@@ -178,6 +183,7 @@ impl Requests<'_> {
         st.last.clear();
         st.last.resize(n, from);
         st.counts.resize(w.services.len(), ScaleCounts::default());
+        self.traffic.result.replica_timeline = vec![0.0; w.services.len() * TIMELINE_BUCKETS];
         for (g, spec) in w.groups.iter().enumerate() {
             let Some(a) = &w.services[spec.service].serve.defence.autoscale else {
                 self.traffic.scale.groups.push(None);
@@ -200,6 +206,8 @@ impl Requests<'_> {
                 since: from,
                 history: VecDeque::new(),
                 rng: random::stream(seed, trial, Purpose::Health, stream),
+                serving: declared,
+                serving_since: from,
             }));
             // The service's replicas at the start: every group's declared.
             st.counts[spec.service].peak += declared;
@@ -234,6 +242,7 @@ impl Requests<'_> {
         for g in 0..self.world.groups.len() {
             if self.traffic.scale.groups[g].is_some() {
                 self.integrate(g, horizon);
+                self.integrate_serving(g, horizon, 0);
             }
         }
         self.traffic.result.autoscale = self.traffic.scale.counts.clone();
@@ -286,7 +295,25 @@ impl Requests<'_> {
         }
     }
 
-    fn set_slot(&mut self, r: usize, slot: Slot) {
+    /// Adds group `g`'s serving replica-seconds since the last change to
+    /// the trial's replica timeline up to `now`, then changes its serving
+    /// count by `delta`.
+    fn integrate_serving(&mut self, g: usize, now: Nanos, delta: i32) {
+        let s = self.world.groups[g].service;
+        let horizon = self.world.horizon;
+        let grp = self.traffic.scale.groups[g].as_mut().expect("an autoscaled group");
+        let row = &mut self.traffic.result.replica_timeline[s * TIMELINE_BUCKETS..(s + 1) * TIMELINE_BUCKETS];
+        spread(row, grp.serving_since, now.min(horizon), grp.serving, horizon);
+        grp.serving = grp.serving.saturating_add_signed(delta);
+        grp.serving_since = now;
+    }
+
+    fn set_slot(&mut self, r: usize, slot: Slot, now: Nanos) {
+        let was = self.traffic.scale.slot[r] == Slot::Serving;
+        if was != (slot == Slot::Serving) {
+            let g = self.world.replicas[r].group;
+            self.integrate_serving(g, now, if was { -1 } else { 1 });
+        }
         let st = &mut self.traffic.scale;
         st.slot[r] = slot;
         st.gen_[r] = st.gen_[r].wrapping_add(1);
@@ -365,7 +392,7 @@ impl Requests<'_> {
                 .find(|&r| self.availability.replicas[r].natural);
             let pick = fresh.or_else(|| replicas.clone().find(parked));
             if let Some(r) = pick {
-                self.set_slot(r, Slot::Provisioning);
+                self.set_slot(r, Slot::Provisioning, now);
                 let d = self.rule(g).provision.clone();
                 let st = &mut self.traffic.scale;
                 let grp = st.groups[g].as_mut().expect("autoscaled");
@@ -382,7 +409,7 @@ impl Requests<'_> {
                 );
                 self.record(now, "scale_up", Subject::Replica(r));
             } else if let Some(r) = replicas.clone().rev().find(|&r| st.slot[r] == Slot::Draining) {
-                self.set_slot(r, Slot::Serving);
+                self.set_slot(r, Slot::Serving, now);
                 self.traffic.scale.groups[g].as_mut().expect("autoscaled").wanted += 1;
                 self.record(now, "scale_up", Subject::Replica(r));
             } else {
@@ -410,13 +437,13 @@ impl Requests<'_> {
             let serving = || replicas.clone().rev().find(|&r| st.slot[r] == Slot::Serving);
             let grp = st.groups[g].as_ref().expect("autoscaled");
             if let Some(r) = provisioning {
-                self.set_slot(r, Slot::Parked);
+                self.set_slot(r, Slot::Parked, now);
                 let grp = self.traffic.scale.groups[g].as_mut().expect("autoscaled");
                 grp.wanted -= 1;
                 grp.existing -= 1;
                 self.record(now, "scale_cancelled", Subject::Replica(r));
             } else if let Some(r) = serving().filter(|_| grp.wanted > 1) {
-                self.set_slot(r, Slot::Draining);
+                self.set_slot(r, Slot::Draining, now);
                 self.traffic.scale.groups[g].as_mut().expect("autoscaled").wanted -= 1;
                 self.record(now, "draining", Subject::Replica(r));
                 self.drain_check(r, now);
@@ -429,7 +456,7 @@ impl Requests<'_> {
 
     /// Slot `r` has provisioned: it serves from now on.
     fn start_serving(&mut self, r: usize, now: Nanos) {
-        self.set_slot(r, Slot::Serving);
+        self.set_slot(r, Slot::Serving, now);
         // A new process: a cold start and empty caches, as after a restart.
         self.mark_cold(r);
         let st = &mut self.traffic.scale;
@@ -451,7 +478,7 @@ impl Requests<'_> {
     fn park(&mut self, r: usize, now: Nanos) {
         let g = self.world.replicas[r].group;
         self.integrate(g, now);
-        self.set_slot(r, Slot::Parked);
+        self.set_slot(r, Slot::Parked, now);
         self.traffic.scale.groups[g].as_mut().expect("autoscaled").existing -= 1;
         self.traffic.scale.holds.push((r, true));
         self.record(now, "scaled_in", Subject::Replica(r));
@@ -506,6 +533,33 @@ impl Requests<'_> {
                 Some(if load(rb) < load(ra) { rb } else { ra })
             }
         }
+    }
+}
+
+/// Adds `count × (overlap in seconds)` of `[from, to)` with each timeline
+/// bucket to `row` (one cell per bucket of a trial of length `horizon`):
+/// the replica-seconds a count held over that span put in each bucket.
+/// Bucket `b` holds the times `t` with `floor(t × 60 / horizon) = b`, as
+/// everywhere else in the timeline.
+fn spread(row: &mut [f64], from: Nanos, to: Nanos, count: u32, horizon: Nanos) {
+    if count == 0 || to <= from {
+        return;
+    }
+    let h = u128::from(horizon.max(1));
+    let n = TIMELINE_BUCKETS as u128;
+    // The first time in bucket `b`: ceil(b × horizon / 60).
+    let start = |b: usize| (b as u128 * h).div_ceil(n).min(u128::from(Nanos::MAX)) as Nanos;
+    let mut b = ((u128::from(from) * n / h) as usize).min(TIMELINE_BUCKETS - 1);
+    let mut t = from;
+    while t < to {
+        let end = if b + 1 < TIMELINE_BUCKETS {
+            start(b + 1).min(to)
+        } else {
+            to
+        };
+        row[b] += f64::from(count) * (end - t) as f64 / 1e9;
+        t = end;
+        b += 1;
     }
 }
 

@@ -20,6 +20,12 @@ impl Traffic {
     pub fn bulkhead_waits(&self) -> impl ExactSizeIterator<Item = Option<&hdrhistogram::Histogram<u64>>> {
         self.bulkheads.iter().map(|b| b.as_ref().map(|b| b.waits()))
     }
+
+    /// Per edge, the last trial's calls that gave up in its bulkhead's
+    /// queue; `None` where none did or the edge has no bulkhead.
+    pub fn bulkhead_gave_up(&self) -> impl ExactSizeIterator<Item = Option<&crate::resilience::bulkhead::GaveUp>> {
+        self.bulkheads.iter().map(|b| b.as_ref().and_then(|b| b.gave_up()))
+    }
 }
 
 impl Requests<'_> {
@@ -144,7 +150,7 @@ impl Requests<'_> {
         }
         let edge = c.edge as usize;
         if let Some(b) = &mut t.bulkheads[edge]
-            && b.abandon(call.id())
+            && b.abandon_at(call.id(), now)
         {
             c.queued = false;
             t.result.edges[edge].bulkhead_rejected += 1;

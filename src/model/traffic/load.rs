@@ -21,6 +21,13 @@
 //! it is given; it is back within a routing decision of becoming
 //! reachable whenever requests arrive.
 //!
+//! # Books
+//! Each cache lookup counts on its edge (`TrafficResult::cache`: lookups,
+//! hits) and each warm-up begun on a service with a cold start counts on
+//! the service (`TrafficResult::cold`: warm-ups, replica-seconds within
+//! `duration` of their start, cut at the next warm-up of the replica and
+//! at the horizon); both stay empty in a trial that has none.
+//!
 //! # Invariants
 //! `cold` and `since` have one entry per replica when any service has a
 //! load key, none otherwise; `rng` has one stream per replica when any
@@ -36,7 +43,7 @@ use crate::model::world::World;
 use crate::random::{self, Purpose, Rng};
 use crate::resilience::Outcome;
 use crate::scenario::CallMode;
-use crate::scenario::load::{Gauge, Load};
+use crate::scenario::load::{ColdStart, Gauge, Load};
 
 /// The cache streams' tag in [`Purpose::Service`], clear of the replicas'
 /// own stream numbers (which use bits below 56 from 40 up for the service).
@@ -77,6 +84,18 @@ impl LoadState {
     }
 }
 
+/// The seconds a warm-up begun at `now` adds to its service's time cold:
+/// `duration`, cut at the horizon, less what is left of the warm-up it
+/// replaces (begun at `before`), which a restart cut short.
+fn cold_seconds(c: &ColdStart, before: Option<Nanos>, now: Nanos, horizon: Nanos) -> f64 {
+    let end = |from: Nanos| from.saturating_add(c.duration).min(horizon);
+    let mut cold = end(now).saturating_sub(now) as f64;
+    if let Some(b) = before {
+        cold -= end(b).saturating_sub(now) as f64;
+    }
+    cold / 1e9
+}
+
 impl Requests<'_> {
     /// Replica `r` lost its process (its connections were reset): its next
     /// job starts a warm-up.
@@ -115,10 +134,22 @@ impl Requests<'_> {
             };
             f *= s.curve.at(x);
         }
-        let st = &mut self.traffic.load;
+        let horizon = self.world.horizon;
+        let t = &mut *self.traffic;
+        let st = &mut t.load;
         if st.cold.get(r).copied().unwrap_or(false) {
             st.cold[r] = false;
-            st.since[r] = Some(now);
+            let before = st.since[r].replace(now);
+            if let Some(c) = &l.cold_start {
+                let services = self.world.services.len();
+                let books = &mut t.result.cold;
+                if books.is_empty() {
+                    books.resize(services, (0, 0.0));
+                }
+                let b = &mut books[self.world.replicas[r].service];
+                b.0 += 1;
+                b.1 += cold_seconds(c, before, now, horizon);
+            }
         }
         if let Some(c) = &l.cold_start
             && let Some(since) = st.since[r]
@@ -133,11 +164,21 @@ impl Requests<'_> {
         let Some(c) = l.caches.get(i).copied().flatten() else {
             return false;
         };
-        let st = &mut self.traffic.load;
+        let t = &mut *self.traffic;
+        let st = &mut t.load;
         let h = c.hit_rate_at(st.since[r].map(|s| now - s));
         // Drawn even at 0 and 1, so that sweeping the hit rate keeps the
         // stream aligned.
-        st.rng[r].random::<f64>() < h
+        let hit = st.rng[r].random::<f64>() < h;
+        let w = self.world;
+        let books = &mut t.result.cache;
+        if books.is_empty() {
+            books.resize(w.edges.len(), [0, 0]);
+        }
+        let b = &mut books[w.services[w.replicas[r].service].serve.calls[i]];
+        b[0] += 1;
+        b[1] += u64::from(hit);
+        hit
     }
 
     /// The calls of job `job` (in state `Calling`) of a service with load

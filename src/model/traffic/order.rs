@@ -197,7 +197,7 @@ impl Requests<'_> {
         let Some(b) = &mut t.bulkheads[c.edge as usize] else {
             return;
         };
-        if !b.abandon(call.id()) {
+        if !b.abandon_at(call.id(), now) {
             c.holds_bulkhead = true;
             self.leave_bulkhead(call, now);
         }
