@@ -101,3 +101,4 @@ mod util;
 mod validation;
 mod windowed;
 mod workflows;
+mod windowed_infra;

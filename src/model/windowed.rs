@@ -150,9 +150,6 @@ fn refusal_of_parts(sc: &Scenario) -> Option<String> {
     if !sc.deploys.is_empty() || !sc.maintenance.is_empty() {
         return not_yet("deploys or maintenance windows ([[deploy]], [[maintenance]])");
     }
-    if sc.infra.is_used() {
-        return not_yet("zones, common causes, repair crews or spares");
-    }
     if let Some(s) = sc.services.iter().find(|s| {
         let p = &s.defence.probes;
         p.readiness.is_some()
