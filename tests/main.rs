@@ -100,5 +100,5 @@ mod traffic;
 mod util;
 mod validation;
 mod windowed;
-mod workflows;
 mod windowed_infra;
+mod workflows;
