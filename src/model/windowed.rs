@@ -1,11 +1,15 @@
 //! Windowed request sampling: the request availability of a long horizon
 //! (a month, a year) without simulating every request.
 //!
-//! The availability component runs alone over the whole horizon. Its
+//! The availability component runs alone over the whole horizon (with the
+//! planned operations, when the model has them: [`master`]). Its
 //! *configuration* ([`configuration`]: which replicas serve and take
 //! traffic, which groups serve and are routed, which group each global
-//! active-passive service uses, which regions are up) changes only at
-//! crashes, repairs, failovers and region outages. One trial is cut into:
+//! active-passive service uses, which regions are up; plus, with deploys,
+//! which replicas serve a bad release that errs or slows, [`master::Marks`])
+//! changes only at crashes, repairs, failovers, region and zone outages,
+//! common-cause shocks, and the steps of deploys and maintenance windows.
+//! One trial is cut into:
 //!
 //! - **Windows**, simulated request by request: each starts one warm-up
 //!   ([`Timescales::warmup`]) before a configuration change, from the
@@ -65,8 +69,12 @@
 //! success, degraded and failed shares.
 //!
 //! **Supported models**: flat-rate workloads (no diurnal swing, no bursts),
-//! no injected faults, no workflows; [`refusal`] says why another model
-//! cannot run windowed. `auto` runs windowed only when full simulation of a
+//! no injected faults, no workflows; zones, common causes, repair crews and
+//! spares (they only change who is up, inside the availability component),
+//! deploys and maintenance windows (each restart, return, opening and
+//! closing is a change; a bad release's error rate or latency is part of
+//! the configuration). [`refusal`] says why another model cannot run
+//! windowed. `auto` runs windowed only when full simulation of a
 //! trial would pass [`REQUEST_BUDGET`] requests and the model is
 //! supported.
 //!
@@ -94,7 +102,7 @@ use crate::resilience::circuit_breaker::Trip;
 use crate::scenario::{ClientPolicy, Defence, RequestSampling, Scenario, Workload};
 use master::{Marks, Master};
 
-mod master;
+pub mod master;
 
 const SECOND: Nanos = 1_000_000_000;
 /// Shortest warm-up (and least settling time after a window's last change),
@@ -913,6 +921,7 @@ struct TrialSamples {
 impl TrialSamples {
     /// The index in `used` of the sample of `state`'s configuration,
     /// drawn (or taken from `samples`) when first met.
+    #[allow(clippy::too_many_arguments)]
     fn of(
         &mut self,
         w: &World,

@@ -110,7 +110,7 @@ pub fn key(a: &Availability, marks: &Marks) -> Vec<u8> {
 /// The availability process of a windowed trial (see the module doc).
 pub enum Master<'w> {
     /// The availability component alone.
-    Alone(FailureOnly<'w>),
+    Alone(Box<FailureOnly<'w>>),
     /// Availability and operations, in a trial without requests.
     Ops(Box<OpsRun<'w>>),
 }
@@ -127,7 +127,7 @@ impl<'w> Master<'w> {
     /// Trial `trial` of seed `seed` at time 0.
     pub fn start(w: &'w World, seed: u64, trial: u64) -> Self {
         if w.ops.is_empty() {
-            return Self::Alone(FailureOnly::start(w, seed, trial));
+            return Self::Alone(Box::new(FailureOnly::start(w, seed, trial)));
         }
         let mut run = Trial::new(w);
         run.reset_without_requests(seed, trial);
@@ -212,7 +212,7 @@ impl<'w> Master<'w> {
     /// the operations').
     pub fn finish(self) -> TrialResult {
         match self {
-            Self::Alone(m) => m.finish(),
+            Self::Alone(m) => (*m).finish(),
             Self::Ops(mut m) => {
                 let w = m.run.world;
                 let horizon = w.horizon;
