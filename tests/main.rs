@@ -101,4 +101,5 @@ mod traffic;
 mod util;
 mod validation;
 mod windowed;
+mod windowed_infra;
 mod workflows;

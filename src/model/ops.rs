@@ -324,6 +324,11 @@ impl Ops {
         }
         Some(out)
     }
+
+    /// Per replica: it runs a bad release (empty without deploys).
+    pub(super) fn on_bad(&self) -> &[bool] {
+        &self.on_bad
+    }
 }
 
 /// The operations' events, and what they ask of the other components.

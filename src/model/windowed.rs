@@ -1,11 +1,15 @@
 //! Windowed request sampling: the request availability of a long horizon
 //! (a month, a year) without simulating every request.
 //!
-//! The availability component runs alone over the whole horizon. Its
+//! The availability component runs alone over the whole horizon (with the
+//! planned operations, when the model has them: [`master`]). Its
 //! *configuration* ([`configuration`]: which replicas serve and take
 //! traffic, which groups serve and are routed, which group each global
-//! active-passive service uses, which regions are up) changes only at
-//! crashes, repairs, failovers and region outages. One trial is cut into:
+//! active-passive service uses, which regions are up; plus, with deploys,
+//! which replicas serve a bad release that errs or slows, [`master::Marks`])
+//! changes only at crashes, repairs, failovers, region and zone outages,
+//! common-cause shocks, and the steps of deploys and maintenance windows.
+//! One trial is cut into:
 //!
 //! - **Windows**, simulated request by request: each starts one warm-up
 //!   ([`Timescales::warmup`]) before a configuration change, from the
@@ -65,8 +69,12 @@
 //! success, degraded and failed shares.
 //!
 //! **Supported models**: flat-rate workloads (no diurnal swing, no bursts),
-//! no injected faults, no workflows; [`refusal`] says why another model
-//! cannot run windowed. `auto` runs windowed only when full simulation of a
+//! no injected faults, no workflows; zones, common causes, repair crews and
+//! spares (they only change who is up, inside the availability component),
+//! deploys and maintenance windows (each restart, return, opening and
+//! closing is a change; a bad release's error rate or latency is part of
+//! the configuration). [`refusal`] says why another model cannot run
+//! windowed. `auto` runs windowed only when full simulation of a
 //! trial would pass [`REQUEST_BUDGET`] requests and the model is
 //! supported.
 //!
@@ -92,6 +100,9 @@ use super::world::World;
 use crate::engine::{self, Nanos};
 use crate::resilience::circuit_breaker::Trip;
 use crate::scenario::{ClientPolicy, Defence, RequestSampling, Scenario, Workload};
+use master::{Marks, Master};
+
+pub mod master;
 
 const SECOND: Nanos = 1_000_000_000;
 /// Shortest warm-up (and least settling time after a window's last change),
@@ -147,12 +158,6 @@ pub fn refusal(sc: &Scenario) -> Option<String> {
 /// wrong (or reported as zero).
 fn refusal_of_parts(sc: &Scenario) -> Option<String> {
     let not_yet = |what: &str| Some(format!("windowed request sampling does not model {what} yet"));
-    if !sc.deploys.is_empty() || !sc.maintenance.is_empty() {
-        return not_yet("deploys or maintenance windows ([[deploy]], [[maintenance]])");
-    }
-    if sc.infra.is_used() {
-        return not_yet("zones, common causes, repair crews or spares");
-    }
     if let Some(s) = sc.services.iter().find(|s| {
         let p = &s.defence.probes;
         p.readiness.is_some()
@@ -832,13 +837,14 @@ fn draw(
     w: &World,
     seed: u64,
     state: &Availability,
+    marks: &Marks,
     key: &[u8],
     ts: Timescales,
     trial: u64,
 ) -> Result<Stationary, Runaway> {
     let hash = key_hash(key);
     let mut t = Trial::new(w);
-    t.begin_window(None, state, seed, stream(hash, 1, 0), 0);
+    t.begin_window(None, state, marks, seed, stream(hash, 1, 0), 0);
     let warm = 2 * ts.warmup;
     t.advance_window(warm, trial)?;
     let before = flatten(w, &t.traffic.result);
@@ -915,6 +921,7 @@ struct TrialSamples {
 impl TrialSamples {
     /// The index in `used` of the sample of `state`'s configuration,
     /// drawn (or taken from `samples`) when first met.
+    #[allow(clippy::too_many_arguments)]
     fn of(
         &mut self,
         w: &World,
@@ -922,15 +929,16 @@ impl TrialSamples {
         seed: u64,
         trial: u64,
         state: &Availability,
+        marks: &Marks,
         ts: Timescales,
     ) -> Result<usize, Runaway> {
-        let canon = canonical(w, state);
-        let key = configuration(&canon);
+        let (canon, marks) = master::canonical(w, state, marks);
+        let key = master::key(&canon, &marks);
         if let Some(&i) = self.index.get(&key) {
             return Ok(i);
         }
         let cell = samples.cell(seed, &key);
-        let drawn = cell.get_or_init(|| draw(w, seed, &canon, &key, ts, trial).map(Arc::new));
+        let drawn = cell.get_or_init(|| draw(w, seed, &canon, &marks, &key, ts, trial).map(Arc::new));
         match drawn {
             Ok(s) => {
                 self.used.push(Used {
@@ -951,19 +959,21 @@ impl TrialSamples {
 
 impl Trial<'_> {
     /// Replaces the trial's state with availability `availability` (and the
-    /// pending availability events `start` holds, unless frozen) and starts
-    /// the request component at `from` on streams `streams`, its health
-    /// checks agreeing with what serves.
+    /// pending availability and operations events and state `start` holds,
+    /// unless frozen) and starts the request component at `from` on streams
+    /// `streams`, its health checks agreeing with what serves and the
+    /// replicas `marks` names on their bad release.
     fn begin_window(
         &mut self,
-        start: Option<&FailureOnly<'_>>,
+        start: Option<&Master<'_>>,
         availability: &Availability,
+        marks: &Marks,
         seed: u64,
         streams: u64,
         from: Nanos,
     ) {
         match start {
-            Some(s) => self.queue = s.queue.clone(),
+            Some(s) => s.lend(self),
             None => self.queue.clear(),
         }
         self.availability = availability.clone();
@@ -978,6 +988,7 @@ impl Trial<'_> {
         );
         requests.start_traffic(seed, streams, from);
         requests.preset_health();
+        marks.apply(self);
         // Warm-ups and samples record no SLO series (a window lends it the
         // trial's from its change on).
         self.traffic.series = None;
@@ -1012,7 +1023,7 @@ impl Trial<'_> {
         let w = self.world;
         let horizon = w.horizon;
         let ts = timescales(w);
-        let mut master = FailureOnly::start(w, seed, trial);
+        let mut master = Master::start(w, seed, trial);
         let mut est = Estimate::new(w, counters_len(w));
         let mut used = TrialSamples {
             used: Vec::new(),
@@ -1021,9 +1032,9 @@ impl Trial<'_> {
         let mut stats = Windowed::default();
         let mut t: Nanos = 0;
         while t < horizon {
-            let i = used.of(w, samples, seed, trial, &master.availability, ts)?;
-            let key = configuration(&master.availability);
-            let change = next_change(&master, &key);
+            let i = used.of(w, samples, seed, trial, master.availability(), &master.marks(), ts)?;
+            let key = master.key();
+            let change = master.next_change(&key);
             let until = change.unwrap_or(horizon);
             let u = &mut used.used[i];
             let secs = (until - t) as f64 / 1e9;
@@ -1033,7 +1044,7 @@ impl Trial<'_> {
             u.covered_s += secs;
             let Some(change) = change else { break };
             let from = change.saturating_sub(ts.warmup).max(t);
-            master.run_until(from, u64::MAX);
+            master.run_until(from);
             t = self.run_window(
                 &mut master,
                 samples,
@@ -1083,7 +1094,7 @@ impl Trial<'_> {
     #[allow(clippy::too_many_arguments)]
     fn run_window(
         &mut self,
-        master: &mut FailureOnly<'_>,
+        master: &mut Master<'_>,
         samples: &Samples,
         used: &mut TrialSamples,
         est: &mut Estimate,
@@ -1098,15 +1109,15 @@ impl Trial<'_> {
         let horizon = w.horizon;
         let streams = stream(trial, 2, stats.windows);
         stats.windows += 1;
-        let start = master.clone();
-        self.begin_window(Some(&start), &start.availability, seed, streams, from);
+        let marks = master.marks();
+        self.begin_window(Some(&*master), master.availability(), &marks, seed, streams, from);
         self.advance_window(change, trial)?;
         // From the change on, the window's requests go straight into the
         // trial's series (the warm-up's into none).
         self.traffic.series = est.series.take();
         let mut mark = flatten(w, &self.traffic.result);
         let (lat0, served0) = (self.traffic.latency.clone(), self.traffic.served_latency.clone());
-        let mut key = configuration(&self.availability);
+        let mut key = master::key(&self.availability, &Marks::of(w, self));
         let mut last_change = change;
         let mut now = change;
         let mut calm = 0usize;
@@ -1126,14 +1137,15 @@ impl Trial<'_> {
             if metastable {
                 continue;
             }
-            let k = configuration(&self.availability);
+            let marks = Marks::of(w, self);
+            let k = master::key(&self.availability, &marks);
             if k != key {
                 key = k;
                 last_change = now;
                 calm = 0;
                 continue;
             }
-            let i = used.of(w, samples, seed, trial, &self.availability, ts)?;
+            let i = used.of(w, samples, seed, trial, &self.availability, &marks, ts)?;
             let s = &used.used[i].sample;
             let after = self.served_and_requests();
             let (served, requests) = ((after.0 - before.0) as f64, (after.1 - before.1) as f64);
@@ -1145,8 +1157,8 @@ impl Trial<'_> {
             let drained = self.traffic.in_flight() as f64 <= s.in_flight + SETTLE_Z * s.in_flight.sqrt() + 1.0;
             calm = if stationary && drained { calm + 1 } else { 0 };
             if calm >= SETTLE_STEPS && now - last_change >= ts.warmup && self.requests().health_agrees() {
-                master.run_until(now, u64::MAX);
-                match next_change(master, &key) {
+                master.run_until(now);
+                match master.next_change(&key) {
                     Some(c) if c < now + ts.warmup => {}
                     _ => break,
                 }
@@ -1168,7 +1180,7 @@ impl Trial<'_> {
             .expect("a later histogram holds the earlier one");
         add_scaled(&mut est.latency, &latency, 1.0);
         add_scaled(&mut est.served_latency, &served_latency, 1.0);
-        master.run_until(now, u64::MAX);
+        master.run_until(now);
         Ok(now)
     }
 }
