@@ -100,4 +100,6 @@ mod traffic;
 mod util;
 mod validation;
 mod windowed;
+mod windowed_precision;
+mod windowed_workflows;
 mod workflows;

@@ -51,9 +51,10 @@
 //! [`Windowed::metastable`], never estimated away.
 //!
 //! **Shared samples, honest intervals.** A configuration's stationary
-//! sample is drawn once per run ([`Samples`]) and used by every trial that
-//! meets it: configurations equal up to a permutation of the replicas of
-//! one group are one (the sample runs from the [`canonical`] state), and
+//! sample is drawn once per run ([`Samples`], kept across the batches of
+//! a `--precision` run too) and used by every trial that meets it:
+//! configurations equal up to a permutation of the replicas of one group
+//! are one (the sample runs from the [`canonical`] state), and
 //! the sample's streams derive from the seed and the configuration alone,
 //! so whichever thread draws it first, every trial gets the same sample.
 //! Shared samples make the trials' request availabilities share their
@@ -65,8 +66,12 @@
 //! success, degraded and failed shares.
 //!
 //! **Supported models**: flat-rate workloads (no diurnal swing, no bursts),
-//! no injected faults, no workflows; [`refusal`] says why another model
-//! cannot run windowed. `auto` runs windowed only when full simulation of a
+//! no injected faults; workflows (sagas) are carried by [`workflows`]
+//! (their outcome counters and histograms travel with the request
+//! counters, their lifetime stretches the warm-up, each workflow's counts
+//! are scaled to its own start rate, and their ratios' intervals hold the
+//! shared samples' error); [`refusal`] says why another model cannot run
+//! windowed. `auto` runs windowed only when full simulation of a
 //! trial would pass [`REQUEST_BUDGET`] requests and the model is
 //! supported.
 //!
@@ -76,6 +81,8 @@
 //! the thread or the trials before it. Memory is one window's (or one
 //! sample's) requests in flight, plus one set of counters per sampled
 //! configuration.
+
+pub mod workflows;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -187,7 +194,7 @@ fn refusal_of_parts(sc: &Scenario) -> Option<String> {
 }
 
 /// [`refusal`] from the parts of a scenario that decide it.
-pub fn refusal_of(workloads: &[Workload], faults: usize, workflows: usize, horizon: Nanos) -> Option<String> {
+pub fn refusal_of(workloads: &[Workload], faults: usize, _workflows: usize, horizon: Nanos) -> Option<String> {
     if workloads.is_empty() {
         return Some("windowed request sampling needs a workload (requests to sample)".into());
     }
@@ -199,9 +206,6 @@ pub fn refusal_of(workloads: &[Workload], faults: usize, workflows: usize, horiz
     }
     if faults > 0 {
         return Some("windowed request sampling does not model injected faults ([[fault]]) yet".into());
-    }
-    if workflows > 0 {
-        return Some("windowed request sampling does not model workflows ([[workflow]]) yet".into());
     }
     if horizon < MIN_HORIZON {
         return Some(format!(
@@ -255,7 +259,7 @@ pub struct Windowed {
 }
 
 /// One shared stationary sample as the trials used it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SampleUse {
     /// Summed over trials: the share of the trial's requests the sample's
     /// shares stand for (segment seconds times the rate over the trial's
@@ -266,6 +270,11 @@ pub struct SampleUse {
     pub var: [f64; 3],
     /// Entry requests the sample simulated (warm-up included).
     pub requests: u64,
+    /// Per workflow (none without workflows): the weight the sample
+    /// carries in the trial's completed, compensated and stuck ratios
+    /// (summed over trials), and the variance of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workflows: Vec<workflows::ShareUse>,
 }
 
 impl Windowed {
@@ -283,6 +292,7 @@ impl Windowed {
             // The same sample in every trial: its error and cost once.
             mine.var = u.var;
             mine.requests = u.requests;
+            workflows::add_uses(&mut mine.workflows, &u.workflows);
         }
     }
 
@@ -376,11 +386,12 @@ fn nanos(secs: f64) -> Nanos {
 /// The timescales of `w`'s request process.
 pub fn timescales(w: &World) -> Timescales {
     let rate: f64 = w.workloads.iter().map(|wl| wl.rate).sum();
-    timescales_of(
+    let ts = timescales_of(
         w.edges.iter().map(|e| &e.policy),
         w.services.iter().map(|s| &s.serve.defence),
         rate,
-    )
+    );
+    workflows::stretch(ts, workflows::saga_lifetime(w))
 }
 
 /// [`timescales`] from the client policies of every edge, the services'
@@ -456,6 +467,7 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
         sc.services.iter().map(|s| &s.defence),
         rate,
     );
+    let ts = workflows::stretch(ts, workflows::scenario_saga_lifetime(sc));
     let detection = sc
         .services
         .iter()
@@ -473,6 +485,8 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
 #[derive(Default)]
 pub struct Samples {
     cells: Mutex<Cells>,
+    /// Samples drawn (not taken from a cell already filled).
+    drawn: std::sync::atomic::AtomicU64,
 }
 
 /// The samples by (seed, canonical configuration key).
@@ -488,6 +502,11 @@ impl std::fmt::Debug for Samples {
 }
 
 impl Samples {
+    /// How many stationary samples were drawn into these (each cell once).
+    pub fn drawn(&self) -> u64 {
+        self.drawn.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn cell(&self, seed: u64, key: &[u8]) -> Arc<Cell> {
         let mut cells = self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Arc::clone(cells.entry((seed, key.to_vec())).or_default())
@@ -513,6 +532,8 @@ struct Stationary {
     served_latency: Histogram<u64>,
     /// Entry requests simulated, warm-up included.
     requests: u64,
+    /// Saga histograms of the sample's sagas (after its warm-up).
+    sagas: workflows::Hists,
 }
 
 /// A stationary sample in one trial.
@@ -535,6 +556,8 @@ struct Estimate {
     served_latency: Histogram<u64>,
     /// The SLO windows' and alerts' series, when the world has them.
     series: Option<RequestSeries>,
+    /// Saga histograms, per workflow.
+    sagas: workflows::Hists,
 }
 
 /// The configuration the request component reads: what serves and takes
@@ -632,6 +655,7 @@ fn flatten(w: &World, t: &TrafficResult) -> Vec<f64> {
     for d in &t.defence {
         v.extend([d.shed, d.shed_wait, d.rate_limited, d.ejections].map(|x| x as f64));
     }
+    workflows::extend(&mut v, t);
     v
 }
 
@@ -720,6 +744,7 @@ impl Estimate {
             latency: empty_histogram(),
             served_latency: empty_histogram(),
             series: w.slo.as_ref().map(|spec| RequestSeries::new(spec.bucket, w.horizon)),
+            sagas: workflows::Hists::new(w),
         }
     }
 
@@ -786,6 +811,7 @@ impl Estimate {
 
     fn finish(self, w: &World, stats: Windowed) -> TrafficResult {
         let mut t = unflatten(&self.counters, w.services.len(), w.edges.len());
+        t.workflows = workflows::unflatten(w, &self.counters[self.counters.len() - workflows::len(w)..]);
         let n = |x: f64| x.max(0.0).round() as u32;
         t.timeline = self.timeline.iter().map(|c| c.map(n)).collect();
         t.service_timeline = self.services.iter().map(|c| [c[0] as f32, c[1] as f32, 0.0]).collect();
@@ -819,6 +845,7 @@ fn counters_len(w: &World) -> usize {
             service_failed: vec![0; w.services.len()],
             edges: vec![Default::default(); w.edges.len()],
             defence: vec![Default::default(); w.services.len()],
+            workflows: workflows::unflatten(w, &vec![0.0; workflows::len(w)]),
             ..TrafficResult::default()
         },
     )
@@ -843,9 +870,11 @@ fn draw(
     t.advance_window(warm, trial)?;
     let before = flatten(w, &t.traffic.result);
     let (lat0, served0) = (t.traffic.latency.clone(), t.traffic.served_latency.clone());
+    let sagas0 = workflows::Hists::snapshot(t.workflow_histograms());
     let mut batches: Vec<[f64; 4]> = Vec::new();
     let mut in_flight: f64 = 0.0;
     let mut last = shares(&t.traffic.result);
+    let mut saga_batches = workflows::Batches::new(&t.traffic.result);
     let mut b: u64 = 0;
     loop {
         b += 1;
@@ -854,6 +883,7 @@ fn draw(
         batches.push([now[0] - last[0], now[1] - last[1], now[2] - last[2], now[3] - last[3]]);
         in_flight = in_flight.max(t.traffic.in_flight() as f64);
         last = now;
+        saga_batches.push(&t.traffic.result);
         let n: f64 = batches.iter().map(|x| x[3]).sum();
         if b >= MAX_BATCHES {
             break;
@@ -875,7 +905,8 @@ fn draw(
     let sampled = (after[0] - before[0]) / secs;
     let known: f64 = w.workloads.iter().map(|wl| wl.rate).sum();
     let scale = if sampled > 0.0 { known / sampled } else { 1.0 };
-    let rates: Vec<f64> = after.iter().zip(&before).map(|(a, b)| (a - b) / secs * scale).collect();
+    let mut rates: Vec<f64> = after.iter().zip(&before).map(|(a, b)| (a - b) / secs * scale).collect();
+    workflows::rescale(w, &mut rates, &before, &after, secs);
     let requests: f64 = batches.iter().map(|x| x[3]).sum();
     let served: f64 = batches.iter().map(|x| x[0] + x[1]).sum();
     let p = if requests > 0.0 { served / requests } else { 1.0 };
@@ -903,6 +934,7 @@ fn draw(
         latency,
         served_latency,
         requests: t.traffic.result.requests,
+        sagas: workflows::Hists::since(t.workflow_histograms(), &sagas0).sampled(w, &before, &after, &saga_batches),
     })
 }
 
@@ -930,7 +962,10 @@ impl TrialSamples {
             return Ok(i);
         }
         let cell = samples.cell(seed, &key);
-        let drawn = cell.get_or_init(|| draw(w, seed, &canon, &key, ts, trial).map(Arc::new));
+        let drawn = cell.get_or_init(|| {
+            samples.drawn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            draw(w, seed, &canon, &key, ts, trial).map(Arc::new)
+        });
         match drawn {
             Ok(s) => {
                 self.used.push(Used {
@@ -1054,6 +1089,7 @@ impl Trial<'_> {
             let scale = u.covered_s * s.rates[0] / s.latency.len().max(1) as f64;
             add_scaled(&mut est.latency, &s.latency, scale);
             add_scaled(&mut est.served_latency, &s.served_latency, scale);
+            est.sagas.add_sample(w, &s.sagas, u.covered_s);
             let weight = if requests > 0.0 {
                 u.covered_s * s.rates[0] / requests
             } else {
@@ -1065,6 +1101,7 @@ impl Trial<'_> {
                     weight,
                     var: s.var,
                     requests: s.requests,
+                    workflows: workflows::uses(w, &est.counters, u.covered_s, &s.sagas),
                 },
             );
         }
@@ -1072,6 +1109,8 @@ impl Trial<'_> {
         stats.estimated_requests = requests;
         self.traffic.latency = est.latency.clone();
         self.traffic.served_latency = est.served_latency.clone();
+        self.traffic
+            .set_workflow_histograms(std::mem::take(&mut est.sagas).into_inner());
         let mut result = master.finish();
         result.traffic = Some(est.finish(w, stats));
         Ok(result)
@@ -1106,6 +1145,7 @@ impl Trial<'_> {
         self.traffic.series = est.series.take();
         let mut mark = flatten(w, &self.traffic.result);
         let (lat0, served0) = (self.traffic.latency.clone(), self.traffic.served_latency.clone());
+        let sagas0 = workflows::Hists::snapshot(self.workflow_histograms());
         let mut key = configuration(&self.availability);
         let mut last_change = change;
         let mut now = change;
@@ -1168,6 +1208,8 @@ impl Trial<'_> {
             .expect("a later histogram holds the earlier one");
         add_scaled(&mut est.latency, &latency, 1.0);
         add_scaled(&mut est.served_latency, &served_latency, 1.0);
+        est.sagas
+            .add(&workflows::Hists::since(self.workflow_histograms(), &sagas0), 1.0);
         master.run_until(now, u64::MAX);
         Ok(now)
     }
