@@ -156,7 +156,30 @@ pub fn run_into(
     progress: &Progress,
     on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
 ) -> Result<()> {
-    run_chunks(world, seed, trials, threads, progress, on_trial, |acc| {
+    let samples = crate::model::windowed::Samples::default();
+    run_into_sharing(total, world, &samples, seed, trials, threads, progress, on_trial)
+}
+
+/// [`run_into`] taking windowed sampling's stationary samples from (and
+/// adding them to) `samples`, which earlier calls of the same world and
+/// seed may have filled: a run continued batch after batch
+/// ([`precision`]) draws each sample once. The samples derive from the
+/// seed and the configuration alone, so reusing them changes no figure.
+///
+/// # Errors
+/// As [`run`].
+#[allow(clippy::too_many_arguments)]
+pub fn run_into_sharing(
+    total: &mut Accumulator,
+    world: &World,
+    samples: &crate::model::windowed::Samples,
+    seed: u64,
+    trials: Range<u64>,
+    threads: Option<usize>,
+    progress: &Progress,
+    on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
+) -> Result<()> {
+    run_chunks_sharing(world, samples, seed, trials, threads, progress, on_trial, |acc| {
         total.merge(&acc);
         Ok(())
     })
@@ -176,6 +199,27 @@ pub fn run_chunks(
     trials: Range<u64>,
     threads: Option<usize>,
     progress: &Progress,
+    on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
+    on_chunk: impl FnMut(Accumulator) -> Result<()>,
+) -> Result<()> {
+    // Windowed sampling's stationary samples, shared by every chunk.
+    let samples = crate::model::windowed::Samples::default();
+    run_chunks_sharing(world, &samples, seed, trials, threads, progress, on_trial, on_chunk)
+}
+
+/// [`run_chunks`] with windowed sampling's stationary samples in `samples`
+/// (see [`run_into_sharing`]).
+///
+/// # Errors
+/// As [`run`]; any error `on_chunk` returns.
+#[allow(clippy::too_many_arguments)]
+pub fn run_chunks_sharing(
+    world: &World,
+    samples: &crate::model::windowed::Samples,
+    seed: u64,
+    trials: Range<u64>,
+    threads: Option<usize>,
+    progress: &Progress,
     mut on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
     mut on_chunk: impl FnMut(Accumulator) -> Result<()>,
 ) -> Result<()> {
@@ -188,8 +232,6 @@ pub fn run_chunks(
         Error::Usage(format!("cannot start {n} worker threads: {e}"))
     })?;
     let chunk = chunk_size(world);
-    // Windowed sampling's stationary samples, shared by every chunk.
-    let samples = crate::model::windowed::Samples::default();
     let first_chunk = trials.start / chunk;
     let last_chunk = trials.end.div_ceil(chunk);
     let mut wave_start = first_chunk;
@@ -205,7 +247,7 @@ pub fn run_chunks(
                     }
                     let lo = (c * chunk).max(trials.start);
                     let hi = ((c + 1) * chunk).min(trials.end);
-                    let out = run_chunk(world, &samples, seed, lo..hi);
+                    let out = run_chunk(world, samples, seed, lo..hi);
                     progress.advance(hi - lo);
                     Some(out)
                 })

@@ -102,4 +102,6 @@ mod util;
 mod validation;
 mod windowed;
 mod windowed_infra;
+mod windowed_precision;
+mod windowed_workflows;
 mod workflows;

@@ -55,9 +55,10 @@
 //! [`Windowed::metastable`], never estimated away.
 //!
 //! **Shared samples, honest intervals.** A configuration's stationary
-//! sample is drawn once per run ([`Samples`]) and used by every trial that
-//! meets it: configurations equal up to a permutation of the replicas of
-//! one group are one (the sample runs from the [`canonical`] state), and
+//! sample is drawn once per run ([`Samples`], kept across the batches of
+//! a `--precision` run too) and used by every trial that meets it:
+//! configurations equal up to a permutation of the replicas of one group
+//! are one (the sample runs from the [`canonical`] state), and
 //! the sample's streams derive from the seed and the configuration alone,
 //! so whichever thread draws it first, every trial gets the same sample.
 //! Shared samples make the trials' request availabilities share their
@@ -69,7 +70,11 @@
 //! success, degraded and failed shares.
 //!
 //! **Supported models**: flat-rate workloads (no diurnal swing, no bursts),
-//! no injected faults, no workflows; zones, common causes, repair crews and
+//! no injected faults; workflows (sagas) are carried by [`workflows`]
+//! (their outcome counters and histograms travel with the request
+//! counters, their lifetime stretches the warm-up, each workflow's counts
+//! are scaled to its own start rate, and their ratios' intervals hold the
+//! shared samples' error); zones, common causes, repair crews and
 //! spares (they only change who is up, inside the availability component),
 //! deploys and maintenance windows (each restart, return, opening and
 //! closing is a change; a bad release's error rate or latency is part of
@@ -84,6 +89,8 @@
 //! the thread or the trials before it. Memory is one window's (or one
 //! sample's) requests in flight, plus one set of counters per sampled
 //! configuration.
+
+pub mod workflows;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -192,7 +199,7 @@ fn refusal_of_parts(sc: &Scenario) -> Option<String> {
 }
 
 /// [`refusal`] from the parts of a scenario that decide it.
-pub fn refusal_of(workloads: &[Workload], faults: usize, workflows: usize, horizon: Nanos) -> Option<String> {
+pub fn refusal_of(workloads: &[Workload], faults: usize, _workflows: usize, horizon: Nanos) -> Option<String> {
     if workloads.is_empty() {
         return Some("windowed request sampling needs a workload (requests to sample)".into());
     }
@@ -204,9 +211,6 @@ pub fn refusal_of(workloads: &[Workload], faults: usize, workflows: usize, horiz
     }
     if faults > 0 {
         return Some("windowed request sampling does not model injected faults ([[fault]]) yet".into());
-    }
-    if workflows > 0 {
-        return Some("windowed request sampling does not model workflows ([[workflow]]) yet".into());
     }
     if horizon < MIN_HORIZON {
         return Some(format!(
@@ -260,7 +264,7 @@ pub struct Windowed {
 }
 
 /// One shared stationary sample as the trials used it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SampleUse {
     /// Summed over trials: the share of the trial's requests the sample's
     /// shares stand for (segment seconds times the rate over the trial's
@@ -271,6 +275,11 @@ pub struct SampleUse {
     pub var: [f64; 3],
     /// Entry requests the sample simulated (warm-up included).
     pub requests: u64,
+    /// Per workflow (none without workflows): the weight the sample
+    /// carries in the trial's completed, compensated and stuck ratios
+    /// (summed over trials), and the variance of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workflows: Vec<workflows::ShareUse>,
 }
 
 impl Windowed {
@@ -288,6 +297,7 @@ impl Windowed {
             // The same sample in every trial: its error and cost once.
             mine.var = u.var;
             mine.requests = u.requests;
+            workflows::add_uses(&mut mine.workflows, &u.workflows);
         }
     }
 
@@ -381,11 +391,12 @@ fn nanos(secs: f64) -> Nanos {
 /// The timescales of `w`'s request process.
 pub fn timescales(w: &World) -> Timescales {
     let rate: f64 = w.workloads.iter().map(|wl| wl.rate).sum();
-    timescales_of(
+    let ts = timescales_of(
         w.edges.iter().map(|e| &e.policy),
         w.services.iter().map(|s| &s.serve.defence),
         rate,
-    )
+    );
+    workflows::stretch(ts, workflows::saga_lifetime(w))
 }
 
 /// [`timescales`] from the client policies of every edge, the services'
@@ -461,6 +472,7 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
         sc.services.iter().map(|s| &s.defence),
         rate,
     );
+    let ts = workflows::stretch(ts, workflows::scenario_saga_lifetime(sc));
     let detection = sc
         .services
         .iter()
@@ -478,6 +490,8 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
 #[derive(Default)]
 pub struct Samples {
     cells: Mutex<Cells>,
+    /// Samples drawn (not taken from a cell already filled).
+    drawn: std::sync::atomic::AtomicU64,
 }
 
 /// The samples by (seed, canonical configuration key).
@@ -493,6 +507,11 @@ impl std::fmt::Debug for Samples {
 }
 
 impl Samples {
+    /// How many stationary samples were drawn into these (each cell once).
+    pub fn drawn(&self) -> u64 {
+        self.drawn.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn cell(&self, seed: u64, key: &[u8]) -> Arc<Cell> {
         let mut cells = self.cells.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Arc::clone(cells.entry((seed, key.to_vec())).or_default())
@@ -518,6 +537,8 @@ struct Stationary {
     served_latency: Histogram<u64>,
     /// Entry requests simulated, warm-up included.
     requests: u64,
+    /// Saga histograms of the sample's sagas (after its warm-up).
+    sagas: workflows::Hists,
 }
 
 /// A stationary sample in one trial.
@@ -540,6 +561,8 @@ struct Estimate {
     served_latency: Histogram<u64>,
     /// The SLO windows' and alerts' series, when the world has them.
     series: Option<RequestSeries>,
+    /// Saga histograms, per workflow.
+    sagas: workflows::Hists,
 }
 
 /// The configuration the request component reads: what serves and takes
@@ -637,6 +660,7 @@ fn flatten(w: &World, t: &TrafficResult) -> Vec<f64> {
     for d in &t.defence {
         v.extend([d.shed, d.shed_wait, d.rate_limited, d.ejections].map(|x| x as f64));
     }
+    workflows::extend(&mut v, t);
     v
 }
 
@@ -725,6 +749,7 @@ impl Estimate {
             latency: empty_histogram(),
             served_latency: empty_histogram(),
             series: w.slo.as_ref().map(|spec| RequestSeries::new(spec.bucket, w.horizon)),
+            sagas: workflows::Hists::new(w),
         }
     }
 
@@ -791,6 +816,7 @@ impl Estimate {
 
     fn finish(self, w: &World, stats: Windowed) -> TrafficResult {
         let mut t = unflatten(&self.counters, w.services.len(), w.edges.len());
+        t.workflows = workflows::unflatten(w, &self.counters[self.counters.len() - workflows::len(w)..]);
         let n = |x: f64| x.max(0.0).round() as u32;
         t.timeline = self.timeline.iter().map(|c| c.map(n)).collect();
         t.service_timeline = self.services.iter().map(|c| [c[0] as f32, c[1] as f32, 0.0]).collect();
@@ -824,6 +850,7 @@ fn counters_len(w: &World) -> usize {
             service_failed: vec![0; w.services.len()],
             edges: vec![Default::default(); w.edges.len()],
             defence: vec![Default::default(); w.services.len()],
+            workflows: workflows::unflatten(w, &vec![0.0; workflows::len(w)]),
             ..TrafficResult::default()
         },
     )
@@ -849,9 +876,11 @@ fn draw(
     t.advance_window(warm, trial)?;
     let before = flatten(w, &t.traffic.result);
     let (lat0, served0) = (t.traffic.latency.clone(), t.traffic.served_latency.clone());
+    let sagas0 = workflows::Hists::snapshot(t.workflow_histograms());
     let mut batches: Vec<[f64; 4]> = Vec::new();
     let mut in_flight: f64 = 0.0;
     let mut last = shares(&t.traffic.result);
+    let mut saga_batches = workflows::Batches::new(&t.traffic.result);
     let mut b: u64 = 0;
     loop {
         b += 1;
@@ -860,6 +889,7 @@ fn draw(
         batches.push([now[0] - last[0], now[1] - last[1], now[2] - last[2], now[3] - last[3]]);
         in_flight = in_flight.max(t.traffic.in_flight() as f64);
         last = now;
+        saga_batches.push(&t.traffic.result);
         let n: f64 = batches.iter().map(|x| x[3]).sum();
         if b >= MAX_BATCHES {
             break;
@@ -881,7 +911,8 @@ fn draw(
     let sampled = (after[0] - before[0]) / secs;
     let known: f64 = w.workloads.iter().map(|wl| wl.rate).sum();
     let scale = if sampled > 0.0 { known / sampled } else { 1.0 };
-    let rates: Vec<f64> = after.iter().zip(&before).map(|(a, b)| (a - b) / secs * scale).collect();
+    let mut rates: Vec<f64> = after.iter().zip(&before).map(|(a, b)| (a - b) / secs * scale).collect();
+    workflows::rescale(w, &mut rates, &before, &after, secs);
     let requests: f64 = batches.iter().map(|x| x[3]).sum();
     let served: f64 = batches.iter().map(|x| x[0] + x[1]).sum();
     let p = if requests > 0.0 { served / requests } else { 1.0 };
@@ -909,6 +940,7 @@ fn draw(
         latency,
         served_latency,
         requests: t.traffic.result.requests,
+        sagas: workflows::Hists::since(t.workflow_histograms(), &sagas0).sampled(w, &before, &after, &saga_batches),
     })
 }
 
@@ -938,7 +970,10 @@ impl TrialSamples {
             return Ok(i);
         }
         let cell = samples.cell(seed, &key);
-        let drawn = cell.get_or_init(|| draw(w, seed, &canon, &marks, &key, ts, trial).map(Arc::new));
+        let drawn = cell.get_or_init(|| {
+            samples.drawn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            draw(w, seed, &canon, &marks, &key, ts, trial).map(Arc::new)
+        });
         match drawn {
             Ok(s) => {
                 self.used.push(Used {
@@ -1065,6 +1100,7 @@ impl Trial<'_> {
             let scale = u.covered_s * s.rates[0] / s.latency.len().max(1) as f64;
             add_scaled(&mut est.latency, &s.latency, scale);
             add_scaled(&mut est.served_latency, &s.served_latency, scale);
+            est.sagas.add_sample(w, &s.sagas, u.covered_s);
             let weight = if requests > 0.0 {
                 u.covered_s * s.rates[0] / requests
             } else {
@@ -1076,6 +1112,7 @@ impl Trial<'_> {
                     weight,
                     var: s.var,
                     requests: s.requests,
+                    workflows: workflows::uses(w, &est.counters, u.covered_s, &s.sagas),
                 },
             );
         }
@@ -1083,6 +1120,8 @@ impl Trial<'_> {
         stats.estimated_requests = requests;
         self.traffic.latency = est.latency.clone();
         self.traffic.served_latency = est.served_latency.clone();
+        self.traffic
+            .set_workflow_histograms(std::mem::take(&mut est.sagas).into_inner());
         let mut result = master.finish();
         result.traffic = Some(est.finish(w, stats));
         Ok(result)
@@ -1117,6 +1156,7 @@ impl Trial<'_> {
         self.traffic.series = est.series.take();
         let mut mark = flatten(w, &self.traffic.result);
         let (lat0, served0) = (self.traffic.latency.clone(), self.traffic.served_latency.clone());
+        let sagas0 = workflows::Hists::snapshot(self.workflow_histograms());
         let mut key = master::key(&self.availability, &Marks::of(w, self));
         let mut last_change = change;
         let mut now = change;
@@ -1180,6 +1220,8 @@ impl Trial<'_> {
             .expect("a later histogram holds the earlier one");
         add_scaled(&mut est.latency, &latency, 1.0);
         add_scaled(&mut est.served_latency, &served_latency, 1.0);
+        est.sagas
+            .add(&workflows::Hists::since(self.workflow_histograms(), &sagas0), 1.0);
         master.run_until(now);
         Ok(now)
     }

@@ -7,9 +7,12 @@
 //! the fold simply continues ([`super::run_into`]) and a run that stops
 //! after `T` trials has exactly the figures of a plain run of `T` trials.
 //! Nothing depends on the thread count: the stopping rule only reads the
-//! accumulator, which does not.
+//! accumulator, which does not. Windowed request sampling's stationary
+//! samples are kept across batches ([`super::run_into_sharing`]): each is
+//! drawn once for the run, as in a plain run.
 
 use crate::error::{Error, Result};
+use crate::model::windowed::Samples;
 use crate::model::{TrialResult, World};
 use crate::stats::Summary;
 use crate::stats::summary::Precision;
@@ -74,6 +77,22 @@ pub fn simulate_or_stop(
     scenario: &Scenario,
     options: &RunOptions,
     target: Target,
+    on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
+    stop: impl Fn(&Summary) -> bool,
+) -> Result<Summary> {
+    simulate_sharing(scenario, options, target, &Samples::default(), on_trial, stop)
+}
+
+/// [`simulate_or_stop`] with windowed sampling's stationary samples kept in
+/// `samples` (which counts what it drew: [`Samples::drawn`]).
+///
+/// # Errors
+/// As [`crate::simulate`].
+pub fn simulate_sharing(
+    scenario: &Scenario,
+    options: &RunOptions,
+    target: Target,
+    samples: &Samples,
     mut on_trial: impl FnMut(u64, &TrialResult) -> Result<()>,
     stop: impl Fn(&Summary) -> bool,
 ) -> Result<Summary> {
@@ -86,9 +105,10 @@ pub fn simulate_or_stop(
     loop {
         let done = acc.trials();
         let end = (done + batch).min(target.max_trials);
-        super::run_into(
+        super::run_into_sharing(
             &mut acc,
             &world,
+            samples,
             seed,
             done..end,
             options.threads,

@@ -1122,7 +1122,14 @@ impl Summary {
                         .workflows
                         .iter()
                         .zip(&t.workflows)
-                        .map(|((name, steps), w)| (name.clone(), WorkflowSummary::new(w, steps)))
+                        .enumerate()
+                        .map(|(i, ((name, steps), w))| {
+                            let shared = t
+                                .windowed
+                                .as_ref()
+                                .map_or([0.0; 3], |x| x.shared_workflow_variance(n, i));
+                            (name.clone(), WorkflowSummary::with_shared(w, steps, shared))
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),

@@ -190,6 +190,20 @@ pub struct WorkflowSummary {
     pub inconsistency_window_s: Window,
 }
 
+/// `w`'s estimate with `extra` variance added to its Student t interval
+/// (windowed sampling's shared samples, which the spread across trials
+/// cannot show).
+fn widened(w: &Welford, extra: f64) -> Estimate {
+    if extra <= 0.0 || w.count() < 2 {
+        return Estimate::of(w);
+    }
+    let half = super::interval::t95(w.count()) * (w.std_error().powi(2) + extra).sqrt();
+    Estimate {
+        mean: w.mean(),
+        ci95: [(w.mean() - half).max(0.0), (w.mean() + half).min(1.0)],
+    }
+}
+
 fn latency(sum_s: f64, n: u64, h: &Histogram<u64>) -> Latency {
     let q = |p: f64| {
         if h.is_empty() {
@@ -210,6 +224,14 @@ fn latency(sum_s: f64, n: u64, h: &Histogram<u64>) -> Latency {
 impl WorkflowSummary {
     /// The summary of `acc`; `steps` names its steps in order.
     pub fn new(acc: &WorkflowAcc, steps: &[String]) -> Self {
+        Self::with_shared(acc, steps, [0.0; 3])
+    }
+
+    /// [`WorkflowSummary::new`] with `shared`, the variance windowed
+    /// sampling's shared samples add to the completed, compensated and
+    /// stuck ratios ([`crate::model::windowed::Windowed::shared_workflow_variance`]),
+    /// in their intervals.
+    pub fn with_shared(acc: &WorkflowAcc, steps: &[String], shared: [f64; 3]) -> Self {
         let w = latency(acc.window_s, acc.windows, &acc.window_us);
         Self {
             started: acc.started,
@@ -217,9 +239,9 @@ impl WorkflowSummary {
             completed: acc.completed,
             compensated: acc.compensated,
             stuck: acc.stuck,
-            completed_ratio: Estimate::of(&acc.completed_ratio),
-            compensated_ratio: Estimate::of(&acc.compensated_ratio),
-            stuck_ratio: Estimate::of(&acc.stuck_ratio),
+            completed_ratio: widened(&acc.completed_ratio, shared[0]),
+            compensated_ratio: widened(&acc.compensated_ratio, shared[1]),
+            stuck_ratio: widened(&acc.stuck_ratio, shared[2]),
             steps: steps
                 .iter()
                 .zip(&acc.steps)

@@ -123,6 +123,12 @@ impl super::Traffic {
     pub fn workflow_histograms(&self) -> &[WorkflowHistograms] {
         &self.sagas.hist
     }
+
+    /// Replaces the last trial's saga histograms with `hist` (windowed
+    /// request sampling's estimate, built from its windows and samples).
+    pub(in crate::model) fn set_workflow_histograms(&mut self, hist: Vec<WorkflowHistograms>) {
+        self.sagas.hist = hist;
+    }
 }
 
 impl Requests<'_> {

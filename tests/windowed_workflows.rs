@@ -1,0 +1,294 @@
+//! Windowed request sampling with workflows (sagas): windowed against full
+//! simulation on a compressed model where full is affordable, outcome by
+//! outcome, and the workflow figures of `summary.json` in a windowed run.
+
+use crate::util::{Dir, assert_covers, simulate};
+
+/// Six hours; a web tier of three replicas failing every 3 h each behind
+/// health checks, retries and a circuit breaker towards an active-passive
+/// database failing every 2 h with a 40 s failover; and a saga of three
+/// steps (reserve on web, charge on the database, ship on a single replica
+/// failing every 2 h for 5 minutes), the first two with compensations
+/// (charge's on a refund service that errs 30 % of the time and fails
+/// every 4 h): a ship outage compensates charge and reserve and, when the
+/// refund gives up twice, leaves the saga stuck; a failover fails charges
+/// and compensates reserve.
+const SAGA: &str = r#"
+name = "compressed saga"
+horizon = "6h"
+
+[[workload]]
+name = "clients"
+to = "web"
+rate = 20
+timeout = "2s"
+retry = { max_attempts = 2, backoff = "constant", base = "50ms", retry_on = ["refused", "error", "timeout"] }
+
+[[workload]]
+name = "orders"
+workflow = "order"
+rate = 5
+
+[[workflow]]
+name = "order"
+
+[[workflow.step]]
+name = "reserve"
+to = "web"
+timeout = "1s"
+retry = { max_attempts = 2, backoff = "constant", base = "50ms", retry_on = ["refused", "error", "timeout"] }
+compensation = { to = "web", timeout = "1s", retry = { max_attempts = 3, backoff = "constant", base = "1s", retry_on = ["refused", "error", "timeout"] } }
+
+[[workflow.step]]
+name = "charge"
+to = "db"
+timeout = "300ms"
+retry = { max_attempts = 2, backoff = "constant", base = "100ms", retry_on = ["refused", "error", "timeout"] }
+compensation = { to = "refund", timeout = "300ms", retry = { max_attempts = 2, backoff = "constant", base = "1s", retry_on = ["refused", "error", "timeout"] } }
+
+[[workflow.step]]
+name = "ship"
+to = "ship"
+timeout = "500ms"
+
+[[service]]
+name = "web"
+topology = "active-active"
+replicas = 3
+concurrency = 32
+queue = 64
+service_time = { mean = "5ms" }
+health_check = { interval = "5s", unhealthy = 2, healthy = 1 }
+failure = { mean = "3h" }
+repair = { mean = "10m" }
+
+[[service.call]]
+to = "db"
+timeout = "200ms"
+retry = { max_attempts = 3, backoff = "constant", base = "20ms" }
+circuit_breaker = { window = "time", size = "5s", failure_rate = 0.5, min_calls = 20, open_for = "2s", half_open_calls = 5, success_threshold = 5 }
+
+[[service]]
+name = "db"
+topology = "active-passive"
+replicas = 2
+concurrency = 32
+service_time = { mean = "3ms" }
+failure = { mean = "2h" }
+repair = { mean = "15m" }
+failover = { detect = "10s", switch = "30s", success = 0.9 }
+
+[[service]]
+name = "refund"
+replicas = 1
+concurrency = 16
+service_time = { mean = "5ms" }
+error_rate = 0.3
+failure = { mean = "4h" }
+repair = { mean = "5m" }
+
+[[service]]
+name = "ship"
+replicas = 1
+concurrency = 16
+service_time = { mean = "10ms" }
+failure = { mean = "2h" }
+repair = { mean = "5m" }
+"#;
+
+/// One saga outcome's count in a trial's workflow result.
+type Outcome = fn(&nines::model::result::WorkflowResult) -> u64;
+
+/// Each trial's share of its ended sagas that `f` picks.
+fn saga_share(rows: &[nines::model::TrialResult], f: fn(&nines::model::result::WorkflowResult) -> u64) -> Vec<f64> {
+    rows.iter()
+        .map(|r| {
+            let wf = &r.traffic.as_ref().expect("requests").workflows[0];
+            f(wf) as f64 / wf.concluded().max(1) as f64
+        })
+        .collect()
+}
+
+/// Mean and standard error of `xs`.
+fn mean_se(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
+/// Four comparisons (three outcomes and the request availability) at a
+/// family-wise 95 %: each at 98.75 %, two-sided (Bonferroni).
+const Z: f64 = 2.5;
+
+#[test]
+fn windowed_counts_saga_outcomes_as_full_simulation_does() {
+    let trials = 24;
+    let full = SAGA.replace("horizon = \"6h\"", "horizon = \"6h\"\nrequest_sampling = \"full\"");
+    let windowed = SAGA.replace("horizon = \"6h\"", "horizon = \"6h\"\nrequest_sampling = \"windowed\"");
+    let (sf, rf) = simulate(&full, trials, 3);
+    let (sw, rw) = simulate(&windowed, trials, 3);
+    let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
+    println!("windowed: {w:?}");
+    assert!(w.share_simulated < 0.9, "{w:?}");
+    // The same seeds give the same failure paths: compare trial by trial.
+    let outcomes: [(&str, Outcome); 3] = [
+        ("completed", |r| r.completed),
+        ("compensated", |r| r.compensated),
+        ("stuck", |r| r.stuck),
+    ];
+    // The shared samples' error is common to every trial, so the paired
+    // differences cannot show it: it is added, as the summary does.
+    let mut used = nines::model::windowed::Windowed::default();
+    for r in &rw {
+        used.add(r.traffic.as_ref().unwrap().windowed.as_ref().expect("windowed"));
+    }
+    let shared = used.shared_workflow_variance(trials, 0);
+    for (k, (name, f)) in outcomes.into_iter().enumerate() {
+        let (a, b) = (saga_share(&rf, f), saga_share(&rw, f));
+        let diffs: Vec<f64> = a.iter().zip(&b).map(|(x, y)| y - x).collect();
+        let (mean, paired) = mean_se(&diffs);
+        let half = Z * (paired.powi(2) + shared[k]).sqrt();
+        let level = a.iter().sum::<f64>() / a.len() as f64;
+        println!(
+            "{name}: full {level:.3e}, windowed - full {mean:+.3e} +- {half:.3e} (paired s.e. {paired:.3e}, shared samples' s.e. {:.3e})",
+            shared[k].sqrt()
+        );
+        assert!(
+            level > 1e-3,
+            "{name}: the model must produce it to mean anything: {level}"
+        );
+        // Completed sagas are ~94 %: its tolerance is the loss's. The
+        // small sample of a ship outage (its failed share, a fifth of its
+        // requests, is known after 20,000) carries a stuck share of 9 % to
+        // about 5 %: the widest interval here, at 7 % of the level.
+        let scale = level.min(1.0 - level);
+        assert_covers(
+            &format!("{name}: windowed - full"),
+            0.0,
+            [mean - half, mean + half],
+            0.1 * scale,
+        );
+    }
+    let stuck = &sw.workflows["order"].stuck_ratio.ci95;
+    let widened = (stuck[1] - stuck[0]) / 2.0;
+    assert!(
+        shared[2] > 0.0 && widened >= 1.96 * shared[2].sqrt(),
+        "{stuck:?} vs {shared:?}"
+    );
+    // Per step, the sagas that step ended, summed over the trials, and the
+    // compensations that succeeded: within their Poisson noise.
+    let step_totals =
+        |rows: &[nines::model::TrialResult], f: fn(&nines::model::result::StepCounts) -> u64| -> Vec<f64> {
+            (0..3)
+                .map(|k| {
+                    rows.iter()
+                        .map(|r| f(&r.traffic.as_ref().unwrap().workflows[0].steps[k]) as f64)
+                        .sum()
+                })
+                .collect()
+        };
+    for (name, f) in [
+        ("failed", (|s| s.failed) as fn(&nines::model::result::StepCounts) -> u64),
+        ("compensated", |s| s.compensated),
+    ] {
+        let (a, b) = (step_totals(&rf, f), step_totals(&rw, f));
+        println!("steps {name}: full {a:?}, windowed {b:?}");
+        for (x, y) in a.iter().zip(&b) {
+            // Paired by failure path, the counts differ by far less than
+            // independent Poisson counts would (sqrt(2 x) each): 4 of those.
+            assert!((y - x).abs() <= 4.0 * (2.0 * x).sqrt() + 5.0, "{name}: {x} vs {y}");
+        }
+        assert!(a.iter().sum::<f64>() > 100.0, "{name}: too few to compare: {a:?}");
+    }
+    // The request availability too, sagas included.
+    let avail = |rows: &[nines::model::TrialResult]| -> Vec<f64> {
+        rows.iter()
+            .map(|r| {
+                let t = r.traffic.as_ref().unwrap();
+                (t.success + t.degraded) as f64 / t.requests as f64
+            })
+            .collect()
+    };
+    let (af, aw) = (avail(&rf), avail(&rw));
+    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
+    let (mean, paired) = mean_se(&diffs);
+    let half = Z * (paired.powi(2) + w.sampling_error.powi(2)).sqrt();
+    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
+    assert_covers(
+        "request availability: windowed - full",
+        0.0,
+        [mean - half, mean + half],
+        0.1 * loss,
+    );
+    // summary.json's workflow figures come out windowed, and agree.
+    let (f, w) = (&sf.workflows["order"], &sw.workflows["order"]);
+    println!("full {f:?}\nwindowed {w:?}");
+    // Each workflow's counts are scaled to its own known start rate: no
+    // error from the samples' mix of workloads.
+    assert!(
+        (w.started as f64 / f.started as f64 - 1.0).abs() < 0.003,
+        "{} vs {}",
+        w.started,
+        f.started
+    );
+    assert!((w.sagas as f64 / f.sagas as f64 - 1.0).abs() < 0.01);
+    assert!(w.completed_latency_s.p50 > 0.0 && w.inconsistency_window_s.count > 0);
+    let rel = |a: f64, b: f64| (a / b - 1.0).abs();
+    assert!(
+        rel(w.completed_latency_s.mean, f.completed_latency_s.mean) < 0.05,
+        "{:?} vs {:?}",
+        w.completed_latency_s,
+        f.completed_latency_s
+    );
+    assert!(
+        rel(w.completed_latency_s.p50, f.completed_latency_s.p50) < 0.05,
+        "{:?} vs {:?}",
+        w.completed_latency_s,
+        f.completed_latency_s
+    );
+    assert!(
+        rel(
+            w.inconsistency_window_s.count as f64,
+            f.inconsistency_window_s.count as f64
+        ) < 0.15,
+        "{:?} vs {:?}",
+        w.inconsistency_window_s,
+        f.inconsistency_window_s
+    );
+}
+
+#[test]
+fn a_windowed_saga_run_writes_its_workflow_figures() {
+    let env = Dir::new();
+    let month = SAGA
+        .replace("horizon = \"6h\"", "horizon = \"3d\"\nrequest_sampling = \"windowed\"")
+        .replace("mean = \"2h\" }", "mean = \"1d\" }")
+        .replace("mean = \"3h\" }", "mean = \"1d\" }");
+    let path = env.write("saga.toml", &month);
+    let path = path.to_str().unwrap();
+    let run = |threads: &str| {
+        env.nines(&[
+            "run",
+            path,
+            "--trials",
+            "4",
+            "--seed",
+            "2",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+            "--no-write",
+        ])
+        .ok()
+    };
+    let one = run("1");
+    let json: serde_json::Value = serde_json::from_str(&one).expect("json");
+    assert_eq!(json["requests"]["sampling"], "windowed", "{one}");
+    let order = &json["workflows"]["order"];
+    assert!(order["sagas"].as_u64().unwrap() > 4 * 3 * 86_400, "{order}");
+    assert!(order["completed_ratio"]["mean"].as_f64().unwrap() > 0.9, "{order}");
+    assert!(order["completed_latency_s"]["p50"].as_f64().unwrap() > 0.0, "{order}");
+    assert_eq!(one, run("2"));
+}
