@@ -100,4 +100,5 @@ mod traffic;
 mod util;
 mod validation;
 mod windowed;
+mod windowed_policies;
 mod workflows;

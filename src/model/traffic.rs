@@ -49,6 +49,7 @@ mod load;
 mod order;
 mod probe;
 mod routing;
+mod sampled;
 mod server;
 mod settled;
 pub mod workflow;
