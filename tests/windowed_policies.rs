@@ -193,3 +193,235 @@ fn windowed_hedging_is_the_same_on_one_and_two_threads() {
     assert!(one.contains("\"hedge\""), "{one}");
     assert_eq!(one, run("2"));
 }
+
+/// A compressed model (three hours) whose crashes the health checks see
+/// late (10 s, 3 failures) and Envoy's interval detectors early: a web tier
+/// of four replicas failing every 40 minutes each ejects by failure
+/// percentage, a database pool of three failing every 30 minutes by
+/// success rate (a lone dead replica among three sits sqrt 2 deviations
+/// below the mean), with panic routing below half its replicas healthy
+/// (two of three down: every replica gets traffic again).
+const DETECTED: &str = r#"
+name = "interval detectors, compressed"
+horizon = "3h"
+
+[[workload]]
+name = "clients"
+to = "web"
+rate = 40
+timeout = "1s"
+
+[[service]]
+name = "web"
+topology = "active-active"
+replicas = 4
+concurrency = 32
+queue = 64
+service_time = { mean = "4ms" }
+health_check = { interval = "10s", unhealthy = 3, healthy = 1 }
+outlier_detection = { consecutive_failures = 1000, eject_for = "20s", max_ejected = 0.5, interval = "5s", failure_percentage = { threshold = 0.5, minimum_hosts = 3, request_volume = 10 } }
+failure = { mean = "40m" }
+repair = { mean = "5m" }
+
+[[service.call]]
+to = "db"
+timeout = "200ms"
+
+[[service]]
+name = "db"
+topology = "active-active"
+replicas = 3
+concurrency = 32
+service_time = { mean = "3ms" }
+health_check = { interval = "10s", unhealthy = 3, healthy = 1, panic_threshold = 0.5 }
+outlier_detection = { consecutive_failures = 1000, eject_for = "20s", max_ejected = 0.5, interval = "5s", success_rate = { stdev_factor = 1.2, minimum_hosts = 3, request_volume = 10 } }
+failure = { mean = "30m" }
+repair = { mean = "10m" }
+"#;
+
+/// Per trial: `f` of service `s`'s defence counts, per request.
+fn defence_per_request(
+    rows: &[nines::model::TrialResult],
+    s: usize,
+    f: fn(&nines::model::counts::DefenceCounts) -> u64,
+) -> Vec<f64> {
+    rows.iter()
+        .map(|r| {
+            let t = r.traffic.as_ref().expect("requests");
+            f(&t.defence[s]) as f64 / t.requests as f64
+        })
+        .collect()
+}
+
+#[test]
+fn windowed_agrees_with_full_simulation_with_interval_detectors_and_panic_routing() {
+    let trials = 12;
+    let full = DETECTED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"full\"");
+    let windowed = DETECTED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"windowed\"");
+    let (_, rf) = simulate(&full, trials, 5);
+    let (sw, rw) = simulate(&windowed, trials, 5);
+    let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
+    println!("windowed: {w:?}");
+    assert_eq!(w.metastable_windows, 0, "{w:?}");
+    let (af, aw) = (request_availability(&rf), request_availability(&rw));
+    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
+    assert!(loss > 1e-3, "the model must lose requests to mean anything: {loss}");
+    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
+    let (mean, ci) = t_ci95(&diffs);
+    println!(
+        "loss {loss:.3e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}]",
+        ci[0], ci[1]
+    );
+    assert_covers("windowed - full", 0.0, ci, 0.05 * loss);
+    // Ejections are events of the windows (a stationary configuration of
+    // alike replicas ejects none): paired per trial.
+    for (name, s, f) in [
+        (
+            "web ejections by failure percentage",
+            0,
+            (|d| d.ejected_failure_percentage) as fn(&nines::model::counts::DefenceCounts) -> u64,
+        ),
+        ("db ejections by success rate", 1, |d| d.ejected_success_rate),
+    ] {
+        let (f, w) = (defence_per_request(&rf, s, f), defence_per_request(&rw, s, f));
+        let diffs: Vec<f64> = f.iter().zip(&w).map(|(a, b)| b - a).collect();
+        let (mean, ci) = t_ci95(&diffs);
+        let level = f.iter().sum::<f64>() / f.len() as f64;
+        println!(
+            "{name}: full {level:.3e} per request, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}]",
+            ci[0], ci[1]
+        );
+        assert!(level > 0.0, "{name}: none to compare");
+        assert_covers(name, 0.0, ci, 0.2 * level);
+    }
+}
+
+/// A compressed model (three hours): three web replicas failing every 30
+/// minutes each come back with a cold start (three times slower for a
+/// minute) and an empty cache in front of the database (80 % of reads
+/// when full, refilling over two minutes), whose service time grows with
+/// its utilisation. Each restart adds about a thousand database reads,
+/// some 10 % of the reads of a trial: a window that ended before the
+/// cache refilled would lose them.
+const LOADED: &str = r#"
+name = "cold starts and caches, compressed"
+horizon = "3h"
+
+[[workload]]
+name = "clients"
+to = "web"
+rate = 60
+timeout = "1s"
+
+[[service]]
+name = "web"
+topology = "active-active"
+replicas = 3
+concurrency = 32
+queue = 64
+service_time = { mean = "5ms" }
+health_check = { interval = "5s", unhealthy = 2, healthy = 1 }
+cold_start = { factor = 3.0, duration = "1m" }
+failure = { mean = "30m" }
+repair = { mean = "3m" }
+
+[[service.call]]
+to = "db"
+timeout = "500ms"
+cache = { hit_rate = 0.8, warmup = "2m" }
+
+[[service]]
+name = "db"
+topology = "active-active"
+replicas = 2
+concurrency = 4
+service_time = { mean = "20ms" }
+slowdown = { by = "utilisation", curve = [[0.5, 1.0], [1.0, 2.0]] }
+"#;
+
+#[test]
+fn windowed_agrees_with_full_simulation_with_cold_starts_and_caches() {
+    let trials = 12;
+    let full = LOADED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"full\"");
+    let windowed = LOADED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"windowed\"");
+    let (_, rf) = simulate(&full, trials, 7);
+    let (sw, rw) = simulate(&windowed, trials, 7);
+    let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
+    println!("windowed: {w:?}");
+    assert_eq!(w.metastable_windows, 0, "{w:?}");
+    let n = w.sample_requests as f64 / w.configurations_sampled as f64;
+    let (af, aw) = (request_availability(&rf), request_availability(&rw));
+    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
+    assert!(loss > 1e-3, "the model must lose requests to mean anything: {loss}");
+    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
+    let (mean, ci) = t_ci95(&diffs);
+    println!(
+        "loss {loss:.3e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}]",
+        ci[0], ci[1]
+    );
+    assert_covers("windowed - full", 0.0, ci, 0.05 * loss);
+    let reads = |rows: &[nines::model::TrialResult]| -> Vec<f64> {
+        rows.iter()
+            .map(|r| {
+                let t = r.traffic.as_ref().unwrap();
+                t.edges[1].calls as f64 / t.requests as f64
+            })
+            .collect()
+    };
+    let level = agree("database reads per request", &reads(&rf), &reads(&rw), 0.02, n);
+    // Warm, a request reads 0.2 times: the restarts' empty caches add
+    // measurably to that.
+    assert!(level > 0.205, "the restarts must cost reads to mean anything: {level}");
+    let latency = |rows: &[nines::model::TrialResult]| -> Vec<f64> {
+        rows.iter()
+            .map(|r| {
+                let t = r.traffic.as_ref().unwrap();
+                t.latency_sum / t.requests as f64
+            })
+            .collect()
+    };
+    let (lf, lw) = (latency(&rf), latency(&rw));
+    let diffs: Vec<f64> = lf.iter().zip(&lw).map(|(f, w)| w - f).collect();
+    let (mean, ci) = t_ci95(&diffs);
+    let level = lf.iter().sum::<f64>() / lf.len() as f64;
+    println!(
+        "mean latency: full {level:.4e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}]",
+        ci[0], ci[1]
+    );
+    assert!(mean.abs() < 0.02 * level, "mean latency {mean} of {level}");
+}
+
+/// What windowed sampling cannot run yet stays refused, with the reason:
+/// readiness probes (a verdict is not what serves), liveness probes
+/// (restarts from the request side) and autoscaling (a replica count
+/// outliving every window).
+#[test]
+fn probes_and_autoscaling_stay_refused() {
+    let env = Dir::new();
+    let windowed = DETECTED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"windowed\"");
+    for (name, text, why) in [
+        (
+            "readiness.toml",
+            windowed.replace(
+                "health_check = { interval = \"10s\", unhealthy = 3, healthy = 1 }",
+                "health_check = { interval = \"10s\", unhealthy = 3, healthy = 1, timeout = \"1s\" }",
+            ),
+            "readiness or liveness probes (service \"web\")",
+        ),
+        (
+            "autoscaled.toml",
+            windowed.replace(
+                "failure = { mean = \"40m\" }",
+                "failure = { mean = \"40m\" }\nautoscale = { target = 0.6, max = 8 }",
+            ),
+            "autoscaling (service \"web\")",
+        ),
+    ] {
+        let path = env.write(name, &text);
+        let err = env.nines(&["check", path.to_str().unwrap()]).bad_input();
+        assert!(err.contains("request_sampling") && err.contains(why), "{name}: {err}");
+    }
+    // And the model itself passes.
+    let path = env.write("detected.toml", &windowed);
+    env.nines(&["check", path.to_str().unwrap()]).ok();
+}

@@ -54,6 +54,8 @@ mod server;
 mod settled;
 pub mod workflow;
 
+pub(in crate::model) use load::Warmth;
+
 use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;

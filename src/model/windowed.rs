@@ -72,9 +72,10 @@
 //!
 //! **Request-side policies** (issue 20) are `policies`'s: hedged requests
 //! and retry budgets by concurrency run windowed (a window takes the
-//! hedgers' books from its sample, and their counts are carried); request
-//! probes, interval outlier detectors, slowdowns, cold starts, caches and
-//! autoscaling are refused.
+//! hedgers' books from its sample, and their counts are carried), so do
+//! interval outlier detectors and panic routing, and slowdowns, cold
+//! starts and caches (the replicas' warm-up state is handed from window to
+//! window, and waited for); request probes and autoscaling are refused.
 //!
 //! **Invariants.** A trial's result depends only on `(seed, trial)`: every
 //! window uses streams derived from the trial index, a kind and its ordinal
@@ -407,6 +408,7 @@ pub fn timescales_of<'a>(
         if let Some(rl) = &d.rate_limit {
             warmup = warmup.max(nanos(rl.burst / rl.rate));
         }
+        warmup = warmup.max(nanos(policies::defence_warmup(d)));
     }
     let warmup = warmup.min(MAX_WARMUP);
     let step = nanos(STEP_REQUESTS / rate).clamp(MIN_STEP, MAX_STEP);
@@ -521,6 +523,8 @@ struct Estimate {
     series: Option<RequestSeries>,
     /// Levels of the simulated parts (the most retries in flight).
     peaks: policies::Peaks,
+    /// The replicas' warm-up state the last window ended with.
+    warmth: super::traffic::Warmth,
 }
 
 /// The configuration the request component reads: what serves and takes
@@ -708,6 +712,7 @@ impl Estimate {
             served_latency: empty_histogram(),
             series: w.slo.as_ref().map(|spec| RequestSeries::new(spec.bucket, w.horizon)),
             peaks: policies::Peaks::default(),
+            warmth: super::traffic::Warmth::default(),
         }
     }
 
@@ -1110,6 +1115,10 @@ impl Trial<'_> {
             let i = used.of(w, samples, seed, trial, &start.availability, ts)?;
             self.traffic.preset_hedgers(&used.used[i].sample.hedgers);
         }
+        let restarts = policies::restarts_matter(w);
+        if restarts {
+            self.traffic.set_warmth(&est.warmth);
+        }
         self.advance_window(change, trial)?;
         // From the change on, the window's requests go straight into the
         // trial's series (the warm-up's into none).
@@ -1159,7 +1168,11 @@ impl Trial<'_> {
             } else {
                 ts.warmup
             };
-            if calm >= SETTLE_STEPS && now - last_change >= least && self.requests().health_agrees() {
+            if calm >= SETTLE_STEPS
+                && now - last_change >= least
+                && self.requests().health_agrees()
+                && (!restarts || self.requests().warmed(now, |s| policies::warm_for(w, s)))
+            {
                 master.run_until(now, u64::MAX);
                 match next_change(master, &key) {
                     Some(c) if c < now + ts.warmup => {}
@@ -1173,6 +1186,9 @@ impl Trial<'_> {
         stats.simulated_requests += self.traffic.result.requests;
         stats.window_s += (now - change) as f64 / 1e9;
         est.peaks.see(&self.traffic.result);
+        if restarts {
+            est.warmth = self.traffic.warmth();
+        }
         est.series = self.traffic.series.take();
         let mut latency = self.traffic.latency.clone();
         let mut served_latency = self.traffic.served_latency.clone();

@@ -4,9 +4,12 @@
 //! the horizon, and the hedgers' books, which a window takes from its
 //! configuration's stationary sample (the latencies a quantile delay is
 //! read from, the hedge budget's tokens) as it takes the health checks'
-//! verdicts.
+//! verdicts; and the replicas' warm-up state after restarts (cold starts,
+//! caches), which one window hands to the next.
 
-use super::Traffic;
+use super::load::Warmth;
+use super::{Requests, Traffic};
+use crate::engine::Nanos;
 use crate::model::counts::ClientCounts;
 use crate::resilience::hedge::Hedger;
 
@@ -50,5 +53,33 @@ impl Traffic {
         self.extras
             .iter_mut()
             .all(|x| x.hedger.as_mut().is_none_or(|h| h.delay().is_some()))
+    }
+}
+
+impl Traffic {
+    /// The replicas' warm-up state.
+    pub(in crate::model) fn warmth(&self) -> Warmth {
+        self.load.warmth()
+    }
+
+    /// Takes a warm-up state from [`Traffic::warmth`] of the same world.
+    pub(in crate::model) fn set_warmth(&mut self, w: &Warmth) {
+        self.load.set_warmth(w);
+    }
+}
+
+impl Requests<'_> {
+    /// Whether every replica is warm at `now`: none that takes traffic
+    /// (reachable, active, admitted by its health check) still waits for
+    /// its first job after a reset, and every warm-up that began is over
+    /// (the cold start's duration, each cache's fill; `warm_for` per
+    /// service gives that length).
+    pub(in crate::model) fn warmed(&self, now: Nanos, warm_for: impl Fn(usize) -> Nanos) -> bool {
+        let w = self.world;
+        (0..w.replicas.len()).all(|r| {
+            let (cold, since) = self.traffic.load.state_of(r);
+            let takes = self.reachable(r) && self.availability.replicas[r].active && self.traffic.health[r].healthy;
+            !(cold && takes) && since.is_none_or(|s| now.saturating_sub(s) >= warm_for(w.replicas[r].service))
+        })
     }
 }

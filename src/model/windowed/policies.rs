@@ -20,8 +20,29 @@
 //! counter; the most retries in flight at once is a level, not a count: it
 //! is the largest any window or sample the trial used saw.
 //!
-//! **Refused** (see [`refusal`]): request probes and panic routing,
-//! interval outlier detectors, slowdowns, cold starts and caches, and
+//! **Interval outlier detectors** (success rate, failure percentage) run
+//! windowed. Their state is the attempts of the current interval and the
+//! ejections they ordered: the warm-up covers one interval plus one
+//! ejection, and a window's sweeps keep the full run's phase (multiples of
+//! the interval from the horizon's start), so the delay from a change to
+//! the next sweep is what it is in a full run. Their ejection counts are
+//! carried. **Panic routing** without request probes reads only the
+//! health checks' verdicts, which windows preset and wait for: it runs.
+//!
+//! **Slowdowns, cold starts and caches** (`service.load`) run windowed. A
+//! slowdown curve is a function of the replica's load, which lives in the
+//! requests in flight: stationary per configuration (an overload it holds
+//! a replica in after a transient fails the settling rule, and the window
+//! runs on, to the horizon if need be). A restart (a crash, a region lost)
+//! is a configuration change, so it happens inside a window; the replicas'
+//! warm-up state (reset and not yet given a job, or warming since when) is
+//! handed from each window to the next (between them the configuration
+//! holds: nothing resets, and nothing that takes traffic is warming), and
+//! a window settles only once every replica that takes traffic is warm
+//! ([`warm_for`] after its first job back). The stationary samples start
+//! warm, as a configuration that has held is.
+//!
+//! **Refused** (see [`refusal`]): readiness and liveness probes, and
 //! autoscaling.
 
 use crate::engine::Nanos;
@@ -29,7 +50,8 @@ use crate::model::counts::ClientCounts;
 use crate::model::result::TrafficResult;
 use crate::model::world::World;
 use crate::resilience::hedge::HedgeDelay;
-use crate::scenario::{ClientPolicy, Scenario};
+use crate::scenario::load::Fill;
+use crate::scenario::{ClientPolicy, Defence, Scenario};
 
 /// Why windowed sampling cannot run `sc`'s request-side policies yet, or
 /// `None` when it can.
@@ -37,24 +59,13 @@ pub(super) fn refusal(sc: &Scenario) -> Option<String> {
     let not_yet = |what: &str| Some(format!("windowed request sampling does not model {what} yet"));
     if let Some(s) = sc.services.iter().find(|s| {
         let p = &s.defence.probes;
-        p.readiness.is_some()
-            || p.liveness.is_some()
-            || p.panic_threshold.is_some()
-            || s.defence
-                .outlier
-                .as_ref()
-                .is_some_and(|o| o.detectors.success_rate.is_some() || o.detectors.failure_percentage.is_some())
+        p.readiness.is_some() || p.liveness.is_some()
     }) {
-        return not_yet(&format!(
-            "request probes, panic routing or interval outlier detectors (service \"{}\")",
-            s.name
-        ));
-    }
-    if let Some(s) = sc.services.iter().find(|s| s.load.is_some()) {
-        // A cold start or a filling cache is a transient longer than a
-        // window, and a slowdown can hold a replica in an overload the
-        // sampled configurations would miss.
-        return not_yet(&format!("slowdowns, cold starts or caches (service \"{}\")", s.name));
+        // A probe's verdict is not what serves (a deep check fails with a
+        // dependency, a loaded replica times its probe out), so neither the
+        // preset verdicts nor the settling rule's agreement hold; and a
+        // liveness restart changes the configuration from the request side.
+        return not_yet(&format!("readiness or liveness probes (service \"{}\")", s.name));
     }
     if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
         return not_yet(&format!("autoscaling (service \"{}\")", s.name));
@@ -81,6 +92,43 @@ pub(super) fn warmup(p: &ClientPolicy, rate: f64) -> f64 {
     fill.max(refill)
 }
 
+/// The warm-up (seconds) defence `d` needs: an interval outlier detector's
+/// interval and the ejection it may order.
+pub(super) fn defence_warmup(d: &Defence) -> f64 {
+    d.outlier
+        .as_ref()
+        .filter(|o| o.detectors.any())
+        .map_or(0.0, |o| (o.detectors.interval + o.eject_for) as f64 / 1e9)
+}
+
+/// Whether a service of `w` has a cold start or a cache: replicas' warm-up
+/// state is then handed from window to window and waited for.
+pub(super) fn restarts_matter(w: &World) -> bool {
+    w.services
+        .iter()
+        .any(|s| s.serve.load.as_ref().is_some_and(|l| l.restarts_matter()))
+}
+
+/// How long a warm-up after a restart of a replica of service `s` lasts:
+/// its cold start's duration, each cache's fill (a linear fill's length;
+/// ten time constants of an exponential one, after which the hit rate is
+/// within e^-10 of its warm value).
+pub(super) fn warm_for(w: &World, s: usize) -> Nanos {
+    let Some(l) = &w.services[s].serve.load else { return 0 };
+    let cold = l.cold_start.as_ref().map_or(0, |c| c.duration);
+    let fill = l
+        .caches
+        .iter()
+        .flatten()
+        .map(|c| match c.fill {
+            Fill::Linear => c.warmup,
+            Fill::Exponential => c.warmup.saturating_mul(10),
+        })
+        .max()
+        .unwrap_or(0);
+    cold.max(fill)
+}
+
 /// Whether `w` has a hedger whose books a window takes from its sample.
 pub(super) fn hedges(w: &World) -> bool {
     w.edges.iter().any(|e| e.policy.objects.hedge.is_some())
@@ -91,8 +139,20 @@ pub(super) fn hedges(w: &World) -> bool {
 /// retries refused by the concurrency budget.
 const PER_EDGE: usize = 5;
 
-/// Appends `t`'s hedging and concurrency-budget counters (none when `w`
-/// has neither, so other models' counters are as before).
+/// Whether service `s` of `w` runs an interval outlier detector.
+fn detects(w: &World, s: usize) -> bool {
+    w.services[s]
+        .serve
+        .defence
+        .outlier
+        .as_ref()
+        .is_some_and(|o| o.detectors.any())
+}
+
+/// Appends `t`'s hedging and concurrency-budget counters, then per service
+/// with an interval detector its ejections by success rate and by failure
+/// percentage (none when `w` has neither, so other models' counters are
+/// as before).
 pub(super) fn flatten(w: &World, t: &TrafficResult, v: &mut Vec<f64>) {
     for (e, spec) in w.edges.iter().enumerate() {
         if carried(&spec.policy) {
@@ -107,6 +167,11 @@ pub(super) fn flatten(w: &World, t: &TrafficResult, v: &mut Vec<f64>) {
                 ]
                 .map(|x| x as f64),
             );
+        }
+    }
+    for (s, d) in t.defence.iter().enumerate() {
+        if detects(w, s) {
+            v.extend([d.ejected_success_rate as f64, d.ejected_failure_percentage as f64]);
         }
     }
 }
@@ -130,6 +195,13 @@ pub(super) fn unflatten(w: &World, v: &[f64], mut i: usize, t: &mut TrafficResul
             c.hedges_cancelled = n(v[i + 3]);
             c.retries_refused_concurrency = n(v[i + 4]);
             i += PER_EDGE;
+        }
+    }
+    for (s, d) in t.defence.iter_mut().enumerate() {
+        if detects(w, s) {
+            d.ejected_success_rate = n(v[i]);
+            d.ejected_failure_percentage = n(v[i + 1]);
+            i += 2;
         }
     }
 }
