@@ -104,4 +104,5 @@ mod windowed;
 mod windowed_infra;
 mod windowed_precision;
 mod windowed_workflows;
+mod windowed_policies;
 mod workflows;

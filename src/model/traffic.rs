@@ -49,9 +49,12 @@ mod load;
 mod order;
 mod probe;
 mod routing;
+mod sampled;
 mod server;
 mod settled;
 pub mod workflow;
+
+pub(in crate::model) use load::Warmth;
 
 use std::collections::VecDeque;
 

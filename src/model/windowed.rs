@@ -83,6 +83,13 @@
 //! trial would pass [`REQUEST_BUDGET`] requests and the model is
 //! supported.
 //!
+//! **Request-side policies** (issue 20) are `policies`'s: hedged requests
+//! and retry budgets by concurrency run windowed (a window takes the
+//! hedgers' books from its sample, and their counts are carried), so do
+//! interval outlier detectors and panic routing, and slowdowns, cold
+//! starts and caches (the replicas' warm-up state is handed from window to
+//! window, and waited for); request probes and autoscaling are refused.
+//!
 //! **Invariants.** A trial's result depends only on `(seed, trial)`: every
 //! window uses streams derived from the trial index, a kind and its ordinal
 //! ([`stream`]), every sample streams derived from its configuration, never
@@ -110,6 +117,8 @@ use crate::scenario::{ClientPolicy, Defence, RequestSampling, Scenario, Workload
 use master::{Marks, Master};
 
 pub mod master;
+
+mod policies;
 
 const SECOND: Nanos = 1_000_000_000;
 /// Shortest warm-up (and least settling time after a window's last change),
@@ -164,38 +173,7 @@ pub fn refusal(sc: &Scenario) -> Option<String> {
 /// carry from its windows and samples yet: refused rather than estimated
 /// wrong (or reported as zero).
 fn refusal_of_parts(sc: &Scenario) -> Option<String> {
-    let not_yet = |what: &str| Some(format!("windowed request sampling does not model {what} yet"));
-    if let Some(s) = sc.services.iter().find(|s| {
-        let p = &s.defence.probes;
-        p.readiness.is_some()
-            || p.liveness.is_some()
-            || p.panic_threshold.is_some()
-            || s.defence
-                .outlier
-                .as_ref()
-                .is_some_and(|o| o.detectors.success_rate.is_some() || o.detectors.failure_percentage.is_some())
-    }) {
-        return not_yet(&format!(
-            "request probes, panic routing or interval outlier detectors (service \"{}\")",
-            s.name
-        ));
-    }
-    let hedged = |p: &crate::scenario::ClientPolicy| p.objects.hedge.is_some() || p.objects.concurrency.is_some();
-    if sc.workloads.iter().any(|w| hedged(&w.policy))
-        || sc.services.iter().any(|s| s.calls.iter().any(|c| hedged(&c.policy)))
-    {
-        return not_yet("hedged requests or retry budgets by concurrency");
-    }
-    if let Some(s) = sc.services.iter().find(|s| s.load.is_some()) {
-        // A cold start or a filling cache is a transient longer than a
-        // window, and a slowdown can hold a replica in an overload the
-        // sampled configurations would miss.
-        return not_yet(&format!("slowdowns, cold starts or caches (service \"{}\")", s.name));
-    }
-    if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
-        return not_yet(&format!("autoscaling (service \"{}\")", s.name));
-    }
-    None
+    policies::refusal(sc)
 }
 
 /// [`refusal`] from the parts of a scenario that decide it.
@@ -436,6 +414,7 @@ pub fn timescales_of<'a>(
             let open = b.open_backoff.map_or(b.open_for, |o| o.max.max(b.open_for));
             warmup = warmup.max(window.saturating_add(open));
         }
+        warmup = warmup.max(nanos(policies::warmup(p, rate)));
     }
     for d in defences {
         if let Some(o) = &d.outlier {
@@ -444,6 +423,7 @@ pub fn timescales_of<'a>(
         if let Some(rl) = &d.rate_limit {
             warmup = warmup.max(nanos(rl.burst / rl.rate));
         }
+        warmup = warmup.max(nanos(policies::defence_warmup(d)));
     }
     let warmup = warmup.min(MAX_WARMUP);
     let step = nanos(STEP_REQUESTS / rate).clamp(MIN_STEP, MAX_STEP);
@@ -539,6 +519,11 @@ struct Stationary {
     requests: u64,
     /// Saga histograms of the sample's sagas (after its warm-up).
     sagas: workflows::Hists,
+    /// Per edge: its hedger's books at the sample's end (a window's
+    /// start).
+    hedgers: Vec<Option<crate::resilience::hedge::Hedger>>,
+    /// The most retries in flight the sample saw.
+    peaks: policies::Peaks,
 }
 
 /// A stationary sample in one trial.
@@ -563,6 +548,10 @@ struct Estimate {
     series: Option<RequestSeries>,
     /// Saga histograms, per workflow.
     sagas: workflows::Hists,
+    /// Levels of the simulated parts (the most retries in flight).
+    peaks: policies::Peaks,
+    /// The replicas' warm-up state the last window ended with.
+    warmth: super::traffic::Warmth,
 }
 
 /// The configuration the request component reads: what serves and takes
@@ -660,6 +649,7 @@ fn flatten(w: &World, t: &TrafficResult) -> Vec<f64> {
     for d in &t.defence {
         v.extend([d.shed, d.shed_wait, d.rate_limited, d.ejections].map(|x| x as f64));
     }
+    policies::flatten(w, t, &mut v);
     workflows::extend(&mut v, t);
     v
 }
@@ -750,6 +740,8 @@ impl Estimate {
             served_latency: empty_histogram(),
             series: w.slo.as_ref().map(|spec| RequestSeries::new(spec.bucket, w.horizon)),
             sagas: workflows::Hists::new(w),
+            peaks: policies::Peaks::default(),
+            warmth: super::traffic::Warmth::default(),
         }
     }
 
@@ -817,6 +809,8 @@ impl Estimate {
     fn finish(self, w: &World, stats: Windowed) -> TrafficResult {
         let mut t = unflatten(&self.counters, w.services.len(), w.edges.len());
         t.workflows = workflows::unflatten(w, &self.counters[self.counters.len() - workflows::len(w)..]);
+        policies::unflatten(w, &self.counters, 8 + 7 * w.services.len() + 11 * w.edges.len(), &mut t);
+        self.peaks.finish(w, &mut t);
         let n = |x: f64| x.max(0.0).round() as u32;
         t.timeline = self.timeline.iter().map(|c| c.map(n)).collect();
         t.service_timeline = self.services.iter().map(|c| [c[0] as f32, c[1] as f32, 0.0]).collect();
@@ -872,8 +866,14 @@ fn draw(
     let hash = key_hash(key);
     let mut t = Trial::new(w);
     t.begin_window(None, state, marks, seed, stream(hash, 1, 0), 0);
-    let warm = 2 * ts.warmup;
+    let mut warm = 2 * ts.warmup;
     t.advance_window(warm, trial)?;
+    // A quantile hedge delay needs its window of latencies (not filling
+    // at all means no edge success: its calls are never hedged).
+    while !t.traffic.hedgers_ready() && warm < CAP {
+        warm += ts.warmup;
+        t.advance_window(warm, trial)?;
+    }
     let before = flatten(w, &t.traffic.result);
     let (lat0, served0) = (t.traffic.latency.clone(), t.traffic.served_latency.clone());
     let sagas0 = workflows::Hists::snapshot(t.workflow_histograms());
@@ -941,6 +941,12 @@ fn draw(
         served_latency,
         requests: t.traffic.result.requests,
         sagas: workflows::Hists::since(t.workflow_histograms(), &sagas0).sampled(w, &before, &after, &saga_batches),
+        hedgers: t.traffic.hedgers(),
+        peaks: {
+            let mut p = policies::Peaks::default();
+            p.see(&t.traffic.result);
+            p
+        },
     })
 }
 
@@ -1033,7 +1039,10 @@ impl Trial<'_> {
     fn advance_window(&mut self, until: Nanos, trial: u64) -> Result<(), Runaway> {
         let budget = self.world.limits.events_per_trial;
         match engine::run_within(self, until, budget) {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.traffic.sync_client_counts();
+                Ok(())
+            }
             Err(stopped) => Err(self.window_runaway(trial, stopped)),
         }
     }
@@ -1097,6 +1106,7 @@ impl Trial<'_> {
         let requests = est.counters[0];
         for u in &used.used {
             let s = &u.sample;
+            est.peaks.merge(&s.peaks);
             let scale = u.covered_s * s.rates[0] / s.latency.len().max(1) as f64;
             add_scaled(&mut est.latency, &s.latency, scale);
             add_scaled(&mut est.served_latency, &s.served_latency, scale);
@@ -1150,6 +1160,14 @@ impl Trial<'_> {
         stats.windows += 1;
         let marks = master.marks();
         self.begin_window(Some(&*master), master.availability(), &marks, seed, streams, from);
+        if policies::hedges(w) {
+            let i = used.of(w, samples, seed, trial, master.availability(), &marks, ts)?;
+            self.traffic.preset_hedgers(&used.used[i].sample.hedgers);
+        }
+        let restarts = policies::restarts_matter(w);
+        if restarts {
+            self.traffic.set_warmth(&est.warmth);
+        }
         self.advance_window(change, trial)?;
         // From the change on, the window's requests go straight into the
         // trial's series (the warm-up's into none).
@@ -1196,7 +1214,16 @@ impl Trial<'_> {
             };
             let drained = self.traffic.in_flight() as f64 <= s.in_flight + SETTLE_Z * s.in_flight.sqrt() + 1.0;
             calm = if stationary && drained { calm + 1 } else { 0 };
-            if calm >= SETTLE_STEPS && now - last_change >= ts.warmup && self.requests().health_agrees() {
+            let least = if policies::hedges(w) {
+                ts.warmup.max(policies::refresh(w, &s.rates, 8 + 3 * w.services.len()))
+            } else {
+                ts.warmup
+            };
+            if calm >= SETTLE_STEPS
+                && now - last_change >= least
+                && self.requests().health_agrees()
+                && (!restarts || self.requests().warmed(now, |s| policies::warm_for(w, s)))
+            {
                 master.run_until(now);
                 match master.next_change(&key) {
                     Some(c) if c < now + ts.warmup => {}
@@ -1209,6 +1236,10 @@ impl Trial<'_> {
         }
         stats.simulated_requests += self.traffic.result.requests;
         stats.window_s += (now - change) as f64 / 1e9;
+        est.peaks.see(&self.traffic.result);
+        if restarts {
+            est.warmth = self.traffic.warmth();
+        }
         est.series = self.traffic.series.take();
         let mut latency = self.traffic.latency.clone();
         let mut served_latency = self.traffic.served_latency.clone();

@@ -224,3 +224,40 @@ impl Requests<'_> {
         }
     }
 }
+
+/// The warm-up state of every replica, as windowed request sampling hands
+/// it from one window to the next (`super::sampled`): between two windows
+/// the configuration holds, so no replica is reset and none that takes
+/// traffic is still warming (a window settles only once they are warm).
+#[derive(Debug, Clone, Default)]
+pub(in crate::model) struct Warmth {
+    cold: Vec<bool>,
+    since: Vec<Option<Nanos>>,
+}
+
+impl LoadState {
+    /// A copy of the replicas' warm-up state.
+    pub(super) fn warmth(&self) -> Warmth {
+        Warmth {
+            cold: self.cold.clone(),
+            since: self.since.clone(),
+        }
+    }
+
+    /// Takes `w`'s warm-up state (empty: every replica warm, as reset).
+    pub(super) fn set_warmth(&mut self, w: &Warmth) {
+        if w.cold.len() == self.cold.len() {
+            self.cold.clone_from(&w.cold);
+            self.since.clone_from(&w.since);
+        }
+    }
+
+    /// Whether replica `r` was reset and has not started a job since, and
+    /// when its current warm-up began.
+    pub(super) fn state_of(&self, r: usize) -> (bool, Option<Nanos>) {
+        (
+            self.cold.get(r).copied().unwrap_or(false),
+            self.since.get(r).copied().flatten(),
+        )
+    }
+}

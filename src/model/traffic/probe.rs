@@ -142,8 +142,12 @@ impl Requests<'_> {
             if let Some(o) = &d.outlier
                 && o.detectors.any()
             {
+                // On the grid of multiples of the interval from time 0,
+                // whenever the request component starts (a windowed run's
+                // window keeps a full run's phase).
+                let i = o.detectors.interval.max(1);
                 self.queue.schedule(
-                    from.saturating_add(o.detectors.interval),
+                    (from / i + 1).saturating_mul(i),
                     Event::Probe(ProbeEvent::Sweep(g as u32)),
                 );
             }
