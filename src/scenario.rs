@@ -27,6 +27,7 @@ pub mod schema;
 pub mod source;
 pub mod validate;
 pub mod workflow;
+mod ejection;
 
 use std::path::Path;
 
@@ -352,6 +353,11 @@ pub struct Outlier {
     pub max_ejected: f64,
     /// Envoy's interval detectors (success rate, failure percentage).
     pub detectors: Detectors,
+    /// `max_ejection_time`: with it, the ejection time grows with
+    /// repeated ejections (`eject_for` x the replica's multiplier, capped
+    /// here) and the multiplier decays by one per `detectors.interval` the
+    /// replica spends in service, as Envoy's; without it, `eject_for`.
+    pub max_eject: Option<Nanos>,
 }
 
 /// How a service's load balancer picks a replica.

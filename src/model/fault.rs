@@ -17,6 +17,11 @@
 //!   with a clock that is off: ahead, they see it (nearly) expired and give
 //!   up on downstream calls early; behind, they keep calling past it.
 //!
+//! A liveness restart cures a hang: the restarted process is a new one,
+//! so the hang faults holding the replica let go of it for the rest of
+//! their occurrence (a fault that recurs hangs it again at its next
+//! occurrence); a crash fault's hold stays.
+//!
 //! Overlapping faults add up: a replica is held down while any crash or
 //! hang holds it, error chances combine as independent causes, capacity
 //! takes the smallest share, latencies add.
@@ -209,6 +214,10 @@ pub struct Faults {
     release: Vec<Option<u32>>,
     /// Per deploy: draws of its bad release's latency.
     release_rng: Vec<Rng>,
+    /// (fault, replica) pairs whose hang a liveness restart cured during
+    /// the fault's current occurrence: its end must not let go of them
+    /// again.
+    cured: Vec<(u32, u32)>,
 }
 
 /// What turning a fault on or off asks of the other components, replica by
@@ -299,6 +308,7 @@ impl Faults {
         self.seen.resize(ns, [0, 0]);
         self.release.clear();
         self.release_rng.clear();
+        self.cured.clear();
         if !w.ops.deploys.is_empty() {
             self.release.resize(w.replicas.len(), None);
             self.release_rng
@@ -469,6 +479,43 @@ impl Faults {
         if !t.hung.is_empty() {
             t.hung[r] = if on { t.hung[r] + 1 } else { t.hung[r] - 1 };
             t.hung_any = if on { t.hung_any + 1 } else { t.hung_any - 1 };
+        }
+    }
+
+    /// A liveness restart of replica `r` ends the hang of every active
+    /// hang fault holding it (the restarted process is not the one that
+    /// hung) for the rest of that fault's occurrence: each lets go of it in
+    /// the overlay now, and [`Self::take_cured`] keeps its end from letting
+    /// go twice. Returns how many holds the caller must release on the
+    /// replica in the availability component (0 when no hang holds it).
+    pub fn cure_hang(&mut self, w: &World, r: usize) -> usize {
+        let mut n = 0;
+        for (f, spec) in w.faults.iter().enumerate() {
+            if !self.active[f] || !matches!(spec.kind, FaultKind::Hang) || !spec.replicas.contains(&r) {
+                continue;
+            }
+            let pair = (f as u32, r as u32);
+            if self.cured.contains(&pair) {
+                continue;
+            }
+            self.cured.push(pair);
+            self.hold_hung(r, false);
+            n += 1;
+        }
+        self.add_work(w.faults.len());
+        n
+    }
+
+    /// Whether fault `f`'s hold on replica `r` was already let go by a
+    /// liveness restart ([`Self::cure_hang`]); forgets it, since the fault's
+    /// occurrence is ending.
+    pub fn take_cured(&mut self, f: usize, r: usize) -> bool {
+        match self.cured.iter().position(|&p| p == (f as u32, r as u32)) {
+            Some(i) => {
+                self.cured.swap_remove(i);
+                true
+            }
+            None => false,
         }
     }
 

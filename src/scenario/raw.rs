@@ -294,6 +294,7 @@ pub struct RawOutlier {
     pub interval: Option<Spanned<Duration>>,
     pub success_rate: Option<Spanned<RawSuccessRate>>,
     pub failure_percentage: Option<Spanned<RawFailurePercentage>>,
+    pub max_ejection_time: Option<Spanned<Duration>>,
 }
 
 /// `outlier_detection.success_rate = { stdev_factor, minimum_hosts, request_volume }`.
@@ -646,6 +647,7 @@ pub mod keys {
         "interval",
         "success_rate",
         "failure_percentage",
+        "max_ejection_time",
     ];
     pub const SUCCESS_RATE: &[&str] = &["stdev_factor", "minimum_hosts", "request_volume"];
     pub const FAILURE_PERCENTAGE: &[&str] = &["threshold", "minimum_hosts", "request_volume"];
