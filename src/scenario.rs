@@ -28,6 +28,7 @@ pub mod source;
 pub mod validate;
 pub mod workflow;
 mod ejection;
+pub mod gc;
 
 use std::path::Path;
 

@@ -73,6 +73,7 @@ mod fault_runaways;
 mod fault_tables;
 mod faults;
 mod fuzz_regressions;
+mod gc_pause;
 mod gallery;
 mod hang_restart;
 mod health;

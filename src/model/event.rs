@@ -84,6 +84,13 @@ pub enum Event {
     },
     /// Autoscalers: evaluations, provisioned and drained replicas.
     Autoscale(AutoscaleEvent),
+    /// A replica's stop-the-world pause process (`traffic::gc`).
+    Gc {
+        /// Replica.
+        replica: u32,
+        /// The end of a pause (else a candidate start).
+        end: bool,
+    },
 }
 
 /// What the autoscalers' events say (`traffic::autoscale`).

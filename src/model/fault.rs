@@ -130,6 +130,8 @@ pub struct FaultOverlay {
     pub skew: Vec<i64>,
     /// Clock-skew faults active anywhere.
     pub skew_any: u32,
+    /// Per replica: in a stop-the-world pause (`gc_pause`): no slot.
+    pub paused: Vec<bool>,
 }
 
 impl FaultOverlay {
@@ -157,6 +159,8 @@ impl FaultOverlay {
         self.cap.clear();
         self.cap
             .extend(w.replicas.iter().map(|r| w.services[r.service].serve.concurrency));
+        self.paused.clear();
+        self.paused.resize(nr, false);
     }
 }
 
@@ -545,8 +549,19 @@ impl Faults {
             ok *= 1.0 - p;
         }
         self.overlay.err[r] = 1.0 - ok;
-        self.overlay.cap[r] = serve.concurrency.map(|c| (f64::from(c) * share).floor() as u32);
+        self.overlay.cap[r] = if self.overlay.paused[r] {
+            Some(0)
+        } else {
+            serve.concurrency.map(|c| (f64::from(c) * share).floor() as u32)
+        };
         true
+    }
+
+    /// Replica `r` enters a stop-the-world pause (`on`: no slot, so no job
+    /// starts) or leaves it (its slots as the faults leave them).
+    pub fn set_paused(&mut self, w: &World, r: usize, on: bool) {
+        self.overlay.paused[r] = on;
+        self.refresh(w, r);
     }
 
     /// The extra serving delay of the latency faults on replica `r`.

@@ -53,6 +53,7 @@ mod server;
 mod settled;
 pub mod workflow;
 mod ejection;
+mod gc;
 
 use std::collections::VecDeque;
 
@@ -553,6 +554,7 @@ impl Requests<'_> {
         }
         self.start_probes(seed, trial, from);
         self.start_autoscale(seed, trial, from);
+        self.start_gc(from);
     }
 
     /// Copies the breakers' open time into the result at the horizon.

@@ -448,6 +448,7 @@ impl Model for Trial<'_> {
             Event::Probe(event) => self.requests().on_probe_event(event, now),
             Event::PolicyTimeout { call, epoch, whole } => self.requests().on_policy_timeout(call, epoch, whole, now),
             Event::Autoscale(event) => self.on_autoscale(event, now),
+            Event::Gc { replica, end } => self.requests().on_gc(replica as usize, end, now),
         }
         self.availability.settle(self.world);
     }

@@ -250,6 +250,7 @@ pub struct RawService {
     pub slowdown: Option<Spanned<RawSlowdown>>,
     pub cold_start: Option<Spanned<RawColdStart>>,
     pub autoscale: Option<Spanned<RawAutoscale>>,
+    pub gc_pause: Option<Spanned<super::gc::RawGcPause>>,
 }
 
 /// `[service.autoscale]`: the HPA rule per replica group.
@@ -637,6 +638,7 @@ pub mod keys {
         "slowdown",
         "cold_start",
         "autoscale",
+        "gc_pause",
     ];
     pub const RATE_LIMIT: &[&str] = &["rate", "burst"];
     pub const SHED: &[&str] = &["queue_wait", "low_priority_queue"];
