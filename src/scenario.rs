@@ -13,8 +13,10 @@ mod checker;
 mod client_ext;
 pub mod defence;
 pub mod duration;
+mod ejection;
 mod explain;
 pub mod fault;
+pub mod gc;
 pub mod health;
 pub mod infra;
 pub mod limits;
@@ -27,8 +29,6 @@ pub mod schema;
 pub mod source;
 pub mod validate;
 pub mod workflow;
-mod ejection;
-pub mod gc;
 
 use std::path::Path;
 

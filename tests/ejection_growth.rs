@@ -98,7 +98,17 @@ fn growing_ejections_are_the_same_on_one_and_two_threads() {
     dir.write("s.toml", FLAKY);
     let run = |threads: &str| {
         dir.nines(&[
-            "run", "s.toml", "--trials", "3", "--seed", "4", "--threads", threads, "--format", "json", "--no-write",
+            "run",
+            "s.toml",
+            "--trials",
+            "3",
+            "--seed",
+            "4",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+            "--no-write",
         ])
         .ok()
     };
@@ -110,12 +120,21 @@ fn growing_ejections_are_the_same_on_one_and_two_threads() {
 #[test]
 fn a_cap_shorter_than_the_base_is_refused() {
     let dir = Dir::new();
-    dir.write("bad.toml", &FLAKY.replace("max_ejection_time = \"25s\"", "max_ejection_time = \"5s\""));
+    dir.write(
+        "bad.toml",
+        &FLAKY.replace("max_ejection_time = \"25s\"", "max_ejection_time = \"5s\""),
+    );
     let err = dir.nines(&["check", "bad.toml"]).bad_input();
-    assert!(err.contains("key `service.api.outlier_detection.max_ejection_time`"), "{err}");
+    assert!(
+        err.contains("key `service.api.outlier_detection.max_ejection_time`"),
+        "{err}"
+    );
     assert!(err.contains("is 5s, shorter than eject_for (10s)"), "{err}");
     assert!(err.contains("max_ejection_time = \"10s\" or longer"), "{err}");
-    dir.write("bad.toml", &FLAKY.replace("max_ejection_time = \"25s\"", "max_ejection_time = 25"));
+    dir.write(
+        "bad.toml",
+        &FLAKY.replace("max_ejection_time = \"25s\"", "max_ejection_time = 25"),
+    );
     let err = dir.nines(&["check", "bad.toml"]).bad_input();
     assert!(err.contains("max_ejection_time"), "{err}");
 }

@@ -41,6 +41,13 @@ fn served_rates(text: &str, trials: u64) -> Vec<f64> {
 /// time, not of running) and the unpaused 100 are excluded.
 #[test]
 fn a_fixed_pause_rate_takes_its_share_of_capacity() {
+    let dir = Dir::new();
+    dir.write("s.toml", SATURATED);
+    let check = dir.nines(&["check", "s.toml"]).ok();
+    assert!(
+        check.contains("gc pauses: 1 a second of running, mean 250ms: paused 20.0 % of the time at full load (lambda P / (1 + lambda P)), capacity x0.800"),
+        "{check}"
+    );
     let rates = served_rates(SATURATED, 30);
     let (_, ci) = t_ci95(&rates);
     assert_covers("served/s with gc pauses", 80.0, ci, 1.0);
@@ -106,7 +113,17 @@ fn gc_pauses_are_the_same_on_one_and_two_threads() {
     dir.write("s.toml", SATURATED);
     let run = |threads: &str| {
         dir.nines(&[
-            "run", "s.toml", "--trials", "3", "--seed", "4", "--threads", threads, "--format", "json", "--no-write",
+            "run",
+            "s.toml",
+            "--trials",
+            "3",
+            "--seed",
+            "4",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+            "--no-write",
         ])
         .ok()
     };
@@ -126,14 +143,18 @@ fn bad_gc_pause_keys_are_refused_with_the_key_and_the_fix() {
     assert!(err.contains("between 0 and 1000"), "{err}");
     let err = bad(&SATURATED.replace("rate = 1.0,", "rate = 0.0,"));
     assert!(err.contains("pauses nothing"), "{err}");
-    let err = bad(&SATURATED.replace("rate = 1.0,", "rate = 1.0, busy_rate = 3.0,").replace("concurrency = 1\nqueue = 100\n", ""));
+    let err = bad(&SATURATED
+        .replace("rate = 1.0,", "rate = 1.0, busy_rate = 3.0,")
+        .replace("concurrency = 1\nqueue = 100\n", ""));
     assert!(err.contains("key `service.api.gc_pause.busy_rate`"), "{err}");
     assert!(err.contains("concurrency is unlimited"), "{err}");
     let err = bad(&SATURATED.replace(", pause = { dist = \"fixed\", mean = \"250ms\" }", ""));
     assert!(err.contains("pause"), "{err}");
     let err = bad(&SATURATED.replace("pause = {", "pauses = {"));
     assert!(err.contains("unknown"), "{err}");
-    let idle = SATURATED.replace("service_time = { dist = \"fixed\", mean = \"10ms\" }\n", "").replace("to = \"api\"", "to = \"web\"")
+    let idle = SATURATED
+        .replace("service_time = { dist = \"fixed\", mean = \"10ms\" }\n", "")
+        .replace("to = \"api\"", "to = \"web\"")
         + "[[service]]\nname = \"web\"\nservice_time = { mean = \"1ms\" }\n";
     let err = bad(&idle);
     assert!(err.contains("serves no requests"), "{err}");

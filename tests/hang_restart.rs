@@ -66,7 +66,9 @@ fn attempts(trace: &Trace, from: u64, to: u64) -> (u32, u32) {
         .buckets
         .iter()
         .filter(|b| b.start >= from && b.end <= to)
-        .fold((0, 0), |(ok, all), b| (ok + b.services[0].ok, all + b.services[0].attempts))
+        .fold((0, 0), |(ok, all), b| {
+            (ok + b.services[0].ok, all + b.services[0].attempts)
+        })
 }
 
 /// The `check` line gives 3 x 10 s + 1 s = 31 s; each trial restarts both
@@ -102,7 +104,11 @@ fn a_hung_replica_is_restarted_within_the_check_bound_and_serves() {
             assert_eq!(times(&trace, "replica_up", r), [t], "trial {trial}");
         }
         let expect = (t - 50 * S) as f64 / 1e9;
-        assert!((result.downtime - expect).abs() < 1e-6, "{} vs {expect}", result.downtime);
+        assert!(
+            (result.downtime - expect).abs() < 1e-6,
+            "{} vs {expect}",
+            result.downtime
+        );
         // Back (restart done, and one passing check 2 s apart) well before 100 s.
         let (ok, all) = attempts(&trace, t + 8 * S, 150 * S);
         assert!(all > 20 * 40, "trial {trial}: {all} attempts");
@@ -156,9 +162,10 @@ fn a_cured_replica_a_crash_holds_stays_down() {
 /// never releases a cured replica, and every down has its up.
 #[test]
 fn a_recurring_hang_is_cured_once_per_occurrence() {
-    let text = HUNG
-        .replace("horizon = \"200s\"", "horizon = \"600s\"")
-        .replace("at = \"50s\"\nduration = \"100s\"", "every = { dist = \"fixed\", mean = \"120s\" }\nduration = \"60s\"");
+    let text = HUNG.replace("horizon = \"200s\"", "horizon = \"600s\"").replace(
+        "at = \"50s\"\nduration = \"100s\"",
+        "every = { dist = \"fixed\", mean = \"120s\" }\nduration = \"60s\"",
+    );
     for trial in 0..6 {
         let (result, trace) = traced(&text, trial);
         let starts = [120 * S, 300 * S, 480 * S];
@@ -183,7 +190,17 @@ fn the_example_is_the_same_on_one_and_two_threads() {
     let file = format!("{root}/scenarios/hung-restart.toml");
     let run = |threads: &str| {
         dir.nines(&[
-            "run", &file, "--trials", "4", "--seed", "3", "--threads", threads, "--format", "json", "--no-write",
+            "run",
+            &file,
+            "--trials",
+            "4",
+            "--seed",
+            "3",
+            "--threads",
+            threads,
+            "--format",
+            "json",
+            "--no-write",
         ])
         .ok()
     };

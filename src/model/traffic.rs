@@ -44,6 +44,8 @@
 
 pub mod autoscale;
 mod client;
+mod ejection;
+mod gc;
 mod hedge;
 mod load;
 mod order;
@@ -52,8 +54,6 @@ mod routing;
 mod server;
 mod settled;
 pub mod workflow;
-mod ejection;
-mod gc;
 
 use std::collections::VecDeque;
 

@@ -10,7 +10,12 @@ use crate::engine::Nanos;
 
 /// The cap on the ejection time: `Some(None)` without the key (the fixed
 /// `eject_for`), `Some(Some(max))` with it, `None` after an error.
-pub(super) fn max_ejection_time(c: &mut Checker<'_>, r: &RawOutlier, key: &str, eject_for: Nanos) -> Option<Option<Nanos>> {
+pub(super) fn max_ejection_time(
+    c: &mut Checker<'_>,
+    r: &RawOutlier,
+    key: &str,
+    eject_for: Nanos,
+) -> Option<Option<Nanos>> {
     let Some(m) = &r.max_ejection_time else {
         return Some(None);
     };

@@ -124,7 +124,11 @@ pub(super) fn gc_pause(c: &mut Checker<'_>, s: &RawService, raw: &Spanned<RawGcP
     }
     let pause = pause?;
     if pause.mean_secs() <= 0.0 {
-        c.err(&r.pause.span(), format!("{key}.pause"), "a pause must last longer than zero");
+        c.err(
+            &r.pause.span(),
+            format!("{key}.pause"),
+            "a pause must last longer than zero",
+        );
         return None;
     }
     Some(GcPause { rate, busy_rate, pause })

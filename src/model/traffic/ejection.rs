@@ -127,7 +127,16 @@ mod tests {
         let mut steps: Vec<Step> = (1..=10).map(|k| Eject(30 * k)).collect();
         steps.extend([Eject(300), Eject(300)]);
         steps.extend((0..10).map(|_| Sweep));
-        steps.extend([Eject(30), Eject(60), Eject(90), Sweep, Sweep, Eject(60), Sweep, Eject(60)]);
+        steps.extend([
+            Eject(30),
+            Eject(60),
+            Eject(90),
+            Sweep,
+            Sweep,
+            Eject(60),
+            Sweep,
+            Eject(60),
+        ]);
         replay(30 * S, 300 * S, &steps);
         // A cap that is not a multiple of the base: 30, 60, 90, 100, 100;
         // the multiplier stops at 4, so 4 sweeps reset it.

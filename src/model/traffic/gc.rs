@@ -107,7 +107,13 @@ impl Requests<'_> {
         for (r, spec) in w.replicas.iter().enumerate() {
             if let Some(g) = w.services[spec.service].serve.load.as_ref().and_then(|l| l.gc.as_ref()) {
                 let at = from.saturating_add(gap(&mut self.traffic.load.gc.rng[r], g.max_rate()));
-                self.queue.schedule(at, Event::Gc { replica: r as u32, end: false });
+                self.queue.schedule(
+                    at,
+                    Event::Gc {
+                        replica: r as u32,
+                        end: false,
+                    },
+                );
             }
         }
     }
@@ -117,7 +123,11 @@ impl Requests<'_> {
         let w = self.world;
         let service = w.replicas[r].service;
         let serve = &w.services[service].serve;
-        let g = serve.load.as_ref().and_then(|l| l.gc.as_ref()).expect("scheduled only with gc_pause");
+        let g = serve
+            .load
+            .as_ref()
+            .and_then(|l| l.gc.as_ref())
+            .expect("scheduled only with gc_pause");
         if end {
             let st = &mut self.traffic.load.gc;
             st.total[r] += now - st.since[r];
@@ -128,10 +138,16 @@ impl Requests<'_> {
             return;
         }
         let next = now.saturating_add(gap(&mut self.traffic.load.gc.rng[r], g.max_rate()));
-        self.queue.schedule(next, Event::Gc { replica: r as u32, end: false });
-        let u = serve
-            .concurrency
-            .map_or(0.0, |c| (f64::from(self.traffic.servers[r].busy) / f64::from(c.max(1))).min(1.0));
+        self.queue.schedule(
+            next,
+            Event::Gc {
+                replica: r as u32,
+                end: false,
+            },
+        );
+        let u = serve.concurrency.map_or(0.0, |c| {
+            (f64::from(self.traffic.servers[r].busy) / f64::from(c.max(1))).min(1.0)
+        });
         // Drawn for every candidate, so the stream stays aligned.
         let accept = self.traffic.load.gc.rng[r].random::<f64>() * g.max_rate() < g.rate_at(u);
         if !accept || self.traffic.load.gc.paused[r] || !self.reachable(r) {
@@ -143,8 +159,13 @@ impl Requests<'_> {
         st.since[r] = now;
         self.faults.set_paused(w, r, true);
         self.record(now, "gc_start", Subject::Replica(r));
-        self.queue
-            .schedule(now.saturating_add(length), Event::Gc { replica: r as u32, end: true });
+        self.queue.schedule(
+            now.saturating_add(length),
+            Event::Gc {
+                replica: r as u32,
+                end: true,
+            },
+        );
     }
 
     /// Job `job` starts on replica `r` of a service with `gc_pause`.
@@ -163,7 +184,9 @@ impl Requests<'_> {
     #[cold]
     #[inline(never)]
     pub(super) fn gc_defer(&mut self, job: Key, now: Nanos) -> bool {
-        let Some(j) = self.traffic.jobs.get(job) else { return false };
+        let Some(j) = self.traffic.jobs.get(job) else {
+            return false;
+        };
         if j.state != JobState::Serving {
             return false;
         }
