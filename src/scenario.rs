@@ -13,8 +13,10 @@ mod checker;
 mod client_ext;
 pub mod defence;
 pub mod duration;
+mod ejection;
 mod explain;
 pub mod fault;
+pub mod gc;
 pub mod health;
 pub mod infra;
 pub mod limits;
@@ -353,6 +355,11 @@ pub struct Outlier {
     pub max_ejected: f64,
     /// Envoy's interval detectors (success rate, failure percentage).
     pub detectors: Detectors,
+    /// `max_ejection_time`: with it, the ejection time grows with
+    /// repeated ejections (`eject_for` x the replica's multiplier, capped
+    /// here) and the multiplier decays by one per `detectors.interval` the
+    /// replica spends in service, as Envoy's; without it, `eject_for`.
+    pub max_eject: Option<Nanos>,
 }
 
 /// How a service's load balancer picks a replica.

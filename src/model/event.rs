@@ -84,6 +84,13 @@ pub enum Event {
     },
     /// Autoscalers: evaluations, provisioned and drained replicas.
     Autoscale(AutoscaleEvent),
+    /// A replica's stop-the-world pause process (`traffic::gc`).
+    Gc {
+        /// Replica.
+        replica: u32,
+        /// The end of a pause (else a candidate start).
+        end: bool,
+    },
 }
 
 /// What the autoscalers' events say (`traffic::autoscale`).
@@ -125,6 +132,15 @@ pub enum ProbeEvent {
     Restarted(u32),
     /// The interval outlier detectors judge a replica group.
     Sweep(u32),
+    /// A liveness restart cured a hung replica: the hang faults' holds on
+    /// it, already gone from the overlay, are released in the availability
+    /// component too (the trial carries it out).
+    Cure {
+        /// Replica.
+        replica: u32,
+        /// Hang faults that let go of it.
+        holds: u32,
+    },
 }
 
 impl From<AvailabilityEvent> for Event {

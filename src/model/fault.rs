@@ -17,6 +17,11 @@
 //!   with a clock that is off: ahead, they see it (nearly) expired and give
 //!   up on downstream calls early; behind, they keep calling past it.
 //!
+//! A liveness restart cures a hang: the restarted process is a new one,
+//! so the hang faults holding the replica let go of it for the rest of
+//! their occurrence (a fault that recurs hangs it again at its next
+//! occurrence); a crash fault's hold stays.
+//!
 //! Overlapping faults add up: a replica is held down while any crash or
 //! hang holds it, error chances combine as independent causes, capacity
 //! takes the smallest share, latencies add.
@@ -125,6 +130,8 @@ pub struct FaultOverlay {
     pub skew: Vec<i64>,
     /// Clock-skew faults active anywhere.
     pub skew_any: u32,
+    /// Per replica: in a stop-the-world pause (`gc_pause`): no slot.
+    pub paused: Vec<bool>,
 }
 
 impl FaultOverlay {
@@ -152,6 +159,8 @@ impl FaultOverlay {
         self.cap.clear();
         self.cap
             .extend(w.replicas.iter().map(|r| w.services[r.service].serve.concurrency));
+        self.paused.clear();
+        self.paused.resize(nr, false);
     }
 }
 
@@ -209,6 +218,10 @@ pub struct Faults {
     release: Vec<Option<u32>>,
     /// Per deploy: draws of its bad release's latency.
     release_rng: Vec<Rng>,
+    /// (fault, replica) pairs whose hang a liveness restart cured during
+    /// the fault's current occurrence: its end must not let go of them
+    /// again.
+    cured: Vec<(u32, u32)>,
 }
 
 /// What turning a fault on or off asks of the other components, replica by
@@ -299,6 +312,7 @@ impl Faults {
         self.seen.resize(ns, [0, 0]);
         self.release.clear();
         self.release_rng.clear();
+        self.cured.clear();
         if !w.ops.deploys.is_empty() {
             self.release.resize(w.replicas.len(), None);
             self.release_rng
@@ -472,6 +486,43 @@ impl Faults {
         }
     }
 
+    /// A liveness restart of replica `r` ends the hang of every active
+    /// hang fault holding it (the restarted process is not the one that
+    /// hung) for the rest of that fault's occurrence: each lets go of it in
+    /// the overlay now, and [`Self::take_cured`] keeps its end from letting
+    /// go twice. Returns how many holds the caller must release on the
+    /// replica in the availability component (0 when no hang holds it).
+    pub fn cure_hang(&mut self, w: &World, r: usize) -> usize {
+        let mut n = 0;
+        for (f, spec) in w.faults.iter().enumerate() {
+            if !self.active[f] || !matches!(spec.kind, FaultKind::Hang) || !spec.replicas.contains(&r) {
+                continue;
+            }
+            let pair = (f as u32, r as u32);
+            if self.cured.contains(&pair) {
+                continue;
+            }
+            self.cured.push(pair);
+            self.hold_hung(r, false);
+            n += 1;
+        }
+        self.add_work(w.faults.len());
+        n
+    }
+
+    /// Whether fault `f`'s hold on replica `r` was already let go by a
+    /// liveness restart ([`Self::cure_hang`]); forgets it, since the fault's
+    /// occurrence is ending.
+    pub fn take_cured(&mut self, f: usize, r: usize) -> bool {
+        match self.cured.iter().position(|&p| p == (f as u32, r as u32)) {
+            Some(i) => {
+                self.cured.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Recomputes replica `r`'s error chance and slots from the active
     /// error and capacity faults. Returns whether the overlay is kept (a
     /// request-level world), so queued jobs may now fit.
@@ -498,8 +549,19 @@ impl Faults {
             ok *= 1.0 - p;
         }
         self.overlay.err[r] = 1.0 - ok;
-        self.overlay.cap[r] = serve.concurrency.map(|c| (f64::from(c) * share).floor() as u32);
+        self.overlay.cap[r] = if self.overlay.paused[r] {
+            Some(0)
+        } else {
+            serve.concurrency.map(|c| (f64::from(c) * share).floor() as u32)
+        };
         true
+    }
+
+    /// Replica `r` enters a stop-the-world pause (`on`: no slot, so no job
+    /// starts) or leaves it (its slots as the faults leave them).
+    pub fn set_paused(&mut self, w: &World, r: usize, on: bool) {
+        self.overlay.paused[r] = on;
+        self.refresh(w, r);
     }
 
     /// The extra serving delay of the latency faults on replica `r`.

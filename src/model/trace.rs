@@ -45,7 +45,8 @@ pub struct TraceEvent {
     /// `promoted`, `switch_failed`, `unrouted`, `rerouted`,
     /// `breaker_open`, `breaker_half_open`, `breaker_closed`; with an
     /// autoscaler, `scale_up`, `provisioned`, `draining`, `scaled_in`,
-    /// `scale_cancelled`.
+    /// `scale_cancelled`; with liveness probes, `restarted`,
+    /// `restart_done`, and `hang_cured` (a restart that ended a hang).
     pub kind: &'static str,
     /// To what.
     pub subject: Subject,

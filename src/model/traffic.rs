@@ -44,6 +44,8 @@
 
 pub mod autoscale;
 mod client;
+mod ejection;
+mod gc;
 mod hedge;
 mod load;
 mod order;
@@ -555,6 +557,7 @@ impl Requests<'_> {
         }
         self.start_probes(seed, trial, from);
         self.start_autoscale(seed, trial, from);
+        self.start_gc(from);
     }
 
     /// Copies the breakers' open time into the result at the horizon.
@@ -674,7 +677,7 @@ impl Requests<'_> {
         self.eject(r, &o, now);
     }
 
-    /// Ejects replica `r` for `eject_for`, unless that would put more than
+    /// Ejects replica `r` for its ejection time, unless that would put more than
     /// `max_ejected` of its group out; returns whether it did.
     fn eject(&mut self, r: usize, o: &crate::scenario::Outlier, now: Nanos) -> bool {
         let spec = self.world.replicas[r];
@@ -688,8 +691,8 @@ impl Requests<'_> {
         t.health[r].ejected = true;
         t.result.defence[spec.service].ejections += 1;
         self.set_eligible(r);
-        self.queue
-            .schedule(now.saturating_add(o.eject_for), Event::Uneject(r as u32));
+        let out = self.ejection_time(r, o);
+        self.queue.schedule(now.saturating_add(out), Event::Uneject(r as u32));
         self.faults.signal(now);
         self.record(now, "ejected", Subject::Replica(r));
         true

@@ -6,7 +6,7 @@
 use super::availability::{Availability, Effect, FailureOnly};
 use super::event::Context;
 pub use super::event::Event;
-use super::event::FaultEvent;
+use super::event::{FaultEvent, ProbeEvent};
 use super::fault::{FaultReach, Faults};
 pub use super::result::{PerPart, TrialResult};
 use super::runaway::{self, Runaway};
@@ -298,6 +298,10 @@ impl Trial<'_> {
             FaultReach::Hold { hang } => {
                 for &r in &spec.replicas {
                     if hang {
+                        if !on && self.faults.take_cured(f, r) {
+                            // A liveness restart already let go of it.
+                            continue;
+                        }
                         self.faults.hold_hung(r, on);
                     }
                     self.hold_replica(r, now, on, !hang);
@@ -335,6 +339,16 @@ impl Trial<'_> {
                 let (availability, mut cx) = self.split(now);
                 availability.restart_clock(&mut cx, r);
             }
+        }
+    }
+
+    /// A liveness restart of replica `r` ended `holds` hang faults' hold
+    /// on it (in the overlay, see `Faults::cure_hang`): they let go of it
+    /// here too, so it serves again once the restart is over, unless
+    /// something else holds it down.
+    fn cure_hang(&mut self, r: usize, holds: u32, now: Nanos) {
+        for _ in 0..holds {
+            self.hold_replica(r, now, false, false);
         }
     }
 
@@ -436,9 +450,11 @@ impl Model for Trial<'_> {
             Event::SagaResume(saga) => self.requests().on_saga_resume(saga, now),
             Event::Ops(event) => self.on_ops(event, now),
             Event::Hedge { call, epoch } => self.requests().on_hedge(call, epoch, now),
+            Event::Probe(ProbeEvent::Cure { replica, holds }) => self.cure_hang(replica as usize, holds, now),
             Event::Probe(event) => self.requests().on_probe_event(event, now),
             Event::PolicyTimeout { call, epoch, whole } => self.requests().on_policy_timeout(call, epoch, whole, now),
             Event::Autoscale(event) => self.on_autoscale(event, now),
+            Event::Gc { replica, end } => self.requests().on_gc(replica as usize, end, now),
         }
         self.availability.settle(self.world);
     }

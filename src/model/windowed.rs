@@ -418,7 +418,7 @@ pub fn timescales_of<'a>(
     }
     for d in defences {
         if let Some(o) = &d.outlier {
-            warmup = warmup.max(o.eject_for);
+            warmup = warmup.max(o.max_eject.map_or(o.eject_for, |m| m.max(o.eject_for)));
         }
         if let Some(rl) = &d.rate_limit {
             warmup = warmup.max(nanos(rl.burst / rl.rate));

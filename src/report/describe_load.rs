@@ -57,6 +57,19 @@ pub(super) fn service_lines(s: &Service) -> Vec<String> {
             Duration(c.duration)
         ));
     }
+    if let Some(g) = &l.gc {
+        let rates = if g.rate == g.busy_rate {
+            format!("{} a second of running", g.rate)
+        } else {
+            format!("{} a second of running idle, {} with every slot busy", g.rate, g.busy_rate)
+        };
+        out.push(format!(
+            "gc pauses: {rates}, mean {}: paused {:.1} % of the time at full load (lambda P / (1 + lambda P)), capacity x{:.3}",
+            Duration(from_secs(g.pause.mean_secs())),
+            100.0 * g.paused_share(1.0),
+            1.0 - g.paused_share(1.0)
+        ));
+    }
     out
 }
 

@@ -115,7 +115,7 @@ fn detection_line(svc: &Service) -> String {
             .saturating_mul(u64::from(l.failures))
             .saturating_add(l.probe.timeout);
         parts.push(format!(
-            "liveness restarts an overloaded replica within {} x {} + {} = {}, out for a restart of mean {} (crashed and hung ones are the failure model's)",
+            "liveness restarts an overloaded or hung replica within {} x {} + {} = {}, out for a restart of mean {} (a crashed one is the failure model's)",
             l.failures,
             Duration(l.interval),
             Duration(l.probe.timeout),

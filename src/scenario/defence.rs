@@ -67,12 +67,16 @@ pub(super) fn defence(c: &mut Checker<'_>, s: &RawService, p: &str) -> Defence {
             None => Some(0.5),
         };
         let detectors = super::health::detectors(c, r, &key);
-        if let (Some(consecutive), Some(max_ejected), Some(detectors)) = (consecutive, max_ejected, detectors) {
+        let max_eject = super::ejection::max_ejection_time(c, r, &key, eject_for);
+        if let (Some(consecutive), Some(max_ejected), Some(detectors), Some(max_eject)) =
+            (consecutive, max_ejected, detectors, max_eject)
+        {
             d.outlier = Some(Outlier {
                 consecutive,
                 eject_for,
                 max_ejected,
                 detectors,
+                max_eject,
             });
         }
     }

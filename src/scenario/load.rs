@@ -158,6 +158,8 @@ pub struct Load {
     pub cold_start: Option<ColdStart>,
     /// Per `[[service.call]]`, in file order: its cache.
     pub caches: Vec<Option<Cache>>,
+    /// Stop-the-world pauses (`gc_pause`).
+    pub gc: Option<super::gc::GcPause>,
 }
 
 impl Load {
@@ -206,7 +208,10 @@ pub(super) fn load(c: &mut Checker<'_>, s: &RawService, p: &str) -> Option<Box<L
             out.caches[i] = cache(c, raw, &format!("{p}.call.cache"));
         }
     }
-    let any = out.slowdown.is_some() || out.cold_start.is_some() || out.has_cache();
+    if let Some(g) = &s.gc_pause {
+        out.gc = super::gc::gc_pause(c, s, g, &format!("{p}.gc_pause"));
+    }
+    let any = out.slowdown.is_some() || out.cold_start.is_some() || out.has_cache() || out.gc.is_some();
     any.then(|| Box::new(out))
 }
 
@@ -357,6 +362,15 @@ pub(super) fn add_schema(s: &mut Value) {
             "hit_rate": { "type": "number", "minimum": 0, "maximum": 1, "description": "Share of calls answered by a warm cache." },
             "warmup": duration("How long a restarted cache takes to fill (default 0s: warm at once)."),
             "fill": words("How the hit rate rises after a restart (default linear: to hit_rate at warmup; exponential: warmup is the time constant).", &["linear", "exponential"]),
+        }),
+    );
+    service["gc_pause"] = table(
+        "Stop-the-world pauses: each replica, while running, starts a pause at a rate linear in its utilisation (rate idle, busy_rate with every slot busy); during a pause it starts no job and the jobs in service are frozen.",
+        &["pause"],
+        json!({
+            "rate": { "type": "number", "minimum": 0, "maximum": super::gc::MAX_RATE, "description": "Pauses a second of running with no busy slot (default 0)." },
+            "busy_rate": { "type": "number", "minimum": 0, "maximum": super::gc::MAX_RATE, "description": "Pauses a second of running with every slot busy (default: rate); needs concurrency when it differs from rate." },
+            "pause": super::schema::dist("How long a pause lasts."),
         }),
     );
 }

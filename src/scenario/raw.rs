@@ -249,6 +249,7 @@ pub struct RawService {
     pub slowdown: Option<Spanned<RawSlowdown>>,
     pub cold_start: Option<Spanned<RawColdStart>>,
     pub autoscale: Option<Spanned<RawAutoscale>>,
+    pub gc_pause: Option<Spanned<super::gc::RawGcPause>>,
 }
 
 /// `[service.autoscale]`: the HPA rule per replica group.
@@ -293,6 +294,7 @@ pub struct RawOutlier {
     pub interval: Option<Spanned<Duration>>,
     pub success_rate: Option<Spanned<RawSuccessRate>>,
     pub failure_percentage: Option<Spanned<RawFailurePercentage>>,
+    pub max_ejection_time: Option<Spanned<Duration>>,
 }
 
 /// `outlier_detection.success_rate = { stdev_factor, minimum_hosts, request_volume }`.
@@ -635,6 +637,7 @@ pub mod keys {
         "slowdown",
         "cold_start",
         "autoscale",
+        "gc_pause",
     ];
     pub const RATE_LIMIT: &[&str] = &["rate", "burst"];
     pub const SHED: &[&str] = &["queue_wait", "low_priority_queue"];
@@ -645,6 +648,7 @@ pub mod keys {
         "interval",
         "success_rate",
         "failure_percentage",
+        "max_ejection_time",
     ];
     pub const SUCCESS_RATE: &[&str] = &["stdev_factor", "minimum_hosts", "request_volume"];
     pub const FAILURE_PERCENTAGE: &[&str] = &["threshold", "minimum_hosts", "request_volume"];

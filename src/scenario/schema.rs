@@ -380,6 +380,7 @@ fn service() -> Value {
                             "request_volume": int("Attempts in the interval for a replica to count (default 50).", 1, 1_000_000),
                         }),
                     ),
+                    "max_ejection_time": duration("Ejection time that grows with repeated ejections: eject_for x the times ejected in a row, capped here; the multiplier drops by one per interval in service (Envoy's; absent: always eject_for)."),
                 }),
             ),
             "liveness": table(

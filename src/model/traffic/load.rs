@@ -58,6 +58,8 @@ pub(super) struct LoadState {
     since: Vec<Option<Nanos>>,
     /// Cache draws.
     rng: Vec<Rng>,
+    /// Stop-the-world pauses.
+    pub(super) gc: super::gc::GcState,
 }
 
 impl LoadState {
@@ -66,6 +68,7 @@ impl LoadState {
         self.cold.clear();
         self.since.clear();
         self.rng.clear();
+        self.gc.reset(w, seed, trial);
         if !w.services.iter().any(|s| s.serve.load.is_some()) {
             return;
         }
@@ -118,7 +121,10 @@ impl Requests<'_> {
     /// factor.
     #[cold]
     #[inline(never)]
-    pub(super) fn loaded_time(&mut self, l: &Load, r: usize, d: Nanos, now: Nanos) -> Nanos {
+    pub(super) fn loaded_time(&mut self, l: &Load, job: Key, r: usize, d: Nanos, now: Nanos) -> Nanos {
+        if l.gc.is_some() {
+            self.gc_mark(job, r, now);
+        }
         let mut f = 1.0;
         if let Some(s) = &l.slowdown {
             let server = &self.traffic.servers[r];

@@ -28,8 +28,16 @@
 //! replica: its jobs are reset (in-flight work lost), it refuses
 //! connections and is not ready for a draw of `restart`, then the
 //! readiness check must pass again, and liveness probing waits
-//! `initial_delay`. Liveness probes go only to replicas the failure model
-//! has up: a crashed or hung replica is the failure model's to repair.
+//! `initial_delay`. Liveness probes go to replicas the failure model has
+//! up and to hung ones (a hang fault's replica accepts connections): a
+//! crashed replica is the failure model's to repair, but a hung one fails
+//! `failures` probes in a row at their timeouts and is restarted, within
+//! `failures x interval + timeout` of the hang's start. The restart cures
+//! the hang (see [`crate::model::fault`]): its connections are reset, it
+//! is out for the restart time, then serves while the fault's window
+//! lasts; a crash fault or a natural failure holding it as well keeps it
+//! down. Attempts sent to it while it hung left no job there: they end at
+//! their own timeouts.
 //!
 //! # Invariants
 //! A probe job's call key has index `u32::MAX` (never handed out by a
@@ -92,6 +100,8 @@ pub(super) struct ProbeState {
     /// Per replica: (attempts, failed attempts) in the current detector
     /// interval.
     window: Vec<[u32; 2]>,
+    /// Growing ejection times' multipliers.
+    pub(super) ejections: super::ejection::Ejections,
 }
 
 impl ProbeState {
@@ -122,6 +132,8 @@ impl Requests<'_> {
         p.window.clear();
         p.window.resize(n, [0; 2]);
         p.rng.clear();
+        self.reset_ejections();
+        let p = &mut self.traffic.probe;
         let live = w.services.iter().any(|s| s.serve.defence.probes.liveness.is_some());
         if live {
             p.rng.extend(
@@ -140,7 +152,7 @@ impl Requests<'_> {
                     .schedule(from + offset, Event::Probe(ProbeEvent::Liveness(g as u32)));
             }
             if let Some(o) = &d.outlier
-                && o.detectors.any()
+                && (o.detectors.any() || o.max_eject.is_some())
             {
                 // On the grid of multiples of the interval from time 0,
                 // whenever the request component starts (a windowed run's
@@ -165,6 +177,7 @@ impl Requests<'_> {
             }
             ProbeEvent::Restarted(r) => self.on_restarted(r as usize, now),
             ProbeEvent::Sweep(g) => self.on_sweep(g as usize, now),
+            ProbeEvent::Cure { .. } => unreachable!("the trial carries out a cure"),
         }
     }
 
@@ -190,7 +203,10 @@ impl Requests<'_> {
         let (spec, interval) = (l.probe, l.interval);
         for r in g.replicas.clone() {
             let p = &self.traffic.probe;
-            if p.restarting(r) || now < p.not_before[r] || !self.availability.reachable(self.world, r) {
+            if p.restarting(r)
+                || now < p.not_before[r]
+                || !(self.availability.reachable(self.world, r) || self.hangs(r))
+            {
                 continue;
             }
             self.send_probe(r, LIVE, spec, now);
@@ -351,6 +367,8 @@ impl Requests<'_> {
             return;
         }
         let down = l.restart.sample(&mut p.rng[r]);
+        let hung = self.hangs(r);
+        let p = &mut self.traffic.probe;
         p.restarting[r] = true;
         p.restarting_any += 1;
         p.live_fails[r] = 0;
@@ -367,6 +385,22 @@ impl Requests<'_> {
             self.set_eligible(r);
             self.faults.signal(now);
             self.trace_health(r, now, false);
+        }
+        if hung {
+            // The new process is not hung: the hang faults let go of it
+            // before its connections are reset (a hung replica answers
+            // nothing, resets included), and in the availability
+            // component right after.
+            let holds = self.faults.cure_hang(self.world, r);
+            self.faults.signal(now);
+            self.record(now, "hang_cured", Subject::Replica(r));
+            self.queue.schedule(
+                now,
+                Event::Probe(ProbeEvent::Cure {
+                    replica: r as u32,
+                    holds: holds as u32,
+                }),
+            );
         }
         self.kill_replica_jobs(r, now);
         self.queue
@@ -407,6 +441,9 @@ impl Requests<'_> {
             .outlier
             .expect("scheduled only with outlier detection");
         let replicas = g.replicas.clone();
+        // Envoy's order: replicas in service decay first, then the
+        // detectors eject.
+        self.decay_ejections(replicas.clone(), &o);
         let counts: Vec<[u32; 2]> = replicas
             .clone()
             .map(|r| std::mem::take(&mut self.traffic.probe.window[r]))
@@ -493,6 +530,7 @@ mod tests {
             consecutive: 5,
             eject_for: 1,
             max_ejected: 1.0,
+            max_eject: None,
             detectors: Detectors {
                 interval: 1,
                 success_rate: sr,

@@ -67,7 +67,7 @@ impl Requests<'_> {
             serve.service_time.sample(&mut t.service_rng[replica])
         };
         if let Some(l) = &serve.load {
-            d = self.loaded_time(l, replica, d, now);
+            d = self.loaded_time(l, job, replica, d, now);
         }
         if self.faults.overlay().slow_any > 0 && self.faults.overlay().slow[replica] > 0 {
             d = d.saturating_add(self.faults.delay(self.world, replica));
@@ -76,6 +76,9 @@ impl Requests<'_> {
     }
 
     pub(in crate::model) fn on_service_done(&mut self, job: Key, now: Nanos) {
+        if self.traffic.load.gc.any && self.gc_defer(job, now) {
+            return;
+        }
         let t = &mut self.traffic;
         let Some(j) = t.jobs.get_mut(job) else { return };
         if j.state != JobState::Serving {
