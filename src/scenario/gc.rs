@@ -7,26 +7,15 @@
 //! on a service with a `concurrency` (utilisation is busy slots over it);
 //! the pause's mean is above zero.
 
-use serde::Deserialize;
 use toml::Spanned;
 
 use super::checker::Checker;
-use super::raw::{RawDist, RawService};
+use super::raw::{RawGcPause, RawService};
 use crate::distribution::Dist;
 
 /// Most pauses a second a replica may start (beyond it, a pause process
 /// is a model of something else).
 pub const MAX_RATE: f64 = 1000.0;
-
-/// `gc_pause = { rate, busy_rate, pause }`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
-pub struct RawGcPause {
-    pub rate: Option<Spanned<f64>>,
-    pub busy_rate: Option<Spanned<f64>>,
-    pub pause: Spanned<RawDist>,
-}
 
 /// A stop-the-world pause process on each replica of a service.
 #[derive(Debug, Clone)]

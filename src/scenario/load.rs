@@ -370,7 +370,7 @@ pub(super) fn add_schema(s: &mut Value) {
         json!({
             "rate": { "type": "number", "minimum": 0, "maximum": super::gc::MAX_RATE, "description": "Pauses a second of running with no busy slot (default 0)." },
             "busy_rate": { "type": "number", "minimum": 0, "maximum": super::gc::MAX_RATE, "description": "Pauses a second of running with every slot busy (default: rate); needs concurrency when it differs from rate." },
-            "pause": super::schema::dist("How long a pause lasts."),
+            "pause": super::schema_parts::dist("How long a pause lasts."),
         }),
     );
 }

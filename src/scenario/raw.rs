@@ -249,7 +249,7 @@ pub struct RawService {
     pub slowdown: Option<Spanned<RawSlowdown>>,
     pub cold_start: Option<Spanned<RawColdStart>>,
     pub autoscale: Option<Spanned<RawAutoscale>>,
-    pub gc_pause: Option<Spanned<super::gc::RawGcPause>>,
+    pub gc_pause: Option<Spanned<RawGcPause>>,
 }
 
 /// `[service.autoscale]`: the HPA rule per replica group.
@@ -817,4 +817,13 @@ pub struct RawCache {
     pub hit_rate: Spanned<f64>,
     pub warmup: Option<Spanned<Duration>>,
     pub fill: Option<Spanned<String>>,
+}
+
+/// `gc_pause = { rate, busy_rate, pause }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGcPause {
+    pub rate: Option<Spanned<f64>>,
+    pub busy_rate: Option<Spanned<f64>>,
+    pub pause: Spanned<RawDist>,
 }
