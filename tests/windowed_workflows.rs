@@ -161,7 +161,7 @@ fn windowed_counts_saga_outcomes_as_full_simulation_does() {
         // Completed sagas are ~94 %: its tolerance is the loss's. The
         // small sample of a ship outage (its failed share, a fifth of its
         // requests, is known after 20,000) carries a stuck share of 9 % to
-        // about 5 %: the widest interval here, at 7 % of the level.
+        // about 5 %: the widest interval here, at 9 % of the level.
         let scale = level.min(1.0 - level);
         assert_covers(
             &format!("{name}: windowed - full"),
