@@ -164,34 +164,43 @@ fn windowed_agrees_with_full_simulation_with_hedging_and_a_concurrency_budget() 
     }
 }
 
+/// Every model above, windowed: the same JSON on one and two threads.
 #[test]
-fn windowed_hedging_is_the_same_on_one_and_two_threads() {
+fn windowed_policies_give_the_same_bytes_on_one_and_two_threads() {
     let env = Dir::new();
-    let path = env.write(
-        "hedged.toml",
-        &HEDGED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"windowed\""),
-    );
-    let path = path.to_str().unwrap();
-    let run = |threads: &str| {
-        env.nines(&[
-            "run",
-            path,
-            "--trials",
-            "4",
-            "--seed",
-            "4",
-            "--threads",
-            threads,
-            "--format",
-            "json",
-            "--no-write",
-        ])
-        .ok()
-    };
-    let one = run("1");
-    assert!(one.contains("\"sampling\": \"windowed\""), "{one}");
-    assert!(one.contains("\"hedge\""), "{one}");
-    assert_eq!(one, run("2"));
+    for (name, model, mark) in [
+        ("hedged.toml", HEDGED, "\"hedge\""),
+        ("detected.toml", DETECTED, "\"ejections_by_detector\""),
+        ("loaded.toml", LOADED, "\"sampling\": \"windowed\""),
+    ] {
+        let path = env.write(
+            name,
+            &model.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"windowed\""),
+        );
+        let path = path.to_str().unwrap();
+        let run = |threads: &str| {
+            env.nines(&[
+                "run",
+                path,
+                "--trials",
+                "4",
+                "--seed",
+                "4",
+                "--threads",
+                threads,
+                "--format",
+                "json",
+                "--no-write",
+            ])
+            .ok()
+        };
+        let one = run("1");
+        assert!(
+            one.contains("\"sampling\": \"windowed\"") && one.contains(mark),
+            "{name}: {one}"
+        );
+        assert_eq!(one, run("2"), "{name}");
+    }
 }
 
 /// A compressed model (three hours) whose crashes the health checks see
