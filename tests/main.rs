@@ -105,7 +105,7 @@ mod util;
 mod validation;
 mod windowed;
 mod windowed_infra;
+mod windowed_policies;
 mod windowed_precision;
 mod windowed_workflows;
-mod windowed_policies;
 mod workflows;
