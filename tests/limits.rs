@@ -257,17 +257,13 @@ fn chain(n: usize, back: Option<usize>) -> String {
 fn a_100000_service_call_chain_does_not_overflow_the_stack_in_validation_and_checks_in_linear_time() {
     let dir = Dir::new();
     dir.write("chain.toml", &chain(100_000, None));
-    let start = std::time::Instant::now();
-    // The kill is a guard against a hang; the time asserted is below.
+    // Quadratic walks took over a minute at 50,000 services, so over four
+    // at this size: the kill fails them, with a margin of several times a
+    // linear check's few seconds for a loaded machine (a tighter wall-clock
+    // bound failed a linear check on a busy host).
     let limit = std::time::Duration::from_secs(120);
     let out = dir.nines_within(&["check", "chain.toml"], limit).ok();
     assert!(out.contains("s99999"), "{}", &out[..out.len().min(500)]);
-    // Quadratic walks took over a minute at 50,000 services.
-    assert!(
-        start.elapsed() < std::time::Duration::from_secs(40),
-        "{:?}",
-        start.elapsed()
-    );
     // A cycle through the whole chain is found without recursion too.
     dir.write("cycle.toml", &chain(100_000, Some(0)));
     let err = dir.nines_within(&["check", "cycle.toml"], limit).bad_input();
