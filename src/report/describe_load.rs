@@ -61,7 +61,10 @@ pub(super) fn service_lines(s: &Service) -> Vec<String> {
         let rates = if g.rate == g.busy_rate {
             format!("{} a second of running", g.rate)
         } else {
-            format!("{} a second of running idle, {} with every slot busy", g.rate, g.busy_rate)
+            format!(
+                "{} a second of running idle, {} with every slot busy",
+                g.rate, g.busy_rate
+            )
         };
         out.push(format!(
             "gc pauses: {rates}, mean {}: paused {:.1} % of the time at full load (lambda P / (1 + lambda P)), capacity x{:.3}",
