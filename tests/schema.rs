@@ -441,13 +441,14 @@ health_check = { interval = "5s", unhealthy = 2, healthy = 1, timeout = "1s", co
 call_mode = "parallel"
 rate_limit = { rate = 100, burst = 10 }
 shed = { queue_wait = "1s", low_priority_queue = 4 }
-outlier_detection = { consecutive_failures = 5, eject_for = "30s", max_ejected = 0.5, interval = "10s", success_rate = { stdev_factor = 1.9, minimum_hosts = 2, request_volume = 10 }, failure_percentage = { threshold = 0.85, minimum_hosts = 2, request_volume = 10 } }
+outlier_detection = { consecutive_failures = 5, eject_for = "30s", max_ejected = 0.5, interval = "10s", success_rate = { stdev_factor = 1.9, minimum_hosts = 2, request_volume = 10 }, failure_percentage = { threshold = 0.85, minimum_hosts = 2, request_volume = 10 }, max_ejection_time = "300s" }
 liveness = { interval = "10s", failures = 3, timeout = "1s", cost = "1ms", deep = ["db"], restart = { mean = "20s" }, initial_delay = "5s" }
 spread = "zone"
 spares = { count = 1, lead_time = "3d" }
 repair_priority = 2
 slowdown = { by = "utilisation", curve = [[0.5, 1.0], [1.0, 3.0]] }
 cold_start = { factor = 3.0, duration = "1m", decay = "step" }
+gc_pause = { rate = 0.1, busy_rate = 2.0, pause = { mean = "200ms" } }
 
 [[service.call]]
 to = "worker"
@@ -619,6 +620,7 @@ fn normalize(path: &str) -> String {
         ["region", "zone", "failure" | "repair", rest @ ..] if !rest.is_empty() => rest,
         ["common_cause", "every", rest @ ..] if !rest.is_empty() => rest,
         ["service", "liveness", "restart", rest @ ..] if !rest.is_empty() => rest,
+        ["service", "gc_pause", "pause", rest @ ..] if !rest.is_empty() => rest,
         _ => return path.to_string(),
     };
     format!("dist.{}", rest.join("."))
