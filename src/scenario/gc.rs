@@ -2,7 +2,7 @@
 //! that stops the world now and then, more often when it is busy. Checked
 //! here, applied by `model::traffic::gc`.
 //!
-//! Invariants of what [`gc_pause`] returns: `rate` and `busy_rate` are
+//! Invariants of what `gc_pause` returns: `rate` and `busy_rate` are
 //! finite, at least 0, at most [`MAX_RATE`], not both 0; they differ only
 //! on a service with a `concurrency` (utilisation is busy slots over it);
 //! the pause's mean is above zero.
