@@ -230,3 +230,13 @@ pub fn simulate(text: &str, trials: u64, seed: u64) -> (nines::Summary, Vec<nine
     .expect("runs");
     (s, rows)
 }
+
+/// Request availability of each trial: served / requests.
+pub fn request_availability(rows: &[nines::model::TrialResult]) -> Vec<f64> {
+    rows.iter()
+        .map(|r| {
+            let t = r.traffic.as_ref().expect("requests");
+            (t.success + t.degraded) as f64 / t.requests as f64
+        })
+        .collect()
+}

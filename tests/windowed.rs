@@ -2,17 +2,7 @@
 //! forms at month scale, agreement with full simulation on compressed
 //! models, determinism across threads, and the refusals.
 
-use crate::util::{Dir, assert_covers, simulate, t_ci95};
-
-/// Request availability of each trial: served / requests.
-fn request_availability(rows: &[nines::model::TrialResult]) -> Vec<f64> {
-    rows.iter()
-        .map(|r| {
-            let t = r.traffic.as_ref().expect("requests");
-            (t.success + t.degraded) as f64 / t.requests as f64
-        })
-        .collect()
-}
+use crate::util::{Dir, assert_covers, request_availability, simulate, t_ci95};
 
 /// One replica failing every 3 days, repaired in an hour: its refused
 /// requests are its only failures, so by PASTA (Poisson arrivals see time

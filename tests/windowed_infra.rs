@@ -5,17 +5,7 @@
 //! paired per trial), and each comparison is shown able to fail: the
 //! windowed estimate of the model without the part lies outside.
 
-use crate::util::{Dir, assert_covers, assert_excludes, t_ci95};
-
-/// Request availability of each trial: served / requests.
-fn request_availability(rows: &[nines::model::TrialResult]) -> Vec<f64> {
-    rows.iter()
-        .map(|r| {
-            let t = r.traffic.as_ref().expect("requests");
-            (t.success + t.degraded) as f64 / t.requests as f64
-        })
-        .collect()
-}
+use crate::util::{Dir, assert_covers, assert_excludes, request_availability, t_ci95};
 
 /// The horizon of a run, seconds.
 fn horizon_of(s: &nines::Summary) -> f64 {

@@ -3,7 +3,7 @@
 //! compressed models where full is affordable, and the same bytes on one
 //! and two threads.
 
-use crate::util::{Dir, assert_covers, simulate, t_ci95};
+use crate::util::{Dir, assert_covers, request_availability, simulate, t_ci95};
 
 /// A compressed model (three hours, a web tier of three replicas failing
 /// every 90 minutes each, an active-passive database failing every hour
@@ -49,16 +49,6 @@ failure = { mean = "1h" }
 repair = { mean = "15m" }
 failover = { detect = "10s", switch = "30s", success = 0.9 }
 "#;
-
-/// Request availability of each trial: served / requests.
-fn request_availability(rows: &[nines::model::TrialResult]) -> Vec<f64> {
-    rows.iter()
-        .map(|r| {
-            let t = r.traffic.as_ref().expect("requests");
-            (t.success + t.degraded) as f64 / t.requests as f64
-        })
-        .collect()
-}
 
 /// Per trial: `f` of edge `edge`'s client counts, per request.
 fn per_request(
