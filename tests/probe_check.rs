@@ -124,7 +124,7 @@ fn liveness_alone_and_unlimited_concurrency() {
     let api = api_section(&lines);
     let load = "probes 0.10/s per replica (liveness every 10s), concurrency unlimited: no capacity share";
     assert!(api.iter().any(|l| l == load), "{api:#?}");
-    let detection = "detection: readiness (free check) ejects a crashed replica within 3 x 5s = 15s, never a hung one; liveness restarts an overloaded or hung replica within 2 x 10s + 1s = 21s, out for a restart of mean 30s (a crashed one is the failure model's)";
+    let detection = "detection: readiness (free check) ejects a crashed or hung replica within 3 x 5s = 15s, never an overloaded one; liveness restarts an overloaded or hung replica within 2 x 10s + 1s = 21s, out for a restart of mean 30s (a crashed one is the failure model's)";
     assert!(api.iter().any(|l| l == detection), "{api:#?}");
     assert!(!lines.iter().any(|l| l.starts_with("WARNING: ")));
 }
@@ -145,4 +145,45 @@ fn a_service_without_probes_gets_no_probe_line() {
             .any(|l| l.starts_with("probes ") || l.starts_with("detection: ") || l.starts_with("WARNING: ")),
         "{lines:#?}"
     );
+}
+
+/// The detection line says the free check ejects a hung replica within
+/// `unhealthy × interval`: a replica a `hang` fault holds is down to it.
+/// One of three replicas hangs for ten minutes at 30 requests/s with no
+/// retry: ejected within 15 s, it fails about 10/s × 15 s = 150 requests
+/// (at most ~165 with the first check's phase); left in the balancer it
+/// would fail 10/s × 600 s = 6,000.
+#[test]
+fn the_free_check_ejects_a_hung_replica_within_its_detection_time() {
+    let model = r#"
+horizon = "20m"
+[[workload]]
+name = "clients"
+to = "api"
+rate = 30
+timeout = "500ms"
+[[service]]
+name = "api"
+topology = "active-active"
+replicas = 3
+concurrency = 8
+service_time = { mean = "10ms" }
+health_check = { interval = "5s", unhealthy = 3, healthy = 1 }
+[[fault]]
+name = "hang0"
+kind = "hang"
+target = "api[0]"
+at = "1m"
+duration = "10m"
+"#;
+    let (_, rows) = crate::util::simulate(model, 8, 1);
+    for r in &rows {
+        let t = r.traffic.as_ref().expect("requests");
+        let failed = t.requests - t.success - t.degraded;
+        // Poisson noise on ~150 is about 12; the bounds are 5 sigma wide.
+        assert!(
+            (80..=230).contains(&failed),
+            "failed {failed}: the hung replica was not ejected in time"
+        );
+    }
 }

@@ -103,7 +103,7 @@ fn detection_line(svc: &Service) -> String {
             Duration(r.timeout)
         )),
         None => parts.push(format!(
-            "readiness (free check) ejects a crashed replica within {} x {} = {}, never a hung one",
+            "readiness (free check) ejects a crashed or hung replica within {} x {} = {}, never an overloaded one",
             hc.unhealthy,
             Duration(hc.interval),
             Duration(out)
