@@ -299,6 +299,7 @@ pub fn run_page(sc: &Scenario, s: &Summary, figs: &[Figure]) -> String {
 }
 
 /// The SLO-window and alert tables of `report.html`.
+#[cfg(feature = "plot")]
 fn slo_windows_and_alerts(p: &mut Page, s: &Summary) {
     if let Some(w) = &s.slo_windows {
         let b = &w.budget_consumed;
