@@ -69,8 +69,10 @@
 //! to the Student t interval of the request availability and of the
 //! success, degraded and failed shares.
 //!
-//! **Supported models**: flat-rate workloads (no diurnal swing, no bursts),
-//! no injected faults; workflows (sagas) are carried by [`workflows`]
+//! **Supported models**: workloads without a diurnal swing, no injected
+//! faults; bursts are carried by [`bursts`] (which bursts are active joins
+//! the configuration key, so a burst's start and end are changes with
+//! their windows, and a burst state's sample runs at its rates); workflows (sagas) are carried by [`workflows`]
 //! (their outcome counters and histograms travel with the request
 //! counters, their lifetime stretches the warm-up, each workflow's counts
 //! are scaled to its own start rate, and their ratios' intervals hold the
@@ -438,7 +440,8 @@ pub fn timescales_of<'a>(
 
 /// Entry requests one windowed trial of `sc` simulates at most, about:
 /// `events` failure and repair events (each may open a window, and an
-/// active-passive switch-over a second: 1.5 windows each), each window two
+/// active-passive switch-over a second: 1.5 windows each) and every burst's
+/// start and end, each window two
 /// warm-ups, the slowest health check's detection and the settling steps
 /// long, and as many stationary samples (of [`SAMPLE_CAP`] requests and
 /// two warm-ups) as windows plus one, should this trial draw them all.
@@ -460,10 +463,18 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
         .iter()
         .map(|s| s.health_check.interval as f64 * f64::from(s.health_check.unhealthy.max(s.health_check.healthy)))
         .fold(0.0, f64::max);
-    let windows = 1.5 * events;
+    // Each burst's start and end opens a window too, and a burst's
+    // windows and samples run at up to its peak rate.
+    let edges: usize = sc.workloads.iter().map(|w| 2 * w.bursts.len()).sum();
+    let peak: f64 = sc
+        .workloads
+        .iter()
+        .map(|w| w.rate * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max))
+        .sum();
+    let windows = 1.5 * events + edges as f64;
     let window_s = (2.0 * ts.warmup as f64 + detection + (SETTLE_STEPS + 1) as f64 * ts.step as f64) / 1e9;
-    let sample = SAMPLE_CAP + 2.0 * ts.warmup as f64 / 1e9 * rate;
-    (windows * window_s * rate + (windows + 1.0) * sample).min(full_requests(sc))
+    let sample = SAMPLE_CAP + 2.0 * ts.warmup as f64 / 1e9 * peak;
+    (windows * window_s * peak + (windows + 1.0) * sample).min(full_requests(sc))
 }
 
 /// The stationary samples of one run, shared by its trials and threads:
