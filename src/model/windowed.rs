@@ -69,8 +69,10 @@
 //! to the Student t interval of the request availability and of the
 //! success, degraded and failed shares.
 //!
-//! **Supported models**: flat-rate workloads (no diurnal swing, no bursts),
-//! no injected faults; workflows (sagas) are carried by [`workflows`]
+//! **Supported models**: workloads without a diurnal swing, no injected
+//! faults; bursts are carried by [`bursts`] (which bursts are active joins
+//! the configuration key, so a burst's start and end are changes with
+//! their windows, and a burst state's sample runs at its rates); workflows (sagas) are carried by [`workflows`]
 //! (their outcome counters and histograms travel with the request
 //! counters, their lifetime stretches the warm-up, each workflow's counts
 //! are scaled to its own start rate, and their ratios' intervals hold the
@@ -117,6 +119,8 @@ use crate::scenario::{ClientPolicy, Defence, RequestSampling, Scenario, Workload
 use master::{Marks, Master};
 
 pub mod master;
+
+pub mod bursts;
 
 mod policies;
 
@@ -181,9 +185,9 @@ pub fn refusal_of(workloads: &[Workload], faults: usize, _workflows: usize, hori
     if workloads.is_empty() {
         return Some("windowed request sampling needs a workload (requests to sample)".into());
     }
-    if let Some(w) = workloads.iter().find(|w| w.diurnal.is_some() || !w.bursts.is_empty()) {
+    if let Some(w) = workloads.iter().find(|w| w.diurnal.is_some()) {
         return Some(format!(
-            "windowed request sampling needs flat-rate workloads; workload \"{}\" has a diurnal swing or bursts",
+            "windowed request sampling needs workloads without a diurnal swing; workload \"{}\" has one",
             w.name
         ));
     }
@@ -436,7 +440,8 @@ pub fn timescales_of<'a>(
 
 /// Entry requests one windowed trial of `sc` simulates at most, about:
 /// `events` failure and repair events (each may open a window, and an
-/// active-passive switch-over a second: 1.5 windows each), each window two
+/// active-passive switch-over a second: 1.5 windows each) and every burst's
+/// start and end, each window two
 /// warm-ups, the slowest health check's detection and the settling steps
 /// long, and as many stationary samples (of [`SAMPLE_CAP`] requests and
 /// two warm-ups) as windows plus one, should this trial draw them all.
@@ -458,10 +463,18 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
         .iter()
         .map(|s| s.health_check.interval as f64 * f64::from(s.health_check.unhealthy.max(s.health_check.healthy)))
         .fold(0.0, f64::max);
-    let windows = 1.5 * events;
+    // Each burst's start and end opens a window too, and a burst's
+    // windows and samples run at up to its peak rate.
+    let edges: usize = sc.workloads.iter().map(|w| 2 * w.bursts.len()).sum();
+    let peak: f64 = sc
+        .workloads
+        .iter()
+        .map(|w| w.rate * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max))
+        .sum();
+    let windows = 1.5 * events + edges as f64;
     let window_s = (2.0 * ts.warmup as f64 + detection + (SETTLE_STEPS + 1) as f64 * ts.step as f64) / 1e9;
-    let sample = SAMPLE_CAP + 2.0 * ts.warmup as f64 / 1e9 * rate;
-    (windows * window_s * rate + (windows + 1.0) * sample).min(full_requests(sc))
+    let sample = SAMPLE_CAP + 2.0 * ts.warmup as f64 / 1e9 * peak;
+    (windows * window_s * peak + (windows + 1.0) * sample).min(full_requests(sc))
 }
 
 /// The stationary samples of one run, shared by its trials and threads:
@@ -853,7 +866,9 @@ fn counters_len(w: &World) -> usize {
 
 /// Draws the stationary sample of the configuration of (canonical) state
 /// `state`, whose key is `key`, on streams of `seed` and the key alone.
-/// `trial` only names the trial in a runaway's report.
+/// `trial` only names the trial in a runaway's report; `burst` is the
+/// burst state ([`bursts::state`]) whose rates the sample runs at.
+#[allow(clippy::too_many_arguments)]
 fn draw(
     w: &World,
     seed: u64,
@@ -862,8 +877,12 @@ fn draw(
     key: &[u8],
     ts: Timescales,
     trial: u64,
+    burst: &[u8],
 ) -> Result<Stationary, Runaway> {
     let hash = key_hash(key);
+    // A burst state's sample runs at that state's flat rates.
+    let flat = bursts::flat_world(w, burst);
+    let w = flat.as_ref().unwrap_or(w);
     let mut t = Trial::new(w);
     t.begin_window(None, state, marks, seed, stream(hash, 1, 0), 0);
     let mut warm = 2 * ts.warmup;
@@ -968,17 +987,19 @@ impl TrialSamples {
         trial: u64,
         state: &Availability,
         marks: &Marks,
+        burst: &[u8],
         ts: Timescales,
     ) -> Result<usize, Runaway> {
         let (canon, marks) = master::canonical(w, state, marks);
-        let key = master::key(&canon, &marks);
+        let mut key = master::key(&canon, &marks);
+        key.extend_from_slice(burst);
         if let Some(&i) = self.index.get(&key) {
             return Ok(i);
         }
         let cell = samples.cell(seed, &key);
         let drawn = cell.get_or_init(|| {
             samples.drawn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            draw(w, seed, &canon, &marks, &key, ts, trial).map(Arc::new)
+            draw(w, seed, &canon, &marks, &key, ts, trial, burst).map(Arc::new)
         });
         match drawn {
             Ok(s) => {
@@ -1076,9 +1097,19 @@ impl Trial<'_> {
         let mut stats = Windowed::default();
         let mut t: Nanos = 0;
         while t < horizon {
-            let i = used.of(w, samples, seed, trial, master.availability(), &master.marks(), ts)?;
+            let burst = bursts::state(w, t);
+            let i = used.of(
+                w,
+                samples,
+                seed,
+                trial,
+                master.availability(),
+                &master.marks(),
+                &burst,
+                ts,
+            )?;
             let key = master.key();
-            let change = master.next_change(&key);
+            let change = bursts::earliest(master.next_change(&key), bursts::next_edge(w, t));
             let until = change.unwrap_or(horizon);
             let u = &mut used.used[i];
             let secs = (until - t) as f64 / 1e9;
@@ -1161,7 +1192,8 @@ impl Trial<'_> {
         let marks = master.marks();
         self.begin_window(Some(&*master), master.availability(), &marks, seed, streams, from);
         if policies::hedges(w) {
-            let i = used.of(w, samples, seed, trial, master.availability(), &marks, ts)?;
+            let burst = bursts::state(w, from);
+            let i = used.of(w, samples, seed, trial, master.availability(), &marks, &burst, ts)?;
             self.traffic.preset_hedgers(&used.used[i].sample.hedgers);
         }
         let restarts = policies::restarts_matter(w);
@@ -1176,6 +1208,7 @@ impl Trial<'_> {
         let (lat0, served0) = (self.traffic.latency.clone(), self.traffic.served_latency.clone());
         let sagas0 = workflows::Hists::snapshot(self.workflow_histograms());
         let mut key = master::key(&self.availability, &Marks::of(w, self));
+        let mut burst = bursts::state(w, change);
         let mut last_change = change;
         let mut now = change;
         let mut calm = 0usize;
@@ -1197,13 +1230,15 @@ impl Trial<'_> {
             }
             let marks = Marks::of(w, self);
             let k = master::key(&self.availability, &marks);
-            if k != key {
+            let b = bursts::state(w, now);
+            if k != key || b != burst {
                 key = k;
+                burst = b;
                 last_change = now;
                 calm = 0;
                 continue;
             }
-            let i = used.of(w, samples, seed, trial, &self.availability, &marks, ts)?;
+            let i = used.of(w, samples, seed, trial, &self.availability, &marks, &burst, ts)?;
             let s = &used.used[i].sample;
             let after = self.served_and_requests();
             let (served, requests) = ((after.0 - before.0) as f64, (after.1 - before.1) as f64);
@@ -1225,7 +1260,7 @@ impl Trial<'_> {
                 && (!restarts || self.requests().warmed(now, |s| policies::warm_for(w, s)))
             {
                 master.run_until(now);
-                match master.next_change(&key) {
+                match bursts::earliest(master.next_change(&key), bursts::next_edge(w, now)) {
                     Some(c) if c < now + ts.warmup => {}
                     _ => break,
                 }
