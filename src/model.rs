@@ -3,7 +3,9 @@
 //!
 //! - [`world`] flattens a validated [`Scenario`](crate::scenario::Scenario)
 //!   into index-based tables (regions, services, replica groups, replicas)
-//!   shared read-only by every trial.
+//!   shared read-only by every trial; [`world::infra`] compiles zones,
+//!   repair crews, spares and common causes, [`world::ops`] deploys and
+//!   maintenance windows.
 //! - [`availability`] owns regions, replicas, failover groups and global
 //!   routing: failure and repair processes and the time integrals that
 //!   become availability. It is `Clone` and runs alone
@@ -24,10 +26,16 @@
 //!   and fault components' events as sub-enums) and the
 //!   [`Context`](event::Context) a handler runs in.
 //! - [`result`] and [`counts`] are what a trial measured, each
-//!   component's part of it.
+//!   component's part of it (windowed sampling's tallies are
+//!   [`windowed::tally`], which names nothing else of the model).
 //! - [`trial`] joins them on one event queue and dispatches the effects
-//!   between them. It is the only file that names every component; no
-//!   file of the model imports one that imports it back.
+//!   between them; [`trial::ops`] is its part that runs planned operations
+//!   (their state and handlers). It is the only file that names every
+//!   component; no file of the model imports one that imports it back
+//!   (`scripts/import-cycles.py src/model` checks it).
+//! - [`windowed`] runs a long horizon's requests by windows and shared
+//!   stationary samples on top of a trial; which sampling a scenario runs
+//!   is [`crate::scenario::sampling`]'s.
 //! - [`analytic`] computes the closed-form availability where one exists,
 //!   for `nines check` and the validation tests.
 //!
@@ -72,8 +80,6 @@ pub mod availability;
 pub mod counts;
 pub mod event;
 pub mod fault;
-pub mod infra;
-pub mod ops;
 pub mod result;
 pub mod runaway;
 pub mod slab;

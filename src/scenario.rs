@@ -25,6 +25,7 @@ pub mod ops;
 pub mod overrides;
 pub mod policy;
 pub mod raw;
+pub mod sampling;
 pub mod schema;
 mod schema_parts;
 pub mod source;
@@ -568,7 +569,7 @@ pub fn parse(path: &str, stem: &str, text: &str, overrides: &[Override]) -> Resu
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum RequestSampling {
-    /// Windowed when full simulation would pass [`REQUEST_BUDGET`](crate::model::windowed::REQUEST_BUDGET) and the
+    /// Windowed when full simulation would pass [`REQUEST_BUDGET`](sampling::REQUEST_BUDGET) and the
     /// model allows it, else full.
     #[default]
     Auto,

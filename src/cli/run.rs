@@ -396,7 +396,7 @@ fn request_sampling(
 ) -> Result<scenario::Scenario> {
     let Some(mode) = flag else { return Ok(scenario) };
     if mode == scenario::RequestSampling::Windowed
-        && let Some(why) = crate::model::windowed::refusal(&scenario)
+        && let Some(why) = crate::scenario::sampling::refusal(&scenario)
     {
         return Err(crate::error::Error::Usage(format!(
             "--request-sampling windowed cannot run \"{}\": {why}; use --request-sampling full",
@@ -406,7 +406,7 @@ fn request_sampling(
     scenario.request_sampling = Some(mode);
     // The file's sizes were checked for the sampling it asked for: one that
     // would have run windowed and now runs full is checked again.
-    let full = crate::model::windowed::resolve(&scenario, Some(mode)) != Some(scenario::RequestSampling::Windowed);
+    let full = crate::scenario::sampling::resolve(&scenario, Some(mode)) != Some(scenario::RequestSampling::Windowed);
     let events = scenario::limits::events_per_trial(&scenario);
     if full && events > scenario.limits.events_per_trial as f64 {
         return Err(crate::error::Error::Usage(format!(

@@ -42,7 +42,7 @@ pub struct TrialResult {
     /// Per injected fault (empty without faults).
     pub faults: Vec<FaultResult>,
     /// Deploys and maintenance windows (`None` without them).
-    pub ops: Option<super::ops::OpsResult>,
+    pub ops: Option<OpsResult>,
 }
 
 /// What the requests of one trial measured.
@@ -95,9 +95,9 @@ pub struct TrafficResult {
     pub slo: Option<super::slo::SloTrial>,
     /// What windowed request sampling did, when it ran this trial (the
     /// counts above are then estimates; see [`super::windowed`]).
-    pub windowed: Option<super::windowed::Windowed>,
+    pub windowed: Option<super::windowed::tally::Windowed>,
     /// Per service: what its autoscalers did (empty without autoscaling).
-    pub autoscale: Vec<super::traffic::autoscale::ScaleCounts>,
+    pub autoscale: Vec<ScaleCounts>,
     /// Per service, per timeline bucket: replica-seconds its autoscaled
     /// groups spent with slots serving (service-major, as
     /// `service_timeline`; zero for a service that is not autoscaled;
@@ -214,4 +214,52 @@ impl SagaTransition {
         };
         format!("saga {} ({}): {what}", self.saga, wf.name)
     }
+}
+
+/// What one deploy did in one trial.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeployResult {
+    /// Rolls started.
+    pub rolls: u32,
+    /// Deploys skipped because the previous one was under way.
+    pub skipped: u32,
+    /// Rolls of a bad release.
+    pub bad: u32,
+    /// Bad releases caught by the canary's analysis.
+    pub caught_by_canary: u32,
+    /// Bad releases caught by alerting.
+    pub caught_by_alert: u32,
+    /// Time bad releases served (from the first replica up on one to its
+    /// catch, or the horizon), seconds.
+    pub bad_s: f64,
+    /// Entry downtime while a roll (or its rollback, or its bad release)
+    /// was under way, seconds (traffic-weighted).
+    pub downtime_s: f64,
+}
+
+/// What operations did in one trial.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpsResult {
+    /// Entry downtime while a maintenance window was open, seconds.
+    pub planned_downtime_s: f64,
+    /// Per deploy.
+    pub deploys: Vec<DeployResult>,
+}
+
+/// What an autoscaled service's autoscalers did in one trial (summed over
+/// its groups).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScaleCounts {
+    /// Replicas added (decisions, counted when taken).
+    pub scale_ups: u64,
+    /// Replicas removed (drained, or cancelled while provisioning).
+    pub scale_downs: u64,
+    /// Replica-seconds: the time each replica existed (provisioning,
+    /// serving or draining), summed.
+    pub replica_s: f64,
+    /// Most replicas of the service that existed at once.
+    pub peak: u32,
+    /// Time each group wanted its `max` replicas, summed over the groups
+    /// (seconds).
+    pub at_max_s: f64,
 }

@@ -3,6 +3,8 @@
 //! component it belongs to, and carries out the effects one component's
 //! handler asks of another (see [`super`] for the diagram).
 
+pub mod ops;
+
 use super::availability::{Availability, Effect, FailureOnly};
 use super::event::Context;
 pub use super::event::Event;
@@ -28,7 +30,7 @@ pub struct Trial<'w> {
     pub(super) trace: Option<Box<Trace>>,
     pub(super) traffic: Traffic,
     /// Deploys and maintenance windows.
-    pub(super) ops: super::ops::Ops,
+    pub(super) ops: ops::Ops,
 }
 
 impl<'w> Trial<'w> {
@@ -41,7 +43,7 @@ impl<'w> Trial<'w> {
             faults: Faults::default(),
             trace: None,
             traffic: Traffic::new(),
-            ops: super::ops::Ops::default(),
+            ops: ops::Ops::default(),
         }
     }
 

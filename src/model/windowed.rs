@@ -80,9 +80,9 @@
 //! spares (they only change who is up, inside the availability component),
 //! deploys and maintenance windows (each restart, return, opening and
 //! closing is a change; a bad release's error rate or latency is part of
-//! the configuration). [`refusal`] says why another model cannot run
+//! the configuration). [`refusal`](crate::scenario::sampling::refusal) says why another model cannot run
 //! windowed. `auto` runs windowed only when full simulation of a
-//! trial would pass [`REQUEST_BUDGET`] requests and the model is
+//! trial would pass [`REQUEST_BUDGET`](crate::scenario::sampling::REQUEST_BUDGET) requests and the model is
 //! supported.
 //!
 //! **Request-side policies** (issue 20) are `policies`'s: hedged requests
@@ -99,9 +99,10 @@
 //! sample's) requests in flight, plus one set of counters per sampled
 //! configuration.
 
+pub mod tally;
 pub mod workflows;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hdrhistogram::Histogram;
@@ -115,8 +116,10 @@ use super::trial::Trial;
 use super::world::World;
 use crate::engine::{self, Nanos};
 use crate::resilience::circuit_breaker::Trip;
-use crate::scenario::{ClientPolicy, Defence, RequestSampling, Scenario, Workload};
+use crate::scenario::sampling::full_requests;
+use crate::scenario::{ClientPolicy, Defence, Scenario};
 use master::{Marks, Master};
+pub use tally::{SampleUse, ShareUse, Windowed};
 
 pub mod master;
 
@@ -157,112 +160,6 @@ pub const SAMPLE_PRECISION: f64 = 0.1;
 pub const SAMPLE_CAP: f64 = 500_000.0;
 /// Most batches of a stationary sample (very slow workloads).
 pub const MAX_BATCHES: u64 = 10_000;
-/// Shortest horizon windowed sampling runs.
-pub const MIN_HORIZON: Nanos = 720 * SECOND;
-/// `auto` turns to windowed when one full trial would simulate more entry
-/// requests than this (about a minute of one core's simulation for a
-/// three-tier service).
-pub const REQUEST_BUDGET: f64 = 5e7;
-
-/// Entry requests one full trial would simulate (mean rate times horizon).
-pub fn full_requests(sc: &Scenario) -> f64 {
-    sc.workloads.iter().map(|w| w.rate).sum::<f64>() * sc.horizon as f64 / 1e9
-}
-/// Why windowed sampling cannot run this model, or `None` when it can.
-pub fn refusal(sc: &Scenario) -> Option<String> {
-    refusal_of(&sc.workloads, sc.faults.len(), sc.workflows.len(), sc.horizon).or_else(|| refusal_of_parts(sc))
-}
-
-/// The parts of a model whose state or counters windowed sampling does not
-/// carry from its windows and samples yet: refused rather than estimated
-/// wrong (or reported as zero).
-fn refusal_of_parts(sc: &Scenario) -> Option<String> {
-    policies::refusal(sc)
-}
-
-/// [`refusal`] from the parts of a scenario that decide it.
-pub fn refusal_of(workloads: &[Workload], faults: usize, _workflows: usize, horizon: Nanos) -> Option<String> {
-    if workloads.is_empty() {
-        return Some("windowed request sampling needs a workload (requests to sample)".into());
-    }
-    if let Some(w) = workloads.iter().find(|w| w.diurnal.is_some()) {
-        return Some(format!(
-            "windowed request sampling needs workloads without a diurnal swing; workload \"{}\" has one",
-            w.name
-        ));
-    }
-    if faults > 0 {
-        return Some("windowed request sampling does not model injected faults ([[fault]]) yet".into());
-    }
-    if horizon < MIN_HORIZON {
-        return Some(format!(
-            "windowed request sampling needs a horizon of at least {} s",
-            MIN_HORIZON / SECOND
-        ));
-    }
-    None
-}
-
-/// What `request_sampling` resolves to for `sc` (`requested` overrides the
-/// file): `None` when it was left unset and full simulation runs (nothing is
-/// said in `summary.json`, as before the option existed).
-pub fn resolve(sc: &Scenario, requested: Option<RequestSampling>) -> Option<RequestSampling> {
-    match requested {
-        Some(RequestSampling::Full) => Some(RequestSampling::Full),
-        Some(RequestSampling::Windowed) => Some(RequestSampling::Windowed),
-        Some(RequestSampling::Auto) | None => {
-            let windowed = full_requests(sc) > REQUEST_BUDGET && refusal(sc).is_none();
-            if windowed {
-                Some(RequestSampling::Windowed)
-            } else {
-                requested.map(|_| RequestSampling::Full)
-            }
-        }
-    }
-}
-
-/// What windowed sampling did in one trial (or, summed, in a run).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Windowed {
-    /// Transient windows simulated.
-    pub windows: u64,
-    /// Of them, windows that never settled (run to the horizon).
-    pub metastable: u64,
-    /// Configurations (up to a permutation of identical replicas) whose
-    /// stationary samples the trial used.
-    pub configurations: u64,
-    /// Entry requests simulated in windows (warm-ups included); the shared
-    /// samples' requests are in [`Windowed::samples`].
-    pub simulated_requests: u64,
-    /// Entry requests of the estimate (simulated in windows, estimated in
-    /// segments).
-    pub estimated_requests: f64,
-    /// Horizon time covered by windows (seconds, warm-ups excluded).
-    pub window_s: f64,
-    /// Per shared stationary sample (by [`key_hash`] of its
-    /// configuration): the weight it carries in the request shares, and
-    /// its own error.
-    pub samples: BTreeMap<u64, SampleUse>,
-}
-
-/// One shared stationary sample as the trials used it.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SampleUse {
-    /// Summed over trials: the share of the trial's requests the sample's
-    /// shares stand for (segment seconds times the rate over the trial's
-    /// requests), i.e. the derivative of the trial's request shares in the
-    /// sample's.
-    pub weight: f64,
-    /// Variance of the sample's success, degraded and failed shares.
-    pub var: [f64; 3],
-    /// Entry requests the sample simulated (warm-up included).
-    pub requests: u64,
-    /// Per workflow (none without workflows): the weight the sample
-    /// carries in the trial's completed, compensated and stuck ratios
-    /// (summed over trials), and the variance of its own.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub workflows: Vec<workflows::ShareUse>,
-}
 
 impl Windowed {
     /// Adds another trial's (or run's) figures.

@@ -7,6 +7,9 @@
 //! `1 <= min_healthy <= replicas`, `order` lists every service after all the
 //! services it requires, and `dists` exist whenever a component can fail.
 
+pub mod infra;
+pub mod ops;
+
 use std::ops::Range;
 
 use crate::distribution::Dist;
@@ -263,14 +266,14 @@ pub struct World {
     /// Names of the parts, for messages about a runaway trial.
     pub names: Names,
     /// Deploys and maintenance windows.
-    pub ops: super::ops::OpsWorld,
+    pub ops: ops::OpsWorld,
     /// SLO windows and alert rules, read off each trial's request series.
     pub slo: Option<crate::scenario::alerts::SloSpec>,
     /// How requests are simulated: `None` (full, unset), or what
-    /// `request_sampling` resolved to ([`super::windowed::resolve`]).
+    /// `request_sampling` resolved to ([`crate::scenario::sampling::resolve`]).
     pub request_sampling: Option<crate::scenario::RequestSampling>,
     /// Zones, common causes, crews and spares.
-    pub infra: super::infra::OpsSpec,
+    pub infra: infra::OpsSpec,
     /// Some service is autoscaled: the request path's one test for its
     /// hooks (`traffic::autoscale`).
     pub autoscaled: bool,
@@ -297,8 +300,8 @@ impl World {
             .iter()
             .map(|f| fault(sc, f, &placement.groups, &placement.replicas, &edges))
             .collect();
-        let ops = super::ops::OpsWorld::compile(sc, &placement.groups, &placement.replicas);
-        let infra = super::infra::OpsSpec::compile(sc, &placement.replicas, &placement.groups);
+        let ops = ops::OpsWorld::compile(sc, &placement.groups, &placement.replicas);
+        let infra = infra::OpsSpec::compile(sc, &placement.replicas, &placement.groups);
         World {
             faults,
             cascade: sc.cascade,
@@ -328,7 +331,7 @@ impl World {
             names: Names::of(sc),
             ops,
             slo: sc.slo_spec.clone().filter(|_| !sc.workloads.is_empty()),
-            request_sampling: super::windowed::resolve(sc, sc.request_sampling),
+            request_sampling: crate::scenario::sampling::resolve(sc, sc.request_sampling),
             infra,
             autoscaled: sc.services.iter().any(|s| s.defence.autoscale.is_some()) && !sc.workloads.is_empty(),
         }

@@ -133,8 +133,7 @@ pub fn validate(src: &Source, stem: &str, raw: RawScenario) -> Result<Scenario, 
     if c.is_clean() {
         // Sizes are checked on the whole scenario: a windowed run simulates
         // only a share of the arrivals.
-        let windowed =
-            crate::model::windowed::resolve(&sc, sc.request_sampling) == Some(super::RequestSampling::Windowed);
+        let windowed = super::sampling::resolve(&sc, sc.request_sampling) == Some(super::RequestSampling::Windowed);
         limits::check_scenario(&mut c, &raw, &sc, windowed);
     }
     sc.warnings = c.finish()?;
@@ -901,7 +900,7 @@ fn request_sampling(c: &mut Checker<'_>, raw: &RawScenario, sc: &Scenario) -> Op
     };
     if mode == RequestSampling::Windowed
         && c.is_clean()
-        && let Some(why) = crate::model::windowed::refusal(sc)
+        && let Some(why) = super::sampling::refusal(sc)
     {
         c.err_help(
             &word.span(),

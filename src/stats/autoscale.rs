@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::traffic::autoscale::ScaleCounts;
+use crate::model::result::ScaleCounts;
 
 /// One service's autoscalers over the trials so far.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]

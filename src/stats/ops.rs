@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::estimate::Estimate;
 use super::interval::{availability_at_least, availability_ci95, mean_ci95, nines, zero_event_bound};
 use super::{Quantiles, Skewed, Welford};
-use crate::model::ops::OpsResult;
+use crate::model::result::OpsResult;
 
 /// One deploy's totals.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! The availability component's operations state: zone outages, common-
 //! cause shocks, repair crews with their queues, and spare pools (the keys
-//! of [`crate::scenario::infra`], compiled in [`crate::model::infra`]). It is a
+//! of [`crate::scenario::infra`], compiled in [`crate::model::world::infra`]). It is a
 //! part of [`Availability`], so a copied trial copies it.
 //!
 //! # Semantics

@@ -64,6 +64,7 @@ use std::collections::VecDeque;
 use super::{Requests, TIMELINE_BUCKETS};
 use crate::engine::Nanos;
 use crate::model::event::{AutoscaleEvent, Event};
+use crate::model::result::ScaleCounts;
 use crate::model::trace::Subject;
 use crate::model::trial::Trial;
 use crate::random::{self, Purpose, Rng};
@@ -77,24 +78,6 @@ enum Slot {
     Provisioning,
     Serving,
     Draining,
-}
-
-/// What an autoscaled service's autoscalers did in one trial (summed over
-/// its groups).
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ScaleCounts {
-    /// Replicas added (decisions, counted when taken).
-    pub scale_ups: u64,
-    /// Replicas removed (drained, or cancelled while provisioning).
-    pub scale_downs: u64,
-    /// Replica-seconds: the time each replica existed (provisioning,
-    /// serving or draining), summed.
-    pub replica_s: f64,
-    /// Most replicas of the service that existed at once.
-    pub peak: u32,
-    /// Time each group wanted its `max` replicas, summed over the groups
-    /// (seconds).
-    pub at_max_s: f64,
 }
 
 /// One group's autoscaler.

@@ -42,8 +42,8 @@
 //! ([`warm_for`] after its first job back). The stationary samples start
 //! warm, as a configuration that has held is.
 //!
-//! **Refused** (see [`refusal`]): readiness and liveness probes, and
-//! autoscaling.
+//! **Refused** (see [`crate::scenario::sampling::refusal`]): readiness
+//! and liveness probes, and autoscaling.
 
 use crate::engine::Nanos;
 use crate::model::counts::ClientCounts;
@@ -51,27 +51,7 @@ use crate::model::result::TrafficResult;
 use crate::model::world::World;
 use crate::resilience::hedge::HedgeDelay;
 use crate::scenario::load::Fill;
-use crate::scenario::{ClientPolicy, Defence, Scenario};
-
-/// Why windowed sampling cannot run `sc`'s request-side policies yet, or
-/// `None` when it can.
-pub(super) fn refusal(sc: &Scenario) -> Option<String> {
-    let not_yet = |what: &str| Some(format!("windowed request sampling does not model {what} yet"));
-    if let Some(s) = sc.services.iter().find(|s| {
-        let p = &s.defence.probes;
-        p.readiness.is_some() || p.liveness.is_some()
-    }) {
-        // A probe's verdict is not what serves (a deep check fails with a
-        // dependency, a loaded replica times its probe out), so neither the
-        // preset verdicts nor the settling rule's agreement hold; and a
-        // liveness restart changes the configuration from the request side.
-        return not_yet(&format!("readiness or liveness probes (service \"{}\")", s.name));
-    }
-    if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
-        return not_yet(&format!("autoscaling (service \"{}\")", s.name));
-    }
-    None
-}
+use crate::scenario::{ClientPolicy, Defence};
 
 /// Whether edge policy `p` hedges or has a retry budget by concurrency.
 fn carried(p: &ClientPolicy) -> bool {

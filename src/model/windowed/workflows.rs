@@ -24,6 +24,7 @@
 //! **Invariant.** With no `[[workflow]]` nothing here adds a counter, a
 //! histogram or warm-up time: runs without workflows are unchanged.
 
+use super::tally::ShareUse;
 use hdrhistogram::Histogram;
 
 use super::{MAX_WARMUP, Timescales, add_scaled};
@@ -361,18 +362,6 @@ impl Batches {
             .map(|b| [0, 1, 2].map(|i| super::ratio_variance(b, i)))
             .collect()
     }
-}
-
-/// One shared stationary sample in one workflow's ratios.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ShareUse {
-    /// Summed over trials: the derivative of the trial's completed,
-    /// compensated and stuck ratios in the sample's (its segments'
-    /// seconds times the workflow's start rate over the trial's ended
-    /// sagas).
-    pub weight: f64,
-    /// Variance of the sample's completed, compensated and stuck ratios.
-    pub var: [f64; 3],
 }
 
 /// Adds another trial's (or run's) uses of one sample.

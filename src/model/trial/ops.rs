@@ -1,6 +1,8 @@
 //! Planned operations: rolling deploys and maintenance windows. It owns
-//! their compiled form ([`OpsWorld`]), their per-trial state ([`Ops`]) and
-//! the trial's handlers of their events ([`OpsEvent`]); what they do to
+//! their per-trial state ([`Ops`]) and the trial's handlers of their
+//! events ([`OpsEvent`]) (their compiled form is
+//! [`crate::model::world::ops`], their results
+//! [`crate::model::result::OpsResult`]); what they do to
 //! replicas and regions goes through the same holds as a crash fault, and
 //! what a bad release does to requests through the fault overlay.
 //!
@@ -41,192 +43,16 @@
 //!   deploy `d` is under way. Ops advances the integrals before it moves
 //!   a tag, so each interval is integrated under the tags it had.
 
-use std::ops::Range;
-
 use rand::RngExt as _;
 
-use super::event::Context;
-pub use super::event::OpsEvent;
-use super::trace::Subject;
-use super::trial::Trial;
-use super::world::{FaultSpec, GroupSpec, ReplicaSpec};
-use crate::distribution::Dist;
+use super::Trial;
 use crate::engine::Nanos;
+use crate::model::event::Context;
+pub use crate::model::event::OpsEvent;
+use crate::model::result::{DeployResult, OpsResult};
+use crate::model::trace::Subject;
 use crate::random::{self, Purpose, Rng};
-use crate::scenario::{Batch, DeploySchedule, FaultKind, FaultSchedule, ReleaseEffect, Scenario};
-
-/// A deploy, compiled.
-#[derive(Debug, Clone)]
-pub struct DeploySpec {
-    /// The service rolled.
-    pub service: usize,
-    /// Its replicas, in roll order.
-    pub replicas: Vec<usize>,
-    /// Batches as ranges of `replicas`, the canary's first.
-    pub batches: Vec<Range<usize>>,
-    /// When.
-    pub schedule: DeploySchedule,
-    /// The canary's bake time (the first batch is the canary).
-    pub bake: Option<Nanos>,
-    /// Wait between batches.
-    pub pause: Nanos,
-    /// A replica's time out of service while it restarts.
-    pub restart: Dist,
-    /// Chance a release is bad.
-    pub bad: f64,
-    /// What a bad release does.
-    pub effect: ReleaseEffect,
-    /// Alerting delay from the first replica on a bad release.
-    pub detect: Option<Nanos>,
-}
-
-/// A maintenance window, compiled.
-#[derive(Debug, Clone)]
-pub struct WindowSpec {
-    /// Replicas it holds down.
-    pub replicas: Vec<usize>,
-    /// A region it holds down.
-    pub region: Option<usize>,
-    /// First opening.
-    pub at: Nanos,
-    /// Period.
-    pub every: Nanos,
-    /// Length.
-    pub duration: Nanos,
-}
-
-/// The operations of a world.
-#[derive(Debug, Clone, Default)]
-pub struct OpsWorld {
-    /// Deploys, in scenario order.
-    pub deploys: Vec<DeploySpec>,
-    /// Maintenance windows, in scenario order.
-    pub windows: Vec<WindowSpec>,
-    /// Per replica: the deploy that rolls its service (empty without
-    /// deploys).
-    pub deploy_of: Vec<Option<u32>>,
-}
-
-impl OpsWorld {
-    /// Compiles the scenario's deploys and windows.
-    pub(super) fn compile(sc: &Scenario, groups: &[GroupSpec], replicas: &[ReplicaSpec]) -> Self {
-        let mut deploy_of = if sc.deploys.is_empty() {
-            Vec::new()
-        } else {
-            vec![None; replicas.len()]
-        };
-        let deploys = sc
-            .deploys
-            .iter()
-            .enumerate()
-            .map(|(d, dep)| {
-                let rs: Vec<usize> = (0..replicas.len())
-                    .filter(|&r| replicas[r].service == dep.service)
-                    .collect();
-                for &r in &rs {
-                    deploy_of[r] = Some(d as u32);
-                }
-                let n = rs.len();
-                let size = match dep.batch {
-                    Batch::Count(b) => b as usize,
-                    Batch::Share(s) => ((s * n as f64).ceil() as usize).clamp(1, n),
-                };
-                let mut batches = Vec::new();
-                let mut from = 0;
-                if let Some((share, _)) = dep.canary {
-                    let c = ((share * n as f64).ceil() as usize).clamp(1, n);
-                    batches.push(0..c);
-                    from = c;
-                }
-                while from < n {
-                    let to = (from + size).min(n);
-                    batches.push(from..to);
-                    from = to;
-                }
-                DeploySpec {
-                    service: dep.service,
-                    replicas: rs,
-                    batches,
-                    schedule: dep.schedule.clone(),
-                    bake: dep.canary.map(|(_, b)| b),
-                    pause: dep.pause,
-                    restart: dep.restart.clone(),
-                    bad: dep.bad,
-                    effect: dep.effect.clone(),
-                    detect: dep.detect,
-                }
-            })
-            .collect();
-        let windows = sc
-            .maintenance
-            .iter()
-            .map(|m| {
-                let as_fault = crate::scenario::Fault {
-                    name: m.name.clone(),
-                    kind: FaultKind::Crash,
-                    target_text: String::new(),
-                    target: m.target.clone(),
-                    schedule: FaultSchedule::Once(0),
-                    duration: Dist::zero(),
-                };
-                let FaultSpec { replicas, region, .. } = super::world::fault(sc, &as_fault, groups, replicas, &[]);
-                WindowSpec {
-                    replicas,
-                    region,
-                    at: m.at,
-                    every: m.every,
-                    duration: m.duration,
-                }
-            })
-            .collect();
-        Self {
-            deploys,
-            windows,
-            deploy_of,
-        }
-    }
-
-    /// Nothing planned.
-    pub fn is_empty(&self) -> bool {
-        self.deploys.is_empty() && self.windows.is_empty()
-    }
-
-    /// Tags the availability component integrates the entry's loss under:
-    /// open windows, then one per deploy (none without operations).
-    pub fn tags(&self) -> usize {
-        if self.is_empty() { 0 } else { 1 + self.deploys.len() }
-    }
-}
-
-/// What one deploy did in one trial.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeployResult {
-    /// Rolls started.
-    pub rolls: u32,
-    /// Deploys skipped because the previous one was under way.
-    pub skipped: u32,
-    /// Rolls of a bad release.
-    pub bad: u32,
-    /// Bad releases caught by the canary's analysis.
-    pub caught_by_canary: u32,
-    /// Bad releases caught by alerting.
-    pub caught_by_alert: u32,
-    /// Time bad releases served (from the first replica up on one to its
-    /// catch, or the horizon), seconds.
-    pub bad_s: f64,
-    /// Entry downtime while a roll (or its rollback, or its bad release)
-    /// was under way, seconds (traffic-weighted).
-    pub downtime_s: f64,
-}
-
-/// What operations did in one trial.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OpsResult {
-    /// Entry downtime while a maintenance window was open, seconds.
-    pub planned_downtime_s: f64,
-    /// Per deploy.
-    pub deploys: Vec<DeployResult>,
-}
+use crate::scenario::{DeploySchedule, ReleaseEffect};
 
 /// One deploy's state in a trial.
 #[derive(Debug, Clone)]
@@ -260,7 +86,7 @@ pub struct Ops {
 impl Ops {
     /// Fresh state for trial `trial` of `seed`, with each deploy's and
     /// window's first event scheduled.
-    pub(super) fn reset(&mut self, cx: &mut Context<'_>, seed: u64, trial: u64) {
+    pub(in crate::model) fn reset(&mut self, cx: &mut Context<'_>, seed: u64, trial: u64) {
         let w = cx.world;
         let ops = &w.ops;
         self.deploys.clear();
@@ -306,7 +132,7 @@ impl Ops {
 
     /// The trial's figures, at the horizon (after the integrals reached
     /// it): `tagged` is the entry's loss integrated under each tag (ns).
-    pub(super) fn finish(&mut self, horizon: Nanos, tagged: &[f64]) -> Option<OpsResult> {
+    pub(in crate::model) fn finish(&mut self, horizon: Nanos, tagged: &[f64]) -> Option<OpsResult> {
         if tagged.is_empty() {
             return None;
         }
@@ -326,7 +152,7 @@ impl Ops {
     }
 
     /// Per replica: it runs a bad release (empty without deploys).
-    pub(super) fn on_bad(&self) -> &[bool] {
+    pub(in crate::model) fn on_bad(&self) -> &[bool] {
         &self.on_bad
     }
 }
@@ -334,7 +160,7 @@ impl Ops {
 /// The operations' events, and what they ask of the other components.
 impl Trial<'_> {
     /// Handles one operations event.
-    pub(super) fn on_ops(&mut self, event: OpsEvent, now: Nanos) {
+    pub(in crate::model) fn on_ops(&mut self, event: OpsEvent, now: Nanos) {
         match event {
             OpsEvent::Deploy(d) => self.deploy_due(d as usize, now),
             OpsEvent::Batch { deploy, gen_ } => {

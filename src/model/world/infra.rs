@@ -12,7 +12,7 @@ use crate::distribution::Dist;
 use crate::scenario::Scenario;
 use crate::scenario::infra::RepairOrder;
 
-use super::world::ReplicaSpec;
+use super::{GroupSpec, ReplicaSpec};
 
 /// A zone's outage process and the replicas it holds down.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub struct OpsSpec {
 
 impl OpsSpec {
     /// Compiles `sc`'s operations keys for the placed `replicas`.
-    pub fn compile(sc: &Scenario, replicas: &[ReplicaSpec], groups: &[super::world::GroupSpec]) -> Self {
+    pub fn compile(sc: &Scenario, replicas: &[ReplicaSpec], groups: &[GroupSpec]) -> Self {
         let ops = &sc.infra;
         if !ops.is_used() {
             return Self::default();

@@ -1,0 +1,90 @@
+//! Which request sampling a scenario runs (`request_sampling`, issue 18):
+//! what `auto` resolves to, and why windowed sampling refuses a model it
+//! cannot estimate honestly. Validation, `check`, the run command and the
+//! compiled world all ask here, so the answer is one. How windowed sampling
+//! runs is [`crate::model::windowed`]'s.
+//!
+//! Invariant: [`resolve`] picks windowed only for a model [`refusal`]
+//! accepts.
+
+use super::{RequestSampling, Scenario, Workload};
+use crate::engine::Nanos;
+use crate::engine::time::SECOND;
+
+/// Shortest horizon windowed sampling runs.
+pub const MIN_HORIZON: Nanos = 720 * SECOND;
+/// `auto` turns to windowed when one full trial would simulate more entry
+/// requests than this (about a minute of one core's simulation for a
+/// three-tier service).
+pub const REQUEST_BUDGET: f64 = 5e7;
+
+/// Entry requests one full trial would simulate (mean rate times horizon).
+pub fn full_requests(sc: &Scenario) -> f64 {
+    sc.workloads.iter().map(|w| w.rate).sum::<f64>() * sc.horizon as f64 / 1e9
+}
+/// Why windowed sampling cannot run this model, or `None` when it can.
+pub fn refusal(sc: &Scenario) -> Option<String> {
+    refusal_of(&sc.workloads, sc.faults.len(), sc.horizon).or_else(|| policy_refusal(sc))
+}
+
+/// [`refusal`] from the workloads, faults and horizon.
+fn refusal_of(workloads: &[Workload], faults: usize, horizon: Nanos) -> Option<String> {
+    if workloads.is_empty() {
+        return Some("windowed request sampling needs a workload (requests to sample)".into());
+    }
+    if let Some(w) = workloads.iter().find(|w| w.diurnal.is_some()) {
+        return Some(format!(
+            "windowed request sampling needs workloads without a diurnal swing; workload \"{}\" has one",
+            w.name
+        ));
+    }
+    if faults > 0 {
+        return Some("windowed request sampling does not model injected faults ([[fault]]) yet".into());
+    }
+    if horizon < MIN_HORIZON {
+        return Some(format!(
+            "windowed request sampling needs a horizon of at least {} s",
+            MIN_HORIZON / SECOND
+        ));
+    }
+    None
+}
+
+/// What `request_sampling` resolves to for `sc` (`requested` overrides the
+/// file): `None` when it was left unset and full simulation runs (nothing is
+/// said in `summary.json`, as before the option existed).
+pub fn resolve(sc: &Scenario, requested: Option<RequestSampling>) -> Option<RequestSampling> {
+    match requested {
+        Some(RequestSampling::Full) => Some(RequestSampling::Full),
+        Some(RequestSampling::Windowed) => Some(RequestSampling::Windowed),
+        Some(RequestSampling::Auto) | None => {
+            let windowed = full_requests(sc) > REQUEST_BUDGET && refusal(sc).is_none();
+            if windowed {
+                Some(RequestSampling::Windowed)
+            } else {
+                requested.map(|_| RequestSampling::Full)
+            }
+        }
+    }
+}
+
+/// The request-side policies whose state or counters windowed sampling
+/// does not carry from its windows and samples yet: refused rather than
+/// estimated wrong (or reported as zero).
+fn policy_refusal(sc: &Scenario) -> Option<String> {
+    let not_yet = |what: &str| Some(format!("windowed request sampling does not model {what} yet"));
+    if let Some(s) = sc.services.iter().find(|s| {
+        let p = &s.defence.probes;
+        p.readiness.is_some() || p.liveness.is_some()
+    }) {
+        // A probe's verdict is not what serves (a deep check fails with a
+        // dependency, a loaded replica times its probe out), so neither the
+        // preset verdicts nor the settling rule's agreement hold; and a
+        // liveness restart changes the configuration from the request side.
+        return not_yet(&format!("readiness or liveness probes (service \"{}\")", s.name));
+    }
+    if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
+        return not_yet(&format!("autoscaling (service \"{}\")", s.name));
+    }
+    None
+}
