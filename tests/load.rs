@@ -220,27 +220,7 @@ fn a_warm_cache_passes_the_miss_share_on() {
 /// pass 4000, a cache that stayed cold 20 000.
 #[test]
 fn a_restarted_cache_refills_along_its_curve() {
-    let text = r#"
-horizon = "600s"
-[[workload]]
-name = "users"
-to = "web"
-rate = 100
-[[service]]
-name = "web"
-service_time = { dist = "fixed", mean = "1ms" }
-[[service.call]]
-to = "db"
-cache = { hit_rate = 0.8, warmup = "200s" }
-[[service]]
-name = "db"
-service_time = { dist = "fixed", mean = "1ms" }
-[[fault]]
-kind = "crash"
-target = "web"
-at = "100s"
-duration = "10s"
-"#;
+    let text = crate::util::REFILLING_CACHE;
     let window = |text: &str| {
         let (_, rows) = simulate(text, 16, 9);
         let per_trial: Vec<f64> = rows

@@ -122,27 +122,7 @@ service_time = { dist = "fixed", mean = "1ms" }
 /// 200 / 2 + 0.8 × 290) = 39 200 (a cache that never emptied: 47 200).
 #[test]
 fn a_refilling_cache_hits_lambda_times_the_integral_of_its_hit_rate() {
-    let text = r#"
-horizon = "600s"
-[[workload]]
-name = "users"
-to = "web"
-rate = 100
-[[service]]
-name = "web"
-service_time = { dist = "fixed", mean = "1ms" }
-[[service.call]]
-to = "db"
-cache = { hit_rate = 0.8, warmup = "200s" }
-[[service]]
-name = "db"
-service_time = { dist = "fixed", mean = "1ms" }
-[[fault]]
-kind = "crash"
-target = "web"
-at = "100s"
-duration = "10s"
-"#;
+    let text = crate::util::REFILLING_CACHE;
     let (s, rows) = simulate(text, 16, 9);
     let hits: Vec<f64> = rows
         .iter()

@@ -5,41 +5,18 @@
 //! seeds is `coverage_study` (ignored: minutes; run it with
 //! `cargo test --release --test main rare::coverage_study -- --ignored --nocapture`).
 
-use nines::RunOptions;
-use nines::montecarlo::estimator;
 use nines::scenario::Estimator;
 
-use crate::util::{Dir, assert_covers};
+use crate::util::{Dir, check_rare, run_estimator};
 
 /// Runs `text` with `estimator` on `threads` threads.
 fn run(text: &str, estimator: Estimator, seed: u64, threads: usize) -> nines::Summary {
-    let sc = nines::scenario::parse("t.toml", "t", text, &[]).expect("valid scenario");
-    let options = RunOptions {
-        seed: Some(seed),
-        threads: Some(threads),
-        ..RunOptions::default()
-    };
-    estimator::simulate(&sc, &options, None, estimator, |_, _| Ok(())).expect("runs")
+    run_estimator(text, estimator, seed, threads, None)
 }
 
-/// The unavailability, its interval, the closed form and the relative error.
+/// Splitting's estimate against the closed form ([`check_rare`]).
 fn check(name: &str, text: &str, seed: u64) -> nines::Summary {
-    let s = run(text, Estimator::Splitting, seed, 2);
-    let a = &s.availability;
-    let truth = 1.0 - a.analytic.expect("a closed form");
-    let ci = [1.0 - a.ci95[1], 1.0 - a.ci95[0]];
-    let re = a.relative_error.expect("splitting reports its relative error");
-    println!(
-        "{name}: {:.2} nines (closed form {:.2}), relative error {:.3}, {:?}",
-        a.nines,
-        -truth.log10(),
-        re,
-        s.splitting
-    );
-    assert_eq!(s.estimator, "splitting");
-    assert!(re <= 0.1, "{name}: relative error {re}");
-    assert_covers(name, truth, ci, 0.1 * (ci[0] + ci[1]) / 2.0 * (1.0 + 1e-9));
-    s
+    check_rare(name, text, seed, Estimator::Splitting)
 }
 
 /// k-of-n with Weibull failures and lognormal repairs: `n` replicas, `k`

@@ -5,47 +5,24 @@
 //! is `coverage_study` (ignored; run it with
 //! `cargo test --release --test main rare_regenerative::coverage_study -- --ignored --nocapture`).
 
-use nines::RunOptions;
-use nines::montecarlo::estimator;
 use nines::scenario::Estimator;
 
-use crate::util::{Dir, assert_covers};
+use crate::util::{Dir, check_rare, run_estimator};
 
 /// Runs `text` with `estimator` on `threads` threads.
 fn run(text: &str, estimator: Estimator, seed: u64, threads: usize) -> nines::Summary {
-    run_after(text, estimator, seed, threads, None)
+    run_estimator(text, estimator, seed, threads, None)
 }
 
 /// [`run`] after `trials` crude trials (the scenario's count by default).
 fn run_after(text: &str, estimator: Estimator, seed: u64, threads: usize, trials: Option<u64>) -> nines::Summary {
-    let sc = nines::scenario::parse("t.toml", "t", text, &[]).expect("valid scenario");
-    let options = RunOptions {
-        seed: Some(seed),
-        threads: Some(threads),
-        trials,
-        ..RunOptions::default()
-    };
-    estimator::simulate(&sc, &options, None, estimator, |_, _| Ok(())).expect("runs")
+    run_estimator(text, estimator, seed, threads, trials)
 }
 
-/// Runs `text` with regenerative simulation and checks that the closed
-/// form is inside the interval and the relative error at most 10 %.
+/// Regenerative simulation's estimate against the closed form
+/// ([`check_rare`]).
 fn check(name: &str, text: &str, seed: u64) -> nines::Summary {
-    let s = run(text, Estimator::Regenerative, seed, 2);
-    let a = &s.availability;
-    let truth = 1.0 - a.analytic.expect("a closed form");
-    let ci = [1.0 - a.ci95[1], 1.0 - a.ci95[0]];
-    let re = a.relative_error.expect("a relative error");
-    println!(
-        "{name}: {:.3} nines (closed form {:.3}), relative error {re:.3}, {:?}",
-        a.nines,
-        -truth.log10(),
-        s.regenerative
-    );
-    assert_eq!(s.estimator, "regenerative", "{name}");
-    assert!(re <= 0.1, "{name}: relative error {re}");
-    assert_covers(name, truth, ci, 0.1 * (ci[0] + ci[1]) / 2.0 * (1.0 + 1e-9));
-    s
+    check_rare(name, text, seed, Estimator::Regenerative)
 }
 
 /// `n` exponential replicas of which `k` must be up.

@@ -240,3 +240,78 @@ pub fn request_availability(rows: &[nines::model::TrialResult]) -> Vec<f64> {
         })
         .collect()
 }
+
+/// Runs `text` with `estimator` on `threads` threads, after `trials` crude
+/// trials (the scenario's count by default): the rare-event tests' run.
+pub fn run_estimator(
+    text: &str,
+    estimator: nines::scenario::Estimator,
+    seed: u64,
+    threads: usize,
+    trials: Option<u64>,
+) -> nines::Summary {
+    let sc = nines::scenario::parse("t.toml", "t", text, &[]).expect("valid scenario");
+    let options = nines::RunOptions {
+        seed: Some(seed),
+        threads: Some(threads),
+        trials,
+        ..nines::RunOptions::default()
+    };
+    nines::montecarlo::estimator::simulate(&sc, &options, None, estimator, |_, _| Ok(())).expect("runs")
+}
+
+/// Runs `text` with the rare-event `estimator` on 2 threads and checks that
+/// it ran, that its relative error is at most 10 %, and that the closed
+/// form lies inside its unavailability interval, which is at most 10 % of
+/// the estimate wide on each side.
+pub fn check_rare(name: &str, text: &str, seed: u64, estimator: nines::scenario::Estimator) -> nines::Summary {
+    let s = run_estimator(text, estimator, seed, 2, None);
+    let a = &s.availability;
+    let truth = 1.0 - a.analytic.expect("a closed form");
+    let ci = [1.0 - a.ci95[1], 1.0 - a.ci95[0]];
+    let re = a
+        .relative_error
+        .expect("a rare-event estimator reports its relative error");
+    println!(
+        "{name}: {:.3} nines (closed form {:.3}), relative error {re:.3}, {:?} {:?}",
+        a.nines,
+        -truth.log10(),
+        s.splitting,
+        s.regenerative
+    );
+    let word = match estimator {
+        nines::scenario::Estimator::Splitting => "splitting",
+        nines::scenario::Estimator::Regenerative => "regenerative",
+        other => panic!("{other:?} is not a rare-event estimator"),
+    };
+    assert_eq!(s.estimator, word, "{name}");
+    assert!(re <= 0.1, "{name}: relative error {re}");
+    assert_covers(name, truth, ci, 0.1 * (ci[0] + ci[1]) / 2.0 * (1.0 + 1e-9));
+    s
+}
+
+/// A web replica crashes over [100 s, 110 s) of a 600 s horizon and comes
+/// back with an empty cache in front of its database calls, filling
+/// linearly to a 0.8 hit rate over 200 s from its first request; 100
+/// requests a second (`tests/load.rs`, `tests/observability.rs`).
+pub const REFILLING_CACHE: &str = r#"
+horizon = "600s"
+[[workload]]
+name = "users"
+to = "web"
+rate = 100
+[[service]]
+name = "web"
+service_time = { dist = "fixed", mean = "1ms" }
+[[service.call]]
+to = "db"
+cache = { hit_rate = 0.8, warmup = "200s" }
+[[service]]
+name = "db"
+service_time = { dist = "fixed", mean = "1ms" }
+[[fault]]
+kind = "crash"
+target = "web"
+at = "100s"
+duration = "10s"
+"#;
