@@ -42,8 +42,8 @@
 //! ([`warm_for`] after its first job back). The stationary samples start
 //! warm, as a configuration that has held is.
 //!
-//! **Refused** (see [`refusal`]): readiness and liveness probes, and
-//! autoscaling.
+//! **Refused** (see [`refusal`]): autoscaling. Readiness and liveness
+//! probes are `probes`'s.
 
 use crate::engine::Nanos;
 use crate::model::counts::ClientCounts;
@@ -57,15 +57,8 @@ use crate::scenario::{ClientPolicy, Defence, Scenario};
 /// `None` when it can.
 pub(super) fn refusal(sc: &Scenario) -> Option<String> {
     let not_yet = |what: &str| Some(format!("windowed request sampling does not model {what} yet"));
-    if let Some(s) = sc.services.iter().find(|s| {
-        let p = &s.defence.probes;
-        p.readiness.is_some() || p.liveness.is_some()
-    }) {
-        // A probe's verdict is not what serves (a deep check fails with a
-        // dependency, a loaded replica times its probe out), so neither the
-        // preset verdicts nor the settling rule's agreement hold; and a
-        // liveness restart changes the configuration from the request side.
-        return not_yet(&format!("readiness or liveness probes (service \"{}\")", s.name));
+    if let Some(why) = super::probes::refusal(sc) {
+        return Some(why);
     }
     if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
         return not_yet(&format!("autoscaling (service \"{}\")", s.name));
