@@ -93,6 +93,9 @@ fn mean_se(xs: &[f64]) -> (f64, f64) {
     (mean, (var / n).sqrt())
 }
 
+/// One of a service's defence counts.
+type Count = fn(&nines::model::counts::DefenceCounts) -> u64;
+
 /// Per trial: `f` of service `s`'s defence counts.
 fn defence(
     rows: &[nines::model::TrialResult],
@@ -127,8 +130,7 @@ fn compare(name: &str, model: &str, trials: u64, seed: u64, liveness: bool) -> (
         w.sampling_error
     );
     assert!(mean.abs() <= 2.5 * combined, "{name}: {mean} vs {combined}");
-    let mut counts: Vec<(&str, fn(&nines::model::counts::DefenceCounts) -> u64)> =
-        vec![("probes sent", |d| d.probes), ("probes failed", |d| d.probes_failed)];
+    let mut counts: Vec<(&str, Count)> = vec![("probes sent", |d| d.probes), ("probes failed", |d| d.probes_failed)];
     if liveness {
         counts.push(("restarts", |d| d.restarts));
     }

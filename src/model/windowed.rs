@@ -48,7 +48,9 @@
 //! sample's own) of the configuration's stationary share, (c) the requests
 //! in flight are at most the stationary sample's largest batch-end count
 //! plus [`SETTLE_Z`] times its square root, (d) every replica's health
-//! verdict agrees with whether it serves, and (e) no configuration change
+//! verdict agrees with whether it serves (with request probes, `probes`'s
+//! rule instead: no liveness restart in progress and the verdicts as the
+//! sample saw them), and (e) no configuration change
 //! is due within one warm-up (else the window runs on through it). A window
 //! that has not settled [`CAP`] after its last change is *metastable*: it
 //! runs to the horizon, request by request, and is counted in
@@ -80,7 +82,8 @@
 //! spares (they only change who is up, inside the availability component),
 //! deploys and maintenance windows (each restart, return, opening and
 //! closing is a change; a bad release's error rate or latency is part of
-//! the configuration). [`refusal`] says why another model cannot run
+//! the configuration); readiness and liveness probes (below). [`refusal`]
+//! says why another model cannot run
 //! windowed. `auto` runs windowed only when full simulation of a
 //! trial would pass [`REQUEST_BUDGET`] requests and the model is
 //! supported.
@@ -90,7 +93,11 @@
 //! hedgers' books from its sample, and their counts are carried), so do
 //! interval outlier detectors and panic routing, and slowdowns, cold
 //! starts and caches (the replicas' warm-up state is handed from window to
-//! window, and waited for); request probes and autoscaling are refused.
+//! window, and waited for); autoscaling is refused. Readiness and
+//! liveness probes are `probes`'s: the stationary samples run them, a
+//! window starts from a probe state its sample kept and settles once no
+//! restart is in progress and its verdicts are ones the sample saw; with
+//! injected faults they are refused.
 //!
 //! **Invariants.** A trial's result depends only on `(seed, trial)`: every
 //! window uses streams derived from the trial index, a kind and its ordinal
