@@ -108,5 +108,6 @@ mod windowed_bursts;
 mod windowed_infra;
 mod windowed_policies;
 mod windowed_precision;
+mod windowed_probes;
 mod windowed_workflows;
 mod workflows;

@@ -391,35 +391,22 @@ fn windowed_agrees_with_full_simulation_with_cold_starts_and_caches() {
 }
 
 /// What windowed sampling cannot run yet stays refused, with the reason:
-/// readiness probes (a verdict is not what serves), liveness probes
-/// (restarts from the request side) and autoscaling (a replica count
-/// outliving every window).
+/// autoscaling (a replica count outliving every window). Probes run
+/// windowed (`tests/windowed_probes.rs`).
 #[test]
-fn probes_and_autoscaling_stay_refused() {
+fn autoscaling_stays_refused() {
     let env = Dir::new();
     let windowed = DETECTED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"windowed\"");
-    for (name, text, why) in [
-        (
-            "readiness.toml",
-            windowed.replace(
-                "health_check = { interval = \"10s\", unhealthy = 3, healthy = 1 }",
-                "health_check = { interval = \"10s\", unhealthy = 3, healthy = 1, timeout = \"1s\" }",
-            ),
-            "readiness or liveness probes (service \"web\")",
-        ),
-        (
-            "autoscaled.toml",
-            windowed.replace(
-                "failure = { mean = \"40m\" }",
-                "failure = { mean = \"40m\" }\nautoscale = { target = 0.6, max = 8 }",
-            ),
-            "autoscaling (service \"web\")",
-        ),
-    ] {
-        let path = env.write(name, &text);
-        let err = env.nines(&["check", path.to_str().unwrap()]).bad_input();
-        assert!(err.contains("request_sampling") && err.contains(why), "{name}: {err}");
-    }
+    let text = windowed.replace(
+        "failure = { mean = \"40m\" }",
+        "failure = { mean = \"40m\" }\nautoscale = { target = 0.6, max = 8 }",
+    );
+    let path = env.write("autoscaled.toml", &text);
+    let err = env.nines(&["check", path.to_str().unwrap()]).bad_input();
+    assert!(
+        err.contains("request_sampling") && err.contains("autoscaling (service \"web\")"),
+        "{err}"
+    );
     // And the model itself passes.
     let path = env.write("detected.toml", &windowed);
     env.nines(&["check", path.to_str().unwrap()]).ok();

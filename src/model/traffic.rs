@@ -57,6 +57,7 @@ mod settled;
 pub mod workflow;
 
 pub(in crate::model) use load::Warmth;
+pub(in crate::model) use probe::ReplicaProbes;
 
 use std::collections::VecDeque;
 

@@ -48,7 +48,9 @@
 //! sample's own) of the configuration's stationary share, (c) the requests
 //! in flight are at most the stationary sample's largest batch-end count
 //! plus [`SETTLE_Z`] times its square root, (d) every replica's health
-//! verdict agrees with whether it serves, and (e) no configuration change
+//! verdict agrees with whether it serves (with request probes, `probes`'s
+//! rule instead: no liveness restart in progress and the verdicts as the
+//! sample saw them), and (e) no configuration change
 //! is due within one warm-up (else the window runs on through it). A window
 //! that has not settled [`CAP`] after its last change is *metastable*: it
 //! runs to the horizon, request by request, and is counted in
@@ -80,7 +82,8 @@
 //! spares (they only change who is up, inside the availability component),
 //! deploys and maintenance windows (each restart, return, opening and
 //! closing is a change; a bad release's error rate or latency is part of
-//! the configuration). [`refusal`](crate::scenario::sampling::refusal) says why another model cannot run
+//! the configuration); readiness and liveness probes (below).
+//! [`refusal`](crate::scenario::sampling::refusal) says why another model cannot run
 //! windowed. `auto` runs windowed only when full simulation of a
 //! trial would pass [`REQUEST_BUDGET`](crate::scenario::sampling::REQUEST_BUDGET) requests and the model is
 //! supported.
@@ -90,7 +93,11 @@
 //! hedgers' books from its sample, and their counts are carried), so do
 //! interval outlier detectors and panic routing, and slowdowns, cold
 //! starts and caches (the replicas' warm-up state is handed from window to
-//! window, and waited for); request probes and autoscaling are refused.
+//! window, and waited for); autoscaling is refused. Readiness and
+//! liveness probes are `probes`'s: the stationary samples run them, a
+//! window starts from a probe state its sample kept and settles once no
+//! restart is in progress and its verdicts are ones the sample saw; with
+//! injected faults they are refused.
 //!
 //! **Invariants.** A trial's result depends only on `(seed, trial)`: every
 //! window uses streams derived from the trial index, a kind and its ordinal
@@ -126,6 +133,8 @@ pub mod master;
 pub mod bursts;
 
 mod policies;
+
+mod probes;
 
 const SECOND: Nanos = 1_000_000_000;
 /// Shortest warm-up (and least settling time after a window's last change),
@@ -275,7 +284,8 @@ pub fn timescales(w: &World) -> Timescales {
         w.services.iter().map(|s| &s.serve.defence),
         rate,
     );
-    workflows::stretch(ts, workflows::saga_lifetime(w))
+    let ts = workflows::stretch(ts, workflows::saga_lifetime(w));
+    probes::stretch(ts, probes::world_warmup(w))
 }
 
 /// [`timescales`] from the client policies of every edge, the services'
@@ -355,6 +365,7 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
         rate,
     );
     let ts = workflows::stretch(ts, workflows::scenario_saga_lifetime(sc));
+    let ts = probes::stretch(ts, probes::scenario_warmup(sc));
     let detection = sc
         .services
         .iter()
@@ -434,6 +445,8 @@ struct Stationary {
     hedgers: Vec<Option<crate::resilience::hedge::Hedger>>,
     /// The most retries in flight the sample saw.
     peaks: policies::Peaks,
+    /// Its probe states and verdict signatures at batch ends.
+    probes: probes::Sampled,
 }
 
 /// A stationary sample in one trial.
@@ -560,6 +573,7 @@ fn flatten(w: &World, t: &TrafficResult) -> Vec<f64> {
         v.extend([d.shed, d.shed_wait, d.rate_limited, d.ejections].map(|x| x as f64));
     }
     policies::flatten(w, t, &mut v);
+    probes::flatten(w, t, &mut v);
     workflows::extend(&mut v, t);
     v
 }
@@ -721,6 +735,7 @@ impl Estimate {
         t.workflows = workflows::unflatten(w, &self.counters[self.counters.len() - workflows::len(w)..]);
         policies::unflatten(w, &self.counters, 8 + 7 * w.services.len() + 11 * w.edges.len(), &mut t);
         self.peaks.finish(w, &mut t);
+        probes::unflatten(w, &self.counters[..self.counters.len() - workflows::len(w)], &mut t);
         let n = |x: f64| x.max(0.0).round() as u32;
         t.timeline = self.timeline.iter().map(|c| c.map(n)).collect();
         t.service_timeline = self.services.iter().map(|c| [c[0] as f32, c[1] as f32, 0.0]).collect();
@@ -797,10 +812,12 @@ fn draw(
     let mut in_flight: f64 = 0.0;
     let mut last = shares(&t.traffic.result);
     let mut saga_batches = workflows::Batches::new(&t.traffic.result);
+    let mut probed = probes::Sampled::default();
     let mut b: u64 = 0;
     loop {
         b += 1;
         t.advance_window(warm + b * ts.batch, trial)?;
+        probed.see(&t, marks, warm + b * ts.batch);
         let now = shares(&t.traffic.result);
         batches.push([now[0] - last[0], now[1] - last[1], now[2] - last[2], now[3] - last[3]]);
         in_flight = in_flight.max(t.traffic.in_flight() as f64);
@@ -829,6 +846,7 @@ fn draw(
     let scale = if sampled > 0.0 { known / sampled } else { 1.0 };
     let mut rates: Vec<f64> = after.iter().zip(&before).map(|(a, b)| (a - b) / secs * scale).collect();
     workflows::rescale(w, &mut rates, &before, &after, secs);
+    probes::rescale(w, &mut rates, &before, &after, secs);
     let requests: f64 = batches.iter().map(|x| x[3]).sum();
     let served: f64 = batches.iter().map(|x| x[0] + x[1]).sum();
     let p = if requests > 0.0 { served / requests } else { 1.0 };
@@ -863,6 +881,7 @@ fn draw(
             p.see(&t.traffic.result);
             p
         },
+        probes: probed,
     })
 }
 
@@ -1093,6 +1112,19 @@ impl Trial<'_> {
             let i = used.of(w, samples, seed, trial, master.availability(), &marks, &burst, ts)?;
             self.traffic.preset_hedgers(&used.used[i].sample.hedgers);
         }
+        if probes::any(w) {
+            let i = used.of(
+                w,
+                samples,
+                seed,
+                trial,
+                master.availability(),
+                &marks,
+                &bursts::state(w, from),
+                ts,
+            )?;
+            self.preset_probes(&used.used[i].sample.probes, &marks, stream(streams, 6, 0), from);
+        }
         let restarts = policies::restarts_matter(w);
         if restarts {
             self.traffic.set_warmth(&est.warmth);
@@ -1153,8 +1185,9 @@ impl Trial<'_> {
             };
             if calm >= SETTLE_STEPS
                 && now - last_change >= least
-                && self.requests().health_agrees()
+                && self.probes_settled(&s.probes, &marks)
                 && (!restarts || self.requests().warmed(now, |s| policies::warm_for(w, s)))
+                && probes::with_master(w, master, &key, now)
             {
                 master.run_until(now);
                 match bursts::earliest(master.next_change(&key), bursts::next_edge(w, now)) {

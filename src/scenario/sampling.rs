@@ -73,15 +73,16 @@ pub fn resolve(sc: &Scenario, requested: Option<RequestSampling>) -> Option<Requ
 /// estimated wrong (or reported as zero).
 fn policy_refusal(sc: &Scenario) -> Option<String> {
     let not_yet = |what: &str| Some(format!("windowed request sampling does not model {what} yet"));
-    if let Some(s) = sc.services.iter().find(|s| {
-        let p = &s.defence.probes;
-        p.readiness.is_some() || p.liveness.is_some()
-    }) {
-        // A probe's verdict is not what serves (a deep check fails with a
-        // dependency, a loaded replica times its probe out), so neither the
-        // preset verdicts nor the settling rule's agreement hold; and a
-        // liveness restart changes the configuration from the request side.
-        return not_yet(&format!("readiness or liveness probes (service \"{}\")", s.name));
+    if !sc.faults.is_empty()
+        && let Some(s) = sc.services.iter().find(|s| {
+            let p = &s.defence.probes;
+            p.readiness.is_some() || p.liveness.is_some()
+        })
+    {
+        return not_yet(&format!(
+            "readiness or liveness probes (service \"{}\") together with injected faults ([[fault]])",
+            s.name
+        ));
     }
     if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
         return not_yet(&format!("autoscaling (service \"{}\")", s.name));

@@ -49,6 +49,10 @@
 
 use rand::RngExt as _;
 
+mod handed;
+
+pub(in crate::model) use handed::ReplicaProbes;
+
 use super::{Job, JobState, Requests};
 use crate::engine::Nanos;
 use crate::model::event::{Event, ProbeEvent};
@@ -95,6 +99,8 @@ pub(super) struct ProbeState {
     restarting_any: u32,
     /// Per replica: no liveness probe before this time.
     not_before: Vec<Nanos>,
+    /// Per replica: when its restart ends (while `restarting`).
+    back_at: Vec<Nanos>,
     /// Per replica: restart times (only when a service has `liveness`).
     rng: Vec<Rng>,
     /// Per replica: (attempts, failed attempts) in the current detector
@@ -129,6 +135,8 @@ impl Requests<'_> {
         p.restarting_any = 0;
         p.not_before.clear();
         p.not_before.resize(n, 0);
+        p.back_at.clear();
+        p.back_at.resize(n, 0);
         p.window.clear();
         p.window.resize(n, [0; 2]);
         p.rng.clear();
@@ -371,6 +379,7 @@ impl Requests<'_> {
         let p = &mut self.traffic.probe;
         p.restarting[r] = true;
         p.restarting_any += 1;
+        p.back_at[r] = now.saturating_add(down);
         p.live_fails[r] = 0;
         p.inflight[r] = [0; 2];
         self.traffic.result.defence[service].restarts += 1;

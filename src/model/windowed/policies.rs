@@ -42,8 +42,8 @@
 //! ([`warm_for`] after its first job back). The stationary samples start
 //! warm, as a configuration that has held is.
 //!
-//! **Refused** (see [`crate::scenario::sampling::refusal`]): readiness
-//! and liveness probes, and autoscaling.
+//! **Refused** (see [`crate::scenario::sampling::refusal`]): autoscaling.
+//! Readiness and liveness probes are `probes`'s.
 
 use crate::engine::Nanos;
 use crate::model::counts::ClientCounts;
