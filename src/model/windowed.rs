@@ -124,6 +124,8 @@ pub mod bursts;
 
 mod policies;
 
+mod autoscale;
+
 const SECOND: Nanos = 1_000_000_000;
 /// Shortest warm-up (and least settling time after a window's last change),
 /// whatever the settings: queues fill and the first retries come back.
@@ -378,7 +380,7 @@ pub fn timescales(w: &World) -> Timescales {
         w.services.iter().map(|s| &s.serve.defence),
         rate,
     );
-    workflows::stretch(ts, workflows::saga_lifetime(w))
+    autoscale::stretch_world(workflows::stretch(ts, workflows::saga_lifetime(w)), w)
 }
 
 /// [`timescales`] from the client policies of every edge, the services'
@@ -457,7 +459,7 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
         sc.services.iter().map(|s| &s.defence),
         rate,
     );
-    let ts = workflows::stretch(ts, workflows::scenario_saga_lifetime(sc));
+    let ts = autoscale::stretch_scenario(workflows::stretch(ts, workflows::scenario_saga_lifetime(sc)), sc);
     let detection = sc
         .services
         .iter()
@@ -537,6 +539,8 @@ struct Stationary {
     hedgers: Vec<Option<crate::resilience::hedge::Hedger>>,
     /// The most retries in flight the sample saw.
     peaks: policies::Peaks,
+    /// Its autoscalers acted: the count is not stationary here.
+    restless: bool,
 }
 
 /// A stationary sample in one trial.
@@ -565,6 +569,8 @@ struct Estimate {
     peaks: policies::Peaks,
     /// The replicas' warm-up state the last window ended with.
     warmth: super::traffic::Warmth,
+    /// The autoscalers the last window ended with.
+    scale: autoscale::Carry,
 }
 
 /// The configuration the request component reads: what serves and takes
@@ -755,6 +761,7 @@ impl Estimate {
             sagas: workflows::Hists::new(w),
             peaks: policies::Peaks::default(),
             warmth: super::traffic::Warmth::default(),
+            scale: autoscale::Carry::default(),
         }
     }
 
@@ -878,6 +885,7 @@ fn draw(
     ts: Timescales,
     trial: u64,
     burst: &[u8],
+    slots: &[u8],
 ) -> Result<Stationary, Runaway> {
     let hash = key_hash(key);
     // A burst state's sample runs at that state's flat rates.
@@ -885,6 +893,7 @@ fn draw(
     let w = flat.as_ref().unwrap_or(w);
     let mut t = Trial::new(w);
     t.begin_window(None, state, marks, seed, stream(hash, 1, 0), 0);
+    autoscale::preset(&mut t, slots);
     let mut warm = 2 * ts.warmup;
     t.advance_window(warm, trial)?;
     // A quantile hedge delay needs its window of latencies (not filling
@@ -913,7 +922,7 @@ fn draw(
         if b >= MAX_BATCHES {
             break;
         }
-        if b >= MIN_BATCHES && n >= MIN_SAMPLE_REQUESTS {
+        if b >= MIN_BATCHES && n >= MIN_SAMPLE_REQUESTS && warm + b * ts.batch >= autoscale::min_sample(w) {
             let failed: f64 = batches.iter().map(|x| x[2]).sum();
             let precise = failed > 0.0 && ratio_variance(&batches, 2).sqrt() <= SAMPLE_PRECISION * failed / n;
             if precise || n >= SAMPLE_CAP {
@@ -966,6 +975,7 @@ fn draw(
             p.see(&t.traffic.result);
             p
         },
+        restless: autoscale::acted(&mut t),
     })
 }
 
@@ -988,10 +998,12 @@ impl TrialSamples {
         state: &Availability,
         marks: &Marks,
         burst: &[u8],
+        slots: &[u8],
         ts: Timescales,
     ) -> Result<usize, Runaway> {
-        let (canon, marks) = master::canonical(w, state, marks);
+        let (canon, marks, slots) = autoscale::canonical(w, state, marks, slots);
         let mut key = master::key(&canon, &marks);
+        key.extend_from_slice(&slots);
         key.extend_from_slice(burst);
         if let Some(&i) = self.index.get(&key) {
             return Ok(i);
@@ -999,7 +1011,7 @@ impl TrialSamples {
         let cell = samples.cell(seed, &key);
         let drawn = cell.get_or_init(|| {
             samples.drawn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            draw(w, seed, &canon, &marks, &key, ts, trial, burst).map(Arc::new)
+            draw(w, seed, &canon, &marks, &key, ts, trial, burst, &slots).map(Arc::new)
         });
         match drawn {
             Ok(s) => {
@@ -1095,6 +1107,7 @@ impl Trial<'_> {
             index: HashMap::new(),
         };
         let mut stats = Windowed::default();
+        est.scale = autoscale::Carry::start(w, seed, trial);
         let mut t: Nanos = 0;
         while t < horizon {
             let burst = bursts::state(w, t);
@@ -1106,10 +1119,13 @@ impl Trial<'_> {
                 master.availability(),
                 &master.marks(),
                 &burst,
+                &est.scale.slots(),
                 ts,
             )?;
             let key = master.key();
             let change = bursts::earliest(master.next_change(&key), bursts::next_edge(w, t));
+            // Autoscalers not at rest at the start: a window from there.
+            let change = if used.used[i].sample.restless { Some(t) } else { change };
             let until = change.unwrap_or(horizon);
             let u = &mut used.used[i];
             let secs = (until - t) as f64 / 1e9;
@@ -1164,7 +1180,10 @@ impl Trial<'_> {
         self.traffic
             .set_workflow_histograms(std::mem::take(&mut est.sagas).into_inner());
         let mut result = master.finish();
-        result.traffic = Some(est.finish(w, stats));
+        let scale = std::mem::take(&mut est.scale);
+        let mut traffic = est.finish(w, stats);
+        autoscale::finish(w, &scale, &mut traffic);
+        result.traffic = Some(traffic);
         Ok(result)
     }
 
@@ -1193,9 +1212,11 @@ impl Trial<'_> {
         self.begin_window(Some(&*master), master.availability(), &marks, seed, streams, from);
         if policies::hedges(w) {
             let burst = bursts::state(w, from);
-            let i = used.of(w, samples, seed, trial, master.availability(), &marks, &burst, ts)?;
+            let slots = est.scale.slots();
+            let i = used.of(w, samples, seed, trial, master.availability(), &marks, &burst, &slots, ts)?;
             self.traffic.preset_hedgers(&used.used[i].sample.hedgers);
         }
+        autoscale::resume(self, &est.scale, from);
         let restarts = policies::restarts_matter(w);
         if restarts {
             self.traffic.set_warmth(&est.warmth);
@@ -1208,6 +1229,7 @@ impl Trial<'_> {
         let (lat0, served0) = (self.traffic.latency.clone(), self.traffic.served_latency.clone());
         let sagas0 = workflows::Hists::snapshot(self.workflow_histograms());
         let mut key = master::key(&self.availability, &Marks::of(w, self));
+        let mut watch = autoscale::Watch::new(self, &key, change);
         let mut burst = bursts::state(w, change);
         let mut last_change = change;
         let mut now = change;
@@ -1231,14 +1253,19 @@ impl Trial<'_> {
             let marks = Marks::of(w, self);
             let k = master::key(&self.availability, &marks);
             let b = bursts::state(w, now);
-            if k != key || b != burst {
+            let scaled = watch.step(self, &k, b != burst, now);
+            if k != key || b != burst || scaled || !autoscale::at_rest(self) {
                 key = k;
                 burst = b;
                 last_change = now;
                 calm = 0;
+                if watch.capped(now) {
+                    metastable = true;
+                    stats.metastable += 1;
+                }
                 continue;
             }
-            let i = used.of(w, samples, seed, trial, &self.availability, &marks, &burst, ts)?;
+            let i = used.of(w, samples, seed, trial, &self.availability, &marks, &burst, &watch.slots, ts)?;
             let s = &used.used[i].sample;
             let after = self.served_and_requests();
             let (served, requests) = ((after.0 - before.0) as f64, (after.1 - before.1) as f64);
@@ -1258,13 +1285,15 @@ impl Trial<'_> {
                 && now - last_change >= least
                 && self.requests().health_agrees()
                 && (!restarts || self.requests().warmed(now, |s| policies::warm_for(w, s)))
+                && !s.restless
             {
+                autoscale::sync(master, self);
                 master.run_until(now);
                 match bursts::earliest(master.next_change(&key), bursts::next_edge(w, now)) {
                     Some(c) if c < now + ts.warmup => {}
                     _ => break,
                 }
-            } else if now - last_change >= CAP {
+            } else if watch.capped(now) {
                 metastable = true;
                 stats.metastable += 1;
             }
@@ -1274,6 +1303,9 @@ impl Trial<'_> {
         est.peaks.see(&self.traffic.result);
         if restarts {
             est.warmth = self.traffic.warmth();
+        }
+        if w.autoscaled {
+            est.scale = self.requests().carry_autoscale();
         }
         est.series = self.traffic.series.take();
         let mut latency = self.traffic.latency.clone();
@@ -1288,6 +1320,7 @@ impl Trial<'_> {
         add_scaled(&mut est.served_latency, &served_latency, 1.0);
         est.sagas
             .add(&workflows::Hists::since(self.workflow_histograms(), &sagas0), 1.0);
+        autoscale::sync(master, self);
         master.run_until(now);
         Ok(now)
     }

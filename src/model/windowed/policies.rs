@@ -67,10 +67,7 @@ pub(super) fn refusal(sc: &Scenario) -> Option<String> {
         // liveness restart changes the configuration from the request side.
         return not_yet(&format!("readiness or liveness probes (service \"{}\")", s.name));
     }
-    if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
-        return not_yet(&format!("autoscaling (service \"{}\")", s.name));
-    }
-    None
+    super::autoscale::refusal(sc)
 }
 
 /// Whether edge policy `p` hedges or has a retry budget by concurrency.
