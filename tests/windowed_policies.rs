@@ -392,8 +392,9 @@ fn windowed_agrees_with_full_simulation_with_cold_starts_and_caches() {
 
 /// What windowed sampling cannot run yet stays refused, with the reason:
 /// readiness probes (a verdict is not what serves), liveness probes
-/// (restarts from the request side) and autoscaling (a replica count
-/// outliving every window).
+/// (restarts from the request side) and autoscaling with maintenance
+/// windows (the operations' trial does not take the autoscalers' hand-off;
+/// autoscaling alone runs windowed: `tests/windowed_autoscale.rs`).
 #[test]
 fn probes_and_autoscaling_stay_refused() {
     let env = Dir::new();
@@ -412,8 +413,8 @@ fn probes_and_autoscaling_stay_refused() {
             windowed.replace(
                 "failure = { mean = \"40m\" }",
                 "failure = { mean = \"40m\" }\nautoscale = { target = 0.6, max = 8 }",
-            ),
-            "autoscaling (service \"web\")",
+            ) + "\n[[maintenance]]\nname = \"nightly\"\ntarget = \"web[0]\"\nevery = \"1h\"\nat = \"10m\"\nduration = \"5m\"\n",
+            "autoscaling (service \"web\") with deploys or maintenance windows",
         ),
     ] {
         let path = env.write(name, &text);

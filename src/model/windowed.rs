@@ -1213,7 +1213,17 @@ impl Trial<'_> {
         if policies::hedges(w) {
             let burst = bursts::state(w, from);
             let slots = est.scale.slots();
-            let i = used.of(w, samples, seed, trial, master.availability(), &marks, &burst, &slots, ts)?;
+            let i = used.of(
+                w,
+                samples,
+                seed,
+                trial,
+                master.availability(),
+                &marks,
+                &burst,
+                &slots,
+                ts,
+            )?;
             self.traffic.preset_hedgers(&used.used[i].sample.hedgers);
         }
         autoscale::resume(self, &est.scale, from);
@@ -1265,7 +1275,17 @@ impl Trial<'_> {
                 }
                 continue;
             }
-            let i = used.of(w, samples, seed, trial, &self.availability, &marks, &burst, &watch.slots, ts)?;
+            let i = used.of(
+                w,
+                samples,
+                seed,
+                trial,
+                &self.availability,
+                &marks,
+                &burst,
+                &watch.slots,
+                ts,
+            )?;
             let s = &used.used[i].sample;
             let after = self.served_and_requests();
             let (served, requests) = ((after.0 - before.0) as f64, (after.1 - before.1) as f64);

@@ -243,7 +243,12 @@ impl Requests<'_> {
                 .replicas
                 .clone()
                 .any(|r| matches!(st.slot[r], Slot::Provisioning | Slot::Draining));
-            let keeps = grp.history.iter().map(|&(_, n)| n).max().is_none_or(|m| m == grp.wanted);
+            let keeps = grp
+                .history
+                .iter()
+                .map(|&(_, n)| n)
+                .max()
+                .is_none_or(|m| m == grp.wanted);
             !pending && keeps
         })
     }
