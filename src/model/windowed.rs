@@ -80,7 +80,11 @@
 //! spares (they only change who is up, inside the availability component),
 //! deploys and maintenance windows (each restart, return, opening and
 //! closing is a change; a bad release's error rate or latency is part of
-//! the configuration). [`refusal`] says why another model cannot run
+//! the configuration); autoscalers are carried by `autoscale` (each
+//! slot's state joins the configuration key, the autoscalers are handed
+//! from window to window and the availability process follows their
+//! holds, samples run the autoscaler and one in which it acts is never
+//! estimated from). [`refusal`] says why another model cannot run
 //! windowed. `auto` runs windowed only when full simulation of a
 //! trial would pass [`REQUEST_BUDGET`] requests and the model is
 //! supported.
@@ -90,7 +94,7 @@
 //! hedgers' books from its sample, and their counts are carried), so do
 //! interval outlier detectors and panic routing, and slowdowns, cold
 //! starts and caches (the replicas' warm-up state is handed from window to
-//! window, and waited for); request probes and autoscaling are refused.
+//! window, and waited for); request probes are refused.
 //!
 //! **Invariants.** A trial's result depends only on `(seed, trial)`: every
 //! window uses streams derived from the trial index, a kind and its ordinal

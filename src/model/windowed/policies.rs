@@ -42,8 +42,8 @@
 //! ([`warm_for`] after its first job back). The stationary samples start
 //! warm, as a configuration that has held is.
 //!
-//! **Refused** (see [`refusal`]): readiness and liveness probes, and
-//! autoscaling.
+//! **Refused** (see [`refusal`]): readiness and liveness probes.
+//! Autoscaling is `super::autoscale`'s (which [`refusal`] asks).
 
 use crate::engine::Nanos;
 use crate::model::counts::ClientCounts;
