@@ -127,7 +127,8 @@ impl Requests<'_> {
     /// (just started by `start_traffic`): their slots, counts, streams and
     /// timeline; every slot's routing; the stabilisation window as if
     /// every evaluation so far had recommended the count it holds (the
-    /// stationary segment before the window did: it settled there). The
+    /// stationary segment before the window did: it settled there; a
+    /// window at 0 starts with the empty window of a full trial). The
     /// first evaluation is at the first multiple of `interval` (the full
     /// trial's phase) at least one `interval` after `from`, measuring the
     /// load since `from`, so each later one measures exactly its interval.
@@ -151,7 +152,10 @@ impl Requests<'_> {
             let grp = self.traffic.scale.groups[g].as_mut().expect("an autoscaled group");
             grp.last_eval = from;
             grp.history.clear();
-            grp.history.push_back((from, grp.wanted));
+            // At 0 nothing came before: the full trial's empty window.
+            if from > 0 {
+                grp.history.push_back((from, grp.wanted));
+            }
             let i = a.interval.max(1);
             let first = (from + i).div_ceil(i).saturating_mul(i);
             self.queue
@@ -230,9 +234,9 @@ impl Requests<'_> {
     }
 
     /// Whether every autoscaler is at rest: no slot provisioning or
-    /// draining, and no recommendation in its stabilisation window above
-    /// or below the count it holds... below is allowed while the window's
-    /// largest is that count (it keeps the count).
+    /// draining, and the largest recommendation of its stabilisation
+    /// window equal to the count it holds (none above: it would have
+    /// scaled up; the largest not below: no scale-down is pending).
     pub(in crate::model) fn autoscale_at_rest(&self) -> bool {
         let st = &self.traffic.scale;
         self.world.groups.iter().enumerate().all(|(g, spec)| {
