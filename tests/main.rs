@@ -104,6 +104,7 @@ mod traffic;
 mod util;
 mod validation;
 mod windowed;
+mod windowed_autoscale;
 mod windowed_bursts;
 mod windowed_infra;
 mod windowed_policies;

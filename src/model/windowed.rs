@@ -82,7 +82,11 @@
 //! spares (they only change who is up, inside the availability component),
 //! deploys and maintenance windows (each restart, return, opening and
 //! closing is a change; a bad release's error rate or latency is part of
-//! the configuration); readiness and liveness probes (below).
+//! the configuration); autoscalers are carried by `autoscale` (each
+//! slot's state joins the configuration key, the autoscalers are handed
+//! from window to window and the availability process follows their
+//! holds, samples run the autoscaler and one in which it acts is never
+//! estimated from); readiness and liveness probes (below).
 //! [`refusal`](crate::scenario::sampling::refusal) says why another model cannot run
 //! windowed. `auto` runs windowed only when full simulation of a
 //! trial would pass [`REQUEST_BUDGET`](crate::scenario::sampling::REQUEST_BUDGET) requests and the model is
@@ -93,7 +97,7 @@
 //! hedgers' books from its sample, and their counts are carried), so do
 //! interval outlier detectors and panic routing, and slowdowns, cold
 //! starts and caches (the replicas' warm-up state is handed from window to
-//! window, and waited for); autoscaling is refused. Readiness and
+//! window, and waited for). Readiness and
 //! liveness probes are `probes`'s: the stationary samples run them, a
 //! window starts from a probe state its sample kept and settles once no
 //! restart is in progress and its verdicts are ones the sample saw; with
@@ -134,6 +138,7 @@ pub mod bursts;
 
 mod policies;
 
+mod autoscale;
 mod probes;
 
 const SECOND: Nanos = 1_000_000_000;
@@ -285,7 +290,8 @@ pub fn timescales(w: &World) -> Timescales {
         rate,
     );
     let ts = workflows::stretch(ts, workflows::saga_lifetime(w));
-    probes::stretch(ts, probes::world_warmup(w))
+    let ts = probes::stretch(ts, probes::world_warmup(w));
+    autoscale::stretch_world(ts, w)
 }
 
 /// [`timescales`] from the client policies of every edge, the services'
@@ -366,6 +372,7 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
     );
     let ts = workflows::stretch(ts, workflows::scenario_saga_lifetime(sc));
     let ts = probes::stretch(ts, probes::scenario_warmup(sc));
+    let ts = autoscale::stretch_scenario(ts, sc);
     let detection = sc
         .services
         .iter()
@@ -447,6 +454,8 @@ struct Stationary {
     peaks: policies::Peaks,
     /// Its probe states and verdict signatures at batch ends.
     probes: probes::Sampled,
+    /// Its autoscalers acted: the count is not stationary here.
+    restless: bool,
 }
 
 /// A stationary sample in one trial.
@@ -475,6 +484,8 @@ struct Estimate {
     peaks: policies::Peaks,
     /// The replicas' warm-up state the last window ended with.
     warmth: super::traffic::Warmth,
+    /// The autoscalers the last window ended with.
+    scale: autoscale::Carry,
 }
 
 /// The configuration the request component reads: what serves and takes
@@ -666,6 +677,7 @@ impl Estimate {
             sagas: workflows::Hists::new(w),
             peaks: policies::Peaks::default(),
             warmth: super::traffic::Warmth::default(),
+            scale: autoscale::Carry::default(),
         }
     }
 
@@ -790,6 +802,7 @@ fn draw(
     ts: Timescales,
     trial: u64,
     burst: &[u8],
+    slots: &[u8],
 ) -> Result<Stationary, Runaway> {
     let hash = key_hash(key);
     // A burst state's sample runs at that state's flat rates.
@@ -797,6 +810,7 @@ fn draw(
     let w = flat.as_ref().unwrap_or(w);
     let mut t = Trial::new(w);
     t.begin_window(None, state, marks, seed, stream(hash, 1, 0), 0);
+    autoscale::preset(&mut t, slots);
     let mut warm = 2 * ts.warmup;
     t.advance_window(warm, trial)?;
     // A quantile hedge delay needs its window of latencies (not filling
@@ -827,7 +841,7 @@ fn draw(
         if b >= MAX_BATCHES {
             break;
         }
-        if b >= MIN_BATCHES && n >= MIN_SAMPLE_REQUESTS {
+        if b >= MIN_BATCHES && n >= MIN_SAMPLE_REQUESTS && warm + b * ts.batch >= autoscale::min_sample(w) {
             let failed: f64 = batches.iter().map(|x| x[2]).sum();
             let precise = failed > 0.0 && ratio_variance(&batches, 2).sqrt() <= SAMPLE_PRECISION * failed / n;
             if precise || n >= SAMPLE_CAP {
@@ -882,6 +896,7 @@ fn draw(
             p
         },
         probes: probed,
+        restless: autoscale::acted(&mut t),
     })
 }
 
@@ -904,10 +919,12 @@ impl TrialSamples {
         state: &Availability,
         marks: &Marks,
         burst: &[u8],
+        slots: &[u8],
         ts: Timescales,
     ) -> Result<usize, Runaway> {
-        let (canon, marks) = master::canonical(w, state, marks);
+        let (canon, marks, slots) = autoscale::canonical(w, state, marks, slots);
         let mut key = master::key(&canon, &marks);
+        key.extend_from_slice(&slots);
         key.extend_from_slice(burst);
         if let Some(&i) = self.index.get(&key) {
             return Ok(i);
@@ -915,7 +932,7 @@ impl TrialSamples {
         let cell = samples.cell(seed, &key);
         let drawn = cell.get_or_init(|| {
             samples.drawn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            draw(w, seed, &canon, &marks, &key, ts, trial, burst).map(Arc::new)
+            draw(w, seed, &canon, &marks, &key, ts, trial, burst, &slots).map(Arc::new)
         });
         match drawn {
             Ok(s) => {
@@ -1011,6 +1028,7 @@ impl Trial<'_> {
             index: HashMap::new(),
         };
         let mut stats = Windowed::default();
+        est.scale = autoscale::Carry::start(w, seed, trial);
         let mut t: Nanos = 0;
         while t < horizon {
             let burst = bursts::state(w, t);
@@ -1022,10 +1040,13 @@ impl Trial<'_> {
                 master.availability(),
                 &master.marks(),
                 &burst,
+                &est.scale.slots(),
                 ts,
             )?;
             let key = master.key();
             let change = bursts::earliest(master.next_change(&key), bursts::next_edge(w, t));
+            // Autoscalers not at rest at the start: a window from there.
+            let change = if used.used[i].sample.restless { Some(t) } else { change };
             let until = change.unwrap_or(horizon);
             let u = &mut used.used[i];
             let secs = (until - t) as f64 / 1e9;
@@ -1080,7 +1101,10 @@ impl Trial<'_> {
         self.traffic
             .set_workflow_histograms(std::mem::take(&mut est.sagas).into_inner());
         let mut result = master.finish();
-        result.traffic = Some(est.finish(w, stats));
+        let scale = std::mem::take(&mut est.scale);
+        let mut traffic = est.finish(w, stats);
+        autoscale::finish(w, &scale, &mut traffic);
+        result.traffic = Some(traffic);
         Ok(result)
     }
 
@@ -1109,7 +1133,18 @@ impl Trial<'_> {
         self.begin_window(Some(&*master), master.availability(), &marks, seed, streams, from);
         if policies::hedges(w) {
             let burst = bursts::state(w, from);
-            let i = used.of(w, samples, seed, trial, master.availability(), &marks, &burst, ts)?;
+            let slots = est.scale.slots();
+            let i = used.of(
+                w,
+                samples,
+                seed,
+                trial,
+                master.availability(),
+                &marks,
+                &burst,
+                &slots,
+                ts,
+            )?;
             self.traffic.preset_hedgers(&used.used[i].sample.hedgers);
         }
         if probes::any(w) {
@@ -1121,10 +1156,12 @@ impl Trial<'_> {
                 master.availability(),
                 &marks,
                 &bursts::state(w, from),
+                &est.scale.slots(),
                 ts,
             )?;
             self.preset_probes(&used.used[i].sample.probes, &marks, stream(streams, 6, 0), from);
         }
+        autoscale::resume(self, &est.scale, from);
         let restarts = policies::restarts_matter(w);
         if restarts {
             self.traffic.set_warmth(&est.warmth);
@@ -1137,6 +1174,7 @@ impl Trial<'_> {
         let (lat0, served0) = (self.traffic.latency.clone(), self.traffic.served_latency.clone());
         let sagas0 = workflows::Hists::snapshot(self.workflow_histograms());
         let mut key = master::key(&self.availability, &Marks::of(w, self));
+        let mut watch = autoscale::Watch::new(self, &key, change);
         let mut burst = bursts::state(w, change);
         let mut last_change = change;
         let mut now = change;
@@ -1160,14 +1198,29 @@ impl Trial<'_> {
             let marks = Marks::of(w, self);
             let k = master::key(&self.availability, &marks);
             let b = bursts::state(w, now);
-            if k != key || b != burst {
+            let scaled = watch.step(self, &k, b != burst, now);
+            if k != key || b != burst || scaled || !autoscale::at_rest(self) {
                 key = k;
                 burst = b;
                 last_change = now;
                 calm = 0;
+                if watch.capped(now) {
+                    metastable = true;
+                    stats.metastable += 1;
+                }
                 continue;
             }
-            let i = used.of(w, samples, seed, trial, &self.availability, &marks, &burst, ts)?;
+            let i = used.of(
+                w,
+                samples,
+                seed,
+                trial,
+                &self.availability,
+                &marks,
+                &burst,
+                &watch.slots,
+                ts,
+            )?;
             let s = &used.used[i].sample;
             let after = self.served_and_requests();
             let (served, requests) = ((after.0 - before.0) as f64, (after.1 - before.1) as f64);
@@ -1188,13 +1241,15 @@ impl Trial<'_> {
                 && self.probes_settled(&s.probes, &marks)
                 && (!restarts || self.requests().warmed(now, |s| policies::warm_for(w, s)))
                 && probes::with_master(w, master, &key, now)
+                && !s.restless
             {
+                autoscale::sync(master, self);
                 master.run_until(now);
                 match bursts::earliest(master.next_change(&key), bursts::next_edge(w, now)) {
                     Some(c) if c < now + ts.warmup => {}
                     _ => break,
                 }
-            } else if now - last_change >= CAP {
+            } else if watch.capped(now) {
                 metastable = true;
                 stats.metastable += 1;
             }
@@ -1204,6 +1259,9 @@ impl Trial<'_> {
         est.peaks.see(&self.traffic.result);
         if restarts {
             est.warmth = self.traffic.warmth();
+        }
+        if w.autoscaled {
+            est.scale = self.requests().carry_autoscale();
         }
         est.series = self.traffic.series.take();
         let mut latency = self.traffic.latency.clone();
@@ -1218,6 +1276,7 @@ impl Trial<'_> {
         add_scaled(&mut est.served_latency, &served_latency, 1.0);
         est.sagas
             .add(&workflows::Hists::since(self.workflow_histograms(), &sagas0), 1.0);
+        autoscale::sync(master, self);
         master.run_until(now);
         Ok(now)
     }

@@ -10,6 +10,7 @@
 use super::{RequestSampling, Scenario, Workload};
 use crate::engine::Nanos;
 use crate::engine::time::SECOND;
+use crate::model::windowed::MAX_WARMUP;
 
 /// Shortest horizon windowed sampling runs.
 pub const MIN_HORIZON: Nanos = 720 * SECOND;
@@ -73,19 +74,50 @@ pub fn resolve(sc: &Scenario, requested: Option<RequestSampling>) -> Option<Requ
 /// estimated wrong (or reported as zero).
 fn policy_refusal(sc: &Scenario) -> Option<String> {
     let not_yet = |what: &str| Some(format!("windowed request sampling does not model {what} yet"));
+    let probed = sc.services.iter().find(|s| {
+        let p = &s.defence.probes;
+        p.readiness.is_some() || p.liveness.is_some()
+    });
+    // A liveness restart that cures a hang changes the availability from
+    // the request side, which the master availability process cannot see.
     if !sc.faults.is_empty()
-        && let Some(s) = sc.services.iter().find(|s| {
-            let p = &s.defence.probes;
-            p.readiness.is_some() || p.liveness.is_some()
-        })
+        && let Some(s) = probed
     {
         return not_yet(&format!(
             "readiness or liveness probes (service \"{}\") together with injected faults ([[fault]])",
             s.name
         ));
     }
-    if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
-        return not_yet(&format!("autoscaling (service \"{}\")", s.name));
+    let scaled = sc.services.iter().find(|s| s.defence.autoscale.is_some());
+    if let Some(s) = scaled
+        && let Some(a) = &s.defence.autoscale
+    {
+        // The operations' trial that runs such a model's availability does
+        // not take the autoscalers' hand-off.
+        if !sc.deploys.is_empty() || !sc.maintenance.is_empty() {
+            return not_yet(&format!(
+                "autoscaling (service \"{}\") with deploys or maintenance windows",
+                s.name
+            ));
+        }
+        // A window's warm-up covers two evaluations, and warm-ups are
+        // capped.
+        if a.interval.saturating_mul(2) > MAX_WARMUP {
+            return Some(format!(
+                "windowed request sampling needs an autoscaler's interval of at most {} s (service \"{}\" evaluates every {} s)",
+                MAX_WARMUP / 2 / SECOND,
+                s.name,
+                a.interval as f64 / 1e9
+            ));
+        }
+        // Neither the probe states a window starts from nor the samples'
+        // verdict signatures are kept per replica count.
+        if let Some(p) = probed {
+            return not_yet(&format!(
+                "readiness or liveness probes (service \"{}\") together with autoscaling (service \"{}\")",
+                p.name, s.name
+            ));
+        }
     }
     None
 }

@@ -71,6 +71,8 @@ use crate::random::{self, Purpose, Rng};
 use crate::scenario::autoscale::{Autoscale, Metric};
 use rand::RngExt as _;
 
+pub(in crate::model) mod handoff;
+
 /// A slot's state (see the module doc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
@@ -81,6 +83,7 @@ enum Slot {
 }
 
 /// One group's autoscaler.
+#[derive(Clone)]
 struct Group {
     /// Serving plus provisioning.
     wanted: u32,
@@ -101,7 +104,7 @@ struct Group {
 }
 
 /// The autoscalers' state, reused across trials (empty without them).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(in crate::model) struct ScaleState {
     /// Per replica.
     slot: Vec<Slot>,

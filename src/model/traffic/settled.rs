@@ -23,8 +23,11 @@ impl Requests<'_> {
     }
 
     /// Whether every replica's health-check verdict agrees with its
-    /// reachability (the checks have seen the last change).
+    /// reachability (the checks have seen the last change). An
+    /// autoscaler's slot out of service is not checked, so its verdict is
+    /// not asked to agree.
     pub(in crate::model) fn health_agrees(&self) -> bool {
-        (0..self.world.replicas.len()).all(|r| self.traffic.health[r].probe_ok == self.reachable(r))
+        (0..self.world.replicas.len())
+            .all(|r| self.traffic.health[r].out || self.traffic.health[r].probe_ok == self.reachable(r))
     }
 }

@@ -42,8 +42,9 @@
 //! ([`warm_for`] after its first job back). The stationary samples start
 //! warm, as a configuration that has held is.
 //!
-//! **Refused** (see [`crate::scenario::sampling::refusal`]): autoscaling.
-//! Readiness and liveness probes are `probes`'s.
+//! **Refused**: nothing (see [`crate::scenario::sampling::refusal`]).
+//! Readiness and liveness probes are `probes`'s, autoscaling
+//! `super::autoscale`'s.
 
 use crate::engine::Nanos;
 use crate::model::counts::ClientCounts;
