@@ -124,6 +124,8 @@ pub mod bursts;
 
 mod policies;
 
+mod faults;
+
 const SECOND: Nanos = 1_000_000_000;
 /// Shortest warm-up (and least settling time after a window's last change),
 /// whatever the settings: queues fill and the first retries come back.
@@ -177,11 +179,11 @@ pub fn refusal(sc: &Scenario) -> Option<String> {
 /// carry from its windows and samples yet: refused rather than estimated
 /// wrong (or reported as zero).
 fn refusal_of_parts(sc: &Scenario) -> Option<String> {
-    policies::refusal(sc)
+    policies::refusal(sc).or_else(|| faults::refusal(sc))
 }
 
 /// [`refusal`] from the parts of a scenario that decide it.
-pub fn refusal_of(workloads: &[Workload], faults: usize, _workflows: usize, horizon: Nanos) -> Option<String> {
+pub fn refusal_of(workloads: &[Workload], _faults: usize, _workflows: usize, horizon: Nanos) -> Option<String> {
     if workloads.is_empty() {
         return Some("windowed request sampling needs a workload (requests to sample)".into());
     }
@@ -190,9 +192,6 @@ pub fn refusal_of(workloads: &[Workload], faults: usize, _workflows: usize, hori
             "windowed request sampling needs workloads without a diurnal swing; workload \"{}\" has one",
             w.name
         ));
-    }
-    if faults > 0 {
-        return Some("windowed request sampling does not model injected faults ([[fault]]) yet".into());
     }
     if horizon < MIN_HORIZON {
         return Some(format!(
@@ -474,7 +473,8 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
     let windows = 1.5 * events + edges as f64;
     let window_s = (2.0 * ts.warmup as f64 + detection + (SETTLE_STEPS + 1) as f64 * ts.step as f64) / 1e9;
     let sample = SAMPLE_CAP + 2.0 * ts.warmup as f64 / 1e9 * peak;
-    (windows * window_s * peak + (windows + 1.0) * sample).min(full_requests(sc))
+    let fault_windows = faults::window_requests(sc, ts.warmup, peak);
+    (windows * window_s * peak + (windows + 1.0) * sample + fault_windows).min(full_requests(sc))
 }
 
 /// The stationary samples of one run, shared by its trials and threads:
@@ -565,6 +565,8 @@ struct Estimate {
     peaks: policies::Peaks,
     /// The replicas' warm-up state the last window ended with.
     warmth: super::traffic::Warmth,
+    /// The injected faults' request-level figures, from the windows.
+    faults: faults::Books,
 }
 
 /// The configuration the request component reads: what serves and takes
@@ -755,6 +757,7 @@ impl Estimate {
             sagas: workflows::Hists::new(w),
             peaks: policies::Peaks::default(),
             warmth: super::traffic::Warmth::default(),
+            faults: faults::Books::new(w),
         }
     }
 
@@ -1051,6 +1054,9 @@ impl Trial<'_> {
         requests.start_traffic(seed, streams, from);
         requests.preset_health();
         marks.apply(self);
+        if let Some(s) = start {
+            s.lend_faults(self);
+        }
         // Warm-ups and samples record no SLO series (a window lends it the
         // trial's from its change on).
         self.traffic.series = None;
@@ -1164,6 +1170,7 @@ impl Trial<'_> {
         self.traffic
             .set_workflow_histograms(std::mem::take(&mut est.sagas).into_inner());
         let mut result = master.finish();
+        std::mem::replace(&mut est.faults, faults::Books::new(w)).finish(&mut result.faults);
         result.traffic = Some(est.finish(w, stats));
         Ok(result)
     }
@@ -1231,7 +1238,7 @@ impl Trial<'_> {
             let marks = Marks::of(w, self);
             let k = master::key(&self.availability, &marks);
             let b = bursts::state(w, now);
-            if k != key || b != burst {
+            if k != key || b != burst || faults::measuring(w, self) {
                 key = k;
                 burst = b;
                 last_change = now;
@@ -1276,6 +1283,7 @@ impl Trial<'_> {
             est.warmth = self.traffic.warmth();
         }
         est.series = self.traffic.series.take();
+        est.faults.add_window(self, now);
         let mut latency = self.traffic.latency.clone();
         let mut served_latency = self.traffic.served_latency.clone();
         latency
