@@ -117,7 +117,10 @@ impl Books {
         if end >= w.horizon {
             t.finish_faults(w.horizon);
         }
-        debug_assert!(end >= w.horizon || !t.faults.measuring(), "a window settled while measuring a fault");
+        debug_assert!(
+            end >= w.horizon || !t.faults.measuring(),
+            "a window settled while measuring a fault"
+        );
         for (mine, r) in self.results.iter_mut().zip(t.faults.results()) {
             // Occurrences and active time are the master's.
             for (a, b) in mine.affected.iter_mut().zip(&r.affected) {

@@ -78,7 +78,10 @@ impl Marks {
     pub(in crate::model) fn apply(&self, t: &mut Trial<'_>) {
         // Windows start, and samples run, with no fault active (see
         // `super::faults`): a fault's state is never sampled.
-        debug_assert!(!self.faults.iter().any(|&a| a), "a request component started with a fault active");
+        debug_assert!(
+            !self.faults.iter().any(|&a| a),
+            "a request component started with a fault active"
+        );
         let w = t.world;
         for (r, &bad) in self.bad.iter().enumerate() {
             if bad {
