@@ -69,8 +69,12 @@
 //! to the Student t interval of the request availability and of the
 //! success, degraded and failed shares.
 //!
-//! **Supported models**: workloads without a diurnal swing, no injected
-//! faults; bursts are carried by [`bursts`] (which bursts are active joins
+//! **Supported models**: workloads without a diurnal swing; injected
+//! faults of every kind are carried by [`faults`] (the availability
+//! process runs their schedule, which faults are active joins the
+//! configuration key, and a window holds from a fault's start until every
+//! occurrence in it has recovered, so their figures are simulated);
+//! bursts are carried by [`bursts`] (which bursts are active joins
 //! the configuration key, so a burst's start and end are changes with
 //! their windows, and a burst state's sample runs at its rates); workflows (sagas) are carried by [`workflows`]
 //! (their outcome counters and histograms travel with the request

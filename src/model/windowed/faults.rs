@@ -10,6 +10,12 @@
 //! ([`super::master::Marks::faults`]), so every start and end, of every
 //! kind and every recurrence, is a change with its window.
 //!
+//! A full trial draws a latency fault's per-request delays from its
+//! schedule's stream too, so after the first occurrence of a recurring
+//! latency fault with a random `every` or `duration` the two follow
+//! different (equally distributed) schedules; every other fault follows
+//! the full trial's own.
+//!
 //! **A window takes the master's schedule** (its streams, and which faults
 //! are on): its starts and ends are the master's, while its per-request
 //! draws (a latency fault's delays) come from the window's own streams. A
@@ -167,4 +173,66 @@ pub(super) fn window_requests(sc: &Scenario, warmup: Nanos, rate: f64) -> f64 {
             occurrences * window * rate
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"horizon = "1h"
+[[workload]]
+name = "users"
+to = "api"
+rate = 10
+[[service]]
+name = "api"
+topology = "active-active"
+replicas = 2
+concurrency = 4
+service_time = { mean = "10ms" }
+[[fault]]
+at = "10m"
+duration = "5m"
+kind = "hang"
+target = "api[0]"
+"#;
+
+    fn refusal_of(text: &str) -> Option<String> {
+        let sc = crate::scenario::parse("t.toml", "t", text, &[]).expect("a valid scenario");
+        refusal(&sc)
+    }
+
+    /// Faults run windowed, but not beside probes (a liveness restart
+    /// cures a hang from the request side) or autoscaling: each refusal
+    /// names the fault, what it is combined with and the service.
+    #[test]
+    fn faults_are_refused_only_with_probes_or_autoscaling() {
+        assert_eq!(refusal_of(TEXT), None);
+        let probes = TEXT.replace(
+            "[[fault]]",
+            "liveness = { interval = \"10s\", failures = 3, timeout = \"1s\", restart = { dist = \"fixed\", mean = \"5s\" } }\n[[fault]]",
+        );
+        let why = refusal_of(&probes).expect("refused");
+        assert!(
+            why.contains("injected faults") && why.contains("probes") && why.contains("\"api\""),
+            "{why}"
+        );
+        let scaled = TEXT.replace(
+            "[[fault]]",
+            "[service.autoscale]\ntarget = 0.5\ninterval = \"10s\"\nmin = 1\nmax = 3\n[[fault]]",
+        );
+        let why = refusal_of(&scaled).expect("refused");
+        assert!(why.contains("injected faults") && why.contains("autoscaling"), "{why}");
+        let bare = TEXT
+            .split("[[fault]]")
+            .next()
+            .unwrap()
+            .replace("[service.autoscale]", "");
+        let scaled_bare = format!("{bare}[service.autoscale]\ntarget = 0.5\ninterval = \"10s\"\nmin = 1\nmax = 3\n");
+        assert_eq!(
+            refusal_of(&scaled_bare),
+            None,
+            "without faults this refusal says nothing"
+        );
+    }
 }

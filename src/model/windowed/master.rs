@@ -2,15 +2,20 @@
 //! ([`Master`]), and what of its state besides [`super::configuration`]
 //! the request component reads ([`Marks`]).
 //!
-//! A model without deploys or maintenance windows runs the availability
-//! component alone ([`FailureOnly`]: failures, repairs, failovers, region
-//! and zone outages, common-cause shocks, crews and spares all live in
-//! it). A model with them runs a [`Trial`] with no request component (no
-//! arrival, health check or tick is ever scheduled): its queue holds the
-//! availability and operations events, and the operations' handlers hold
-//! replicas and regions down exactly as in a full trial. Operations draw
-//! from their own streams and read nothing of the requests, so this path
-//! is the one a full trial of the same seed takes.
+//! A model without deploys, maintenance windows or injected faults runs
+//! the availability component alone ([`FailureOnly`]: failures, repairs,
+//! failovers, region and zone outages, common-cause shocks, crews and
+//! spares all live in it). A model with them runs a [`Trial`] with no
+//! request component (no arrival, health check or tick is ever
+//! scheduled): its queue holds the availability, operations and fault
+//! events, and the operations' and faults' handlers hold replicas and
+//! regions down exactly as in a full trial (the faults' component runs
+//! only their schedule: [`super::faults`]). Operations and fault
+//! schedules draw from their own streams and read nothing of the
+//! requests, so this path is the one a full trial of the same seed takes
+//! (a latency fault's per-request draws share its schedule's stream in a
+//! full trial, so a recurring latency fault with a random `every` or
+//! `duration` follows a different, equally distributed, path).
 //!
 //! **Marks.** A bad release that errs or slows (not one that crashes:
 //! that holds its replicas down, which the configuration holds already)
