@@ -335,3 +335,38 @@ fn a_fault_that_never_recovers_keeps_its_window_to_the_horizon() {
     // The window ran from the spike to the horizon: 10 minutes of 15.
     assert!(w.window_s_per_trial >= 600.0, "{w:?}");
 }
+
+/// The comparison over many trials: 200 trials of each (seeds 100 and
+/// 101, so unpaired), each fault's summary figures within 3 combined
+/// standard errors. Run with
+/// `cargo test --release --test main windowed_faults_study -- --ignored --nocapture`.
+#[test]
+#[ignore = "a study: minutes"]
+fn windowed_faults_study() {
+    let trials = 200;
+    let (_, rf) = simulate(&with_sampling(FAULTS, "full"), trials, 100);
+    let (_, rw) = simulate(&with_sampling(FAULTS, "windowed"), trials, 101);
+    let (af, aw) = (request_availability(&rf), request_availability(&rw));
+    let ((mf, sf), (mw, sw)) = (mean_se(&af), mean_se(&aw));
+    println!("request availability: full {mf:.5} (s.e. {sf:.1e}), windowed {mw:.5} (s.e. {sw:.1e})");
+    let mut worst: f64 = 0.0;
+    for f in 0..rf[0].faults.len() {
+        let full: Vec<_> = rf.iter().map(|r| figures(r, f)).collect();
+        let win: Vec<_> = rw.iter().map(|r| figures(r, f)).collect();
+        for k in 0..full[0].len() {
+            let a: Vec<f64> = full.iter().map(|x| x[k].1).collect();
+            let b: Vec<f64> = win.iter().map(|x| x[k].1).collect();
+            let ((ma, sa), (mb, sb)) = (mean_se(&a), mean_se(&b));
+            let se = (sa * sa + sb * sb).sqrt();
+            let z = if se > 0.0 { (mb - ma) / se } else { 0.0 };
+            worst = worst.max(z.abs());
+            println!(
+                "  fault {f} {}: full {ma:.4}, windowed {mb:.4}, z {z:+.2}",
+                full[0][k].0
+            );
+            assert!((mb - ma).abs() <= 3.5 * se + 1e-9, "fault {f} {}", full[0][k].0);
+        }
+    }
+    println!("largest |z| {worst:.2}");
+    assert!((mw - mf).abs() <= 3.0 * (sf * sf + sw * sw).sqrt());
+}

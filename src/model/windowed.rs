@@ -70,7 +70,7 @@
 //! success, degraded and failed shares.
 //!
 //! **Supported models**: workloads without a diurnal swing; injected
-//! faults of every kind are carried by [`faults`] (the availability
+//! faults of every kind are carried by `faults` (the availability
 //! process runs their schedule, which faults are active joins the
 //! configuration key, and a window holds from a fault's start until every
 //! occurrence in it has recovered, so their figures are simulated);

@@ -10,7 +10,7 @@
 //! scheduled): its queue holds the availability, operations and fault
 //! events, and the operations' and faults' handlers hold replicas and
 //! regions down exactly as in a full trial (the faults' component runs
-//! only their schedule: [`super::faults`]). Operations and fault
+//! only their schedule: see `windowed::faults`). Operations and fault
 //! schedules draw from their own streams and read nothing of the
 //! requests, so this path is the one a full trial of the same seed takes
 //! (a latency fault's per-request draws share its schedule's stream in a
@@ -45,7 +45,7 @@ pub struct Marks {
     /// Per replica: it serves a bad release that errs or slows.
     pub bad: Vec<bool>,
     /// Per injected fault: it is active (empty without faults; see
-    /// [`super::faults`]).
+    /// `windowed::faults`).
     pub faults: Vec<bool>,
 }
 
