@@ -323,7 +323,7 @@ fn the_flag_overrides_the_file_and_refuses_what_it_cannot_run() {
     assert!(said.contains("\"sampling\": \"full\""), "{said}");
     let _ = path;
     let faulty = format!(
-        "{}\n[service.autoscale]\ntarget = 0.5\ninterval = \"10s\"\nmin = 1\nmax = 3\n[[fault]]\nname = \"kill\"\nkind = \"crash\"\ntarget = \"api\"\nat = \"1h\"\nduration = \"1m\"\n",
+        "{}topology = \"active-active\"\n[service.autoscale]\ntarget = 0.5\ninterval = \"10s\"\nmin = 1\nmax = 3\n[[fault]]\nname = \"kill\"\nkind = \"crash\"\ntarget = \"api\"\nat = \"1h\"\nduration = \"1m\"\n",
         SINGLE.replace("request_sampling = \"windowed\"\n", "")
     );
     let fpath = env.write("faulty.toml", &faulty);
