@@ -323,7 +323,7 @@ fn the_flag_overrides_the_file_and_refuses_what_it_cannot_run() {
     assert!(said.contains("\"sampling\": \"full\""), "{said}");
     let _ = path;
     let faulty = format!(
-        "{}\n[[fault]]\nname = \"kill\"\nkind = \"crash\"\ntarget = \"api\"\nat = \"1h\"\nduration = \"1m\"\n",
+        "{}topology = \"active-active\"\n[service.autoscale]\ntarget = 0.5\ninterval = \"10s\"\nmin = 1\nmax = 3\n[[fault]]\nname = \"kill\"\nkind = \"crash\"\ntarget = \"api\"\nat = \"1h\"\nduration = \"1m\"\n",
         SINGLE.replace("request_sampling = \"windowed\"\n", "")
     );
     let fpath = env.write("faulty.toml", &faulty);
@@ -335,7 +335,7 @@ fn the_flag_overrides_the_file_and_refuses_what_it_cannot_run() {
         "--no-write",
     ]);
     let err = out.bad_input();
-    assert!(err.contains("injected faults"), "{err}");
+    assert!(err.contains("autoscaling"), "{err}");
     let in_file = env.write(
         "faulty-file.toml",
         &faulty.replacen(
@@ -345,10 +345,7 @@ fn the_flag_overrides_the_file_and_refuses_what_it_cannot_run() {
         ),
     );
     let err = env.nines(&["check", in_file.to_str().unwrap()]).bad_input();
-    assert!(
-        err.contains("request_sampling") && err.contains("injected faults"),
-        "{err}"
-    );
+    assert!(err.contains("request_sampling") && err.contains("autoscaling"), "{err}");
     let typo = env.write("typo.toml", &SINGLE.replace("\"windowed\"", "\"sampled\""));
     let err = env.nines(&["check", typo.to_str().unwrap()]).bad_input();
     assert!(err.contains("unknown request sampling \"sampled\""), "{err}");

@@ -106,7 +106,7 @@ struct Occurrence {
 /// What the active faults do to replicas and links, in the form the request
 /// path reads: the faults write it, the requests only read it. Empty when the
 /// world has no requests.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct FaultOverlay {
     /// Per replica: hang faults holding it (empty until reset).
     pub hung: Vec<u16>,
@@ -165,7 +165,7 @@ impl FaultOverlay {
 }
 
 /// The fault component: per-trial fault state.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Faults {
     /// What the active faults do, for the request path.
     overlay: FaultOverlay,
@@ -222,6 +222,13 @@ pub struct Faults {
     /// the fault's current occurrence: its end must not let go of them
     /// again.
     cured: Vec<(u32, u32)>,
+    /// Only the schedule runs (the availability process of a windowed
+    /// trial): no occurrence is opened or probed.
+    time_only: bool,
+    /// Per fault: the stream of its per-request draws (latency) when it is
+    /// not the schedule's (a windowed trial's window, whose schedule draws
+    /// must follow its availability process's); empty otherwise.
+    draws: Vec<Rng>,
 }
 
 /// What turning a fault on or off asks of the other components, replica by
@@ -313,6 +320,8 @@ impl Faults {
         self.release.clear();
         self.release_rng.clear();
         self.cured.clear();
+        self.time_only = false;
+        self.draws.clear();
         if !w.ops.deploys.is_empty() {
             self.release.resize(w.replicas.len(), None);
             self.release_rng
@@ -361,6 +370,9 @@ impl Faults {
     /// An occurrence of fault `f` opens (request-level scenarios):
     /// `counts` are the trial's (requests, successes) so far.
     pub fn open(&mut self, f: usize, now: Nanos, end: Nanos, counts: (u64, u64)) {
+        if self.time_only {
+            return;
+        }
         let o = Occurrence {
             fault: f,
             start: now,
@@ -417,6 +429,37 @@ impl Faults {
         }
     }
 
+    /// Runs only the schedule from now on (after [`Self::clear`]): starts,
+    /// ends and their holds, no occurrence measured (a windowed trial's
+    /// availability process).
+    pub fn set_time_only(&mut self) {
+        self.time_only = true;
+    }
+
+    /// Whether any fault is active or any occurrence is still being
+    /// measured (not yet recovered, nor closed at the horizon).
+    pub fn measuring(&self) -> bool {
+        !self.order.is_empty() || self.active.iter().any(|&a| a)
+    }
+
+    /// Per fault: whether it is active now.
+    pub fn active(&self) -> &[bool] {
+        &self.active
+    }
+
+    /// Takes the schedule of `from` (its streams and which faults are on,
+    /// since when and until when), so that this component's starts and
+    /// ends follow `from`'s: the per-request draws keep this component's
+    /// own streams (as set by [`Self::clear`]). Used by a windowed trial's
+    /// window, which starts with no fault active.
+    pub fn take_schedule(&mut self, from: &Faults) {
+        self.draws = std::mem::take(&mut self.rng);
+        self.rng.clone_from(&from.rng);
+        self.active.clone_from(&from.active);
+        self.started.clone_from(&from.started);
+        self.ends.clone_from(&from.ends);
+    }
+
     /// Work done beyond handling events so far in the trial: occurrences,
     /// services and replicas visited by the fault component and the
     /// components it reaches ([`Self::add_work`]).
@@ -445,6 +488,9 @@ impl Faults {
                 };
             }
             FaultKind::Errors(_) | FaultKind::Capacity(_) => return FaultReach::Refresh,
+            // No request component (a windowed trial's availability
+            // process): nothing reads the overlay.
+            _ if t.slow.is_empty() => return FaultReach::Overlay,
             FaultKind::Latency(_) => {
                 for &r in &spec.replicas {
                     step(&mut t.slow[r]);
@@ -572,7 +618,8 @@ impl Faults {
                 && self.active[f]
                 && spec.replicas.contains(&r)
             {
-                d = d.saturating_add(dist.sample(&mut self.rng[f]));
+                let rng = self.draws.get_mut(f).unwrap_or(&mut self.rng[f]);
+                d = d.saturating_add(dist.sample(rng));
             }
         }
         if let Some(dep) = self.release.get(r).copied().flatten()
@@ -637,7 +684,10 @@ impl Faults {
             }
             match &spec.kind {
                 FaultKind::Partition => cut = true,
-                FaultKind::Latency(dist) => delay = delay.saturating_add(dist.sample(&mut self.rng[f])),
+                FaultKind::Latency(dist) => {
+                    let rng = self.draws.get_mut(f).unwrap_or(&mut self.rng[f]);
+                    delay = delay.saturating_add(dist.sample(rng));
+                }
                 _ => {}
             }
         }
@@ -647,7 +697,7 @@ impl Faults {
     /// Starts the probe (unless it runs): `opened` are the edges' breaker
     /// openings so far.
     pub fn start_probing(&mut self, cx: &mut Context<'_>, opened: &[u64]) {
-        if self.probing {
+        if self.probing || self.time_only {
             return;
         }
         self.probing = true;

@@ -362,7 +362,7 @@ impl Trial<'_> {
         faults.probe_close(&mut cx, from, &bad);
     }
 
-    fn finish_faults(&mut self, horizon: Nanos) {
+    pub(super) fn finish_faults(&mut self, horizon: Nanos) {
         if self.faults.probe_due(horizon) {
             // The last bucket ends at the horizon, where no event runs.
             self.on_probe(horizon);

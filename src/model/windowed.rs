@@ -71,8 +71,12 @@
 //! to the Student t interval of the request availability and of the
 //! success, degraded and failed shares.
 //!
-//! **Supported models**: workloads without a diurnal swing, no injected
-//! faults; bursts are carried by [`bursts`] (which bursts are active joins
+//! **Supported models**: workloads without a diurnal swing; injected
+//! faults of every kind are carried by `faults` (the availability
+//! process runs their schedule, which faults are active joins the
+//! configuration key, and a window holds from a fault's start until every
+//! occurrence in it has recovered, so their figures are simulated);
+//! bursts are carried by [`bursts`] (which bursts are active joins
 //! the configuration key, so a burst's start and end are changes with
 //! their windows, and a burst state's sample runs at its rates); workflows (sagas) are carried by [`workflows`]
 //! (their outcome counters and histograms travel with the request
@@ -139,6 +143,7 @@ pub mod bursts;
 mod policies;
 
 mod autoscale;
+mod faults;
 mod probes;
 
 const SECOND: Nanos = 1_000_000_000;
@@ -389,7 +394,8 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
     let windows = 1.5 * events + edges as f64;
     let window_s = (2.0 * ts.warmup as f64 + detection + (SETTLE_STEPS + 1) as f64 * ts.step as f64) / 1e9;
     let sample = SAMPLE_CAP + 2.0 * ts.warmup as f64 / 1e9 * peak;
-    (windows * window_s * peak + (windows + 1.0) * sample).min(full_requests(sc))
+    let fault_windows = faults::window_requests(sc, ts.warmup, peak);
+    (windows * window_s * peak + (windows + 1.0) * sample + fault_windows).min(full_requests(sc))
 }
 
 /// The stationary samples of one run, shared by its trials and threads:
@@ -486,6 +492,8 @@ struct Estimate {
     warmth: super::traffic::Warmth,
     /// The autoscalers the last window ended with.
     scale: autoscale::Carry,
+    /// The injected faults' request-level figures, from the windows.
+    faults: faults::Books,
 }
 
 /// The configuration the request component reads: what serves and takes
@@ -678,6 +686,7 @@ impl Estimate {
             peaks: policies::Peaks::default(),
             warmth: super::traffic::Warmth::default(),
             scale: autoscale::Carry::default(),
+            faults: faults::Books::new(w),
         }
     }
 
@@ -984,6 +993,9 @@ impl Trial<'_> {
         requests.start_traffic(seed, streams, from);
         requests.preset_health();
         marks.apply(self);
+        if let Some(s) = start {
+            s.lend_faults(self);
+        }
         // Warm-ups and samples record no SLO series (a window lends it the
         // trial's from its change on).
         self.traffic.series = None;
@@ -1101,6 +1113,7 @@ impl Trial<'_> {
         self.traffic
             .set_workflow_histograms(std::mem::take(&mut est.sagas).into_inner());
         let mut result = master.finish();
+        std::mem::replace(&mut est.faults, faults::Books::new(w)).finish(&mut result.faults);
         let scale = std::mem::take(&mut est.scale);
         let mut traffic = est.finish(w, stats);
         autoscale::finish(w, &scale, &mut traffic);
@@ -1199,7 +1212,7 @@ impl Trial<'_> {
             let k = master::key(&self.availability, &marks);
             let b = bursts::state(w, now);
             let scaled = watch.step(self, &k, b != burst, now);
-            if k != key || b != burst || scaled || !autoscale::at_rest(self) {
+            if k != key || b != burst || scaled || !autoscale::at_rest(self) || faults::measuring(w, self) {
                 key = k;
                 burst = b;
                 last_change = now;
@@ -1264,6 +1277,7 @@ impl Trial<'_> {
             est.scale = self.requests().carry_autoscale();
         }
         est.series = self.traffic.series.take();
+        est.faults.add_window(self, now);
         let mut latency = self.traffic.latency.clone();
         let mut served_latency = self.traffic.served_latency.clone();
         latency

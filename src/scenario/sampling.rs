@@ -25,11 +25,11 @@ pub fn full_requests(sc: &Scenario) -> f64 {
 }
 /// Why windowed sampling cannot run this model, or `None` when it can.
 pub fn refusal(sc: &Scenario) -> Option<String> {
-    refusal_of(&sc.workloads, sc.faults.len(), sc.horizon).or_else(|| policy_refusal(sc))
+    refusal_of(&sc.workloads, sc.horizon).or_else(|| policy_refusal(sc))
 }
 
-/// [`refusal`] from the workloads, faults and horizon.
-fn refusal_of(workloads: &[Workload], faults: usize, horizon: Nanos) -> Option<String> {
+/// [`refusal`] from the workloads and the horizon.
+fn refusal_of(workloads: &[Workload], horizon: Nanos) -> Option<String> {
     if workloads.is_empty() {
         return Some("windowed request sampling needs a workload (requests to sample)".into());
     }
@@ -38,9 +38,6 @@ fn refusal_of(workloads: &[Workload], faults: usize, horizon: Nanos) -> Option<S
             "windowed request sampling needs workloads without a diurnal swing; workload \"{}\" has one",
             w.name
         ));
-    }
-    if faults > 0 {
-        return Some("windowed request sampling does not model injected faults ([[fault]]) yet".into());
     }
     if horizon < MIN_HORIZON {
         return Some(format!(
@@ -110,6 +107,14 @@ fn policy_refusal(sc: &Scenario) -> Option<String> {
                 a.interval as f64 / 1e9
             ));
         }
+        // The fault schedule runs in the operations' trial, which does not
+        // take the autoscalers' hand-off.
+        if !sc.faults.is_empty() {
+            return not_yet(&format!(
+                "injected faults ([[fault]]) together with autoscaling (service \"{}\")",
+                s.name
+            ));
+        }
         // Neither the probe states a window starts from nor the samples'
         // verdict signatures are kept per replica count.
         if let Some(p) = probed {
@@ -120,4 +125,66 @@ fn policy_refusal(sc: &Scenario) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"horizon = "1h"
+[[workload]]
+name = "users"
+to = "api"
+rate = 10
+[[service]]
+name = "api"
+topology = "active-active"
+replicas = 2
+concurrency = 4
+service_time = { mean = "10ms" }
+[[fault]]
+at = "10m"
+duration = "5m"
+kind = "hang"
+target = "api[0]"
+"#;
+
+    fn refusal_of(text: &str) -> Option<String> {
+        let sc = crate::scenario::parse("t.toml", "t", text, &[]).expect("a valid scenario");
+        refusal(&sc)
+    }
+
+    /// Faults run windowed, but not beside probes (a liveness restart
+    /// cures a hang from the request side) or autoscaling: each refusal
+    /// names the fault, what it is combined with and the service.
+    #[test]
+    fn faults_are_refused_only_with_probes_or_autoscaling() {
+        assert_eq!(refusal_of(TEXT), None);
+        let probes = TEXT.replace(
+            "[[fault]]",
+            "liveness = { interval = \"10s\", failures = 3, timeout = \"1s\", restart = { dist = \"fixed\", mean = \"5s\" } }\n[[fault]]",
+        );
+        let why = refusal_of(&probes).expect("refused");
+        assert!(
+            why.contains("injected faults") && why.contains("probes") && why.contains("\"api\""),
+            "{why}"
+        );
+        let scaled = TEXT.replace(
+            "[[fault]]",
+            "[service.autoscale]\ntarget = 0.5\ninterval = \"10s\"\nmin = 1\nmax = 3\n[[fault]]",
+        );
+        let why = refusal_of(&scaled).expect("refused");
+        assert!(why.contains("injected faults") && why.contains("autoscaling"), "{why}");
+        let bare = TEXT
+            .split("[[fault]]")
+            .next()
+            .unwrap()
+            .replace("[service.autoscale]", "");
+        let scaled_bare = format!("{bare}[service.autoscale]\ntarget = 0.5\ninterval = \"10s\"\nmin = 1\nmax = 3\n");
+        assert_eq!(
+            refusal_of(&scaled_bare),
+            None,
+            "without faults this refusal says nothing"
+        );
+    }
 }

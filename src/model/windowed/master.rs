@@ -2,15 +2,20 @@
 //! ([`Master`]), and what of its state besides [`super::configuration`]
 //! the request component reads ([`Marks`]).
 //!
-//! A model without deploys or maintenance windows runs the availability
-//! component alone ([`FailureOnly`]: failures, repairs, failovers, region
-//! and zone outages, common-cause shocks, crews and spares all live in
-//! it). A model with them runs a [`Trial`] with no request component (no
-//! arrival, health check or tick is ever scheduled): its queue holds the
-//! availability and operations events, and the operations' handlers hold
-//! replicas and regions down exactly as in a full trial. Operations draw
-//! from their own streams and read nothing of the requests, so this path
-//! is the one a full trial of the same seed takes.
+//! A model without deploys, maintenance windows or injected faults runs
+//! the availability component alone ([`FailureOnly`]: failures, repairs,
+//! failovers, region and zone outages, common-cause shocks, crews and
+//! spares all live in it). A model with them runs a [`Trial`] with no
+//! request component (no arrival, health check or tick is ever
+//! scheduled): its queue holds the availability, operations and fault
+//! events, and the operations' and faults' handlers hold replicas and
+//! regions down exactly as in a full trial (the faults' component runs
+//! only their schedule: see `windowed::faults`). Operations and fault
+//! schedules draw from their own streams and read nothing of the
+//! requests, so this path is the one a full trial of the same seed takes
+//! (a latency fault's per-request draws share its schedule's stream in a
+//! full trial, so a recurring latency fault with a random `every` or
+//! `duration` follows a different, equally distributed, path).
 //!
 //! **Marks.** A bad release that errs or slows (not one that crashes:
 //! that holds its replicas down, which the configuration holds already)
@@ -39,16 +44,24 @@ use crate::scenario::ReleaseEffect;
 pub struct Marks {
     /// Per replica: it serves a bad release that errs or slows.
     pub bad: Vec<bool>,
+    /// Per injected fault: it is active (empty without faults; see
+    /// `windowed::faults`).
+    pub faults: Vec<bool>,
 }
 
 impl Marks {
     /// The marks of a trial's operations state.
     pub(in crate::model) fn of(w: &World, t: &Trial<'_>) -> Self {
+        let faults = super::faults::active(w, t);
         if w.ops.deploys.is_empty() {
-            return Self::default();
+            return Self {
+                faults,
+                ..Self::default()
+            };
         }
         let on_bad = t.ops.on_bad();
         Self {
+            faults,
             bad: (0..w.replicas.len())
                 .map(|r| {
                     on_bad.get(r).copied().unwrap_or(false)
@@ -62,11 +75,18 @@ impl Marks {
     /// Appends the marks to configuration key `key`.
     pub fn extend_key(&self, key: &mut Vec<u8>) {
         key.extend(self.bad.iter().map(|&b| u8::from(b)));
+        key.extend(self.faults.iter().map(|&b| u8::from(b)));
     }
 
     /// Starts the marked replicas' bad releases in `t`'s request component
     /// (just started: nothing queued yet).
     pub(in crate::model) fn apply(&self, t: &mut Trial<'_>) {
+        // Windows start, and samples run, with no fault active (see
+        // `super::faults`): a fault's state is never sampled.
+        debug_assert!(
+            !self.faults.iter().any(|&a| a),
+            "a request component started with a fault active"
+        );
         let w = t.world;
         for (r, &bad) in self.bad.iter().enumerate() {
             if bad {
@@ -82,7 +102,13 @@ impl Marks {
 /// the marks moved along with their replicas.
 pub fn canonical(w: &World, a: &Availability, marks: &Marks) -> (Availability, Marks) {
     if marks.bad.is_empty() {
-        return (super::canonical(w, a), Marks::default());
+        return (
+            super::canonical(w, a),
+            Marks {
+                faults: marks.faults.clone(),
+                ..Marks::default()
+            },
+        );
     }
     let mut c = a.clone();
     let mut m = marks.clone();
@@ -126,7 +152,7 @@ pub struct OpsRun<'w> {
 impl<'w> Master<'w> {
     /// Trial `trial` of seed `seed` at time 0.
     pub fn start(w: &'w World, seed: u64, trial: u64) -> Self {
-        if w.ops.is_empty() {
+        if w.ops.is_empty() && w.faults.is_empty() {
             return Self::Alone(Box::new(FailureOnly::start(w, seed, trial)));
         }
         let mut run = Trial::new(w);
@@ -184,6 +210,9 @@ impl<'w> Master<'w> {
                 p.queue.clone_from(&m.run.queue);
                 p.availability.clone_from(&m.run.availability);
                 p.ops.clone_from(&m.run.ops);
+                if !w.faults.is_empty() {
+                    p.faults.clone_from(&m.run.faults);
+                }
                 while let Some((at, event)) = p.queue.pop_before(w.horizon) {
                     Model::handle(p, at, event);
                     if self::key(&p.availability, &Marks::of(w, p)) != key {
@@ -208,6 +237,16 @@ impl<'w> Master<'w> {
         t.availability = self.availability().clone();
     }
 
+    /// Gives `t`'s fault component (just cleared) the master's fault
+    /// schedule, so the window's starts and ends are the master's.
+    pub(in crate::model) fn lend_faults(&self, t: &mut Trial<'_>) {
+        if let Self::Ops(m) = self
+            && !m.run.world.faults.is_empty()
+        {
+            t.faults.take_schedule(&m.run.faults);
+        }
+    }
+
     /// Runs to the horizon and returns the trial's time-based figures (and
     /// the operations').
     pub fn finish(self) -> TrialResult {
@@ -222,6 +261,12 @@ impl<'w> Master<'w> {
                 m.run.availability.advance(w, horizon);
                 let mut result = m.run.availability.finish(w, m.events);
                 result.ops = m.run.ops.finish(horizon, m.run.availability.tagged_ns());
+                if !w.faults.is_empty() {
+                    // Occurrences and active time (the request-level
+                    // figures are the windows', see `super::faults`).
+                    m.run.faults.finish(w, horizon, (0, 0));
+                    result.faults = m.run.faults.results().to_vec();
+                }
                 result
             }
         }
@@ -243,6 +288,11 @@ impl Trial<'_> {
             trace: &mut self.trace,
             now: 0,
         };
+        if !w.faults.is_empty() {
+            // The faults' starts and ends, as a full trial draws them.
+            self.faults.set_time_only();
+            self.faults.schedule_first(&mut cx);
+        }
         self.ops.reset(&mut cx, seed, trial);
     }
 }
