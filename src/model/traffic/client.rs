@@ -124,6 +124,7 @@ impl Requests<'_> {
     }
 
     /// A call waiting in a bulkhead was admitted.
+    #[inline]
     pub(in crate::model) fn on_bulkhead_admit(&mut self, call: Key, now: Nanos) {
         if let Some(c) = self.traffic.calls.get_mut(call) {
             if let Some(order) = self.world.edges[c.edge as usize].policy.order {
@@ -314,6 +315,8 @@ impl Requests<'_> {
             );
         }
     }
+
+    #[inline]
 
     pub(in crate::model) fn on_edge_timers(&mut self, edge: usize, kind: TimerKind, now: Nanos) {
         self.traffic.timers[edge][kind as usize].armed = false;

@@ -75,6 +75,8 @@ impl Requests<'_> {
         self.queue.schedule(now.saturating_add(d), Event::ServiceDone(job));
     }
 
+    #[inline]
+
     pub(in crate::model) fn on_service_done(&mut self, job: Key, now: Nanos) {
         if self.traffic.load.gc.any && self.gc_defer(job, now) {
             return;
