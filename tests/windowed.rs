@@ -2,7 +2,7 @@
 //! forms at month scale, agreement with full simulation on compressed
 //! models, determinism across threads, and the refusals.
 
-use crate::util::{Dir, assert_covers, request_availability, simulate, t_ci95};
+use crate::util::{COMPRESSED, Dir, assert_covers, request_availability, simulate, t_ci95};
 
 /// One replica failing every 3 days, repaired in an hour: its refused
 /// requests are its only failures, so by PASTA (Poisson arrivals see time
@@ -85,48 +85,6 @@ fn a_pool_loses_a_quarter_of_the_traffic_for_each_detection_time() {
     assert!(rows.iter().all(|row| row.availability == 1.0));
     assert_eq!(r.windowed.as_ref().expect("windowed").metastable_windows, 0);
 }
-
-/// A compressed model where full simulation is affordable: six hours,
-/// replicas failing about every hour across the tier, retries, a breaker,
-/// and an active-passive database whose failover takes 40 s.
-const COMPRESSED: &str = r#"
-name = "compressed"
-horizon = "6h"
-
-[[workload]]
-name = "clients"
-to = "web"
-rate = 20
-timeout = "2s"
-retry = { max_attempts = 2, backoff = "constant", base = "50ms", retry_on = ["refused", "error", "timeout"] }
-
-[[service]]
-name = "web"
-topology = "active-active"
-replicas = 3
-concurrency = 32
-queue = 64
-service_time = { mean = "5ms" }
-health_check = { interval = "5s", unhealthy = 2, healthy = 1 }
-failure = { mean = "3h" }
-repair = { mean = "10m" }
-
-[[service.call]]
-to = "db"
-timeout = "200ms"
-retry = { max_attempts = 3, backoff = "constant", base = "20ms" }
-circuit_breaker = { window = "time", size = "5s", failure_rate = 0.5, min_calls = 20, open_for = "2s", half_open_calls = 5, success_threshold = 5 }
-
-[[service]]
-name = "db"
-topology = "active-passive"
-replicas = 2
-concurrency = 32
-service_time = { mean = "3ms" }
-failure = { mean = "2h" }
-repair = { mean = "15m" }
-failover = { detect = "10s", switch = "30s", success = 0.9 }
-"#;
 
 /// SLO windows and an alert rule on the compressed model: a 99 % objective
 /// over rolling hours (a budget of 720 failed requests at 20 a second, which
