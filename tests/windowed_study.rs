@@ -107,7 +107,7 @@ fn study(model: &str, seeds: u64, first: u64, sagas: bool) -> Vec<(&'static str,
         figures.extend(outcomes.iter().map(|(n, _)| (*n, Figure::default())));
     }
     let (mut windows, mut metastable) = (0.0, 0);
-    for seed in first..first + seeds {
+    for (k, seed) in (first..first + seeds).enumerate() {
         let (sf, rf) = simulate_on(&full, TRIALS, seed, Some(1));
         let (sw, rw) = simulate_on(&windowed, TRIALS, seed, Some(1));
         let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
@@ -126,10 +126,16 @@ fn study(model: &str, seeds: u64, first: u64, sagas: bool) -> Vec<(&'static str,
                 (of.compensated_ratio.ci95, ow.compensated_ratio.ci95),
                 (of.stuck_ratio.ci95, ow.stuck_ratio.ci95),
             ];
-            for (k, (_, f)) in outcomes.iter().enumerate() {
-                figures[1 + k]
+            for (o, (_, f)) in outcomes.iter().enumerate() {
+                figures[1 + o]
                     .1
-                    .push(&saga_share(&rf, *f), &saga_share(&rw, *f), cis[k].0, cis[k].1);
+                    .push(&saga_share(&rf, *f), &saga_share(&rw, *f), cis[o].0, cis[o].1);
+            }
+        }
+        // A running report, so that a study cut short still tells.
+        if (k + 1) % 20 == 0 && k + 1 < seeds as usize {
+            for (name, f) in &figures {
+                f.report(name);
             }
         }
     }
