@@ -395,3 +395,59 @@ service_time = { mean = "10ms" }
 failure = { mean = "2h" }
 repair = { mean = "5m" }
 "#;
+
+/// `model` full and windowed (`request_sampling` set at its top) on the
+/// same trials and seed: the same failure paths, so the two compare trial
+/// by trial. Returns the full and windowed summaries and rows.
+pub fn full_and_windowed(model: &str, trials: u64, seed: u64) -> [(nines::Summary, Vec<nines::model::TrialResult>); 2] {
+    let run = |mode: &str| simulate(&format!("request_sampling = \"{mode}\"\n{model}"), trials, seed);
+    let full = run("full");
+    assert_eq!(full.0.requests.as_ref().unwrap().sampling.as_deref(), Some("full"));
+    [full, run("windowed")]
+}
+
+/// Paired by seed: asserts that the 95 % interval of the per-trial
+/// difference windowed - full of the request availability covers 0 within
+/// 5 % of the full run's loss (which must be over 10^-3 to mean anything);
+/// returns that loss.
+pub fn agree_on_requests(
+    name: &str,
+    full: &[nines::model::TrialResult],
+    windowed: &[nines::model::TrialResult],
+) -> f64 {
+    let (af, aw) = (request_availability(full), request_availability(windowed));
+    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
+    let (mean, ci) = t_ci95(&diffs);
+    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
+    println!(
+        "{name}: full loss {loss:.3e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}]",
+        ci[0], ci[1]
+    );
+    assert!(
+        loss > 1e-3,
+        "{name}: the model must lose requests to mean anything: {loss}"
+    );
+    assert_covers(&format!("{name}: windowed - full"), 0.0, ci, 0.05 * loss);
+    loss
+}
+
+/// Paired by seed (the same failure paths): the mean of windowed minus
+/// full of a per-trial figure within its 95 % interval's half-width (at
+/// most `slack` times the full level) plus three standard errors of the
+/// shared stationary samples (`sample_n` requests each, a count per
+/// request of variance at most its mean), which the pairing cannot show.
+/// Returns the full level.
+pub fn agree_per_trial(name: &str, full: &[f64], windowed: &[f64], slack: f64, sample_n: f64) -> f64 {
+    let diffs: Vec<f64> = full.iter().zip(windowed).map(|(f, w)| w - f).collect();
+    let (mean, ci) = t_ci95(&diffs);
+    let level = full.iter().sum::<f64>() / full.len() as f64;
+    let half = (ci[1] - ci[0]) / 2.0;
+    let shared = (level / sample_n).sqrt();
+    println!(
+        "{name}: full {level:.4e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}], shared samples' s.e. {shared:.2e}",
+        ci[0], ci[1]
+    );
+    assert!(half <= slack * level, "{name}: interval too wide ({half:.3e})");
+    assert!(mean.abs() <= half + 3.0 * shared, "{name}: windowed and full disagree");
+    level
+}
