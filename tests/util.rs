@@ -215,11 +215,23 @@ pub fn mean_latency(rows: &[nines::model::TrialResult]) -> Vec<f64> {
 /// Runs scenario `text` through the library with `trials` trials and
 /// master seed `seed`, keeping every trial's result.
 pub fn simulate(text: &str, trials: u64, seed: u64) -> (nines::Summary, Vec<nines::model::TrialResult>) {
+    simulate_on(text, trials, seed, None)
+}
+
+/// [`simulate`] on `threads` worker threads (`None`: every core); a long
+/// study runs on one, beside other work.
+pub fn simulate_on(
+    text: &str,
+    trials: u64,
+    seed: u64,
+    threads: Option<usize>,
+) -> (nines::Summary, Vec<nines::model::TrialResult>) {
     let sc = nines::scenario::parse("case.toml", "case", text, &[])
         .unwrap_or_else(|e| panic!("scenario does not parse: {e}"));
     let opts = nines::RunOptions {
         trials: Some(trials),
         seed: Some(seed),
+        threads,
         ..Default::default()
     };
     let mut rows = Vec::new();
@@ -315,3 +327,201 @@ target = "web"
 at = "100s"
 duration = "10s"
 "#;
+/// Mean and standard error of independent values `xs`.
+pub fn mean_se(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    assert!(n >= 2.0, "a standard error needs two values");
+    let mean = xs.iter().sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
+/// A compressed model where full simulation is affordable: six hours,
+/// replicas failing about every hour across the tier, retries, a breaker,
+/// and an active-passive database whose failover takes 40 s.
+pub const COMPRESSED: &str = r#"
+name = "compressed"
+horizon = "6h"
+
+[[workload]]
+name = "clients"
+to = "web"
+rate = 20
+timeout = "2s"
+retry = { max_attempts = 2, backoff = "constant", base = "50ms", retry_on = ["refused", "error", "timeout"] }
+
+[[service]]
+name = "web"
+topology = "active-active"
+replicas = 3
+concurrency = 32
+queue = 64
+service_time = { mean = "5ms" }
+health_check = { interval = "5s", unhealthy = 2, healthy = 1 }
+failure = { mean = "3h" }
+repair = { mean = "10m" }
+
+[[service.call]]
+to = "db"
+timeout = "200ms"
+retry = { max_attempts = 3, backoff = "constant", base = "20ms" }
+circuit_breaker = { window = "time", size = "5s", failure_rate = 0.5, min_calls = 20, open_for = "2s", half_open_calls = 5, success_threshold = 5 }
+
+[[service]]
+name = "db"
+topology = "active-passive"
+replicas = 2
+concurrency = 32
+service_time = { mean = "3ms" }
+failure = { mean = "2h" }
+repair = { mean = "15m" }
+failover = { detect = "10s", switch = "30s", success = 0.9 }
+"#;
+
+/// Six hours; a web tier of three replicas failing every 3 h each behind
+/// health checks, retries and a circuit breaker towards an active-passive
+/// database failing every 2 h with a 40 s failover; and a saga of three
+/// steps (reserve on web, charge on the database, ship on a single replica
+/// failing every 2 h for 5 minutes), the first two with compensations
+/// (charge's on a refund service that errs 30 % of the time and fails
+/// every 4 h): a ship outage compensates charge and reserve and, when the
+/// refund gives up twice, leaves the saga stuck; a failover fails charges
+/// and compensates reserve.
+pub const SAGA: &str = r#"
+name = "compressed saga"
+horizon = "6h"
+
+[[workload]]
+name = "clients"
+to = "web"
+rate = 20
+timeout = "2s"
+retry = { max_attempts = 2, backoff = "constant", base = "50ms", retry_on = ["refused", "error", "timeout"] }
+
+[[workload]]
+name = "orders"
+workflow = "order"
+rate = 5
+
+[[workflow]]
+name = "order"
+
+[[workflow.step]]
+name = "reserve"
+to = "web"
+timeout = "1s"
+retry = { max_attempts = 2, backoff = "constant", base = "50ms", retry_on = ["refused", "error", "timeout"] }
+compensation = { to = "web", timeout = "1s", retry = { max_attempts = 3, backoff = "constant", base = "1s", retry_on = ["refused", "error", "timeout"] } }
+
+[[workflow.step]]
+name = "charge"
+to = "db"
+timeout = "300ms"
+retry = { max_attempts = 2, backoff = "constant", base = "100ms", retry_on = ["refused", "error", "timeout"] }
+compensation = { to = "refund", timeout = "300ms", retry = { max_attempts = 2, backoff = "constant", base = "1s", retry_on = ["refused", "error", "timeout"] } }
+
+[[workflow.step]]
+name = "ship"
+to = "ship"
+timeout = "500ms"
+
+[[service]]
+name = "web"
+topology = "active-active"
+replicas = 3
+concurrency = 32
+queue = 64
+service_time = { mean = "5ms" }
+health_check = { interval = "5s", unhealthy = 2, healthy = 1 }
+failure = { mean = "3h" }
+repair = { mean = "10m" }
+
+[[service.call]]
+to = "db"
+timeout = "200ms"
+retry = { max_attempts = 3, backoff = "constant", base = "20ms" }
+circuit_breaker = { window = "time", size = "5s", failure_rate = 0.5, min_calls = 20, open_for = "2s", half_open_calls = 5, success_threshold = 5 }
+
+[[service]]
+name = "db"
+topology = "active-passive"
+replicas = 2
+concurrency = 32
+service_time = { mean = "3ms" }
+failure = { mean = "2h" }
+repair = { mean = "15m" }
+failover = { detect = "10s", switch = "30s", success = 0.9 }
+
+[[service]]
+name = "refund"
+replicas = 1
+concurrency = 16
+service_time = { mean = "5ms" }
+error_rate = 0.3
+failure = { mean = "4h" }
+repair = { mean = "5m" }
+
+[[service]]
+name = "ship"
+replicas = 1
+concurrency = 16
+service_time = { mean = "10ms" }
+failure = { mean = "2h" }
+repair = { mean = "5m" }
+"#;
+
+/// `model` full and windowed (`request_sampling` set at its top) on the
+/// same trials and seed: the same failure paths, so the two compare trial
+/// by trial. Returns the full and windowed summaries and rows.
+pub fn full_and_windowed(model: &str, trials: u64, seed: u64) -> [(nines::Summary, Vec<nines::model::TrialResult>); 2] {
+    let run = |mode: &str| simulate(&format!("request_sampling = \"{mode}\"\n{model}"), trials, seed);
+    let full = run("full");
+    assert_eq!(full.0.requests.as_ref().unwrap().sampling.as_deref(), Some("full"));
+    [full, run("windowed")]
+}
+
+/// Paired by seed: asserts that the 95 % interval of the per-trial
+/// difference windowed - full of the request availability covers 0 within
+/// 5 % of the full run's loss (which must be over 10^-3 to mean anything);
+/// returns that loss.
+pub fn agree_on_requests(
+    name: &str,
+    full: &[nines::model::TrialResult],
+    windowed: &[nines::model::TrialResult],
+) -> f64 {
+    let (af, aw) = (request_availability(full), request_availability(windowed));
+    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
+    let (mean, ci) = t_ci95(&diffs);
+    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
+    println!(
+        "{name}: full loss {loss:.3e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}]",
+        ci[0], ci[1]
+    );
+    assert!(
+        loss > 1e-3,
+        "{name}: the model must lose requests to mean anything: {loss}"
+    );
+    assert_covers(&format!("{name}: windowed - full"), 0.0, ci, 0.05 * loss);
+    loss
+}
+
+/// Paired by seed (the same failure paths): the mean of windowed minus
+/// full of a per-trial figure within its 95 % interval's half-width (at
+/// most `slack` times the full level) plus three standard errors of the
+/// shared stationary samples (`sample_n` requests each, a count per
+/// request of variance at most its mean), which the pairing cannot show.
+/// Returns the full level.
+pub fn agree_per_trial(name: &str, full: &[f64], windowed: &[f64], slack: f64, sample_n: f64) -> f64 {
+    let diffs: Vec<f64> = full.iter().zip(windowed).map(|(f, w)| w - f).collect();
+    let (mean, ci) = t_ci95(&diffs);
+    let level = full.iter().sum::<f64>() / full.len() as f64;
+    let half = (ci[1] - ci[0]) / 2.0;
+    let shared = (level / sample_n).sqrt();
+    println!(
+        "{name}: full {level:.4e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}], shared samples' s.e. {shared:.2e}",
+        ci[0], ci[1]
+    );
+    assert!(half <= slack * level, "{name}: interval too wide ({half:.3e})");
+    assert!(mean.abs() <= half + 3.0 * shared, "{name}: windowed and full disagree");
+    level
+}

@@ -2,7 +2,7 @@
 //! forms at month scale, agreement with full simulation on compressed
 //! models, determinism across threads, and the refusals.
 
-use crate::util::{Dir, assert_covers, request_availability, simulate, t_ci95};
+use crate::util::{COMPRESSED, Dir, agree_on_requests, assert_covers, request_availability, simulate, t_ci95};
 
 /// One replica failing every 3 days, repaired in an hour: its refused
 /// requests are its only failures, so by PASTA (Poisson arrivals see time
@@ -86,48 +86,6 @@ fn a_pool_loses_a_quarter_of_the_traffic_for_each_detection_time() {
     assert_eq!(r.windowed.as_ref().expect("windowed").metastable_windows, 0);
 }
 
-/// A compressed model where full simulation is affordable: six hours,
-/// replicas failing about every hour across the tier, retries, a breaker,
-/// and an active-passive database whose failover takes 40 s.
-const COMPRESSED: &str = r#"
-name = "compressed"
-horizon = "6h"
-
-[[workload]]
-name = "clients"
-to = "web"
-rate = 20
-timeout = "2s"
-retry = { max_attempts = 2, backoff = "constant", base = "50ms", retry_on = ["refused", "error", "timeout"] }
-
-[[service]]
-name = "web"
-topology = "active-active"
-replicas = 3
-concurrency = 32
-queue = 64
-service_time = { mean = "5ms" }
-health_check = { interval = "5s", unhealthy = 2, healthy = 1 }
-failure = { mean = "3h" }
-repair = { mean = "10m" }
-
-[[service.call]]
-to = "db"
-timeout = "200ms"
-retry = { max_attempts = 3, backoff = "constant", base = "20ms" }
-circuit_breaker = { window = "time", size = "5s", failure_rate = 0.5, min_calls = 20, open_for = "2s", half_open_calls = 5, success_threshold = 5 }
-
-[[service]]
-name = "db"
-topology = "active-passive"
-replicas = 2
-concurrency = 32
-service_time = { mean = "3ms" }
-failure = { mean = "2h" }
-repair = { mean = "15m" }
-failover = { detect = "10s", switch = "30s", success = 0.9 }
-"#;
-
 /// SLO windows and an alert rule on the compressed model: a 99 % objective
 /// over rolling hours (a budget of 720 failed requests at 20 a second, which
 /// one 40-second failover overspends) and a page at 5x over 10 minutes and
@@ -164,16 +122,7 @@ fn windowed_agrees_with_full_simulation_on_a_compressed_model() {
     println!("windowed: {w:?}");
     assert!(w.share_simulated < 0.9, "{w:?}");
     // The same seeds give the same failure paths: compare trial by trial.
-    let (af, aw) = (request_availability(&rf), request_availability(&rw));
-    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
-    let (mean, ci) = t_ci95(&diffs);
-    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
-    println!(
-        "full loss {loss:.3e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}]",
-        ci[0], ci[1]
-    );
-    assert!(loss > 1e-3, "the model must lose requests to mean anything: {loss}");
-    assert_covers("windowed - full", 0.0, ci, 0.05 * loss);
+    agree_on_requests("request availability", &rf, &rw);
     // The time-based figures are the availability component's alone: equal.
     for (a, b) in rf.iter().zip(&rw) {
         assert_eq!(a.availability, b.availability);

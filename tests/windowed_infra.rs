@@ -5,7 +5,9 @@
 //! paired per trial), and each comparison is shown able to fail: the
 //! windowed estimate of the model without the part lies outside.
 
-use crate::util::{Dir, assert_covers, assert_excludes, request_availability, t_ci95};
+use crate::util::{
+    Dir, agree_on_requests, assert_covers, assert_excludes, full_and_windowed, request_availability, t_ci95,
+};
 
 /// The horizon of a run, seconds.
 fn horizon_of(s: &nines::Summary) -> f64 {
@@ -30,9 +32,7 @@ fn agree(
     trials: u64,
     seed: u64,
 ) -> (Vec<nines::model::TrialResult>, Vec<nines::model::TrialResult>) {
-    let (sf, rf) = crate::util::simulate(&with_sampling(model, "full"), trials, seed);
-    let (sw, rw) = crate::util::simulate(&with_sampling(model, "windowed"), trials, seed);
-    assert_eq!(sf.requests.as_ref().unwrap().sampling.as_deref(), Some("full"));
+    let [(sf, rf), (sw, rw)] = full_and_windowed(model, trials, seed);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
     println!("{name}: windowed {w:?}");
     // Windows cover a small part of the horizon (the shared samples
@@ -40,19 +40,7 @@ fn agree(
     let horizon_s = horizon_of(&sf);
     assert!(w.window_s_per_trial < 0.25 * horizon_s, "{w:?}");
     assert_eq!(w.metastable_windows, 0, "{w:?}");
-    let (af, aw) = (request_availability(&rf), request_availability(&rw));
-    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
-    let (mean, ci) = t_ci95(&diffs);
-    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
-    println!(
-        "{name}: full loss {loss:.3e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}]",
-        ci[0], ci[1]
-    );
-    assert!(
-        loss > 1e-3,
-        "{name}: the model must lose requests to mean anything: {loss}"
-    );
-    assert_covers(&format!("{name}: windowed - full"), 0.0, ci, 0.05 * loss);
+    agree_on_requests(name, &rf, &rw);
     for (a, b) in rf.iter().zip(&rw) {
         assert_eq!(a.availability, b.availability, "{name}: time figures");
         assert_eq!(a.ops, b.ops, "{name}: operations' figures");
@@ -64,7 +52,7 @@ fn agree(
     assert!((nw / nf - 1.0).abs() < 0.01, "{name}: {nw} vs {nf} requests");
     // The comparison can fail: the model without the part, windowed.
     let (_, rx) = crate::util::simulate(&with_sampling(wrong, "windowed"), trials, seed);
-    let ax = request_availability(&rx);
+    let (af, ax) = (request_availability(&rf), request_availability(&rx));
     let diffs: Vec<f64> = af.iter().zip(&ax).map(|(f, x)| x - f).collect();
     let (wmean, wci) = t_ci95(&diffs);
     println!(

@@ -3,7 +3,7 @@
 //! compressed models where full is affordable, and the same bytes on one
 //! and two threads.
 
-use crate::util::{Dir, assert_covers, request_availability, simulate, t_ci95};
+use crate::util::{Dir, agree_on_requests, agree_per_trial, assert_covers, simulate, t_ci95};
 
 /// A compressed model (three hours, a web tier of three replicas failing
 /// every 90 minutes each, an active-passive database failing every hour
@@ -64,26 +64,6 @@ fn per_request(
         .collect()
 }
 
-/// Paired by seed (the same failure paths): the mean of windowed minus
-/// full within its 95 % interval's half-width (at most `slack` times the
-/// full level) plus three standard errors of the shared stationary samples
-/// (`sample_n` requests each, a count per request of variance at most its
-/// mean), which the pairing cannot show.
-fn agree(name: &str, full: &[f64], windowed: &[f64], slack: f64, sample_n: f64) -> f64 {
-    let diffs: Vec<f64> = full.iter().zip(windowed).map(|(f, w)| w - f).collect();
-    let (mean, ci) = t_ci95(&diffs);
-    let level = full.iter().sum::<f64>() / full.len() as f64;
-    let half = (ci[1] - ci[0]) / 2.0;
-    let shared = (level / sample_n).sqrt();
-    println!(
-        "{name}: full {level:.4e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}], shared samples' s.e. {shared:.2e}",
-        ci[0], ci[1]
-    );
-    assert!(half <= slack * level, "{name}: interval too wide ({half:.3e})");
-    assert!(mean.abs() <= half + 3.0 * shared, "{name}: windowed and full disagree");
-    level
-}
-
 #[test]
 fn windowed_agrees_with_full_simulation_with_hedging_and_a_concurrency_budget() {
     let trials = 12;
@@ -96,17 +76,8 @@ fn windowed_agrees_with_full_simulation_with_hedging_and_a_concurrency_budget() 
     println!("windowed: {w:?}");
     assert_eq!(w.metastable_windows, 0, "{w:?}");
     let n = w.sample_requests as f64 / w.configurations_sampled as f64;
-    let (af, aw) = (request_availability(&rf), request_availability(&rw));
-    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
-    assert!(loss > 1e-3, "the model must lose requests to mean anything: {loss}");
-    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
-    let (mean, ci) = t_ci95(&diffs);
-    println!(
-        "loss {loss:.3e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}]",
-        ci[0], ci[1]
-    );
-    assert_covers("windowed - full", 0.0, ci, 0.05 * loss);
-    let hedges = agree(
+    agree_on_requests("request availability", &rf, &rw);
+    let hedges = agree_per_trial(
         "hedges per request",
         &per_request(&rf, 0, |c| c.hedges),
         &per_request(&rw, 0, |c| c.hedges),
@@ -114,21 +85,21 @@ fn windowed_agrees_with_full_simulation_with_hedging_and_a_concurrency_budget() 
         n,
     );
     assert!(hedges > 0.02, "the hedges must be many to mean anything: {hedges}");
-    agree(
+    agree_per_trial(
         "hedges won per request",
         &per_request(&rf, 0, |c| c.hedges_won),
         &per_request(&rw, 0, |c| c.hedges_won),
         0.05,
         n,
     );
-    agree(
+    agree_per_trial(
         "hedges refused per request",
         &per_request(&rf, 0, |c| c.hedges_refused),
         &per_request(&rw, 0, |c| c.hedges_refused),
         0.1,
         n,
     );
-    let refused = agree(
+    let refused = agree_per_trial(
         "retries refused by concurrency per request",
         &per_request(&rf, 1, |c| c.retries_refused_concurrency),
         &per_request(&rw, 1, |c| c.retries_refused_concurrency),
@@ -262,16 +233,7 @@ fn windowed_agrees_with_full_simulation_with_interval_detectors_and_panic_routin
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
     println!("windowed: {w:?}");
     assert_eq!(w.metastable_windows, 0, "{w:?}");
-    let (af, aw) = (request_availability(&rf), request_availability(&rw));
-    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
-    assert!(loss > 1e-3, "the model must lose requests to mean anything: {loss}");
-    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
-    let (mean, ci) = t_ci95(&diffs);
-    println!(
-        "loss {loss:.3e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}]",
-        ci[0], ci[1]
-    );
-    assert_covers("windowed - full", 0.0, ci, 0.05 * loss);
+    agree_on_requests("request availability", &rf, &rw);
     // Ejections are events of the windows (a stationary configuration of
     // alike replicas ejects none): paired per trial.
     for (name, s, f) in [
@@ -349,16 +311,7 @@ fn windowed_agrees_with_full_simulation_with_cold_starts_and_caches() {
     println!("windowed: {w:?}");
     assert_eq!(w.metastable_windows, 0, "{w:?}");
     let n = w.sample_requests as f64 / w.configurations_sampled as f64;
-    let (af, aw) = (request_availability(&rf), request_availability(&rw));
-    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
-    assert!(loss > 1e-3, "the model must lose requests to mean anything: {loss}");
-    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
-    let (mean, ci) = t_ci95(&diffs);
-    println!(
-        "loss {loss:.3e}, windowed - full {mean:+.3e} ci95 [{:.3e}, {:.3e}]",
-        ci[0], ci[1]
-    );
-    assert_covers("windowed - full", 0.0, ci, 0.05 * loss);
+    agree_on_requests("request availability", &rf, &rw);
     let reads = |rows: &[nines::model::TrialResult]| -> Vec<f64> {
         rows.iter()
             .map(|r| {
@@ -367,7 +320,7 @@ fn windowed_agrees_with_full_simulation_with_cold_starts_and_caches() {
             })
             .collect()
     };
-    let level = agree("database reads per request", &reads(&rf), &reads(&rw), 0.02, n);
+    let level = agree_per_trial("database reads per request", &reads(&rf), &reads(&rw), 0.02, n);
     // Warm, a request reads 0.2 times: the restarts' empty caches add
     // measurably to that.
     assert!(level > 0.205, "the restarts must cost reads to mean anything: {level}");

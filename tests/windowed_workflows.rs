@@ -2,99 +2,7 @@
 //! simulation on a compressed model where full is affordable, outcome by
 //! outcome, and the workflow figures of `summary.json` in a windowed run.
 
-use crate::util::{Dir, assert_covers, simulate};
-
-/// Six hours; a web tier of three replicas failing every 3 h each behind
-/// health checks, retries and a circuit breaker towards an active-passive
-/// database failing every 2 h with a 40 s failover; and a saga of three
-/// steps (reserve on web, charge on the database, ship on a single replica
-/// failing every 2 h for 5 minutes), the first two with compensations
-/// (charge's on a refund service that errs 30 % of the time and fails
-/// every 4 h): a ship outage compensates charge and reserve and, when the
-/// refund gives up twice, leaves the saga stuck; a failover fails charges
-/// and compensates reserve.
-const SAGA: &str = r#"
-name = "compressed saga"
-horizon = "6h"
-
-[[workload]]
-name = "clients"
-to = "web"
-rate = 20
-timeout = "2s"
-retry = { max_attempts = 2, backoff = "constant", base = "50ms", retry_on = ["refused", "error", "timeout"] }
-
-[[workload]]
-name = "orders"
-workflow = "order"
-rate = 5
-
-[[workflow]]
-name = "order"
-
-[[workflow.step]]
-name = "reserve"
-to = "web"
-timeout = "1s"
-retry = { max_attempts = 2, backoff = "constant", base = "50ms", retry_on = ["refused", "error", "timeout"] }
-compensation = { to = "web", timeout = "1s", retry = { max_attempts = 3, backoff = "constant", base = "1s", retry_on = ["refused", "error", "timeout"] } }
-
-[[workflow.step]]
-name = "charge"
-to = "db"
-timeout = "300ms"
-retry = { max_attempts = 2, backoff = "constant", base = "100ms", retry_on = ["refused", "error", "timeout"] }
-compensation = { to = "refund", timeout = "300ms", retry = { max_attempts = 2, backoff = "constant", base = "1s", retry_on = ["refused", "error", "timeout"] } }
-
-[[workflow.step]]
-name = "ship"
-to = "ship"
-timeout = "500ms"
-
-[[service]]
-name = "web"
-topology = "active-active"
-replicas = 3
-concurrency = 32
-queue = 64
-service_time = { mean = "5ms" }
-health_check = { interval = "5s", unhealthy = 2, healthy = 1 }
-failure = { mean = "3h" }
-repair = { mean = "10m" }
-
-[[service.call]]
-to = "db"
-timeout = "200ms"
-retry = { max_attempts = 3, backoff = "constant", base = "20ms" }
-circuit_breaker = { window = "time", size = "5s", failure_rate = 0.5, min_calls = 20, open_for = "2s", half_open_calls = 5, success_threshold = 5 }
-
-[[service]]
-name = "db"
-topology = "active-passive"
-replicas = 2
-concurrency = 32
-service_time = { mean = "3ms" }
-failure = { mean = "2h" }
-repair = { mean = "15m" }
-failover = { detect = "10s", switch = "30s", success = 0.9 }
-
-[[service]]
-name = "refund"
-replicas = 1
-concurrency = 16
-service_time = { mean = "5ms" }
-error_rate = 0.3
-failure = { mean = "4h" }
-repair = { mean = "5m" }
-
-[[service]]
-name = "ship"
-replicas = 1
-concurrency = 16
-service_time = { mean = "10ms" }
-failure = { mean = "2h" }
-repair = { mean = "5m" }
-"#;
+use crate::util::{Dir, SAGA, assert_covers, mean_se, simulate};
 
 /// One saga outcome's count in a trial's workflow result.
 type Outcome = fn(&nines::model::result::WorkflowResult) -> u64;
@@ -107,14 +15,6 @@ fn saga_share(rows: &[nines::model::TrialResult], f: fn(&nines::model::result::W
             f(wf) as f64 / wf.concluded().max(1) as f64
         })
         .collect()
-}
-
-/// Mean and standard error of `xs`.
-fn mean_se(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
 }
 
 /// Four comparisons (three outcomes and the request availability) at a

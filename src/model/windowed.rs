@@ -356,10 +356,18 @@ pub fn timescales_of<'a>(
     }
 }
 
+/// Windows one windowed trial of `sc` opens at most, about: `changes`
+/// expected configuration changes
+/// ([`crate::scenario::limits::windowed::changes`]; each may open a
+/// window, and an active-passive switch-over a second: 1.5 windows each)
+/// and every burst's start and end.
+pub fn windows_per_trial(sc: &Scenario, changes: f64) -> f64 {
+    let edges: usize = sc.workloads.iter().map(|w| 2 * w.bursts.len()).sum();
+    1.5 * changes + edges as f64
+}
+
 /// Entry requests one windowed trial of `sc` simulates at most, about:
-/// `events` failure and repair events (each may open a window, and an
-/// active-passive switch-over a second: 1.5 windows each) and every burst's
-/// start and end, each window two
+/// [`windows_per_trial`] windows for `events` configuration changes, each two
 /// warm-ups, the slowest health check's detection and the settling steps
 /// long, and as many stationary samples (of [`SAMPLE_CAP`] requests and
 /// two warm-ups) as windows plus one, should this trial draw them all.
@@ -383,15 +391,13 @@ pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
         .iter()
         .map(|s| s.health_check.interval as f64 * f64::from(s.health_check.unhealthy.max(s.health_check.healthy)))
         .fold(0.0, f64::max);
-    // Each burst's start and end opens a window too, and a burst's
-    // windows and samples run at up to its peak rate.
-    let edges: usize = sc.workloads.iter().map(|w| 2 * w.bursts.len()).sum();
+    // A burst's windows and samples run at up to its peak rate.
     let peak: f64 = sc
         .workloads
         .iter()
         .map(|w| w.rate * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max))
         .sum();
-    let windows = 1.5 * events + edges as f64;
+    let windows = windows_per_trial(sc, events);
     let window_s = (2.0 * ts.warmup as f64 + detection + (SETTLE_STEPS + 1) as f64 * ts.step as f64) / 1e9;
     let sample = SAMPLE_CAP + 2.0 * ts.warmup as f64 / 1e9 * peak;
     let fault_windows = faults::window_requests(sc, ts.warmup, peak);

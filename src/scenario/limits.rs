@@ -22,6 +22,8 @@
 //! in_flight = 1_000_000            # default
 //! ```
 
+pub mod windowed;
+
 use toml::Spanned;
 
 use super::checker::Checker;
@@ -229,12 +231,7 @@ pub(super) fn check_scenario(c: &mut Checker<'_>, raw: &RawScenario, sc: &super:
         windowed: None,
     };
     if windowed {
-        let events: f64 = estimate(&sizes)
-            .iter()
-            .filter(|p| matches!(p.1, Part::Region(_) | Part::Service(_)))
-            .map(|p| p.0)
-            .sum();
-        sizes.windowed = Some(crate::model::windowed::requests_per_trial(sc, events));
+        sizes.windowed = Some(crate::model::windowed::requests_per_trial(sc, windowed::changes(sc)));
     }
     check(c, raw, &sizes);
 }
