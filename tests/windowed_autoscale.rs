@@ -5,7 +5,7 @@
 //! by seed, on a compressed model where full is cheap.
 
 use crate::util::{Dir, request_availability, simulate};
-use nines::model::traffic::autoscale::ScaleCounts;
+use nines::model::result::ScaleCounts;
 
 /// Three hours of an autoscaled pool (3 to 10 replicas of 2 slots, 100 ms
 /// a request: 60 requests/s on 3) taking 20 requests/s, with six 5- to
