@@ -122,6 +122,8 @@ pub mod master;
 
 pub mod bursts;
 
+pub mod diurnal;
+
 mod policies;
 
 const SECOND: Nanos = 1_000_000_000;
@@ -177,19 +179,13 @@ pub fn refusal(sc: &Scenario) -> Option<String> {
 /// carry from its windows and samples yet: refused rather than estimated
 /// wrong (or reported as zero).
 fn refusal_of_parts(sc: &Scenario) -> Option<String> {
-    policies::refusal(sc)
+    policies::refusal(sc).or_else(|| diurnal::refusal(sc))
 }
 
 /// [`refusal`] from the parts of a scenario that decide it.
 pub fn refusal_of(workloads: &[Workload], faults: usize, _workflows: usize, horizon: Nanos) -> Option<String> {
     if workloads.is_empty() {
         return Some("windowed request sampling needs a workload (requests to sample)".into());
-    }
-    if let Some(w) = workloads.iter().find(|w| w.diurnal.is_some()) {
-        return Some(format!(
-            "windowed request sampling needs workloads without a diurnal swing; workload \"{}\" has one",
-            w.name
-        ));
     }
     if faults > 0 {
         return Some("windowed request sampling does not model injected faults ([[fault]]) yet".into());
@@ -243,6 +239,11 @@ pub struct Windowed {
     /// configuration): the weight it carries in the request shares, and
     /// its own error.
     pub samples: BTreeMap<u64, SampleUse>,
+    /// With a diurnal swing, summed over trials: the bound on the bias of
+    /// the trial's request shares that interpolating between rate levels
+    /// leaves ([`diurnal`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpolation_bias: Option<f64>,
 }
 
 /// One shared stationary sample as the trials used it.
@@ -273,6 +274,9 @@ impl Windowed {
         self.simulated_requests += o.simulated_requests;
         self.estimated_requests += o.estimated_requests;
         self.window_s += o.window_s;
+        if let Some(b) = o.interpolation_bias {
+            *self.interpolation_bias.get_or_insert(0.0) += b;
+        }
         for (k, u) in &o.samples {
             let mine = self.samples.entry(*k).or_default();
             mine.weight += u.weight;
@@ -297,6 +301,12 @@ impl Windowed {
         v
     }
 
+    /// The mean over `trials` trials of the interpolation's bias bound (0
+    /// without a diurnal swing).
+    pub fn bias_bound(&self, trials: u64) -> f64 {
+        self.interpolation_bias.unwrap_or(0.0) / trials.max(1) as f64
+    }
+
     /// The figures `summary.json` reports, over `trials` trials.
     pub fn summary(&self, trials: u64) -> WindowedSummary {
         let n = trials.max(1) as f64;
@@ -317,6 +327,7 @@ impl Windowed {
             configurations_sampled: self.samples.len() as u64,
             sample_requests,
             sampling_error: self.shared_variance(trials)[2].sqrt(),
+            interpolation_bias: self.interpolation_bias.map(|_| self.bias_bound(trials)),
         }
     }
 }
@@ -350,6 +361,11 @@ pub struct WindowedSummary {
     /// Standard error the shared samples add to the mean request
     /// availability (inside its interval).
     pub sampling_error: f64,
+    /// With a diurnal swing: the bound on the bias interpolating between
+    /// rate levels leaves in the mean request shares (added to their
+    /// intervals' half-widths).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpolation_bias: Option<f64>,
 }
 
 /// The transient timescales of a model's request process, from its own
@@ -881,7 +897,7 @@ fn draw(
 ) -> Result<Stationary, Runaway> {
     let hash = key_hash(key);
     // A burst state's sample runs at that state's flat rates.
-    let flat = bursts::flat_world(w, burst);
+    let flat = diurnal::flat_world(w, burst);
     let w = flat.as_ref().unwrap_or(w);
     let mut t = Trial::new(w);
     t.begin_window(None, state, marks, seed, stream(hash, 1, 0), 0);
@@ -1096,27 +1112,43 @@ impl Trial<'_> {
         };
         let mut stats = Windowed::default();
         let mut t: Nanos = 0;
+        let mut swing = diurnal::Swing::default();
         while t < horizon {
             let burst = bursts::state(w, t);
-            let i = used.of(
-                w,
-                samples,
-                seed,
-                trial,
-                master.availability(),
-                &master.marks(),
-                &burst,
-                ts,
-            )?;
             let key = master.key();
             let change = bursts::earliest(master.next_change(&key), bursts::next_edge(w, t));
             let until = change.unwrap_or(horizon);
-            let u = &mut used.used[i];
-            let secs = (until - t) as f64 / 1e9;
-            let rates = &u.sample.rates;
-            est.add(w, rates, secs, t, until);
-            est.add_series_rates(rates[0], rates[1] + rates[2], t, until);
-            u.covered_s += secs;
+            if diurnal::any(w) {
+                let marks = master.marks();
+                let cfg = diurnal::Config {
+                    w,
+                    samples,
+                    seed,
+                    trial,
+                    state: master.availability(),
+                    marks: &marks,
+                    burst: &burst,
+                    ts,
+                };
+                cfg.segment(&mut used, &mut est, &mut swing, t, until)?;
+            } else {
+                let i = used.of(
+                    w,
+                    samples,
+                    seed,
+                    trial,
+                    master.availability(),
+                    &master.marks(),
+                    &burst,
+                    ts,
+                )?;
+                let u = &mut used.used[i];
+                let secs = (until - t) as f64 / 1e9;
+                let rates = &u.sample.rates;
+                est.add(w, rates, secs, t, until);
+                est.add_series_rates(rates[0], rates[1] + rates[2], t, until);
+                u.covered_s += secs;
+            }
             let Some(change) = change else { break };
             let from = change.saturating_sub(ts.warmup).max(t);
             master.run_until(from);
@@ -1157,6 +1189,9 @@ impl Trial<'_> {
                 },
             );
         }
+        if diurnal::any(w) {
+            stats.interpolation_bias = Some(swing.bias(&used, requests));
+        }
         stats.configurations = used.used.len() as u64;
         stats.estimated_requests = requests;
         self.traffic.latency = est.latency.clone();
@@ -1193,8 +1228,8 @@ impl Trial<'_> {
         self.begin_window(Some(&*master), master.availability(), &marks, seed, streams, from);
         if policies::hedges(w) {
             let burst = bursts::state(w, from);
-            let i = used.of(w, samples, seed, trial, master.availability(), &marks, &burst, ts)?;
-            self.traffic.preset_hedgers(&used.used[i].sample.hedgers);
+            let r = diurnal::reference(w, samples, used, seed, trial, master.availability(), &marks, &burst, ts, from)?;
+            self.traffic.preset_hedgers(&used.used[r.nearest].sample.hedgers);
         }
         let restarts = policies::restarts_matter(w);
         if restarts {
@@ -1215,6 +1250,7 @@ impl Trial<'_> {
         let mut metastable = false;
         loop {
             let next = (now + ts.step).min(horizon);
+            let step_from = now;
             let before = self.served_and_requests();
             self.advance_window(next, trial)?;
             let counters = flatten(w, &self.traffic.result);
@@ -1238,8 +1274,8 @@ impl Trial<'_> {
                 calm = 0;
                 continue;
             }
-            let i = used.of(w, samples, seed, trial, &self.availability, &marks, &burst, ts)?;
-            let s = &used.used[i].sample;
+            let mid = step_from + (now - step_from) / 2;
+            let s = diurnal::reference(w, samples, used, seed, trial, &self.availability, &marks, &burst, ts, mid)?;
             let after = self.served_and_requests();
             let (served, requests) = ((after.0 - before.0) as f64, (after.1 - before.1) as f64);
             let stationary = requests > 0.0 && {
@@ -1250,7 +1286,7 @@ impl Trial<'_> {
             let drained = self.traffic.in_flight() as f64 <= s.in_flight + SETTLE_Z * s.in_flight.sqrt() + 1.0;
             calm = if stationary && drained { calm + 1 } else { 0 };
             let least = if policies::hedges(w) {
-                ts.warmup.max(policies::refresh(w, &s.rates, 8 + 3 * w.services.len()))
+                ts.warmup.max(policies::refresh(w, &used.used[s.nearest].sample.rates, 8 + 3 * w.services.len()))
             } else {
                 ts.warmup
             };
