@@ -105,6 +105,7 @@ mod util;
 mod validation;
 mod windowed;
 mod windowed_bursts;
+mod windowed_diurnal;
 mod windowed_infra;
 mod windowed_policies;
 mod windowed_precision;

@@ -69,8 +69,12 @@
 //! to the Student t interval of the request availability and of the
 //! success, degraded and failed shares.
 //!
-//! **Supported models**: workloads without a diurnal swing, no injected
-//! faults; bursts are carried by [`bursts`] (which bursts are active joins
+//! **Supported models**: workloads whose diurnal swings share one phase
+//! are carried by [`diurnal`] (a configuration's stationary segments are
+//! estimated from samples at rate levels, refined by bisection where the
+//! share bends, interpolated and integrated against the true rate, with a
+//! bias bound added to the intervals; not beside bursts or workflows), no
+//! injected faults; bursts are carried by [`bursts`] (which bursts are active joins
 //! the configuration key, so a burst's start and end are changes with
 //! their windows, and a burst state's sample runs at its rates); workflows (sagas) are carried by [`workflows`]
 //! (their outcome counters and histograms travel with the request
@@ -896,6 +900,7 @@ fn draw(
     burst: &[u8],
 ) -> Result<Stationary, Runaway> {
     let hash = key_hash(key);
+    let precision = diurnal::sample_precision(w);
     // A burst state's sample runs at that state's flat rates.
     let flat = diurnal::flat_world(w, burst);
     let w = flat.as_ref().unwrap_or(w);
@@ -931,7 +936,7 @@ fn draw(
         }
         if b >= MIN_BATCHES && n >= MIN_SAMPLE_REQUESTS {
             let failed: f64 = batches.iter().map(|x| x[2]).sum();
-            let precise = failed > 0.0 && ratio_variance(&batches, 2).sqrt() <= SAMPLE_PRECISION * failed / n;
+            let precise = failed > 0.0 && ratio_variance(&batches, 2).sqrt() <= precision * failed / n;
             if precise || n >= SAMPLE_CAP {
                 break;
             }
@@ -1228,7 +1233,18 @@ impl Trial<'_> {
         self.begin_window(Some(&*master), master.availability(), &marks, seed, streams, from);
         if policies::hedges(w) {
             let burst = bursts::state(w, from);
-            let r = diurnal::reference(w, samples, used, seed, trial, master.availability(), &marks, &burst, ts, from)?;
+            let r = diurnal::reference(
+                w,
+                samples,
+                used,
+                seed,
+                trial,
+                master.availability(),
+                &marks,
+                &burst,
+                ts,
+                from,
+            )?;
             self.traffic.preset_hedgers(&used.used[r.nearest].sample.hedgers);
         }
         let restarts = policies::restarts_matter(w);
@@ -1275,7 +1291,18 @@ impl Trial<'_> {
                 continue;
             }
             let mid = step_from + (now - step_from) / 2;
-            let s = diurnal::reference(w, samples, used, seed, trial, &self.availability, &marks, &burst, ts, mid)?;
+            let s = diurnal::reference(
+                w,
+                samples,
+                used,
+                seed,
+                trial,
+                &self.availability,
+                &marks,
+                &burst,
+                ts,
+                mid,
+            )?;
             let after = self.served_and_requests();
             let (served, requests) = ((after.0 - before.0) as f64, (after.1 - before.1) as f64);
             let stationary = requests > 0.0 && {
@@ -1286,7 +1313,11 @@ impl Trial<'_> {
             let drained = self.traffic.in_flight() as f64 <= s.in_flight + SETTLE_Z * s.in_flight.sqrt() + 1.0;
             calm = if stationary && drained { calm + 1 } else { 0 };
             let least = if policies::hedges(w) {
-                ts.warmup.max(policies::refresh(w, &used.used[s.nearest].sample.rates, 8 + 3 * w.services.len()))
+                ts.warmup.max(policies::refresh(
+                    w,
+                    &used.used[s.nearest].sample.rates,
+                    8 + 3 * w.services.len(),
+                ))
             } else {
                 ts.warmup
             };

@@ -79,6 +79,22 @@ pub const REFINE_Z: f64 = 2.0;
 /// sample at the rate of the moment stands for it.
 pub const MIN_PERIOD_WARMUPS: f64 = 100.0;
 
+/// A rate level's sample stops once the standard error of its failed share
+/// is at most this share of it (in place of [`super::SAMPLE_PRECISION`]):
+/// the refinement reads differences of three samples' shares, and the
+/// bias bound their size, so both need the shares tighter than a flat
+/// configuration's estimate does.
+pub const LEVEL_PRECISION: f64 = 0.03;
+
+/// The relative precision a stationary sample of `w` stops at.
+pub fn sample_precision(w: &World) -> f64 {
+    if any(w) {
+        LEVEL_PRECISION
+    } else {
+        super::SAMPLE_PRECISION
+    }
+}
+
 /// Whether any workload of `w` has a diurnal swing.
 pub fn any(w: &World) -> bool {
     w.workloads.iter().any(|wl| wl.diurnal.is_some())
@@ -423,7 +439,10 @@ pub(super) fn reference(
 /// resolution).
 fn piece(w: &World, est: &Estimate) -> Nanos {
     let timeline = (w.horizon / super::super::traffic::TIMELINE_BUCKETS as Nanos).max(1);
-    est.series.as_ref().map_or(timeline, |s| s.bucket().min(timeline)).max(1)
+    est.series
+        .as_ref()
+        .map_or(timeline, |s| s.bucket().min(timeline))
+        .max(1)
 }
 
 /// The least and greatest level over `[t0, t1]`.
