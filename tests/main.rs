@@ -106,6 +106,7 @@ mod validation;
 mod windowed;
 mod windowed_autoscale;
 mod windowed_bursts;
+mod windowed_diurnal;
 mod windowed_faults;
 mod windowed_infra;
 mod windowed_limits;

@@ -71,7 +71,12 @@
 //! to the Student t interval of the request availability and of the
 //! success, degraded and failed shares.
 //!
-//! **Supported models**: workloads without a diurnal swing; injected
+//! **Supported models**: workloads whose diurnal swings share one phase
+//! are carried by [`diurnal`] (a configuration's stationary segments are
+//! estimated from samples at rate levels, refined by bisection where the
+//! share bends, interpolated and integrated against the true rate, with a
+//! bias bound added to the intervals; not beside bursts, workflows,
+//! faults, probes or autoscaling); injected
 //! faults of every kind are carried by `faults` (the availability
 //! process runs their schedule, which faults are active joins the
 //! configuration key, and a window holds from a fault's start until every
@@ -140,6 +145,8 @@ pub mod master;
 
 pub mod bursts;
 
+pub mod diurnal;
+
 mod policies;
 
 mod autoscale;
@@ -189,6 +196,9 @@ impl Windowed {
         self.simulated_requests += o.simulated_requests;
         self.estimated_requests += o.estimated_requests;
         self.window_s += o.window_s;
+        if let Some(b) = o.interpolation_bias {
+            *self.interpolation_bias.get_or_insert(0.0) += b;
+        }
         for (k, u) in &o.samples {
             let mine = self.samples.entry(*k).or_default();
             mine.weight += u.weight;
@@ -213,6 +223,12 @@ impl Windowed {
         v
     }
 
+    /// The mean over `trials` trials of the interpolation's bias bound (0
+    /// without a diurnal swing).
+    pub fn bias_bound(&self, trials: u64) -> f64 {
+        self.interpolation_bias.unwrap_or(0.0) / trials.max(1) as f64
+    }
+
     /// The figures `summary.json` reports, over `trials` trials.
     pub fn summary(&self, trials: u64) -> WindowedSummary {
         let n = trials.max(1) as f64;
@@ -233,6 +249,7 @@ impl Windowed {
             configurations_sampled: self.samples.len() as u64,
             sample_requests,
             sampling_error: self.shared_variance(trials)[2].sqrt(),
+            interpolation_bias: self.interpolation_bias.map(|_| self.bias_bound(trials)),
         }
     }
 }
@@ -266,6 +283,11 @@ pub struct WindowedSummary {
     /// Standard error the shared samples add to the mean request
     /// availability (inside its interval).
     pub sampling_error: f64,
+    /// With a diurnal swing: the bound on the bias interpolating between
+    /// rate levels leaves in the mean request shares (added to their
+    /// intervals' half-widths).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpolation_bias: Option<f64>,
 }
 
 /// The transient timescales of a model's request process, from its own
@@ -820,8 +842,9 @@ fn draw(
     slots: &[u8],
 ) -> Result<Stationary, Runaway> {
     let hash = key_hash(key);
+    let precision = diurnal::sample_precision(w);
     // A burst state's sample runs at that state's flat rates.
-    let flat = bursts::flat_world(w, burst);
+    let flat = diurnal::flat_world(w, burst);
     let w = flat.as_ref().unwrap_or(w);
     let mut t = Trial::new(w);
     t.begin_window(None, state, marks, seed, stream(hash, 1, 0), 0);
@@ -858,7 +881,7 @@ fn draw(
         }
         if b >= MIN_BATCHES && n >= MIN_SAMPLE_REQUESTS && warm + b * ts.batch >= autoscale::min_sample(w) {
             let failed: f64 = batches.iter().map(|x| x[2]).sum();
-            let precise = failed > 0.0 && ratio_variance(&batches, 2).sqrt() <= SAMPLE_PRECISION * failed / n;
+            let precise = failed > 0.0 && ratio_variance(&batches, 2).sqrt() <= precision * failed / n;
             if precise || n >= SAMPLE_CAP {
                 break;
             }
@@ -1048,30 +1071,49 @@ impl Trial<'_> {
         let mut stats = Windowed::default();
         est.scale = autoscale::Carry::start(w, seed, trial);
         let mut t: Nanos = 0;
+        let mut swing = diurnal::Swing::default();
         while t < horizon {
             let burst = bursts::state(w, t);
-            let i = used.of(
-                w,
-                samples,
-                seed,
-                trial,
-                master.availability(),
-                &master.marks(),
-                &burst,
-                &est.scale.slots(),
-                ts,
-            )?;
             let key = master.key();
             let change = bursts::earliest(master.next_change(&key), bursts::next_edge(w, t));
-            // Autoscalers not at rest at the start: a window from there.
-            let change = if used.used[i].sample.restless { Some(t) } else { change };
-            let until = change.unwrap_or(horizon);
-            let u = &mut used.used[i];
-            let secs = (until - t) as f64 / 1e9;
-            let rates = &u.sample.rates;
-            est.add(w, rates, secs, t, until);
-            est.add_series_rates(rates[0], rates[1] + rates[2], t, until);
-            u.covered_s += secs;
+            let change = if diurnal::any(w) {
+                let until = change.unwrap_or(horizon);
+                let marks = master.marks();
+                let cfg = diurnal::Config {
+                    w,
+                    samples,
+                    seed,
+                    trial,
+                    state: master.availability(),
+                    marks: &marks,
+                    burst: &burst,
+                    ts,
+                };
+                cfg.segment(&mut used, &mut est, &mut swing, t, until)?;
+                change
+            } else {
+                let i = used.of(
+                    w,
+                    samples,
+                    seed,
+                    trial,
+                    master.availability(),
+                    &master.marks(),
+                    &burst,
+                    &est.scale.slots(),
+                    ts,
+                )?;
+                // Autoscalers not at rest at the start: a window from there.
+                let change = if used.used[i].sample.restless { Some(t) } else { change };
+                let until = change.unwrap_or(horizon);
+                let u = &mut used.used[i];
+                let secs = (until - t) as f64 / 1e9;
+                let rates = &u.sample.rates;
+                est.add(w, rates, secs, t, until);
+                est.add_series_rates(rates[0], rates[1] + rates[2], t, until);
+                u.covered_s += secs;
+                change
+            };
             let Some(change) = change else { break };
             let from = change.saturating_sub(ts.warmup).max(t);
             master.run_until(from);
@@ -1111,6 +1153,9 @@ impl Trial<'_> {
                     workflows: workflows::uses(w, &est.counters, u.covered_s, &s.sagas),
                 },
             );
+        }
+        if diurnal::any(w) {
+            stats.interpolation_bias = Some(swing.bias(&used, requests));
         }
         stats.configurations = used.used.len() as u64;
         stats.estimated_requests = requests;
@@ -1153,9 +1198,10 @@ impl Trial<'_> {
         if policies::hedges(w) {
             let burst = bursts::state(w, from);
             let slots = est.scale.slots();
-            let i = used.of(
+            let r = diurnal::reference(
                 w,
                 samples,
+                used,
                 seed,
                 trial,
                 master.availability(),
@@ -1163,8 +1209,9 @@ impl Trial<'_> {
                 &burst,
                 &slots,
                 ts,
+                from,
             )?;
-            self.traffic.preset_hedgers(&used.used[i].sample.hedgers);
+            self.traffic.preset_hedgers(&used.used[r.nearest].sample.hedgers);
         }
         if probes::any(w) {
             let i = used.of(
@@ -1201,6 +1248,7 @@ impl Trial<'_> {
         let mut metastable = false;
         loop {
             let next = (now + ts.step).min(horizon);
+            let step_from = now;
             let before = self.served_and_requests();
             self.advance_window(next, trial)?;
             let counters = flatten(w, &self.traffic.result);
@@ -1229,9 +1277,11 @@ impl Trial<'_> {
                 }
                 continue;
             }
-            let i = used.of(
+            let mid = step_from + (now - step_from) / 2;
+            let s = diurnal::reference(
                 w,
                 samples,
+                used,
                 seed,
                 trial,
                 &self.availability,
@@ -1239,8 +1289,9 @@ impl Trial<'_> {
                 &burst,
                 &watch.slots,
                 ts,
+                mid,
             )?;
-            let s = &used.used[i].sample;
+            let sample = &used.used[s.nearest].sample;
             let after = self.served_and_requests();
             let (served, requests) = ((after.0 - before.0) as f64, (after.1 - before.1) as f64);
             let stationary = requests > 0.0 && {
@@ -1251,16 +1302,20 @@ impl Trial<'_> {
             let drained = self.traffic.in_flight() as f64 <= s.in_flight + SETTLE_Z * s.in_flight.sqrt() + 1.0;
             calm = if stationary && drained { calm + 1 } else { 0 };
             let least = if policies::hedges(w) {
-                ts.warmup.max(policies::refresh(w, &s.rates, 8 + 3 * w.services.len()))
+                ts.warmup.max(policies::refresh(
+                    w,
+                    &used.used[s.nearest].sample.rates,
+                    8 + 3 * w.services.len(),
+                ))
             } else {
                 ts.warmup
             };
             if calm >= SETTLE_STEPS
                 && now - last_change >= least
-                && self.probes_settled(&s.probes, &marks)
+                && self.probes_settled(&sample.probes, &marks)
                 && (!restarts || self.requests().warmed(now, |s| policies::warm_for(w, s)))
                 && probes::with_master(w, master, &key, now)
-                && !s.restless
+                && !sample.restless
             {
                 autoscale::sync(master, self);
                 master.run_until(now);

@@ -245,6 +245,7 @@ fn requests() -> Value {
                     "configurations_sampled": count("Stationary samples drawn for the run: one per configuration (up to a permutation of identical replicas), shared by every trial."),
                     "sample_requests": count("Entry requests the shared stationary samples simulated (part of simulated_requests)."),
                     "sampling_error": num("Standard error the shared stationary samples add to the mean request availability; inside requests.availability.ci95."),
+                    "interpolation_bias": num("With a diurnal swing: the bound on the bias interpolating between rate levels leaves in the mean request shares; added to the half-width of requests.availability.ci95 and the shares' intervals."),
                 }),
             ),
         }),

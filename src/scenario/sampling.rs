@@ -25,19 +25,42 @@ pub fn full_requests(sc: &Scenario) -> f64 {
 }
 /// Why windowed sampling cannot run this model, or `None` when it can.
 pub fn refusal(sc: &Scenario) -> Option<String> {
-    refusal_of(&sc.workloads, sc.horizon).or_else(|| policy_refusal(sc))
+    refusal_of(&sc.workloads, sc.horizon)
+        .or_else(|| policy_refusal(sc))
+        .or_else(|| swing_refusal(sc))
+}
+
+/// A diurnal swing runs windowed on its own terms
+/// ([`crate::model::windowed::diurnal::refusal`]: one phase, no bursts or
+/// workflows, a period long against the warm-up), and beside none of the
+/// parts whose windowed method was built and tested without a swing.
+fn swing_refusal(sc: &Scenario) -> Option<String> {
+    let swung = sc.workloads.iter().find(|w| w.diurnal.is_some())?;
+    let with = |what: String| {
+        Some(format!(
+            "windowed request sampling does not combine a diurnal swing (workload \"{}\") with {what} yet",
+            swung.name
+        ))
+    };
+    if !sc.faults.is_empty() {
+        return with("injected faults ([[fault]])".into());
+    }
+    if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
+        return with(format!("autoscaling (service \"{}\")", s.name));
+    }
+    if let Some(s) = sc.services.iter().find(|s| {
+        let p = &s.defence.probes;
+        p.readiness.is_some() || p.liveness.is_some()
+    }) {
+        return with(format!("readiness or liveness probes (service \"{}\")", s.name));
+    }
+    crate::model::windowed::diurnal::refusal(sc)
 }
 
 /// [`refusal`] from the workloads and the horizon.
 fn refusal_of(workloads: &[Workload], horizon: Nanos) -> Option<String> {
     if workloads.is_empty() {
         return Some("windowed request sampling needs a workload (requests to sample)".into());
-    }
-    if let Some(w) = workloads.iter().find(|w| w.diurnal.is_some()) {
-        return Some(format!(
-            "windowed request sampling needs workloads without a diurnal swing; workload \"{}\" has one",
-            w.name
-        ));
     }
     if horizon < MIN_HORIZON {
         return Some(format!(

@@ -1235,10 +1235,13 @@ fn request_availability(t: &TrafficAcc, trials: u64) -> Headline {
 /// spread across trials cannot show.
 fn shared_ci95(w: &Welford, t: &TrafficAcc, trials: u64, share: usize) -> [f64; 2] {
     let extra = t.windowed.as_ref().map_or(0.0, |x| x.shared_variance(trials)[share]);
-    if extra <= 0.0 || w.count() < 2 {
+    // A diurnal swing's interpolation between rate levels: a bias bound,
+    // added to the half-width.
+    let bias = t.windowed.as_ref().map_or(0.0, |x| x.bias_bound(trials));
+    if (extra <= 0.0 && bias <= 0.0) || w.count() < 2 {
         return mean_ci95(w, 0.0, 1.0);
     }
-    let half = super::interval::t95(w.count()) * (w.std_error().powi(2) + extra).sqrt();
+    let half = super::interval::t95(w.count()) * (w.std_error().powi(2) + extra).sqrt() + bias;
     [(w.mean() - half).max(0.0), (w.mean() + half).min(1.0)]
 }
 

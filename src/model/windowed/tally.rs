@@ -28,6 +28,11 @@ pub struct Windowed {
     /// configuration): the weight it carries in the request shares, and
     /// its own error.
     pub samples: BTreeMap<u64, SampleUse>,
+    /// With a diurnal swing, summed over trials: the bound on the bias of
+    /// the trial's request shares that interpolating between rate levels
+    /// leaves ([`crate::model::windowed::diurnal`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpolation_bias: Option<f64>,
 }
 
 /// One shared stationary sample as the trials used it.
