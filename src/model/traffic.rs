@@ -724,7 +724,6 @@ impl Requests<'_> {
     }
 
     #[inline]
-
     pub(in crate::model) fn on_arrival(&mut self, workload: usize, now: Nanos) {
         self.schedule_arrival(workload, now);
         if let Some(wf) = self.world.workloads[workload].workflow {

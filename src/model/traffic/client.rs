@@ -317,7 +317,6 @@ impl Requests<'_> {
     }
 
     #[inline]
-
     pub(in crate::model) fn on_edge_timers(&mut self, edge: usize, kind: TimerKind, now: Nanos) {
         self.traffic.timers[edge][kind as usize].armed = false;
         while let Some(&(due, call, epoch)) = self.traffic.timers[edge][kind as usize].due.front() {

@@ -76,7 +76,6 @@ impl Requests<'_> {
     }
 
     #[inline]
-
     pub(in crate::model) fn on_service_done(&mut self, job: Key, now: Nanos) {
         if self.traffic.load.gc.any && self.gc_defer(job, now) {
             return;
