@@ -57,7 +57,7 @@
 //! their keys (no level byte), streams and worlds, and [`reference`] is the
 //! configuration's own sample.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use super::super::availability::Availability;
 use super::super::runaway::Runaway;
@@ -380,10 +380,11 @@ impl Config<'_> {
 }
 
 /// The request-level bookkeeping of a trial's swing: each leaf midpoint
-/// met (by sample index) and its distance from the chord.
+/// met (by sample index) and its distance from the chord, ordered so the
+/// bound sums the same way on every run.
 #[derive(Default)]
 pub(super) struct Swing {
-    mids: HashMap<usize, f64>,
+    mids: BTreeMap<usize, f64>,
 }
 
 impl Swing {
@@ -470,10 +471,13 @@ fn level_range(w: &World, t0: Nanos, t1: Nanos) -> (f64, f64) {
 fn integrate(knots: &[(f64, usize)], a: f64, b: f64, period: f64, r0: f64, r1: f64, mass: &mut [f64]) {
     use std::f64::consts::PI;
     let k = period / std::f64::consts::TAU;
+    // The half-period index advances by one each pass: recomputing it
+    // from `lo` could round back to the same index at `lo = (n + 1) pi`
+    // and never advance.
+    let mut n = (a / PI).floor();
     let mut lo = a;
     while lo < b {
-        let n = (lo / PI).floor();
-        let hi = ((n + 1.0) * PI).min(b);
+        let hi = ((n + 1.0) * PI).min(b).max(lo);
         // On [n pi, (n + 1) pi] the cosine is monotone: map to psi in
         // [0, pi], where c = cos(psi) falls.
         let (p0, p1) = if (n as i64).rem_euclid(2) == 0 {
@@ -497,12 +501,33 @@ fn integrate(knots: &[(f64, usize)], a: f64, b: f64, period: f64, r0: f64, r1: f
             mass[j + 1] += (r0 * (i1 - x0 * i0) + r1 * (i2 - x0 * i1)) / h;
         }
         lo = hi;
+        n += 1.0;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_across_many_half_periods_ends() {
+        // 11 pi / pi rounds below 11: a span through that boundary once
+        // looped forever (the month-long model's hang).
+        let knots: Vec<(f64, usize)> = (0..=4).map(|k| (-1.0 + 0.5 * f64::from(k), k as usize)).collect();
+        let (period, r0, r1) = (86_400.0, 20.0, 16.0);
+        let k = period / std::f64::consts::TAU;
+        for n in [11.0, 15.0, 22.0, 88.0] {
+            let (a, b) = (
+                std::f64::consts::PI.mul_add(n, -0.5),
+                std::f64::consts::PI.mul_add(n, 0.5),
+            );
+            let mut mass = vec![0.0; knots.len()];
+            integrate(&knots, a, b, period, r0, r1, &mut mass);
+            let want = r0 * k * (b - a) + r1 * k * (b.sin() - a.sin());
+            let got: f64 = mass.iter().sum();
+            assert!((got - want).abs() < 1e-9 * want, "{n}: {got} vs {want}");
+        }
+    }
 
     #[test]
     fn the_hats_integrate_the_rate_exactly() {
