@@ -296,3 +296,26 @@ fn windowed_diurnal_interval_coverage() {
     );
     assert!(f64::from(covered) >= 0.93 * n, "{covered}");
 }
+
+/// `scenarios/diurnal-month.toml`'s comment quotes its month with the
+/// swing and without it (10 trials, seed 1): the afternoon outages cost
+/// about ten times the flat model's requests.
+#[test]
+fn the_diurnal_month_example_says_what_it_runs() {
+    let text = include_str!("../scenarios/diurnal-month.toml");
+    let served = |text: &str| {
+        let (s, _) = simulate(text, 10, 1);
+        let r = s.requests.expect("requests");
+        assert_eq!(r.sampling.as_deref(), Some("windowed"));
+        format!("{:.3} %", 100.0 * r.availability.mean)
+    };
+    assert!(text.contains("serves 99.953 % of requests"), "{text}");
+    assert_eq!(served(text), "99.953 %");
+    let flat: String = text
+        .lines()
+        .filter(|l| !l.starts_with("diurnal = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(text.contains("a flat 600 requests a second,\n# 99.995 %"), "{text}");
+    assert_eq!(served(&flat), "99.995 %");
+}
