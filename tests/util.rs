@@ -512,6 +512,13 @@ pub fn with_sampling(model: &str, mode: &str) -> String {
     format!("request_sampling = \"{mode}\"\n{model}")
 }
 
+/// `model` with its `horizon` line set to `horizon`.
+pub fn with_horizon(model: &str, horizon: &str) -> String {
+    let at = model.find("\nhorizon = ").expect("a horizon line") + 1;
+    let end = at + model[at..].find('\n').expect("the horizon line ends");
+    format!("{}horizon = \"{horizon}\"{}", &model[..at], &model[end..])
+}
+
 /// A windowed run against its full run on the same trials and seed.
 pub struct Paired {
     /// The full run's mean request loss.
@@ -589,22 +596,20 @@ pub fn same_bytes_on_one_and_two_threads(name: &str, model: &str, trials: u32, s
         with_sampling(model, "windowed")
     };
     let path = env.write("windowed.toml", &text);
-    let (trials, seed) = (trials.to_string(), seed.to_string());
+    let (path, trials, seed) = (path.to_str().unwrap(), trials.to_string(), seed.to_string());
     let run = |threads: &str| {
-        env.nines(&[
+        let common = [
             "run",
-            path.to_str().unwrap(),
+            path,
+            "--format",
+            "json",
+            "--no-write",
             "--trials",
             &trials,
             "--seed",
             &seed,
-            "--threads",
-            threads,
-            "--format",
-            "json",
-            "--no-write",
-        ])
-        .ok()
+        ];
+        env.nines(&[&common[..], &["--threads", threads]].concat()).ok()
     };
     let one = run("1");
     for mark in ["\"sampling\": \"windowed\""].iter().chain(marks) {
@@ -612,9 +617,4 @@ pub fn same_bytes_on_one_and_two_threads(name: &str, model: &str, trials: u32, s
     }
     assert_eq!(one, run("2"), "{name}");
     one
-}
-
-/// TEMPORARY: `default` unless the environment sets `name`.
-pub fn knob(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }

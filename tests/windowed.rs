@@ -3,7 +3,7 @@
 //! models, determinism across threads, and the refusals.
 
 use crate::util::{
-    COMPRESSED, Dir, agree_on_requests, assert_covers, full_and_windowed, knob, request_availability,
+    COMPRESSED, Dir, agree_on_requests, assert_covers, full_and_windowed, request_availability,
     same_bytes_on_one_and_two_threads, simulate, t_ci95,
 };
 
@@ -111,12 +111,12 @@ fn per_trial(rows: &[nines::model::TrialResult], f: impl Fn(&nines::model::slo::
 
 #[test]
 fn windowed_agrees_with_full_simulation_on_a_compressed_model() {
-    let trials = knob("WT_TRIALS", 24);
+    let trials = 12;
     let model = format!("{COMPRESSED}{SLO}").replace(
         "horizon = \"6h\"",
         "horizon = \"6h\"\nslo = { target = 0.99, window = \"1h\" }",
     );
-    let [(sf, rf), (sw, rw)] = full_and_windowed(&model, trials, knob("WT_SEED", 3));
+    let [(sf, rf), (sw, rw)] = full_and_windowed(&model, trials, 3);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
     println!("windowed: {w:?}");
     assert!(w.share_simulated < 0.9, "{w:?}");

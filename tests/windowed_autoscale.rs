@@ -5,8 +5,8 @@
 //! by seed, on a compressed model where full is cheap.
 
 use crate::util::{
-    Dir, agree_with_shared, far_from_full, full_and_windowed, knob, mean_se, same_bytes_on_one_and_two_threads,
-    simulate, with_sampling,
+    Dir, agree_with_shared, far_from_full, full_and_windowed, mean_se, same_bytes_on_one_and_two_threads, simulate,
+    with_sampling,
 };
 use nines::model::result::ScaleCounts;
 
@@ -94,7 +94,7 @@ fn timeline_replica_s(rows: &[nines::model::TrialResult]) -> Vec<f64> {
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_autoscaling() {
-    let (trials, seed) = (knob("WT_TRIALS", 24), knob("WT_SEED", 3));
+    let (trials, seed) = (12, 3);
     let [(_, rf), (sw, rw)] = full_and_windowed(MODEL, trials, seed);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
     // Each burst's start and end opens a window: at least 12 a trial.

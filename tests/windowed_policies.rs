@@ -4,8 +4,8 @@
 //! and two threads.
 
 use crate::util::{
-    Dir, agree_on_requests, agree_per_trial, assert_covers, full_and_windowed, knob, mean_latency,
-    same_bytes_on_one_and_two_threads, t_ci95, with_sampling,
+    Dir, agree_on_requests, agree_per_trial, assert_covers, full_and_windowed, mean_latency,
+    same_bytes_on_one_and_two_threads, t_ci95, with_horizon, with_sampling,
 };
 
 /// A compressed model (three hours, a web tier of three replicas failing
@@ -69,7 +69,7 @@ fn per_request(
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_hedging_and_a_concurrency_budget() {
-    let [(_, rf), (sw, rw)] = full_and_windowed(HEDGED, knob("WT_TRIALS", 12), knob("WT_SEED", 3));
+    let [(_, rf), (sw, rw)] = full_and_windowed(HEDGED, 12, 3);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
     println!("windowed: {w:?}");
     assert_eq!(w.metastable_windows, 0, "{w:?}");
@@ -126,9 +126,15 @@ fn windowed_agrees_with_full_simulation_with_hedging_and_a_concurrency_budget() 
 /// Every model above, windowed: the same JSON on one and two threads.
 #[test]
 fn windowed_policies_give_the_same_bytes_on_one_and_two_threads() {
-    same_bytes_on_one_and_two_threads("hedged", HEDGED, 4, 4, &["\"hedge\""]);
-    same_bytes_on_one_and_two_threads("detected", DETECTED, 4, 4, &["\"ejections_by_detector\""]);
-    same_bytes_on_one_and_two_threads("loaded", LOADED, 4, 4, &[]);
+    // An hour of each (a few crashes, their windows and samples) on two
+    // trials, one a thread.
+    for (name, model, marks) in [
+        ("hedged", HEDGED, &["\"hedge\""][..]),
+        ("detected", DETECTED, &["\"ejections_by_detector\""]),
+        ("loaded", LOADED, &[]),
+    ] {
+        same_bytes_on_one_and_two_threads(name, &with_horizon(model, "1h"), 2, 4, marks);
+    }
 }
 
 /// A compressed model (three hours) whose crashes the health checks see
@@ -192,7 +198,7 @@ fn defence_per_request(
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_interval_detectors_and_panic_routing() {
-    let [(_, rf), (sw, rw)] = full_and_windowed(DETECTED, knob("WT_TRIALS", 12), knob("WT_SEED", 5));
+    let [(_, rf), (sw, rw)] = full_and_windowed(DETECTED, 12, 5);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
     println!("windowed: {w:?}");
     assert_eq!(w.metastable_windows, 0, "{w:?}");
@@ -265,7 +271,7 @@ slowdown = { by = "utilisation", curve = [[0.5, 1.0], [1.0, 2.0]] }
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_cold_starts_and_caches() {
-    let [(_, rf), (sw, rw)] = full_and_windowed(LOADED, knob("WT_TRIALS", 12), knob("WT_SEED", 7));
+    let [(_, rf), (sw, rw)] = full_and_windowed(LOADED, 12, 7);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
     println!("windowed: {w:?}");
     assert_eq!(w.metastable_windows, 0, "{w:?}");

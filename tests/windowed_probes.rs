@@ -5,8 +5,8 @@
 //! injected faults stay refused.
 
 use crate::util::{
-    Dir, Paired, agree_with_shared, far_from_full, full_and_windowed, knob, mean_se, same_bytes_on_one_and_two_threads,
-    with_sampling,
+    Dir, Paired, agree_with_shared, far_from_full, full_and_windowed, mean_se, same_bytes_on_one_and_two_threads,
+    with_horizon, with_sampling,
 };
 
 /// Three hours of an api of 4 replicas (failing every hour each) whose
@@ -121,7 +121,7 @@ fn compare(name: &str, model: &str, trials: u64, seed: u64, liveness: bool) -> P
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_a_deep_readiness_check() {
-    let (trials, seed) = (knob("WT_TRIALS", 12), knob("WT_SEED", 3));
+    let (trials, seed) = (12, 3);
     let paired = compare("deep readiness", DEEP, trials, seed, false);
     let (loss, combined) = (paired.loss, paired.combined);
     assert!(
@@ -138,7 +138,7 @@ fn windowed_agrees_with_full_simulation_with_a_deep_readiness_check() {
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_liveness_restarts_under_load() {
-    let (trials, seed) = (knob("WT_TRIALS", 24), knob("WT_SEED", 3));
+    let (trials, seed) = (24, 3);
     let paired = compare("liveness", LIVE, trials, seed, true);
     let (loss, combined) = (paired.loss, paired.combined);
     assert!(loss > 1e-2, "the restarts must lose requests to mean anything: {loss}");
@@ -156,7 +156,7 @@ fn windowed_agrees_with_full_simulation_with_liveness_restarts_under_load() {
 
 #[test]
 fn windowed_probes_give_the_same_bytes_on_one_and_two_threads() {
-    same_bytes_on_one_and_two_threads("deep readiness", DEEP, 4, 4, &["\"probes\""]);
+    same_bytes_on_one_and_two_threads("deep readiness", &with_horizon(DEEP, "1h"), 2, 4, &["\"probes\""]);
     same_bytes_on_one_and_two_threads("liveness", LIVE, 4, 4, &["\"restarts\""]);
 }
 
