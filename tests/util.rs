@@ -336,13 +336,11 @@ pub fn mean_se(xs: &[f64]) -> (f64, f64) {
     (mean, (var / n).sqrt())
 }
 
-/// A compressed model where full simulation is affordable: six hours,
-/// replicas failing about every hour across the tier, retries, a breaker,
-/// and an active-passive database whose failover takes 40 s.
-pub const COMPRESSED: &str = r#"
-name = "compressed"
-horizon = "6h"
-
+/// The clients, web tier and active-passive database of [`COMPRESSED`],
+/// which [`SAGA`] shares (a macro: `concat!` joins literals only).
+macro_rules! compressed_tiers {
+    () => {
+        r#"
 [[workload]]
 name = "clients"
 to = "web"
@@ -376,28 +374,37 @@ service_time = { mean = "3ms" }
 failure = { mean = "2h" }
 repair = { mean = "15m" }
 failover = { detect = "10s", switch = "30s", success = 0.9 }
-"#;
+"#
+    };
+}
+
+/// A compressed model where full simulation is affordable: six hours,
+/// replicas failing about every hour across the tier, retries, a breaker,
+/// and an active-passive database whose failover takes 40 s.
+pub const COMPRESSED: &str = concat!(
+    r#"
+name = "compressed"
+horizon = "6h"
+"#,
+    compressed_tiers!()
+);
 
 /// Six hours; a web tier of three replicas failing every 3 h each behind
 /// health checks, retries and a circuit breaker towards an active-passive
-/// database failing every 2 h with a 40 s failover; and a saga of three
-/// steps (reserve on web, charge on the database, ship on a single replica
-/// failing every 2 h for 5 minutes), the first two with compensations
-/// (charge's on a refund service that errs 30 % of the time and fails
-/// every 4 h): a ship outage compensates charge and reserve and, when the
-/// refund gives up twice, leaves the saga stuck; a failover fails charges
-/// and compensates reserve.
-pub const SAGA: &str = r#"
+/// database failing every 2 h with a 40 s failover ([`COMPRESSED`]'s); and
+/// a saga of three steps (reserve on web, charge on the database, ship on
+/// a single replica failing every 2 h for 5 minutes), the first two with
+/// compensations (charge's on a refund service that errs 30 % of the time
+/// and fails every 4 h): a ship outage compensates charge and reserve and,
+/// when the refund gives up twice, leaves the saga stuck; a failover fails
+/// charges and compensates reserve.
+pub const SAGA: &str = concat!(
+    r#"
 name = "compressed saga"
 horizon = "6h"
-
-[[workload]]
-name = "clients"
-to = "web"
-rate = 20
-timeout = "2s"
-retry = { max_attempts = 2, backoff = "constant", base = "50ms", retry_on = ["refused", "error", "timeout"] }
-
+"#,
+    compressed_tiers!(),
+    r#"
 [[workload]]
 name = "orders"
 workflow = "order"
@@ -426,33 +433,6 @@ to = "ship"
 timeout = "500ms"
 
 [[service]]
-name = "web"
-topology = "active-active"
-replicas = 3
-concurrency = 32
-queue = 64
-service_time = { mean = "5ms" }
-health_check = { interval = "5s", unhealthy = 2, healthy = 1 }
-failure = { mean = "3h" }
-repair = { mean = "10m" }
-
-[[service.call]]
-to = "db"
-timeout = "200ms"
-retry = { max_attempts = 3, backoff = "constant", base = "20ms" }
-circuit_breaker = { window = "time", size = "5s", failure_rate = 0.5, min_calls = 20, open_for = "2s", half_open_calls = 5, success_threshold = 5 }
-
-[[service]]
-name = "db"
-topology = "active-passive"
-replicas = 2
-concurrency = 32
-service_time = { mean = "3ms" }
-failure = { mean = "2h" }
-repair = { mean = "15m" }
-failover = { detect = "10s", switch = "30s", success = 0.9 }
-
-[[service]]
 name = "refund"
 replicas = 1
 concurrency = 16
@@ -468,7 +448,8 @@ concurrency = 16
 service_time = { mean = "10ms" }
 failure = { mean = "2h" }
 repair = { mean = "5m" }
-"#;
+"#
+);
 
 /// `model` full and windowed (`request_sampling` set at its top) on the
 /// same trials and seed: the same failure paths, so the two compare trial
@@ -524,4 +505,116 @@ pub fn agree_per_trial(name: &str, full: &[f64], windowed: &[f64], slack: f64, s
     assert!(half <= slack * level, "{name}: interval too wide ({half:.3e})");
     assert!(mean.abs() <= half + 3.0 * shared, "{name}: windowed and full disagree");
     level
+}
+
+/// `model` with `request_sampling = mode` set at its top.
+pub fn with_sampling(model: &str, mode: &str) -> String {
+    format!("request_sampling = \"{mode}\"\n{model}")
+}
+
+/// `model` with its `horizon` line set to `horizon`.
+pub fn with_horizon(model: &str, horizon: &str) -> String {
+    let at = model.find("\nhorizon = ").expect("a horizon line") + 1;
+    let end = at + model[at..].find('\n').expect("the horizon line ends");
+    format!("{}horizon = \"{horizon}\"{}", &model[..at], &model[end..])
+}
+
+/// A windowed run against its full run on the same trials and seed.
+pub struct Paired {
+    /// The full run's mean request loss.
+    pub loss: f64,
+    /// The standard error of the mean paired difference of the request
+    /// availability, combined with the shared samples' `sampling_error`.
+    pub combined: f64,
+    /// The full run's per-trial request availabilities.
+    pub full: Vec<f64>,
+}
+
+/// Paired by seed (the same failure paths): asserts that the windowed run
+/// settled everywhere and that its request availability is within `z`
+/// combined standard errors of the full run's (the paired differences'
+/// plus the shared samples' `sampling_error`, which pairing cannot show).
+pub fn agree_with_shared(
+    name: &str,
+    windowed: &nines::Summary,
+    full_rows: &[nines::model::TrialResult],
+    windowed_rows: &[nines::model::TrialResult],
+    z: f64,
+) -> Paired {
+    let w = windowed.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
+    println!("{name}: windowed {w:?}");
+    assert_eq!(w.metastable_windows, 0, "{name}: {w:?}");
+    let (af, aw) = (request_availability(full_rows), request_availability(windowed_rows));
+    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
+    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
+    let (mean, se) = mean_se(&diffs);
+    let combined = (se * se + w.sampling_error * w.sampling_error).sqrt();
+    println!(
+        "{name}: full loss {loss:.4e}, windowed - full {mean:+.3e} (paired s.e. {se:.2e}, shared {:.2e}): {:+.2} combined s.e. (at most {z})",
+        w.sampling_error,
+        mean / combined
+    );
+    assert!(mean.abs() <= z * combined, "{name}: {mean} vs {combined}");
+    Paired {
+        loss,
+        combined,
+        full: af,
+    }
+}
+
+/// The comparison can fail: `wrong` (the model without the part under
+/// test), windowed on the same trials and seed, has a paired mean request
+/// availability at least `least` from `paired`'s full run. Returns that
+/// distance in units of `least`.
+pub fn far_from_full(name: &str, wrong: &str, trials: u64, seed: u64, paired: &Paired, least: f64) -> f64 {
+    let (mean, _) = mean_se(&off_from_full(wrong, trials, seed, &paired.full));
+    println!(
+        "{name}: without the part, windowed - full {mean:+.3e}, {:.1} times the least {least:.2e}",
+        mean.abs() / least
+    );
+    assert!(mean.abs() > least, "{name}: {mean} vs {least}");
+    mean.abs() / least
+}
+
+/// Per trial, the request availability of `wrong` windowed on `trials`
+/// trials and `seed` minus `full`'s (the full run's on the same trials).
+pub fn off_from_full(wrong: &str, trials: u64, seed: u64, full: &[f64]) -> Vec<f64> {
+    let (_, rows) = simulate(&with_sampling(wrong, "windowed"), trials, seed);
+    let off = request_availability(&rows);
+    full.iter().zip(&off).map(|(f, w)| w - f).collect()
+}
+
+/// Runs `model` windowed through the CLI with `trials` trials and `seed`
+/// on one and on two threads; asserts that the JSON says windowed, holds
+/// every one of `marks`, and is the same bytes both times; returns it.
+pub fn same_bytes_on_one_and_two_threads(name: &str, model: &str, trials: u32, seed: u32, marks: &[&str]) -> String {
+    let env = Dir::new();
+    // A model that sets its sampling already is taken as it is.
+    let text = if model.contains("request_sampling =") {
+        model.to_string()
+    } else {
+        with_sampling(model, "windowed")
+    };
+    let path = env.write("windowed.toml", &text);
+    let (path, trials, seed) = (path.to_str().unwrap(), trials.to_string(), seed.to_string());
+    let run = |threads: &str| {
+        let common = [
+            "run",
+            path,
+            "--format",
+            "json",
+            "--no-write",
+            "--trials",
+            &trials,
+            "--seed",
+            &seed,
+        ];
+        env.nines(&[&common[..], &["--threads", threads]].concat()).ok()
+    };
+    let one = run("1");
+    for mark in ["\"sampling\": \"windowed\""].iter().chain(marks) {
+        assert!(one.contains(mark), "{name}: no {mark} in {one}");
+    }
+    assert_eq!(one, run("2"), "{name}");
+    one
 }

@@ -2,7 +2,10 @@
 //! forms at month scale, agreement with full simulation on compressed
 //! models, determinism across threads, and the refusals.
 
-use crate::util::{COMPRESSED, Dir, agree_on_requests, assert_covers, request_availability, simulate, t_ci95};
+use crate::util::{
+    COMPRESSED, Dir, agree_on_requests, assert_covers, full_and_windowed, request_availability,
+    same_bytes_on_one_and_two_threads, simulate, t_ci95,
+};
 
 /// One replica failing every 3 days, repaired in an hour: its refused
 /// requests are its only failures, so by PASTA (Poisson arrivals see time
@@ -108,16 +111,12 @@ fn per_trial(rows: &[nines::model::TrialResult], f: impl Fn(&nines::model::slo::
 
 #[test]
 fn windowed_agrees_with_full_simulation_on_a_compressed_model() {
-    let trials = 24;
+    let trials = 12;
     let model = format!("{COMPRESSED}{SLO}").replace(
         "horizon = \"6h\"",
         "horizon = \"6h\"\nslo = { target = 0.99, window = \"1h\" }",
     );
-    let full = model.replace("horizon = \"6h\"", "horizon = \"6h\"\nrequest_sampling = \"full\"");
-    let windowed = model.replace("horizon = \"6h\"", "horizon = \"6h\"\nrequest_sampling = \"windowed\"");
-    let (sf, rf) = simulate(&full, trials, 3);
-    let (sw, rw) = simulate(&windowed, trials, 3);
-    assert_eq!(sf.requests.as_ref().unwrap().sampling.as_deref(), Some("full"));
+    let [(sf, rf), (sw, rw)] = full_and_windowed(&model, trials, 3);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
     println!("windowed: {w:?}");
     assert!(w.share_simulated < 0.9, "{w:?}");
@@ -207,28 +206,7 @@ fn windowed_agrees_with_full_simulation_on_a_compressed_model() {
 
 #[test]
 fn windowed_output_is_the_same_on_one_and_two_threads() {
-    let env = Dir::new();
-    let path = env.write("pool.toml", POOL);
-    let path = path.to_str().unwrap();
-    let run = |threads: &str| {
-        env.nines(&[
-            "run",
-            path,
-            "--trials",
-            "6",
-            "--seed",
-            "4",
-            "--threads",
-            threads,
-            "--format",
-            "json",
-            "--no-write",
-        ])
-        .ok()
-    };
-    let one = run("1");
-    assert!(one.contains("\"sampling\": \"windowed\""), "{one}");
-    assert_eq!(one, run("2"));
+    same_bytes_on_one_and_two_threads("pool", POOL, 6, 4, &[]);
 }
 
 #[test]

@@ -4,7 +4,10 @@
 //! acts is never estimated from. Checked against full simulation, paired
 //! by seed, on a compressed model where full is cheap.
 
-use crate::util::{Dir, request_availability, simulate};
+use crate::util::{
+    Dir, agree_with_shared, far_from_full, full_and_windowed, mean_se, same_bytes_on_one_and_two_threads, simulate,
+    with_sampling,
+};
 use nines::model::result::ScaleCounts;
 
 /// Three hours of an autoscaled pool (3 to 10 replicas of 2 slots, 100 ms
@@ -75,21 +78,6 @@ min = 3
 max = 10
 "#;
 
-fn with_sampling(model: &str, sampling: &str) -> String {
-    model.replace(
-        "horizon = \"3h\"",
-        &format!("horizon = \"3h\"\nrequest_sampling = \"{sampling}\""),
-    )
-}
-
-/// Mean and standard error of `xs`.
-fn mean_se(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
-}
-
 /// Per trial, `f` of the api's autoscaling figures.
 fn scale(rows: &[nines::model::TrialResult], f: fn(&ScaleCounts) -> f64) -> Vec<f64> {
     rows.iter()
@@ -106,30 +94,18 @@ fn timeline_replica_s(rows: &[nines::model::TrialResult]) -> Vec<f64> {
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_autoscaling() {
-    let trials = 24;
-    let (sf, rf) = simulate(&with_sampling(MODEL, "full"), trials, 3);
-    let (sw, rw) = simulate(&with_sampling(MODEL, "windowed"), trials, 3);
+    let (trials, seed) = (12, 3);
+    let [(_, rf), (sw, rw)] = full_and_windowed(MODEL, trials, seed);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
-    println!("windowed: {w:?}");
-    assert_eq!(sf.requests.as_ref().unwrap().sampling.as_deref(), Some("full"));
     // Each burst's start and end opens a window: at least 12 a trial.
     assert!(w.windows_per_trial >= 12.0, "{w:?}");
-    assert_eq!(w.metastable_windows, 0, "{w:?}");
-    let (af, aw) = (request_availability(&rf), request_availability(&rw));
-    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
+    // Paired by seed; the shared samples' error is `sampling_error`.
+    let paired = agree_with_shared("autoscaling", &sw, &rf, &rw, 2.5);
+    let (loss, combined) = (paired.loss, paired.combined);
     assert!(
         loss > 0.015,
         "the bursts must lose requests beyond the 1 % errors: {loss}"
     );
-    // Paired by seed; the shared samples' error is `sampling_error`.
-    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
-    let (mean, se) = mean_se(&diffs);
-    let combined = (se * se + w.sampling_error * w.sampling_error).sqrt();
-    println!(
-        "full loss {loss:.4e}, windowed - full {mean:+.3e} (paired s.e. {se:.2e}, shared {:.2e})",
-        w.sampling_error
-    );
-    assert!(mean.abs() <= 2.5 * combined, "{mean} vs {combined}");
     assert!(2.5 * combined < 0.1 * loss, "{combined} vs {loss}");
     // The autoscalers' figures are simulated (windows), not estimated:
     // paired by seed, within their own standard errors.
@@ -165,39 +141,12 @@ fn windowed_agrees_with_full_simulation_with_autoscaling() {
     // The comparison can fail: the pool held at 3 (the autoscaler never
     // scales), windowed, is far outside.
     let fixed = MODEL.replace("max = 10", "max = 3");
-    let (_, rn) = simulate(&with_sampling(&fixed, "windowed"), trials, 3);
-    let an = request_availability(&rn);
-    let diffs: Vec<f64> = af.iter().zip(&an).map(|(f, w)| w - f).collect();
-    let (mean_fixed, _) = mean_se(&diffs);
-    println!("held at 3 replicas, windowed - full {mean_fixed:+.3e}");
-    assert!(mean_fixed.abs() > 5.0 * 2.5 * combined, "{mean_fixed} vs {combined}");
+    far_from_full("autoscaling", &fixed, trials, seed, &paired, 5.0 * 2.5 * combined);
 }
 
 #[test]
 fn windowed_autoscaling_is_the_same_on_one_and_two_threads() {
-    let env = Dir::new();
-    let path = env.write("autoscaled.toml", &with_sampling(MODEL, "windowed"));
-    let path = path.to_str().unwrap();
-    let run = |threads: &str| {
-        env.nines(&[
-            "run",
-            path,
-            "--trials",
-            "4",
-            "--seed",
-            "5",
-            "--threads",
-            threads,
-            "--format",
-            "json",
-            "--no-write",
-        ])
-        .ok()
-    };
-    let one = run("1");
-    assert!(one.contains("\"sampling\": \"windowed\""), "{one}");
-    assert!(one.contains("\"scale_ups\""), "{one}");
-    assert_eq!(one, run("2"));
+    same_bytes_on_one_and_two_threads("autoscaling", MODEL, 4, 5, &["\"scale_ups\""]);
 }
 
 /// An autoscaler that never rests (no tolerance, no stabilisation window:

@@ -4,7 +4,10 @@
 //! request. Checked against full simulation, paired by seed, on a
 //! compressed model where full is cheap, and against a closed form.
 
-use crate::util::{Dir, assert_covers, request_availability, simulate, t_ci95};
+use crate::util::{
+    agree_with_shared, assert_covers, far_from_full, full_and_windowed, mean_se, request_availability,
+    same_bytes_on_one_and_two_threads, simulate, t_ci95, with_sampling,
+};
 
 /// Three hours of an api (3 replicas failing every 90 minutes, repaired
 /// in 5) calling a database (2 replicas), 40 requests/s, with a fault of
@@ -108,22 +111,6 @@ target = "db[0]"
 error_rate = 0.5
 "#;
 
-fn with_sampling(model: &str, sampling: &str) -> String {
-    model.replacen(
-        "horizon = \"3h\"",
-        &format!("horizon = \"3h\"\nrequest_sampling = \"{sampling}\""),
-        1,
-    )
-}
-
-/// Mean and standard error of `xs`.
-fn mean_se(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
-}
-
 /// One trial's figures of fault `f` that the request stream decides:
 /// requests and failures while active, occurrences detected and their
 /// times to detect, recovered and their times to recover, and per service
@@ -146,15 +133,11 @@ fn figures(r: &nines::model::TrialResult, f: usize) -> Vec<(String, f64)> {
 
 #[test]
 fn windowed_agrees_with_full_simulation_through_faults_of_every_kind() {
-    let trials = 24;
-    let (sf, rf) = simulate(&with_sampling(FAULTS, "full"), trials, 3);
-    let (sw, rw) = simulate(&with_sampling(FAULTS, "windowed"), trials, 3);
+    let (trials, seed) = (12, 3);
+    let [(sf, rf), (sw, rw)] = full_and_windowed(FAULTS, trials, seed);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
-    println!("windowed: {w:?}");
-    assert_eq!(sf.requests.as_ref().unwrap().sampling.as_deref(), Some("full"));
     // Nine occurrences a trial, each start a window at least.
     assert!(w.windows_per_trial >= 9.0, "{w:?}");
-    assert_eq!(w.metastable_windows, 0, "{w:?}");
     // The schedule is the availability process's: occurrences, active
     // time and time availability are the full trial's, trial by trial.
     for (a, b) in rf.iter().zip(&rw) {
@@ -163,17 +146,9 @@ fn windowed_agrees_with_full_simulation_through_faults_of_every_kind() {
             assert_eq!((x.occurrences, x.active_s), (y.occurrences, y.active_s));
         }
     }
-    let (af, aw) = (request_availability(&rf), request_availability(&rw));
-    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
+    let paired = agree_with_shared("faults", &sw, &rf, &rw, 2.5);
+    let (loss, combined) = (paired.loss, paired.combined);
     assert!(loss > 5e-3, "the faults must lose requests to mean anything: {loss}");
-    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
-    let (mean, se) = mean_se(&diffs);
-    let combined = (se * se + w.sampling_error * w.sampling_error).sqrt();
-    println!(
-        "full loss {loss:.4e}, windowed - full {mean:+.3e} (paired s.e. {se:.2e}, shared {:.2e})",
-        w.sampling_error
-    );
-    assert!(mean.abs() <= 2.5 * combined, "{mean} vs {combined}");
     assert!(2.5 * combined < 0.15 * loss, "{combined} vs {loss}");
     // Each fault's request-level figures, paired by seed: within 3.5
     // standard errors of their differences (identical where they do not
@@ -214,39 +189,12 @@ fn windowed_agrees_with_full_simulation_through_faults_of_every_kind() {
     // The comparison can fail: the model without its faults, windowed,
     // is far outside.
     let bare = FAULTS.split("[[fault]]").next().unwrap();
-    let (_, rn) = simulate(&with_sampling(bare, "windowed"), trials, 3);
-    let an = request_availability(&rn);
-    let diffs: Vec<f64> = af.iter().zip(&an).map(|(f, w)| w - f).collect();
-    let (mean_bare, _) = mean_se(&diffs);
-    println!("without faults, windowed - full {mean_bare:+.3e}");
-    assert!(mean_bare.abs() > 5.0 * 2.5 * combined, "{mean_bare} vs {combined}");
+    far_from_full("faults", bare, trials, seed, &paired, 5.0 * 2.5 * combined);
 }
 
 #[test]
 fn windowed_faults_are_the_same_on_one_and_two_threads() {
-    let env = Dir::new();
-    let path = env.write("faults.toml", &with_sampling(FAULTS, "windowed"));
-    let path = path.to_str().unwrap();
-    let run = |threads: &str| {
-        env.nines(&[
-            "run",
-            path,
-            "--trials",
-            "4",
-            "--seed",
-            "5",
-            "--threads",
-            threads,
-            "--format",
-            "json",
-            "--no-write",
-        ])
-        .ok()
-    };
-    let one = run("1");
-    assert!(one.contains("\"sampling\": \"windowed\""), "{one}");
-    assert!(one.contains("\"flaky db\""), "{one}");
-    assert_eq!(one, run("2"));
+    same_bytes_on_one_and_two_threads("faults", FAULTS, 4, 5, &["\"flaky db\""]);
 }
 
 /// One replica, 50 requests/s, nothing failing but an errors fault of

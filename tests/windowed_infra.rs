@@ -6,18 +6,9 @@
 //! windowed estimate of the model without the part lies outside.
 
 use crate::util::{
-    Dir, agree_on_requests, assert_covers, assert_excludes, full_and_windowed, request_availability, t_ci95,
+    agree_on_requests, assert_covers, assert_excludes, full_and_windowed, off_from_full, request_availability,
+    same_bytes_on_one_and_two_threads, t_ci95, with_horizon,
 };
-
-/// The horizon of a run, seconds.
-fn horizon_of(s: &nines::Summary) -> f64 {
-    s.horizon_s
-}
-
-/// `model` with `request_sampling = mode` set at its top.
-fn with_sampling(model: &str, mode: &str) -> String {
-    format!("request_sampling = \"{mode}\"\n{model}")
-}
 
 /// Runs `model` windowed and fully on the same seeds and asserts that the
 /// paired difference of the request availability covers 0 within 5 % of
@@ -37,8 +28,7 @@ fn agree(
     println!("{name}: windowed {w:?}");
     // Windows cover a small part of the horizon (the shared samples
     // dominate what a short compressed run simulates).
-    let horizon_s = horizon_of(&sf);
-    assert!(w.window_s_per_trial < 0.25 * horizon_s, "{w:?}");
+    assert!(w.window_s_per_trial < 0.25 * sf.horizon_s, "{w:?}");
     assert_eq!(w.metastable_windows, 0, "{w:?}");
     agree_on_requests(name, &rf, &rw);
     for (a, b) in rf.iter().zip(&rw) {
@@ -51,9 +41,7 @@ fn agree(
     );
     assert!((nw / nf - 1.0).abs() < 0.01, "{name}: {nw} vs {nf} requests");
     // The comparison can fail: the model without the part, windowed.
-    let (_, rx) = crate::util::simulate(&with_sampling(wrong, "windowed"), trials, seed);
-    let (af, ax) = (request_availability(&rf), request_availability(&rx));
-    let diffs: Vec<f64> = af.iter().zip(&ax).map(|(f, x)| x - f).collect();
+    let diffs = off_from_full(wrong, trials, seed, &request_availability(&rf));
     let (wmean, wci) = t_ci95(&diffs);
     println!(
         "{name}: without the part - full {wmean:+.3e} ci95 [{:.3e}, {:.3e}]",
@@ -161,33 +149,12 @@ fn windowed_agrees_with_full_simulation_with_zones_common_causes_crews_and_spare
     agree("infra", INFRA, &infra_without(), 12, 5);
 }
 
-/// The CLI's JSON output of `model`, windowed, on `threads` threads.
-fn json(env: &Dir, model: &str, threads: &str) -> String {
-    let path = env.write("m.toml", &with_sampling(model, "windowed"));
-    env.nines(&[
-        "run",
-        path.to_str().unwrap(),
-        "--trials",
-        "4",
-        "--seed",
-        "9",
-        "--threads",
-        threads,
-        "--format",
-        "json",
-        "--no-write",
-    ])
-    .ok()
-}
-
 #[test]
 fn windowed_infra_output_is_the_same_on_one_and_two_threads() {
-    let env = Dir::new();
-    for model in [INFRA, DEPLOYS] {
-        let one = json(&env, model, "1");
-        assert!(one.contains("\"sampling\": \"windowed\""), "{one}");
-        assert_eq!(one, json(&env, model, "2"));
-    }
+    // An hour of each (zone outages, shocks, rolls and a maintenance
+    // window, their windows and samples) on two trials, one a thread.
+    same_bytes_on_one_and_two_threads("infra", &with_horizon(INFRA, "1h"), 2, 9, &[]);
+    same_bytes_on_one_and_two_threads("deploys", &with_horizon(DEPLOYS, "1h"), 2, 9, &["\"deploys\""]);
 }
 
 /// One replica taken out for 30 minutes every day, never failing
@@ -313,12 +280,13 @@ duration = "5m"
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_deploys_and_maintenance() {
-    // The wrong estimate keeps every roll and window (the same time path)
-    // but ignores what a bad release does to requests.
-    let wrong = DEPLOYS
-        .replace("error_rate = 0.3", "error_rate = 0.000001")
-        .replace("latency = \"250ms\"", "latency = \"1us\"");
-    let (rf, _) = agree("deploys", DEPLOYS, &wrong, 12, 7);
+    // The wrong estimate keeps every roll and maintenance window but
+    // ignores what a bad release does: every release is good (no
+    // rollbacks either; its samples, unlike those of a harmless bad
+    // release, stop at their precision, not their cap).
+    let wrong = DEPLOYS.replace("bad = 0.5", "bad = 0.0");
+    assert_eq!(wrong.matches("bad = 0.0").count(), 2, "{wrong}");
+    let (rf, _) = agree("deploys", DEPLOYS, &wrong, 8, 7);
     let rolls: u32 = rf
         .iter()
         .map(|r| r.ops.as_ref().unwrap().deploys.iter().map(|d| d.bad).sum::<u32>())

@@ -3,7 +3,10 @@
 //! compressed models where full is affordable, and the same bytes on one
 //! and two threads.
 
-use crate::util::{Dir, agree_on_requests, agree_per_trial, assert_covers, simulate, t_ci95};
+use crate::util::{
+    Dir, agree_on_requests, agree_per_trial, assert_covers, full_and_windowed, mean_latency,
+    same_bytes_on_one_and_two_threads, t_ci95, with_horizon, with_sampling,
+};
 
 /// A compressed model (three hours, a web tier of three replicas failing
 /// every 90 minutes each, an active-passive database failing every hour
@@ -66,12 +69,7 @@ fn per_request(
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_hedging_and_a_concurrency_budget() {
-    let trials = 12;
-    let full = HEDGED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"full\"");
-    let windowed = HEDGED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"windowed\"");
-    let (sf, rf) = simulate(&full, trials, 3);
-    let (sw, rw) = simulate(&windowed, trials, 3);
-    assert_eq!(sf.requests.as_ref().unwrap().sampling.as_deref(), Some("full"));
+    let [(_, rf), (sw, rw)] = full_and_windowed(HEDGED, 12, 3);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
     println!("windowed: {w:?}");
     assert_eq!(w.metastable_windows, 0, "{w:?}");
@@ -128,39 +126,14 @@ fn windowed_agrees_with_full_simulation_with_hedging_and_a_concurrency_budget() 
 /// Every model above, windowed: the same JSON on one and two threads.
 #[test]
 fn windowed_policies_give_the_same_bytes_on_one_and_two_threads() {
-    let env = Dir::new();
-    for (name, model, mark) in [
-        ("hedged.toml", HEDGED, "\"hedge\""),
-        ("detected.toml", DETECTED, "\"ejections_by_detector\""),
-        ("loaded.toml", LOADED, "\"sampling\": \"windowed\""),
+    // An hour of each (a few crashes, their windows and samples) on two
+    // trials, one a thread.
+    for (name, model, marks) in [
+        ("hedged", HEDGED, &["\"hedge\""][..]),
+        ("detected", DETECTED, &["\"ejections_by_detector\""]),
+        ("loaded", LOADED, &[]),
     ] {
-        let path = env.write(
-            name,
-            &model.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"windowed\""),
-        );
-        let path = path.to_str().unwrap();
-        let run = |threads: &str| {
-            env.nines(&[
-                "run",
-                path,
-                "--trials",
-                "4",
-                "--seed",
-                "4",
-                "--threads",
-                threads,
-                "--format",
-                "json",
-                "--no-write",
-            ])
-            .ok()
-        };
-        let one = run("1");
-        assert!(
-            one.contains("\"sampling\": \"windowed\"") && one.contains(mark),
-            "{name}: {one}"
-        );
-        assert_eq!(one, run("2"), "{name}");
+        same_bytes_on_one_and_two_threads(name, &with_horizon(model, "1h"), 2, 4, marks);
     }
 }
 
@@ -225,11 +198,7 @@ fn defence_per_request(
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_interval_detectors_and_panic_routing() {
-    let trials = 12;
-    let full = DETECTED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"full\"");
-    let windowed = DETECTED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"windowed\"");
-    let (_, rf) = simulate(&full, trials, 5);
-    let (sw, rw) = simulate(&windowed, trials, 5);
+    let [(_, rf), (sw, rw)] = full_and_windowed(DETECTED, 12, 5);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
     println!("windowed: {w:?}");
     assert_eq!(w.metastable_windows, 0, "{w:?}");
@@ -302,11 +271,7 @@ slowdown = { by = "utilisation", curve = [[0.5, 1.0], [1.0, 2.0]] }
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_cold_starts_and_caches() {
-    let trials = 12;
-    let full = LOADED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"full\"");
-    let windowed = LOADED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"windowed\"");
-    let (_, rf) = simulate(&full, trials, 7);
-    let (sw, rw) = simulate(&windowed, trials, 7);
+    let [(_, rf), (sw, rw)] = full_and_windowed(LOADED, 12, 7);
     let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
     println!("windowed: {w:?}");
     assert_eq!(w.metastable_windows, 0, "{w:?}");
@@ -324,15 +289,7 @@ fn windowed_agrees_with_full_simulation_with_cold_starts_and_caches() {
     // Warm, a request reads 0.2 times: the restarts' empty caches add
     // measurably to that.
     assert!(level > 0.205, "the restarts must cost reads to mean anything: {level}");
-    let latency = |rows: &[nines::model::TrialResult]| -> Vec<f64> {
-        rows.iter()
-            .map(|r| {
-                let t = r.traffic.as_ref().unwrap();
-                t.latency_sum / t.requests as f64
-            })
-            .collect()
-    };
-    let (lf, lw) = (latency(&rf), latency(&rw));
+    let (lf, lw) = (mean_latency(&rf), mean_latency(&rw));
     let diffs: Vec<f64> = lf.iter().zip(&lw).map(|(f, w)| w - f).collect();
     let (mean, ci) = t_ci95(&diffs);
     let level = lf.iter().sum::<f64>() / lf.len() as f64;
@@ -351,7 +308,7 @@ fn windowed_agrees_with_full_simulation_with_cold_starts_and_caches() {
 #[test]
 fn autoscaling_with_operations_or_probes_stays_refused() {
     let env = Dir::new();
-    let windowed = DETECTED.replace("horizon = \"3h\"", "horizon = \"3h\"\nrequest_sampling = \"windowed\"");
+    let windowed = with_sampling(DETECTED, "windowed");
     for (name, text, why) in [
         (
             "autoscaled.toml",

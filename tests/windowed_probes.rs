@@ -4,7 +4,10 @@
 //! able to fail; the same bytes on one and two threads; probes with
 //! injected faults stay refused.
 
-use crate::util::{Dir, request_availability, simulate};
+use crate::util::{
+    Dir, Paired, agree_with_shared, far_from_full, full_and_windowed, mean_se, same_bytes_on_one_and_two_threads,
+    with_horizon, with_sampling,
+};
 
 /// Three hours of an api of 4 replicas (failing every hour each) whose
 /// deep readiness check calls "prefs", one replica failing every 40
@@ -78,21 +81,6 @@ failure = { mean = "45m" }
 repair = { mean = "5m" }
 "#;
 
-fn with_sampling(model: &str, sampling: &str) -> String {
-    model.replace(
-        "horizon = \"3h\"",
-        &format!("horizon = \"3h\"\nrequest_sampling = \"{sampling}\""),
-    )
-}
-
-/// Mean and standard error of `xs`.
-fn mean_se(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
-}
-
 /// One of a service's defence counts.
 type Count = fn(&nines::model::counts::DefenceCounts) -> u64;
 
@@ -111,25 +99,10 @@ fn defence(
 /// 2.5 combined standard errors (paired, plus the shared samples'), and
 /// the api's probes sent, failed and (with liveness) restarts per trial
 /// within 3 paired standard errors plus 3 % of their level (the shared
-/// samples' error, which pairing cannot show). Returns the full loss, the
-/// combined standard error and the full per-trial availabilities.
-fn compare(name: &str, model: &str, trials: u64, seed: u64, liveness: bool) -> (f64, f64, Vec<f64>) {
-    let (sf, rf) = simulate(&with_sampling(model, "full"), trials, seed);
-    let (sw, rw) = simulate(&with_sampling(model, "windowed"), trials, seed);
-    assert_eq!(sf.requests.as_ref().unwrap().sampling.as_deref(), Some("full"));
-    let w = sw.requests.as_ref().unwrap().windowed.as_ref().expect("windowed");
-    println!("{name}: windowed {w:?}");
-    assert_eq!(w.metastable_windows, 0, "{name}: {w:?}");
-    let (af, aw) = (request_availability(&rf), request_availability(&rw));
-    let loss = 1.0 - af.iter().sum::<f64>() / af.len() as f64;
-    let diffs: Vec<f64> = af.iter().zip(&aw).map(|(f, w)| w - f).collect();
-    let (mean, se) = mean_se(&diffs);
-    let combined = (se * se + w.sampling_error * w.sampling_error).sqrt();
-    println!(
-        "{name}: full loss {loss:.4e}, windowed - full {mean:+.3e} (paired s.e. {se:.2e}, shared {:.2e})",
-        w.sampling_error
-    );
-    assert!(mean.abs() <= 2.5 * combined, "{name}: {mean} vs {combined}");
+/// samples' error, which pairing cannot show).
+fn compare(name: &str, model: &str, trials: u64, seed: u64, liveness: bool) -> Paired {
+    let [(_, rf), (sw, rw)] = full_and_windowed(model, trials, seed);
+    let paired = agree_with_shared(name, &sw, &rf, &rw, 2.5);
     let mut counts: Vec<(&str, Count)> = vec![("probes sent", |d| d.probes), ("probes failed", |d| d.probes_failed)];
     if liveness {
         counts.push(("restarts", |d| d.restarts));
@@ -143,22 +116,14 @@ fn compare(name: &str, model: &str, trials: u64, seed: u64, liveness: bool) -> (
         assert!(level > 10.0, "{name}: too few {what} to mean anything");
         assert!(mean.abs() <= 3.0 * se + 0.03 * level, "{name}: {what}: {mean} vs {se}");
     }
-    (loss, combined, af)
-}
-
-/// The same model without its request probes, windowed: how far its
-/// request availability is from `full`'s, paired.
-fn removed(model: &str, trials: u64, seed: u64, full: &[f64]) -> f64 {
-    let (_, rn) = simulate(&with_sampling(model, "windowed"), trials, seed);
-    let an = request_availability(&rn);
-    let diffs: Vec<f64> = full.iter().zip(&an).map(|(f, w)| w - f).collect();
-    mean_se(&diffs).0
+    paired
 }
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_a_deep_readiness_check() {
     let (trials, seed) = (12, 3);
-    let (loss, combined, af) = compare("deep readiness", DEEP, trials, seed, false);
+    let paired = compare("deep readiness", DEEP, trials, seed, false);
+    let (loss, combined) = (paired.loss, paired.combined);
     assert!(
         loss > 1e-2,
         "the deep check must lose requests to mean anything: {loss}"
@@ -168,15 +133,14 @@ fn windowed_agrees_with_full_simulation_with_a_deep_readiness_check() {
     // its fallback while prefs is down.
     let shallow = DEEP.replace(", timeout = \"1s\", deep = [\"prefs\"], panic_threshold = 0", "");
     assert!(!shallow.contains("deep ="), "{shallow}");
-    let off = removed(&shallow, trials, seed, &af);
-    println!("deep readiness: without the probe, windowed - full {off:+.3e}");
-    assert!(off.abs() > 5.0 * 2.5 * combined, "{off} vs {combined}");
+    far_from_full("deep readiness", &shallow, trials, seed, &paired, 5.0 * 2.5 * combined);
 }
 
 #[test]
 fn windowed_agrees_with_full_simulation_with_liveness_restarts_under_load() {
     let (trials, seed) = (24, 3);
-    let (loss, combined, af) = compare("liveness", LIVE, trials, seed, true);
+    let paired = compare("liveness", LIVE, trials, seed, true);
+    let (loss, combined) = (paired.loss, paired.combined);
     assert!(loss > 1e-2, "the restarts must lose requests to mean anything: {loss}");
     // Restart storms after a crash are chaotic: each run of the same
     // failure path has its own, which pairing cannot cancel.
@@ -187,40 +151,13 @@ fn windowed_agrees_with_full_simulation_with_liveness_restarts_under_load() {
         "",
     );
     assert!(!calm.contains("liveness ="), "{calm}");
-    let off = removed(&calm, trials, seed, &af);
-    println!("liveness: without the probe, windowed - full {off:+.3e}");
-    assert!(off.abs() > 3.0 * 2.5 * combined, "{off} vs {combined}");
+    far_from_full("liveness", &calm, trials, seed, &paired, 3.0 * 2.5 * combined);
 }
 
 #[test]
 fn windowed_probes_give_the_same_bytes_on_one_and_two_threads() {
-    let env = Dir::new();
-    for (name, model, mark) in [("deep.toml", DEEP, "\"probes\""), ("live.toml", LIVE, "\"restarts\"")] {
-        let path = env.write(name, &with_sampling(model, "windowed"));
-        let path = path.to_str().unwrap();
-        let run = |threads: &str| {
-            env.nines(&[
-                "run",
-                path,
-                "--trials",
-                "4",
-                "--seed",
-                "4",
-                "--threads",
-                threads,
-                "--format",
-                "json",
-                "--no-write",
-            ])
-            .ok()
-        };
-        let one = run("1");
-        assert!(
-            one.contains("\"sampling\": \"windowed\"") && one.contains(mark),
-            "{name}: {one}"
-        );
-        assert_eq!(one, run("2"), "{name}");
-    }
+    same_bytes_on_one_and_two_threads("deep readiness", &with_horizon(DEEP, "1h"), 2, 4, &["\"probes\""]);
+    same_bytes_on_one_and_two_threads("liveness", LIVE, 4, 4, &["\"restarts\""]);
 }
 
 /// Probes with injected faults stay refused (a liveness restart cures a
