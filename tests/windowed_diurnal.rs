@@ -5,7 +5,10 @@
 //! swing), against full simulation near saturation paired by seed, for
 //! determinism across threads, and for the combinations it refuses.
 
-use crate::util::{Dir, assert_covers, assert_excludes, erlang_b, request_availability, simulate};
+use crate::util::{
+    Dir, assert_covers, assert_excludes, erlang_b, mean_se, request_availability, same_bytes_on_one_and_two_threads,
+    simulate, with_sampling,
+};
 
 /// A pool of 4 replicas (2 slots each, 25 ms a request: 320 requests/s at
 /// most) failing every 2 hours each (a change every 30 minutes), repaired
@@ -80,22 +83,6 @@ service_time = { mean = "5ms" }
 failure = { mean = "3d" }
 repair = { mean = "1h" }
 "#;
-
-fn with_sampling(model: &str, sampling: &str) -> String {
-    model.replacen(
-        "\n\n[[workload]]",
-        &format!("\nrequest_sampling = \"{sampling}\"\n\n[[workload]]"),
-        1,
-    )
-}
-
-/// Mean and standard error of `xs`.
-fn mean_se(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
-}
 
 /// The Erlang model's request availability: Erlang B at each moment's
 /// load, weighted by the rate over one period (midpoint rule).
@@ -217,29 +204,7 @@ fn a_single_replica_month_through_a_swing_is_its_rate_weighted_time_availability
 
 #[test]
 fn windowed_swings_are_the_same_on_one_and_two_threads() {
-    let env = Dir::new();
-    let path = env.write("pool.toml", &with_sampling(POOL, "windowed"));
-    let path = path.to_str().unwrap();
-    let run = |threads: &str| {
-        env.nines(&[
-            "run",
-            path,
-            "--trials",
-            "4",
-            "--seed",
-            "5",
-            "--threads",
-            threads,
-            "--format",
-            "json",
-            "--no-write",
-        ])
-        .ok()
-    };
-    let one = run("1");
-    assert!(one.contains("\"sampling\": \"windowed\""), "{one}");
-    assert!(one.contains("\"interpolation_bias\""), "{one}");
-    assert_eq!(one, run("2"));
+    same_bytes_on_one_and_two_threads("pool", POOL, 4, 5, &["\"interpolation_bias\""]);
 }
 
 #[test]
