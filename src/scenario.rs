@@ -31,6 +31,7 @@ mod schema_parts;
 pub mod source;
 pub mod validate;
 pub mod workflow;
+pub mod timescales;
 
 use std::path::Path;
 
