@@ -29,9 +29,9 @@ pub mod sampling;
 pub mod schema;
 mod schema_parts;
 pub mod source;
+pub mod timescales;
 pub mod validate;
 pub mod workflow;
-pub mod timescales;
 
 use std::path::Path;
 

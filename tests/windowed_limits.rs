@@ -306,7 +306,10 @@ fn a_month_that_would_blow_the_budget_is_still_refused() {
     // 25 s each) simulate about 5e8 requests a trial.
     let (code, err) = check(&tiers_month("12h", 20_000));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("workload.clients.rate") && err.contains("limits.events_per_trial"), "{err}");
+    assert!(
+        err.contains("workload.clients.rate") && err.contains("limits.events_per_trial"),
+        "{err}"
+    );
     // And a budget below what one trial of the pool simulates (about 3e6
     // requests) refuses it.
     let (code, err) = check(&format!("{POOL_MONTH}\n[limits]\nevents_per_trial = 700000\n"));

@@ -51,8 +51,8 @@ use crate::model::counts::ClientCounts;
 use crate::model::result::TrafficResult;
 use crate::model::world::World;
 use crate::resilience::hedge::HedgeDelay;
-use crate::scenario::load::Fill;
 use crate::scenario::ClientPolicy;
+use crate::scenario::load::Fill;
 
 /// Whether edge policy `p` hedges or has a retry budget by concurrency.
 fn carried(p: &ClientPolicy) -> bool {

@@ -52,8 +52,8 @@ use super::super::result::TrafficResult;
 use super::super::traffic::ReplicaProbes;
 use super::super::trial::Trial;
 use super::super::world::World;
-use super::master::{Marks, Master};
 use super::MAX_WARMUP;
+use super::master::{Marks, Master};
 use crate::engine::Nanos;
 use crate::scenario::Probes;
 

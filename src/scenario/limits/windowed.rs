@@ -1,18 +1,37 @@
-//! The configuration changes one trial of a windowed run is expected to
-//! meet: what the static `[limits]` check counts windows from
-//! ([`crate::model::windowed::requests_per_trial`]) when windowed request
-//! sampling will run.
+//! What one trial of a windowed run is expected to simulate: what the
+//! static `[limits]` check counts ([`requests_per_trial`]) in place of
+//! every arrival when windowed request sampling will run.
 //!
-//! Every change of the configuration the request component reads may open
-//! a transient window: a region's or a replica's failure and repair, a
-//! zone's outage and return, a common-cause shock and the repairs of the
-//! replicas it fails, each batch of a deploy going out and coming back (a
-//! rollback again), and each maintenance window's opening and closing.
-//! Bursts' starts and ends are counted by `requests_per_trial` itself.
+//! **Windows, per trial.** Every change of the configuration the request
+//! component reads may open a transient window ([`changes`]): a region's
+//! or a replica's failure and repair, a zone's outage and return, a
+//! common-cause shock and the repairs of the replicas it fails, each batch
+//! of a deploy going out and coming back (a rollback again), each
+//! maintenance window's opening and closing, and each burst's start and
+//! end. Each costs two warm-ups, the slowest health check's detection and
+//! the settling steps at the peak rate ([`Estimate::window_requests`]).
 //! The count is an expectation over the horizon, deliberately generous (a
 //! shock that hits nothing, or changes close enough to share a window,
-//! count in full), so the check errs towards letting a run start; each
-//! window and sample still has its own runtime budget.
+//! count in full).
+//!
+//! **Samples, per distinct configuration.** A stationary sample is drawn
+//! once per configuration for the whole run and shared by every trial that
+//! meets it, so a trial draws at most one per distinct configuration it
+//! meets, however many windows lead back to it. The estimate counts the
+//! configurations one trial is expected to meet ([`configurations`], from
+//! the model's structure, at most one more than its windows), each sample
+//! at its cap ([`SAMPLE_CAP`] requests and two warm-ups), and with a
+//! diurnal swing every rate level of the grid. That is the cost of the
+//! heaviest trial (the first to meet those configurations); a run of `n`
+//! trials meets at most `n` times as many configurations as one, so it
+//! costs at most `n` times the estimate.
+//!
+//! The estimate is a guard, not a prediction: it errs towards letting a
+//! run start only where the true cost is below it (windows counted in
+//! full, samples at their cap, every diurnal level drawn), and each window
+//! and sample step still has its own runtime budget. The arithmetic of the
+//! timescales is [`crate::scenario::timescales`]'s, which the windowed
+//! sampler reads too, so this module never calls into the model.
 
 use super::{copies, cycles};
 use crate::engine::Nanos;
@@ -191,8 +210,8 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         .fold(0.0, f64::max);
     let sample_requests = SAMPLE_CAP.max(least * peak) + 2.0 * secs(ts.warmup) * peak;
     let fault_requests = fault_window_requests(sc, ts.warmup, peak);
-    let requests = (windows * window_requests + configurations * levels * sample_requests + fault_requests)
-        .min(full_requests(sc));
+    let requests =
+        (windows * window_requests + configurations * levels * sample_requests + fault_requests).min(full_requests(sc));
     Estimate {
         windows,
         window_requests,
@@ -248,11 +267,11 @@ impl Part {
 
 /// Least expected entries per trial of a combination of local states the
 /// count follows: rarer ones add less than this each.
-const NEGLIGIBLE: f64 = 1e-3;
+pub const NEGLIGIBLE: f64 = 1e-3;
 
 /// Most combinations [`configurations`] weighs before it gives up and
 /// counts one configuration per window.
-const MOST_COMBINATIONS: u64 = 200_000;
+pub const MOST_COMBINATIONS: u64 = 200_000;
 
 /// The configurations one trial of `sc` is expected to meet, each of which
 /// may draw a stationary sample: the starting one, plus, for every
@@ -278,7 +297,9 @@ pub fn configurations(sc: &Scenario) -> f64 {
     let n_changes = changes(sc) + burst_edges(sc);
     let mut parts: Vec<Part> = Vec::new();
     for (i, s) in sc.services.iter().enumerate() {
-        let (Some(f), Some(r)) = (&s.failure, &s.repair) else { continue };
+        let (Some(f), Some(r)) = (&s.failure, &s.repair) else {
+            continue;
+        };
         let shocks: f64 = sc
             .infra
             .common_causes
