@@ -29,6 +29,7 @@ pub mod sampling;
 pub mod schema;
 mod schema_parts;
 pub mod source;
+pub mod timescales;
 pub mod validate;
 pub mod workflow;
 

@@ -2,9 +2,13 @@
 //! every kind of configuration change: zone outages, common-cause shocks,
 //! deploy steps, maintenance windows and bursts, besides region and
 //! replica failures. For each kind: the estimate grows with it, and its
-//! windows are within a factor of those a run reports.
+//! windows are within a factor of those a run reports. Its stationary
+//! samples are counted per distinct configuration a trial meets (shared by
+//! the run's trials), not per window: a month that changes every few hours
+//! is within a factor of what a run simulates and fits the default budget,
+//! and a diurnal swing's rate levels are counted.
 
-use crate::util::simulate;
+use crate::util::{Dir, simulate};
 use nines::scenario::Scenario;
 
 /// A pool of three replicas behind health checks, failing once a day: few
@@ -36,12 +40,8 @@ fn parse(text: &str) -> Scenario {
 
 /// The estimate's windows and requests per trial of `text`.
 fn estimate(text: &str) -> (f64, f64) {
-    let sc = parse(text);
-    let changes = nines::scenario::limits::windowed::changes(&sc);
-    (
-        nines::model::windowed::windows_per_trial(&sc, changes),
-        nines::model::windowed::requests_per_trial(&sc, changes),
-    )
+    let e = nines::scenario::limits::windowed::estimate(&parse(text));
+    (e.windows, e.requests)
 }
 
 /// Asserts that `part` (appended to [`BASE`], with `edit` applied to the
@@ -196,4 +196,161 @@ factor = 3.0
         |t| t.replace("rate = 20\n", &format!("rate = 20\n{burst}")),
         6.0,
     );
+}
+
+/// A month of one pool of six replicas, each failing every day: a change
+/// every two hours, about 540 windows a trial, and few configurations
+/// (up to two or three replicas down at once).
+const POOL_MONTH: &str = r#"
+name = "pool, a month"
+horizon = "30d"
+request_sampling = "windowed"
+
+[[workload]]
+name = "clients"
+to = "api"
+rate = 200
+
+[[service]]
+name = "api"
+topology = "active-active"
+replicas = 6
+concurrency = 64
+service_time = { mean = "2ms" }
+health_check = { interval = "5s", unhealthy = 2, healthy = 1 }
+failure = { mean = "1d" }
+repair = { mean = "1h" }
+"#;
+
+/// `benches/windowed_month.toml` (three tiers, retries, a breaker, a
+/// bulkhead, an active-passive database), its web and app replicas failing
+/// every `every`, at `rate` requests a second.
+fn tiers_month(every: &str, rate: u32) -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/windowed_month.toml"))
+        .expect("the month bench")
+        .replace("mean = \"10d\"", &format!("mean = \"{every}\""))
+        .replace("rate = 1000", &format!("rate = {rate}"))
+}
+
+/// Entry requests one trial of `text` simulated (windows and the samples
+/// it drew: a run of one trial draws every sample it uses), and the
+/// configurations it sampled.
+fn one_trial(text: &str, seed: u64) -> (f64, f64) {
+    let (s, _) = simulate(text, 1, seed);
+    let w = s.requests.as_ref().unwrap().windowed.clone().expect("windowed");
+    (w.simulated_requests as f64, w.configurations_sampled as f64)
+}
+
+/// Asserts that the estimate of `text` is within a factor of 4 of what one
+/// trial simulated, for two seeds, and that the default budget takes it.
+fn within_a_factor(name: &str, text: &str) {
+    let e = nines::scenario::limits::windowed::estimate(&parse(text));
+    for seed in [1, 2] {
+        let (ran, configurations) = one_trial(text, seed);
+        println!(
+            "{name}, seed {seed}: estimated {:.3e} requests ({:.1} windows of {:.0}, {:.1} configurations x {} levels of {:.0}), one trial simulated {ran:.3e} ({configurations} configurations)",
+            e.requests, e.windows, e.window_requests, e.configurations, e.levels, e.sample_requests
+        );
+        assert!(
+            e.requests >= 0.25 * ran && e.requests <= 4.0 * ran,
+            "{name}: estimated {:.3e}, simulated {ran:.3e}",
+            e.requests
+        );
+        assert!(
+            e.configurations >= 0.5 * configurations && e.configurations <= 4.0 * configurations,
+            "{name}: estimated {} configurations, sampled {configurations}",
+            e.configurations
+        );
+    }
+    assert!(
+        e.requests < nines::scenario::limits::DEFAULT_EVENTS_PER_TRIAL as f64,
+        "{name}: {e:?}"
+    );
+}
+
+#[test]
+fn a_month_changing_every_two_hours_is_estimated_within_a_factor() {
+    within_a_factor("pool", POOL_MONTH);
+}
+
+#[test]
+fn a_three_tier_month_changing_every_few_hours_is_estimated_within_a_factor() {
+    // Eight replicas failing every two days: a change every three hours.
+    within_a_factor("three tiers", &tiers_month("2d", 100));
+}
+
+/// `nines check` of `text`: its exit code and standard error.
+fn check(text: &str) -> (i32, String) {
+    let env = Dir::new();
+    let path = env.write("month.toml", text);
+    let run = env.nines(&["check", path.to_str().unwrap()]);
+    (run.code(), run.stderr())
+}
+
+#[test]
+fn a_month_at_1000_requests_a_second_changing_every_few_hours_passes_check() {
+    // Eight replicas failing every 12 hours, a change every 45 minutes:
+    // one sample per window was 1.1e9 requests a trial, refused.
+    for every in ["10d", "2d", "1d", "12h"] {
+        let text = tiers_month(every, 1000);
+        let e = nines::scenario::limits::windowed::estimate(&parse(&text));
+        println!("failures every {every}: {e:?}");
+        let (code, err) = check(&text);
+        assert_eq!(code, 0, "failures every {every}: {err}");
+    }
+}
+
+#[test]
+fn a_month_that_would_blow_the_budget_is_still_refused() {
+    // At 20,000 requests a second the windows alone (about 1,100 a trial,
+    // 25 s each) simulate about 5e8 requests a trial.
+    let (code, err) = check(&tiers_month("12h", 20_000));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("workload.clients.rate") && err.contains("limits.events_per_trial"),
+        "{err}"
+    );
+    // And a budget below what one trial of the pool simulates (about 3e6
+    // requests) refuses it.
+    let (code, err) = check(&format!("{POOL_MONTH}\n[limits]\nevents_per_trial = 700000\n"));
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn a_diurnal_month_counts_its_rate_levels() {
+    // tests/windowed_diurnal.rs's single replica: up or down, each
+    // configuration sampled at every level of the swing.
+    let single = r#"
+name = "single replica, a month, diurnal"
+horizon = "30d"
+request_sampling = "windowed"
+
+[[workload]]
+name = "clients"
+to = "api"
+rate = 20
+diurnal = { amplitude = 0.8 }
+
+[[service]]
+name = "api"
+replicas = 1
+concurrency = 64
+queue = 100
+service_time = { mean = "5ms" }
+failure = { mean = "3d" }
+repair = { mean = "1h" }
+"#;
+    let flat = single.replace("diurnal = { amplitude = 0.8 }\n", "");
+    let swung = nines::scenario::limits::windowed::estimate(&parse(single));
+    let still = nines::scenario::limits::windowed::estimate(&parse(&flat));
+    let (ran, levels) = one_trial(single, 1);
+    println!("diurnal: {swung:?}; flat: {still:?}; one trial simulated {ran:.3e} in {levels} samples");
+    assert_eq!(swung.levels, 33.0);
+    assert_eq!(still.levels, 1.0);
+    assert!(swung.configurations > 1.9 && swung.configurations < 3.0, "{swung:?}");
+    assert!(swung.requests >= 30.0 * still.requests, "{swung:?} against {still:?}");
+    // An upper bound on the level samples: every level of the grid, each
+    // to the cap.
+    assert!(swung.requests >= ran, "estimated {}, simulated {ran}", swung.requests);
+    assert!(swung.requests < nines::scenario::limits::DEFAULT_EVENTS_PER_TRIAL as f64);
 }

@@ -135,9 +135,6 @@ use super::traffic::{Requests, TIMELINE_BUCKETS};
 use super::trial::Trial;
 use super::world::World;
 use crate::engine::{self, Nanos};
-use crate::resilience::circuit_breaker::Trip;
-use crate::scenario::sampling::full_requests;
-use crate::scenario::{ClientPolicy, Defence, Scenario};
 use master::{Marks, Master};
 pub use tally::{SampleUse, ShareUse, Windowed};
 
@@ -153,22 +150,11 @@ mod autoscale;
 mod faults;
 mod probes;
 
+pub use crate::scenario::timescales::{
+    MAX_STEP, MAX_WARMUP, MIN_STEP, MIN_WARMUP, SAMPLE_CAP, SETTLE_STEPS, STEP_REQUESTS, Timescales, timescales_of,
+};
+
 const SECOND: Nanos = 1_000_000_000;
-/// Shortest warm-up (and least settling time after a window's last change),
-/// whatever the settings: queues fill and the first retries come back.
-pub const MIN_WARMUP: Nanos = 5 * SECOND;
-/// Longest warm-up, whatever the settings (a 10-minute timeout would
-/// otherwise make every window last most of an hour).
-pub const MAX_WARMUP: Nanos = 600 * SECOND;
-/// Entry requests a settling step should hold; its length is clamped to
-/// [`MIN_STEP`, `MAX_STEP`].
-pub const STEP_REQUESTS: f64 = 1000.0;
-/// Shortest settling step.
-pub const MIN_STEP: Nanos = SECOND;
-/// Longest settling step.
-pub const MAX_STEP: Nanos = 5 * SECOND;
-/// Steps in a row that must look stationary.
-pub const SETTLE_STEPS: usize = 3;
 /// Standard errors a settled step may differ from the stationary share.
 pub const SETTLE_Z: f64 = 4.0;
 /// A window still unsettled this long after its last change is metastable.
@@ -178,12 +164,9 @@ pub const MIN_BATCHES: u64 = 10;
 /// Least entry requests of a stationary sample (after its warm-up).
 pub const MIN_SAMPLE_REQUESTS: f64 = 20_000.0;
 /// A stationary sample stops once the standard error of its failed share
-/// is at most this share of it...
+/// is at most this share of it, or once it holds [`SAMPLE_CAP`] entry
+/// requests.
 pub const SAMPLE_PRECISION: f64 = 0.1;
-/// ... or once it holds this many entry requests (a configuration whose
-/// sample sees no failure in them is taken as failure-free: its failed
-/// share is below 3 / `SAMPLE_CAP` at 95 % confidence).
-pub const SAMPLE_CAP: f64 = 500_000.0;
 /// Most batches of a stationary sample (very slow workloads).
 pub const MAX_BATCHES: u64 = 10_000;
 
@@ -290,24 +273,6 @@ pub struct WindowedSummary {
     pub interpolation_bias: Option<f64>,
 }
 
-/// The transient timescales of a model's request process, from its own
-/// settings (see the module doc).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timescales {
-    /// Warm-up before a window's first change and before a stationary
-    /// sample (twice), and the least time a window runs after its last
-    /// change.
-    pub warmup: Nanos,
-    /// The step at which a window checks whether it has settled.
-    pub step: Nanos,
-    /// A stationary sample's batch.
-    pub batch: Nanos,
-}
-
-fn nanos(secs: f64) -> Nanos {
-    (secs.max(0.0) * 1e9).min(MAX_WARMUP as f64) as Nanos
-}
-
 /// The timescales of `w`'s request process.
 pub fn timescales(w: &World) -> Timescales {
     let rate: f64 = w.workloads.iter().map(|wl| wl.rate).sum();
@@ -316,114 +281,9 @@ pub fn timescales(w: &World) -> Timescales {
         w.services.iter().map(|s| &s.serve.defence),
         rate,
     );
-    let ts = workflows::stretch(ts, workflows::saga_lifetime(w));
-    let ts = probes::stretch(ts, probes::world_warmup(w));
-    autoscale::stretch_world(ts, w)
-}
-
-/// [`timescales`] from the client policies of every edge, the services'
-/// defences and the workloads' total rate.
-pub fn timescales_of<'a>(
-    policies: impl Iterator<Item = &'a ClientPolicy>,
-    defences: impl Iterator<Item = &'a Defence>,
-    rate: f64,
-) -> Timescales {
-    let rate = rate.max(1e-9);
-    let mut warmup = MIN_WARMUP;
-    for p in policies {
-        let attempts = p.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
-        // Each delay at most three times the last (decorrelated jitter's
-        // bound), capped by `max_delay`.
-        let backoffs: f64 = p.retry.as_ref().map_or(0.0, |r| {
-            let cap = r.max_delay.map_or(f64::INFINITY, |m| m as f64);
-            (0..attempts.saturating_sub(1))
-                .map(|k| (r.base as f64 * 3f64.powi(k.min(60) as i32)).min(cap))
-                .sum()
-        });
-        let lifetime = p
-            .timeout
-            .map(|t| nanos((t as f64 * f64::from(attempts) + backoffs) / 1e9));
-        if let Some(t) = match (lifetime, p.deadline) {
-            (Some(l), Some(d)) => Some(l.min(d)),
-            (l, d) => l.or(d),
-        } {
-            warmup = warmup.max(t);
-        }
-        if let Some(b) = &p.breaker {
-            let window = match b.trip {
-                Trip::TimeWindow { size } => size,
-                Trip::CountWindow { size } => nanos(f64::from(size) / rate),
-                Trip::Consecutive { failure_threshold } => nanos(f64::from(failure_threshold) / rate),
-            };
-            let open = b.open_backoff.map_or(b.open_for, |o| o.max.max(b.open_for));
-            warmup = warmup.max(window.saturating_add(open));
-        }
-        warmup = warmup.max(nanos(policies::warmup(p, rate)));
-    }
-    for d in defences {
-        if let Some(o) = &d.outlier {
-            warmup = warmup.max(o.max_eject.map_or(o.eject_for, |m| m.max(o.eject_for)));
-        }
-        if let Some(rl) = &d.rate_limit {
-            warmup = warmup.max(nanos(rl.burst / rl.rate));
-        }
-        warmup = warmup.max(nanos(policies::defence_warmup(d)));
-    }
-    let warmup = warmup.min(MAX_WARMUP);
-    let step = nanos(STEP_REQUESTS / rate).clamp(MIN_STEP, MAX_STEP);
-    Timescales {
-        warmup,
-        step,
-        batch: warmup.max(step),
-    }
-}
-
-/// Windows one windowed trial of `sc` opens at most, about: `changes`
-/// expected configuration changes
-/// ([`crate::scenario::limits::windowed::changes`]; each may open a
-/// window, and an active-passive switch-over a second: 1.5 windows each)
-/// and every burst's start and end.
-pub fn windows_per_trial(sc: &Scenario, changes: f64) -> f64 {
-    let edges: usize = sc.workloads.iter().map(|w| 2 * w.bursts.len()).sum();
-    1.5 * changes + edges as f64
-}
-
-/// Entry requests one windowed trial of `sc` simulates at most, about:
-/// [`windows_per_trial`] windows for `events` configuration changes, each two
-/// warm-ups, the slowest health check's detection and the settling steps
-/// long, and as many stationary samples (of [`SAMPLE_CAP`] requests and
-/// two warm-ups) as windows plus one, should this trial draw them all.
-/// What the `[limits]` check counts for a windowed run in place of every
-/// arrival.
-pub fn requests_per_trial(sc: &Scenario, events: f64) -> f64 {
-    let rate: f64 = sc.workloads.iter().map(|w| w.rate).sum();
-    let ts = timescales_of(
-        sc.workloads
-            .iter()
-            .map(|w| &w.policy)
-            .chain(sc.services.iter().flat_map(|s| s.calls.iter().map(|c| &c.policy))),
-        sc.services.iter().map(|s| &s.defence),
-        rate,
-    );
-    let ts = workflows::stretch(ts, workflows::scenario_saga_lifetime(sc));
-    let ts = probes::stretch(ts, probes::scenario_warmup(sc));
-    let ts = autoscale::stretch_scenario(ts, sc);
-    let detection = sc
-        .services
-        .iter()
-        .map(|s| s.health_check.interval as f64 * f64::from(s.health_check.unhealthy.max(s.health_check.healthy)))
-        .fold(0.0, f64::max);
-    // A burst's windows and samples run at up to its peak rate.
-    let peak: f64 = sc
-        .workloads
-        .iter()
-        .map(|w| w.rate * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max))
-        .sum();
-    let windows = windows_per_trial(sc, events);
-    let window_s = (2.0 * ts.warmup as f64 + detection + (SETTLE_STEPS + 1) as f64 * ts.step as f64) / 1e9;
-    let sample = SAMPLE_CAP + 2.0 * ts.warmup as f64 / 1e9 * peak;
-    let fault_windows = faults::window_requests(sc, ts.warmup, peak);
-    (windows * window_s * peak + (windows + 1.0) * sample + fault_windows).min(full_requests(sc))
+    ts.stretched(workflows::saga_lifetime(w))
+        .stretched(probes::world_warmup(w))
+        .stretched(autoscale::warmup(w))
 }
 
 /// The stationary samples of one run, shared by its trials and threads:

@@ -104,7 +104,7 @@ pub struct Sizes<'a> {
     /// Budgets.
     pub limits: Limits,
     /// Entry requests one trial simulates when windowed request sampling
-    /// will run ([`crate::model::windowed::requests_per_trial`]), counted
+    /// will run ([`windowed::requests_per_trial`]), counted
     /// in place of the workloads' arrivals (shared by rate); `None` when
     /// every request is simulated.
     pub windowed: Option<f64>,
@@ -231,7 +231,7 @@ pub(super) fn check_scenario(c: &mut Checker<'_>, raw: &RawScenario, sc: &super:
         windowed: None,
     };
     if windowed {
-        sizes.windowed = Some(crate::model::windowed::requests_per_trial(sc, windowed::changes(sc)));
+        sizes.windowed = Some(windowed::requests_per_trial(sc));
     }
     check(c, raw, &sizes);
 }

@@ -7,10 +7,10 @@
 //! Invariant: [`resolve`] picks windowed only for a model [`refusal`]
 //! accepts.
 
+use super::timescales::MAX_WARMUP;
 use super::{RequestSampling, Scenario, Workload};
 use crate::engine::Nanos;
 use crate::engine::time::SECOND;
-use crate::model::windowed::MAX_WARMUP;
 
 /// Shortest horizon windowed sampling runs.
 pub const MIN_HORIZON: Nanos = 720 * SECOND;

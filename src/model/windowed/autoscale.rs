@@ -71,57 +71,25 @@ use super::super::event::Event;
 use super::super::trial::Trial;
 use super::super::world::World;
 use super::master::{self, Marks, Master};
-use super::{MAX_WARMUP, Timescales};
 use crate::engine::Nanos;
-use crate::scenario::Scenario;
 
 pub(in crate::model) use super::super::traffic::autoscale::handoff::Carry;
 
-/// Least stationary sample: a stabilisation window and this many
-/// evaluations past it, so a scale-down the sample's load wants shows.
-pub const SAMPLE_EVALUATIONS: u64 = 20;
+pub use crate::scenario::timescales::SAMPLE_EVALUATIONS;
 
-/// The longest evaluation interval of the autoscalers of `intervals`
-/// (0 without any).
-fn longest(intervals: impl Iterator<Item = Nanos>) -> Nanos {
-    intervals.max().unwrap_or(0)
-}
-
-/// `ts` with its warm-up stretched to two of the autoscalers' longest
-/// `interval` (see the module doc); unchanged without autoscalers.
-fn stretch(ts: Timescales, interval: Nanos) -> Timescales {
-    if interval == 0 {
-        return ts;
-    }
-    let warmup = ts.warmup.max(interval.saturating_mul(2)).min(MAX_WARMUP);
-    Timescales {
-        warmup,
-        step: ts.step,
-        batch: warmup.max(ts.step),
-    }
-}
-
-/// [`stretch`] for `w`.
-pub(super) fn stretch_world(ts: Timescales, w: &World) -> Timescales {
+/// The warm-up `w`'s autoscalers need (0 without any): two of their
+/// longest `interval` (see the module doc).
+pub(super) fn warmup(w: &World) -> Nanos {
     if !w.autoscaled {
-        return ts;
+        return 0;
     }
-    let i = longest(
+    crate::scenario::timescales::autoscale_warmup(
         w.services
             .iter()
-            .filter_map(|s| s.serve.defence.autoscale.as_ref().map(|a| a.interval)),
-    );
-    stretch(ts, i)
-}
-
-/// [`stretch`] for `sc`.
-pub(super) fn stretch_scenario(ts: Timescales, sc: &Scenario) -> Timescales {
-    let i = longest(
-        sc.services
-            .iter()
-            .filter_map(|s| s.defence.autoscale.as_ref().map(|a| a.interval)),
-    );
-    stretch(ts, i)
+            .filter_map(|s| s.serve.defence.autoscale.as_ref().map(|a| a.interval))
+            .max()
+            .unwrap_or(0),
+    )
 }
 
 /// The least length of a stationary sample of `w` (0 without

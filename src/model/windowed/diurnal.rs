@@ -67,10 +67,7 @@ use super::{Estimate, Samples, Stationary, Timescales, TrialSamples, bursts};
 use crate::engine::Nanos;
 use crate::scenario::Scenario;
 
-/// Grid steps of the level `c` over `[-1, 1]`: levels are `-1 + 2k /
-/// RESOLUTION`, and the finest leaf is two steps wide (a rate step of
-/// `2 x amplitude / RESOLUTION` of the mean rate).
-pub const RESOLUTION: u32 = 32;
+pub use crate::scenario::timescales::RESOLUTION;
 /// A node splits when its midpoint's served share differs from its ends'
 /// chord by more than this many standard errors of the difference.
 pub const REFINE_Z: f64 = 2.0;

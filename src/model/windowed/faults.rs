@@ -54,7 +54,6 @@ use super::super::fault::FaultResult;
 use super::super::trial::Trial;
 use super::super::world::World;
 use crate::engine::Nanos;
-use crate::scenario::{FaultSchedule, Scenario};
 
 /// Per fault of `w`: whether it is active in `t` (empty without faults).
 pub(super) fn active(w: &World, t: &Trial<'_>) -> Vec<bool> {
@@ -130,23 +129,4 @@ impl Books {
             };
         }
     }
-}
-
-/// Entry requests the windows over `sc`'s faults simulate in one trial, at
-/// most about: each occurrence's length, its recovery (`cascade.settle`)
-/// and two warm-ups of `warmup` ns, at `rate` requests per second.
-pub(super) fn window_requests(sc: &Scenario, warmup: Nanos, rate: f64) -> f64 {
-    let horizon = sc.horizon as f64 / 1e9;
-    sc.faults
-        .iter()
-        .map(|f| {
-            let length = f.duration.mean_secs();
-            let occurrences = match &f.schedule {
-                FaultSchedule::Once(at) => f64::from(u8::from(*at < sc.horizon)),
-                FaultSchedule::Process { every, .. } => 1.0 + horizon / (every.mean_secs() + length).max(1e-9),
-            };
-            let window = length.min(horizon) + sc.cascade.settle as f64 / 1e9 + 2.0 * warmup as f64 / 1e9;
-            occurrences * window * rate
-        })
-        .sum()
 }

@@ -51,35 +51,12 @@ use crate::model::counts::ClientCounts;
 use crate::model::result::TrafficResult;
 use crate::model::world::World;
 use crate::resilience::hedge::HedgeDelay;
+use crate::scenario::ClientPolicy;
 use crate::scenario::load::Fill;
-use crate::scenario::{ClientPolicy, Defence};
 
 /// Whether edge policy `p` hedges or has a retry budget by concurrency.
 fn carried(p: &ClientPolicy) -> bool {
     p.objects.hedge.is_some() || p.objects.concurrency.is_some()
-}
-
-/// The warm-up (seconds) edge policy `p` needs at entry rate `rate` (> 0):
-/// a quantile delay's window filled, and the hedge budget refilled from
-/// empty.
-pub(super) fn warmup(p: &ClientPolicy, rate: f64) -> f64 {
-    let Some(h) = &p.objects.hedge else { return 0.0 };
-    let c = h.config();
-    let fill = match c.delay {
-        HedgeDelay::Quantile { window, .. } => f64::from(window) / rate,
-        HedgeDelay::Fixed(_) => 0.0,
-    };
-    let refill = c.budget.as_ref().map_or(0.0, |b| b.burst / (b.ratio * rate));
-    fill.max(refill)
-}
-
-/// The warm-up (seconds) defence `d` needs: an interval outlier detector's
-/// interval and the ejection it may order.
-pub(super) fn defence_warmup(d: &Defence) -> f64 {
-    d.outlier
-        .as_ref()
-        .filter(|o| o.detectors.any())
-        .map_or(0.0, |o| (o.detectors.interval + o.eject_for) as f64 / 1e9)
 }
 
 /// Whether a service of `w` has a cold start or a cache: replicas' warm-up

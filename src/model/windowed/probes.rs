@@ -52,10 +52,10 @@ use super::super::result::TrafficResult;
 use super::super::traffic::ReplicaProbes;
 use super::super::trial::Trial;
 use super::super::world::World;
+use super::MAX_WARMUP;
 use super::master::{Marks, Master};
-use super::{MAX_WARMUP, Timescales};
 use crate::engine::Nanos;
-use crate::scenario::{HealthCheck, Probes, Scenario};
+use crate::scenario::Probes;
 
 /// Most probe states a stationary sample keeps for windows to start from.
 pub const KEEP: usize = 64;
@@ -70,54 +70,17 @@ pub(super) fn any(w: &World) -> bool {
     w.services.iter().any(|s| probed(&s.serve.defence.probes))
 }
 
-/// The warm-up (seconds) a service's probes need for its probe state to
-/// forget where it started: a readiness verdict turned (`max(healthy,
-/// unhealthy)` checks and a probe's timeout), and a liveness restart
-/// ordered, served (three times the `restart` mean), waited out
-/// (`initial_delay`) and readmitted (`healthy` checks).
-pub fn warmup(hc: &HealthCheck, p: &Probes) -> f64 {
-    let secs = |n: Nanos| n as f64 / 1e9;
-    let ready_timeout = p.readiness.map_or(0, |r| r.timeout);
-    let mut w: f64 = 0.0;
-    if p.readiness.is_some() {
-        w = secs(hc.interval) * f64::from(hc.healthy.max(hc.unhealthy)) + secs(ready_timeout);
-    }
-    if let Some(l) = &p.liveness {
-        let order = secs(l.interval) * f64::from(l.failures) + secs(l.probe.timeout);
-        let readmit = secs(hc.interval) * f64::from(hc.healthy) + secs(ready_timeout);
-        w = w.max(order + 3.0 * l.restart.mean_secs() + secs(l.initial_delay) + readmit);
-    }
-    w
-}
+pub use crate::scenario::timescales::probe_warmup as warmup;
 
-/// [`warmup`], the longest over `w`'s services.
-pub(super) fn world_warmup(w: &World) -> f64 {
-    w.services
+/// [`warmup`], the longest over `w`'s services (ns, at most
+/// [`MAX_WARMUP`]).
+pub(super) fn world_warmup(w: &World) -> Nanos {
+    let secs = w
+        .services
         .iter()
         .map(|s| warmup(&s.serve.health_check, &s.serve.defence.probes))
-        .fold(0.0, f64::max)
-}
-
-/// [`warmup`], the longest over `sc`'s services.
-pub(super) fn scenario_warmup(sc: &Scenario) -> f64 {
-    sc.services
-        .iter()
-        .map(|s| warmup(&s.health_check, &s.defence.probes))
-        .fold(0.0, f64::max)
-}
-
-/// `ts` with its warm-up (and so its batch) covering `secs` (at most
-/// [`MAX_WARMUP`]).
-pub(super) fn stretch(ts: Timescales, secs: f64) -> Timescales {
-    let need = ((secs.max(0.0) * 1e9).min(MAX_WARMUP as f64)) as Nanos;
-    if need <= ts.warmup {
-        return ts;
-    }
-    Timescales {
-        warmup: need,
-        step: ts.step,
-        batch: need.max(ts.step),
-    }
+        .fold(0.0, f64::max);
+    ((secs.max(0.0) * 1e9).min(MAX_WARMUP as f64)) as Nanos
 }
 
 /// A replica's class: replicas of a group alike in it are exchangeable

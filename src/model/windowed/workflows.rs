@@ -27,12 +27,12 @@
 use super::tally::ShareUse;
 use hdrhistogram::Histogram;
 
-use super::{MAX_WARMUP, Timescales, add_scaled};
+use super::add_scaled;
 use crate::engine::Nanos;
 use crate::model::result::{StepCounts, TrafficResult, WorkflowResult};
 use crate::model::traffic::workflow::WorkflowHistograms;
 use crate::model::world::World;
-use crate::scenario::{ClientPolicy, Scenario};
+use crate::scenario::timescales::saga_lifetime as saga_lifetime_of;
 
 /// Counters per workflow before its steps' (see [`extend`]).
 const HEAD: usize = 8;
@@ -97,95 +97,20 @@ pub(super) fn unflatten(w: &World, v: &[f64]) -> Vec<WorkflowResult> {
     out
 }
 
-/// The longest a call under policy `p` lives: its timeout times its
-/// attempts plus the backoffs between them, or its deadline, whichever is
-/// shorter; 0 when neither bounds it (as for a plain request, the minimum
-/// warm-up stands in).
-fn call_lifetime(p: &ClientPolicy) -> f64 {
-    let attempts = p.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
-    // Each delay at most three times the last (decorrelated jitter's
-    // bound), capped by `max_delay`, as for a request's warm-up.
-    let backoffs: f64 = p.retry.as_ref().map_or(0.0, |r| {
-        let cap = r.max_delay.map_or(f64::INFINITY, |m| m as f64);
-        (0..attempts.saturating_sub(1))
-            .map(|k| (r.base as f64 * 3f64.powi(k.min(60) as i32)).min(cap))
-            .sum()
-    });
-    let lifetime = p.timeout.map(|t| t as f64 * f64::from(attempts) + backoffs);
-    match (lifetime, p.deadline) {
-        (Some(l), Some(d)) => l.min(d as f64),
-        (Some(l), None) => l,
-        (None, Some(d)) => d as f64,
-        (None, None) => 0.0,
-    }
-}
-
-/// The longest saga of a workflow whose steps' call policies are `steps`
-/// (each with its compensation's, if any) and whose deadline is
-/// `deadline`: forward steps one after the other (bounded by the deadline,
-/// which also bounds each forward call), then every compensation.
-fn lifetime_of<'a>(
-    deadline: Option<Nanos>,
-    steps: impl Iterator<Item = (&'a ClientPolicy, Option<&'a ClientPolicy>)>,
-) -> f64 {
-    let (mut forward, mut back) = (0.0, 0.0);
-    for (step, compensation) in steps {
-        forward += call_lifetime(step);
-        back += compensation.map_or(0.0, call_lifetime);
-    }
-    let forward = deadline.map_or(forward, |d| d as f64);
-    forward + back
-}
-
 /// The longest saga of `w`, over its workflows (0 without any).
 pub fn saga_lifetime(w: &World) -> Nanos {
-    let longest = w
-        .workflows
+    w.workflows
         .iter()
         .map(|wf| {
-            lifetime_of(
+            saga_lifetime_of(
                 wf.deadline,
                 wf.steps
                     .iter()
                     .map(|s| (&w.edges[s.edge].policy, s.compensation.map(|c| &w.edges[c].policy))),
             )
         })
-        .fold(0.0, f64::max);
-    nanos(longest)
-}
-
-/// [`saga_lifetime`] from a validated scenario.
-pub fn scenario_saga_lifetime(sc: &Scenario) -> Nanos {
-    let longest = sc
-        .workflows
-        .iter()
-        .map(|wf| {
-            lifetime_of(
-                wf.deadline,
-                wf.steps
-                    .iter()
-                    .map(|s| (&s.policy, s.compensation.as_ref().map(|c| &c.policy))),
-            )
-        })
-        .fold(0.0, f64::max);
-    nanos(longest)
-}
-
-fn nanos(ns: f64) -> Nanos {
-    ns.clamp(0.0, MAX_WARMUP as f64) as Nanos
-}
-
-/// `ts` with its warm-up (and so its batch) covering a saga of `lifetime`.
-pub(super) fn stretch(ts: Timescales, lifetime: Nanos) -> Timescales {
-    if lifetime <= ts.warmup {
-        return ts;
-    }
-    let warmup = lifetime.min(MAX_WARMUP);
-    Timescales {
-        warmup,
-        step: ts.step,
-        batch: warmup.max(ts.step),
-    }
+        .max()
+        .unwrap_or(0)
 }
 
 /// The known rate (per second) at which each of `w`'s workflows starts
