@@ -112,14 +112,6 @@ fn policy_refusal(sc: &Scenario) -> Option<String> {
     if let Some(s) = scaled
         && let Some(a) = &s.defence.autoscale
     {
-        // The operations' trial that runs such a model's availability does
-        // not take the autoscalers' hand-off.
-        if !sc.deploys.is_empty() || !sc.maintenance.is_empty() {
-            return not_yet(&format!(
-                "autoscaling (service \"{}\") with deploys or maintenance windows",
-                s.name
-            ));
-        }
         // A window's warm-up covers two evaluations, and warm-ups are
         // capped.
         if a.interval.saturating_mul(2) > MAX_WARMUP {
@@ -130,8 +122,9 @@ fn policy_refusal(sc: &Scenario) -> Option<String> {
                 a.interval as f64 / 1e9
             ));
         }
-        // The fault schedule runs in the operations' trial, which does not
-        // take the autoscalers' hand-off.
+        // The fault schedule runs in the operations' trial, which takes a
+        // window's availability and operations back from the autoscalers'
+        // hand-off (`Master::follow`) but not the faults' state.
         if !sc.faults.is_empty() {
             return not_yet(&format!(
                 "injected faults ([[fault]]) together with autoscaling (service \"{}\")",

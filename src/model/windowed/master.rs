@@ -32,6 +32,7 @@
 //! the same order.
 
 use super::super::availability::{Availability, FailureOnly};
+use super::super::event::Event;
 use super::super::result::TrialResult;
 use super::super::trial::Trial;
 use super::super::world::World;
@@ -244,6 +245,30 @@ impl<'w> Master<'w> {
             && !m.run.world.faults.is_empty()
         {
             t.faults.take_schedule(&m.run.faults);
+        }
+    }
+
+    /// Continues from window `t`'s availability (and operations) state and
+    /// pending availability (and operations) events instead of the
+    /// master's own: with autoscalers, whose holds and failure clocks reach
+    /// into the availability process, the window's path is the trial's
+    /// (see `super::autoscale`). Faults are not carried (refused beside
+    /// autoscaling).
+    pub(in crate::model) fn follow(&mut self, t: &Trial<'_>) {
+        match self {
+            Self::Alone(m) => {
+                m.queue.clone_from(&t.queue);
+                m.queue.retain(|e| matches!(e, Event::Availability(_)));
+                m.availability.clone_from(&t.availability);
+            }
+            Self::Ops(m) => {
+                m.run.queue.clone_from(&t.queue);
+                m.run
+                    .queue
+                    .retain(|e| matches!(e, Event::Availability(_) | Event::Ops(_)));
+                m.run.availability.clone_from(&t.availability);
+                m.run.ops.clone_from(&t.ops);
+            }
         }
     }
 
