@@ -203,4 +203,36 @@ target = "api[0]"
             "without faults this refusal says nothing"
         );
     }
+
+    /// Autoscaling runs windowed beside deploys (of another service) and
+    /// maintenance windows (on the autoscaled service itself): the
+    /// operations' trial follows the autoscalers' hand-off. Beside probes
+    /// it stays refused, naming both services.
+    #[test]
+    fn autoscaling_runs_beside_operations_but_not_probes() {
+        let bare = TEXT.split("[[fault]]").next().unwrap();
+        let scaled = format!(
+            "{bare}[service.autoscale]\ntarget = 0.5\ninterval = \"10s\"\nmin = 1\nmax = 3\n[[service.call]]\nto = \"db\"\n\
+             [[service]]\nname = \"db\"\ntopology = \"active-active\"\nreplicas = 2\nservice_time = {{ mean = \"5ms\" }}\n"
+        );
+        assert_eq!(refusal_of(&scaled), None);
+        let operated = format!(
+            "{scaled}[[deploy]]\nservice = \"db\"\nevery = \"30m\"\nrestart = \"1m\"\n\
+             [[maintenance]]\nname = \"patching\"\ntarget = \"api[0]\"\nevery = \"1h\"\nat = \"10m\"\nduration = \"5m\"\n"
+        );
+        assert_eq!(
+            refusal_of(&operated),
+            None,
+            "deploys and maintenance beside autoscaling"
+        );
+        let probed = operated.replace(
+            "[[service]]\nname = \"db\"",
+            "[[service]]\nname = \"db\"\nliveness = { interval = \"10s\", failures = 3, timeout = \"1s\", restart = { dist = \"fixed\", mean = \"5s\" } }",
+        );
+        let why = refusal_of(&probed).expect("refused");
+        assert!(
+            why.contains("probes") && why.contains("\"db\"") && why.contains("autoscaling") && why.contains("\"api\""),
+            "{why}"
+        );
+    }
 }
