@@ -28,7 +28,18 @@
 //!   the trial's availability process continues from the window's state
 //!   and pending availability events ([`sync`]) instead of its own, so a
 //!   provisioned replica fails (and a parked one does not) as in a full
-//!   trial.
+//!   trial. With deploys or maintenance windows that process is a trial
+//!   without requests ([`master`]); it takes the window's operations
+//!   state and pending operations events too (`Master::follow`), so a roll
+//!   or a window the window advanced goes on from where it stood.
+//! - **Operations beside autoscalers.** A replica a deploy restarts or a
+//!   maintenance window holds is down in the configuration as ever, and a
+//!   bad release's marks move with their replicas and slots when a state
+//!   is made canonical ([`canonical`]). An operation's hold on an
+//!   autoscaled slot is an availability change for the metastability
+//!   clock (the autoscaler's own hold, one per parked or provisioning
+//!   slot, is not: [`Carry::holds`]), so a long roll is not judged
+//!   metastable for its length.
 //! - **Stationary samples run the autoscaler.** A sample starts at its
 //!   configuration's count, as if held for a stabilisation window, lets
 //!   the autoscaler run, and lasts at least a stabilisation window and 20
@@ -58,9 +69,11 @@
 //! all beyond the tolerance, at a count the load is near the edge of) is
 //! not counted in segments.
 //!
-//! **Refused**: autoscaling with deploys or maintenance windows (the
-//! operations' trial would need the same hand-off), and an `interval`
-//! longer than half of [`super::MAX_WARMUP`].
+//! **Refused**: an `interval` longer than half of [`super::MAX_WARMUP`];
+//! beside injected faults (the operations' trial does not take a
+//! window's fault state back) or request probes (their states are not
+//! kept per replica count), see
+//! [`refusal`](crate::scenario::sampling::refusal).
 //!
 //! **Invariants.** Without autoscalers every function here is the
 //! identity or empty: keys, timescales, samples and settling are as

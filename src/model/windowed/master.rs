@@ -29,7 +29,9 @@
 //! **Invariant.** A window started from the master at time `t` continues
 //! the same availability and operations path: it takes the master's queue,
 //! availability and operations state, and both handle the same events in
-//! the same order.
+//! the same order. With autoscalers, whose holds and failure clocks the
+//! window's requests decide, the master instead takes the window's path
+//! back at its end ([`Master::follow`]).
 
 use super::super::availability::{Availability, FailureOnly};
 use super::super::event::Event;
