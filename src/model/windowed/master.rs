@@ -31,7 +31,7 @@
 //! availability and operations state, and both handle the same events in
 //! the same order. With autoscalers, whose holds and failure clocks the
 //! window's requests decide, the master instead takes the window's path
-//! back at its end ([`Master::follow`]).
+//! back at its end (`Master::follow`).
 
 use super::super::availability::{Availability, FailureOnly};
 use super::super::event::Event;
