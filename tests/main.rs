@@ -110,6 +110,7 @@ mod windowed_diurnal;
 mod windowed_faults;
 mod windowed_infra;
 mod windowed_limits;
+mod windowed_ops_autoscale;
 mod windowed_policies;
 mod windowed_precision;
 mod windowed_probes;

@@ -301,41 +301,33 @@ fn windowed_agrees_with_full_simulation_with_cold_starts_and_caches() {
 }
 
 /// What windowed sampling cannot run yet stays refused, with the reason:
-/// autoscaling with maintenance windows (the operations' trial does not
-/// take the autoscalers' hand-off) and autoscaling with request probes
-/// (probe states are not kept per replica count). Each alone runs
-/// windowed (`tests/windowed_autoscale.rs`, `tests/windowed_probes.rs`).
+/// autoscaling with request probes (probe states are not kept per replica
+/// count). Autoscaling with a maintenance window runs
+/// (`tests/windowed_ops_autoscale.rs`), as each alone does
+/// (`tests/windowed_autoscale.rs`, `tests/windowed_probes.rs`).
 #[test]
-fn autoscaling_with_operations_or_probes_stays_refused() {
+fn autoscaling_with_probes_stays_refused_but_not_with_operations() {
     let env = Dir::new();
     let windowed = with_sampling(DETECTED, "windowed");
-    for (name, text, why) in [
-        (
-            "autoscaled.toml",
-            windowed.replace(
-                "failure = { mean = \"40m\" }",
-                "failure = { mean = \"40m\" }\nautoscale = { target = 0.6, max = 8 }",
-            ) + "\n[[maintenance]]\nname = \"nightly\"\ntarget = \"web[0]\"\nevery = \"1h\"\nat = \"10m\"\nduration = \"5m\"\n",
-            "autoscaling (service \"web\") with deploys or maintenance windows",
-        ),
-        (
-            "autoscaled-probed.toml",
-            windowed
-                .replace(
-                    "failure = { mean = \"40m\" }",
-                    "failure = { mean = \"40m\" }\nautoscale = { target = 0.6, max = 8 }",
-                )
-                .replace(
-                    "health_check = { interval = \"10s\", unhealthy = 3, healthy = 1 }",
-                    "health_check = { interval = \"10s\", unhealthy = 3, healthy = 1, timeout = \"1s\" }",
-                ),
-            "readiness or liveness probes (service \"web\") together with autoscaling (service \"web\")",
-        ),
-    ] {
-        let path = env.write(name, &text);
-        let err = env.nines(&["check", path.to_str().unwrap()]).bad_input();
-        assert!(err.contains("request_sampling") && err.contains(why), "{name}: {err}");
-    }
+    let maintained = windowed.replace(
+        "failure = { mean = \"40m\" }",
+        "failure = { mean = \"40m\" }\nautoscale = { target = 0.6, max = 8 }",
+    ) + "\n[[maintenance]]\nname = \"nightly\"\ntarget = \"web[0]\"\nevery = \"1h\"\nat = \"10m\"\nduration = \"5m\"\n";
+    let path = env.write("autoscaled.toml", &maintained);
+    env.nines(&["check", path.to_str().unwrap()]).ok();
+    let probed = windowed
+        .replace(
+            "failure = { mean = \"40m\" }",
+            "failure = { mean = \"40m\" }\nautoscale = { target = 0.6, max = 8 }",
+        )
+        .replace(
+            "health_check = { interval = \"10s\", unhealthy = 3, healthy = 1 }",
+            "health_check = { interval = \"10s\", unhealthy = 3, healthy = 1, timeout = \"1s\" }",
+        );
+    let path = env.write("autoscaled-probed.toml", &probed);
+    let err = env.nines(&["check", path.to_str().unwrap()]).bad_input();
+    let why = "readiness or liveness probes (service \"web\") together with autoscaling (service \"web\")";
+    assert!(err.contains("request_sampling") && err.contains(why), "{err}");
     // And the model itself passes.
     let path = env.write("detected.toml", &windowed);
     env.nines(&["check", path.to_str().unwrap()]).ok();

@@ -112,14 +112,6 @@ fn policy_refusal(sc: &Scenario) -> Option<String> {
     if let Some(s) = scaled
         && let Some(a) = &s.defence.autoscale
     {
-        // The operations' trial that runs such a model's availability does
-        // not take the autoscalers' hand-off.
-        if !sc.deploys.is_empty() || !sc.maintenance.is_empty() {
-            return not_yet(&format!(
-                "autoscaling (service \"{}\") with deploys or maintenance windows",
-                s.name
-            ));
-        }
         // A window's warm-up covers two evaluations, and warm-ups are
         // capped.
         if a.interval.saturating_mul(2) > MAX_WARMUP {
@@ -130,8 +122,9 @@ fn policy_refusal(sc: &Scenario) -> Option<String> {
                 a.interval as f64 / 1e9
             ));
         }
-        // The fault schedule runs in the operations' trial, which does not
-        // take the autoscalers' hand-off.
+        // The fault schedule runs in the operations' trial, which takes a
+        // window's availability and operations back from the autoscalers'
+        // hand-off (`Master::follow`) but not the faults' state.
         if !sc.faults.is_empty() {
             return not_yet(&format!(
                 "injected faults ([[fault]]) together with autoscaling (service \"{}\")",
@@ -208,6 +201,38 @@ target = "api[0]"
             refusal_of(&scaled_bare),
             None,
             "without faults this refusal says nothing"
+        );
+    }
+
+    /// Autoscaling runs windowed beside deploys (of another service) and
+    /// maintenance windows (on the autoscaled service itself): the
+    /// operations' trial follows the autoscalers' hand-off. Beside probes
+    /// it stays refused, naming both services.
+    #[test]
+    fn autoscaling_runs_beside_operations_but_not_probes() {
+        let bare = TEXT.split("[[fault]]").next().unwrap();
+        let scaled = format!(
+            "{bare}[service.autoscale]\ntarget = 0.5\ninterval = \"10s\"\nmin = 1\nmax = 3\n[[service.call]]\nto = \"db\"\n\
+             [[service]]\nname = \"db\"\ntopology = \"active-active\"\nreplicas = 2\nservice_time = {{ mean = \"5ms\" }}\n"
+        );
+        assert_eq!(refusal_of(&scaled), None);
+        let operated = format!(
+            "{scaled}[[deploy]]\nservice = \"db\"\nevery = \"30m\"\nrestart = \"1m\"\n\
+             [[maintenance]]\nname = \"patching\"\ntarget = \"api[0]\"\nevery = \"1h\"\nat = \"10m\"\nduration = \"5m\"\n"
+        );
+        assert_eq!(
+            refusal_of(&operated),
+            None,
+            "deploys and maintenance beside autoscaling"
+        );
+        let probed = operated.replace(
+            "[[service]]\nname = \"db\"",
+            "[[service]]\nname = \"db\"\nliveness = { interval = \"10s\", failures = 3, timeout = \"1s\", restart = { dist = \"fixed\", mean = \"5s\" } }",
+        );
+        let why = refusal_of(&probed).expect("refused");
+        assert!(
+            why.contains("probes") && why.contains("\"db\"") && why.contains("autoscaling") && why.contains("\"api\""),
+            "{why}"
         );
     }
 }

@@ -28,7 +28,18 @@
 //!   the trial's availability process continues from the window's state
 //!   and pending availability events ([`sync`]) instead of its own, so a
 //!   provisioned replica fails (and a parked one does not) as in a full
-//!   trial.
+//!   trial. With deploys or maintenance windows that process is a trial
+//!   without requests ([`master`]); it takes the window's operations
+//!   state and pending operations events too (`Master::follow`), so a roll
+//!   or a window the window advanced goes on from where it stood.
+//! - **Operations beside autoscalers.** A replica a deploy restarts or a
+//!   maintenance window holds is down in the configuration as ever, and a
+//!   bad release's marks move with their replicas and slots when a state
+//!   is made canonical ([`canonical`]). An operation's hold on an
+//!   autoscaled slot is an availability change for the metastability
+//!   clock (the autoscaler's own hold, one per parked or provisioning
+//!   slot, is not: [`Carry::holds`]), so a long roll is not judged
+//!   metastable for its length.
 //! - **Stationary samples run the autoscaler.** A sample starts at its
 //!   configuration's count, as if held for a stabilisation window, lets
 //!   the autoscaler run, and lasts at least a stabilisation window and 20
@@ -58,16 +69,17 @@
 //! all beyond the tolerance, at a count the load is near the edge of) is
 //! not counted in segments.
 //!
-//! **Refused**: autoscaling with deploys or maintenance windows (the
-//! operations' trial would need the same hand-off), and an `interval`
-//! longer than half of [`super::MAX_WARMUP`].
+//! **Refused**: an `interval` longer than half of [`super::MAX_WARMUP`];
+//! beside injected faults (the operations' trial does not take a
+//! window's fault state back) or request probes (their states are not
+//! kept per replica count), see
+//! [`refusal`](crate::scenario::sampling::refusal).
 //!
 //! **Invariants.** Without autoscalers every function here is the
 //! identity or empty: keys, timescales, samples and settling are as
 //! before, so other models' outputs are unchanged.
 
 use super::super::availability::Availability;
-use super::super::event::Event;
 use super::super::trial::Trial;
 use super::super::world::World;
 use super::master::{self, Marks, Master};
@@ -113,33 +125,42 @@ pub(super) fn min_sample(w: &World) -> Nanos {
 /// `a`, `marks` and the slots `slots` ([`Carry::slots`]) with each group's
 /// replicas sorted: [`master::canonical`], the slots moved with their
 /// replicas (serving slots before parked ones of the same availability
-/// state). Without autoscalers, `master::canonical` and no slots.
+/// state and release). Without autoscalers, `master::canonical` and no
+/// slots.
 pub(super) fn canonical(w: &World, a: &Availability, marks: &Marks, slots: &[u8]) -> (Availability, Marks, Vec<u8>) {
     if slots.is_empty() {
         let (c, m) = master::canonical(w, a, marks);
         return (c, m, Vec::new());
     }
-    // Autoscaled models have no deploys (refused): no marks to move.
     let mut c = a.clone();
+    let mut m = marks.clone();
     let mut s = slots.to_vec();
+    // Without deploys no replica is marked: the order is the slots' alone.
+    let bad = |r: usize| marks.bad.get(r).copied().unwrap_or(false);
     for g in &w.groups {
         let mut order: Vec<usize> = g.replicas.clone().collect();
         order.sort_by_key(|&r| {
             let x = &a.replicas[r];
-            std::cmp::Reverse((x.up, x.active, x.natural, slots[r]))
+            std::cmp::Reverse((x.up, x.active, x.natural, !bad(r), slots[r]))
         });
         for (slot, r) in g.replicas.clone().zip(order) {
             c.replicas[slot] = a.replicas[r];
             s[slot] = slots[r];
+            if !m.bad.is_empty() {
+                m.bad[slot] = marks.bad[r];
+            }
         }
     }
-    (c, marks.clone(), s)
+    (c, m, s)
 }
 
 /// The configuration key `key` of `a` with each autoscaled slot's replica
-/// byte replaced by its own failure process's state: what changes only
-/// by failures, repairs and outages, not by the autoscalers' holds.
-fn outer_key(w: &World, a: &Availability, key: &[u8]) -> Vec<u8> {
+/// byte replaced by its own failure process's state and whether anything
+/// but its autoscaler holds it down (a deploy's restart, a maintenance
+/// window; `slots`, [`Carry::slots`], says which slots the autoscaler
+/// holds): what changes only by failures, repairs, outages and
+/// operations, not by the autoscalers' holds.
+fn outer_key(w: &World, a: &Availability, key: &[u8], slots: &[u8]) -> Vec<u8> {
     let mut k = key.to_vec();
     if !w.autoscaled {
         return k;
@@ -151,7 +172,9 @@ fn outer_key(w: &World, a: &Availability, key: &[u8]) -> Vec<u8> {
         }
         for r in g.replicas.clone() {
             let x = &a.replicas[r];
-            k[base + r] = 4 | u8::from(x.natural) | (u8::from(x.active) << 1);
+            let own = u16::from(slots.get(r).is_some_and(|&b| Carry::holds(b)));
+            let other = x.held > own;
+            k[base + r] = 4 | u8::from(x.natural) | (u8::from(x.active) << 1) | (u8::from(other) << 3);
         }
     }
     k
@@ -172,9 +195,10 @@ impl Watch {
     /// At the window's first change `change`, configuration key `key`.
     pub(super) fn new(t: &mut Trial<'_>, key: &[u8], change: Nanos) -> Self {
         let w = t.world;
+        let slots = t.requests().autoscale_slots();
         Self {
-            slots: t.requests().autoscale_slots(),
-            outer: outer_key(w, &t.availability, key),
+            outer: outer_key(w, &t.availability, key, &slots),
+            slots,
             last_outer: change,
         }
     }
@@ -184,12 +208,12 @@ impl Watch {
     /// changed a slot.
     pub(super) fn step(&mut self, t: &mut Trial<'_>, key: &[u8], burst_moved: bool, now: Nanos) -> bool {
         let w = t.world;
-        let outer = outer_key(w, &t.availability, key);
+        let slots = t.requests().autoscale_slots();
+        let outer = outer_key(w, &t.availability, key, &slots);
         if outer != self.outer || burst_moved {
             self.outer = outer;
             self.last_outer = now;
         }
-        let slots = t.requests().autoscale_slots();
         let moved = slots != self.slots;
         self.slots = slots;
         moved
@@ -215,13 +239,9 @@ pub(super) fn sync(master: &mut Master<'_>, t: &Trial<'_>) {
     if !t.world.autoscaled {
         return;
     }
-    // Autoscaled models have no operations (refused): the master is the
-    // availability component alone.
-    if let Master::Alone(m) = master {
-        m.queue.clone_from(&t.queue);
-        m.queue.retain(|e| matches!(e, Event::Availability(_)));
-        m.availability.clone_from(&t.availability);
-    }
+    // With deploys or maintenance windows the master is a trial without
+    // requests: it takes the window's operations state and events too.
+    master.follow(t);
 }
 
 /// Starts the autoscalers of window `t` from `carry` at `from`.

@@ -29,9 +29,12 @@
 //! **Invariant.** A window started from the master at time `t` continues
 //! the same availability and operations path: it takes the master's queue,
 //! availability and operations state, and both handle the same events in
-//! the same order.
+//! the same order. With autoscalers, whose holds and failure clocks the
+//! window's requests decide, the master instead takes the window's path
+//! back at its end (`Master::follow`).
 
 use super::super::availability::{Availability, FailureOnly};
+use super::super::event::Event;
 use super::super::result::TrialResult;
 use super::super::trial::Trial;
 use super::super::world::World;
@@ -244,6 +247,30 @@ impl<'w> Master<'w> {
             && !m.run.world.faults.is_empty()
         {
             t.faults.take_schedule(&m.run.faults);
+        }
+    }
+
+    /// Continues from window `t`'s availability (and operations) state and
+    /// pending availability (and operations) events instead of the
+    /// master's own: with autoscalers, whose holds and failure clocks reach
+    /// into the availability process, the window's path is the trial's
+    /// (see `super::autoscale`). Faults are not carried (refused beside
+    /// autoscaling).
+    pub(in crate::model) fn follow(&mut self, t: &Trial<'_>) {
+        match self {
+            Self::Alone(m) => {
+                m.queue.clone_from(&t.queue);
+                m.queue.retain(|e| matches!(e, Event::Availability(_)));
+                m.availability.clone_from(&t.availability);
+            }
+            Self::Ops(m) => {
+                m.run.queue.clone_from(&t.queue);
+                m.run
+                    .queue
+                    .retain(|e| matches!(e, Event::Availability(_) | Event::Ops(_)));
+                m.run.availability.clone_from(&t.availability);
+                m.run.ops.clone_from(&t.ops);
+            }
         }
     }
 

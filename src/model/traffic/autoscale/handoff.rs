@@ -89,6 +89,14 @@ impl Carry {
         }
     }
 
+    /// Whether a slot in state `b` ([`Carry::slots`]'s byte) holds its
+    /// replica down in the availability component: parked and
+    /// provisioning slots hold one hold each, serving and draining ones
+    /// none.
+    pub(in crate::model) fn holds(b: u8) -> bool {
+        matches!(b, PARKED | PROVISIONING)
+    }
+
     /// Per replica, its slot's state (one byte; a replica of a group that
     /// is not autoscaled serves). Empty without autoscalers.
     pub(in crate::model) fn slots(&self) -> Vec<u8> {
