@@ -7,8 +7,8 @@
 //! Invariant: [`resolve`] picks windowed only for a model [`refusal`]
 //! accepts.
 
-use super::timescales::MAX_WARMUP;
-use super::{RequestSampling, Scenario, Workload};
+use super::timescales::{MAX_WARMUP, timescales_of};
+use super::{RequestSampling, Scenario, Service, Workload};
 use crate::engine::Nanos;
 use crate::engine::time::SECOND;
 
@@ -18,6 +18,10 @@ pub const MIN_HORIZON: Nanos = 720 * SECOND;
 /// requests than this (about a minute of one core's simulation for a
 /// three-tier service).
 pub const REQUEST_BUDGET: f64 = 5e7;
+/// The swing's period must be at least this many warm-ups: the request
+/// process then follows the rate (quasi-stationary), and a stationary
+/// sample at the rate of the moment stands for it.
+pub const MIN_PERIOD_WARMUPS: f64 = 100.0;
 
 /// Entry requests one full trial would simulate (mean rate times horizon).
 pub fn full_requests(sc: &Scenario) -> f64 {
@@ -30,10 +34,9 @@ pub fn refusal(sc: &Scenario) -> Option<String> {
         .or_else(|| swing_refusal(sc))
 }
 
-/// A diurnal swing runs windowed on its own terms
-/// ([`crate::model::windowed::diurnal::refusal`]: one phase, no bursts or
-/// workflows, a period long against the warm-up), and beside none of the
-/// parts whose windowed method was built and tested without a swing.
+/// A diurnal swing runs windowed on its own terms ([`swing_shape_refusal`]),
+/// and beside none of the parts whose windowed method was built and tested
+/// without a swing.
 fn swing_refusal(sc: &Scenario) -> Option<String> {
     let swung = sc.workloads.iter().find(|w| w.diurnal.is_some())?;
     let with = |what: String| {
@@ -48,13 +51,66 @@ fn swing_refusal(sc: &Scenario) -> Option<String> {
     if let Some(s) = sc.services.iter().find(|s| s.defence.autoscale.is_some()) {
         return with(format!("autoscaling (service \"{}\")", s.name));
     }
-    if let Some(s) = sc.services.iter().find(|s| {
-        let p = &s.defence.probes;
-        p.readiness.is_some() || p.liveness.is_some()
-    }) {
+    if let Some(s) = probed(sc) {
         return with(format!("readiness or liveness probes (service \"{}\")", s.name));
     }
-    crate::model::windowed::diurnal::refusal(sc)
+    swing_shape_refusal(sc)
+}
+
+/// Why windowed sampling cannot run `sc`'s swing on its own terms: one
+/// phase, no bursts or workflows, a period long against the warm-up.
+fn swing_shape_refusal(sc: &Scenario) -> Option<String> {
+    let mut swung = sc.workloads.iter().filter(|wl| wl.diurnal.is_some());
+    let first = swung.next()?;
+    let d0 = first.diurnal.expect("filtered on a swing");
+    if let Some(other) = swung.find(|wl| {
+        let d = wl.diurnal.expect("filtered on a swing");
+        d.period != d0.period || d.peak % d.period != d0.peak % d0.period
+    }) {
+        return Some(format!(
+            "windowed request sampling needs every diurnal swing on one phase (the same period and peak); workloads \"{}\" and \"{}\" differ",
+            first.name, other.name
+        ));
+    }
+    if let Some(b) = sc.workloads.iter().find(|wl| !wl.bursts.is_empty()) {
+        return Some(format!(
+            "windowed request sampling does not combine a diurnal swing (workload \"{}\") with bursts (workload \"{}\") yet",
+            first.name, b.name
+        ));
+    }
+    if !sc.workflows.is_empty() {
+        return Some(format!(
+            "windowed request sampling does not combine a diurnal swing (workload \"{}\") with workflows yet",
+            first.name
+        ));
+    }
+    let rate: f64 = sc.workloads.iter().map(|w| w.rate).sum();
+    let ts = timescales_of(
+        sc.workloads
+            .iter()
+            .map(|w| &w.policy)
+            .chain(sc.services.iter().flat_map(|s| s.calls.iter().map(|c| &c.policy))),
+        sc.services.iter().map(|s| &s.defence),
+        rate,
+    );
+    let least = MIN_PERIOD_WARMUPS * ts.warmup as f64;
+    if (d0.period as f64) < least {
+        return Some(format!(
+            "windowed request sampling needs a diurnal period of at least {MIN_PERIOD_WARMUPS} warm-ups ({} s here), so that requests follow the rate; workload \"{}\" swings every {} s",
+            least / 1e9,
+            first.name,
+            d0.period as f64 / 1e9
+        ));
+    }
+    None
+}
+
+/// The first service with a readiness or liveness probe.
+fn probed(sc: &Scenario) -> Option<&Service> {
+    sc.services.iter().find(|s| {
+        let p = &s.defence.probes;
+        p.readiness.is_some() || p.liveness.is_some()
+    })
 }
 
 /// [`refusal`] from the workloads and the horizon.
@@ -94,10 +150,7 @@ pub fn resolve(sc: &Scenario, requested: Option<RequestSampling>) -> Option<Requ
 /// estimated wrong (or reported as zero).
 fn policy_refusal(sc: &Scenario) -> Option<String> {
     let not_yet = |what: &str| Some(format!("windowed request sampling does not model {what} yet"));
-    let probed = sc.services.iter().find(|s| {
-        let p = &s.defence.probes;
-        p.readiness.is_some() || p.liveness.is_some()
-    });
+    let probed = probed(sc);
     // A liveness restart that cures a hang changes the availability from
     // the request side, which the master availability process cannot see.
     if !sc.faults.is_empty()

@@ -4,7 +4,8 @@
 //! between levels and integrated against the true rate over time.
 //!
 //! **Levels.** Every diurnal workload of the model swings with one phase
-//! (one `period` and `peak`; [`refusal`] stops any other), so the rate of
+//! (one `period` and `peak`; [`crate::scenario::sampling::refusal`] stops
+//! any other), so the rate of
 //! workload `w` at `t` is `rate_w x (1 + a_w x c(t))` with
 //! `c(t) = cos(2 pi (t - peak) / period)` in `[-1, 1]`, and the *level*
 //! `c` alone fixes every workload's rate. Levels sit on a grid of
@@ -65,17 +66,11 @@ use super::super::world::World;
 use super::master::Marks;
 use super::{Estimate, Samples, Stationary, Timescales, TrialSamples, bursts};
 use crate::engine::Nanos;
-use crate::scenario::Scenario;
 
 pub use crate::scenario::timescales::RESOLUTION;
 /// A node splits when its midpoint's served share differs from its ends'
 /// chord by more than this many standard errors of the difference.
 pub const REFINE_Z: f64 = 2.0;
-/// The swing's period must be at least this many warm-ups: the request
-/// process then follows the rate (quasi-stationary), and a stationary
-/// sample at the rate of the moment stands for it.
-pub const MIN_PERIOD_WARMUPS: f64 = 100.0;
-
 /// A rate level's sample stops once the standard error of its failed share
 /// is at most this share of it (in place of [`super::SAMPLE_PRECISION`]):
 /// the refinement reads differences of three samples' shares, and the
@@ -95,53 +90,6 @@ pub fn sample_precision(w: &World) -> f64 {
 /// Whether any workload of `w` has a diurnal swing.
 pub fn any(w: &World) -> bool {
     w.workloads.iter().any(|wl| wl.diurnal.is_some())
-}
-
-/// Why windowed sampling cannot run `sc`'s swing, or `None`.
-pub fn refusal(sc: &Scenario) -> Option<String> {
-    let mut swung = sc.workloads.iter().filter(|wl| wl.diurnal.is_some());
-    let first = swung.next()?;
-    let d0 = first.diurnal.expect("filtered on a swing");
-    if let Some(other) = swung.find(|wl| {
-        let d = wl.diurnal.expect("filtered on a swing");
-        d.period != d0.period || d.peak % d.period != d0.peak % d0.period
-    }) {
-        return Some(format!(
-            "windowed request sampling needs every diurnal swing on one phase (the same period and peak); workloads \"{}\" and \"{}\" differ",
-            first.name, other.name
-        ));
-    }
-    if let Some(b) = sc.workloads.iter().find(|wl| !wl.bursts.is_empty()) {
-        return Some(format!(
-            "windowed request sampling does not combine a diurnal swing (workload \"{}\") with bursts (workload \"{}\") yet",
-            first.name, b.name
-        ));
-    }
-    if !sc.workflows.is_empty() {
-        return Some(format!(
-            "windowed request sampling does not combine a diurnal swing (workload \"{}\") with workflows yet",
-            first.name
-        ));
-    }
-    let rate: f64 = sc.workloads.iter().map(|w| w.rate).sum();
-    let ts = super::timescales_of(
-        sc.workloads
-            .iter()
-            .map(|w| &w.policy)
-            .chain(sc.services.iter().flat_map(|s| s.calls.iter().map(|c| &c.policy))),
-        sc.services.iter().map(|s| &s.defence),
-        rate,
-    );
-    let least = MIN_PERIOD_WARMUPS * ts.warmup as f64;
-    if (d0.period as f64) < least {
-        return Some(format!(
-            "windowed request sampling needs a diurnal period of at least {MIN_PERIOD_WARMUPS} warm-ups ({} s here), so that requests follow the rate; workload \"{}\" swings every {} s",
-            least / 1e9,
-            first.name,
-            d0.period as f64 / 1e9
-        ));
-    }
-    None
 }
 
 /// The swing's period and peak (seconds), from the first diurnal workload.
