@@ -3,6 +3,7 @@
 //! component it belongs to, and carries out the effects one component's
 //! handler asks of another (see [`super`] for the diagram).
 
+mod autoscale;
 pub mod ops;
 
 use super::availability::{Availability, Effect, FailureOnly};

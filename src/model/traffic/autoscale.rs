@@ -66,7 +66,6 @@ use crate::engine::Nanos;
 use crate::model::event::{AutoscaleEvent, Event};
 use crate::model::result::ScaleCounts;
 use crate::model::trace::Subject;
-use crate::model::trial::Trial;
 use crate::random::{self, Purpose, Rng};
 use crate::scenario::autoscale::{Autoscale, Metric};
 use rand::RngExt as _;
@@ -132,6 +131,14 @@ impl ScaleState {
         let last = &mut self.last[r];
         self.area[r] += u128::from(busy) * u128::from(now - *last);
         *last = now;
+    }
+}
+
+impl super::Traffic {
+    /// The holds the autoscalers left for the trial to put on (`true`:
+    /// park) or take off replicas.
+    pub(in crate::model) fn scale_holds(&mut self) -> &mut Vec<(usize, bool)> {
+        &mut self.scale.holds
     }
 }
 
@@ -570,28 +577,6 @@ fn stabilised(history: &mut VecDeque<(Nanos, u32)>, rule: &Autoscale, now: Nanos
         rule.step_down.map_or(keep, |s| keep.max(wanted - s))
     } else {
         wanted
-    }
-}
-
-impl Trial<'_> {
-    /// An autoscaler's event: the request component decides, then the
-    /// replicas it provisioned or let go are taken off or put on hold in
-    /// the availability component (a replica's failure clock runs only
-    /// while it is provisioned).
-    pub(in crate::model) fn on_autoscale(&mut self, event: AutoscaleEvent, now: Nanos) {
-        self.requests().on_autoscale_event(event, now);
-        let mut holds = std::mem::take(&mut self.traffic.scale.holds);
-        for &(r, park) in &holds {
-            self.hold_replica(r, now, park, true);
-            if park {
-                self.availability.stop_clock(r);
-            } else if self.availability.replicas[r].natural {
-                let (availability, mut cx) = self.split(now);
-                availability.restart_clock(&mut cx, r);
-            }
-        }
-        holds.clear();
-        self.traffic.scale.holds = holds;
     }
 }
 
