@@ -8,6 +8,7 @@ use crate::util::{
     Dir, agree_with_shared, far_from_full, full_and_windowed, mean_se, same_bytes_on_one_and_two_threads, simulate,
     with_sampling,
 };
+use nines::model::TrialResult;
 use nines::model::result::ScaleCounts;
 
 /// Three hours of an autoscaled pool (3 to 10 replicas of 2 slots, 100 ms
@@ -78,15 +79,47 @@ min = 3
 max = 10
 "#;
 
+/// The autoscalers' figures are simulated (windows), not estimated:
+/// paired by seed, scale-ups, scale-downs, replica-seconds and the
+/// serving replicas' timeline row agree within 2.5 of their own standard
+/// errors, and the autoscaler acted at least `least_ups` times a trial.
+pub fn scale_figures_agree(rf: &[TrialResult], rw: &[TrialResult], least_ups: f64) {
+    type Figure = fn(&ScaleCounts) -> f64;
+    let within = |what: &str, xf: &[f64], xw: &[f64]| {
+        let level = xf.iter().sum::<f64>() / xf.len() as f64;
+        let diffs: Vec<f64> = xf.iter().zip(xw).map(|(f, w)| w - f).collect();
+        let (mean, se) = mean_se(&diffs);
+        println!("{what}: full {level:.2} a trial, windowed - full {mean:+.3} (s.e. {se:.3})");
+        assert!(mean.abs() <= 2.5 * se.max(1e-9), "{what}: {mean} vs {se}");
+    };
+    for (what, f) in [
+        ("scale-ups", (|c: &ScaleCounts| c.scale_ups as f64) as Figure),
+        ("scale-downs", |c| c.scale_downs as f64),
+        ("replica-seconds", |c| c.replica_s),
+    ] {
+        within(what, &scale(rf, f), &scale(rw, f));
+    }
+    within(
+        "serving replica-seconds (timeline)",
+        &timeline_replica_s(rf),
+        &timeline_replica_s(rw),
+    );
+    let ups = scale(rf, |c| c.scale_ups as f64);
+    assert!(
+        ups.iter().sum::<f64>() / ups.len() as f64 >= least_ups,
+        "the autoscaler must act: {ups:?}"
+    );
+}
+
 /// Per trial, `f` of the api's autoscaling figures.
-fn scale(rows: &[nines::model::TrialResult], f: fn(&ScaleCounts) -> f64) -> Vec<f64> {
+fn scale(rows: &[TrialResult], f: fn(&ScaleCounts) -> f64) -> Vec<f64> {
     rows.iter()
         .map(|r| f(&r.traffic.as_ref().expect("requests").autoscale[0]))
         .collect()
 }
 
 /// Per trial, the api's serving replica-seconds from its timeline row.
-fn timeline_replica_s(rows: &[nines::model::TrialResult]) -> Vec<f64> {
+fn timeline_replica_s(rows: &[TrialResult]) -> Vec<f64> {
     rows.iter()
         .map(|r| r.traffic.as_ref().expect("requests").replica_timeline.iter().sum())
         .collect()
@@ -107,37 +140,14 @@ fn windowed_agrees_with_full_simulation_with_autoscaling() {
         "the bursts must lose requests beyond the 1 % errors: {loss}"
     );
     assert!(2.5 * combined < 0.1 * loss, "{combined} vs {loss}");
-    // The autoscalers' figures are simulated (windows), not estimated:
-    // paired by seed, within their own standard errors.
-    type Figure = fn(&ScaleCounts) -> f64;
-    for (what, f) in [
-        ("scale-ups", (|c: &ScaleCounts| c.scale_ups as f64) as Figure),
-        ("scale-downs", |c| c.scale_downs as f64),
-        ("replica-seconds", |c| c.replica_s),
-    ] {
-        let (xf, xw) = (scale(&rf, f), scale(&rw, f));
-        let level = xf.iter().sum::<f64>() / xf.len() as f64;
-        let diffs: Vec<f64> = xf.iter().zip(&xw).map(|(f, w)| w - f).collect();
-        let (mean, se) = mean_se(&diffs);
-        println!("{what}: full {level:.2} a trial, windowed - full {mean:+.3} (s.e. {se:.3})");
-        assert!(mean.abs() <= 2.5 * se.max(1e-9), "{what}: {mean} vs {se}");
-    }
-    let ups = scale(&rf, |c| c.scale_ups as f64);
-    assert!(
-        ups.iter().sum::<f64>() / ups.len() as f64 >= 6.0,
-        "the autoscaler must act: {ups:?}"
-    );
+    scale_figures_agree(&rf, &rw, 6.0);
     // The replicas' timeline row is carried: serving replica-seconds at
     // most the replicas' (provisioning and draining ones do not serve),
     // and as in full simulation.
-    let (tf, tw) = (timeline_replica_s(&rf), timeline_replica_s(&rw));
+    let tw = timeline_replica_s(&rw);
     for (t, r) in tw.iter().zip(scale(&rw, |c| c.replica_s)) {
         assert!(*t <= r + 1e-6 && *t > 0.9 * r, "{t} vs {r}");
     }
-    let diffs: Vec<f64> = tf.iter().zip(&tw).map(|(f, w)| w - f).collect();
-    let (mean, se) = mean_se(&diffs);
-    println!("serving replica-seconds (timeline): windowed - full {mean:+.2} (s.e. {se:.2})");
-    assert!(mean.abs() <= 2.5 * se.max(1e-9), "{mean} vs {se}");
     // The comparison can fail: the pool held at 3 (the autoscaler never
     // scales), windowed, is far outside.
     let fixed = MODEL.replace("max = 10", "max = 3");

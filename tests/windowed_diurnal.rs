@@ -64,7 +64,7 @@ service_time = { mean = "50ms" }
 /// One replica failing every 3 days, repaired in an hour, for 30 days at
 /// 20 requests/s swinging by 80 % over a day: its refused requests are its
 /// only failures.
-const SINGLE: &str = r#"
+pub const SINGLE: &str = r#"
 name = "single replica, a month, diurnal"
 horizon = "30d"
 

@@ -320,26 +320,7 @@ fn a_month_that_would_blow_the_budget_is_still_refused() {
 fn a_diurnal_month_counts_its_rate_levels() {
     // tests/windowed_diurnal.rs's single replica: up or down, each
     // configuration sampled at every level of the swing.
-    let single = r#"
-name = "single replica, a month, diurnal"
-horizon = "30d"
-request_sampling = "windowed"
-
-[[workload]]
-name = "clients"
-to = "api"
-rate = 20
-diurnal = { amplitude = 0.8 }
-
-[[service]]
-name = "api"
-replicas = 1
-concurrency = 64
-queue = 100
-service_time = { mean = "5ms" }
-failure = { mean = "3d" }
-repair = { mean = "1h" }
-"#;
+    let single = &crate::util::with_sampling(crate::windowed_diurnal::SINGLE, "windowed");
     let flat = single.replace("diurnal = { amplitude = 0.8 }\n", "");
     let swung = nines::scenario::limits::windowed::estimate(&parse(single));
     let still = nines::scenario::limits::windowed::estimate(&parse(&flat));

@@ -8,7 +8,7 @@
 //! cheap.
 
 use crate::util::{Dir, mean_se, request_availability, simulate};
-use nines::model::result::ScaleCounts;
+use crate::windowed_autoscale::scale_figures_agree;
 
 /// Three hours of an api pool autoscaled from 2 to 8 replicas (2 slots
 /// each, 100 ms of its own a request plus a database call of about 30 ms)
@@ -100,13 +100,6 @@ fn without_operations(model: &str) -> String {
     model.split("[[deploy]]").next().expect("the model").to_string()
 }
 
-/// Per trial, `f` of the api's autoscaling figures.
-fn scale(rows: &[nines::model::TrialResult], f: fn(&ScaleCounts) -> f64) -> Vec<f64> {
-    rows.iter()
-        .map(|r| f(&r.traffic.as_ref().expect("requests").autoscale[0]))
-        .collect()
-}
-
 #[test]
 fn windowed_agrees_with_full_simulation_with_autoscaling_and_operations() {
     let (trials, seed) = (12, 3);
@@ -142,36 +135,7 @@ fn windowed_agrees_with_full_simulation_with_autoscaling_and_operations() {
     );
     assert!(mean.abs() <= 2.5 * combined, "{mean} vs {combined}");
     assert!(2.5 * combined < 0.1 * loss, "{combined} vs {loss}");
-    // The autoscalers' figures are simulated in the windows: paired by
-    // seed, within their own standard errors.
-    type Figure = fn(&ScaleCounts) -> f64;
-    for (what, f) in [
-        ("scale-ups", (|c: &ScaleCounts| c.scale_ups as f64) as Figure),
-        ("scale-downs", |c| c.scale_downs as f64),
-        ("replica-seconds", |c| c.replica_s),
-    ] {
-        let (xf, xw) = (scale(&rf, f), scale(&rw, f));
-        let level = xf.iter().sum::<f64>() / xf.len() as f64;
-        let diffs: Vec<f64> = xf.iter().zip(&xw).map(|(f, w)| w - f).collect();
-        let (mean, se) = mean_se(&diffs);
-        println!("{what}: full {level:.2} a trial, windowed - full {mean:+.3} (s.e. {se:.3})");
-        assert!(mean.abs() <= 2.5 * se.max(1e-9), "{what}: {mean} vs {se}");
-    }
-    let ups = scale(&rf, |c| c.scale_ups as f64);
-    assert!(
-        ups.iter().sum::<f64>() / ups.len() as f64 >= 2.0,
-        "the autoscaler must act: {ups:?}"
-    );
-    // The serving replicas' timeline row is carried through the windows.
-    let timeline = |rows: &[nines::model::TrialResult]| -> Vec<f64> {
-        rows.iter()
-            .map(|r| r.traffic.as_ref().expect("requests").replica_timeline.iter().sum())
-            .collect()
-    };
-    let diffs: Vec<f64> = timeline(&rf).iter().zip(&timeline(&rw)).map(|(f, w)| w - f).collect();
-    let (mean_t, se_t) = mean_se(&diffs);
-    println!("serving replica-seconds (timeline): windowed - full {mean_t:+.2} (s.e. {se_t:.2})");
-    assert!(mean_t.abs() <= 2.5 * se_t.max(1e-9), "{mean_t} vs {se_t}");
+    scale_figures_agree(&rf, &rw, 2.0);
     // The comparison can fail: the same model without its deploys and
     // maintenance windows, windowed, is far outside.
     let (_, rn) = simulate(&with_sampling(&without_operations(MODEL), "windowed"), trials, seed);
