@@ -179,12 +179,17 @@ fn windowed_agrees_with_full_simulation_through_faults_of_every_kind() {
         failed.0, failed.1
     );
     assert!(failed.0 > 1000.0, "{failed:?}");
-    // The summary's figures: every occurrence of the crash detected and
-    // recovered, in both.
-    for s in [&sf, &sw] {
-        let c = &s.faults["api crash"];
-        assert_eq!(c.detected.as_ref().unwrap().mean, 1.0);
-        assert_eq!(c.recovered.as_ref().unwrap().mean, 1.0);
+    // The summary's figures: the crash's share of occurrences detected
+    // and recovered is the same in both, and most are (not all: seeds 11
+    // and 12 leave one of 12 undetected, in both).
+    let (cf, cw) = (&sf.faults["api crash"], &sw.faults["api crash"]);
+    for (what, f, w) in [
+        ("detected", &cf.detected, &cw.detected),
+        ("recovered", &cf.recovered, &cw.recovered),
+    ] {
+        let (f, w) = (f.as_ref().unwrap().mean, w.as_ref().unwrap().mean);
+        assert_eq!(f, w, "{what}");
+        assert!(f > 0.8, "{what}: {f}");
     }
     // The comparison can fail: the model without its faults, windowed,
     // is far outside.
