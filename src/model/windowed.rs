@@ -134,6 +134,7 @@ use super::slo::RequestSeries;
 use super::traffic::{Requests, TIMELINE_BUCKETS};
 use super::trial::Trial;
 use super::world::World;
+use crate::engine::time::SECOND;
 use crate::engine::{self, Nanos};
 use master::{Marks, Master};
 pub use tally::{SampleUse, ShareUse, Windowed};
@@ -154,7 +155,6 @@ pub use crate::scenario::timescales::{
     MAX_STEP, MAX_WARMUP, MIN_STEP, MIN_WARMUP, SAMPLE_CAP, SETTLE_STEPS, STEP_REQUESTS, Timescales, timescales_of,
 };
 
-const SECOND: Nanos = 1_000_000_000;
 /// Standard errors a settled step may differ from the stationary share.
 pub const SETTLE_Z: f64 = 4.0;
 /// A window still unsettled this long after its last change is metastable.

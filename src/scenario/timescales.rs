@@ -23,10 +23,10 @@
 
 use super::{ClientPolicy, Defence, HealthCheck, Probes, Scenario};
 use crate::engine::Nanos;
+use crate::engine::time::SECOND;
 use crate::resilience::circuit_breaker::Trip;
 use crate::resilience::hedge::HedgeDelay;
 
-const SECOND: Nanos = 1_000_000_000;
 /// Shortest warm-up (and least settling time after a window's last change),
 /// whatever the settings: queues fill and the first retries come back.
 pub const MIN_WARMUP: Nanos = 5 * SECOND;
