@@ -12,13 +12,17 @@
 //! One trial is cut into:
 //!
 //! - **Windows**, simulated request by request: each starts one warm-up
-//!   ([`Timescales::warmup`]) before a configuration change, from the
-//!   availability state the component alone reached there (the request
-//!   state starts empty, with the health checks' verdicts already agreeing
-//!   with what serves, and warms up; its counts before the change are
-//!   dropped), and runs both components on until the request process has
-//!   *settled* (below). Counts are taken from the change to the window's
-//!   end.
+//!   ([`Timescales::warmup`]) and a random [`lead`] before a configuration
+//!   change, from the availability state the component alone reached there
+//!   (the request state starts empty, with the health checks' verdicts
+//!   already agreeing with what serves, and warms up; its counts before the
+//!   change are dropped), and runs both components on until the request
+//!   process has *settled* (below). Counts are taken from the change to the
+//!   window's end. The lead is random because the request state keeps
+//!   cycles that mix slowly (a breaker that opens, half-opens and opens
+//!   again while a dependency is down): started a fixed time before the
+//!   change, a window would meet the change at one phase of them, where a
+//!   full run meets it at any.
 //! - **Stationary segments** between windows, whose configuration is
 //!   fixed: their requests are estimated from a *stationary sample* of the
 //!   configuration, a request-level run with the availability frozen (no
@@ -434,6 +438,20 @@ pub fn stream(trial: u64, kind: u64, ordinal: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     (z ^ (z >> 31)) | (1 << 63)
+}
+
+/// The random time window `ordinal` of trial `trial` starts before its
+/// warm-up: the sum of two uniform draws of up to one warm-up each, from
+/// the window's own stream. Its phase modulo any request-side cycle of
+/// period `P` (at most one warm-up: the warm-up covers a breaker's window
+/// and open period) is then uniform up to a relative error of
+/// `(P / (pi x warm-up))^2`, a tenth at most; the mean cost is one
+/// warm-up of requests a window.
+pub fn lead(ts: Timescales, trial: u64, ordinal: u64) -> Nanos {
+    let streams = stream(trial, 2, ordinal);
+    // [`stream`] sets the top bit: the 53 bits below it.
+    let uniform = |i| (stream(streams, 7, i) << 1 >> 11) as f64 / (1u64 << 53) as f64;
+    ((uniform(0) + uniform(1)) * ts.warmup as f64) as Nanos
 }
 
 /// Every additive counter of a trial's requests, in a fixed order:
@@ -975,7 +993,7 @@ impl Trial<'_> {
                 change
             };
             let Some(change) = change else { break };
-            let from = change.saturating_sub(ts.warmup).max(t);
+            let from = change.saturating_sub(ts.warmup + lead(ts, trial, stats.windows)).max(t);
             master.run_until(from);
             t = self.run_window(
                 &mut master,

@@ -8,8 +8,10 @@
 //! common-cause shock and the repairs of the replicas it fails, each batch
 //! of a deploy going out and coming back (a rollback again), each
 //! maintenance window's opening and closing, and each burst's start and
-//! end. Each costs two warm-ups, the slowest health check's detection and
-//! the settling steps at the peak rate ([`Estimate::window_requests`]).
+//! end. Each costs three warm-ups (its random lead, one on average, its
+//! warm-up before the change and one after it), the slowest health check's
+//! detection and the settling steps at the peak rate
+//! ([`Estimate::window_requests`]).
 //! The count is an expectation over the horizon, deliberately generous (a
 //! shock that hits nothing, or changes close enough to share a window,
 //! count in full).
@@ -144,8 +146,8 @@ pub fn windows_per_trial(sc: &Scenario) -> f64 {
 pub struct Estimate {
     /// Windows a trial opens ([`windows_per_trial`]).
     pub windows: f64,
-    /// Entry requests one window simulates: its warm-up before the change,
-    /// a warm-up after it, the slowest health check's detection and the
+    /// Entry requests one window simulates: its random lead (one warm-up
+    /// on average) and warm-up before the change, a warm-up after it, the slowest health check's detection and the
     /// settling steps, at the peak rate.
     pub window_requests: f64,
     /// Distinct configurations a trial meets ([`configurations`]), at most
@@ -194,7 +196,8 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         .map(|w| w.rate * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max))
         .sum();
     let windows = windows_per_trial(sc);
-    let window_s = 2.0 * secs(ts.warmup) + detection + (SETTLE_STEPS + 1) as f64 * secs(ts.step);
+    // A window's random lead adds one warm-up, on average.
+    let window_s = 3.0 * secs(ts.warmup) + detection + (SETTLE_STEPS + 1) as f64 * secs(ts.step);
     let window_requests = window_s * peak;
     let configurations = configurations(sc).min(windows + 1.0);
     // Rate levels sit on a grid symmetric around the mean rate: their
