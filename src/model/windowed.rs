@@ -411,13 +411,28 @@ pub fn configuration(a: &Availability) -> Vec<u8> {
 /// up to such a permutation has the same stationary request process, and
 /// this is the one its sample runs from. (The request component reads only
 /// what [`configuration`] holds, so states with the same canonical key
-/// give the same sample.)
+/// give the same sample.) A group whose replicas are not [`alike`] keeps
+/// its order.
 pub fn canonical(w: &World, a: &Availability) -> Availability {
     let mut c = a.clone();
-    for g in &w.groups {
+    for g in w.groups.iter().filter(|g| alike(w, g)) {
         c.replicas[g.replicas.clone()].sort_by_key(|r| std::cmp::Reverse((r.up, r.active, r.natural)));
     }
     c
+}
+
+/// Whether the request process of group `g` is the same, in distribution,
+/// under any permutation of its replicas. Not with an interval outlier
+/// detector: it flags replicas in index order and its `max_ejected` cap
+/// keeps the first, so which replicas are down decides which are ejected.
+/// (Two web replicas of four down, most calls failing downstream: a
+/// detector that flags every replica ejects the two lowest, its cap of
+/// half; when those are the two that serve, none is healthy and panic
+/// routing spreads the traffic over all four, the down ones too; when the
+/// two down ones are the lowest, the two that serve stay in. Sorted,
+/// every such state would take the first one's sample.)
+pub fn alike(w: &World, g: &super::world::GroupSpec) -> bool {
+    !policies::detects(w, g.service)
 }
 
 /// A stable 64-bit hash of a configuration key (FNV-1a, then mixed).

@@ -137,7 +137,7 @@ pub(super) fn canonical(w: &World, a: &Availability, marks: &Marks, slots: &[u8]
     let mut s = slots.to_vec();
     // Without deploys no replica is marked: the order is the slots' alone.
     let bad = |r: usize| marks.bad.get(r).copied().unwrap_or(false);
-    for g in &w.groups {
+    for g in w.groups.iter().filter(|g| super::alike(w, g)) {
         let mut order: Vec<usize> = g.replicas.clone().collect();
         order.sort_by_key(|&r| {
             let x = &a.replicas[r];

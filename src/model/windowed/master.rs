@@ -115,7 +115,7 @@ pub fn canonical(w: &World, a: &Availability, marks: &Marks) -> (Availability, M
     }
     let mut c = a.clone();
     let mut m = marks.clone();
-    for g in &w.groups {
+    for g in w.groups.iter().filter(|g| super::alike(w, g)) {
         let mut order: Vec<usize> = g.replicas.clone().collect();
         order.sort_by_key(|&r| {
             let s = &a.replicas[r];

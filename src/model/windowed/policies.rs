@@ -98,7 +98,7 @@ pub(super) fn hedges(w: &World) -> bool {
 const PER_EDGE: usize = 5;
 
 /// Whether service `s` of `w` runs an interval outlier detector.
-fn detects(w: &World, s: usize) -> bool {
+pub(super) fn detects(w: &World, s: usize) -> bool {
     w.services[s]
         .serve
         .defence
