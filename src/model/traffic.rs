@@ -351,6 +351,16 @@ impl Traffic {
         (self.calls.len() + self.jobs.len()) as u64
     }
 
+    /// Whether some edge's breaker is open at `now`: rejecting every call
+    /// until its open period ends, in a cycle whose phase the next change
+    /// meets.
+    pub(super) fn breaker_open(&self, now: Nanos) -> bool {
+        self.breakers
+            .iter()
+            .flatten()
+            .any(|b| b.state(now) == crate::resilience::circuit_breaker::BreakerState::Open)
+    }
+
     /// The edge of a live call.
     pub(super) fn call_edge(&self, call: Key) -> Option<usize> {
         self.calls.get(call).map(|c| c.edge as usize)

@@ -12,17 +12,18 @@
 //! One trial is cut into:
 //!
 //! - **Windows**, simulated request by request: each starts one warm-up
-//!   ([`Timescales::warmup`]) and a random [`lead`] before a configuration
-//!   change, from the availability state the component alone reached there
-//!   (the request state starts empty, with the health checks' verdicts
-//!   already agreeing with what serves, and warms up; its counts before the
-//!   change are dropped), and runs both components on until the request
-//!   process has *settled* (below). Counts are taken from the change to the
-//!   window's end. The lead is random because the request state keeps
-//!   cycles that mix slowly (a breaker that opens, half-opens and opens
-//!   again while a dependency is down): started a fixed time before the
-//!   change, a window would meet the change at one phase of them, where a
-//!   full run meets it at any.
+//!   ([`Timescales::warmup`]) before a configuration change, from the
+//!   availability state the component alone reached there (the request
+//!   state starts empty, with the health checks' verdicts already agreeing
+//!   with what serves, and warms up; its counts before the change are
+//!   dropped), and runs both components on until the request process has
+//!   *settled* (below). Counts are taken from the change to the window's
+//!   end. After a window that ended with a breaker open (a dependency down
+//!   for over an hour, below), the next starts a random [`lead`] earlier
+//!   still: that breaker opens, fails its trial and opens again, a cycle
+//!   that hardly mixes, so a window started a fixed time before the change
+//!   would meet the change at one phase of it, where a full run meets it
+//!   at any.
 //! - **Stationary segments** between windows, whose configuration is
 //!   fixed: their requests are estimated from a *stationary sample* of the
 //!   configuration, a request-level run with the availability frozen (no
@@ -55,7 +56,12 @@
 //! verdict agrees with whether it serves (with request probes, `probes`'s
 //! rule instead: no liveness restart in progress and the verdicts as the
 //! sample saw them), and (e) no configuration change
-//! is due within one warm-up (else the window runs on through it). A window
+//! is due within one warm-up (else the window runs on through it), nor,
+//! while a breaker is open, within [`CAP`] (the window then runs on to
+//! that change: a breaker whose callee is down opens, fails its trial and
+//! opens again, a cycle whose phase at the next change is set by the
+//! change before, as when a failover's detection and switch-over take
+//! fixed times). A window
 //! that has not settled [`CAP`] after its last change is *metastable*: it
 //! runs to the horizon, request by request, and is counted in
 //! [`Windowed::metastable`], never estimated away.
@@ -386,6 +392,9 @@ struct Estimate {
     scale: autoscale::Carry,
     /// The injected faults' request-level figures, from the windows.
     faults: faults::Books,
+    /// The last window ended with a breaker open (the next window starts
+    /// a random [`lead`] before its warm-up).
+    open: bool,
 }
 
 /// The configuration the request component reads: what serves and takes
@@ -461,7 +470,7 @@ pub fn stream(trial: u64, kind: u64, ordinal: u64) -> u64 {
 /// period `P` (at most one warm-up: the warm-up covers a breaker's window
 /// and open period) is then uniform up to a relative error of
 /// `(P / (pi x warm-up))^2`, a tenth at most; the mean cost is one
-/// warm-up of requests a window.
+/// warm-up of requests a window that draws it.
 pub fn lead(ts: Timescales, trial: u64, ordinal: u64) -> Nanos {
     let streams = stream(trial, 2, ordinal);
     // [`stream`] sets the top bit: the 53 bits below it.
@@ -608,6 +617,7 @@ impl Estimate {
             warmth: super::traffic::Warmth::default(),
             scale: autoscale::Carry::default(),
             faults: faults::Books::new(w),
+            open: false,
         }
     }
 
@@ -1008,7 +1018,8 @@ impl Trial<'_> {
                 change
             };
             let Some(change) = change else { break };
-            let from = change.saturating_sub(ts.warmup + lead(ts, trial, stats.windows)).max(t);
+            let lead = if est.open { lead(ts, trial, stats.windows) } else { 0 };
+            let from = change.saturating_sub(ts.warmup + lead).max(t);
             master.run_until(from);
             t = self.run_window(
                 &mut master,
@@ -1139,6 +1150,8 @@ impl Trial<'_> {
         let mut now = change;
         let mut calm = 0usize;
         let mut metastable = false;
+        // Settled with a breaker open: run through to the next change.
+        let mut through = false;
         loop {
             let next = (now + ts.step).min(horizon);
             let step_from = now;
@@ -1164,10 +1177,14 @@ impl Trial<'_> {
                 burst = b;
                 last_change = now;
                 calm = 0;
+                through = false;
                 if watch.capped(now) {
                     metastable = true;
                     stats.metastable += 1;
                 }
+                continue;
+            }
+            if through {
                 continue;
             }
             let mid = step_from + (now - step_from) / 2;
@@ -1214,6 +1231,12 @@ impl Trial<'_> {
                 master.run_until(now);
                 match bursts::earliest(master.next_change(&key), bursts::next_edge(w, now)) {
                     Some(c) if c < now + ts.warmup => {}
+                    // A breaker open now is in a cycle (open, a trial,
+                    // open again) that mixes only as fast as its trials'
+                    // timing jitters: its phase at the next change is set
+                    // by the change before, so the window runs on to it
+                    // (committed, not until the breaker happens to close).
+                    Some(c) if c < now + CAP && self.traffic.breaker_open(now) => through = true,
                     _ => break,
                 }
             } else if watch.capped(now) {
@@ -1231,6 +1254,7 @@ impl Trial<'_> {
             est.scale = self.requests().carry_autoscale();
         }
         est.series = self.traffic.series.take();
+        est.open = self.traffic.breaker_open(now);
         est.faults.add_window(self, now);
         let mut latency = self.traffic.latency.clone();
         let mut served_latency = self.traffic.served_latency.clone();

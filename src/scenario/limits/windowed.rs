@@ -8,10 +8,8 @@
 //! common-cause shock and the repairs of the replicas it fails, each batch
 //! of a deploy going out and coming back (a rollback again), each
 //! maintenance window's opening and closing, and each burst's start and
-//! end. Each costs three warm-ups (its random lead, one on average, its
-//! warm-up before the change and one after it), the slowest health check's
-//! detection and the settling steps at the peak rate
-//! ([`Estimate::window_requests`]).
+//! end. Each costs two warm-ups, the slowest health check's detection and
+//! the settling steps at the peak rate ([`Estimate::window_requests`]).
 //! The count is an expectation over the horizon, deliberately generous (a
 //! shock that hits nothing, or changes close enough to share a window,
 //! count in full).
@@ -146,8 +144,8 @@ pub fn windows_per_trial(sc: &Scenario) -> f64 {
 pub struct Estimate {
     /// Windows a trial opens ([`windows_per_trial`]).
     pub windows: f64,
-    /// Entry requests one window simulates: its random lead (one warm-up
-    /// on average) and warm-up before the change, a warm-up after it, the slowest health check's detection and the
+    /// Entry requests one window simulates: its warm-up before the change,
+    /// a warm-up after it, the slowest health check's detection and the
     /// settling steps, at the peak rate.
     pub window_requests: f64,
     /// Distinct configurations a trial meets ([`configurations`]), at most
@@ -196,8 +194,7 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         .map(|w| w.rate * w.bursts.iter().map(|b| b.factor).fold(1.0, f64::max))
         .sum();
     let windows = windows_per_trial(sc);
-    // A window's random lead adds one warm-up, on average.
-    let window_s = 3.0 * secs(ts.warmup) + detection + (SETTLE_STEPS + 1) as f64 * secs(ts.step);
+    let window_s = 2.0 * secs(ts.warmup) + detection + (SETTLE_STEPS + 1) as f64 * secs(ts.step);
     let window_requests = window_s * peak;
     let configurations = configurations(sc).min(windows + 1.0);
     // Rate levels sit on a grid symmetric around the mean rate: their
@@ -312,7 +309,17 @@ pub fn configurations(sc: &Scenario) -> f64 {
             .sum();
         let lambda = 1.0 / f.mean_secs().max(1e-9) + shocks;
         let mu = 1.0 / r.mean_secs().max(1e-9);
-        let group = replica_group(s.replicas, lambda, mu, s.topology, s.failover.detect, s.failover.switch);
+        // A group with an interval outlier detector is sampled per
+        // arrangement (`model::windowed::alike`).
+        let arranged = s.defence.outlier.as_ref().is_some_and(|o| o.detectors.any());
+        let group = replica_group(
+            s.replicas,
+            lambda,
+            mu,
+            s.topology,
+            (s.failover.detect, s.failover.switch),
+            arranged,
+        );
         for _ in 0..s.regions.len().max(1) {
             parts.push(Part {
                 states: group.states.clone(),
@@ -385,11 +392,22 @@ pub fn configurations(sc: &Scenario) -> f64 {
     Combinations::new(parts, h).count()
 }
 
+/// Most arrangements a count of replicas down is split into.
+const MOST_ARRANGEMENTS: f64 = 256.0;
+
+/// `n` choose `k`.
+fn choose(n: u32, k: u32) -> f64 {
+    (0..k.min(n - k)).fold(1.0, |c, i| c * f64::from(n - i) / f64::from(i + 1))
+}
+
 /// The states of a group of `n` replicas failing at rate `lambda` and
-/// repaired at rate `mu` each (per second), by how many are down; an
-/// active-passive group also passes through its detection and
-/// switch-over after each failure of its active replica.
-fn replica_group(n: u32, lambda: f64, mu: f64, topology: Topology, detect: Nanos, switch: Nanos) -> Part {
+/// repaired at rate `mu` each (per second), by how many are down (with
+/// `arranged`, each count split into its arrangements, which replicas are
+/// down, at most [`MOST_ARRANGEMENTS`] of them, alike); an active-passive
+/// group also passes through its detection and switch-over (`failover`)
+/// after each failure of its active replica.
+fn replica_group(n: u32, lambda: f64, mu: f64, topology: Topology, failover: (Nanos, Nanos), arranged: bool) -> Part {
+    let (detect, switch) = failover;
     let p = lambda / (lambda + mu);
     let n = n.max(1);
     let mut states = Vec::new();
@@ -403,7 +421,13 @@ fn replica_group(n: u32, lambda: f64, mu: f64, topology: Topology, detect: Nanos
             pi = log_pi.exp();
         }
         if pi > 1e-15 {
-            states.push((pi, f64::from(n - k) * lambda + f64::from(k) * mu));
+            let ways = if arranged {
+                choose(n, k).min(MOST_ARRANGEMENTS)
+            } else {
+                1.0
+            };
+            let rate = f64::from(n - k) * lambda + f64::from(k) * mu;
+            states.extend(std::iter::repeat_n((pi / ways, rate), ways as usize));
         }
     }
     if topology == Topology::ActivePassive && n > 1 {
