@@ -117,3 +117,4 @@ mod windowed_probes;
 mod windowed_study;
 mod windowed_workflows;
 mod workflows;
+mod windowed_phase;
