@@ -7,7 +7,7 @@
 //! Invariant: [`resolve`] picks windowed only for a model [`refusal`]
 //! accepts.
 
-use super::timescales::{MAX_WARMUP, timescales_of};
+use super::timescales::{MAX_WARMUP, base_of_scenario};
 use super::{RequestSampling, Scenario, Service, Workload};
 use crate::engine::Nanos;
 use crate::engine::time::SECOND;
@@ -84,15 +84,7 @@ fn swing_shape_refusal(sc: &Scenario) -> Option<String> {
             first.name
         ));
     }
-    let rate: f64 = sc.workloads.iter().map(|w| w.rate).sum();
-    let ts = timescales_of(
-        sc.workloads
-            .iter()
-            .map(|w| &w.policy)
-            .chain(sc.services.iter().flat_map(|s| s.calls.iter().map(|c| &c.policy))),
-        sc.services.iter().map(|s| &s.defence),
-        rate,
-    );
+    let ts = base_of_scenario(sc);
     let least = MIN_PERIOD_WARMUPS * ts.warmup as f64;
     if (d0.period as f64) < least {
         return Some(format!(

@@ -99,18 +99,7 @@ pub fn timescales_of<'a>(
     let rate = rate.max(1e-9);
     let mut warmup = MIN_WARMUP;
     for p in policies {
-        let attempts = p.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
-        // Each delay at most three times the last (decorrelated jitter's
-        // bound), capped by `max_delay`.
-        let backoffs: f64 = p.retry.as_ref().map_or(0.0, |r| {
-            let cap = r.max_delay.map_or(f64::INFINITY, |m| m as f64);
-            (0..attempts.saturating_sub(1))
-                .map(|k| (r.base as f64 * 3f64.powi(k.min(60) as i32)).min(cap))
-                .sum()
-        });
-        let lifetime = p
-            .timeout
-            .map(|t| nanos((t as f64 * f64::from(attempts) + backoffs) / 1e9));
+        let lifetime = attempts_span(p).map(|l| nanos(l / 1e9));
         if let Some(t) = match (lifetime, p.deadline) {
             (Some(l), Some(d)) => Some(l.min(d)),
             (l, d) => l.or(d),
@@ -169,22 +158,26 @@ fn detector_warmup(d: &Defence) -> f64 {
         .map_or(0.0, |o| (o.detectors.interval + o.eject_for) as f64 / 1e9)
 }
 
-/// The longest a call under policy `p` lives (ns): its timeout times its
-/// attempts plus the backoffs between them, or its deadline, whichever is
-/// shorter; 0 when neither bounds it (as for a plain request, the minimum
-/// warm-up stands in).
-fn call_lifetime(p: &ClientPolicy) -> f64 {
+/// A call's timeout times its attempts plus the backoffs between them
+/// (ns), when it has a timeout: each delay at most three times the last
+/// (decorrelated jitter's bound), capped by `max_delay`.
+fn attempts_span(p: &ClientPolicy) -> Option<f64> {
     let attempts = p.retry.as_ref().map_or(1, |r| r.max_attempts.max(1));
-    // Each delay at most three times the last (decorrelated jitter's
-    // bound), capped by `max_delay`, as for a request's warm-up.
     let backoffs: f64 = p.retry.as_ref().map_or(0.0, |r| {
         let cap = r.max_delay.map_or(f64::INFINITY, |m| m as f64);
         (0..attempts.saturating_sub(1))
             .map(|k| (r.base as f64 * 3f64.powi(k.min(60) as i32)).min(cap))
             .sum()
     });
-    let lifetime = p.timeout.map(|t| t as f64 * f64::from(attempts) + backoffs);
-    match (lifetime, p.deadline) {
+    p.timeout.map(|t| t as f64 * f64::from(attempts) + backoffs)
+}
+
+/// The longest a call under policy `p` lives (ns): its timeout times its
+/// attempts plus the backoffs between them, or its deadline, whichever is
+/// shorter; 0 when neither bounds it (as for a plain request, the minimum
+/// warm-up stands in).
+fn call_lifetime(p: &ClientPolicy) -> f64 {
+    match (attempts_span(p), p.deadline) {
         (Some(l), Some(d)) => l.min(d as f64),
         (Some(l), None) => l,
         (None, Some(d)) => d as f64,
@@ -237,9 +230,23 @@ pub fn autoscale_warmup(interval: Nanos) -> Nanos {
     interval.saturating_mul(2)
 }
 
+/// The timescales of a validated scenario from its edges' policies, its
+/// defences and its workloads' rate alone: [`of_scenario`] before
+/// workflows, probes and autoscalers stretch the warm-up.
+pub fn base_of_scenario(sc: &Scenario) -> Timescales {
+    let rate: f64 = sc.workloads.iter().map(|w| w.rate).sum();
+    timescales_of(
+        sc.workloads
+            .iter()
+            .map(|w| &w.policy)
+            .chain(sc.services.iter().flat_map(|s| s.calls.iter().map(|c| &c.policy))),
+        sc.services.iter().map(|s| &s.defence),
+        rate,
+    )
+}
+
 /// The timescales of a validated scenario (see the module doc).
 pub fn of_scenario(sc: &Scenario) -> Timescales {
-    let rate: f64 = sc.workloads.iter().map(|w| w.rate).sum();
     let saga = sc
         .workflows
         .iter()
@@ -264,15 +271,8 @@ pub fn of_scenario(sc: &Scenario) -> Timescales {
         .filter_map(|s| s.defence.autoscale.as_ref().map(|a| a.interval))
         .max()
         .unwrap_or(0);
-    timescales_of(
-        sc.workloads
-            .iter()
-            .map(|w| &w.policy)
-            .chain(sc.services.iter().flat_map(|s| s.calls.iter().map(|c| &c.policy))),
-        sc.services.iter().map(|s| &s.defence),
-        rate,
-    )
-    .stretched(saga)
-    .stretched(nanos(probes))
-    .stretched(autoscale_warmup(interval))
+    base_of_scenario(sc)
+        .stretched(saga)
+        .stretched(nanos(probes))
+        .stretched(autoscale_warmup(interval))
 }
